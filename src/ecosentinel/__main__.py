@@ -1,0 +1,3 @@
+from ecosentinel.cli import main
+
+main()

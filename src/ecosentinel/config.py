@@ -1,0 +1,63 @@
+"""One settings object with nested groups (env prefix ECOSENTINEL_, nested with ``__``), injected."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import BaseModel, Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from ecosentinel.errors import ConfigError
+
+LOCAL_SECRET = "local-development-only"
+
+
+class IngestSettings(BaseModel):
+    """HJ 212 TCP receiver."""
+
+    host: str = "127.0.0.1"
+    port: int = 9212
+    idle_timeout_s: float = 300.0  # a logger sends at least every minute; 5 min of silence closes it
+    max_packet_bytes: int = 4096  # 2017 allows 1024 bytes of data segment; leave room for 2005 loggers
+    max_pending_per_connection: int = 64  # back-pressure: stop reading when this many await the store
+    batch_max_packets: int = 2000  # group commit: at most this many packets per durable write
+    batch_max_delay_ms: float = 5.0  # and at most this long waiting for more
+
+
+class WebSettings(BaseModel):
+    host: str = "127.0.0.1"
+    port: int = 8000
+
+
+class Settings(BaseSettings):
+    """All configuration of one installation. Everything lives under ``data_dir``."""
+
+    model_config = SettingsConfigDict(env_prefix="ECOSENTINEL_", env_nested_delimiter="__")
+
+    env: str = "local"  # "local" allows the development secret; anything else refuses it
+    data_dir: Path = Field(default_factory=lambda: Path("data"))
+    database_url: str | None = None  # None: SQLite file under data_dir (embedded default)
+    secret_key: str = LOCAL_SECRET
+    ingest: IngestSettings = Field(default_factory=IngestSettings)
+    web: WebSettings = Field(default_factory=WebSettings)
+
+    @property
+    def effective_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'ecosentinel.db').resolve()}"
+
+    def check(self) -> None:
+        """Refuse unsafe settings outside local use."""
+        if self.env != "local" and self.secret_key == LOCAL_SECRET:
+            raise ConfigError(
+                "ECOSENTINEL_SECRET_KEY must be set to a real secret when ECOSENTINEL_ENV is not 'local'"
+            )
+
+    def ensure_dirs(self) -> None:
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+
+
+def get_settings() -> Settings:
+    """Read settings from the environment (call once at an edge, then inject)."""
+    return Settings()
