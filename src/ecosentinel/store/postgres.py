@@ -1,0 +1,64 @@
+"""PostgreSQL backend of the measurement store (city and larger deployments).
+
+Appends COPY the batch (as CSV written by polars) into a session temp table, then move it with one
+``INSERT … SELECT … ON CONFLICT DO NOTHING`` (idempotency on the primary key); reads stream
+``COPY (SELECT …) TO STDOUT`` as CSV straight into polars. Durability: ``synchronous_commit`` as the
+server sets it (``on`` by default: the commit is flushed to the WAL before it returns).
+"""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+import polars as pl
+
+from ecosentinel.store._sql import ENCODED_SCHEMA, READING_COLUMNS, SqlStore
+
+_COPY_CHUNK_ROWS = 200_000
+
+_CREATE_TEMP = (
+    "CREATE TEMP TABLE IF NOT EXISTS tmp_ms_reading ("
+    "station_id integer, code_id integer, kind smallint, source smallint, t bigint, value double precision, "
+    "vmin double precision, vmax double precision, cou double precision, zs double precision, flag varchar(2)"
+    ") ON COMMIT DELETE ROWS"
+)
+
+
+class PostgresStore(SqlStore):
+    """Measurement store in a PostgreSQL database (psycopg 3)."""
+
+    placeholder = "%s"
+
+    def _begin(self, conn: Any) -> None:
+        pass  # psycopg opens a transaction with the first statement
+
+    def _commit(self, conn: Any) -> None:
+        conn.commit()
+
+    def _rollback(self, conn: Any) -> None:
+        conn.rollback()
+
+    def _insert_readings(self, conn: Any, encoded: pl.DataFrame) -> int:
+        with conn.cursor() as cur:
+            cur.execute(_CREATE_TEMP)
+            with cur.copy(f"COPY tmp_ms_reading ({READING_COLUMNS}) FROM STDIN (FORMAT csv)") as copy:
+                for chunk in encoded.iter_slices(_COPY_CHUNK_ROWS):
+                    copy.write(chunk.write_csv(include_header=False))
+            cur.execute(
+                f"INSERT INTO ms_reading ({READING_COLUMNS}) SELECT {READING_COLUMNS} FROM tmp_ms_reading "
+                "ON CONFLICT DO NOTHING"
+            )
+            inserted = int(cur.rowcount)
+            cur.execute("TRUNCATE tmp_ms_reading")  # a long import may append again in this transaction
+        return inserted
+
+    def _fetch_readings(self, conn: Any, sql: str) -> pl.DataFrame:
+        buffer = io.BytesIO()
+        with conn.cursor() as cur, cur.copy(f"COPY ({sql}) TO STDOUT (FORMAT csv)") as copy:
+            for data in copy:
+                buffer.write(data)
+        if buffer.tell() == 0:
+            return pl.DataFrame(schema=ENCODED_SCHEMA)
+        buffer.seek(0)
+        return pl.read_csv(buffer, has_header=False, schema=ENCODED_SCHEMA)
