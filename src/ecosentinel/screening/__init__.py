@@ -1,1 +1,28 @@
-"""screening."""
+"""Screening engine (大数据分析筛查): explainable rules over one monitoring point's readings.
+
+Public API::
+
+    screen_point(frame, context, config=None, rules=None) -> list[Finding]
+    score_days(findings, contexts, config=None) -> polars.DataFrame
+    point_day_warnings(findings, contexts, config=None) -> list[PointDayWarning]
+"""
+
+from ecosentinel.screening.config import RuleParams, ScoringConfig, ScreeningConfig
+from ecosentinel.screening.context import FactorSpec, PointContext, PointType
+from ecosentinel.screening.engine import screen_point
+from ecosentinel.screening.findings import Finding, Severity
+from ecosentinel.screening.registry import RULES, rule_class
+
+__all__ = [
+    "RULES",
+    "FactorSpec",
+    "Finding",
+    "PointContext",
+    "PointType",
+    "RuleParams",
+    "ScoringConfig",
+    "ScreeningConfig",
+    "Severity",
+    "rule_class",
+    "screen_point",
+]

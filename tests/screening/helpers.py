@@ -1,0 +1,107 @@
+"""Builders for screening test frames: readable series in, READING_SCHEMA frames out."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from typing import Any, TypedDict
+
+import polars as pl
+
+from ecosentinel.readings import READING_SCHEMA
+from ecosentinel.screening import PointContext, ScreeningConfig, screen_point
+from ecosentinel.screening.findings import Finding
+
+T0 = dt.datetime(2024, 3, 1, 0, tzinfo=dt.UTC)
+MN = "MN0001"
+HOUR = dt.timedelta(hours=1)
+MINUTE = dt.timedelta(minutes=1)
+
+
+def series(
+    code: str,
+    values: Sequence[float | None],
+    *,
+    start: dt.datetime = T0,
+    step: dt.timedelta = HOUR,
+    kind: str = "hour",
+    source: str = "platform",
+    flags: dict[int, str] | Sequence[str] | None = None,
+    zs: Sequence[float | None] | None = None,
+    mn: str = MN,
+) -> pl.DataFrame:
+    """One factor's readings; ``flags`` maps row index to flag (default N) or lists every flag."""
+    n = len(values)
+    if flags is None:
+        flag_list = ["N"] * n
+    elif isinstance(flags, dict):
+        flag_list = [flags.get(i, "N") for i in range(n)]
+    else:
+        flag_list = list(flags)
+    return pl.DataFrame(
+        {
+            "mn": [mn] * n,
+            "code": [code] * n,
+            "kind": [kind] * n,
+            "time": [start + i * step for i in range(n)],
+            "source": [source] * n,
+            "value": list(values),
+            "vmin": [None] * n,
+            "vmax": [None] * n,
+            "cou": [None] * n,
+            "zs": list(zs) if zs is not None else [None] * n,
+            "flag": flag_list,
+        },
+        schema=READING_SCHEMA,
+    )
+
+
+def frame(*parts: pl.DataFrame) -> pl.DataFrame:
+    return pl.concat(list(parts)) if parts else pl.DataFrame(schema=READING_SCHEMA)
+
+
+def wavy(n: int, base: float, amp: float, period: int = 7) -> list[float | None]:
+    """A deterministic, never-constant series around ``base``."""
+    return [base + amp * ((i * 3) % period - period // 2) / period + 0.01 * (i % 11) for i in range(n)]
+
+
+def flag_rows(flags: dict[int, str], rows: range, flag: str) -> dict[int, str]:
+    out = dict(flags)
+    for i in rows:
+        out[i] = flag
+    return out
+
+
+class Case(TypedDict, total=False):
+    """One row of a table-driven rule test (ADTK style)."""
+
+    id: str
+    frame: pl.DataFrame
+    context: PointContext
+    params: dict[str, Any]
+    expect: int
+    """Number of findings of the rule under test (exact)."""
+    variant: str
+    """If set, every finding's evidence kind must be this."""
+
+
+def run_case(rule: str, case: Case) -> list[Finding]:
+    config = ScreeningConfig(rules={rule: case.get("params", {})})
+    return [
+        f
+        for f in screen_point(case["frame"], case["context"], config, rules=[rule])
+        if f.rule.startswith(rule)
+    ]
+
+
+def check_case(rule: str, case: Case) -> list[Finding]:
+    found = run_case(rule, case)
+    assert len(found) == case["expect"], [f.to_dict() for f in found]
+    for f in found:
+        if "variant" in case:
+            assert f.evidence["kind"] == case["variant"]
+        assert f.explanation_zh.startswith("规则「")
+        assert "北京时间" in f.explanation_zh
+        assert 0.0 <= f.score <= 1.0
+        assert f.start <= f.end
+    return found
