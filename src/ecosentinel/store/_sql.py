@@ -326,33 +326,38 @@ class SqlStore(ABC):
         if end_s <= start_s:
             return empty
         conditions = [f"r.t >= {start_s}", f"r.t < {end_s}"]
+        series_conditions: list[str] = []
         with self._connection() as conn:
             try:
                 if mns is not None:
                     ids = self._ids_for(conn, "ms_station", "mn", mns)
                     if not ids:
                         return empty
-                    conditions.append(f"s.station_id IN ({_int_list(ids)})")
+                    series_conditions.append(f"s.station_id IN ({_int_list(ids)})")
                 if codes is not None:
                     ids = self._ids_for(conn, "ms_code", "code", codes)
                     if not ids:
                         return empty
-                    conditions.append(f"s.code_id IN ({_int_list(ids)})")
+                    series_conditions.append(f"s.code_id IN ({_int_list(ids)})")
+                    conditions.append(f"r.code_id IN ({_int_list(ids)})")
                 if kinds is not None:
                     if not kinds:
                         return empty
-                    conditions.append(f"s.kind IN ({_int_list(KIND_ID[DataKind(k)] for k in kinds)})")
+                    series_conditions.append(f"s.kind IN ({_int_list(KIND_ID[DataKind(k)] for k in kinds)})")
                 if sources is not None:
                     if not sources:
                         return empty
-                    conditions.append(f"s.source IN ({_int_list(SOURCE_ID[Source(s)] for s in sources)})")
-                # The series catalogue drives the primary key of ms_reading: equality on the four leading
-                # columns, a range on t. CROSS JOIN keeps SQLite from reordering; PostgreSQL plans freely.
+                    ids = [SOURCE_ID[Source(s)] for s in sources]
+                    series_conditions.append(f"s.source IN ({_int_list(ids)})")
+                    conditions.append(f"r.source IN ({_int_list(ids)})")
+                # Readings are clustered by (point, kind, time): each (point, kind) of the series catalogue is
+                # one index range on t. CROSS JOIN keeps SQLite from reordering; PostgreSQL plans freely.
                 sql = (
                     f"SELECT {', '.join('r.' + c for c in ENCODED_SCHEMA)} "
-                    "FROM ms_series s CROSS JOIN ms_reading r "
-                    "WHERE r.station_id = s.station_id AND r.code_id = s.code_id AND r.kind = s.kind "
-                    f"AND r.source = s.source AND {' AND '.join(conditions)}"
+                    "FROM (SELECT DISTINCT s.station_id, s.kind FROM ms_series s "
+                    f"WHERE {' AND '.join(series_conditions) or 'TRUE'}) p "
+                    "CROSS JOIN ms_reading r WHERE r.station_id = p.station_id AND r.kind = p.kind "
+                    f"AND {' AND '.join(conditions)}"
                 )
                 encoded = self._fetch_readings(conn, sql)
                 if encoded.height == 0:
@@ -475,10 +480,10 @@ class SqlStore(ABC):
             try:
                 rows = self._select(
                     conn,
-                    "SELECT st.mn, s.kind, (SELECT MAX(r.t) FROM ms_reading r "
-                    "WHERE r.station_id = s.station_id AND r.code_id = s.code_id AND r.kind = s.kind "
-                    "AND r.source = s.source) "
-                    "FROM ms_series s JOIN ms_station st ON st.id = s.station_id",
+                    "SELECT st.mn, p.kind, (SELECT MAX(r.t) FROM ms_reading r "
+                    "WHERE r.station_id = p.station_id AND r.kind = p.kind) "
+                    "FROM (SELECT DISTINCT station_id, kind FROM ms_series) p "
+                    "JOIN ms_station st ON st.id = p.station_id",
                 )
             finally:
                 self._rollback(conn)

@@ -130,6 +130,8 @@ def normalise_readings(readings: pl.DataFrame) -> pl.DataFrame:
     for name, dtype in READING_SCHEMA.items():
         if name == "time":
             columns.append(pl.col("time").dt.convert_time_zone("UTC").dt.cast_time_unit("us"))
+        elif name in readings.columns and dtype == pl.Float64():
+            columns.append(pl.col(name).cast(dtype).fill_nan(None))  # NaN means missing, on both backends
         elif name in readings.columns:
             columns.append(pl.col(name).cast(dtype))
         else:

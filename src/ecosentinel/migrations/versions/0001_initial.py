@@ -100,7 +100,7 @@ def upgrade() -> None:
         sa.Column("cou", sa.Float),
         sa.Column("zs", sa.Float),
         sa.Column("flag", sa.String(2), nullable=False),
-        sa.PrimaryKeyConstraint("station_id", "code_id", "kind", "source", "t", name="pk_ms_reading"),
+        sa.PrimaryKeyConstraint("station_id", "kind", "t", "code_id", "source", name="pk_ms_reading"),
         sqlite_with_rowid=False,
     )
     op.create_table(
@@ -125,9 +125,10 @@ def upgrade() -> None:
         sa.Column("digest", sa.LargeBinary(16), nullable=False),
         sa.Column("raw", sa.LargeBinary, nullable=False),
         sa.PrimaryKeyConstraint("id", name="pk_ms_raw_packet"),
-        sa.UniqueConstraint("digest", name="uq_ms_raw_packet_digest"),
     )
-    op.create_index("ix_ms_raw_packet_station_id_t", "ms_raw_packet", ["station_id", "t"])
+    op.create_index(
+        "ix_ms_raw_packet_station_id_t_digest", "ms_raw_packet", ["station_id", "t", "digest"], unique=True
+    )
     op.create_table(
         "ms_rejected_packet",
         sa.Column("id", _BIGINT_ID, nullable=False),
@@ -144,7 +145,7 @@ def upgrade() -> None:
 def downgrade() -> None:
     for index, table in [
         ("ix_ms_rejected_packet_received_at_us", "ms_rejected_packet"),
-        ("ix_ms_raw_packet_station_id_t", "ms_raw_packet"),
+        ("ix_ms_raw_packet_station_id_t_digest", "ms_raw_packet"),
         ("ix_factor_point_id", "factor"),
         ("ix_point_enterprise_id", "point"),
     ]:
