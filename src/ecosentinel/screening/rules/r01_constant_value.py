@@ -11,6 +11,8 @@ from ecosentinel.screening.base import FactorRule, PointData, Series, true_runs
 from ecosentinel.screening.config import RuleParams
 from ecosentinel.screening.context import PointType
 from ecosentinel.screening.findings import Finding, Severity, iso, num
+from ecosentinel.screening.messages import kind_name
+from ecosentinel.screening.rules._common import fmt
 
 
 class ConstantValueParams(RuleParams):
@@ -124,9 +126,9 @@ class ConstantValueRule(FactorRule[ConstantValueParams]):
                     variant="identical",
                     kind=_kind_zh(s.kind),
                     count=n,
-                    value=_fmt(value),
-                    hours=_fmt(duration.total_seconds() / 3600),
-                    threshold=_fmt(p.min_identical_hours),
+                    value=fmt(value),
+                    hours=fmt(duration.total_seconds() / 3600),
+                    threshold=fmt(p.min_identical_hours),
                 )
             )
         return out
@@ -165,7 +167,7 @@ class ConstantValueRule(FactorRule[ConstantValueParams]):
                     },
                     variant="identical_cycles",
                     count=n,
-                    value=_fmt(value),
+                    value=fmt(value),
                     threshold=p.min_identical_cycles,
                 )
             )
@@ -239,11 +241,11 @@ class ConstantValueRule(FactorRule[ConstantValueParams]):
                         "comparison": f"rolling {p.band_hours} h (max - min) <= {p.band_fraction} x range",
                     },
                     variant="narrow_band",
-                    hours=_fmt(hours),
-                    band=_fmt(hi - lo),
-                    span=_fmt(spec.span or 0.0),
-                    fraction=_fmt(p.band_fraction * 100),
-                    threshold=_fmt(p.band_hours),
+                    hours=fmt(hours),
+                    band=fmt(hi - lo),
+                    span=fmt(spec.span or 0.0),
+                    fraction=fmt(p.band_fraction * 100),
+                    threshold=fmt(p.band_hours),
                 )
             )
         return out
@@ -281,11 +283,11 @@ class ConstantValueRule(FactorRule[ConstantValueParams]):
                         "comparison": f"rolling {p.dl_hours} h max <= {p.dl_multiple} x detection limit",
                     },
                     variant="near_detection_limit",
-                    hours=_fmt(hours),
-                    dl=_fmt(dl),
-                    k=_fmt(p.dl_multiple),
-                    vmax=_fmt(hi),
-                    threshold=_fmt(p.dl_hours),
+                    hours=fmt(hours),
+                    dl=fmt(dl),
+                    k=fmt(p.dl_multiple),
+                    vmax=fmt(hi),
+                    threshold=fmt(p.dl_hours),
                 )
             )
         return out
@@ -298,12 +300,4 @@ def _median_step(s: Series) -> dt.timedelta | None:
 
 
 def _kind_zh(kind: DataKind) -> str:
-    from ecosentinel.screening.messages import kind_name
-
     return kind_name(kind.value)
-
-
-def _fmt(x: float) -> str:
-    """Numbers in explanations: up to 4 significant decimals, no trailing zeros."""
-    text = f"{x:.4f}".rstrip("0").rstrip(".")
-    return text if text not in ("", "-0") else "0"
