@@ -56,6 +56,53 @@ def series(
     )
 
 
+def points(
+    code: str,
+    rows: Sequence[tuple[float, float | None, str]],
+    *,
+    start: dt.datetime = T0,
+    kind: str = "rtd",
+    source: str = "analyser",
+    mn: str = MN,
+) -> pl.DataFrame:
+    """Irregular readings: (minutes after ``start``, value, flag) per row, e.g. analyser cycles."""
+    n = len(rows)
+    return pl.DataFrame(
+        {
+            "mn": [mn] * n,
+            "code": [code] * n,
+            "kind": [kind] * n,
+            "time": [start + dt.timedelta(minutes=m) for m, _, _ in rows],
+            "source": [source] * n,
+            "value": [v for _, v, _ in rows],
+            "vmin": [None] * n,
+            "vmax": [None] * n,
+            "cou": [None] * n,
+            "zs": [None] * n,
+            "flag": [f for _, _, f in rows],
+        },
+        schema=READING_SCHEMA,
+    )
+
+
+def scaled(values: Sequence[float | None], rows: range, factor: float) -> list[float | None]:
+    """Multiply the given rows by ``factor``."""
+    out = list(values)
+    for i in rows:
+        v = out[i]
+        out[i] = None if v is None else v * factor
+    return out
+
+
+def replaced(
+    values: Sequence[float | None], rows: range | Sequence[int], value: float | None
+) -> list[float | None]:
+    out = list(values)
+    for i in rows:
+        out[i] = value
+    return out
+
+
 def frame(*parts: pl.DataFrame) -> pl.DataFrame:
     return pl.concat(list(parts)) if parts else pl.DataFrame(schema=READING_SCHEMA)
 
@@ -82,7 +129,9 @@ class Case(TypedDict, total=False):
     expect: int
     """Number of findings of the rule under test (exact)."""
     variant: str
-    """If set, every finding's evidence kind must be this."""
+    """If set, ``expect`` counts only findings of this evidence kind (others may exist)."""
+    severity: str
+    """If set, every counted finding has this severity."""
 
 
 def run_case(rule: str, case: Case) -> list[Finding]:
@@ -96,10 +145,12 @@ def run_case(rule: str, case: Case) -> list[Finding]:
 
 def check_case(rule: str, case: Case) -> list[Finding]:
     found = run_case(rule, case)
+    if "variant" in case:
+        found = [f for f in found if f.evidence["kind"] == case["variant"]]
     assert len(found) == case["expect"], [f.to_dict() for f in found]
     for f in found:
-        if "variant" in case:
-            assert f.evidence["kind"] == case["variant"]
+        if "severity" in case:
+            assert f.severity.value == case["severity"], f.to_dict()
         assert f.explanation_zh.startswith("规则「")
         assert "北京时间" in f.explanation_zh
         assert 0.0 <= f.score <= 1.0

@@ -7,8 +7,26 @@ from typing import Any
 from ecosentinel.errors import NotFoundError
 from ecosentinel.screening.base import Rule
 from ecosentinel.screening.rules.r01_constant_value import ConstantValueRule
+from ecosentinel.screening.rules.r02_zero_negative import ZeroNegativeRule
+from ecosentinel.screening.rules.r03_over_range import OverRangeRule
+from ecosentinel.screening.rules.r04_post_exceedance_drop import PostExceedanceDropRule
+from ecosentinel.screening.rules.r05_dilution import DilutionRule
+from ecosentinel.screening.rules.r08_o2_dilution import O2DilutionRule
+from ecosentinel.screening.rules.r09_strategic_gap import StrategicGapRule
+from ecosentinel.screening.rules.r10_treatment_off import TreatmentOffRule
+from ecosentinel.screening.rules.r16_flag_abuse import FlagAbuseRule
 
-RULES: tuple[type[Rule[Any]], ...] = (ConstantValueRule,)
+RULES: tuple[type[Rule[Any]], ...] = (
+    ConstantValueRule,
+    ZeroNegativeRule,
+    OverRangeRule,
+    PostExceedanceDropRule,
+    DilutionRule,
+    O2DilutionRule,
+    StrategicGapRule,
+    TreatmentOffRule,
+    FlagAbuseRule,
+)
 """Every rule ``screen_point`` runs by default, in order."""
 
 

@@ -205,7 +205,7 @@ class PostExceedanceDropRule(FactorRule[PostExceedanceDropParams]):
             s = data.series(other, (DataKind.HOUR, DataKind.MINUTE))
             if s is None:
                 continue
-            before = _value_at(s, tk)
+            before = _value_at(s, tk - dt.timedelta(hours=1))  # the hour before the peak
             after = _value_at(s, tj)
             if before is None or after is None or before <= 0:
                 continue
