@@ -5,7 +5,6 @@ from __future__ import annotations
 SCHEMA_MISSING = "数据库尚未初始化（缺少测量数据表）：请先运行 `ecosentinel db upgrade`。数据库：{url}"
 UPGRADED = "数据库结构已升级到最新版本（{revision}）：{url}"
 IMPORTED_READINGS = "已导入 {file}：共 {rows} 行，新增 {inserted} 条监测数据（重复的已跳过）。"
-IMPORTED_REGISTRY = "已导入 {file}：企业 {enterprises} 家，监测点位 {points} 个，监测因子 {factors} 个。"
 IMPORT_FAILED = "导入失败，未写入任何数据。共 {count} 处错误："
 MORE_ERRORS = "……另有 {count} 处错误未列出"
 
@@ -23,11 +22,3 @@ BAD_VALUE = "数值 {value!r} 不是数字"
 BAD_CODE = "因子编码 {value!r} 无效（应为字母数字，最多 16 个字符，如 w01018）"
 UNKNOWN_MN = "监测点位 MN {value!r} 未在登记库中（请先导入登记信息）"
 UNREADABLE_CSV = "无法读取 CSV 文件：{error}"
-
-# Registry YAML validation
-UNREADABLE_YAML = "无法解析 YAML：{error}"
-REGISTRY_INVALID = "{path}：{error}"
-DUPLICATE_MN = "监测点位 MN {mn} 在文件中重复出现"
-DUPLICATE_CREDIT_CODE = "统一社会信用代码 {code} 在文件中重复出现"
-DUPLICATE_FACTOR = "监测因子 {code} 在该点位中重复出现"
-MN_OTHER_ENTERPRISE = "监测点位 MN {mn} 已属于另一家企业（{credit_code}），不能在导入中转移"

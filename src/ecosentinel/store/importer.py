@@ -1,0 +1,176 @@
+"""Import readings from CSV: ``mn,time,kind,code,value,flag[,source]``; all or nothing.
+
+The whole file is read with polars (every column as text), validated with vectorised checks, and only
+then stored with one ``append`` (one transaction). Every error names ``file:line:column``; line 1 is
+the header (fields with embedded line breaks are not supported, so a row's line is its index + 2).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Collection
+from pathlib import Path
+
+import polars as pl
+
+from ecosentinel.errors import ValidationError
+from ecosentinel.readings import READING_SCHEMA, DataFlag, DataKind, Source
+from ecosentinel.store import messages
+from ecosentinel.store.base import MeasurementStore
+
+logger = logging.getLogger(__name__)
+
+REQUIRED_COLUMNS = ("mn", "time", "kind", "code", "value", "flag")
+OPTIONAL_COLUMNS = ("source",)
+MAX_REPORTED = 50
+
+_TIME_SHAPE = r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})?$"
+_CODE_SHAPE = r"^[A-Za-z0-9]{1,16}$"
+
+
+class ImportFileError(ValidationError):
+    """A file failed validation; ``errors`` lists problems (each with file:line:column), ``count`` all."""
+
+    def __init__(self, errors: list[ValidationError], count: int | None = None) -> None:
+        self.errors = errors
+        self.count = len(errors) if count is None else count
+        lines = [messages.IMPORT_FAILED.format(count=self.count), *(str(e) for e in errors)]
+        if self.count > len(errors):
+            lines.append(messages.MORE_ERRORS.format(count=self.count - len(errors)))
+        super().__init__("\n".join(lines))
+
+
+def _parse_time(column: pl.Expr) -> pl.Expr:
+    """ISO 8601 text to UTC; China Standard Time when the text carries no offset; null when unparsable."""
+    text = (
+        column.str.strip_chars()
+        .str.replace(" ", "T", literal=True)
+        .str.replace(r"Z$", "+00:00")
+        .str.replace(r"([+-]\d{2})(\d{2})$", "${1}:${2}")
+        .str.replace(r"^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2})([+-]\d{2}:\d{2})?$", "${1}:00${2}")
+    )
+    has_offset = text.str.contains(r"[+-]\d{2}:\d{2}$")
+    with_offset = text.str.to_datetime(
+        "%Y-%m-%dT%H:%M:%S%.f%:z", strict=False, time_unit="us", time_zone="UTC"
+    )
+    local = (
+        text.str.to_datetime("%Y-%m-%dT%H:%M:%S%.f", strict=False, time_unit="us")
+        .dt.replace_time_zone("Asia/Shanghai")
+        .dt.convert_time_zone("UTC")
+    )
+    return pl.when(has_offset).then(with_offset).otherwise(local)
+
+
+def read_readings_csv(path: Path, *, known_mns: Collection[str]) -> pl.DataFrame:
+    """Read and validate a readings CSV into READING_SCHEMA; raise ImportFileError listing every problem."""
+    name = str(path)
+    try:
+        raw = pl.read_csv(path, infer_schema=False, has_header=True)
+    except (OSError, pl.exceptions.PolarsError) as exc:
+        raise ImportFileError(
+            [ValidationError(messages.UNREADABLE_CSV.format(error=exc), location=f"{name}:1:1")]
+        ) from exc
+    header = [c.strip() for c in raw.columns]
+    raw.columns = header
+    column_no = {c: i + 1 for i, c in enumerate(header)}
+    header_errors = [
+        ValidationError(messages.DUPLICATE_COLUMN.format(column=c), location=f"{name}:1:{i + 1}")
+        for i, c in enumerate(header)
+        if header.index(c) != i
+    ]
+    header_errors += [
+        ValidationError(messages.MISSING_COLUMN.format(column=c), location=f"{name}:1:1")
+        for c in REQUIRED_COLUMNS
+        if c not in column_no
+    ]
+    header_errors += [
+        ValidationError(messages.UNKNOWN_COLUMN.format(column=c), location=f"{name}:1:{column_no[c]}")
+        for c in header
+        if c not in REQUIRED_COLUMNS and c not in OPTIONAL_COLUMNS
+    ]
+    if header_errors:
+        raise ImportFileError(header_errors)
+
+    kinds = [k.value for k in DataKind]
+    sources = [s.value for s in Source]
+    flags = [f.value for f in DataFlag]
+    source_expr = pl.col("source").str.strip_chars() if "source" in column_no else pl.lit(None, pl.Utf8)
+    parsed = raw.with_row_index("_line", offset=2).with_columns(
+        _mn=pl.col("mn").str.strip_chars(),
+        _code=pl.col("code").str.strip_chars(),
+        _kind=pl.col("kind").str.strip_chars(),
+        _time=_parse_time(pl.col("time")),
+        _value=pl.col("value").str.strip_chars().cast(pl.Float64, strict=False),
+        _flag=pl.col("flag").str.strip_chars().fill_null(DataFlag.NORMAL.value),
+        _source=source_expr.fill_null(Source.PLATFORM.value),
+    )
+    known = pl.Series(list(known_mns), dtype=pl.Utf8)
+    checks: list[tuple[str, pl.Expr, str]] = [
+        ("mn", pl.col("_mn").is_null() | (pl.col("_mn") == ""), messages.EMPTY_FIELD),
+        (
+            "mn",
+            pl.col("_mn").is_not_null() & (pl.col("_mn") != "") & ~pl.col("_mn").is_in(known),
+            messages.UNKNOWN_MN,
+        ),
+        ("time", pl.col("time").is_null(), messages.EMPTY_FIELD),
+        (
+            "time",
+            pl.col("time").is_not_null()
+            & (~pl.col("time").str.strip_chars().str.contains(_TIME_SHAPE) | pl.col("_time").is_null()),
+            messages.BAD_TIME,
+        ),
+        (
+            "time",
+            pl.col("_time").is_not_null() & (pl.col("_time").dt.microsecond() != 0),
+            messages.SUBSECOND_TIME,
+        ),
+        ("kind", ~pl.col("_kind").is_in(kinds) | pl.col("_kind").is_null(), messages.BAD_KIND),
+        ("code", pl.col("_code").is_null() | ~pl.col("_code").str.contains(_CODE_SHAPE), messages.BAD_CODE),
+        (
+            "value",
+            (pl.col("value").str.strip_chars().fill_null("") != "")
+            & (pl.col("_value").is_null() | ~pl.col("_value").is_finite()),
+            messages.BAD_VALUE,
+        ),
+        ("flag", ~pl.col("_flag").is_in(flags), messages.BAD_FLAG),
+        ("source", ~pl.col("_source").is_in(sources), messages.BAD_SOURCE),
+    ]
+    found: list[tuple[int, int, ValidationError]] = []
+    total = 0
+    for column, bad, template in checks:
+        rows = parsed.filter(bad.fill_null(True))
+        if rows.height == 0:
+            continue
+        total += rows.height
+        source_column = column if column in column_no else "source"
+        values = rows[source_column] if source_column in rows.columns else pl.Series([None] * rows.height)
+        for line, value in zip(rows["_line"].head(MAX_REPORTED), values.head(MAX_REPORTED), strict=False):
+            message = template.format(column=column, value=value, allowed="、".join(flags))
+            col = column_no.get(column, 1)
+            found.append((int(line), col, ValidationError(message, location=f"{name}:{line}:{col}")))
+    if found:
+        found.sort(key=lambda item: (item[0], item[1]))
+        raise ImportFileError([e for _, _, e in found[:MAX_REPORTED]], count=total)
+
+    frame = parsed.select(
+        pl.col("_mn").alias("mn"),
+        pl.col("_code").alias("code"),
+        pl.col("_kind").alias("kind"),
+        pl.col("_time").alias("time"),
+        pl.col("_source").alias("source"),
+        pl.col("_value").alias("value"),
+        pl.lit(None, pl.Float64).alias("vmin"),
+        pl.lit(None, pl.Float64).alias("vmax"),
+        pl.lit(None, pl.Float64).alias("cou"),
+        pl.lit(None, pl.Float64).alias("zs"),
+        pl.col("_flag").alias("flag"),
+    )
+    return frame.cast(READING_SCHEMA)  # type: ignore[arg-type]
+
+
+def import_readings(path: Path, *, store: MeasurementStore, known_mns: Collection[str]) -> tuple[int, int]:
+    """Validate a readings CSV and store it in one transaction; return (rows in file, readings inserted)."""
+    frame = read_readings_csv(path, known_mns=known_mns)
+    inserted = store.append(frame)
+    logger.info("imported %s: %d rows, %d new readings", path, frame.height, inserted)
+    return frame.height, inserted
