@@ -85,7 +85,7 @@ def points(
     )
 
 
-def scaled(values: Sequence[float | None], rows: range, factor: float) -> list[float | None]:
+def scaled(values: Sequence[float | None], rows: range | Sequence[int], factor: float) -> list[float | None]:
     """Multiply the given rows by ``factor``."""
     out = list(values)
     for i in rows:

@@ -103,9 +103,13 @@ class DilutionRule(PointRule[DilutionParams]):
             ]
         ).with_columns([(pl.col(c) / pl.col(f"{c}_base")).alias(f"{c}_r") for c in base_cols])
         ratios = [pl.col(f"{c}_r") for c in codes]
-        med = pl.concat_list(ratios).list.median()
-        ok = pl.all_horizontal([r.is_not_null() & (r <= p.drop_ratio) for r in ratios]) & pl.all_horizontal(
-            [(r - med).abs() <= p.ratio_tolerance * med for r in ratios]
+        med = pl.concat_list(ratios).list.drop_nulls().list.median()
+        present = pl.sum_horizontal([r.is_not_null().cast(pl.Int32) for r in ratios])
+        # Factors missing or flagged at that hour are left out; the rest must all agree.
+        ok = (
+            (present >= p.min_factors)
+            & pl.all_horizontal([r.is_null() | (r <= p.drop_ratio) for r in ratios])
+            & pl.all_horizontal([r.is_null() | ((r - med).abs() <= p.ratio_tolerance * med) for r in ratios])
         )
         if flow:
             ok = ok & (pl.col(f"{flow}_r").is_null() | (pl.col(f"{flow}_r") >= p.flow_keep))
@@ -116,18 +120,18 @@ class DilutionRule(PointRule[DilutionParams]):
             start, end = rows["time"][0], rows["time"][-1] + dt.timedelta(hours=1)
             if end - start < dt.timedelta(hours=p.min_hours):
                 continue
-            per = {c: float(rows[f"{c}_r"].mean()) for c in codes}  # type: ignore[arg-type]
+            per = {c: m for c in codes if (m := mean_of(rows[f"{c}_r"])) is not None}
             flow_r = mean_of(rows[f"{flow}_r"]) if flow else None
             evidence: dict[str, Any] = {
                 "window": [iso(start), iso(end)],
-                "baseline": {c: rows[f"{c}_base"][0] for c in codes},
-                "during_mean": {c: float(rows[c].mean()) for c in codes},  # type: ignore[arg-type]
+                "baseline": {c: rows[f"{c}_base"][0] for c in per},
+                "during_mean": {c: mean_of(rows[c]) for c in per},
                 "ratios": {c: round(v, 4) for c, v in per.items()},
                 "flow_ratio": None if flow_r is None else round(flow_r, 4),
                 "threshold": {"drop_ratio": p.drop_ratio, "ratio_tolerance": p.ratio_tolerance},
                 "comparison": "every factor <= drop_ratio x its 24 h median, ratios within tolerance",
             }
-            out.append(self._make(data, p, codes, start, end, per, flow_r, evidence, "step"))
+            out.append(self._make(data, p, list(per), start, end, per, flow_r, evidence, "step"))
         return out
 
     def _nights(
