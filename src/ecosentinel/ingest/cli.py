@@ -1,7 +1,55 @@
-"""CLI commands of this area (filled in by its work)."""
+"""``ecosentinel ingest`` (HJ 212 receiver alone) and ``ecosentinel serve`` (receiver + web app)."""
+
+from __future__ import annotations
+
+import asyncio
 
 import typer
+
+from ecosentinel.config import get_settings
+from ecosentinel.ingest.runtime import install_event_loop_policy, run_ingest_forever, run_platform
 
 
 def register(app: typer.Typer) -> None:
     """Add this area's commands to the root app."""
+    app.command("ingest")(ingest_command)
+    app.command("serve")(serve_command)
+
+
+def ingest_command(
+    host: str = typer.Option(None, help="Listen address (default from settings: 127.0.0.1)."),
+    port: int = typer.Option(None, "--hj212-port", "--port", help="HJ 212 TCP port (default 9212; 0 = any)."),
+    database_url: str = typer.Option(None, help="Database URL (default: SQLite under the data directory)."),
+) -> None:
+    """Run the HJ 212 receiver alone (HJ 212 数据接收服务)."""
+    settings = get_settings()
+    if host is not None:
+        settings.ingest.host = host
+    if port is not None:
+        settings.ingest.port = port
+    if database_url is not None:
+        settings.database_url = database_url
+    settings.check()
+    install_event_loop_policy()
+    asyncio.run(run_ingest_forever(settings))
+
+
+def serve_command(
+    host: str = typer.Option(None, help="Web listen address (default 127.0.0.1)."),
+    port: int = typer.Option(None, help="Web port (default 8000)."),
+    hj212_port: int = typer.Option(None, help="HJ 212 TCP port (default 9212)."),
+    database_url: str = typer.Option(None, help="Database URL (default: SQLite under the data directory)."),
+) -> None:
+    """Run the platform: web app, API (OpenAPI at /openapi.json) and HJ 212 receiver (启动平台)."""
+    settings = get_settings()
+    if host is not None:
+        settings.web.host = host
+    if port is not None:
+        settings.web.port = port
+    if hj212_port is not None:
+        settings.ingest.port = hj212_port
+    if database_url is not None:
+        settings.database_url = database_url
+    settings.check()
+    install_event_loop_policy()
+    asyncio.run(run_platform(settings))

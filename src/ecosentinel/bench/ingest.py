@@ -1,0 +1,212 @@
+"""``ecosentinel bench ingest``: simulated data loggers over loopback against a real receiver process.
+
+The receiver runs as its own process (``ecosentinel ingest``) on a fresh database, exactly as in production;
+this process opens N concurrent TCP connections, each behaving like a data logger that keeps up to ``window``
+unanswered packets in flight, and measures sustained stored packets/s, acknowledgement latency and the
+receiver's peak memory. Every acknowledged packet is then checked to be in the store.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections import deque
+from dataclasses import dataclass
+from pathlib import Path
+
+import psutil
+
+from ecosentinel.protocol.hj212 import build_data_packet
+from ecosentinel.readings import CST
+
+FACTORS_8 = ("w01018", "w21003", "w21011", "w21001", "w01001", "w00000", "w01010", "w01014")
+
+
+@dataclass
+class IngestBenchResult:
+    backend: str
+    connections: int
+    packets: int
+    seconds: float
+    packets_per_s: float
+    p50_ms: float
+    p99_ms: float
+    peak_rss_mb: float
+    stored_readings: int
+
+    def row(self) -> str:
+        return (
+            f"| {self.backend} | {self.connections} | {self.packets:,} | {self.packets_per_s:,.0f} | "
+            f"{self.p50_ms:.1f} | {self.p99_ms:.1f} | {self.peak_rss_mb:.0f} | {self.stored_readings:,} |"
+        )
+
+
+def mn_for(i: int) -> str:
+    return f"BENCH{i:019d}"
+
+
+def registry_for(connections: int) -> dict[str, object]:
+    return {
+        "enterprises": [
+            {
+                "name": "基准测试企业",
+                "credit_code": "91330400MA2B0BENCH",
+                "industry": "测试",
+                "points": [
+                    {
+                        "mn": mn_for(i),
+                        "pw": "123456",
+                        "name": f"基准点位{i}",
+                        "type": "water",
+                        "factors": [{"code": c, "limit": 100.0} for c in FACTORS_8],
+                    }
+                    for i in range(connections)
+                ],
+            }
+        ]
+    }
+
+
+def make_packets(conn_index: int, count: int, start: dt.datetime) -> list[bytes]:
+    """Minute-data packets with 8 factors and successive DataTimes (so none is a duplicate)."""
+    mn = mn_for(conn_index)
+    packets = []
+    for k in range(count):
+        t = start + dt.timedelta(minutes=k)
+        factors: dict[str, dict[str, float | str | None]] = {
+            code: {"Avg": 10.0 + (k % 50) * 0.37 + j, "Min": 9.0 + j, "Max": 30.0 + j, "Flag": "N"}
+            for j, code in enumerate(FACTORS_8)
+        }
+        packets.append(build_data_packet(mn=mn, pw="123456", cn="2051", data_time=t, factors=factors))
+    return packets
+
+
+async def _logger(host: str, port: int, packets: list[bytes], window: int, latencies: list[float]) -> int:
+    reader, writer = await asyncio.open_connection(host, port)
+    sent_at: deque[float] = deque()
+    acked = 0
+    buf = b""
+    next_i = 0
+    total = len(packets)
+    while acked < total:
+        while next_i < total and len(sent_at) < window:
+            writer.write(packets[next_i])
+            sent_at.append(time.perf_counter())
+            next_i += 1
+        await writer.drain()
+        chunk = await reader.read(65536)
+        if not chunk:
+            raise ConnectionError("receiver closed the connection")
+        buf += chunk
+        *lines, buf = buf.split(b"\r\n")
+        now = time.perf_counter()
+        for line in lines:
+            if b"CN=9014" in line:
+                latencies.append(now - sent_at.popleft())
+                acked += 1
+    writer.close()
+    await writer.wait_closed()
+    return acked
+
+
+def _sample_rss(pid: int, stop: asyncio.Event, peak: list[float]) -> None:
+    proc = psutil.Process(pid)
+    while not stop.is_set():
+        try:
+            peak[0] = max(peak[0], proc.memory_info().rss / 1e6)
+        except psutil.Error:
+            return
+        time.sleep(0.2)
+
+
+async def _drive(
+    host: str, port: int, per_conn: list[list[bytes]], window: int, pid: int
+) -> tuple[float, list[float], float]:
+    latencies: list[float] = []
+    peak = [0.0]
+    stop = asyncio.Event()
+    sampler = asyncio.get_running_loop().run_in_executor(None, _sample_rss, pid, stop, peak)
+    t0 = time.perf_counter()
+    results = await asyncio.gather(*(_logger(host, port, p, window, latencies) for p in per_conn))
+    elapsed = time.perf_counter() - t0
+    stop.set()
+    await sampler
+    assert sum(results) == sum(len(p) for p in per_conn)
+    return elapsed, latencies, peak[0]
+
+
+def _start_receiver(database_url: str, data_dir: Path) -> tuple[subprocess.Popen[str], int]:
+    env = dict(os.environ, ECOSENTINEL_DATA_DIR=str(data_dir), ECOSENTINEL_DATABASE_URL=database_url)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "ecosentinel", "ingest", "--port", "0"],
+        env=env,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert proc.stdout is not None
+    for line in proc.stdout:
+        if line.startswith("ecosentinel-ingest ready"):
+            return proc, int(line.split("port=")[1])
+    raise RuntimeError("receiver did not start")
+
+
+def run_ingest_bench(
+    *, database_url: str, backend: str, connections: int, packets_per_conn: int, window: int
+) -> IngestBenchResult:
+    """Run one benchmark against a fresh schema at ``database_url``."""
+    from sqlalchemy.orm import Session
+
+    from ecosentinel.database import create_engine, upgrade
+    from ecosentinel.registry.service import import_registry
+    from ecosentinel.store.base import open_store
+
+    upgrade(database_url)
+    engine = create_engine(database_url)
+    with Session(engine) as session:
+        import_registry(session, registry_for(connections), source_name="bench")
+        session.commit()
+    # A start time never used before, so a re-run against the same database measures real inserts.
+    start = dt.datetime(2000, 1, 1, tzinfo=CST) + dt.timedelta(minutes=int(time.time()) // 60 * 1000 % 10**8)
+    per_conn = [make_packets(i, packets_per_conn, start) for i in range(connections)]
+    with tempfile.TemporaryDirectory() as tmp:
+        proc, port = _start_receiver(database_url, Path(tmp))
+        try:
+            elapsed, latencies, peak = asyncio.run(_drive("127.0.0.1", port, per_conn, window, proc.pid))
+        finally:
+            proc.terminate()
+            proc.wait(timeout=60)
+    total = connections * packets_per_conn
+    store = open_store(database_url)
+    stored = store.read_window(
+        start=start.astimezone(dt.UTC),
+        end=(start + dt.timedelta(minutes=packets_per_conn)).astimezone(dt.UTC),
+    ).height
+    store.close()
+    engine.dispose()
+    qs = statistics.quantiles(latencies, n=100)
+    return IngestBenchResult(
+        backend=backend,
+        connections=connections,
+        packets=total,
+        seconds=elapsed,
+        packets_per_s=total / elapsed,
+        p50_ms=qs[49] * 1000,
+        p99_ms=qs[98] * 1000,
+        peak_rss_mb=peak,
+        stored_readings=stored,
+    )
+
+
+def machine_line() -> str:
+    return (
+        f"{platform.machine()}, {psutil.cpu_count()} cores, "
+        f"{psutil.virtual_memory().total / 2**30:.0f} GiB, "
+        f"Python {platform.python_version()}, {platform.system()}"
+    )

@@ -1,0 +1,99 @@
+"""The FastAPI application served by ``ecosentinel serve`` beside the HJ 212 receiver.
+
+Every route declares who may call it: ``public`` routes say so explicitly; the rest of the platform's routes
+(added by later work) depend on a role check.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+import time
+from collections.abc import Callable
+from typing import Annotated
+
+from fastapi import Depends, FastAPI, Request
+from fastapi.responses import HTMLResponse
+from pydantic import BaseModel
+
+from ecosentinel.ingest.server import IngestServer
+from ecosentinel.readings import CST
+from ecosentinel.web import messages
+
+ONLINE_WINDOW_S = 600.0
+
+
+def public() -> None:
+    """Explicit permission marker: this route is meant for anyone, without login (aggregate data only)."""
+
+
+class IngestStatus(BaseModel):
+    points_configured: int
+    points_online: int
+    connections: int
+    packets_stored: int
+    packets_rejected: int
+    frames_bad: int
+    last_packet_at: dt.datetime | None
+
+
+def create_app(
+    *, ingest: IngestServer | None = None, points_configured: Callable[[], int] = lambda: 0
+) -> FastAPI:
+    """Build the web application; ``ingest`` is the running receiver whose status it shows."""
+    app = FastAPI(title="EcoSentinel 自动监控哨兵", version="0.1.0")
+
+    def status() -> IngestStatus:
+        if ingest is None:
+            return IngestStatus(
+                points_configured=points_configured(),
+                points_online=0,
+                connections=0,
+                packets_stored=0,
+                packets_rejected=0,
+                frames_bad=0,
+                last_packet_at=None,
+            )
+        now = time.monotonic()
+        stats = ingest.stats
+        return IngestStatus(
+            points_configured=points_configured(),
+            points_online=sum(1 for t in stats.online_mns.values() if now - t <= ONLINE_WINDOW_S),
+            connections=stats.connections,
+            packets_stored=stats.packets_stored,
+            packets_rejected=stats.packets_rejected,
+            frames_bad=stats.frames_bad,
+            last_packet_at=stats.last_packet_at,
+        )
+
+    @app.get("/healthz", dependencies=[Depends(public)])
+    def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.get("/api/ingest/status", dependencies=[Depends(public)])
+    def ingest_status() -> IngestStatus:
+        """Aggregate receiver counters (no enterprise data)."""
+        return status()
+
+    @app.get("/", response_class=HTMLResponse, dependencies=[Depends(public)])
+    def home(request: Request, s: Annotated[IngestStatus, Depends(status)]) -> str:
+        last = s.last_packet_at.astimezone(CST).strftime("%Y-%m-%d %H:%M:%S") if s.last_packet_at else None
+        rows = [
+            (messages.POINTS_CONFIGURED, s.points_configured),
+            (messages.POINTS_ONLINE, s.points_online),
+            (messages.CONNECTIONS, s.connections),
+            (messages.PACKETS_STORED, s.packets_stored),
+            (messages.PACKETS_REJECTED, s.packets_rejected),
+            (messages.FRAMES_BAD, s.frames_bad),
+            (messages.LAST_PACKET, last or messages.NONE_YET),
+        ]
+        cells = "".join(f"<tr><th>{html.escape(k)}</th><td>{html.escape(str(v))}</td></tr>" for k, v in rows)
+        return (
+            '<!doctype html><html lang="zh-CN"><head><meta charset="utf-8">'
+            '<meta http-equiv="refresh" content="5">'
+            f"<title>{messages.TITLE}</title></head><body>"
+            f"<h1>{messages.TITLE}</h1><h2>{messages.STATUS_HEADING}</h2>"
+            f"<table>{cells}</table></body></html>"
+        )
+
+    return app

@@ -1,0 +1,12 @@
+"""User-facing strings of the web area (Simplified Chinese), kept in one place for translation."""
+
+TITLE = "自动监控哨兵 EcoSentinel"
+STATUS_HEADING = "数据接收状态"
+POINTS_CONFIGURED = "登记监测点位"
+POINTS_ONLINE = "在线点位（10 分钟内有数据）"
+PACKETS_STORED = "已入库数据包"
+PACKETS_REJECTED = "拒收数据包（MN/PW 校验失败）"
+FRAMES_BAD = "格式错误报文"
+CONNECTIONS = "当前连接数"
+LAST_PACKET = "最近入库时间"
+NONE_YET = "暂无"
