@@ -45,7 +45,7 @@ class SqliteStore(SqlStore):
             constants = group.select(pl.all().n_unique() == 1).row(0, named=True)
             literals: dict[str, str] = {}
             for name, constant in constants.items():
-                if not constant:
+                if not constant or name == "t":  # t stays bound: a frame with no columns has no rows
                     continue
                 value = group[name][0]
                 if value is None:
