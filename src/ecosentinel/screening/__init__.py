@@ -12,17 +12,22 @@ from ecosentinel.screening.context import FactorSpec, PointContext, PointType
 from ecosentinel.screening.engine import screen_point
 from ecosentinel.screening.findings import Finding, Severity
 from ecosentinel.screening.registry import RULES, rule_class
+from ecosentinel.screening.scoring import Colour, PointDayWarning, point_day_warnings, score_days
 
 __all__ = [
     "RULES",
+    "Colour",
     "FactorSpec",
     "Finding",
     "PointContext",
+    "PointDayWarning",
     "PointType",
     "RuleParams",
     "ScoringConfig",
     "ScreeningConfig",
     "Severity",
+    "point_day_warnings",
     "rule_class",
+    "score_days",
     "screen_point",
 ]

@@ -43,7 +43,9 @@ class O2DilutionRule(PointRule[O2DilutionParams]):
     """Catches air let into the flue or the sampling line to dilute flue gas (掺风稀释), and converted
     concentrations (折算浓度) that do not follow from the measured concentration and O2.
 
-    (a) Recompute C_ref = C x (21 - O2_ref) / (21 - O2) (GB 13223 / GB 13271 / HJ 75) and compare with
+    Source: research notes R8 and §2 (reference-O2 conversion, GB 13223 / GB 13271 / HJ 75); CRAES
+    patent (joint O2-concentration KDE, O2 above its 90% quantile); BRIEF line 4 (O2 dilution).
+    (a) Recompute C_ref = C x (21 - O2_ref) / (21 - O2) and compare with
     the reported ZsAvg / ZsRtd: any mismatch means the data were altered between analyser and platform.
     (b) O2 above its own 90% quantile + 1 point while production power is unchanged and the measured
     concentration falls (CRAES patent: O2 above the 90% quantile with a pollutant near the limit).
