@@ -7,9 +7,7 @@ from collections.abc import Sequence
 
 import polars as pl
 
-from ecosentinel.protocol.hj212 import messages as msg
-from ecosentinel.protocol.hj212.codes import QnRtn, normalise_code
-from ecosentinel.protocol.hj212.errors import Hj212Error
+from ecosentinel.protocol.hj212.codes import normalise_code
 from ecosentinel.protocol.hj212.packet import Packet, packet_items
 from ecosentinel.readings import KIND_BY_CN, READING_SCHEMA, DataKind, Reading, Source
 
@@ -25,13 +23,8 @@ _US = dt.timedelta(microseconds=1)
 
 
 def _rows(packet: Packet, kind: DataKind) -> dict[str, Row]:
-    if packet.data_time is None:
-        raise Hj212Error(
-            msg.MISSING_FIELD.format(field="DataTime"),
-            reason="missing_field",
-            qn_rtn=QnRtn.UNKNOWN,
-            location="DataTime",
-        )
+    if packet.data_time is None:  # decode refuses data uploads with values but no DataTime
+        return {}
     slots = _SLOTS_RTD if kind is DataKind.RTD else _SLOTS_AVG
     rows: dict[str, Row] = {}
     for code, field, value in packet_items(packet):
@@ -56,7 +49,8 @@ def packet_readings(packet: Packet, *, source: Source = Source.PLATFORM) -> list
         return []
     rows = _rows(packet, kind)
     time = packet.data_time
-    assert time is not None  # _rows raised otherwise
+    if time is None:
+        return []
     out: list[Reading] = []
     for code, row in rows.items():
         value = row[0] if row[0] is not None else row[6]
@@ -100,7 +94,7 @@ def packet_readings_frame(packets: Sequence[Packet], *, source: Source = Source.
         if not rows:
             continue
         n = len(rows)
-        assert packet.data_time is not None  # _rows raised otherwise
+        assert packet.data_time is not None  # _rows gave no rows otherwise
         t = (packet.data_time - _EPOCH) // _US
         mns.extend([packet.mn] * n)
         kinds.extend([kind.value] * n)

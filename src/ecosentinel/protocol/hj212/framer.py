@@ -34,11 +34,11 @@ Frame = Packet | FrameError
 class Framer:
     """Split a byte stream into frames: ``Framer(max_packet_bytes=4096).feed(data) -> list[Frame]``.
 
-    A frame is taken as soon as its declared length and CRC have arrived (the CRLF after it is consumed
-    when present). A frame whose data segment would contain CR or LF is truncated (the data segment is
-    text without line breaks), so it is reported at once and scanning resumes at the next ``##``; after
-    any bad frame scanning resumes just after its ``##``, so a good frame hidden in a damaged one is
-    still found. Bytes before a ``##`` are garbage: skipped, counted in ``garbage_bytes``, not reported.
+    A frame is taken when its declared length, CRC and CRLF have arrived (a frame followed directly by
+    something other than CRLF is taken without it). A frame whose data segment would contain CR or LF
+    was cut short (the data segment is text without line breaks): it is reported at once. After any bad
+    frame, scanning resumes just after its first ``#``, so a good frame hidden in a damaged one is found.
+    Bytes before a ``##`` are garbage: skipped, counted in ``garbage_bytes``, not reported.
     """
 
     def __init__(self, max_packet_bytes: int = 4096) -> None:
@@ -82,6 +82,10 @@ class Framer:
                 buf = buf[start:]
             if len(buf) < 6:
                 return buf
+            if buf[2:3] == b"#":  # "###": the marker starts one byte later
+                self._skip(1)
+                buf = buf[1:]
+                continue
             length_text = buf[2:6]
             if not length_text.isdigit():
                 out.append(
@@ -92,7 +96,7 @@ class Framer:
                         ),
                     )
                 )
-                buf = buf[2:]
+                buf = buf[1:]
                 continue
             end = 6 + int(length_text) + 4
             if end + 2 > limit:
@@ -101,23 +105,23 @@ class Framer:
                         buf[:6], Hj212Error(msg.OVERSIZE.format(size=end + 2, limit=limit), reason="oversize")
                     )
                 )
-                buf = buf[2:]
+                buf = buf[1:]
                 continue
             # a line break before the frame's end means this frame was cut short
             cut = _line_break(buf, 6, end)
             if cut >= 0:
                 raw = buf[:cut]
                 out.append(FrameError(raw, _truncated(raw)))
-                buf = buf[2:]
+                buf = buf[1:]
                 continue
-            if len(buf) < end:
-                return buf
+            if len(buf) < end or (len(buf) < end + 2 and b"\r\n".startswith(buf[end:])):
+                return buf  # wait for the rest, and for the CRLF so that raw is the frame as sent
             frame = buf[: end + 2] if buf[end : end + 2] == b"\r\n" else buf[:end]
             try:
                 out.append(decode(frame))
             except Hj212Error as err:
                 out.append(FrameError(frame, err))
-                buf = buf[2:]
+                buf = buf[1:]
                 continue
             buf = buf[len(frame) :]
         return buf
@@ -159,6 +163,10 @@ class Reassembler:
     def pending(self) -> int:
         """Number of incomplete messages held."""
         return len(self._pending)
+
+    def add(self, packet: Packet) -> Packet | None:
+        """Same as :meth:`feed`."""
+        return self.feed(packet)
 
     def feed(self, packet: Packet) -> Packet | None:
         """Add one packet; see the class docstring. Raises Hj212Error if PNO is out of range."""

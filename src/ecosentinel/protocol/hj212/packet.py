@@ -23,7 +23,7 @@ from ecosentinel.protocol.hj212 import messages as msg
 from ecosentinel.protocol.hj212.codes import NUMERIC_FIELDS, QnRtn
 from ecosentinel.protocol.hj212.crc import crc16, crc16_modbus
 from ecosentinel.protocol.hj212.errors import Hj212Error
-from ecosentinel.readings import CST
+from ecosentinel.readings import CST, KIND_BY_CN
 
 __all__ = [
     "FieldValue",
@@ -46,6 +46,7 @@ Item = tuple[str, str, Value]
 
 _HEX: Final = b"0123456789abcdefABCDEF"
 _RESERVED: Final = frozenset(";,=&")
+_DATA_CNS: Final = frozenset(KIND_BY_CN)  # uploads whose values need a DataTime
 
 
 @dataclass(frozen=True, slots=True)
@@ -206,6 +207,8 @@ def parse_body(text: str, *, raw: bytes = b"", crc_variant: str = "none") -> Pac
     version = _version(flag, mn)
     cp = text[i + 5 : cp_end]
     data_time, items, params = parse_cp(cp)
+    if data_time is None and items and cn in _DATA_CNS and pnum is None:  # later sub-packets may omit it
+        raise _missing("DataTime", QnRtn.UNKNOWN)
     packet: Packet = object.__new__(Packet)
     object.__setattr__(
         packet,
