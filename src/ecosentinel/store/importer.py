@@ -104,7 +104,7 @@ def read_readings_csv(path: Path, *, known_mns: Collection[str]) -> pl.DataFrame
         _flag=pl.col("flag").str.strip_chars().fill_null(DataFlag.NORMAL.value),
         _source=source_expr.fill_null(Source.PLATFORM.value),
     )
-    known = pl.Series(list(known_mns), dtype=pl.Utf8)
+    known = list(known_mns)
     checks: list[tuple[str, pl.Expr, str]] = [
         ("mn", pl.col("_mn").is_null() | (pl.col("_mn") == ""), messages.EMPTY_FIELD),
         (
