@@ -8,7 +8,7 @@ from pathlib import Path
 
 import typer
 
-from ecosentinel.bench import ingest
+from ecosentinel.bench import decode, ingest
 from ecosentinel.bench.report import write_section
 
 bench_app = typer.Typer(no_args_is_help=True)
@@ -63,3 +63,6 @@ def ingest_command(
             ]
         )
         write_section("ingest", body)
+
+
+bench_app.command("decode")(decode.decode_command)

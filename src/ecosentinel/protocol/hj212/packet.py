@@ -45,7 +45,6 @@ Value = float | str | None
 Item = tuple[str, str, Value]
 
 _HEX: Final = b"0123456789abcdefABCDEF"
-_RESERVED: Final = frozenset(";,=&")
 _DATA_CNS: Final = frozenset(KIND_BY_CN)  # uploads whose values need a DataTime
 
 
@@ -386,11 +385,20 @@ def _format_number(v: float | int) -> str:
     return s
 
 
+def _reserved(v: str) -> bool:
+    return ";" in v or "," in v or "=" in v or "&" in v
+
+
 def _format_value(field: str, v: object) -> str:
+    if type(v) is float:  # the common case first
+        s = repr(v)
+        if "e" not in s and "n" not in s:
+            return s
+        return _format_number(v)
     if v is None:
         return ""
     if isinstance(v, str):
-        if _RESERVED.intersection(v) and not (v.startswith("//") and v.endswith("//")):
+        if _reserved(v) and not (v.startswith("//") and v.endswith("//")):
             raise Hj212Error(msg.BAD_TEXT.format(field=field, value=v), reason="format", location=field)
         return v
     if isinstance(v, float | int):
@@ -399,7 +407,7 @@ def _format_value(field: str, v: object) -> str:
 
 
 def _check_text(field: str, v: str) -> str:
-    if _RESERVED.intersection(v):
+    if _reserved(v):
         raise Hj212Error(msg.BAD_TEXT.format(field=field, value=v), reason="format", location=field)
     return v
 
