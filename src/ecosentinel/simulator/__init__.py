@@ -8,6 +8,7 @@ from ecosentinel.simulator.build import simulate
 from ecosentinel.simulator.models import Label, ScenarioSpec, SimulationConfig, SimulationResult
 from ecosentinel.simulator.outputs import write_outputs
 from ecosentinel.simulator.scenarios import CATALOGUE
+from ecosentinel.simulator.sender import SendStats, send_live, send_to_server
 
 SCENARIO_IDS: tuple[str, ...] = tuple(CATALOGUE)
 
@@ -15,8 +16,11 @@ __all__ = [
     "SCENARIO_IDS",
     "Label",
     "ScenarioSpec",
+    "SendStats",
     "SimulationConfig",
     "SimulationResult",
+    "send_live",
+    "send_to_server",
     "simulate",
     "write_outputs",
 ]

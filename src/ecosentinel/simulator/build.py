@@ -105,6 +105,7 @@ def simulate(config: SimulationConfig) -> SimulationResult:
         episodes=_frame(journal.episodes, EPISODE_SCHEMA, ["mn", "start"]),
         labels=labels,
         registry=registry,
+        station_mns=[st.mn for st in stations],
     )
 
 

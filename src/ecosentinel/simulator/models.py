@@ -90,10 +90,16 @@ class SimulationResult:
     episodes: pl.DataFrame
     labels: list[Label]
     registry: dict[str, Any]
+    station_mns: list[str]  # MN of each station index (water stations first, then gas)
 
     def points(self) -> list[dict[str, Any]]:
-        """All points of the registry, flattened."""
+        """All points of the registry, flattened (registry order)."""
         return [p for e in self.registry["enterprises"] for p in e["points"]]
+
+    def point(self, station: int | str) -> dict[str, Any]:
+        """The registry entry of a station index or MN."""
+        mn = self.station_mns[station] if isinstance(station, int) else station
+        return next(p for p in self.points() if p["mn"] == mn)
 
 
 EVENT_SCHEMA: dict[str, pl.DataType] = {
