@@ -84,14 +84,16 @@ def _humps(n_minutes: int, rng: np.random.Generator, count: int = 2) -> FloatArr
     return out
 
 
-def _raise_to(st: Station, code: str, i0: int, i1: int, peak_ratio: float, rng: np.random.Generator) -> None:
+def _raise_to(
+    st: Station, code: str, i0: int, i1: int, peak_ratio: float, rng: np.random.Generator
+) -> tuple[int, int]:
     """Multiply a code by humps whose peaks reach ``peak_ratio`` × limit (compared as the limit is)."""
     limit = st.limit_of(code)
     idx = np.arange(i0, i1)
     base = float(np.median(st.values[code][i0:i1] * _conv(st, idx)))
     amp = max(peak_ratio * limit / max(base, 1e-6) - 1.0, 0.0)
     shape = _humps(i1 - i0, rng)
-    st.transform(code, i0, i1, lambda v, j: v * (1 + amp * shape[np.clip(j - i0, 0, i1 - i0 - 1)]))
+    return st.transform(code, i0, i1, lambda v, j: v * (1 + amp * shape[np.clip(j - i0, 0, i1 - i0 - 1)]))
 
 
 def _dilate(mask: np.ndarray, k: int) -> np.ndarray:
@@ -203,10 +205,11 @@ def parameter_change(
             return b_f + (v - b_f) * new / k_f
 
     lo, hi = st.transform(code, i0, i1, fn)
+    hi = max(hi, i1)
     st.param_changes.append((i0, code, info, new))
-    if i1 < ctx.clock.n:
-        st.param_changes.append((i1, code, info, st.filed[(code, info)]))
-    return [code], min(lo, i0), max(hi, i1)
+    if hi < ctx.clock.n:  # put back once the last result computed with the wrong value has been shown
+        st.param_changes.append((hi, code, info, st.filed[(code, info)]))
+    return [code], min(lo, i0), hi
 
 
 def constant_value(
@@ -234,11 +237,12 @@ def gap_during_exceedance(
 ) -> tuple[list[str], int, int]:
     """The logger goes silent exactly while the concentration is over the limit (strategic gaps)."""
     code = _code(st, params, st.main_code)
-    _raise_to(st, code, i0, i1, 1.3 + 0.4 * sev, rng)
-    idx = np.arange(i0, i1)
-    over = st.values[code][i0:i1] * _conv(st, idx) > st.limit_of(code) * (1.05 - 0.1 * sev)
-    st.present[i0:i1] &= ~_dilate(over, 10)
-    return [code], i0, i1
+    _, hi = _raise_to(st, code, i0, i1, 1.3 + 0.4 * sev, rng)
+    hi = max(hi, i1)
+    idx = np.arange(i0, hi)
+    over = st.values[code][i0:hi] * _conv(st, idx) > st.limit_of(code) * (1.05 - 0.1 * sev)
+    st.present[i0:hi] &= ~_dilate(over, 10)
+    return [code], i0, hi
 
 
 def treatment_off(
@@ -255,19 +259,20 @@ def flag_abuse(
 ) -> tuple[list[str], int, int]:
     """Exceedances hidden under calibration / maintenance / fault flags with no O&M record."""
     code = _code(st, params, st.main_code)
-    _raise_to(st, code, i0, i1, 1.3 + 0.4 * sev, rng)
-    idx = np.arange(i0, i1)
-    over = st.values[code][i0:i1] * _conv(st, idx) > st.limit_of(code) * (1.0 - 0.1 * sev)
+    _, hi = _raise_to(st, code, i0, i1, 1.3 + 0.4 * sev, rng)
+    hi = max(hi, i1)
+    idx = np.arange(i0, hi)
+    over = st.values[code][i0:hi] * _conv(st, idx) > st.limit_of(code) * (1.0 - 0.1 * sev)
     hidden = _dilate(over, 10)
     flags = np.array([F_C, F_M, F_D], dtype=np.int8)
-    segment_flag = flags[rng.integers(0, 3, size=i1 - i0)]
+    segment_flag = flags[rng.integers(0, 3, size=hi - i0)]
     # one flag per contiguous hidden stretch
     starts = np.flatnonzero(np.diff(np.r_[0, hidden.astype(int)]) == 1)
     for s in starts:
         run = hidden[s:]
         e = s + (int(np.argmin(run)) if not run.all() else run.size)
         st.flags[code][i0 + s : i0 + e] = segment_flag[s]
-    return [code], i0, i1
+    return [code], i0, hi
 
 
 def replay(
@@ -365,6 +370,7 @@ def zero_negative(
 ) -> tuple[list[str], int, int]:
     """Zeros and negatives with flag N while the plant is operating."""
     codes = list(st.pollutants) if sev >= 0.75 else [st.main_code]
+    hi = i1
     for code in codes:
         res = st.factors[code].resolution
 
@@ -373,9 +379,10 @@ def zero_negative(
             new = np.where(rng.random(v.size) < 0.3, neg, 0.0)
             return np.where(st.prod_on[j] & (st.flags[code][j] == F_N), new, v)
 
-        st.transform(code, i0, i1, fn)
-        st.spread[code][i0:i1] = 0.0
-    return codes, i0, i1
+        _, b = st.transform(code, i0, i1, fn)
+        hi = max(hi, b)
+        st.spread[code][i0:b] = 0.0
+    return codes, i0, hi
 
 
 # --- flue gas ------------------------------------------------------------------------------------------
