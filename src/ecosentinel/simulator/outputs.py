@@ -32,13 +32,13 @@ def write_outputs(result: SimulationResult, directory: Path) -> None:
     readings = result.readings
     readings.select(
         "mn",
-        pl.col("time").dt.convert_time_zone("Asia/Shanghai").dt.strftime(_ISO_CST).alias("time"),
+        pl.col("time").dt.convert_time_zone("Asia/Shanghai"),
         "kind",
         "code",
         "value",
         "flag",
         "source",
-    ).write_csv(directory / "readings.csv")
+    ).write_csv(directory / "readings.csv", datetime_format=_ISO_CST)
     readings.write_parquet(directory / "readings.parquet")
     with (directory / "registry.yaml").open("w", encoding="utf-8") as fh:
         yaml.safe_dump(result.registry, fh, allow_unicode=True, sort_keys=False, width=200)
