@@ -72,14 +72,21 @@ CASES: list[Case] = [
         "variant": "narrow_band",
     },
     {
-        "id": "catch: 100 hours near the detection limit",
+        "id": "catch: 80 hours near the detection limit",
         "frame": frame(
-            series("w01018", [*wavy(40, 30, 8), *[5.0 + (i % 4) for i in range(100)], *wavy(40, 30, 8)])
+            series("w01018", [*wavy(100, 30, 8), *[5.0 + (i % 4) for i in range(80)], *wavy(100, 30, 8)])
         ),
         "context": WATER,
         "params": {"band_fraction": 0.001},
         "expect": 1,
         "variant": "near_detection_limit",
+    },
+    {
+        "id": "trap: a point that always reads near its detection limit is an ultra-low emitter",
+        "frame": frame(series("w01018", [5.0 + (i % 4) for i in range(200)])),
+        "context": WATER,
+        "params": {"band_fraction": 0.001},
+        "expect": 0,
     },
     {
         "id": "catch: analyser cycles identical 8 times",

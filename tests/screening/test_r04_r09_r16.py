@@ -38,11 +38,19 @@ R04_CASES: list[Case] = [
         "severity": "high",
     },
     {
-        "id": "catch: hourly data only (weaker, capped at medium)",
-        "frame": frame(series("w01018", replaced(replaced(COD_HOURLY, [5], 62.0), [6], 20.0))),
+        "id": "catch: hourly data only, drop then rebound (weaker, capped at medium)",
+        "frame": frame(
+            series("w01018", replaced(replaced(replaced(COD_HOURLY, [5], 62.0), [6], 20.0), [7], 58.0))
+        ),
         "context": WATER,
         "expect": 1,
         "severity": "medium",
+    },
+    {
+        "id": "trap: hourly drop with no rebound (a load change or weather front stays low)",
+        "frame": frame(series("w01018", replaced(replaced(COD_HOURLY, [5], 62.0), [6], 20.0))),
+        "context": WATER,
+        "expect": 0,
     },
     {
         "id": "catch: extra cycles without an exceedance",

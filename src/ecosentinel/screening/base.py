@@ -110,6 +110,7 @@ class PointData:
         self.context = context
         self.frame = frame.sort("code", "kind", "source", "time")
         self._cache: dict[tuple[str, str, str | None], Series | None] = {}
+        self._lists: dict[tuple[str, str, str], tuple[list[dt.datetime], list[float]]] = {}
         self.codes: tuple[str, ...] = tuple(sorted(self.frame["code"].unique().to_list()))
 
     def factor_codes(self, roles: Iterable[str]) -> list[str]:
@@ -130,6 +131,16 @@ class PointData:
             if found is not None:
                 return found
         return None
+
+    def valid_lists(self, series: Series) -> tuple[list[dt.datetime], list[float]]:
+        """Times and values of the series' valid rows as Python lists (for bisect look-ups), cached."""
+        key = (series.code, series.kind.value, series.source)
+        found = self._lists.get(key)
+        if found is None:
+            v = series.valid
+            found = (v["time"].to_list(), v["value"].to_list())
+            self._lists[key] = found
+        return found
 
     def cycles(self, code: str) -> Series | None:
         """Analyser measuring-cycle results (one row per cycle).

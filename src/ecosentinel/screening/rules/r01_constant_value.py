@@ -35,15 +35,29 @@ class ConstantValueParams(RuleParams):
     """[P] how long values must stay near the detection limit."""
     min_coverage: float = 0.75
     """[P] share of a band window that must hold valid values (missing data never proves a band)."""
+    own_variability_fraction: float = 0.1
+    """[P] trap guard for the 2%-of-range band: the window's spread must also be at most this share of
+    the factor's own median 72-h spread, so a point whose level is always low relative to its range
+    (ultra-low emitters) is not flagged for being itself."""
+    dl_min_typical_multiple: float = 3.0
+    # The band check also skips windows whose maximum is within k x DL or below min_steps_above_zero
+    # resolution steps: a band at that level cannot be told from an honest clean source.
+    """[P] trap guard for the detection-limit check: only for points whose median level is at least this
+    multiple of k x DL (a point that always reads near DL is an ultra-low emitter, not a fraud)."""
 
 
 def _resolution(values: pl.Series) -> float:
-    uniq = values.drop_nulls().unique().sort()
-    if uniq.len() < 2:
+    """Reporting resolution (quantum): the largest power of ten of which at least 95% of the values are
+    whole multiples; 0 when the values are not quantised (then no resolution guard applies)."""
+    v = values.drop_nulls()
+    if v.len() == 0:
         return 0.0
-    diffs = uniq.diff().drop_nulls()
-    positive = diffs.filter(diffs > 1e-9)
-    return float(positive.min()) if positive.len() else 0.0  # type: ignore[arg-type]
+    for q in (1000.0, 100.0, 10.0, 1.0, 0.1, 0.01, 0.001):
+        scaled = v / q
+        share = ((scaled - scaled.round(0)).abs() < 1e-6).cast(pl.Float64).mean()
+        if isinstance(share, float) and share >= 0.95:
+            return q
+    return 0.0
 
 
 class ConstantValueRule(FactorRule[ConstantValueParams]):
@@ -73,11 +87,16 @@ class ConstantValueRule(FactorRule[ConstantValueParams]):
         covered = [(f.start, f.end) for f in out]
         spec = data.context.factor(series.code)
         if spec.span:
-            out.extend(
-                self._band(series, params, data, width=params.band_fraction * spec.span, covered=covered)
-            )
+            width = params.band_fraction * spec.span
+            typical = self._typical_spread(series, params.band_hours)
+            if typical is not None:
+                width = min(width, params.own_variability_fraction * typical)
+            out.extend(self._band(series, params, data, width=width, covered=covered))
         if spec.detection_limit:
-            out.extend(self._near_dl(series, params, data, spec.detection_limit, covered))
+            median = series.valid["value"].median()
+            usual = float(median) if isinstance(median, int | float) else 0.0
+            if usual >= params.dl_min_typical_multiple * params.dl_multiple * spec.detection_limit:
+                out.extend(self._near_dl(series, params, data, spec.detection_limit, covered))
         return out
 
     def _identical(self, s: Series, p: ConstantValueParams, data: PointData) -> list[Finding]:
@@ -173,6 +192,18 @@ class ConstantValueRule(FactorRule[ConstantValueParams]):
             )
         return out
 
+    def _typical_spread(self, s: Series, hours: float) -> float | None:
+        """Median rolling (max - min) of the factor over windows of ``hours``."""
+        if s.n_valid < 2:
+            return None
+        rolled = (
+            s.frame.select("time", "value")
+            .rolling(index_column="time", period=dt.timedelta(hours=hours))
+            .agg((pl.col("value").max() - pl.col("value").min()).alias("spread"))
+        )
+        m = rolled["spread"].median()
+        return float(m) if isinstance(m, int | float) and m > 0 else None
+
     def _windows(
         self, s: Series, hours: float, coverage: float, keep: pl.Expr
     ) -> list[tuple[dt.datetime, dt.datetime, float, float, int]]:
@@ -217,9 +248,14 @@ class ConstantValueRule(FactorRule[ConstantValueParams]):
         spec = data.context.factor(s.code)
         out = []
         keep = (pl.col("hi") - pl.col("lo")) <= width
+        floor = p.min_steps_above_zero * _resolution(s.frame["value"])
+        if spec.detection_limit:
+            floor = max(floor, p.dl_multiple * spec.detection_limit)
         for start, end, lo, hi, n in self._windows(s, p.band_hours, p.min_coverage, keep):
             if any(a <= start and end <= b for a, b in covered):
                 continue
+            if hi <= floor:
+                continue  # a band at resolution / detection-limit level: the near-DL check's business
             hours = (end - start).total_seconds() / 3600
             out.append(
                 self.finding(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 from typing import Any
 
@@ -45,6 +46,14 @@ class PostExceedanceDropParams(RuleParams):
     """The first cycle within this time after a C/M flag or O&M record is not suspicious (trap)."""
     event_minutes: float = 30.0
     """[P] door / camera events within this many minutes of the drop corroborate it (R15)."""
+    rebound_fraction: float = 0.8
+    """[P] the concentration 'rebounds' when a later value returns to this share of the peak: water in
+    the cup lowers one result, the effluent itself is still high."""
+    rebound_within: int = 3
+    """[P] values after the drop in which the rebound must come."""
+    require_rebound_on_hourly: bool = True
+    """[P] on hourly data (no cycles) require the rebound: a weather front or a load change stays low
+    (trap measured on the Beijing series)."""
 
 
 class PostExceedanceDropRule(FactorRule[PostExceedanceDropParams]):
@@ -116,7 +125,11 @@ class PostExceedanceDropRule(FactorRule[PostExceedanceDropParams]):
                 k += 1
                 continue
             tk, tj, vj = times[k], times[hit], values[hit]
+            later = values[hit + 1 : hit + 1 + p.rebound_within]
+            rebound = any(v >= p.rebound_fraction * vk for v in later)
             k = hit + 1
+            if source_kind != "analyser_cycles" and p.require_rebound_on_hourly and not rebound:
+                continue
             if any(tk - guard <= t <= tj for t in flagged_times) or ctx.om_overlapping(tk, tj, guard).height:
                 continue
             if self._explained_by_others(data, hourly.code, tk, tj, p):
@@ -139,6 +152,8 @@ class PostExceedanceDropRule(FactorRule[PostExceedanceDropParams]):
             if hour_mean < limit:
                 reasons.append(f"该小时均值{fmt(hour_mean)}因此低于限值")
                 score, severity = 0.6, Severity.MEDIUM
+            if rebound:
+                reasons.append("随后浓度又回升到峰值水平")
             if extra:
                 reasons.append(f"该小时测量{in_hour.height}次，多于备案的每小时{fmt(scheduled)}次")
             if events.height:
@@ -163,6 +178,7 @@ class PostExceedanceDropRule(FactorRule[PostExceedanceDropParams]):
                 "events": [
                     {"time": iso(t), "type": ty} for t, ty in events.select("time", "type").iter_rows()
                 ],
+                "rebound": rebound,
                 "comparison": "value_k >= exceed_fraction x limit and value_j < drop_ratio x value_k",
             }
             out.append(
@@ -205,8 +221,9 @@ class PostExceedanceDropRule(FactorRule[PostExceedanceDropParams]):
             s = data.series(other, (DataKind.HOUR, DataKind.MINUTE))
             if s is None:
                 continue
-            before = _value_at(s, tk - dt.timedelta(hours=1))  # the hour before the peak
-            after = _value_at(s, tj)
+            lookup = data.valid_lists(s)
+            before = _value_at(lookup, tk - dt.timedelta(hours=1))  # the hour before the peak
+            after = _value_at(lookup, tj)
             if before is None or after is None or before <= 0:
                 continue
             if other in FLOW_CODES:
@@ -262,11 +279,13 @@ def _clock_hour(t: dt.datetime) -> dt.datetime:
     return t.replace(minute=0, second=0, microsecond=0)
 
 
-def _value_at(s: Series, t: dt.datetime) -> float | None:
-    rows = s.valid.filter(pl.col("time") <= t).tail(1)
-    if rows.height == 0 or t - rows["time"][0] > dt.timedelta(hours=2):
+def _value_at(lookup: tuple[list[dt.datetime], list[float]], t: dt.datetime) -> float | None:
+    """Last valid value at or before ``t`` (within 2 h)."""
+    times, values = lookup
+    i = bisect.bisect_right(times, t) - 1
+    if i < 0 or t - times[i] > dt.timedelta(hours=2):
         return None
-    return float(rows["value"][0])
+    return float(values[i])
 
 
 def _rank(s: Severity) -> int:

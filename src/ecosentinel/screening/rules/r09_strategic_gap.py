@@ -27,6 +27,10 @@ class StrategicGapParams(RuleParams):
     """[P] the point-level pattern needs at least this many gaps after high values."""
     pattern_ratio: float = 3.0
     """[P] and a gap rate after high values at least this many times the rate after low values."""
+    gap_min_ratio: float = 2.0
+    """[P] single gaps are reported only where gaps follow high values at least this many times as often
+    as low ones (or never follow low ones): where exceedances are common, one gap after a high value is
+    no evidence (base-rate trap found on the Beijing series)."""
 
 
 class StrategicGapRule(FactorRule[StrategicGapParams]):
@@ -56,8 +60,15 @@ class StrategicGapRule(FactorRule[StrategicGapParams]):
         mask = f["value"].is_null() & (f["flag"].is_null() | f["flag"].is_in(list(GAP_FLAGS)))
         runs = runs_with_levels(f, mask, series.step, dt.timedelta(hours=params.lookback_hours))
         high = params.exceed_fraction * spec.limit
+        r_high, n_high, r_low, n_low = hazard(f, runs, high)
+        rate_high = r_high / n_high if n_high else 0.0
+        rate_low = r_low / n_low if n_low else 0.0
         out: list[Finding] = []
-        for r in runs:
+        if rate_low > 0 and rate_high < params.gap_min_ratio * rate_low:
+            runs_for_gaps: list[Run] = []
+        else:
+            runs_for_gaps = runs
+        for r in runs_for_gaps:
             start, end, before = r.start, r.end, r.before
             if before is None or r.before_time is None or before < high:
                 continue
