@@ -140,3 +140,58 @@ def colour_name(colour: str) -> str:
 
 POINT_DAY_SUMMARY = "{day} 点位{mn}预警等级{colour}（得分{score}），涉及规则：{rules}。"
 ENTERPRISE_DAY_SUMMARY = "{day} 企业{enterprise}预警等级{colour}（得分{score}），涉及点位：{points}。"
+
+
+# --- R06, R11, R12, R13, R15, R17, R18, R19 (appended; same conventions as TEMPLATES above) ---
+TEMPLATES.update(
+    {
+        ("R06_parameter_deviation", "default"): _PREFIX
+        + "动态管控上传的{factors}仪器参数「{param}」（{info_id}）为{uploaded}，与备案值{filed}不一致{ratio_text}，"
+        "自{changed}起持续至{until}。{reasons}调阅现场参数与备案材料是否一致是现场检查的要点（检查要点第6条），"
+        "擅自修改斜率、截距、量程等参数可直接改变监测结果，属于篡改监测数据的手段。",
+        ("R11_flow_manipulation", "zero"): _PREFIX
+        + "{factors}连续{minutes}分钟为零（或接近零），而同期生产设施用电{prod}千瓦（运行阈值{prod_on}千瓦），说明生产处于运行状态。"
+        "生产时排水（排气）流量不应为零，提示流量计被断开、旁路或数据被篡改，以少报排放量。",
+        ("R11_flow_manipulation", "flat"): _PREFIX
+        + "{factors}连续{count}个有效值完全相同（均为{value}），持续{minutes}分钟，而同期生产设施用电{prod}千瓦显示生产运行。"
+        "真实流量应随生产波动，生产期间流量长时间不变提示流量数据被固定或设置。",
+        ("R11_flow_manipulation", "cou_mismatch"): _PREFIX
+        + "{factors}瞬时流量与累计流量（Cou）不符：共{count}个数据的累计量与“瞬时流量×时长”之比为本点位常态的{ratio_pct}%，"
+        "偏差超过{tolerance}%（例如{example_time}瞬时流量{value}、累计量{cou}）。两者由同一流量计得出，应当一致，不一致提示其中之一被篡改。",
+        ("R11_flow_manipulation", "ratio_collapse"): _PREFIX
+        + "{factors}与生产设施用电之比降至前{baseline_days}天基线的{ratio_pct}%（阈值{threshold_pct}%），持续{hours}小时，"
+        "同期生产用电{prod}千瓦未相应下降。生产未减而排放流量骤减，提示流量被旁路、暗管偷排或流量数据被调低。",
+        ("R12_bunching", "default"): _PREFIX
+        + "{factors}有效小时值中，落在排放限值（{limit}）下方10%区间[{low}, {limit})内的有{below}个，"
+        "而上方10%区间({limit}, {high}]内仅{above}个；按限值两侧分布拟合，下方区间预计约{expected}个，超出{excess_pct}%（z={z}）。"
+        "数据在限值下方异常堆积（贴限排放），提示数据可能被压低至限值以下。贴限运行也可能是合法的精细调控，本规则仅作为辅助线索。",
+        ("R13_digit_test", "last_digit"): _PREFIX
+        + "{factors}{kind}{count}个有效值的末位数字（分辨率{resolution}）分布明显不均匀（卡方{chi2}，p={p}，效应量{effect}），"
+        "出现最多的数字为{top}（占{top_pct}%，均匀分布应为10%）。真实仪器读数的末位数字近似均匀分布，"
+        "末位数字偏好提示数据可能经人工录入或编造。此为统计线索，需结合其他规则判断。",
+        ("R13_digit_test", "heaping"): _PREFIX
+        + "{factors}{kind}{count}个有效值中末位为0或5的占{heap_pct}%（分辨率{resolution}，均匀分布应为20%，p={p}），"
+        "存在取整堆积。仪器自动采集的数据不应偏好整数或半整数，取整堆积提示数据可能被人工修改或编造。此为统计线索，需结合其他规则判断。",
+        ("R15_door_camera_correlation", "default"): _PREFIX
+        + "站房发生{events}，前后{slack}分钟内没有运维记录{night_text}。{shift_text}"
+        "无运维记录的开门、摄像头转动或视频中断，{why}",
+        ("R17_replay", "identical"): _PREFIX
+        + "{factors}{kind}共{count}个数据与{lag}天前同一时段（{source_start}至{source_end}）的数据完全相同"
+        "（相同比例{same_pct}%）。真实监测数据不可能逐点重复，提示数据是复制、回放的历史数据，而非实时监测结果。",
+        ("R17_replay", "near_identical"): _PREFIX
+        + "{factors}{kind}共{count}个数据与{lag}天前同一时段（{source_start}至{source_end}）的数据几乎一致："
+        "相关系数{corr}（阈值{corr_threshold}），均方根偏差仅为均值的{dist_pct}%（阈值{dist_threshold}%）。"
+        "不同日期的真实数据不会如此吻合，提示数据是对历史数据稍加扰动后的复制、回放。",
+        ("R18_hourly_mismatch", "hour"): _PREFIX
+        + "{factors}共{count}个小时的上报小时值与该小时有效分钟数据的均值不符（超出修约容差），"
+        "例如{example_time}上报{reported}，而{n_valid}个有效分钟数据均值为{expected}（{direction}{diff_pct}%）{limit_text}。"
+        "小时值应由分钟数据计算得出，不一致提示小时数据在数采仪或传输环节被改写。",
+        ("R18_hourly_mismatch", "day"): _PREFIX
+        + "{factors}共{count}天的上报日均值与当日有效小时值的均值不符（超出修约容差），"
+        "例如{example_time}上报{reported}，而{n_valid}个有效小时值均值为{expected}（{direction}{diff_pct}%）{limit_text}。"
+        "日均值应由小时数据计算得出，不一致提示日数据被改写。",
+        ("R19_three_way_mismatch", "default"): _PREFIX
+        + "{factors}{kind}三方比对不一致：{pairs}。{odd_text}例如{example_time}：{example}。"
+        "自动监测设备、数采仪和监控平台的数据应当完全一致（检查要点第5条三方比对），不一致说明数据在传输或存储环节被篡改。",
+    }
+)

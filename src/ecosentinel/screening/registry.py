@@ -11,10 +11,18 @@ from ecosentinel.screening.rules.r02_zero_negative import ZeroNegativeRule
 from ecosentinel.screening.rules.r03_over_range import OverRangeRule
 from ecosentinel.screening.rules.r04_post_exceedance_drop import PostExceedanceDropRule
 from ecosentinel.screening.rules.r05_dilution import DilutionRule
+from ecosentinel.screening.rules.r06_parameter_deviation import ParameterDeviationRule
 from ecosentinel.screening.rules.r08_o2_dilution import O2DilutionRule
 from ecosentinel.screening.rules.r09_strategic_gap import StrategicGapRule
 from ecosentinel.screening.rules.r10_treatment_off import TreatmentOffRule
+from ecosentinel.screening.rules.r11_flow_manipulation import FlowManipulationRule
+from ecosentinel.screening.rules.r12_bunching import BunchingRule
+from ecosentinel.screening.rules.r13_digit_test import DigitTestRule
+from ecosentinel.screening.rules.r15_door_camera_correlation import DoorCameraRule
 from ecosentinel.screening.rules.r16_flag_abuse import FlagAbuseRule
+from ecosentinel.screening.rules.r17_replay import ReplayRule
+from ecosentinel.screening.rules.r18_hourly_mismatch import HourlyMismatchRule
+from ecosentinel.screening.rules.r19_three_way_mismatch import ThreeWayMismatchRule
 
 RULES: tuple[type[Rule[Any]], ...] = (
     ConstantValueRule,
@@ -22,10 +30,18 @@ RULES: tuple[type[Rule[Any]], ...] = (
     OverRangeRule,
     PostExceedanceDropRule,
     DilutionRule,
+    ParameterDeviationRule,
     O2DilutionRule,
     StrategicGapRule,
     TreatmentOffRule,
+    FlowManipulationRule,
+    BunchingRule,
+    DigitTestRule,
+    DoorCameraRule,
     FlagAbuseRule,
+    ReplayRule,
+    HourlyMismatchRule,
+    ThreeWayMismatchRule,
 )
 """Every rule ``screen_point`` runs by default, in order."""
 
