@@ -59,9 +59,9 @@ _IN_CHUNK = 500
 Series = tuple[int, int, int, int]
 
 
-def packet_digest(packet: RawPacket) -> bytes:
+def packet_digest(packet: RawPacket, data_time_us: int | None) -> bytes:
     """Identity of a raw packet: mn, cn, qn, data time and the bytes (128 bits of SHA-256)."""
-    data_time = "" if packet.data_time is None else str(to_epoch_us(packet.data_time))
+    data_time = "" if data_time_us is None else str(data_time_us)
     head = f"{packet.mn}\x1f{packet.cn}\x1f{packet.qn or ''}\x1f{data_time}\x1f".encode()
     return hashlib.sha256(head + packet.raw).digest()[:16]
 
@@ -265,7 +265,17 @@ class SqlStore(ABC):
             data_us = None if p.data_time is None else to_epoch_us(p.data_time)
             t = (data_us if data_us is not None else received_us) // 1_000_000
             rows.append(
-                (station_ids[p.mn], t, p.cn, p.qn, data_us, received_us, p.peer, packet_digest(p), p.raw)
+                (
+                    station_ids[p.mn],
+                    t,
+                    p.cn,
+                    p.qn,
+                    data_us,
+                    received_us,
+                    p.peer,
+                    packet_digest(p, data_us),
+                    p.raw,
+                )
             )
         ph = ", ".join([self.placeholder] * 9)
         self._executemany(

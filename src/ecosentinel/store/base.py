@@ -108,6 +108,8 @@ class MeasurementStore(Protocol):
 
 LATEST_SCHEMA: dict[str, pl.DataType] = {"mn": pl.Utf8(), "kind": pl.Utf8(), "time": pl.Datetime("us", "UTC")}
 
+_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+_MICROSECOND = dt.timedelta(microseconds=1)
 _KINDS = [k.value for k in DataKind]
 _SOURCES = [s.value for s in Source]
 _FLAGS = [f.value for f in DataFlag]
@@ -170,13 +172,12 @@ def require_aware(value: dt.datetime, name: str) -> dt.datetime:
 
 def to_epoch_us(value: dt.datetime) -> int:
     """Microseconds since 1970-01-01 UTC of an aware datetime, exactly."""
-    delta = value - dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
-    return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
+    return (value - _EPOCH) // _MICROSECOND
 
 
 def from_epoch_us(value: int) -> dt.datetime:
     """Aware UTC datetime from microseconds since the epoch."""
-    return dt.datetime(1970, 1, 1, tzinfo=dt.UTC) + dt.timedelta(microseconds=value)
+    return _EPOCH + dt.timedelta(microseconds=value)
 
 
 def open_store(url: str) -> MeasurementStore:
