@@ -174,6 +174,7 @@ class ParameterDeviationRule(PointRule[ParameterDeviationParams]):
                 f"修改后一个测量周期内{ep.pol_id}数据由{fmt(step['before'])}变为{fmt(step['after'])}"
                 f"（变化{pct(abs(step['after'] / step['before'] - 1))}%）"
             )
+        score = round(score, 4)
         if slope_out or score >= 0.7:
             severity = Severity.HIGH
         elif score >= 0.5:

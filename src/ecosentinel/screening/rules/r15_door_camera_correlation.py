@@ -99,7 +99,9 @@ class DoorCameraRule(PointRule[DoorCameraParams]):
         night = any(_is_night(t, p) for t, _ in ep)
         camera = any(ty in CAMERA_EVENTS for ty in types)
         shifts = self._shifts(data, p, start, end, slack)
-        score = 0.3 + (0.15 if camera else 0.0) + (0.15 if night else 0.0) + (0.35 if shifts else 0.0)
+        score = round(
+            0.3 + (0.15 if camera else 0.0) + (0.15 if night else 0.0) + (0.35 if shifts else 0.0), 4
+        )
         if score >= 0.7:
             severity = Severity.HIGH
         elif score >= 0.45:
