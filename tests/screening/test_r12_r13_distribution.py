@@ -124,6 +124,18 @@ R13_CASES: list[Case] = [
         "expect": 0,
     },
     {
+        "id": "clean: unit conversions (0.1 ppb x 2.856, 4 decimals) are computed values, not tested",
+        "frame": minute([round(2.856 * round(v, 1), 4) for v in normal(600, 100, 20, 10) if v is not None]),
+        "context": GAS,
+        "expect": 0,
+    },
+    {
+        "id": "clean: 60% integers mixed with finer values are read at the resolution most values have",
+        "frame": minute([float(round(v)) if i % 5 < 3 else v for i, v in enumerate(RAW) if v is not None]),
+        "context": GAS,
+        "expect": 0,
+    },
+    {
         "id": "missing: only 150 valid values in the month",
         "frame": minute(replaced(heaped(RAW, 0.7), range(150, 600), None)),
         "context": GAS,

@@ -70,6 +70,12 @@ CASES: list[Case] = [
         "expect": 0,
     },
     {
+        "id": "clean: days at the detection floor (2, 2, ..., 4) repeat by themselves",
+        "frame": frame(series("a21026", [4.0 if i % 24 == 23 else 2.0 for i in range(24 * DAYS)])),
+        "context": GAS,
+        "expect": 0,
+    },
+    {
         "id": "missing: the copied day is half missing, too little to compare",
         "frame": frame(series("a21026", replaced(copied(H, DAY6, 48), range(144, 156), None))),
         "context": GAS,

@@ -34,8 +34,11 @@ class ReplayParams(RuleParams):
     identical_share: float = 0.95
     """[P] 'identical' when at least this share of compared values are exactly equal."""
     min_std_steps: float = 2.0
-    """Windows whose standard deviation is under this many resolution steps are not compared:
-    constant or nearly constant data are R01's finding, not a replay."""
+    """Windows whose standard deviation is under this many resolution steps (the resolution most values
+    have) are not compared: constant or nearly constant data are R01's finding, not a replay."""
+    min_distinct: int = 6
+    """[P] and the matching window must hold at least this many distinct values (a day at the
+    detection floor, 2, 2, 2, ..., 4, repeats by itself: seen in the real Beijing SO2 series)."""
 
 
 class ReplayRule(FactorRule[ReplayParams]):
@@ -65,7 +68,7 @@ class ReplayRule(FactorRule[ReplayParams]):
         w = round(dt.timedelta(hours=params.window_hours) / step)
         if w < 4:
             return []
-        res = resolution_of(series.valid["value"])
+        res = resolution_of(series.valid["value"], 0.5)
         min_std = params.min_std_steps * res
         base = series.frame.select("time", "value")
         out: list[Finding] = []
@@ -133,6 +136,8 @@ class ReplayRule(FactorRule[ReplayParams]):
             lo, hi = best, best + w  # rows [lo, hi)
             sel = m[lo:hi]
             xs, ys = x[lo:hi][sel], y[lo:hi][sel]
+            if min(np.unique(xs).size, np.unique(ys).size) < p.min_distinct:
+                continue
             same = float(np.mean(np.abs(xs - ys) <= 1e-9 * np.maximum(1.0, np.abs(xs))))
             start, end = times[lo], times[hi - 1] + (s.step or dt.timedelta(0))
             lag_td = dt.timedelta(days=lag)
