@@ -155,6 +155,13 @@ R19_CASES: list[Case] = [
         "severity": "high",
     },
     {
+        "id": "catch: logger and platform agree on a value the analyser never measured",
+        "frame": three(A, LOW_PLATFORM, LOW_PLATFORM),
+        "context": WATER,
+        "expect": 1,
+        "severity": "high",
+    },
+    {
         "id": "catch: only logger and platform held, they disagree (no odd one out)",
         "frame": three(None, L, LOW_PLATFORM),
         "context": WATER,
@@ -218,3 +225,10 @@ def test_r19_names_the_odd_source_and_the_pairs() -> None:
     }
     assert "差异出在监控平台一方" in f.explanation_zh
     assert "数采仪与监控平台有4个数据不一致" in f.explanation_zh
+    assert f.evidence["lower_downstream"] == 4
+
+
+def test_r19_logger_rewrite_is_named_as_such() -> None:
+    f = check_case("R19", R19_CASES[2])[0]
+    assert f.evidence["odd_source"] == "analyser"
+    assert "数据在数采仪环节被改变" in f.explanation_zh

@@ -116,7 +116,8 @@ class ParameterDeviationRule(PointRule[ParameterDeviationParams]):
         episodes: list[_Episode] = []
         current: dict[str, Any] | None = None
         for t, value in ups.select("time", "value").iter_rows():
-            in_force = [v for ft, v in filed_rows if ft <= t]
+            # a filing without a date counts as always in force
+            in_force = [v for ft, v in filed_rows if ft is None or ft <= t]
             if not in_force:
                 continue  # nothing filed yet at that time
             ref = in_force[-1]

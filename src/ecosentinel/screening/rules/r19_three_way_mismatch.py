@@ -128,29 +128,33 @@ class ThreeWayMismatchRule(PointRule[ThreeWayParams]):
         example = rows.row(0, named=True)
         lower_downstream = 0
         hidden = 0
-        if odd is not None and odd != Source.ANALYSER.value:
-            up = Source.ANALYSER.value
-            diff = rows.select((pl.col(f"v_{odd}") - pl.col(f"v_{up}")).alias("d"))["d"]
+        if odd is not None:
+            # The analyser's own record is the upstream truth; the altered copy is the odd one, or the
+            # logger's when the analyser is the odd one (logger and platform agree on a rewritten value).
+            up, down = Source.ANALYSER.value, odd if odd != Source.ANALYSER.value else Source.LOGGER.value
+            diff = rows.select((pl.col(f"v_{down}") - pl.col(f"v_{up}")).alias("d"))["d"]
             lower_downstream = int((diff < 0).sum())
             if limit is not None:
-                hidden = int(rows.filter((pl.col(f"v_{odd}") < limit) & (pl.col(f"v_{up}") >= limit)).height)
+                hidden = int(rows.filter((pl.col(f"v_{down}") < limit) & (pl.col(f"v_{up}") >= limit)).height)
         if hidden:
             severity, score = Severity.HIGH, 0.9
-        elif odd is not None and odd != Source.ANALYSER.value:
+        elif odd is not None:
             severity, score = Severity.HIGH, 0.75 + 0.15 * min(1.0, rows.height / 12)
         else:
             severity, score = Severity.MEDIUM, 0.5 + 0.2 * min(1.0, rows.height / 12)
         pairs_text = "；".join(
             f"{SOURCE_NAMES[a]}与{SOURCE_NAMES[b]}有{counts[f'{a}-{b}']}个数据不一致" for a, b in disagree
         )
-        odd_text = (
-            f"其余两方数据一致，差异出在{SOURCE_NAMES[odd]}一方"
-            + (f"，其中{lower_downstream}个数据低于上游记录" if lower_downstream else "")
-            + (f"，{hidden}个数据由超标变为达标" if hidden else "")
-            + "。"
-            if odd is not None
-            else ""
-        )
+        odd_text = ""
+        if odd is not None:
+            odd_text = (
+                f"数采仪与监控平台一致，但与{SOURCE_NAMES[odd]}的原始记录不符，数据在数采仪环节被改变"
+                if odd == Source.ANALYSER.value
+                else f"其余两方数据一致，差异出在{SOURCE_NAMES[odd]}一方"
+            )
+            odd_text += f"，其中{lower_downstream}个数据低于分析仪记录" if lower_downstream else ""
+            odd_text += f"，{hidden}个数据由超标变为达标" if hidden else ""
+            odd_text += "。"
         example_text = "，".join(
             f"{SOURCE_NAMES[s]}{fmt(example[f'v_{s}']) if example[f'v_{s}'] is not None else '无有效值'}"
             f"（标记{example[f'f_{s}'] or '无'}）"
