@@ -14,6 +14,7 @@ from ecosentinel.readings import CST, DataKind
 from ecosentinel.screening.base import PointData, PointRule
 from ecosentinel.screening.config import RuleParams, ScreeningConfig
 from ecosentinel.screening.findings import Finding, Severity, cst_text, iso
+from ecosentinel.screening.messages import factor_name
 from ecosentinel.screening.rules._common import fmt, pct
 
 
@@ -172,7 +173,7 @@ class ParameterDeviationRule(PointRule[ParameterDeviationParams]):
         if step is not None:
             score += 0.2
             reasons.append(
-                f"修改后一个测量周期内{ep.pol_id}数据由{fmt(step['before'])}变为{fmt(step['after'])}"
+                f"修改后一个测量周期内{factor_name(ep.pol_id)}数据由{fmt(step['before'])}变为{fmt(step['after'])}"
                 f"（变化{pct(abs(step['after'] / step['before'] - 1))}%）"
             )
         score = round(score, 4)

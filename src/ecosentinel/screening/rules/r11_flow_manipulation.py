@@ -142,7 +142,7 @@ class FlowManipulationRule(PointRule[FlowManipulationParams]):
                         evidence=evidence,
                         variant=variant,
                         minutes=fmt(minutes),
-                        prod=fmt(prod_kw),
+                        prod=fmt(None if prod_kw is None else round(prod_kw, 1)),
                         prod_on=fmt(on),
                         count=rows.height,
                         value=fmt(rows["value"][0]),
@@ -285,7 +285,7 @@ class FlowManipulationRule(PointRule[FlowManipulationParams]):
                         ratio_pct=pct(rel),
                         threshold_pct=pct(p.ratio_drop),
                         hours=rows.height,
-                        prod=fmt(prod_kw),
+                        prod=fmt(None if prod_kw is None else round(prod_kw, 1)),
                     )
                 )
         return out

@@ -145,7 +145,8 @@ class DoorCameraRule(PointRule[DoorCameraParams]):
             night_text="，且发生在夜间（22时至次日6时）" if night else "",
             shift_text=shift_text,
             why=(
-                "同时数据发生突变，符合夜间将采样管转接自来水并转动摄像头以逃避监控的造假特征。"
+                f"同时数据发生突变，符合{'夜间' if night else ''}将采样管转接自来水"
+                "并转动摄像头以逃避监控的造假特征。"
                 if shifts
                 else "提示有人在无人监督的情况下进入站房或遮挡监控，应调取视频并核实。"
             ),
