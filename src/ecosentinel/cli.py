@@ -35,5 +35,32 @@ def _root(verbose: bool = typer.Option(False, "--verbose", "-v", help="Debug log
     )
 
 
+@app.command("demo")
+def demo_command(
+    water: int = typer.Option(6, help="Simulated wastewater stations."),
+    gas: int = typer.Option(4, help="Simulated flue-gas stations."),
+    days: float = typer.Option(3.0, help="Days of history generated on first start."),
+    speed: float = typer.Option(10.0, help="Live data speed: simulated minutes per wall-clock minute."),
+    port: int = typer.Option(None, help="Web port (default 8000)."),
+    hj212_port: int = typer.Option(None, help="HJ 212 TCP port (default 9212)."),
+) -> None:
+    """Run the platform with demo data and live simulated stations (演示：make run)."""
+    import asyncio
+
+    from ecosentinel.config import get_settings
+    from ecosentinel.demo import run_demo
+    from ecosentinel.ingest.runtime import install_event_loop_policy
+
+    settings = get_settings()
+    if port is not None:
+        settings.web.port = port
+    if hj212_port is not None:
+        settings.ingest.port = hj212_port
+    settings.check()
+    settings.ensure_dirs()
+    install_event_loop_policy()
+    asyncio.run(run_demo(settings, water=water, gas=gas, days=days, speed=speed))
+
+
 def main() -> None:
     app()

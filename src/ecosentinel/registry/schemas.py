@@ -16,7 +16,7 @@ CreditCode = Annotated[
     str, StringConstraints(strict=True, pattern=r"^[0-9A-HJ-NPQRTUWXY]{2}\d{6}[0-9A-HJ-NPQRTUWXY]{10}$")
 ]
 Mn = Annotated[str, StringConstraints(strict=True, pattern=r"^(?:[0-9A-Za-z]{14}|[0-9A-Za-z]{24})$")]
-FactorCode = Annotated[str, StringConstraints(strict=True, pattern=r"^[A-Za-z0-9]{1,16}$")]
+FactorCode = Annotated[str, StringConstraints(strict=True, pattern=r"^[A-Za-z0-9_]{1,16}$")]
 
 
 class _In(BaseModel):

@@ -25,7 +25,7 @@ OPTIONAL_COLUMNS = ("source",)
 MAX_REPORTED = 50
 
 _TIME_SHAPE = r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})?$"
-_CODE_SHAPE = r"^[A-Za-z0-9]{1,16}$"
+_CODE_SHAPE = r"^[A-Za-z0-9_]{1,16}$"
 
 
 class ImportFileError(ValidationError):

@@ -72,10 +72,10 @@ class DigitTestRule(FactorRule[DigitTestParams]):
 
     Source: research notes R13 (last-digit chi-square and rounding heaping on raw readings: Stoerk 2016,
     Atmos. Env. 127; de Marchi & Hamilton 2006, J Risk Uncertainty 32). Core, per China-Standard-Time
-    month of the rawest data sent (analyser cycles / real-time, else minute, else hourly values): the
-    last digit at the reporting resolution; chi-square against uniform; heaping when 0 and 5 carry
-    the excess. Guard: the instrument resolution (values that span few resolution steps are skipped).
-    A weak statistical clue: low severity alone.
+    month of the rawest data sent (analyser cycles / real-time, else minute, else hourly values, held
+    repeats counted once): the last digit at the reporting resolution; chi-square against uniform;
+    heaping when 0 and 5 carry the excess. Guard: the instrument resolution (values that span few
+    resolution steps are skipped). A weak statistical clue: low severity alone.
     """
 
     code = "R13_digit_test"
@@ -89,7 +89,12 @@ class DigitTestRule(FactorRule[DigitTestParams]):
         if series.kind is DataKind.RTD:
             cycles = data.cycles(series.code)
             series = cycles if cycles is not None else series
-        valid = series.valid.select("time", "value").with_columns(
+        # A water analyser's result is held between cycles (minute data repeat it 60 times): one
+        # reading, counted once. Consecutive repeats are collapsed for every data kind.
+        valid = series.valid.select("time", "value").filter(
+            pl.col("value") != pl.col("value").shift(1).fill_null(float("nan"))
+        )
+        valid = valid.with_columns(
             pl.col("time").dt.convert_time_zone(CST.key).dt.strftime("%Y-%m").alias("month")
         )
         out: list[Finding] = []
