@@ -16,8 +16,11 @@ from pathlib import Path
 import psycopg
 import pytest
 import sqlalchemy as sa
+from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
+from ecosentinel.auth.roles import Role
+from ecosentinel.auth.service import create_user
 from ecosentinel.database import create_engine, session_factory, upgrade
 from ecosentinel.store.base import MeasurementStore, open_store
 
@@ -88,3 +91,65 @@ def db_session(engine: sa.Engine) -> Iterator[Session]:
     """A session on the migrated database; the test commits what it needs."""
     with session_factory(engine)() as session:
         yield session
+
+
+@pytest.fixture
+def client(engine: sa.Engine) -> Iterator[TestClient]:
+    """The web app (every area's routes) on the migrated database, without a running receiver."""
+    from ecosentinel.web.app import create_app
+
+    with TestClient(create_app(session_factory=session_factory(engine))) as test_client:
+        yield test_client
+
+
+def add_user(
+    engine: sa.Engine,
+    username: str,
+    role: Role,
+    *,
+    password: str = "test-password-1",
+    enterprise_id: int | None = None,
+    agency_id: int | None = None,
+) -> None:
+    """Create an account directly in the database (tests)."""
+    with session_factory(engine)() as session:
+        create_user(
+            session,
+            username=username,
+            password=password,
+            role=role,
+            enterprise_id=enterprise_id,
+            agency_id=agency_id,
+        )
+        session.commit()
+
+
+def login(client: TestClient, username: str, password: str = "test-password-1") -> dict[str, str]:
+    """Log in through the API; returns the Authorization header to send with requests."""
+    response = client.post("/api/auth/login", json={"username": username, "password": password})
+    assert response.status_code == 200, response.text
+    return {"Authorization": f"Bearer {response.json()['token']}"}
+
+
+def login_as(
+    engine: sa.Engine, role: Role, *, enterprise_id: int | None = None, agency_id: int | None = None
+) -> dict[str, str]:
+    """An Authorization header for a fresh session of a (created-on-demand) user with ``role``, no HTTP."""
+    from ecosentinel.auth.models import User
+    from ecosentinel.auth.service import open_session
+
+    name = f"{role.value}-e{enterprise_id}-a{agency_id}"
+    with session_factory(engine)() as session:
+        user = session.scalar(sa.select(User).where(User.username == name))
+        if user is None:
+            user = create_user(
+                session,
+                username=name,
+                password="test-password-1",
+                role=role,
+                enterprise_id=enterprise_id,
+                agency_id=agency_id,
+            )
+        token = open_session(session, user)
+        session.commit()
+    return {"Authorization": f"Bearer {token}"}

@@ -60,10 +60,16 @@ async def run_platform(settings: Settings, *, ready: Callable[[IngestServer], No
     """The whole platform in one process: HJ 212 receiver and web app (API + UI) until SIGINT/SIGTERM."""
     import uvicorn
 
+    from ecosentinel.database import session_factory
     from ecosentinel.web.app import create_app
 
     async with running_ingest(settings) as server:
-        app = create_app(ingest=server, points_configured=lambda: server.auth.points)
+        engine = create_engine(settings.effective_database_url)
+        app = create_app(
+            session_factory=session_factory(engine),
+            ingest=server,
+            points_configured=lambda: server.auth.points,
+        )
         config = uvicorn.Config(
             app, host=settings.web.host, port=settings.web.port, log_level="warning", access_log=False
         )
@@ -72,7 +78,10 @@ async def run_platform(settings: Settings, *, ready: Callable[[IngestServer], No
         log.info(messages.WEB_LISTENING.format(host=settings.web.host, port=settings.web.port))
         if ready is not None:
             ready(server)
-        await web.serve()  # returns on SIGINT / SIGTERM (uvicorn handles the signals)
+        try:
+            await web.serve()  # returns on SIGINT / SIGTERM (uvicorn handles the signals)
+        finally:
+            engine.dispose()
 
 
 async def run_ingest_forever(settings: Settings, *, ready_message: bool = True) -> None:

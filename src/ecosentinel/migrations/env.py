@@ -6,8 +6,7 @@ import os
 
 from alembic import context
 
-import ecosentinel.registry.models
-import ecosentinel.store.tables  # noqa: F401  (register the tables on the metadata)
+import ecosentinel.schema  # noqa: F401  (every model registered on the metadata)
 from ecosentinel.database import Base, create_engine
 
 config = context.config

@@ -1,30 +1,43 @@
 """The FastAPI application served by ``ecosentinel serve`` beside the HJ 212 receiver.
 
-Every route declares who may call it: ``public`` routes say so explicitly; the rest of the platform's routes
-(added by later work) depend on a role check.
+Every route declares who may call it: ``Depends(public)`` or ``Depends(require(Perm.X))`` (see
+``ecosentinel.web.deps``). Each area contributes one ``router`` in its ``api`` module (listed in
+``ROUTER_MODULES``); domain errors map to HTTP statuses with the Chinese message (and where, for bad input).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import html
+import importlib
 import time
 from collections.abc import Callable
 from typing import Annotated
 
 from fastapi import Depends, FastAPI, Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, JSONResponse
 from pydantic import BaseModel
+from sqlalchemy.orm import Session, sessionmaker
 
+from ecosentinel.errors import AuthError, NotFoundError, PermissionDeniedError, ValidationError
 from ecosentinel.ingest.server import IngestServer
 from ecosentinel.readings import CST
 from ecosentinel.web import messages
+from ecosentinel.web.deps import public
 
 ONLINE_WINDOW_S = 600.0
 
-
-def public() -> None:
-    """Explicit permission marker: this route is meant for anyone, without login (aggregate data only)."""
+ROUTER_MODULES = (
+    "ecosentinel.web.auth_api",  # login, logout, me, users
+    "ecosentinel.audit.api",  # audit trail search, interference register
+    "ecosentinel.screening.api",  # findings, screening runs, point-day scores
+    "ecosentinel.registry.api",  # enterprises, points, devices, permits, meters, doors, cameras, events
+    "ecosentinel.om.api",  # O&M agencies, records, ratings
+    "ecosentinel.evaluation.api",  # enterprise evaluation
+    "ecosentinel.enforcement.api",  # warnings, tasks, inspections, ledger, cases, plans, reports, disclosure
+    "ecosentinel.web.pages",  # the Chinese web UI (HTML pages)
+)
+"""Modules whose ``router`` is included, in order."""
 
 
 class IngestStatus(BaseModel):
@@ -37,11 +50,39 @@ class IngestStatus(BaseModel):
     last_packet_at: dt.datetime | None
 
 
+def _error(status: int, exc: Exception, location: str | None = None) -> JSONResponse:
+    body: dict[str, str] = {"detail": str(exc)}
+    if location:
+        body["location"] = location
+    return JSONResponse(status_code=status, content=body)
+
+
 def create_app(
-    *, ingest: IngestServer | None = None, points_configured: Callable[[], int] = lambda: 0
+    *,
+    session_factory: sessionmaker[Session],
+    ingest: IngestServer | None = None,
+    points_configured: Callable[[], int] = lambda: 0,
 ) -> FastAPI:
-    """Build the web application; ``ingest`` is the running receiver whose status it shows."""
+    """Build the web application on a database; ``ingest`` is the running receiver whose status it shows."""
     app = FastAPI(title="EcoSentinel 自动监控哨兵", version="0.1.0")
+    app.state.session_factory = session_factory
+    app.state.ingest = ingest
+
+    @app.exception_handler(ValidationError)
+    def _validation(_: Request, exc: ValidationError) -> JSONResponse:
+        return _error(422, exc, exc.location)
+
+    @app.exception_handler(NotFoundError)
+    def _not_found(_: Request, exc: NotFoundError) -> JSONResponse:
+        return _error(404, exc)
+
+    @app.exception_handler(PermissionDeniedError)
+    def _denied(_: Request, exc: PermissionDeniedError) -> JSONResponse:
+        return _error(403, exc)
+
+    @app.exception_handler(AuthError)
+    def _auth(_: Request, exc: AuthError) -> JSONResponse:
+        return _error(401, exc)
 
     def status() -> IngestStatus:
         if ingest is None:
@@ -75,8 +116,8 @@ def create_app(
         """Aggregate receiver counters (no enterprise data)."""
         return status()
 
-    @app.get("/", response_class=HTMLResponse, dependencies=[Depends(public)])
-    def home(request: Request, s: Annotated[IngestStatus, Depends(status)]) -> str:
+    @app.get("/status", response_class=HTMLResponse, dependencies=[Depends(public)])
+    def status_page(request: Request, s: Annotated[IngestStatus, Depends(status)]) -> str:
         last = s.last_packet_at.astimezone(CST).strftime("%Y-%m-%d %H:%M:%S") if s.last_packet_at else None
         rows = [
             (messages.POINTS_CONFIGURED, s.points_configured),
@@ -96,4 +137,6 @@ def create_app(
             f"<table>{cells}</table></body></html>"
         )
 
+    for name in ROUTER_MODULES:
+        app.include_router(importlib.import_module(name).router)
     return app

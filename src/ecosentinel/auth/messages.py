@@ -1,0 +1,10 @@
+"""User-facing strings of accounts and permissions (Simplified Chinese)."""
+
+FORBIDDEN = "无权执行此操作（需要权限 {perm}）"
+NOT_LOGGED_IN = "请先登录"
+BAD_LOGIN = "用户名或密码错误"
+PASSWORD_TOO_SHORT = "密码至少 8 位"
+ENTERPRISE_REQUIRED = "排污单位账号必须绑定企业"
+AGENCY_REQUIRED = "运维单位账号必须绑定运维单位"
+USERNAME_TAKEN = "用户名 {username} 已存在"
+OUT_OF_SCOPE = "无权查看该企业或点位的数据"

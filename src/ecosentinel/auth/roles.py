@@ -1,0 +1,164 @@
+"""Roles and permissions: the one table that says who may do what (BRIEF: users and their rights).
+
+Every web route depends on ``require(Perm.X)`` (or ``public``); scoping by enterprise / O&M agency /
+transferred case is applied on top of the permission by the services (see ``ecosentinel.auth.scope``).
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Role(StrEnum):
+    ADMIN = "admin"  # 系统管理员
+    ANALYST = "analyst"  # 监控中心分析员
+    PATROL = "patrol"  # 第三方巡查
+    OFFICER = "officer"  # 执法人员
+    LEADER = "leader"  # 局领导
+    PERMIT_OFFICE = "permit_office"  # 排污许可科
+    OM_AGENCY = "om_agency"  # 运维单位（仅本单位运维的点位）
+    ENTERPRISE = "enterprise"  # 排污单位（仅本企业数据）
+    POLICE = "police"  # 公安联络员（仅已移送案件）
+    PUBLIC = "public"  # 公众（仅公开信息）
+
+
+class Perm(StrEnum):
+    """Permissions checked by routes. Names are ``area.action``."""
+
+    DATA_READ = "data.read"  # readings, station curves (scoped for enterprise / om_agency)
+    FINDINGS_READ = "findings.read"  # screening findings (scoped)
+    SCREENING_RUN = "screening.run"  # start a screening pass
+    WARNINGS_READ = "warnings.read"
+    WARNINGS_TRIAGE = "warnings.triage"  # review, dismiss with reason, escalate
+    TASKS_READ = "tasks.read"
+    TASKS_DISPATCH = "tasks.dispatch"  # create / assign / reassign tasks
+    INSPECTIONS_WRITE = "inspections.write"  # fill in the on-site checklist
+    LEDGER_READ = "ledger.read"
+    LEDGER_WRITE = "ledger.write"
+    CASES_READ = "cases.read"  # police: only transferred cases
+    CASES_WRITE = "cases.write"
+    CASES_TRANSFER = "cases.transfer"  # 移送公安/检察
+    PLANS_READ = "plans.read"
+    PLANS_MANAGE = "plans.manage"  # plans and double-random draws
+    REPORTS_READ = "reports.read"
+    REGISTRY_READ = "registry.read"  # scoped for enterprise / om_agency
+    REGISTRY_WRITE = "registry.write"
+    PERMITS_READ = "permits.read"
+    PERMITS_WRITE = "permits.write"
+    EVENTS_WRITE = "events.write"  # working-condition, door and camera events
+    OM_READ = "om.read"  # scoped for om_agency / enterprise
+    OM_WRITE = "om.write"  # maintenance, fault, spare-part records
+    OM_RATE = "om.rate"  # quarterly O&M assessment
+    EVALUATION_READ = "evaluation.read"
+    AUDIT_READ = "audit.read"
+    INTERFERENCE_WRITE = "interference.write"  # 干预留痕: register a request to change results
+    USERS_MANAGE = "users.manage"
+
+
+_STAFF_READ = frozenset(
+    {
+        Perm.DATA_READ,
+        Perm.FINDINGS_READ,
+        Perm.WARNINGS_READ,
+        Perm.TASKS_READ,
+        Perm.LEDGER_READ,
+        Perm.CASES_READ,
+        Perm.PLANS_READ,
+        Perm.REPORTS_READ,
+        Perm.REGISTRY_READ,
+        Perm.PERMITS_READ,
+        Perm.OM_READ,
+        Perm.EVALUATION_READ,
+        Perm.INTERFERENCE_WRITE,
+    }
+)
+
+ROLE_PERMISSIONS: dict[Role, frozenset[Perm]] = {
+    Role.ADMIN: frozenset(Perm),
+    Role.ANALYST: _STAFF_READ
+    | {
+        Perm.SCREENING_RUN,
+        Perm.WARNINGS_TRIAGE,
+        Perm.TASKS_DISPATCH,
+        Perm.REGISTRY_WRITE,
+        Perm.EVENTS_WRITE,
+        Perm.OM_RATE,
+        Perm.AUDIT_READ,
+    },
+    Role.PATROL: frozenset(
+        {
+            Perm.DATA_READ,
+            Perm.FINDINGS_READ,
+            Perm.WARNINGS_READ,
+            Perm.WARNINGS_TRIAGE,
+            Perm.TASKS_READ,
+            Perm.REGISTRY_READ,
+            Perm.OM_READ,
+            Perm.INTERFERENCE_WRITE,
+        }
+    ),
+    Role.OFFICER: _STAFF_READ
+    | {
+        Perm.WARNINGS_TRIAGE,
+        Perm.TASKS_DISPATCH,
+        Perm.INSPECTIONS_WRITE,
+        Perm.LEDGER_WRITE,
+        Perm.CASES_WRITE,
+        Perm.CASES_TRANSFER,
+        Perm.PLANS_MANAGE,
+    },
+    Role.LEADER: _STAFF_READ | {Perm.AUDIT_READ, Perm.TASKS_DISPATCH},
+    Role.PERMIT_OFFICE: frozenset(
+        {
+            Perm.DATA_READ,
+            Perm.REGISTRY_READ,
+            Perm.REGISTRY_WRITE,
+            Perm.PERMITS_READ,
+            Perm.PERMITS_WRITE,
+            Perm.EVALUATION_READ,
+            Perm.REPORTS_READ,
+            Perm.INTERFERENCE_WRITE,
+        }
+    ),
+    Role.OM_AGENCY: frozenset(
+        {
+            Perm.DATA_READ,
+            Perm.FINDINGS_READ,
+            Perm.REGISTRY_READ,
+            Perm.OM_READ,
+            Perm.OM_WRITE,
+            Perm.EVENTS_WRITE,
+        }
+    ),
+    Role.ENTERPRISE: frozenset(
+        {
+            Perm.DATA_READ,
+            Perm.FINDINGS_READ,
+            Perm.REGISTRY_READ,
+            Perm.PERMITS_READ,
+            Perm.OM_READ,
+            Perm.EVALUATION_READ,
+            Perm.EVENTS_WRITE,
+        }
+    ),
+    Role.POLICE: frozenset({Perm.CASES_READ}),
+    Role.PUBLIC: frozenset(),
+}
+"""Role → permissions. Public pages need no permission (they use the ``public`` marker)."""
+
+ROLE_NAMES_ZH: dict[Role, str] = {
+    Role.ADMIN: "系统管理员",
+    Role.ANALYST: "监控中心分析员",
+    Role.PATROL: "第三方巡查",
+    Role.OFFICER: "执法人员",
+    Role.LEADER: "局领导",
+    Role.PERMIT_OFFICE: "排污许可科",
+    Role.OM_AGENCY: "运维单位",
+    Role.ENTERPRISE: "排污单位",
+    Role.POLICE: "公安联络员",
+    Role.PUBLIC: "公众",
+}
+
+
+def has_permission(role: Role, perm: Perm) -> bool:
+    return perm in ROLE_PERMISSIONS[role]

@@ -1,0 +1,145 @@
+"""Accounts and sessions: argon2id password hashes, random session tokens stored as SHA-256."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import secrets
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy.orm import Session
+
+from ecosentinel.auth import messages
+from ecosentinel.auth.models import AuthSession, User
+from ecosentinel.auth.roles import Perm, Role, has_permission
+from ecosentinel.errors import AuthError, PermissionDeniedError, ValidationError
+
+SESSION_TTL = dt.timedelta(hours=12)
+_hasher = PasswordHasher()
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who is calling: the user and the scope its role binds it to."""
+
+    user_id: int | None
+    username: str
+    display_name: str
+    role: Role
+    enterprise_id: int | None = None  # role=enterprise: its own enterprise
+    agency_id: int | None = None  # role=om_agency: its own agency
+
+    def can(self, perm: Perm) -> bool:
+        return has_permission(self.role, perm)
+
+    def require(self, perm: Perm) -> None:
+        if not self.can(perm):
+            raise PermissionDeniedError(messages.FORBIDDEN.format(perm=perm.value))
+
+
+SYSTEM = Principal(user_id=None, username="system", display_name="系统自动任务", role=Role.ADMIN)
+PUBLIC = Principal(user_id=None, username="public", display_name="公众", role=Role.PUBLIC)
+
+
+def principal_of(user: User) -> Principal:
+    return Principal(
+        user_id=user.id,
+        username=user.username,
+        display_name=user.display_name,
+        role=Role(user.role),
+        enterprise_id=user.enterprise_id,
+        agency_id=user.agency_id,
+    )
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
+def create_user(
+    session: Session,
+    *,
+    username: str,
+    password: str,
+    role: Role,
+    display_name: str | None = None,
+    enterprise_id: int | None = None,
+    agency_id: int | None = None,
+) -> User:
+    """Create an account; enterprise and O&M-agency accounts must name what they are bound to."""
+    if len(password) < 8:
+        raise ValidationError(messages.PASSWORD_TOO_SHORT, location="password")
+    if role is Role.ENTERPRISE and enterprise_id is None:
+        raise ValidationError(messages.ENTERPRISE_REQUIRED, location="enterprise_id")
+    if role is Role.OM_AGENCY and agency_id is None:
+        raise ValidationError(messages.AGENCY_REQUIRED, location="agency_id")
+    if session.scalar(sa.select(User.id).where(User.username == username)) is not None:
+        raise ValidationError(messages.USERNAME_TAKEN.format(username=username), location="username")
+    user = User(
+        username=username,
+        display_name=display_name or username,
+        password_hash=hash_password(password),
+        role=role.value,
+        enterprise_id=enterprise_id,
+        agency_id=agency_id,
+        active=True,
+    )
+    session.add(user)
+    session.flush()
+    return user
+
+
+def authenticate(session: Session, username: str, password: str) -> User:
+    """The active user with this password, or AuthError (same message for unknown user and bad password)."""
+    user = session.scalar(sa.select(User).where(User.username == username))
+    if user is None or not user.active:
+        _hasher.hash(password)  # same work either way: no user-enumeration by timing
+        raise AuthError(messages.BAD_LOGIN)
+    try:
+        _hasher.verify(user.password_hash, password)
+    except (VerificationError, InvalidHashError) as exc:
+        raise AuthError(messages.BAD_LOGIN) from exc
+    if _hasher.check_needs_rehash(user.password_hash):
+        user.password_hash = hash_password(password)
+    return user
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def open_session(session: Session, user: User, *, ip: str | None = None) -> str:
+    """Start a login session; returns the token (given to the client once, stored only as a hash)."""
+    token = secrets.token_urlsafe(32)
+    now = dt.datetime.now(dt.UTC)
+    session.add(
+        AuthSession(
+            token_hash=_digest(token), user_id=user.id, created_at=now, expires_at=now + SESSION_TTL, ip=ip
+        )
+    )
+    session.flush()
+    return token
+
+
+def principal_for_token(session: Session, token: str) -> Principal | None:
+    """The principal of a live session token, or None (unknown, expired, or user deactivated)."""
+    row = session.execute(
+        sa.select(User, AuthSession.expires_at)
+        .join(AuthSession, AuthSession.user_id == User.id)
+        .where(AuthSession.token_hash == _digest(token))
+    ).first()
+    if row is None:
+        return None
+    user, expires_at = row
+    if expires_at.tzinfo is None:  # SQLite returns naive UTC
+        expires_at = expires_at.replace(tzinfo=dt.UTC)
+    if expires_at <= dt.datetime.now(dt.UTC) or not user.active:
+        return None
+    return principal_of(user)
+
+
+def close_session(session: Session, token: str) -> None:
+    session.execute(sa.delete(AuthSession).where(AuthSession.token_hash == _digest(token)))

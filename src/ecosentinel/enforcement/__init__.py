@@ -1,0 +1,1 @@
+"""Enforcement workflow: warnings, tasks, inspections, problem ledger, cases, plans and draws, reports."""

@@ -1,0 +1,1 @@
+"""Enterprise evaluation (环保脸谱): a documented score per enterprise with its history."""

@@ -1,0 +1,1 @@
+"""O&M supervision (运维监管): agencies, staff, maintenance records, assessment and credit rating."""
