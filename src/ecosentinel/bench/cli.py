@@ -8,10 +8,12 @@ from pathlib import Path
 
 import typer
 
-from ecosentinel.bench import decode, ingest
+from ecosentinel.bench import decode, detect, ingest, screen
 from ecosentinel.bench.report import write_section
 
 bench_app = typer.Typer(no_args_is_help=True)
+detect.register(bench_app)  # bench detect: screening accuracy vs a generic baseline
+screen.register(bench_app)  # bench screen: screening speed and scaling curve
 
 
 @bench_app.command("ingest")

@@ -35,7 +35,11 @@ ROUTER_MODULES = (
     "ecosentinel.om.api",  # O&M agencies, records, ratings
     "ecosentinel.evaluation.api",  # enterprise evaluation
     "ecosentinel.enforcement.api",  # warnings, tasks, inspections, ledger, cases, plans, reports, disclosure
-    "ecosentinel.web.pages",  # the Chinese web UI (HTML pages)
+    "ecosentinel.web.pages",  # the Chinese web UI: layout, login, dashboard, station, audit, public pages
+    "ecosentinel.screening.pages",  # UI pages of each area (on the layout of ecosentinel.web.ui)
+    "ecosentinel.registry.pages",
+    "ecosentinel.om.pages",
+    "ecosentinel.enforcement.pages",
 )
 """Modules whose ``router`` is included, in order."""
 

@@ -1,4 +1,4 @@
-"""Enforcement: warnings, tasks, inspections, problem ledger, cases, plans, draws.
+"""Enforcement: warnings, tasks, inspections, cases and transfers.
 
 Revision ID: 0006
 Revises: 0005

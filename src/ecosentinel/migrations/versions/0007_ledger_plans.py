@@ -1,4 +1,4 @@
-"""Web UI additions.
+"""Problem ledger, rectification, inspection plans, double-random draws, report forms.
 
 Revision ID: 0007
 Revises: 0006
