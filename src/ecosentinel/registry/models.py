@@ -80,3 +80,57 @@ class Factor(Base):
     detection_limit: Mapped[float | None] = mapped_column(sa.Float)  # 检出限
 
     point: Mapped[Point] = relationship(back_populates="factors")
+
+
+class OMAgency(Base):
+    """An O&M agency (运维单位) registered with the bureau."""
+
+    __tablename__ = "om_agency"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(sa.String(200))
+    credit_code: Mapped[str] = mapped_column(sa.String(18), unique=True)  # 统一社会信用代码
+    registration_no: Mapped[str | None] = mapped_column(sa.String(64))  # 备案/登记编号
+    qualification: Mapped[str | None] = mapped_column(sa.String(200))  # 资质
+    contact_person: Mapped[str | None] = mapped_column(sa.String(100))
+    contact_phone: Mapped[str | None] = mapped_column(sa.String(32))
+    created_at: Mapped[dt.datetime] = mapped_column(sa.DateTime(timezone=True), default=_utcnow)
+
+    staff: Mapped[list[OMStaff]] = relationship(
+        back_populates="agency", cascade="all, delete-orphan", order_by="OMStaff.id"
+    )
+    assignments: Mapped[list[OMAssignment]] = relationship(
+        back_populates="agency", cascade="all, delete-orphan", order_by="OMAssignment.id"
+    )
+
+
+class OMStaff(Base):
+    """A person working for an O&M agency (运维人员) with the certificate that qualifies them."""
+
+    __tablename__ = "om_staff"
+    __table_args__ = (sa.UniqueConstraint("agency_id", "id_no"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    agency_id: Mapped[int] = mapped_column(sa.ForeignKey("om_agency.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(sa.String(100))
+    id_no: Mapped[str] = mapped_column(sa.String(64))  # 身份证号或上岗证书编号
+    qualification: Mapped[str | None] = mapped_column(sa.String(200))  # 持证情况
+    phone: Mapped[str | None] = mapped_column(sa.String(32))
+    active: Mapped[bool] = mapped_column(sa.Boolean, default=True)
+
+    agency: Mapped[OMAgency] = relationship(back_populates="staff")
+
+
+class OMAssignment(Base):
+    """Which agency maintains which point, from when to when (``valid_to`` None = still)."""
+
+    __tablename__ = "om_assignment"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    agency_id: Mapped[int] = mapped_column(sa.ForeignKey("om_agency.id", ondelete="CASCADE"), index=True)
+    point_id: Mapped[int] = mapped_column(sa.ForeignKey("point.id", ondelete="CASCADE"), index=True)
+    valid_from: Mapped[dt.date] = mapped_column(sa.Date)
+    valid_to: Mapped[dt.date | None] = mapped_column(sa.Date)
+
+    agency: Mapped[OMAgency] = relationship(back_populates="assignments")
+    point: Mapped[Point] = relationship()
