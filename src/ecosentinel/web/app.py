@@ -22,13 +22,15 @@ from sqlalchemy.orm import Session, sessionmaker
 from ecosentinel.errors import AuthError, NotFoundError, PermissionDeniedError, ValidationError
 from ecosentinel.ingest.server import IngestServer
 from ecosentinel.readings import CST
-from ecosentinel.web import messages
+from ecosentinel.web import messages, ui
 from ecosentinel.web.deps import public
 
 ONLINE_WINDOW_S = 600.0
 
 ROUTER_MODULES = (
     "ecosentinel.web.auth_api",  # login, logout, me, users
+    "ecosentinel.web.jobs",  # background-job progress
+    "ecosentinel.web.data_api",  # station series for the curves
     "ecosentinel.audit.api",  # audit trail search, interference register
     "ecosentinel.screening.api",  # findings, screening runs, point-day scores
     "ecosentinel.registry.api",  # enterprises, points, devices, permits, meters, doors, cameras, events
@@ -87,6 +89,8 @@ def create_app(
     @app.exception_handler(AuthError)
     def _auth(_: Request, exc: AuthError) -> JSONResponse:
         return _error(401, exc)
+
+    ui.install(app)  # /static, and 401/403/404 as a login redirect or a Chinese page for browsers
 
     def status() -> IngestStatus:
         if ingest is None:

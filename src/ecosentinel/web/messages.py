@@ -10,3 +10,35 @@ FRAMES_BAD = "格式错误报文"
 CONNECTIONS = "当前连接数"
 LAST_PACKET = "最近入库时间"
 NONE_YET = "暂无"
+
+# Layout and navigation
+APP_NAME = "自动监控哨兵"
+APP_SUBTITLE = "重点排污单位自动监控数据监管平台"
+FOOTER = "生态环境局 · 自动监控哨兵 EcoSentinel · 所有操作均留痕可查"
+NAV_DASHBOARD = "首页总览"
+NAV_AUDIT = "操作留痕"
+NAV_INTERFERENCE = "干预留痕"
+NAV_USERS = "账号管理"
+NAV_PUBLIC = "信息公开"
+LOGOUT = "退出登录"
+LOGIN = "登录"
+
+# Login
+LOGIN_TITLE = "用户登录"
+LOGIN_USERNAME = "用户名"
+LOGIN_PASSWORD = "密码"
+LOGIN_SUBMIT = "登录"
+LOGIN_FAILED = "用户名或密码错误"
+LOGIN_HINT = "公众无需登录即可查看信息公开页面。"
+LOGGED_OUT = "已退出登录"
+
+# Errors
+FORBIDDEN_HEADING = "无权访问"
+NOT_FOUND_HEADING = "页面不存在"
+NOT_FOUND_TEXT = "您访问的页面或记录不存在。"
+BACK_HOME = "返回首页"
+
+# Background jobs
+JOB_QUEUED = "排队中…"
+JOB_DONE = "已完成"
+JOB_NOT_FOUND = "后台任务不存在或已过期"

@@ -1,5 +1,107 @@
-"""HTTP routes of this area (filled in by its work). Every route depends on ``public`` or ``require(...)``."""
+"""Pages of the web shell: login and logout forms, the dashboard and the public home.
 
-from fastapi import APIRouter
+Area pages live in ``ecosentinel.<area>.pages`` on the same layout (``ecosentinel.web.ui``).
+"""
 
-router = APIRouter()
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy.orm import Session
+
+from ecosentinel.audit.service import record
+from ecosentinel.auth.roles import Perm
+from ecosentinel.auth.service import (
+    SESSION_TTL,
+    Principal,
+    authenticate,
+    close_session,
+    open_session,
+    principal_of,
+)
+from ecosentinel.errors import AuthError
+from ecosentinel.web import messages
+from ecosentinel.web.deps import (
+    SESSION_COOKIE,
+    client_ip,
+    current_principal,
+    get_db,
+    optional_principal,
+    public,
+    request_token,
+)
+from ecosentinel.web.ui import nav_for, page, redirect, safe_next
+
+router = APIRouter(include_in_schema=False)
+
+
+@router.get("/login", response_class=HTMLResponse, dependencies=[Depends(public)])
+def login_form(
+    request: Request, principal: Annotated[Principal | None, Depends(optional_principal)], next: str = "/"
+) -> Response:
+    """The login form; an already logged-in user goes straight on."""
+    if principal is not None:
+        return RedirectResponse(safe_next(next), status_code=303)
+    return page(request, "login.html", None, title=messages.LOGIN_TITLE, next=safe_next(next))
+
+
+@router.post("/login", response_class=HTMLResponse, dependencies=[Depends(public)])
+def login_submit(
+    request: Request,
+    db: Annotated[Session, Depends(get_db)],
+    username: Annotated[str, Form(max_length=64)],
+    password: Annotated[str, Form(max_length=200)],
+    next: Annotated[str, Form()] = "/",
+) -> Response:
+    """Check the password, open a session (cookie) and go back to where the user was heading."""
+    try:
+        user = authenticate(db, username, password)
+    except AuthError:
+        return page(
+            request,
+            "login.html",
+            None,
+            title=messages.LOGIN_TITLE,
+            status_code=401,
+            next=safe_next(next),
+            username=username,
+            error=messages.LOGIN_FAILED,
+        )
+    ip = client_ip(request)
+    token = open_session(db, user, ip=ip)
+    record(db, principal_of(user), "login", "user", user.id, f"{user.username} 登录（网页）", ip=ip)
+    response = RedirectResponse(safe_next(next), status_code=303)
+    response.set_cookie(
+        SESSION_COOKIE, token, httponly=True, samesite="strict", max_age=int(SESSION_TTL.total_seconds())
+    )
+    return response
+
+
+@router.post("/logout", dependencies=[Depends(public)])
+def logout_submit(request: Request, db: Annotated[Session, Depends(get_db)]) -> Response:
+    """End the session and return to the login page."""
+    token = request_token(request)
+    if token:
+        close_session(db, token)
+    response = redirect("/login", flash=messages.LOGGED_OUT, level="info")
+    response.delete_cookie(SESSION_COOKIE)
+    return response
+
+
+@router.get("/", response_class=HTMLResponse)
+def dashboard(request: Request, principal: Annotated[Principal, Depends(current_principal)]) -> Response:
+    """The dashboard (首页总览); a role without data access goes to its first page instead."""
+    if not principal.can(Perm.DATA_READ):
+        entries = nav_for(principal)
+        return RedirectResponse(entries[0].href if entries else "/public", status_code=303)
+    return page(request, "dashboard/index.html", principal, title=messages.NAV_DASHBOARD)
+
+
+@router.get("/public", response_class=HTMLResponse, dependencies=[Depends(public)])
+def public_home(
+    request: Request, principal: Annotated[Principal | None, Depends(optional_principal)]
+) -> Response:
+    """The public disclosure home (no login)."""
+    return page(request, "public/index.html", principal, title=messages.NAV_PUBLIC)

@@ -1,0 +1,226 @@
+"""The shared layout of the Chinese web UI: templates, navigation, flash messages, HTML-aware errors.
+
+Area pages render with ``page(request, "<area>/x.html", principal, title="…", **ctx)``; their templates
+live in ``web/templates/<area>/`` and start with ``{% extends "base.html" %}`` (blocks ``content``, ``head``,
+``scripts``); ``redirect(url, flash="…")`` answers a form POST.
+Navigation shows only what the caller's role may open; an area adds its entries with ``register_nav`` when
+its pages module is imported. Static files (no CDN: users are often offline) are served from ``web/static`` at
+``/static``. A browser request without a session is redirected to ``/login?next=…``; a refused one gets a
+Chinese 403 page; JSON clients keep their 401/403 JSON bodies.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote, unquote
+
+from fastapi import FastAPI, HTTPException, Request
+from fastapi.exception_handlers import http_exception_handler
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from ecosentinel.auth.roles import ROLE_NAMES_ZH, Perm
+from ecosentinel.auth.service import Principal, principal_for_token
+from ecosentinel.errors import AuthError, NotFoundError, PermissionDeniedError
+from ecosentinel.readings import CST
+from ecosentinel.web import messages
+from ecosentinel.web.deps import request_token
+
+logger = logging.getLogger(__name__)
+
+TEMPLATES_DIR = Path(__file__).parent / "templates"
+STATIC_DIR = Path(__file__).parent / "static"
+FLASH_COOKIE = "es_flash"
+
+
+def _cst(value: dt.datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
+    """Format a timestamp in China Standard Time (naive values are UTC, as SQLite returns them)."""
+    if value is None:
+        return ""
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=dt.UTC)
+    return value.astimezone(CST).strftime(fmt)
+
+
+env = Environment(
+    loader=FileSystemLoader(TEMPLATES_DIR),
+    autoescape=select_autoescape(["html", "xml"]),
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
+env.filters["cst"] = _cst
+env.globals["ROLE_NAMES_ZH"] = ROLE_NAMES_ZH
+env.globals["msg"] = messages
+
+
+@dataclass(frozen=True)
+class NavEntry:
+    """One navigation link: shown when ``perm`` is None (any logged-in user) or the caller holds it."""
+
+    label: str
+    href: str
+    perm: Perm | None
+    order: int = 100
+
+
+_NAV: dict[str, NavEntry] = {}
+
+
+def register_nav(label: str, href: str, perm: Perm | None, *, order: int = 100) -> None:
+    """Add (or replace, by ``href``) a navigation entry; called by each area's pages module at import."""
+    _NAV[href] = NavEntry(label=label, href=href, perm=perm, order=order)
+
+
+def nav_for(principal: Principal | None) -> list[NavEntry]:
+    """The entries the caller may use, in order (public visitors see none: they get the public links)."""
+    if principal is None:
+        return []
+    entries = [e for e in _NAV.values() if e.perm is None or principal.can(e.perm)]
+    return sorted(entries, key=lambda e: (e.order, e.href))
+
+
+register_nav(messages.NAV_DASHBOARD, "/", Perm.DATA_READ, order=10)
+register_nav(messages.NAV_AUDIT, "/audit", Perm.AUDIT_READ, order=900)
+register_nav(messages.NAV_INTERFERENCE, "/audit/interference", Perm.INTERFERENCE_WRITE, order=910)
+register_nav(messages.NAV_USERS, "/admin/users", Perm.USERS_MANAGE, order=950)
+
+
+def _pop_flash(request: Request) -> list[dict[str, str]]:
+    raw = request.cookies.get(FLASH_COOKIE)
+    if not raw:
+        return []
+    try:
+        items = json.loads(unquote(raw))
+    except ValueError:
+        return []
+    if not isinstance(items, list):
+        return []
+    return [
+        {"level": str(i.get("level", "info")), "text": str(i.get("text", ""))}
+        for i in items
+        if isinstance(i, dict)
+    ]
+
+
+def page(
+    request: Request,
+    template: str,
+    principal: Principal | None,
+    *,
+    title: str,
+    status_code: int = 200,
+    **ctx: Any,
+) -> HTMLResponse:
+    """Render ``template`` (extending base.html) for ``principal``; pending flash messages are shown once.
+
+    Extra context: ``flash=[{"level": "error"|"ok"|"info", "text": "…"}]`` adds messages to this page.
+    """
+    flashes = _pop_flash(request) + list(ctx.pop("flash", []))
+    html = env.get_template(template).render(
+        request=request,
+        principal=principal,
+        role_zh=ROLE_NAMES_ZH[principal.role] if principal else None,
+        nav=nav_for(principal),
+        current_path=request.url.path,
+        title=title,
+        flashes=flashes,
+        **ctx,
+    )
+    response = HTMLResponse(html, status_code=status_code)
+    if request.cookies.get(FLASH_COOKIE):
+        response.delete_cookie(FLASH_COOKIE)
+    return response
+
+
+def redirect(url: str, *, flash: str | None = None, level: str = "ok") -> RedirectResponse:
+    """A 303 redirect (after a form POST) carrying a one-time message for the next page."""
+    response = RedirectResponse(url, status_code=303)
+    if flash:
+        payload = quote(json.dumps([{"level": level, "text": flash}], ensure_ascii=False))
+        response.set_cookie(FLASH_COOKIE, payload, httponly=True, samesite="strict", max_age=60)
+    return response
+
+
+def safe_next(target: str | None, default: str = "/") -> str:
+    """A local path to go back to after login (never another site: no scheme, no ``//host``)."""
+    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return default
+    return target
+
+
+def wants_html(request: Request) -> bool:
+    """A browser navigating to a page (not an API client): HTML accepted and not under /api/."""
+    if request.url.path.startswith("/api/"):
+        return False
+    return "text/html" in request.headers.get("accept", "")
+
+
+def _login_redirect(request: Request) -> RedirectResponse:
+    target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    return RedirectResponse(f"/login?next={quote(target, safe='')}", status_code=303)
+
+
+def _principal_of_request(request: Request) -> Principal | None:
+    token = request_token(request)
+    if not token:
+        return None
+    factory = request.app.state.session_factory
+    with factory() as session:
+        return principal_for_token(session, token)
+
+
+def error_page(request: Request, status_code: int, heading: str, text: str) -> HTMLResponse:
+    """A Chinese error page on the layout, with the caller's header and navigation when logged in."""
+    return page(
+        request,
+        "error.html",
+        _principal_of_request(request),
+        title=heading,
+        status_code=status_code,
+        heading=heading,
+        text=text,
+    )
+
+
+def install(app: FastAPI) -> None:
+    """Mount /static and make 401/403/404 answer browsers with a redirect or a Chinese page."""
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+
+    async def _http(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, StarletteHTTPException)
+        if wants_html(request):
+            if exc.status_code == 401:
+                return _login_redirect(request)
+            if exc.status_code == 403:
+                return error_page(request, 403, messages.FORBIDDEN_HEADING, str(exc.detail))
+            if exc.status_code == 404:
+                return error_page(request, 404, messages.NOT_FOUND_HEADING, messages.NOT_FOUND_TEXT)
+        return await http_exception_handler(request, exc)
+
+    def _denied(request: Request, exc: Exception) -> Response:
+        if wants_html(request):
+            return error_page(request, 403, messages.FORBIDDEN_HEADING, str(exc))
+        return JSONResponse(status_code=403, content={"detail": str(exc)})
+
+    def _not_found(request: Request, exc: Exception) -> Response:
+        if wants_html(request):
+            return error_page(request, 404, messages.NOT_FOUND_HEADING, str(exc))
+        return JSONResponse(status_code=404, content={"detail": str(exc)})
+
+    def _auth(request: Request, exc: Exception) -> Response:
+        if wants_html(request):
+            return _login_redirect(request)
+        return JSONResponse(status_code=401, content={"detail": str(exc)})
+
+    app.add_exception_handler(StarletteHTTPException, _http)
+    app.add_exception_handler(HTTPException, _http)
+    app.add_exception_handler(PermissionDeniedError, _denied)
+    app.add_exception_handler(NotFoundError, _not_found)
+    app.add_exception_handler(AuthError, _auth)
