@@ -1,0 +1,112 @@
+"""The accuracy benchmark's machinery: labels to point-days, metrics, detectors, the quick run."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+
+from ecosentinel.bench.detect import DetectOptions, report_body, run_detect
+from ecosentinel.bench.detect_corpus import PointRun
+from ecosentinel.bench.detect_metrics import Detection, label_days, score, time_to_detection, truth
+from ecosentinel.readings import CST
+from ecosentinel.simulator.models import Label
+
+DATA = Path("/work/shared/data")
+
+
+def _t(day: int, hour: int, minute: int = 0) -> dt.datetime:
+    return dt.datetime(2024, 5, day, hour, minute, tzinfo=CST)
+
+
+def test_label_days_positive_and_ambiguous() -> None:
+    label = Label("M", "dilution", _t(6, 23, 30), _t(8, 0, 30), ("w01018",), 1.0)
+    positive, ambiguous = label_days(label)
+    assert positive == {dt.date(2024, 5, 7)}
+    assert ambiguous == {dt.date(2024, 5, 6), dt.date(2024, 5, 8)}
+
+
+def test_time_to_detection_uses_first_hit_on_a_flagged_day() -> None:
+    label = Label("M", "replay", _t(7, 0), _t(8, 0), ("w01018",), 1.0)
+    det = Detection(
+        flagged=frozenset({dt.date(2024, 5, 7)}),
+        hits=((_t(5, 1), _t(5, 2)), (_t(7, 3), _t(7, 5)), (_t(7, 2), _t(7, 9))),
+    )
+    assert time_to_detection(label, det) == pytest.approx(5.0)
+    assert time_to_detection(label, Detection(flagged=frozenset())) is None
+
+
+def _truth_run(detector: str) -> tuple[dict[str, Detection], list[dt.date], Label]:
+    days = [dt.date(2024, 5, d) for d in range(6, 16)]
+    label = Label("M", "constant_value", _t(8, 0), _t(10, 0), ("a21026",), 1.0)
+    if detector == "perfect":
+        flagged = frozenset({dt.date(2024, 5, 8), dt.date(2024, 5, 9)})
+    elif detector == "all":
+        flagged = frozenset(days)
+    else:
+        flagged = frozenset()
+    return {"d": Detection(flagged=flagged, hits=((_t(8, 0), _t(8, 6)),))}, days, label
+
+
+@pytest.mark.parametrize(
+    ("detector", "precision", "recall", "f1"),
+    [("perfect", 1.0, 1.0, 1.0), ("all", 0.2, 1.0, 2 * 0.2 / 1.2), ("none", 0.0, 0.0, 0.0)],
+)
+def test_metrics_of_reference_detectors(detector: str, precision: float, recall: float, f1: float) -> None:
+    from ecosentinel.bench.detect_metrics import Outcome
+
+    detections, days, label = _truth_run(detector)
+    oc = Outcome("sim", "b", "M", "default", (label,), tuple(days), detections)
+    s = score([oc], "d")[("sim", "constant_value", "default")]
+    assert s.prevalence == pytest.approx(0.2)
+    assert s.precision == pytest.approx(precision)
+    assert s.recall == pytest.approx(recall)
+    assert s.f1 == pytest.approx(f1)
+    assert s.labels == 1
+    assert s.detected == (0 if detector == "none" else 1)
+
+
+def _perfect(run: PointRun) -> Detection:
+    from ecosentinel.bench.detect_metrics import Outcome
+
+    oc = Outcome(
+        run.source, run.batch, run.context.mn, run.severity_name, tuple(run.labels), tuple(run.days), {}
+    )
+    positive, _, _ = truth(oc)
+    return Detection(flagged=frozenset(positive), hits=tuple((lab.start, lab.start) for lab in run.labels))
+
+
+def _everything(run: PointRun) -> Detection:
+    return Detection(flagged=frozenset(run.days))
+
+
+def test_quick_corpus_with_reference_detectors() -> None:
+    options = DetectOptions.quick(DATA)
+    result = run_detect(options, {"rules": _perfect, "robust_z": _everything})
+    perfect, everything = result.scores("rules"), result.scores("robust_z")
+    assert {k[0] for k in perfect} == {"sim", "real"}
+    assert {k[1] for k in perfect if k[0] == "sim"} == {"constant_value", "zero_negative"}
+    for key, s in perfect.items():
+        assert (s.precision, s.recall, s.f1) == (1.0, 1.0, 1.0), key
+        assert s.ttd_median == 0.0
+        e = everything[key]
+        assert e.recall == 1.0
+        assert e.precision == pytest.approx(e.prevalence), key
+        assert 0 < e.prevalence < 1
+    clean = result.clean("rules")
+    assert clean["sim"].clean_days > 0
+    assert clean["sim"].flagged == 0
+    assert result.clean("robust_z")["real-clean"].rate == 1.0
+    body = report_body(result, quick=True)
+    assert "ecosentinel bench detect --quick" in body
+    assert "| sim | constant_value | default |" in body
+
+
+def test_quick_run_with_the_real_detectors() -> None:
+    result = run_detect(DetectOptions.quick(None))
+    rules = result.scores("rules")
+    # the rules catch a day-long frozen station and zeros while producing, both at default severity
+    assert rules[("sim", "constant_value", "default")].recall == 1.0
+    assert rules[("sim", "zero_negative", "default")].recall == 1.0
+    assert result.clean("rules")["sim"].clean_days > 0
