@@ -195,3 +195,28 @@ TEMPLATES.update(
         "自动监测设备、数采仪和监控平台的数据应当完全一致（检查要点第5条三方比对），不一致说明数据在传输或存储环节被篡改。",
     }
 )
+
+
+# --- Running screening: CLI, runs, API (service.py, cli.py, api.py) ---
+NO_READINGS = "测量数据库中没有读数，无法确定筛查时段；请先导入或接收数据，或用 --from/--to 指定时段。"
+BAD_TIME = "无法识别的时间：{value}（应为 ISO 8601，例如 2024-05-06T08:00 或 2024-05-06T08:00+08:00；不带时区按北京时间）"
+BAD_WINDOW = "筛查时段无效：开始时间 {start} 不早于结束时间 {end}"
+UNKNOWN_POINTS = "以下点位在测量数据库中没有数据，也未在登记信息中：{mns}"
+EMPTY_POINTS = "--points 中没有点位编号（MN）"
+BAD_WORKERS = "--workers 必须为 1 到 64 之间的整数，当前为 {value}"
+FINDING_NOT_FOUND = "筛查线索不存在：{id}"
+RUN_NOT_FOUND = "筛查批次不存在：{id}"
+BAD_SEVERITY = "未知的严重程度：{value}（应为 low、medium 或 high）"
+RUN_SUMMARY = "筛查批次 {id}（{mode}）：时段 {start} 至 {end}，点位 {points} 个，读数 {readings} 条，线索 {findings} 条（新增 {new} 条）"
+FINDING_VIEW_SUMMARY = "查看筛查线索 {id}：点位 {mn}，规则 {rule}"
+RUN_REQUEST_SUMMARY = "发起人工筛查：时段 {start} 至 {end}，点位 {points}"
+NO_FINDINGS = "未发现疑似问题。"
+TABLE_HEADERS = ("点位MN", "因子", "规则", "开始时间", "结束时间", "严重程度", "得分", "规则名称")
+TABLE_FOOTER = "共 {n} 条线索；筛查点位 {points} 个，读数 {readings} 条，用时 {seconds:.1f} 秒。"
+SEVERITY_NAMES: dict[str, str] = {"low": "低", "medium": "中", "high": "高"}
+MODE_NAMES: dict[str, str] = {
+    "manual": "人工发起",
+    "cli": "命令行",
+    "incremental": "增量筛查",
+    "full": "全量巡查",
+}
