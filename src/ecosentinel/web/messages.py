@@ -42,3 +42,9 @@ BACK_HOME = "返回首页"
 JOB_QUEUED = "排队中…"
 JOB_DONE = "已完成"
 JOB_NOT_FOUND = "后台任务不存在或已过期"
+
+# Station page and data
+POINT_NOT_FOUND = "监测点位 {mn} 不存在"
+WINDOW_ORDER = "开始时间必须早于结束时间"
+WINDOW_TOO_LONG = "查询时段不能超过 {days} 天"
+NAV_STATIONS = "监测点位"

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from ecosentinel.audit.service import record
 from ecosentinel.auth.roles import Perm
+from ecosentinel.auth.scope import check_mn
 from ecosentinel.auth.service import (
     SESSION_TTL,
     Principal,
@@ -22,7 +23,9 @@ from ecosentinel.auth.service import (
     principal_of,
 )
 from ecosentinel.errors import AuthError
-from ecosentinel.web import messages
+from ecosentinel.screening.messages import COLOUR_NAMES
+from ecosentinel.web import dashboard as dashboard_service
+from ecosentinel.web import messages, station
 from ecosentinel.web.deps import (
     SESSION_COOKIE,
     client_ip,
@@ -31,10 +34,12 @@ from ecosentinel.web.deps import (
     optional_principal,
     public,
     request_token,
+    require,
 )
-from ecosentinel.web.ui import nav_for, page, redirect, safe_next
+from ecosentinel.web.ui import nav_for, page, redirect, register_nav, safe_next
 
 router = APIRouter(include_in_schema=False)
+register_nav(messages.NAV_STATIONS, "/stations", Perm.DATA_READ, order=20)
 
 
 @router.get("/login", response_class=HTMLResponse, dependencies=[Depends(public)])
@@ -91,12 +96,76 @@ def logout_submit(request: Request, db: Annotated[Session, Depends(get_db)]) -> 
 
 
 @router.get("/", response_class=HTMLResponse)
-def dashboard(request: Request, principal: Annotated[Principal, Depends(current_principal)]) -> Response:
+def dashboard(
+    request: Request,
+    principal: Annotated[Principal, Depends(current_principal)],
+    db: Annotated[Session, Depends(get_db)],
+) -> Response:
     """The dashboard (首页总览); a role without data access goes to its first page instead."""
     if not principal.can(Perm.DATA_READ):
         entries = nav_for(principal)
         return RedirectResponse(entries[0].href if entries else "/public", status_code=303)
-    return page(request, "dashboard/index.html", principal, title=messages.NAV_DASHBOARD)
+    ingest = request.app.state.ingest
+    board = dashboard_service.build(
+        db, principal, station.store_of(request), online_mns=dict(ingest.stats.online_mns) if ingest else None
+    )
+    return page(
+        request,
+        "dashboard/index.html",
+        principal,
+        title=messages.NAV_DASHBOARD,
+        board=board,
+        colour_names=COLOUR_NAMES,
+    )
+
+
+@router.get("/stations", response_class=HTMLResponse)
+def stations(
+    request: Request,
+    principal: Annotated[Principal, Depends(require(Perm.DATA_READ))],
+    db: Annotated[Session, Depends(get_db)],
+) -> Response:
+    """Monitoring points the caller may see, with online state, last data and today's colour."""
+    ingest = request.app.state.ingest
+    board = dashboard_service.build(
+        db, principal, station.store_of(request), online_mns=dict(ingest.stats.online_mns) if ingest else None
+    )
+    return page(
+        request,
+        "station/list.html",
+        principal,
+        title=messages.NAV_STATIONS,
+        board=board,
+        colour_names=COLOUR_NAMES,
+    )
+
+
+@router.get("/stations/{mn}", response_class=HTMLResponse)
+def station_page(
+    mn: str,
+    request: Request,
+    principal: Annotated[Principal, Depends(require(Perm.DATA_READ))],
+    db: Annotated[Session, Depends(get_db)],
+    start: str | None = None,
+    end: str | None = None,
+    kind: str | None = None,
+) -> Response:
+    """Curves of every factor of one point, with flags, findings and door/camera events (data via JSON)."""
+    check_mn(db, principal, mn)
+    point = station.get_point(db, mn)
+    last = station.last_data_time(station.store_of(request), mn)
+    return page(
+        request,
+        "station/detail.html",
+        principal,
+        title=f"{point.name}（{mn}）",
+        point=point,
+        last_data=last,
+        start=start or "",
+        end=end or "",
+        kind=kind or "",
+        show_findings=principal.can(Perm.FINDINGS_READ),
+    )
 
 
 @router.get("/public", response_class=HTMLResponse, dependencies=[Depends(public)])

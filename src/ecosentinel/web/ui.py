@@ -219,6 +219,13 @@ def install(app: FastAPI) -> None:
             return _login_redirect(request)
         return JSONResponse(status_code=401, content={"detail": str(exc)})
 
+    def _close_store() -> None:
+        store = getattr(app.state, "store", None)
+        if store is not None:
+            store.close()
+            app.state.store = None
+
+    app.router.on_shutdown.append(_close_store)
     app.add_exception_handler(StarletteHTTPException, _http)
     app.add_exception_handler(HTTPException, _http)
     app.add_exception_handler(PermissionDeniedError, _denied)
