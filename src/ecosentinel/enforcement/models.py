@@ -113,7 +113,7 @@ class WarningFinding(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     warning_id: Mapped[int] = mapped_column(sa.ForeignKey("enf_warning.id", ondelete="CASCADE"), index=True)
-    finding_id: Mapped[str] = mapped_column(sa.String(32), index=True)  # Finding.id (stable)
+    finding_id: Mapped[str] = mapped_column(sa.String(40), index=True)  # screening fingerprint
     rule: Mapped[str] = mapped_column(sa.String(64))
     factors: Mapped[str] = mapped_column(sa.String(200))  # comma-separated factor codes
     start: Mapped[dt.datetime] = mapped_column(_TS)
@@ -338,7 +338,7 @@ class DataExtract(Base):
     kind: Mapped[str] = mapped_column(sa.String(16))  # DataKind value
     start: Mapped[dt.datetime] = mapped_column(_TS)
     end: Mapped[dt.datetime] = mapped_column(_TS)
-    finding_id: Mapped[str | None] = mapped_column(sa.String(32))
+    finding_id: Mapped[str | None] = mapped_column(sa.String(40))
     rows: Mapped[int] = mapped_column(sa.Integer)
     csv_text: Mapped[str] = mapped_column(sa.Text)
     sha256: Mapped[str] = mapped_column(sa.String(64))
@@ -404,3 +404,8 @@ class EvidencePack(Base):
     created_at: Mapped[dt.datetime] = mapped_column(_TS, default=_utcnow)
 
     case: Mapped[Case] = relationship(back_populates="packs")
+
+
+def as_utc(value: dt.datetime) -> dt.datetime:
+    """A stored timestamp as aware UTC (SQLite hands back naive UTC)."""
+    return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
