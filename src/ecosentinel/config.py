@@ -24,6 +24,18 @@ class IngestSettings(BaseModel):
     batch_max_delay_ms: float = 5.0  # and at most this long waiting for more
 
 
+class ScreeningSettings(BaseModel):
+    """Scheduled screening inside the server (incremental on new data; full patrol pass, seed 004)."""
+
+    enabled: bool = True
+    interval_s: float = 300.0  # incremental pass: points with readings newer than their last screened time
+    full_interval_s: float = 7200.0  # full pass over every point (the 2-hour patrol)
+    lookback_hours: float = 24.0  # incremental passes re-screen this much before a point's new data
+    full_window_hours: float = 24.0  # a full pass screens the last this-many hours of data
+    workers: int = 1  # 1 = in a background thread; N = a pool of N processes
+    config_path: Path | None = None  # screening rule overrides (YAML); None = sourced defaults
+
+
 class WebSettings(BaseModel):
     host: str = "127.0.0.1"
     port: int = 8000
@@ -40,6 +52,7 @@ class Settings(BaseSettings):
     secret_key: str = LOCAL_SECRET
     ingest: IngestSettings = Field(default_factory=IngestSettings)
     web: WebSettings = Field(default_factory=WebSettings)
+    screening: ScreeningSettings = Field(default_factory=ScreeningSettings)
 
     @property
     def effective_database_url(self) -> str:

@@ -78,9 +78,14 @@ async def run_platform(settings: Settings, *, ready: Callable[[IngestServer], No
         log.info(messages.WEB_LISTENING.format(host=settings.web.host, port=settings.web.port))
         if ready is not None:
             ready(server)
+        from ecosentinel.screening.scheduler import start_scheduler
+
+        scheduler = start_scheduler(settings, session_factory(engine))  # background thread, off the loop
         try:
             await web.serve()  # returns on SIGINT / SIGTERM (uvicorn handles the signals)
         finally:
+            if scheduler is not None:
+                await asyncio.to_thread(scheduler.stop)
             engine.dispose()
 
 

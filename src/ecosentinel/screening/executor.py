@@ -158,8 +158,10 @@ def execute(
             if own:
                 opened.close()
     else:
-        # spawn: polars and database connections are not fork-safe.
-        context = multiprocessing.get_context("spawn")
+        # forkserver: the workers fork from a clean server process that has imported the engine once (cheap
+        # starts), never from this one (its polars thread pool and database connections are not fork-safe).
+        context = multiprocessing.get_context("forkserver")
+        context.set_forkserver_preload([__name__])
         with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
             pending: set[Future[ChunkResult]] = set()
             queue = list(parts)

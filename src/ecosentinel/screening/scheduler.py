@@ -1,0 +1,166 @@
+"""Scheduled screening inside the server: incremental passes on new data and a full patrol pass.
+
+Every ``interval_s`` the scheduler looks for points whose newest reading is newer than their watermark
+(the newest reading already screened) and re-screens them with ``lookback_hours`` of history before the
+new data, so rules that need context (constant value over hours, post-exceedance drops) see it. Every
+``full_interval_s`` (2 hours: the patrol of seed 004) it screens every point over the last
+``full_window_hours``. Work runs in a background thread (or its process pool), never on the event loop;
+each pass is recorded as a run; a failure is logged and recorded and the scheduler carries on.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import threading
+import time
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from ecosentinel.config import ScreeningSettings, Settings
+from ecosentinel.screening.config import ScreeningConfig
+from ecosentinel.screening.service import RunOutcome, latest_times, run_screening, watermarks
+from ecosentinel.store.base import MeasurementStore, open_store
+
+logger = logging.getLogger(__name__)
+
+_SECOND = dt.timedelta(seconds=1)
+
+
+class ScreeningScheduler:
+    """Runs screening passes in a background thread until stopped."""
+
+    def __init__(
+        self,
+        factory: sessionmaker[Session],
+        url: str,
+        settings: ScreeningSettings,
+        *,
+        config: ScreeningConfig | None = None,
+    ) -> None:
+        self.factory = factory
+        self.url = url
+        self.settings = settings
+        self.config = config
+        if config is None and settings.config_path is not None:
+            self.config = ScreeningConfig.from_yaml(settings.config_path)
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._last_full: float | None = None
+        self._store: MeasurementStore | None = None
+        self.passes = 0
+        self.failures = 0
+
+    @classmethod
+    def from_settings(cls, settings: Settings, factory: sessionmaker[Session]) -> ScreeningScheduler:
+        return cls(factory, settings.effective_database_url, settings.screening)
+
+    # -- lifecycle -----------------------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Start the background thread (the first pass comes after one interval and is a full pass)."""
+        if self._thread is not None:
+            return
+        self._stop.clear()
+        self._thread = threading.Thread(target=self._loop, name="screening-scheduler", daemon=True)
+        self._thread.start()
+        logger.info(
+            "screening scheduler started: incremental every %.0fs, full pass every %.0fs",
+            self.settings.interval_s,
+            self.settings.full_interval_s,
+        )
+
+    def stop(self, timeout: float = 60.0) -> None:
+        """Ask the thread to stop and wait for the current pass (at most ``timeout`` seconds)."""
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+            if self._thread.is_alive():
+                logger.warning("screening pass still running at shutdown; leaving it to the process exit")
+            self._thread = None
+        if self._store is not None:
+            self._store.close()
+            self._store = None
+
+    def _loop(self) -> None:
+        while not self._stop.wait(self.settings.interval_s):
+            self.tick()
+
+    # -- passes --------------------------------------------------------------------------------------
+
+    def _opened(self) -> MeasurementStore:
+        if self._store is None:
+            self._store = open_store(self.url)
+        return self._store
+
+    def tick(self) -> RunOutcome | None:
+        """One scheduled step: a full pass when due, else an incremental one. Never raises."""
+        try:
+            now = time.monotonic()
+            if self._last_full is None or now - self._last_full >= self.settings.full_interval_s:
+                outcome = self.full_pass()
+                self._last_full = now
+            else:
+                outcome = self.incremental_pass()
+            if outcome is not None:
+                self.passes += 1
+            return outcome
+        except Exception:
+            self.failures += 1
+            logger.exception("scheduled screening pass failed (recorded; the scheduler carries on)")
+            return None
+
+    def full_pass(self) -> RunOutcome | None:
+        """Every point with data over the last ``full_window_hours`` (the 2-hour patrol)."""
+        store = self._opened()
+        latest = latest_times(store)
+        if not latest:
+            return None
+        end = max(latest.values()) + _SECOND
+        start = end - dt.timedelta(hours=self.settings.full_window_hours)
+        return self._run("full", sorted(latest), start, end, latest)
+
+    def incremental_pass(self) -> RunOutcome | None:
+        """Points with readings newer than their watermark, re-screened with ``lookback_hours`` of history."""
+        store = self._opened()
+        latest = latest_times(store)
+        with self.factory() as session:
+            marks = watermarks(session)
+        due = {mn: t for mn, t in latest.items() if mn not in marks or t > marks[mn]}
+        if not due:
+            return None
+        lookback = dt.timedelta(hours=self.settings.lookback_hours)
+        start = min(marks.get(mn, t) for mn, t in due.items()) - lookback
+        end = max(due.values()) + _SECOND
+        return self._run("incremental", sorted(due), start, end, due)
+
+    def _run(
+        self,
+        mode: str,
+        mns: list[str],
+        start: dt.datetime,
+        end: dt.datetime,
+        marks: dict[str, dt.datetime],
+    ) -> RunOutcome:
+        logger.info("%s screening pass: %d points, %s .. %s", mode, len(mns), start, end)
+        return run_screening(
+            self.factory,
+            self.url,
+            start=start,
+            end=end,
+            mns=mns,
+            workers=self.settings.workers,
+            mode=mode,
+            config=self.config,
+            store=self._opened() if self.settings.workers <= 1 else None,
+            watermarks=marks,
+        )
+
+
+def start_scheduler(settings: Settings, factory: sessionmaker[Session]) -> ScreeningScheduler | None:
+    """Start scheduled screening when enabled in the settings; returns the scheduler to stop later."""
+    if not settings.screening.enabled:
+        return None
+    scheduler = ScreeningScheduler.from_settings(settings, factory)
+    scheduler.start()
+    return scheduler
