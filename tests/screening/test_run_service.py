@@ -7,6 +7,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 import polars as pl
+import pytest
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
@@ -164,19 +165,15 @@ def test_a_failed_run_is_recorded_with_its_error(
         def read_window(self, **_: object) -> object:
             raise RuntimeError("disk on fire")
 
-    try:
+    with pytest.raises(RuntimeError, match="disk on fire"):
         service.run_screening(
             factory,
             migrated_url,
             start=data.start,
             end=data.end,
-            store=BrokenStore(),
-            principal=SYSTEM,  # type: ignore[arg-type]
+            store=BrokenStore(),  # type: ignore[arg-type]
+            principal=SYSTEM,
         )
-    except RuntimeError:
-        pass
-    else:  # pragma: no cover - the assertion below says what went wrong
-        raise AssertionError("the store error should propagate")
     with Session(engine) as session:
         run = session.scalars(sa.select(ScreeningRun)).one()
         assert run.status == "failed"
