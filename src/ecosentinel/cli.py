@@ -7,6 +7,7 @@ import logging
 import typer
 
 from ecosentinel.bench.cli import bench_app
+from ecosentinel.enforcement.ledger_cli import register as register_ledger
 from ecosentinel.ingest.cli import register as register_serving
 from ecosentinel.protocol.hj212.cli import hj212_app
 from ecosentinel.screening.cli import register as register_screening
@@ -25,6 +26,7 @@ app.add_typer(bench_app, name="bench", help="Benchmarks; results go to docs/benc
 register_serving(app)
 register_simulator(app)
 register_screening(app)
+register_ledger(app)
 
 
 @app.callback()
