@@ -67,11 +67,11 @@ CASES: list[Case] = [
         "severity": "high",
     },
     {
-        "id": "catch: camera offline at night, data unchanged: medium",
+        "id": "catch: camera offline at night, data unchanged: low (an event alone is a weak clue)",
         "frame": water(),
         "context": ctx(events((NIGHT, "camera_offline"))),
         "expect": 1,
-        "severity": "medium",
+        "severity": "low",
     },
     {
         "id": "catch: door opened by day with no record, data unchanged: low",
@@ -99,18 +99,18 @@ CASES: list[Case] = [
         "expect": 0,
     },
     {
-        "id": "missing: no data after the night event, so no shift is claimed (medium, not high)",
+        "id": "missing: no data after the night event, so no shift is claimed (low, not high)",
         "frame": water(replaced(COD, range(15, N), None), replaced(NH3, range(15, N), None)),
         "context": ctx(events((NIGHT + 7, "door_open"))),
         "expect": 1,
-        "severity": "medium",
+        "severity": "low",
     },
     {
         "id": "calibration flag: the low values after the night event are C-flagged, not a shift",
         "frame": water(scaled(COD, TAP, 0.1), scaled(NH3, TAP, 0.1), flags={i: "C" for i in TAP}),
         "context": ctx(events((NIGHT + 7, "door_open"))),
         "expect": 1,
-        "severity": "medium",
+        "severity": "low",
     },
 ]
 

@@ -89,7 +89,7 @@ TEMPLATES: dict[tuple[str, str], str] = {
     + "氧含量升至{o2_median}%（高于本点位正常时段的{o2_q}%分位值{o2_base}%），{load_text}，"
     "同期{factors}实测浓度为正常时段的{conc_pct}%。氧含量在负荷未变时升高而实测浓度下降，提示向烟道或采样系统掺入空气稀释。",
     ("R09_strategic_gap", "gap"): _PREFIX
-    + "{factors}连续{hours}小时无有效数据，缺失前的浓度为{before}，已达排放限值（{limit}）的{pct}%，"
+    + "{factors}连续{hours}小时无有效数据，缺失前、后的浓度分别为{before}和{after}，最高达排放限值（{limit}）的{pct}%，"
     "缺失期间也没有报备的维护时段。在可能超标时中断数据，提示为规避超标而有意停运或断开监测设备。",
     ("R09_strategic_gap", "pattern"): _PREFIX
     + "{factors}在浓度接近或超过限值（≥{pct}%限值）后出现数据缺失的比例为{p_high}%，"
@@ -103,6 +103,9 @@ TEMPLATES: dict[tuple[str, str], str] = {
     ("R16_flag_abuse", "flag_near_exceedance"): _PREFIX
     + "{factors}在浓度接近或超过限值（≥{pct}%限值）之后被标记为{flags}的比例为{p_high}%，"
     "而在低浓度时仅为{p_low}%（{n_high}次对{n_low}次）。校准、维护、故障标记集中出现在可能超标的时段，提示借标记掩盖超标数据。",
+    ("R16_flag_abuse", "hidden_exceedance"): _PREFIX
+    + "{factors}在浓度达到{before}（排放限值的{pct}%）时被标记为{flags}共{minutes}分钟，"
+    "前后{slack}分钟内没有任何运维记录。接近或超过限值时立即以无运维依据的标记使数据无效，提示借标记掩盖超标。",
     ("R16_flag_abuse", "long_calibration"): _PREFIX
     + "{factors}连续{minutes}分钟被标记为C（校准），超过{threshold}分钟的合理校准时长。"
     "校准标记时长远超仪器校准周期，提示借校准标记使超标数据无效。",

@@ -113,6 +113,22 @@ def hazard(frame: pl.DataFrame, runs: list[Run], high: float) -> tuple[int, int,
     return r_high, n_high, r_low, n_low
 
 
+def compared_values(frame: pl.DataFrame) -> pl.DataFrame:
+    """The series frame with ``value`` replaced by the value compared with the limit.
+
+    For flue gas the limit applies to the O2-converted concentration (折算浓度, ``zs``, HJ 75-2017);
+    where a row carries ``zs`` it is used, otherwise the value itself. Missing values stay missing.
+    """
+    if "zs" not in frame.columns or frame["zs"].null_count() == frame.height:
+        return frame
+    return frame.with_columns(
+        pl.when(pl.col("value").is_not_null())
+        .then(pl.coalesce(pl.col("zs"), pl.col("value")))
+        .otherwise(None)
+        .alias("value")
+    )
+
+
 def mean_of(s: pl.Series) -> float | None:
     """Mean of the non-null values, or None."""
     m = s.drop_nulls().cast(pl.Float64).mean()

@@ -119,7 +119,9 @@ class OverRangeRule(FactorRule[OverRangeParams]):
                         share=pct(at / n),
                     )
                 )
-        if spec.limit is not None and spec.limit > 0:
+        # not for a band limit (pH 6-9): pH sits in [0.8 x 9, 9) all the time (measured on the simulated
+        # corpus: every dyeing plant's pH made piles)
+        if spec.limit is not None and spec.limit > 0 and spec.limit_low is None:
             out.extend(self._piles(series, params, data, f, spec.limit, step))
         return out
 

@@ -57,8 +57,9 @@ class BunchingRule(FactorRule[BunchingParams]):
     kinds = (DataKind.HOUR,)
 
     def detect(self, series: Series, params: BunchingParams, data: PointData) -> list[Finding]:
-        limit = data.context.factor(series.code).limit
-        if limit is None or limit <= 0:
+        spec = data.context.factor(series.code)
+        limit = spec.limit
+        if limit is None or limit <= 0 or spec.limit_low is not None:  # no bunching test on a band (pH)
             return []
         valid = series.valid.select("time", "value").with_columns(
             pl.col("time").dt.convert_time_zone(CST.key).dt.strftime("%Y-%m").alias("month")

@@ -102,12 +102,15 @@ class DoorCameraRule(PointRule[DoorCameraParams]):
         score = round(
             0.3 + (0.15 if camera else 0.0) + (0.15 if night else 0.0) + (0.35 if shifts else 0.0), 4
         )
-        if score >= 0.7:
-            severity = Severity.HIGH
-        elif score >= 0.45:
-            severity = Severity.MEDIUM
-        else:
+        # an event alone is a weak clue: cameras drop offline and doors open for ordinary reasons (the
+        # simulated clean stations' camera outages made 0.9 % of clean point-days yellow when an event
+        # with no shift was medium); only a level shift across the episode makes it medium or high
+        if not shifts:
             severity = Severity.LOW
+        elif score >= 0.7:
+            severity = Severity.HIGH
+        else:
+            severity = Severity.MEDIUM
         factors = sorted(shifts)
         shift_text = ""
         if shifts:

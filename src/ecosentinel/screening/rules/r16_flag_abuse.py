@@ -11,7 +11,7 @@ from ecosentinel.screening.base import FactorRule, PointData, Series
 from ecosentinel.screening.config import RuleParams
 from ecosentinel.screening.context import PointType
 from ecosentinel.screening.findings import Finding, Severity, iso
-from ecosentinel.screening.rules._common import Run, fmt, hazard, pct, runs_with_levels
+from ecosentinel.screening.rules._common import Run, compared_values, fmt, hazard, pct, runs_with_levels
 
 ABUSABLE_FLAGS = ("C", "M", "D")
 
@@ -31,6 +31,11 @@ class FlagAbuseParams(RuleParams):
     """[P] longest plausible C run for a flue-gas CEMS (zero/span check takes well under an hour)."""
     max_calibration_minutes_water: float = 240.0
     """[P] longest plausible C run for a water analyser (standard-sample check takes 1-2 cycles)."""
+    min_distinct_raw: int = 3
+    """[P] values measured under a flag count as real measurements (not a zero/span or standard-sample
+    reading) when they take at least this many distinct values ..."""
+    min_raw_minutes: float = 30.0
+    """[P] ... over at least this long (a gas zero/span check takes about 15 min)."""
     om_slack_minutes: float = 60.0
     """[P] an O&M record within this many minutes of a C/M run covers it."""
     skip_om_check_without_records: bool = True
@@ -52,17 +57,20 @@ class FlagAbuseRule(FactorRule[FlagAbuseParams]):
     title_zh = "数据标记滥用"
     title_en = "Flag abuse"
     params_model = FlagAbuseParams
-    kinds = (DataKind.HOUR, DataKind.MINUTE)
+    kinds = (DataKind.MINUTE, DataKind.HOUR)
+    """Minute data first: an hour is flagged N when any of its minutes is, so flags over part of an
+    hour vanish from hourly data (measured on the simulated corpus)."""
 
     def detect(self, series: Series, params: FlagAbuseParams, data: PointData) -> list[Finding]:
-        f = series.frame
+        f = compared_values(series.frame)
         out: list[Finding] = []
         lookback = dt.timedelta(hours=params.lookback_hours)
         mask = f["flag"].is_in(list(ABUSABLE_FLAGS)).fill_null(False)
         runs = runs_with_levels(f, mask, series.step, lookback)
         spec = data.context.factor(series.code)
-        if spec.limit is not None and spec.limit > 0:
+        if spec.limit is not None and spec.limit > 0 and spec.limit_low is None:  # not a band (pH 6-9)
             out.extend(self._pattern(series, params, data, runs, params.exceed_fraction * spec.limit))
+            out.extend(self._hidden_exceedance(series, params, data, runs, spec.limit))
         c_runs = runs_with_levels(f, (f["flag"] == "C").fill_null(False), series.step, lookback)
         out.extend(self._long_calibration(series, params, data, c_runs))
         cm_runs = runs_with_levels(f, f["flag"].is_in(["C", "M"]).fill_null(False), series.step, lookback)
@@ -72,7 +80,7 @@ class FlagAbuseRule(FactorRule[FlagAbuseParams]):
     def _pattern(
         self, s: Series, p: FlagAbuseParams, data: PointData, runs: list[Run], high: float
     ) -> list[Finding]:
-        r_high, n_high, r_low, n_low = hazard(s.frame, runs, high)
+        r_high, n_high, r_low, n_low = hazard(compared_values(s.frame), runs, high)
         if r_high < p.pattern_min_runs or n_high == 0:
             return []
         p_high, p_low = r_high / n_high, (r_low / n_low if n_low else 0.0)
@@ -112,6 +120,67 @@ class FlagAbuseRule(FactorRule[FlagAbuseParams]):
                 n_low=r_low,
             )
         ]
+
+    def _hidden_exceedance(
+        self, s: Series, p: FlagAbuseParams, data: PointData, runs: list[Run], limit: float
+    ) -> list[Finding]:
+        """A C/M/D run that starts right after a value near the limit and has no O&M record."""
+        ctx = data.context
+        if p.skip_om_check_without_records and ctx.om_records.height == 0:
+            return []
+        slack = dt.timedelta(minutes=p.om_slack_minutes)
+        high = p.exceed_fraction * limit
+        out = []
+        for r in runs:
+            rows = s.frame.slice(r.a, r.rows)
+            minutes = (r.end - r.start).total_seconds() / 60
+            raw = rows["raw"].drop_nulls()
+            # what the analyser still measured under the flag: a calibration reads one or two reference
+            # values; several distinct values for half an hour or more are real measurements
+            under = (
+                float(raw.median())  # type: ignore[arg-type]
+                if raw.len() and raw.n_unique() >= p.min_distinct_raw and minutes >= p.min_raw_minutes
+                else None
+            )
+            level = max(v for v in (r.before, under, -1.0) if v is not None)
+            if level < high or ctx.om_overlapping(r.start, r.end, slack).height:
+                continue
+            if ctx.in_maintenance_window(r.start, r.end):
+                continue
+            flags = sorted(set(rows["flag"].drop_nulls().to_list()))
+            strong = level >= limit
+            out.append(
+                self.finding(
+                    ctx,
+                    factors=[s.code],
+                    start=r.start,
+                    end=r.end,
+                    severity=Severity.HIGH if strong else Severity.MEDIUM,
+                    score=0.8 if strong else 0.6,
+                    evidence={
+                        "window": [iso(r.start), iso(r.end)],
+                        "data_kind": s.kind.value,
+                        "flags": flags,
+                        "before": {"time": iso(r.before_time) if r.before_time else None, "value": r.before},
+                        "median_under_flag": under,
+                        "limit": limit,
+                        "minutes": round(minutes, 1),
+                        "threshold": {
+                            "exceed_fraction": p.exceed_fraction,
+                            "slack_minutes": p.om_slack_minutes,
+                        },
+                        "comparison": "C/M/D run right after a value >= exceed_fraction x limit, "
+                        "no O&M record within slack",
+                    },
+                    variant="hidden_exceedance",
+                    flags="/".join(flags),
+                    minutes=fmt(minutes),
+                    before=fmt(level),
+                    pct=pct(level / limit),
+                    slack=fmt(p.om_slack_minutes),
+                )
+            )
+        return out
 
     def _long_calibration(
         self, s: Series, p: FlagAbuseParams, data: PointData, runs: list[Run]
