@@ -44,3 +44,47 @@ UNSUPPORTED_FILE = "不支持的文件类型 {suffix}，请使用 .xlsx 或 .yam
 UNREADABLE_XLSX = "无法读取 Excel 文件：{error}"
 IMPORTED_TABLES = "已导入 {file}：{counts}"
 EXPORTED_TABLES = "已导出 {file}：{counts}"
+
+# dynamic control and standard checks
+UNREADABLE_FILE = "无法读取文件：{error}"
+BAD_FRAME = "不是有效的 HJ 212 报文：{error}"
+UNKNOWN_MN = "监测点位 MN {mn} 未登记"
+STANDARD_ZERO = "标样浓度不能为 0"
+IMPORTED_3020 = (
+    "已导入 {file}：3020 报文 {packets} 条，新增参数记录 {parameters} 条（跳过其他命令报文 {skipped} 条）。"
+)
+STANDARD_CHECK_TITLE = "标样核查超出允许误差"
+STANDARD_CHECK_EXPLAIN = (
+    "{time}，点位 {mn} 的{factor}标样核查：标样浓度 {standard}，仪器测定 {measured}，相对误差 {error}%，"
+    "超出 HJ 355-2019 规定的 ±{tolerance}% 允许范围。标样核查不合格时，自上次合格核查以来的数据应视为无效，"
+    "并应核实仪器是否被人为调整。"
+)
+
+# events and meters
+EVENT_ROW_INVALID = "第{line}行：{error}"
+EVENT_NO_POINT = "没有指明监测点位（需填写 mn，或填写已登记的摄像头/门禁编号 device_code）"
+EVENT_UNKNOWN_DEVICE = "摄像头/门禁编号 {code} 未登记"
+EVENT_DEVICE_OTHER_POINT = "摄像头/门禁 {code} 属于点位 {owner}，不是 {mn}"
+EVENTS_EMPTY = "没有可导入的事件"
+METER_UNKNOWN = "工况/用电监控设备 {code} 未登记"
+CSV_MISSING_COLUMNS = "缺少列：{columns}"
+IMPORTED_EVENTS = "已导入事件 {added} 条（重复 {duplicates} 条未重复写入）。"
+IMPORTED_METER_READINGS = "已导入工况/用电数据 {rows} 条（新增 {inserted} 条）。"
+
+# permits and comparison tests
+PERMIT_NOT_FOUND = "排污许可证 {number} 不存在"
+COMPARISON_NO_TOLERANCE = "因子 {code} 没有可用的比对允许误差（HJ 354/355、HJ 75）"
+COMPARISON_ZERO = "手工监测值为 0，无法计算相对误差"
+GAP_NO_OUTLET = "许可证要求的排放口 {outlet} 未登记"
+GAP_NO_POINT = "排放口 {outlet} 未安装自动监测设备（未设监测点位）"
+GAP_INACTIVE = "排放口 {outlet} 的监测点位 {mn} 已停用"
+GAP_NO_FACTOR = "监测点位 {mn} 未登记因子 {factor}"
+GAP_NO_DEVICE = "监测点位 {mn} 没有登记监测 {factor} 的设备"
+GAP_NO_DATA = "监测点位 {mn} 最近 {hours} 小时未上传 {factor} 数据（未联网或已断线）"
+GAP_NO_VALID_DATA = "监测点位 {mn} 最近 {hours} 小时的 {factor} 数据均无效（标记非 N）"
+GAP_NO_REQUIREMENTS = "许可证未列出任何自动监测要求"
+GAP_NO_QC = "许可证有效期内排放口 {outlet} 的 {factor} 没有质控（比对监测）记录"
+GAP_QC_FAILED = "许可证有效期内排放口 {outlet} 的 {factor} 比对监测均不合格"
+PRE_ISSUE_OK = "应装尽装、联网要求均已满足，可以核发"
+PRE_ISSUE_NO = "不满足应装尽装、联网要求，暂不宜核发"
+EVENT_OUT_OF_SCOPE = "无权为以下监测点位提交事件：{mns}"
