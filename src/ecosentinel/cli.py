@@ -6,6 +6,8 @@ import logging
 
 import typer
 
+from ecosentinel.audit.cli import audit_app
+from ecosentinel.auth.cli import users_app
 from ecosentinel.bench.cli import bench_app
 from ecosentinel.enforcement.ledger_cli import register as register_ledger
 from ecosentinel.ingest.cli import register as register_serving
@@ -23,6 +25,8 @@ app.add_typer(hj212_app, name="hj212", help="HJ 212 packet tools (decode / encod
 app.add_typer(import_app, name="import", help="Import readings (CSV) or the registry (YAML).")
 app.add_typer(db_app, name="db", help="Database schema (Alembic migrations).")
 app.add_typer(bench_app, name="bench", help="Benchmarks; results go to docs/benchmarks.md.")
+app.add_typer(audit_app, name="audit", help="Audit trail: verify the hash chain.")
+app.add_typer(users_app, name="users", help="User accounts: create, list.")
 register_serving(app)
 register_simulator(app)
 register_screening(app)

@@ -9,6 +9,8 @@ from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
 from ecosentinel.audit.service import record
+from ecosentinel.auth import users
+from ecosentinel.auth.models import User
 from ecosentinel.auth.roles import ROLE_NAMES_ZH, Perm, Role
 from ecosentinel.auth.service import (
     SESSION_TTL,
@@ -18,7 +20,15 @@ from ecosentinel.auth.service import (
     open_session,
     principal_of,
 )
-from ecosentinel.web.deps import SESSION_COOKIE, client_ip, current_principal, get_db, public, request_token
+from ecosentinel.web.deps import (
+    SESSION_COOKIE,
+    client_ip,
+    current_principal,
+    get_db,
+    public,
+    request_token,
+    require,
+)
 
 router = APIRouter(prefix="/api/auth", tags=["auth 登录"])
 
@@ -85,3 +95,96 @@ def logout(request: Request, response: Response, db: Annotated[Session, Depends(
 def me(principal: Annotated[Principal, Depends(current_principal)]) -> Me:
     """The logged-in user, role and permissions (any logged-in role)."""
     return _me(principal)
+
+
+class UserOut(BaseModel):
+    id: int
+    username: str
+    display_name: str
+    role: Role
+    role_zh: str
+    enterprise_id: int | None
+    agency_id: int | None
+    active: bool
+
+
+class UserCreate(BaseModel):
+    username: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.@-]+$")
+    password: str = Field(min_length=8, max_length=200)
+    role: Role
+    display_name: str | None = Field(default=None, max_length=100)
+    enterprise_id: int | None = None
+    agency_id: int | None = None
+
+
+class PasswordReset(BaseModel):
+    password: str = Field(min_length=8, max_length=200)
+
+
+def _user(u: User) -> UserOut:
+    role = Role(u.role)
+    return UserOut(
+        id=u.id,
+        username=u.username,
+        display_name=u.display_name,
+        role=role,
+        role_zh=ROLE_NAMES_ZH[role],
+        enterprise_id=u.enterprise_id,
+        agency_id=u.agency_id,
+        active=u.active,
+    )
+
+
+@router.get("/users")
+def users_list(
+    principal: Annotated[Principal, Depends(require(Perm.USERS_MANAGE))],
+    db: Annotated[Session, Depends(get_db)],
+) -> list[UserOut]:
+    """All accounts (administrators)."""
+    return [_user(u) for u in users.list_users(db)]
+
+
+@router.post("/users", status_code=201)
+def users_create(
+    body: UserCreate,
+    request: Request,
+    principal: Annotated[Principal, Depends(require(Perm.USERS_MANAGE))],
+    db: Annotated[Session, Depends(get_db)],
+) -> UserOut:
+    """Create an account; enterprise and O&M-agency accounts name what they are bound to."""
+    user = users.add_user(db, principal, **body.model_dump(), ip=client_ip(request))
+    return _user(user)
+
+
+@router.post("/users/{user_id}/deactivate")
+def users_deactivate(
+    user_id: int,
+    request: Request,
+    principal: Annotated[Principal, Depends(require(Perm.USERS_MANAGE))],
+    db: Annotated[Session, Depends(get_db)],
+) -> UserOut:
+    """Deactivate an account and end its sessions."""
+    return _user(users.set_active(db, principal, user_id, False, ip=client_ip(request)))
+
+
+@router.post("/users/{user_id}/activate")
+def users_activate(
+    user_id: int,
+    request: Request,
+    principal: Annotated[Principal, Depends(require(Perm.USERS_MANAGE))],
+    db: Annotated[Session, Depends(get_db)],
+) -> UserOut:
+    """Reactivate an account."""
+    return _user(users.set_active(db, principal, user_id, True, ip=client_ip(request)))
+
+
+@router.post("/users/{user_id}/password")
+def users_reset_password(
+    user_id: int,
+    body: PasswordReset,
+    request: Request,
+    principal: Annotated[Principal, Depends(require(Perm.USERS_MANAGE))],
+    db: Annotated[Session, Depends(get_db)],
+) -> UserOut:
+    """Set a new password for an account and end its sessions."""
+    return _user(users.reset_password(db, principal, user_id, body.password, ip=client_ip(request)))

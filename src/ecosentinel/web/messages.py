@@ -48,3 +48,23 @@ POINT_NOT_FOUND = "监测点位 {mn} 不存在"
 WINDOW_ORDER = "开始时间必须早于结束时间"
 WINDOW_TOO_LONG = "查询时段不能超过 {days} 天"
 NAV_STATIONS = "监测点位"
+
+# Administration and audit pages
+BAD_DATETIME = "时间格式不正确：{value}"
+BAD_NUMBER = "应为整数：{value}"
+BAD_ROLE = "未知角色：{role}"
+USER_CREATED_OK = "已创建账号 {username}"
+USER_ACTIVATED_OK = "已启用账号 {username}"
+USER_DEACTIVATED_OK = "已停用账号 {username}"
+PASSWORD_RESET_OK = "已重置账号 {username} 的密码，该账号需重新登录"
+
+# Public home
+PUBLIC_FEED_LABELS = {
+    "evaluation": "企业环境信用评价（环保脸谱）",
+    "penalt": "行政处罚信息公开",
+    "draw": "“双随机、一公开”抽查结果",
+    "random": "“双随机、一公开”抽查结果",
+    "inspection": "执法检查结果",
+    "rating": "运维单位考核排名",
+    "ranking": "运维单位考核排名",
+}

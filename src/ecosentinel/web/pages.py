@@ -24,8 +24,8 @@ from ecosentinel.auth.service import (
 )
 from ecosentinel.errors import AuthError
 from ecosentinel.screening.messages import COLOUR_NAMES
+from ecosentinel.web import admin_pages, messages, station
 from ecosentinel.web import dashboard as dashboard_service
-from ecosentinel.web import messages, station
 from ecosentinel.web.deps import (
     SESSION_COOKIE,
     client_ip,
@@ -36,9 +36,10 @@ from ecosentinel.web.deps import (
     request_token,
     require,
 )
-from ecosentinel.web.ui import nav_for, page, redirect, register_nav, safe_next
+from ecosentinel.web.ui import nav_for, page, public_links, redirect, register_nav, safe_next
 
 router = APIRouter(include_in_schema=False)
+router.include_router(admin_pages.router)
 register_nav(messages.NAV_STATIONS, "/stations", Perm.DATA_READ, order=20)
 
 
@@ -172,5 +173,25 @@ def station_page(
 def public_home(
     request: Request, principal: Annotated[Principal | None, Depends(optional_principal)]
 ) -> Response:
-    """The public disclosure home (no login)."""
-    return page(request, "public/index.html", principal, title=messages.NAV_PUBLIC)
+    """The public disclosure home (no login): the public pages areas registered, and the public data feeds
+    (``/api/public/…``) present in this installation."""
+    feeds = []
+    for route in request.app.routes:
+        path = getattr(route, "path", "")
+        if path.startswith("/api/public/") and "{" not in path and "GET" in getattr(route, "methods", ()):
+            feeds.append({"path": path, "label": _feed_label(path)})
+    return page(
+        request,
+        "public/index.html",
+        principal,
+        title=messages.NAV_PUBLIC,
+        links=public_links(),
+        feeds=sorted(feeds, key=lambda f: f["path"]),
+    )
+
+
+def _feed_label(path: str) -> str:
+    for key, label in messages.PUBLIC_FEED_LABELS.items():
+        if key in path:
+            return label
+    return path

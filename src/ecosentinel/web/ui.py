@@ -86,6 +86,28 @@ def nav_for(principal: Principal | None) -> list[NavEntry]:
     return sorted(entries, key=lambda e: (e.order, e.href))
 
 
+@dataclass(frozen=True)
+class PublicLink:
+    """A public disclosure page (no login) listed on the public home."""
+
+    label: str
+    href: str
+    description: str = ""
+    order: int = 100
+
+
+_PUBLIC_LINKS: dict[str, PublicLink] = {}
+
+
+def register_public_link(label: str, href: str, description: str = "", *, order: int = 100) -> None:
+    """List a public page (enterprise evaluation, penalties, random-inspection results…) on /public."""
+    _PUBLIC_LINKS[href] = PublicLink(label=label, href=href, description=description, order=order)
+
+
+def public_links() -> list[PublicLink]:
+    return sorted(_PUBLIC_LINKS.values(), key=lambda link: (link.order, link.href))
+
+
 register_nav(messages.NAV_DASHBOARD, "/", Perm.DATA_READ, order=10)
 register_nav(messages.NAV_AUDIT, "/audit", Perm.AUDIT_READ, order=900)
 register_nav(messages.NAV_INTERFERENCE, "/audit/interference", Perm.INTERFERENCE_WRITE, order=910)
