@@ -40,7 +40,7 @@ from ecosentinel.enforcement.models import (
     as_utc,
 )
 from ecosentinel.store.base import open_store
-from ecosentinel.web.deps import client_ip, get_db, require
+from ecosentinel.web.deps import client_ip, current_principal, get_db, require
 
 router = APIRouter(prefix="/api/enforcement", tags=["enforcement"])
 
@@ -751,12 +751,14 @@ def get_task(
     return task_out(db, task_service.get_task(db, task_id), with_history=True)
 
 
-def _task_action(action: str, perm: Perm) -> Any:
+def _task_action(action: str) -> Any:
+    # The permission is declared on the route (add_api_route below): annotations here are resolved from
+    # module globals, so the closure cannot name it in a Depends.
     def route(
         task_id: int,
         request: Request,
         db: Db,
-        principal: Annotated[Principal, Depends(require(perm))],
+        principal: Annotated[Principal, Depends(current_principal)],
         body: TaskActionIn | None = None,
     ) -> TaskOut:
         body = body or TaskActionIn()
@@ -778,7 +780,12 @@ def _task_action(action: str, perm: Perm) -> Any:
 
 
 for _action, _move in task_service.MOVES.items():
-    router.add_api_route(f"/tasks/{{task_id}}/{_action}", _task_action(_action, _move.perm), methods=["POST"])
+    router.add_api_route(
+        f"/tasks/{{task_id}}/{_action}",
+        _task_action(_action),
+        methods=["POST"],
+        dependencies=[Depends(require(_move.perm))],
+    )
 
 
 # ---------------------------------------------------------------------------------------------- inspections
