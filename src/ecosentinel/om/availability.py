@@ -66,8 +66,13 @@ def hourly_availability(
     intervals: Mapping[str, Sequence[tuple[dt.datetime, dt.datetime]]],
     *,
     now: dt.datetime | None = None,
+    since: Mapping[str, dt.datetime] | None = None,
 ) -> dict[str, Availability]:
-    """Expected / received / valid hourly values per MN over its intervals (half-open, aware)."""
+    """Expected / received / valid hourly values per MN over its intervals (half-open, aware).
+
+    With ``since`` (e.g. registration times), an MN is expected to report only from the earlier of that
+    time and its first hourly value: a point is not blamed for hours before it existed.
+    """
     limit = now or dt.datetime.now(dt.UTC)
     clipped = {mn: _clip(spans, limit) for mn, spans in intervals.items()}
     result = {mn: Availability() for mn in intervals}
@@ -88,6 +93,10 @@ def hourly_availability(
     )
     for mn, mn_spans in clipped.items():
         own = hours.filter(pl.col("mn") == mn)
+        if since is not None and mn in since:
+            first = own["time"].min() if own.height else None
+            begin = since[mn] if not isinstance(first, dt.datetime) else min(since[mn], first)
+            mn_spans = _clip([(max(s, begin), e) for s, e in mn_spans], limit)
         expected = received = valid = 0
         for start, end in mn_spans:
             expected += int((end - start) / _HOUR)
