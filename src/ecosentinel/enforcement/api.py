@@ -42,7 +42,7 @@ from ecosentinel.enforcement.models import (
 from ecosentinel.store.base import open_store
 from ecosentinel.web.deps import client_ip, current_principal, get_db, require
 
-router = APIRouter(prefix="/api/enforcement", tags=["enforcement"])
+api = APIRouter(prefix="/api/enforcement", tags=["enforcement"])
 
 Db = Annotated[Session, Depends(get_db)]
 
@@ -568,7 +568,7 @@ class ReplyIn(BaseModel):
 # ---------------------------------------------------------------------------------------------- warnings
 
 
-@router.get("/warnings")
+@api.get("/warnings")
 def list_warnings(
     db: Db,
     principal: Annotated[Principal, Depends(require(Perm.WARNINGS_READ))],
@@ -593,7 +593,7 @@ def list_warnings(
     return Page(total=total, results=[warning_out(w) for w in rows])
 
 
-@router.post("/warnings/sync")
+@api.post("/warnings/sync")
 def sync_warnings(
     db: Db,
     principal: Annotated[Principal, Depends(require(Perm.WARNINGS_TRIAGE))],
@@ -610,7 +610,7 @@ def sync_warnings(
     )
 
 
-@router.get("/warnings/{warning_id}")
+@api.get("/warnings/{warning_id}")
 def get_warning(
     warning_id: int,
     request: Request,
@@ -622,7 +622,7 @@ def get_warning(
     return warning_out(w, with_findings=True)
 
 
-@router.post("/warnings/{warning_id}/review")
+@api.post("/warnings/{warning_id}/review")
 def review_warning(
     warning_id: int,
     request: Request,
@@ -637,7 +637,7 @@ def review_warning(
     return warning_out(w)
 
 
-@router.post("/warnings/{warning_id}/dismiss")
+@api.post("/warnings/{warning_id}/dismiss")
 def dismiss_warning(
     warning_id: int,
     body: DismissIn,
@@ -650,7 +650,7 @@ def dismiss_warning(
     return warning_out(w)
 
 
-@router.post("/warnings/{warning_id}/escalate", status_code=201)
+@api.post("/warnings/{warning_id}/escalate", status_code=201)
 def escalate_warning(
     warning_id: int,
     body: EscalateIn,
@@ -673,7 +673,7 @@ def escalate_warning(
     return task_out(db, task, with_history=True)
 
 
-@router.post("/patrol-reports", status_code=201)
+@api.post("/patrol-reports", status_code=201)
 def create_patrol_report(
     request: Request, db: Db, principal: Annotated[Principal, Depends(require(Perm.WARNINGS_TRIAGE))]
 ) -> PatrolOut:
@@ -681,14 +681,14 @@ def create_patrol_report(
     return patrol_out(warning_service.create_patrol_report(db, principal, ip=client_ip(request)))
 
 
-@router.get("/patrol-reports")
+@api.get("/patrol-reports")
 def list_patrol_reports(
     db: Db, principal: Annotated[Principal, Depends(require(Perm.WARNINGS_READ))]
 ) -> list[PatrolOut]:
     return [patrol_out(r) for r in warning_service.list_patrol_reports(db)]
 
 
-@router.get("/patrol-reports/{report_id}")
+@api.get("/patrol-reports/{report_id}")
 def get_patrol_report(
     report_id: int, db: Db, principal: Annotated[Principal, Depends(require(Perm.WARNINGS_READ))]
 ) -> PatrolOut:
@@ -698,7 +698,7 @@ def get_patrol_report(
 # ---------------------------------------------------------------------------------------------- tasks
 
 
-@router.get("/officers")
+@api.get("/officers")
 def list_officers(
     db: Db, principal: Annotated[Principal, Depends(require(Perm.TASKS_DISPATCH))]
 ) -> list[OfficerOut]:
@@ -709,7 +709,7 @@ def list_officers(
     ]
 
 
-@router.get("/tasks")
+@api.get("/tasks")
 def list_tasks(
     db: Db,
     principal: Annotated[Principal, Depends(require(Perm.TASKS_READ))],
@@ -731,7 +731,7 @@ def list_tasks(
     return Page(total=total, results=[task_out(db, t) for t in rows])
 
 
-@router.post("/tasks", status_code=201)
+@api.post("/tasks", status_code=201)
 def create_task(
     body: TaskIn,
     request: Request,
@@ -743,7 +743,7 @@ def create_task(
     return task_out(db, task, with_history=True)
 
 
-@router.get("/tasks/{task_id}")
+@api.get("/tasks/{task_id}")
 def get_task(
     task_id: int, db: Db, principal: Annotated[Principal, Depends(require(Perm.TASKS_READ))]
 ) -> TaskOut:
@@ -780,7 +780,7 @@ def _task_action(action: str) -> Any:
 
 
 for _action, _move in task_service.MOVES.items():
-    router.add_api_route(
+    api.add_api_route(
         f"/tasks/{{task_id}}/{_action}",
         _task_action(_action),
         methods=["POST"],
@@ -791,13 +791,13 @@ for _action, _move in task_service.MOVES.items():
 # ---------------------------------------------------------------------------------------------- inspections
 
 
-@router.get("/checklist")
+@api.get("/checklist")
 def checklist(principal: Annotated[Principal, Depends(require(Perm.TASKS_READ))]) -> list[dict[str, Any]]:
     """The 10 on-site checklist items of seed 000."""
     return [{"item_no": c.no, "title": c.title, "text": c.text} for c in messages.CHECKLIST]
 
 
-@router.post("/inspections", status_code=201)
+@api.post("/inspections", status_code=201)
 def create_inspection(
     body: InspectionIn,
     request: Request,
@@ -811,21 +811,21 @@ def create_inspection(
     return inspection_out(inspection)
 
 
-@router.get("/inspections")
+@api.get("/inspections")
 def list_inspections(
     db: Db, principal: Annotated[Principal, Depends(require(Perm.TASKS_READ))], task_id: int | None = None
 ) -> list[InspectionOut]:
     return [inspection_out(i) for i in inspection_service.list_inspections(db, task_id=task_id)]
 
 
-@router.get("/inspections/{inspection_id}")
+@api.get("/inspections/{inspection_id}")
 def get_inspection(
     inspection_id: int, db: Db, principal: Annotated[Principal, Depends(require(Perm.TASKS_READ))]
 ) -> InspectionOut:
     return inspection_out(inspection_service.get_inspection(db, inspection_id))
 
 
-@router.put("/inspections/{inspection_id}")
+@api.put("/inspections/{inspection_id}")
 def update_inspection(
     inspection_id: int,
     body: InspectionUpdateIn,
@@ -847,7 +847,7 @@ def update_inspection(
     return inspection_out(inspection)
 
 
-@router.post("/inspections/{inspection_id}/submit")
+@api.post("/inspections/{inspection_id}/submit")
 def submit_inspection(
     inspection_id: int,
     request: Request,
@@ -860,7 +860,7 @@ def submit_inspection(
     )
 
 
-@router.post("/inspections/{inspection_id}/attachments", status_code=201)
+@api.post("/inspections/{inspection_id}/attachments", status_code=201)
 async def upload_attachment(
     inspection_id: int,
     request: Request,
@@ -886,7 +886,7 @@ async def upload_attachment(
     return attachment_out(attachment)
 
 
-@router.get("/attachments/{attachment_id}")
+@api.get("/attachments/{attachment_id}")
 def download_attachment(
     attachment_id: int,
     db: Db,
@@ -914,7 +914,7 @@ def _quote(name: str) -> str:
 # ---------------------------------------------------------------------------------------------- cases
 
 
-@router.get("/cases")
+@api.get("/cases")
 def list_cases(
     db: Db,
     principal: Annotated[Principal, Depends(require(Perm.CASES_READ))],
@@ -927,7 +927,7 @@ def list_cases(
     return Page(total=total, results=[case_out(c) for c in rows])
 
 
-@router.post("/cases", status_code=201)
+@api.post("/cases", status_code=201)
 def create_case(
     body: CaseIn,
     request: Request,
@@ -940,7 +940,7 @@ def create_case(
     )
 
 
-@router.get("/cases/{case_id}")
+@api.get("/cases/{case_id}")
 def get_case(
     case_id: int, request: Request, db: Db, principal: Annotated[Principal, Depends(require(Perm.CASES_READ))]
 ) -> CaseOut:
@@ -949,7 +949,7 @@ def get_case(
     return case_out(case, full=True)
 
 
-@router.post("/cases/{case_id}/links")
+@api.post("/cases/{case_id}/links")
 def link_case(
     case_id: int,
     body: LinkIn,
@@ -973,7 +973,7 @@ def _store_of(db: Session) -> Any:
     return open_store(db.get_bind().engine.url.render_as_string(hide_password=False))
 
 
-@router.post("/cases/{case_id}/extracts", status_code=201)
+@api.post("/cases/{case_id}/extracts", status_code=201)
 def add_extract(
     case_id: int,
     body: ExtractIn,
@@ -992,7 +992,7 @@ def add_extract(
     return extract_out(extract)
 
 
-@router.post("/cases/{case_id}/extracts/from-findings", status_code=201)
+@api.post("/cases/{case_id}/extracts/from-findings", status_code=201)
 def add_finding_extracts(
     case_id: int,
     request: Request,
@@ -1008,7 +1008,7 @@ def add_finding_extracts(
     return [extract_out(e) for e in made]
 
 
-@router.get("/cases/{case_id}/extracts/{extract_id}.csv")
+@api.get("/cases/{case_id}/extracts/{extract_id}.csv")
 def download_extract(
     case_id: int, extract_id: int, db: Db, principal: Annotated[Principal, Depends(require(Perm.CASES_READ))]
 ) -> Response:
@@ -1021,7 +1021,7 @@ def download_extract(
     )
 
 
-@router.post("/cases/{case_id}/penalties", status_code=201)
+@api.post("/cases/{case_id}/penalties", status_code=201)
 def add_penalty(
     case_id: int,
     body: PenaltyIn,
@@ -1035,7 +1035,7 @@ def add_penalty(
     )
 
 
-@router.post("/cases/{case_id}/transfer", status_code=201)
+@api.post("/cases/{case_id}/transfer", status_code=201)
 def transfer_case(
     case_id: int,
     body: TransferIn,
@@ -1049,7 +1049,7 @@ def transfer_case(
     )
 
 
-@router.post("/transfers/{transfer_id}/reply")
+@api.post("/transfers/{transfer_id}/reply")
 def record_reply(
     transfer_id: int,
     body: ReplyIn,
@@ -1063,7 +1063,7 @@ def record_reply(
     )
 
 
-@router.get("/cases/{case_id}/evidence.pdf")
+@api.get("/cases/{case_id}/evidence.pdf")
 def evidence_pdf(
     case_id: int,
     request: Request,
@@ -1084,3 +1084,11 @@ def evidence_pdf(
             "Content-Disposition": f'attachment; filename="evidence-{case.number}.pdf"',
         },
     )
+
+
+router = APIRouter()
+"""This area's routes: the ones above plus those of ``ledger_api`` (ledger, plans, draws, reports)."""
+router.include_router(api)
+from ecosentinel.enforcement.ledger_api import router as ledger_router  # noqa: E402
+
+router.include_router(ledger_router)

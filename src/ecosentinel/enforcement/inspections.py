@@ -119,9 +119,20 @@ def _cst(value: dt.datetime) -> str:
 
 def _evidence_rows(session: Session, warning_id: int | None, point_id: int | None) -> list[dict[str, Any]]:
     rows: list[dict[str, Any]] = []
+    warnings: list[EnforcementWarning] = []
     if warning_id is not None:
-        warning = session.get(EnforcementWarning, warning_id)
-        for f in warning.findings if warning else []:
+        warnings = [w for w in [session.get(EnforcementWarning, warning_id)] if w is not None]
+    elif point_id is not None:  # the point's latest warnings that were not dismissed
+        warnings = list(
+            session.scalars(
+                sa.select(EnforcementWarning)
+                .where(EnforcementWarning.point_id == point_id, EnforcementWarning.status != "dismissed")
+                .order_by(EnforcementWarning.period_end.desc())
+                .limit(3)
+            )
+        )
+    for warning in warnings:
+        for f in warning.findings[:PREFILL_MAX]:
             rows.append(
                 {
                     "finding_id": f.finding_id,
