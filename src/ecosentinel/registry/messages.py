@@ -88,3 +88,4 @@ GAP_QC_FAILED = "许可证有效期内排放口 {outlet} 的 {factor} 比对监�
 PRE_ISSUE_OK = "应装尽装、联网要求均已满足，可以核发"
 PRE_ISSUE_NO = "不满足应装尽装、联网要求，暂不宜核发"
 EVENT_OUT_OF_SCOPE = "无权为以下监测点位提交事件：{mns}"
+WINDOW_ORDER = "结束时间应晚于开始时间"
