@@ -51,3 +51,8 @@ RATED = "{quarter} 运维考核完成：{count} 家运维单位。"
 RANKING_HEADER = "名次  运维单位  得分  等级"
 NO_RANKING = "{quarter} 尚未公布运维考核排名。"
 VETO_NOTE = "一票否决：{reason}"
+
+CLI_RATED_ROW = "{rank:>3}  {name}  {score:5.1f}  {grade}{veto}"
+CLI_EVALUATED_ROW = "{name}  {score:5.1f}  {grade}  {colour}"
+CLI_PUBLISHED = "已公布。"
+CLI_UNPUBLISHED = "（尚未公布；加 --publish 公布）"
