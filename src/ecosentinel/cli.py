@@ -11,8 +11,8 @@ from ecosentinel.auth.cli import users_app
 from ecosentinel.bench.cli import bench_app
 from ecosentinel.enforcement.ledger_cli import register as register_ledger
 from ecosentinel.ingest.cli import register as register_serving
-from ecosentinel.om.cli import register as register_om
 from ecosentinel.protocol.hj212.cli import hj212_app
+from ecosentinel.registry.cli import register as register_registry
 from ecosentinel.screening.cli import register as register_screening
 from ecosentinel.simulator.cli import register as register_simulator
 from ecosentinel.store.cli import db_app, import_app
@@ -31,8 +31,8 @@ app.add_typer(users_app, name="users", help="User accounts: create, list.")
 register_serving(app)
 register_simulator(app)
 register_screening(app)
+register_registry(app)
 register_ledger(app)
-register_om(app)
 
 
 @app.callback()
