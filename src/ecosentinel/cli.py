@@ -11,6 +11,7 @@ from ecosentinel.auth.cli import users_app
 from ecosentinel.bench.cli import bench_app
 from ecosentinel.enforcement.ledger_cli import register as register_ledger
 from ecosentinel.ingest.cli import register as register_serving
+from ecosentinel.om.cli import register as register_om
 from ecosentinel.protocol.hj212.cli import hj212_app
 from ecosentinel.registry.cli import register as register_registry
 from ecosentinel.screening.cli import register as register_screening
@@ -33,6 +34,7 @@ register_simulator(app)
 register_screening(app)
 register_registry(app)
 register_ledger(app)
+register_om(app)
 
 
 @app.callback()
