@@ -107,13 +107,12 @@ def public_draws(session: Session) -> list[PublicDraw]:
     """Published random inspections with their drawn enterprises and recorded outcomes."""
     draws = list_draws(session, published_only=True)
     plan_ids = {d.plan_id for d in draws if d.plan_id is not None}
-    titles = dict(
-        session.execute(
+    titles: dict[int, str] = {
+        plan_id: title
+        for plan_id, title in session.execute(
             sa.select(InspectionPlan.id, InspectionPlan.title).where(InspectionPlan.id.in_(plan_ids))
         )
-        .tuples()
-        .all()
-    )
+    }
     result = []
     for draw in draws:
         assert draw.published_at is not None
