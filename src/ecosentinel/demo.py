@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from ecosentinel.config import Settings
 from ecosentinel.database import create_engine, upgrade
+from ecosentinel.demo_registry import seed_demo_assessments, seed_demo_registry
 from ecosentinel.ingest.runtime import run_platform
 from ecosentinel.ingest.server import IngestServer
 from ecosentinel.registry.service import import_registry, registered_mns
@@ -72,12 +73,16 @@ def seed_demo_data(settings: Settings, *, water: int, gas: int, days: float) -> 
         result = simulate(demo_config(water=water, gas=gas, days=days, start=start))
         with Session(engine) as session:
             import_registry(session, result.registry, source_name="demo")
+            seed_demo_registry(session, result, start=start)
             session.commit()
         store = open_store(url)
         try:
             chunk = 200_000
             for offset in range(0, result.readings.height, chunk):
                 store.append(result.readings.slice(offset, chunk))
+            with Session(engine) as session:
+                seed_demo_assessments(session, store)
+                session.commit()
         finally:
             store.close()
         write_outputs(result, settings.data_dir / "demo")

@@ -1,0 +1,53 @@
+"""The demo registry: consistent with the simulated stations, imported through the registry sheets."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from ecosentinel.demo import demo_config
+from ecosentinel.demo_registry import seed_demo_assessments, seed_demo_registry
+from ecosentinel.evaluation.models import EnterpriseEvaluation
+from ecosentinel.om import service
+from ecosentinel.om.models import MaintenanceRecord
+from ecosentinel.registry.models import Device, Enterprise, OMAgency, OMAssignment, Permit, Point
+from ecosentinel.registry.service import import_registry
+from ecosentinel.simulator.build import simulate
+from ecosentinel.store.base import MeasurementStore
+
+
+def test_demo_registry_and_assessments(db_session: Session, store: MeasurementStore) -> None:
+    now = dt.datetime(2026, 11, 20, 12, tzinfo=dt.UTC)
+    start = now - dt.timedelta(days=1)
+    result = simulate(demo_config(water=3, gas=1, days=1.0, start=start))
+    import_registry(db_session, result.registry, source_name="demo")
+    counts = seed_demo_registry(db_session, result, start=start)
+    db_session.commit()
+    store.append(result.readings)
+
+    mns = set(result.station_mns)
+    assert set(db_session.scalars(sa.select(Point.mn))) == mns
+    assert db_session.scalar(sa.select(sa.func.count()).select_from(OMAgency)) == 3
+    assigned = set(
+        db_session.scalars(sa.select(Point.mn).join(OMAssignment, OMAssignment.point_id == Point.id))
+    )
+    assert assigned == mns
+    assert set(db_session.scalars(sa.select(Point.mn).join(Device, Device.point_id == Point.id))) == mns
+    industries = set(db_session.scalars(sa.select(Enterprise.industry)))
+    assert "钢铁" in industries
+    assert len(industries) >= 3
+    assert "applied" in set(db_session.scalars(sa.select(Permit.status)))
+    records = db_session.scalars(sa.select(MaintenanceRecord)).all()
+    assert counts["om_records"] == len(records) > 0
+    assert all(r.agency_id is not None for r in records)
+
+    seed_demo_assessments(db_session, store, now=now)
+    db_session.commit()
+    ranking = service.published_ranking(db_session)
+    assert ranking.quarter == "2026Q4"
+    assert len(ranking.results) == 3
+    evaluations = db_session.scalars(sa.select(EnterpriseEvaluation)).all()
+    assert len(evaluations) == db_session.scalar(sa.select(sa.func.count()).select_from(Enterprise))
+    assert all(e.published for e in evaluations)
