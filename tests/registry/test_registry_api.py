@@ -118,3 +118,15 @@ def test_permit_check_and_comparison_api(client: TestClient, engine: sa.Engine, 
     assert client.get("/api/registry/comparison-tests", headers=power).json()["results"] == []
     response = client.get("/api/registry/permits/91330400MA2B00001P001V/pre-issuance", headers=power)
     assert response.status_code == 404
+
+
+def test_registry_pages_are_scoped(client: TestClient, engine: sa.Engine) -> None:
+    ids = _load(client, engine)
+    office = login_as(engine, Role.PERMIT_OFFICE)
+    html = client.get("/registry/permits", headers=office).text
+    assert "91330400MA2B00001P001V" in html
+    assert "未安装自动监测设备" in html
+    power = login_as(engine, Role.ENTERPRISE, enterprise_id=ids[POWER])
+    html = client.get("/registry", headers=power).text
+    assert GAS_MN in html
+    assert WATER_MN not in html
