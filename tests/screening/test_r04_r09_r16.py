@@ -38,13 +38,13 @@ R04_CASES: list[Case] = [
         "severity": "high",
     },
     {
-        "id": "catch: hourly data only, drop then rebound (weaker, capped at medium)",
+        "id": "catch: hourly data only, drop then rebound (weaker: low, no cycles to show a re-run)",
         "frame": frame(
             series("w01018", replaced(replaced(replaced(COD_HOURLY, [5], 62.0), [6], 20.0), [7], 58.0))
         ),
         "context": WATER,
         "expect": 1,
-        "severity": "medium",
+        "severity": "low",
     },
     {
         "id": "trap: hourly drop with no rebound (a load change or weather front stays low)",

@@ -115,6 +115,7 @@ class ConstantValueRule(FactorRule[ConstantValueParams]):
         step = s.step or dt.timedelta(0)
         threshold = dt.timedelta(hours=p.min_identical_hours)
         resolution = _resolution(s.frame["value"])
+        dl = data.context.factor(s.code).detection_limit
         out = []
         for start, last, n, value in runs.select("start", "last", "n", "value").iter_rows():
             end = last + step
@@ -122,6 +123,10 @@ class ConstantValueRule(FactorRule[ConstantValueParams]):
             if n < 2 or duration < threshold:
                 continue
             if resolution > 0 and abs(value) < p.min_steps_above_zero * resolution:
+                continue
+            if dl is not None and abs(value) <= p.dl_multiple * dl:
+                # at the detection limit an honest clean source reads one value for days (Beijing SO2 at
+                # 2 with DL 3: 63 identical-run findings); the near-DL check's business, as for the band
                 continue
             ratio = duration / threshold
             out.append(

@@ -169,7 +169,10 @@ class PostExceedanceDropRule(FactorRule[PostExceedanceDropParams]):
             if extra or events.height:
                 score, severity = 0.85 + 0.05 * (bool(extra) + bool(events.height)), Severity.HIGH
             if source_kind != "analyser_cycles":
-                severity = min(severity, Severity.MEDIUM, key=_rank)
+                # research notes R4: the drop alone is not enough; it needs extra cycles or a manual
+                # trigger, which hourly data cannot show. Low (a clue that adds to others): as medium it
+                # made 1.2 % of the Beijing point-days yellow (PM2.5 172 -> 3 -> back, sensor glitches)
+                severity = Severity.LOW
                 score = min(score, 0.6)
             evidence: dict[str, Any] = {
                 "window": [iso(tk), iso(tj)],
@@ -314,7 +317,3 @@ def _value_at(lookup: tuple[list[dt.datetime], list[float]], t: dt.datetime) -> 
     if i < 0 or t - times[i] > dt.timedelta(hours=2):
         return None
     return float(values[i])
-
-
-def _rank(s: Severity) -> int:
-    return {Severity.LOW: 0, Severity.MEDIUM: 1, Severity.HIGH: 2}[s]

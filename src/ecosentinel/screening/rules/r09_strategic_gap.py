@@ -97,6 +97,9 @@ class StrategicGapRule(FactorRule[StrategicGapParams]):
             if hours < params.min_gap_hours or data.context.in_maintenance_window(start, end):
                 continue
             strong = level >= spec.limit and hours >= 3
+            # a gap only bracketed by near-limit values is a clue (low): two on one day add up to
+            # yellow; as medium it made 0.5 % of the Beijing point-days yellow on its own
+            severity = Severity.HIGH if strong else (Severity.MEDIUM if before >= high else Severity.LOW)
             flags = f.slice(r.a, r.rows)["flag"].fill_null("absent").unique().sort().to_list()
             out.append(
                 self.finding(
@@ -104,7 +107,7 @@ class StrategicGapRule(FactorRule[StrategicGapParams]):
                     factors=[series.code],
                     start=start,
                     end=end,
-                    severity=Severity.HIGH if strong else Severity.MEDIUM,
+                    severity=severity,
                     score=(0.75 if strong else 0.5) + 0.2 * min(1.0, hours / 24),
                     evidence={
                         "window": [iso(start), iso(end)],
@@ -146,7 +149,11 @@ class StrategicGapRule(FactorRule[StrategicGapParams]):
         if p_low > 0 and p_high < p.pattern_ratio * p_low:
             return []
         highs = [r for r in runs if r.before is not None and r.before >= high]
-        start, end = highs[0].start, highs[-1].end
+        # the finding sits on the latest occurrence (its evidence lists them all): a point-level pattern
+        # spanning months would otherwise colour its last 31 days (measured on the Beijing series: one
+        # CO pattern made 202 point-days red)
+        start, end = highs[-1].start, highs[-1].end
+        first = highs[0].start
         return [
             self.finding(
                 data.context,
@@ -157,6 +164,7 @@ class StrategicGapRule(FactorRule[StrategicGapParams]):
                 score=0.8 + 0.2 * min(1.0, r_high / (3 * p.pattern_min_gaps)),
                 evidence={
                     "window": [iso(start), iso(end)],
+                    "pattern_since": iso(first),
                     "data_kind": series.kind.value,
                     "gaps_after_high": r_high,
                     "values_high": n_high,

@@ -87,7 +87,11 @@ class FlagAbuseRule(FactorRule[FlagAbuseParams]):
         if p_low > 0 and p_high < p.pattern_ratio * p_low:
             return []
         highs = [r for r in runs if r.before is not None and r.before >= high]
-        start, end = highs[0].start, highs[-1].end
+        # the finding sits on the latest occurrence (its evidence lists them all): a point-level pattern
+        # spanning months would otherwise colour its last 31 days (measured on the Beijing series: one
+        # CO pattern made 202 point-days red)
+        start, end = highs[-1].start, highs[-1].end
+        first = highs[0].start
         flags = s.frame.filter(pl.col("flag").is_in(list(ABUSABLE_FLAGS)))["flag"].unique().sort().to_list()
         return [
             self.finding(
@@ -99,6 +103,7 @@ class FlagAbuseRule(FactorRule[FlagAbuseParams]):
                 score=0.8 + 0.2 * min(1.0, r_high / (3 * p.pattern_min_runs)),
                 evidence={
                     "window": [iso(start), iso(end)],
+                    "pattern_since": iso(first),
                     "data_kind": s.kind.value,
                     "flags": flags,
                     "runs_after_high": r_high,
