@@ -250,3 +250,19 @@ def test_bad_draw_parameters(kwargs: dict[str, object], location: str) -> None:
         with pytest.raises(ValidationError) as info:
             draws.run_draw(session, SYSTEM, **{**base, **kwargs})  # type: ignore[arg-type]
     assert info.value.location == location
+
+
+def test_draw_creates_tasks_for_its_inspectors(db_session: Session) -> None:
+    from ecosentinel.enforcement.models import Task
+
+    _pool(db_session, enterprises=4, officers=4)
+    draw = draws.run_draw(db_session, SYSTEM, title="十一月抽查", drawn_on=D(2026, 11, 2), enterprise_count=2)
+    created = draws.create_tasks_for_draw(db_session, SYSTEM, draw.id)
+    assert len(created) == 2
+    for selection in draw.selections:
+        task = db_session.get(Task, selection.task_id)
+        assert task is not None
+        assert task.source == "random"
+        assert task.enterprise_id == selection.enterprise_id
+        assert [m.user_id for m in task.members] == [i.user_id for i in selection.inspectors]
+    assert draws.create_tasks_for_draw(db_session, SYSTEM, draw.id) == []  # already linked

@@ -577,7 +577,7 @@ def create_tasks_for_draw(
             source_ref=f"draw:{draw.id}",
             enterprise_id=selection.enterprise_id,
             description=f"双随机抽查（抽查 {draw.id}，种子 {draw.seed}）",
-            member_ids=[i.user_id for i in selection.inspectors],
+            assignees=[i.user_id for i in selection.inspectors],
             deadline=deadline,
             ip=ip,
         )

@@ -37,7 +37,6 @@ ROUTER_MODULES = (
     "ecosentinel.om.api",  # O&M agencies, records, ratings
     "ecosentinel.evaluation.api",  # enterprise evaluation
     "ecosentinel.enforcement.api",  # warnings, tasks, inspections, ledger, cases, plans, reports, disclosure
-    "ecosentinel.enforcement.ledger_api",  # ledger, plans, draws, reports (/api/enforcement); /api/public
     "ecosentinel.web.pages",  # the Chinese web UI: layout, login, dashboard, station, audit, public pages
     "ecosentinel.screening.pages",  # UI pages of each area (on the layout of ecosentinel.web.ui)
     "ecosentinel.registry.pages",
