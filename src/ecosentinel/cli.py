@@ -9,6 +9,7 @@ import typer
 from ecosentinel.audit.cli import audit_app
 from ecosentinel.auth.cli import users_app
 from ecosentinel.bench.cli import bench_app
+from ecosentinel.enforcement.cli import register as register_enforcement
 from ecosentinel.enforcement.ledger_cli import register as register_ledger
 from ecosentinel.ingest.cli import register as register_serving
 from ecosentinel.om.cli import register as register_om
@@ -34,6 +35,7 @@ register_simulator(app)
 register_screening(app)
 register_registry(app)
 register_ledger(app)
+register_enforcement(app)
 register_om(app)
 
 

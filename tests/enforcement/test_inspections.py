@@ -47,12 +47,12 @@ def test_inspection_from_task_prefilled_and_submitted(db_session: Session, tmp_p
     warning = red_warning(db_session)
     task = create_task(db_session, SYSTEM, source="warning", warning_id=warning.id)
     inspection = create_inspection(db_session, SYSTEM, task_id=task.id)
-    assert inspection.point_id == warning.point_id and len(inspection.items) == 10
+    assert inspection.point_id == warning.point_id
+    assert len(inspection.items) == 10
     view = checklist_view(inspection)
     assert view[0]["evidence"][0]["explanation_zh"] == warning.findings[0].explanation_zh
-    assert (
-        view[2]["evidence"] and view[7]["evidence"]
-    )  # R04 (post-exceedance drop) → sampling, standard checks
+    assert view[2]["evidence"]
+    assert view[7]["evidence"]
     assert not view[5]["evidence"]
     with pytest.raises(ValidationError, match="检查结果必须为") as err:
         update_inspection(db_session, SYSTEM, inspection.id, items=[ItemInput(3, "bad")])
@@ -76,7 +76,8 @@ def test_inspection_from_task_prefilled_and_submitted(db_session: Session, tmp_p
         conclusion="涉嫌干扰自动监测设施",
     )
     submit_inspection(db_session, SYSTEM, inspection.id)
-    assert inspection.status == "submitted" and inspection.submitted_at is not None
+    assert inspection.status == "submitted"
+    assert inspection.submitted_at is not None
     with pytest.raises(ValidationError, match="已提交签字"):
         update_inspection(db_session, SYSTEM, inspection.id, items=[ItemInput(3, "conform")])
     with pytest.raises(ValidationError, match="已提交签字"):
@@ -108,7 +109,8 @@ def test_attachments_hashed_stored_and_checked(db_session: Session, tmp_path: Pa
     assert att.sha256 == hashlib.sha256(PNG).hexdigest()
     assert att.filename == "取样杯.png"
     stored = tmp_path / att.stored_path
-    assert stored.read_bytes() == PNG and att.stored_path.startswith("attachments/")
+    assert stored.read_bytes() == PNG
+    assert att.stored_path.startswith("attachments/")
     with pytest.raises(ValidationError, match="内容与声明的类型 image/jpeg 不符"):
         add_attachment(
             db_session,
@@ -158,7 +160,8 @@ def test_inspection_api_with_upload(
     made = client.post("/api/enforcement/inspections", json={"point_id": warning.point_id}, headers=officer)
     assert made.status_code == 201, made.text
     ins = made.json()
-    assert ins["items"][4]["text"] == messages.CHECKLIST[4].text and ins["evidence"]
+    assert ins["items"][4]["text"] == messages.CHECKLIST[4].text
+    assert ins["evidence"]
     up = client.post(
         f"/api/enforcement/inspections/{ins['id']}/attachments",
         files={"file": ("现场.png", PNG, "image/png")},
@@ -172,9 +175,11 @@ def test_inspection_api_with_upload(
         files={"file": ("x.pdf", b"not a pdf", "application/pdf")},
         headers=officer,
     )
-    assert bad.status_code == 422 and bad.json()["location"] == "file"
+    assert bad.status_code == 422
+    assert bad.json()["location"] == "file"
     got = client.get(f"/api/enforcement/attachments/{up.json()['id']}", headers=officer)
-    assert got.content == PNG and got.headers["x-content-sha256"] == up.json()["sha256"]
+    assert got.content == PNG
+    assert got.headers["x-content-sha256"] == up.json()["sha256"]
     items = [{"item_no": n, "result": "conform"} for n in range(1, 11)]
     put = client.put(
         f"/api/enforcement/inspections/{ins['id']}",
@@ -183,7 +188,8 @@ def test_inspection_api_with_upload(
     )
     assert put.status_code == 200
     sub = client.post(f"/api/enforcement/inspections/{ins['id']}/submit", headers=officer)
-    assert sub.status_code == 200 and sub.json()["status_zh"] == "已提交"
+    assert sub.status_code == 200
+    assert sub.json()["status_zh"] == "已提交"
     patrol = login_as(engine, Role.PATROL)
     assert (
         client.post("/api/enforcement/inspections", json={"point_id": 1}, headers=patrol).status_code == 403

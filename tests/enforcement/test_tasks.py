@@ -34,8 +34,10 @@ def test_task_from_warning_escalates_it_and_records_history(db_session: Session)
     )
     assert task.status == TaskStatus.DISPATCHED
     assert warning.status == WarningStatus.ESCALATED
-    assert task.point_id == warning.point_id and "红色预警" in task.title
-    assert [m.user_id for m in task.members] == [a, b] and task.members[0].leader
+    assert task.point_id == warning.point_id
+    assert "红色预警" in task.title
+    assert [m.user_id for m in task.members] == [a, b]
+    assert task.members[0].leader
     zhang = principal_of(_user(db_session, a))
     change_task(db_session, zhang, task.id, "start")
     with pytest.raises(ValidationError, match="必须填写说明"):
@@ -116,7 +118,8 @@ def test_task_api(client: TestClient, engine: sa.Engine, db_session: Session) ->
     escalated = client.post(f"/api/enforcement/warnings/{warning.id}/escalate", json={}, headers=patrol)
     assert escalated.status_code == 201, escalated.text
     task = escalated.json()
-    assert task["status_zh"] == "待派发" and task["source_zh"] == "预警派发"
+    assert task["status_zh"] == "待派发"
+    assert task["source_zh"] == "预警派发"
     denied = client.post(
         f"/api/enforcement/tasks/{task['id']}/dispatch", json={"assignees": [officer_id]}, headers=patrol
     )
@@ -130,13 +133,15 @@ def test_task_api(client: TestClient, engine: sa.Engine, db_session: Session) ->
         json={"assignees": [officer_id], "deadline": deadline},
         headers=leader,
     )
-    assert done.status_code == 200 and done.json()["team"] == ["执法员chen"]
+    assert done.status_code == 200
+    assert done.json()["team"] == ["执法员chen"]
     illegal = client.post(
         f"/api/enforcement/tasks/{task['id']}/complete",
         json={"note": "x"},
         headers=login_as(engine, Role.ADMIN),
     )
-    assert illegal.status_code == 422 and "不能执行“办结”" in illegal.json()["detail"]
+    assert illegal.status_code == 422
+    assert "不能执行“办结”" in illegal.json()["detail"]
     detail = client.get(f"/api/enforcement/tasks/{task['id']}", headers=patrol).json()
     assert [h["action_zh"] for h in detail["history"]] == ["创建任务", "派发"]
     created = client.post(

@@ -126,8 +126,9 @@ def test_sync_creates_then_is_idempotent(db_session: Session) -> None:
     assert warning.colour == "red"
     assert warning.point_id == point.id
     assert warning.enterprise_id == point.enterprise_id
-    assert [f.explanation_zh for f in warning.findings][0].startswith(point.mn)
-    assert "红色预警" in warning.summary_zh and "2024-03-01" in warning.summary_zh
+    assert next(f.explanation_zh for f in warning.findings).startswith(point.mn)
+    assert "红色预警" in warning.summary_zh
+    assert "2024-03-01" in warning.summary_zh
 
 
 def test_overlapping_and_next_day_findings_merge_into_the_open_warning(db_session: Session) -> None:
@@ -143,7 +144,8 @@ def test_overlapping_and_next_day_findings_merge_into_the_open_warning(db_sessio
     warnings = db_session.scalars(sa.select(EnforcementWarning)).all()
     assert len(warnings) == 1
     w = warnings[0]
-    assert w.colour == "red" and w.score == pytest.approx(0.8)
+    assert w.colour == "red"
+    assert w.score == pytest.approx(0.8)
     assert len(w.findings) == 2
     assert w.rules == "R04_post_exceedance_drop,R19_three_way_mismatch"
     assert "2024-03-01 至 2024-03-02" in w.summary_zh
@@ -205,7 +207,9 @@ def test_patrol_reports_list_what_is_new_since_the_previous_cutoff(db_session: S
     sync_warnings(db_session, days=None)
     t1 = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=1)
     first = create_patrol_report(db_session, SYSTEM, now=t1)
-    assert first.since is None and first.n_new == 1 and first.n_red == 1
+    assert first.since is None
+    assert first.n_new == 1
+    assert first.n_red == 1
     assert "新增预警 1 条" in first.text_zh
     other = seed_point(db_session, "33040200000002", "91330400MA2B00002X")
     add_finding(db_session, other.mn, at(DAY, 5), at(DAY, 6))
@@ -223,11 +227,14 @@ def test_patrol_reports_list_what_is_new_since_the_previous_cutoff(db_session: S
     second = create_patrol_report(db_session, SYSTEM, now=created_at + dt.timedelta(hours=2))
     assert second.since is not None
     ids = json.loads(second.warning_ids)
-    assert len(ids["new"]) == 1 and second.n_yellow == 1 and second.n_red == 0
+    assert len(ids["new"]) == 1
+    assert second.n_yellow == 1
+    assert second.n_red == 0
     assert len(ids["updated"]) == 1
     assert "【更新】" in second.text_zh
     third = create_patrol_report(db_session, SYSTEM, now=created_at + dt.timedelta(hours=4))
-    assert third.n_new == 0 and "无新增可疑数据" in third.text_zh
+    assert third.n_new == 0
+    assert "无新增可疑数据" in third.text_zh
 
 
 def test_warning_api_triage_and_permissions(
@@ -236,25 +243,31 @@ def test_warning_api_triage_and_permissions(
     warning = red_warning(db_session)
     analyst = login_as(engine, Role.ANALYST)
     listed = client.get("/api/enforcement/warnings?colour=red", headers=analyst).json()
-    assert listed["total"] == 1 and listed["results"][0]["colour_zh"] == "红色"
+    assert listed["total"] == 1
+    assert listed["results"][0]["colour_zh"] == "红色"
     detail = client.get(f"/api/enforcement/warnings/{warning.id}", headers=analyst).json()
     assert detail["findings"][0]["evidence"]["peak"] == 180.0
     bad = client.post(f"/api/enforcement/warnings/{warning.id}/dismiss", json={"reason": ""}, headers=analyst)
-    assert bad.status_code == 422 and bad.json()["location"] == "reason"
+    assert bad.status_code == 422
+    assert bad.json()["location"] == "reason"
     ok = client.post(
         f"/api/enforcement/warnings/{warning.id}/dismiss", json={"reason": "数据经核实正常"}, headers=analyst
     )
-    assert ok.status_code == 200 and ok.json()["status_zh"] == "已排除"
+    assert ok.status_code == 200
+    assert ok.json()["status_zh"] == "已排除"
     again = client.post(f"/api/enforcement/warnings/{warning.id}/review", headers=analyst)
-    assert again.status_code == 422 and "已排除" in again.json()["detail"]
+    assert again.status_code == 422
+    assert "已排除" in again.json()["detail"]
     police = login_as(engine, Role.POLICE)
     assert client.get("/api/enforcement/warnings", headers=police).status_code == 403
     enterprise = login_as(engine, Role.ENTERPRISE, enterprise_id=warning.enterprise_id)
     assert client.get(f"/api/enforcement/warnings/{warning.id}", headers=enterprise).status_code == 403
     sync = client.post("/api/enforcement/warnings/sync", json={"days": None}, headers=analyst).json()
-    assert sync["created"] == 0 and sync["unchanged"] == 1
+    assert sync["created"] == 0
+    assert sync["unchanged"] == 1
     report = client.post("/api/enforcement/patrol-reports", headers=login_as(engine, Role.PATROL))
-    assert report.status_code == 201 and report.json()["n_new"] == 1
+    assert report.status_code == 201
+    assert report.json()["n_new"] == 1
     with Session(engine) as s:
         views = s.scalar(
             sa.select(sa.func.count())

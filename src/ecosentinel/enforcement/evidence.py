@@ -69,6 +69,7 @@ def _styles() -> dict[str, ParagraphStyle]:
         "body": base,
         "cell": ParagraphStyle("cell", parent=base, fontSize=8, leading=10.5),
         "hash": ParagraphStyle("hash", parent=base, fontSize=8, leading=11, wordWrap=None),
+        "cellhash": ParagraphStyle("cellhash", parent=base, fontSize=7, leading=10, wordWrap=None),
     }
 
 
@@ -235,8 +236,8 @@ def build_pdf(session: Session, case: Case, *, generated_by: str, generated_at: 
     if attachments:
         rows = [list(messages.PDF_COLS_ATTACH)]
         for a in attachments:
-            rows.append([a.filename, a.content_type, a.size, Paragraph(a.sha256, st["hash"])])
-        story.append(_table(rows, [38 * mm, 26 * mm, 18 * mm, 98 * mm], st["cell"]))
+            rows.append([a.filename, a.content_type, a.size, Paragraph(a.sha256, st["cellhash"])])
+        story.append(_table(rows, [36 * mm, 24 * mm, 16 * mm, 104 * mm], st["cell"]))
     else:
         story.append(Paragraph(messages.PDF_NONE, st["body"]))
 
