@@ -22,6 +22,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar, Generic
 
+import numpy as np
 import polars as pl
 
 from ecosentinel.readings import DataKind, Source
@@ -84,6 +85,16 @@ def _regular(frame: pl.DataFrame, step: dt.timedelta) -> pl.DataFrame:
         return frame
     if (last - first) / step > 10_000_000:
         return frame
+    # Fast path: every (unique) time on the grid and as many rows as grid points -> nothing is missing.
+    step_us = step // dt.timedelta(microseconds=1)
+    offsets = frame["time"].dt.epoch("us") - frame["time"].dt.epoch("us").min()
+    if (
+        step_us > 0
+        and frame["time"].n_unique() == frame.height
+        and bool((offsets % step_us == 0).all())
+        and frame.height == (last - first) // step + 1
+    ):
+        return frame
     grid = pl.DataFrame(
         {"time": pl.datetime_range(first, last, step, time_unit="us", time_zone="UTC", eager=True)}
     )
@@ -111,7 +122,13 @@ class PointData:
         self.frame = frame.sort("code", "kind", "source", "time")
         self._cache: dict[tuple[str, str, str | None], Series | None] = {}
         self._lists: dict[tuple[str, str, str], tuple[list[dt.datetime], list[float]]] = {}
-        self.codes: tuple[str, ...] = tuple(sorted(self.frame["code"].unique().to_list()))
+        # One pass splits the frame by (code, kind): building a series then touches only its own rows
+        # instead of filtering the whole point-window again for every series a rule asks for.
+        self._parts: dict[tuple[str, str], pl.DataFrame] = {
+            (str(code), str(kind)): part
+            for (code, kind), part in self.frame.partition_by("code", "kind", as_dict=True).items()
+        }
+        self.codes: tuple[str, ...] = tuple(sorted({code for code, _ in self._parts}))
 
     def factor_codes(self, roles: Iterable[str]) -> list[str]:
         """Codes present in the frame that play one of the roles: pollutant, flow, auxiliary, wc."""
@@ -119,7 +136,7 @@ class PointData:
         return [c for c in self.codes if factor_role(c, self.context) in wanted]
 
     def kinds_of(self, code: str) -> set[str]:
-        return set(self.frame.filter(pl.col("code") == code)["kind"].unique().to_list())
+        return {kind for c, kind in self._parts if c == code}
 
     def series(self, code: str, kinds: Sequence[DataKind], source: str | None = None) -> Series | None:
         """The first of ``kinds`` that has data for ``code``, from the preferred source."""
@@ -163,8 +180,8 @@ class PointData:
         return Series(code, DataKind.RTD, rtd.source, f, None)
 
     def _build(self, code: str, kind: DataKind, source: str | None) -> Series | None:
-        rows = self.frame.filter((pl.col("code") == code) & (pl.col("kind") == kind.value))
-        if rows.height == 0:
+        rows = self._parts.get((code, kind.value))
+        if rows is None or rows.height == 0:
             return None
         if source is None:
             present = set(rows["source"].unique().to_list())
@@ -210,16 +227,13 @@ def factor_role(code: str, context: PointContext) -> str:
 
 def true_runs(mask: pl.Series) -> list[tuple[int, int]]:
     """Index ranges [first, last] of consecutive True values (nulls count as False)."""
-    m = mask.fill_null(False)
-    if m.len() == 0:
+    m = mask.fill_null(False).cast(pl.Boolean).to_numpy()
+    if m.size == 0 or not m.any():
         return []
-    frame = pl.DataFrame({"m": m}).with_row_index("i").with_columns(pl.col("m").rle_id().alias("run"))
-    runs = (
-        frame.filter(pl.col("m"))
-        .group_by("run")
-        .agg(pl.col("i").min().alias("a"), pl.col("i").max().alias("b"))
-    )
-    return sorted((int(a), int(b)) for a, b in runs.select("a", "b").iter_rows())
+    edges = np.diff(np.concatenate(([0], m.astype(np.int8), [0])))
+    starts = np.flatnonzero(edges == 1)
+    ends = np.flatnonzero(edges == -1) - 1
+    return list(zip(starts.tolist(), ends.tolist(), strict=True))
 
 
 class Rule(ABC, Generic[P]):
