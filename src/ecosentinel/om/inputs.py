@@ -113,9 +113,7 @@ def screening_findings(
     session: Session, mns: Sequence[str], start: dt.datetime, end: dt.datetime
 ) -> dict[str, int]:
     """Screening findings per MN in [start, end), leaving out dismissed ones; {} without the table."""
-    model = _optional_model("ecosentinel.screening.models", "FindingRecord") or _optional_model(
-        "ecosentinel.screening.models", "Finding"
-    )
+    model = _optional_model("ecosentinel.screening.models", "ScreeningFinding")
     if model is None or not mns:
         return {}
     time_col = next(
@@ -138,22 +136,38 @@ def screening_findings(
 def enforcement_penalties(
     session: Session, enterprise_ids: Sequence[int], start: dt.datetime, end: dt.datetime
 ) -> dict[int, Penalties]:
-    """Penalties per enterprise from the enforcement area's table when it exists; {} otherwise."""
-    model = _optional_model("ecosentinel.enforcement.models", "Penalty")
-    if model is None or not enterprise_ids or not _has_columns(model, "enterprise_id"):
+    """Penalties per enterprise (enforcement ``Penalty`` of a ``Case``, by decision date, else entry time)."""
+    penalty = _optional_model("ecosentinel.enforcement.models", "Penalty")
+    case = _optional_model("ecosentinel.enforcement.models", "Case")
+    if penalty is None or case is None or not enterprise_ids:
         return {}
-    table = model.__table__
-    time_col = next((c for c in ("decided_at", "decided_on", "created_at") if c in table.c), None)
-    query = sa.select(table.c.enterprise_id, *([table.c.category] if "category" in table.c else [])).where(
-        table.c.enterprise_id.in_(list(enterprise_ids))
+    if not _has_columns(penalty, "case_id", "created_at") or not _has_columns(case, "id", "enterprise_id"):
+        logger.warning("enforcement penalty/case tables lack the expected columns; penalties are not counted")
+        return {}
+    p, c = penalty.__table__, case.__table__
+    kind_cols = [c.c[n] for n in ("category", "problem_category", "kind") if n in c.c]
+    query = (
+        sa.select(
+            c.c.enterprise_id, p.c.created_at, *([p.c.decided_at] if "decided_at" in p.c else []), *kind_cols
+        )
+        .join(c, c.c.id == p.c.case_id)
+        .where(c.c.enterprise_id.in_(list(enterprise_ids)))
     )
-    if time_col is not None:
-        query = query.where(table.c[time_col] >= start, table.c[time_col] < end)
+    first, last = start.astimezone(CST).date(), (end.astimezone(CST) - dt.timedelta(microseconds=1)).date()
     result: dict[int, Penalties] = {}
     for row in session.execute(query).all():
-        before = result.get(row[0], Penalties())
-        fraud = len(row) > 1 and "falsif" in str(row[1])
-        result[row[0]] = Penalties(before.count + 1, before.falsification or fraud)
+        enterprise_id, created = row[0], row[1]
+        decided = row[2] if "decided_at" in p.c else None
+        if decided is not None:
+            inside = first <= decided <= last
+        else:
+            at = created.replace(tzinfo=dt.UTC) if created.tzinfo is None else created
+            inside = start <= at < end
+        if not inside:
+            continue
+        fraud = any("falsif" in str(v) or "造假" in str(v) for v in row[3 if "decided_at" in p.c else 2 :])
+        before = result.get(enterprise_id, Penalties())
+        result[enterprise_id] = Penalties(before.count + 1, before.falsification or fraud)
     return result
 
 
