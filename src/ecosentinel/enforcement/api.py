@@ -985,7 +985,7 @@ def add_extract(
     store = _store_of(db)
     try:
         extract = case_service.add_extract(
-            db, principal, store, case_id, ip=client_ip(request), **body.model_dump()
+            db, principal, store, case_id, before_write=db.commit, ip=client_ip(request), **body.model_dump()
         )
     finally:
         store.close()
@@ -1002,7 +1002,9 @@ def add_finding_extracts(
     """One extract per finding of the case's warnings (its window ± 1 h)."""
     store = _store_of(db)
     try:
-        made = case_service.add_finding_extracts(db, principal, store, case_id, ip=client_ip(request))
+        made = case_service.add_finding_extracts(
+            db, principal, store, case_id, before_write=db.commit, ip=client_ip(request)
+        )
     finally:
         store.close()
     return [extract_out(e) for e in made]

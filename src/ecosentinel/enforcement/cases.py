@@ -14,7 +14,7 @@ import hashlib
 import io
 import json
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from decimal import Decimal, InvalidOperation
 
 import polars as pl
@@ -271,16 +271,40 @@ def add_extract(
     codes: Sequence[str] = (),
     kind: str | None = None,
     finding_id: str | None = None,
+    before_write: Callable[[], None] | None = None,
     ip: str | None = None,
 ) -> DataExtract:
-    """Freeze the readings of one point over a window into the case, as CSV with its SHA-256."""
-    case = _open(session, actor, case_id)
+    """Freeze the readings of one point over a window into the case, as CSV with its SHA-256.
+
+    ``before_write`` runs between reading the store and writing the extract (the web route ends its read
+    snapshot there: on SQLite the store's reads may commit, and a stale snapshot cannot become a writer).
+    """
+    _open(session, actor, case_id)
     for name, value in (("start", start), ("end", end)):
         if value.tzinfo is None:
             raise ValidationError(f"{name} 必须带时区", location=name)
     if end <= start:
         raise ValidationError(messages.EXTRACT_WINDOW, location="end")
     used_kind, frame = _read(store, mn, start, end, codes, kind)
+    if before_write is not None:
+        before_write()
+    return _save_extract(session, actor, case_id, mn, start, end, codes, used_kind, frame, finding_id, ip)
+
+
+def _save_extract(
+    session: Session,
+    actor: Principal,
+    case_id: int,
+    mn: str,
+    start: dt.datetime,
+    end: dt.datetime,
+    codes: Sequence[str],
+    used_kind: str,
+    frame: pl.DataFrame,
+    finding_id: str | None,
+    ip: str | None,
+) -> DataExtract:
+    case = _open(session, actor, case_id)
     if frame.height > MAX_EXTRACT_ROWS:
         raise ValidationError(
             messages.EXTRACT_TOO_MANY.format(rows=frame.height, limit=MAX_EXTRACT_ROWS), location="end"
@@ -324,32 +348,37 @@ def add_extract(
 
 
 def add_finding_extracts(
-    session: Session, actor: Principal, store: MeasurementStore, case_id: int, *, ip: str | None = None
+    session: Session,
+    actor: Principal,
+    store: MeasurementStore,
+    case_id: int,
+    *,
+    before_write: Callable[[], None] | None = None,
+    ip: str | None = None,
 ) -> list[DataExtract]:
-    """One extract per finding of the case's warnings (its window ± 1 hour, its factors), once each."""
+    """One extract per finding of the case's warnings (its window ± 1 hour, its factors), once each.
+
+    All windows are read from the store first, then ``before_write`` runs, then the extracts are written.
+    """
     case = _open(session, actor, case_id)
     done = {e.finding_id for e in case.extracts if e.finding_id}
-    made = []
+    planned = []
     for warning in case.warnings:
         for f in warning.findings:
             if f.finding_id in done:
                 continue
             done.add(f.finding_id)
-            made.append(
-                add_extract(
-                    session,
-                    actor,
-                    store,
-                    case.id,
-                    mn=warning.mn,
-                    start=as_utc(f.start) - EXTRACT_MARGIN,
-                    end=max(as_utc(f.end), as_utc(f.start) + dt.timedelta(minutes=1)) + EXTRACT_MARGIN,
-                    codes=[c for c in f.factors.split(",") if c],
-                    finding_id=f.finding_id,
-                    ip=ip,
-                )
-            )
-    return made
+            start = as_utc(f.start) - EXTRACT_MARGIN
+            end = max(as_utc(f.end), as_utc(f.start) + dt.timedelta(minutes=1)) + EXTRACT_MARGIN
+            codes = [c for c in f.factors.split(",") if c]
+            used_kind, frame = _read(store, warning.mn, start, end, codes, None)
+            planned.append((warning.mn, start, end, codes, used_kind, frame, f.finding_id))
+    if before_write is not None:
+        before_write()
+    return [
+        _save_extract(session, actor, case_id, mn, start, end, codes, kind, frame, fid, ip)
+        for mn, start, end, codes, kind, frame, fid in planned
+    ]
 
 
 def get_extract(session: Session, principal: Principal, case_id: int, extract_id: int) -> DataExtract:
