@@ -90,6 +90,7 @@ def users_create_form(
     except ValidationError as exc:
         db.rollback()
         return redirect("/admin/users", flash=str(exc), level="error")
+    db.commit()  # before the redirect (get_db commits after the response)
     return redirect("/admin/users", flash=messages.USER_CREATED_OK.format(username=user.username))
 
 
@@ -115,6 +116,7 @@ def users_active_form(
     except (ValidationError, NotFoundError) as exc:
         db.rollback()
         return redirect("/admin/users", flash=str(exc), level="error")
+    db.commit()  # before the redirect (get_db commits after the response)
     text = messages.USER_ACTIVATED_OK if active else messages.USER_DEACTIVATED_OK
     return redirect("/admin/users", flash=text.format(username=user.username))
 
@@ -132,6 +134,7 @@ def users_password_form(
     except (ValidationError, NotFoundError) as exc:
         db.rollback()
         return redirect("/admin/users", flash=str(exc), level="error")
+    db.commit()  # before the redirect (get_db commits after the response)
     return redirect("/admin/users", flash=messages.PASSWORD_RESET_OK.format(username=user.username))
 
 
@@ -242,4 +245,5 @@ def interference_form(
     except ValidationError as exc:
         db.rollback()
         return redirect("/audit/interference", flash=str(exc), level="error")
+    db.commit()  # before the redirect (get_db commits after the response)
     return redirect("/audit/interference", flash=INTERFERENCE_RECORDED.format(id=entry.id))

@@ -41,6 +41,9 @@ def point_series(
     window = station.resolve_window(start, end, kind, default_end=default_end)
     data = station.series(db, store, point, window)
     if data["findings"] and principal.can(Perm.FINDINGS_READ):
+        # End the read transaction first: on SQLite a write on top of an older read snapshot fails at once
+        # (SQLITE_BUSY_SNAPSHOT) when another connection committed meanwhile.
+        db.commit()
         record(
             db,
             principal,

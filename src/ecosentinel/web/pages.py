@@ -78,6 +78,7 @@ def login_submit(
     ip = client_ip(request)
     token = open_session(db, user, ip=ip)
     record(db, principal_of(user), "login", "user", user.id, f"{user.username} 登录（网页）", ip=ip)
+    db.commit()  # before the redirect: get_db's own commit runs only after the response is sent
     response = RedirectResponse(safe_next(next), status_code=303)
     response.set_cookie(
         SESSION_COOKIE, token, httponly=True, samesite="strict", max_age=int(SESSION_TTL.total_seconds())
@@ -91,6 +92,7 @@ def logout_submit(request: Request, db: Annotated[Session, Depends(get_db)]) -> 
     token = request_token(request)
     if token:
         close_session(db, token)
+        db.commit()
     response = redirect("/login", flash=messages.LOGGED_OUT, level="info")
     response.delete_cookie(SESSION_COOKIE)
     return response

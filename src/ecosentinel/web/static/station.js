@@ -12,6 +12,7 @@
   const tzDate = function (ts) { return uPlot.tzDate(new Date(ts * 1e3), TZ); };
   const fmt = uPlot.fmtDate("{YYYY}-{MM}-{DD} {HH}:{mm}");
   const charts = [];
+  root.charts = charts; // for the browser tests (overlay pixels)
 
   function fmtTime(ts) { return fmt(tzDate(ts)); }
 

@@ -1,0 +1,138 @@
+"""The real app under uvicorn on a free port over a temporary SQLite database, and headless Chromium.
+
+Used by the browser tests and by ``python -m tests.browser.screenshots`` (which regenerates docs/screenshots).
+"""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import uvicorn
+from selenium import webdriver
+from selenium.common.exceptions import TimeoutException
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
+from selenium.webdriver.remote.webdriver import WebDriver
+from selenium.webdriver.support import expected_conditions
+from selenium.webdriver.support.wait import WebDriverWait
+
+from ecosentinel.auth.roles import Role
+from ecosentinel.auth.service import create_user
+from ecosentinel.database import create_engine, session_factory, upgrade
+from ecosentinel.store.base import open_store
+from tests.web.seeding import World, seed
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMEDRIVER = "/usr/bin/chromedriver"
+PASSWORD = "browser-pass-1"
+USERS = {
+    "xunchao": Role.PATROL,
+    "fenxi": Role.ANALYST,
+    "zhifa": Role.OFFICER,
+    "admin": Role.ADMIN,
+    "lingdao": Role.LEADER,
+}
+WAIT_S = 20.0
+
+
+@dataclass(frozen=True)
+class Live:
+    base_url: str
+    database_url: str
+    world: World
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+@contextmanager
+def live_app(tmp: Path) -> Iterator[Live]:
+    """Migrate and seed a database in ``tmp``, serve the app on it, stop it afterwards."""
+    from ecosentinel.web.app import create_app
+
+    url = f"sqlite:///{tmp / 'browser.db'}"
+    upgrade(url)
+    engine = create_engine(url)
+    store = open_store(url)
+    factory = session_factory(engine)
+    with factory() as session:
+        world = seed(session, store)
+        for username, role in USERS.items():
+            create_user(
+                session, username=username, password=PASSWORD, role=role, display_name=f"{username}用户"
+            )
+        create_user(
+            session,
+            username="qiye",
+            password=PASSWORD,
+            role=Role.ENTERPRISE,
+            enterprise_id=world.enterprise_b,
+            display_name="乙热电",
+        )
+        session.commit()
+    store.close()
+    port = _free_port()
+    server = uvicorn.Server(
+        uvicorn.Config(create_app(session_factory=factory), host="127.0.0.1", port=port, log_level="warning")
+    )
+    thread = threading.Thread(target=server.run, name="browser-uvicorn", daemon=True)
+    thread.start()
+    deadline = time.monotonic() + WAIT_S
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            raise RuntimeError("uvicorn did not start")
+        time.sleep(0.05)
+    try:
+        yield Live(base_url=f"http://127.0.0.1:{port}", database_url=url, world=world)
+    finally:
+        server.should_exit = True
+        thread.join(timeout=WAIT_S)
+        engine.dispose()
+
+
+def chromium(width: int = 1366, height: int = 900) -> WebDriver:
+    """Headless Chromium through the system chromedriver."""
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for arg in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-dev-shm-usage",
+        "--disable-gpu",
+        f"--window-size={width},{height}",
+        "--lang=zh-CN",
+    ):
+        options.add_argument(arg)
+    return webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
+
+
+def wait_for(driver: WebDriver, css: str) -> None:
+    """Wait until ``css`` matches; on timeout, fail with the page's URL, text and console."""
+    try:
+        WebDriverWait(driver, WAIT_S).until(
+            expected_conditions.presence_of_element_located((By.CSS_SELECTOR, css))
+        )
+    except TimeoutException as exc:
+        body = driver.find_element(By.TAG_NAME, "body").text[:1500]
+        console = driver.get_log("browser")  # type: ignore[attr-defined]
+        raise AssertionError(f"{css} not found on {driver.current_url}:\n{body}\n{console}") from exc
+
+
+def log_in(driver: WebDriver, base_url: str, username: str, next_path: str = "/") -> None:
+    """Log in through the login form, as a user would."""
+    driver.get(f"{base_url}{next_path}")  # no session: the app sends the browser to /login?next=…
+    wait_for(driver, "input[name=username]")
+    driver.find_element(By.NAME, "username").send_keys(username)
+    driver.find_element(By.NAME, "password").send_keys(PASSWORD)
+    driver.find_element(By.CSS_SELECTOR, "[data-testid=login-submit]").click()
+    wait_for(driver, "[data-testid=user-name]")
