@@ -12,7 +12,6 @@ import html
 import importlib
 import time
 from collections.abc import Callable
-from typing import Annotated
 
 from fastapi import Depends, FastAPI, Request
 from fastapi.responses import HTMLResponse, JSONResponse
@@ -126,7 +125,9 @@ def create_app(
         return status()
 
     @app.get("/status", response_class=HTMLResponse, dependencies=[Depends(public)])
-    def status_page(request: Request, s: Annotated[IngestStatus, Depends(status)]) -> str:
+    def status_page() -> str:
+        """The receiver's counters as a plain page (aggregate only)."""
+        s = status()
         last = s.last_packet_at.astimezone(CST).strftime("%Y-%m-%d %H:%M:%S") if s.last_packet_at else None
         rows = [
             (messages.POINTS_CONFIGURED, s.points_configured),
