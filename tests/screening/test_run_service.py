@@ -223,3 +223,33 @@ def test_fingerprint_ignores_the_end_and_factor_order() -> None:
     )
     c = Finding("MN", "R05_dilution", ("w21003",), t0, t0 + dt.timedelta(hours=5), Severity.LOW, 0.2, {}, "y")
     assert service.fingerprint(a) == service.fingerprint(b) != service.fingerprint(c)
+
+
+def test_contexts_carry_the_registry_limits_and_side_records(
+    engine: sa.Engine, store: MeasurementStore
+) -> None:
+    from ecosentinel.registry.models import MaintenanceWindow, StationEvent
+
+    data = seed(engine, store, days=1.0)
+    t0 = (data.start + dt.timedelta(hours=2)).astimezone(dt.UTC)  # SQLite keeps no offset: store UTC
+    with session_factory(engine)() as session:
+        session.add(StationEvent(mn=data.bad_mn, time=t0, type="door_open", device_code="D1"))
+        session.add(MaintenanceWindow(mn=data.bad_mn, start=t0, end=t0 + dt.timedelta(hours=1)))
+        session.add(
+            MaintenanceWindow(
+                mn=data.clean_mn, start=t0 - dt.timedelta(days=9), end=t0 - dt.timedelta(days=8)
+            )
+        )
+        session.commit()
+        contexts = load_contexts(session, [data.bad_mn, data.clean_mn], data.start, data.end)
+    bad, clean = contexts[data.bad_mn], contexts[data.clean_mn]
+    registry_point = data.result.point(data.bad_mn)
+    cod = next(f for f in registry_point["factors"] if f["code"] == "w01018")
+    assert bad.factor("w01018").limit == cod["limit"]
+    assert bad.factor("w01018").range_high == cod["range"]
+    assert bad.enterprise_id == str(data.enterprise_of[data.bad_mn])
+    assert bad.events["type"].to_list() == ["door_open"]
+    assert bad.maintenance_windows.height == 1
+    assert bad.in_maintenance_window(t0 + dt.timedelta(minutes=10), t0 + dt.timedelta(minutes=20))
+    assert clean.events.height == 0
+    assert clean.maintenance_windows.height == 0  # outside the window

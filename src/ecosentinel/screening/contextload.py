@@ -3,17 +3,18 @@
 ``load_contexts`` is the one place that turns database records into what rules need. The registry gives
 point type, reference O2, enterprise, industry and per-factor limits / range / detection limit. Device
 filings, CN 3020 uploads, door/camera events, O&M records and maintenance windows are added by the
-extension point ``_extend`` (see below) when those records exist.
+extension point ``_extend`` (see below) from the registry and O&M areas.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import importlib
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
+from dataclasses import replace
 from typing import Any
 
+import polars as pl
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, selectinload
 
@@ -21,12 +22,6 @@ from ecosentinel.registry.models import Point
 from ecosentinel.screening.context import FactorSpec, PointContext, PointType
 
 logger = logging.getLogger(__name__)
-
-Extender = Callable[[Session, dict[str, PointContext], dt.datetime, dt.datetime], dict[str, PointContext]]
-"""Takes the registry contexts and the window; returns them with side records filled in."""
-
-_EXTENSION_MODULE = "ecosentinel.registry.context"
-_EXTENSION_FUNCTION = "extend_contexts"
 
 
 def guess_point_type(mn: str, codes: Iterable[str] = ()) -> PointType:
@@ -58,23 +53,52 @@ def context_from_point(point: Point) -> PointContext:
     )
 
 
+def _by_mn(frame: pl.DataFrame) -> dict[str, pl.DataFrame]:
+    if frame.height == 0:
+        return {}
+    return {str(mn): part for (mn,), part in frame.partition_by("mn", as_dict=True).items()}
+
+
+def _side_records(
+    session: Session, mns: list[str], start: dt.datetime, end: dt.datetime
+) -> dict[str, dict[str, pl.DataFrame]]:
+    """Side records per field of PointContext, each split by point; fields whose source is absent are
+    left out (the registry and O&M areas provide them)."""
+    out: dict[str, dict[str, pl.DataFrame]] = {}
+    try:
+        from ecosentinel.registry import context as registry_context
+    except ImportError:  # pragma: no cover - shipped together; kept optional for partial installs
+        registry_context = None  # type: ignore[assignment]
+    if registry_context is not None:
+        out["filed_parameters"] = _by_mn(registry_context.filed_parameters(session, mns, start, end))
+        out["parameter_uploads"] = _by_mn(registry_context.parameter_uploads(session, mns, start, end))
+        out["events"] = _by_mn(registry_context.events(session, mns, start, end))
+        out["maintenance_windows"] = _by_mn(registry_context.maintenance_windows(session, mns, start, end))
+    try:
+        from ecosentinel.om.context import om_records_frame
+    except ImportError:  # pragma: no cover
+        return out
+    out["om_records"] = _by_mn(om_records_frame(session, mns, start, end))
+    return out
+
+
 def _extend(
     session: Session, contexts: dict[str, PointContext], start: dt.datetime, end: dt.datetime
 ) -> dict[str, PointContext]:
-    """EXTENSION POINT: filled_parameters, parameter_uploads, events, om_records, maintenance_windows.
+    """EXTENSION POINT: filed_parameters, parameter_uploads, events, om_records, maintenance_windows.
 
-    If ``ecosentinel.registry.context`` offers ``extend_contexts(session, contexts, start, end)`` it is
-    called here (its result replaces the contexts; use ``dataclasses.replace`` on each PointContext).
+    Filled from ``ecosentinel.registry.context`` (device filings, CN 3020 uploads, door/camera events,
+    declared maintenance windows) and ``ecosentinel.om.context`` (electronic O&M records). A new kind of
+    side record is one more entry in ``_side_records`` and a matching PointContext field.
     """
-    try:
-        module = importlib.import_module(_EXTENSION_MODULE)
-    except ModuleNotFoundError:
+    if not contexts:
         return contexts
-    extender: Any = getattr(module, _EXTENSION_FUNCTION, None)
-    if extender is None:
-        return contexts
-    extended: dict[str, PointContext] = extender(session, contexts, start, end)
-    return extended
+    records = _side_records(session, sorted(contexts), start, end)
+    out: dict[str, PointContext] = {}
+    for mn, context in contexts.items():
+        fields: dict[str, Any] = {name: per_mn[mn] for name, per_mn in records.items() if mn in per_mn}
+        out[mn] = replace(context, **fields) if fields else context
+    return out
 
 
 def load_contexts(
@@ -90,6 +114,8 @@ def load_contexts(
     A point the registry does not know still gets a minimal context (type guessed from its factor codes in
     ``codes_by_mn``), so data from an unregistered logger is screened with the rules that need no limits.
     """
+    # UTC before any query: SQLite stores datetimes without their offset, so compare like with like.
+    start, end = start.astimezone(dt.UTC), end.astimezone(dt.UTC)
     query = sa.select(Point).options(selectinload(Point.factors), selectinload(Point.enterprise))
     wanted = None if mns is None else sorted(set(mns))
     if wanted is not None:

@@ -216,10 +216,10 @@ RUN_REQUEST_SUMMARY = "发起人工筛查：时段 {start} 至 {end}，点位 {p
 NO_FINDINGS = "未发现疑似问题。"
 TABLE_HEADERS = ("点位MN", "因子", "规则", "开始时间", "结束时间", "严重程度", "得分", "规则名称")
 TABLE_FOOTER = "共 {n} 条线索；筛查点位 {points} 个，读数 {readings} 条，用时 {seconds:.1f} 秒。"
-SEVERITY_NAMES: dict[str, str] = {"low": "低", "medium": "中", "high": "高"}
 MODE_NAMES: dict[str, str] = {
     "manual": "人工发起",
     "cli": "命令行",
     "incremental": "增量筛查",
     "full": "全量巡查",
 }
+RECORD_RULE_TITLES: dict[str, str] = {"Q01_standard_check": "标准样品核查超出允许误差"}

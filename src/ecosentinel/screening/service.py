@@ -31,7 +31,7 @@ from ecosentinel.screening import messages
 from ecosentinel.screening.config import ScreeningConfig
 from ecosentinel.screening.context import PointContext
 from ecosentinel.screening.contextload import load_contexts
-from ecosentinel.screening.executor import ExecutionResult, execute
+from ecosentinel.screening.executor import ExecutionResult, execute, sort_findings
 from ecosentinel.screening.findings import Finding, Severity
 from ecosentinel.screening.models import (
     EnterpriseDayScore,
@@ -69,7 +69,7 @@ def rule_title(code: str) -> str:
     try:
         return rule_class(code).title_zh
     except NotFoundError:
-        return code
+        return messages.RECORD_RULE_TITLES.get(code, code)
 
 
 def _enterprise_int(value: str | None) -> int | None:
@@ -119,6 +119,17 @@ def check_window(start: dt.datetime, end: dt.datetime) -> None:
         raise ValidationError(
             messages.BAD_WINDOW.format(start=start.isoformat(), end=end.isoformat()), location="window"
         )
+
+
+def record_findings(
+    session: Session, mns: Sequence[str], start: dt.datetime, end: dt.datetime
+) -> list[Finding]:
+    """Findings that come from records rather than series (standard-sample checks out of tolerance)."""
+    try:
+        from ecosentinel.registry.context import standard_check_findings
+    except ImportError:  # pragma: no cover - shipped together
+        return []
+    return standard_check_findings(session, mns, start, end) if mns else []
 
 
 # -- runs ----------------------------------------------------------------------------------------------
@@ -229,6 +240,10 @@ def run_screening(
                 progress=progress,
                 **kwargs,
             )
+            with session_scope(factory) as session:
+                records = record_findings(session, points, start, end)
+            if records:
+                result.findings = sort_findings([*result.findings, *records])
             outcome = RunOutcome(run_id, start, end, result, contexts, watermarks=dict(watermarks or {}))
             if run_id is not None:
                 with _save_lock, session_scope(factory) as session:
