@@ -12,7 +12,7 @@ from ecosentinel.audit.models import AuditEntry
 from ecosentinel.auth.roles import Role
 from ecosentinel.store.base import MeasurementStore
 from tests.conftest import add_user, login_as
-from tests.web.seeding import FINDING_START, FINDING_TEXT, MN_A, MN_B, START, seed
+from tests.web.seeding import FINDING_START, FINDING_TEXT, FINDING_TITLE, MN_A, MN_B, START, seed
 
 HTML = {"accept": "text/html,application/xhtml+xml"}
 
@@ -133,6 +133,16 @@ def test_series_window_and_kind(
     assert len(cod["values"]) == 60
     assert response.json()["findings"] == []
     assert cod["times"][0] == (START + dt.timedelta(hours=1)).timestamp()
+    with_finding = client.get(
+        f"/api/data/points/{MN_A}/series",
+        params={
+            "start": "2025-03-10T10:30:00",
+            "end": "2025-03-10T11:30:00",
+        },  # the finding is 10:00-11:00 CST
+        headers=headers,
+    ).json()
+    assert [f["title"] for f in with_finding["findings"]] == [FINDING_TITLE]
+    assert [e["type"] for e in with_finding["events"]] == []  # the door opened at 10:05
     bad = client.get(
         f"/api/data/points/{MN_A}/series",
         params={"start": "2025-03-10T10:00:00", "end": "2025-03-10T09:00:00"},

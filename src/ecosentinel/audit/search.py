@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from ecosentinel.audit import messages
 from ecosentinel.audit.models import AuditEntry
 from ecosentinel.errors import ValidationError
+from ecosentinel.readings import CST
 
 MAX_LIMIT = 500
 
@@ -43,9 +44,9 @@ def search(
     if query.action:
         conditions.append(AuditEntry.action == query.action)
     if query.start:
-        conditions.append(AuditEntry.at >= query.start)
+        conditions.append(AuditEntry.at >= _utc(query.start))
     if query.end:
-        conditions.append(AuditEntry.at < query.end)
+        conditions.append(AuditEntry.at < _utc(query.end))
     total = session.scalar(sa.select(sa.func.count()).select_from(AuditEntry).where(*conditions)) or 0
     rows = session.scalars(
         sa.select(AuditEntry)
@@ -55,6 +56,11 @@ def search(
         .offset(max(0, offset))
     )
     return total, list(rows)
+
+
+def _utc(value: dt.datetime) -> dt.datetime:
+    """UTC for the comparison (SQLite compares stored wall-clock text); naive means China Standard Time."""
+    return (value.replace(tzinfo=CST) if value.tzinfo is None else value).astimezone(dt.UTC)
 
 
 def distinct_values(session: Session) -> dict[str, list[str]]:

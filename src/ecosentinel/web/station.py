@@ -93,7 +93,8 @@ def resolve_window(
         raise ValidationError(messages.WINDOW_TOO_LONG.format(days=MAX_WINDOW.days), location="end")
     if kind is None:
         kind = DataKind.MINUTE if end - start <= MINUTE_WINDOW_LIMIT else DataKind.HOUR
-    return Window(start, end, kind)
+    # UTC from here on: SQLite compares stored timestamps as UTC wall-clock text.
+    return Window(start.astimezone(dt.UTC), end.astimezone(dt.UTC), kind)
 
 
 def _aware(value: dt.datetime) -> dt.datetime:

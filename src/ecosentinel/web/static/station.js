@@ -93,8 +93,18 @@
       tzDate: tzDate,
       cursor: { sync: { key: "station-" + mn } },
       scales: { x: { time: true } },
+      axes: [
+        {
+          values: function (u, splits) {
+            const long = (u.scales.x.max - u.scales.x.min) > 86400;
+            const f = uPlot.fmtDate(long ? "{MM}-{DD} {HH}:{mm}" : "{HH}:{mm}");
+            return splits.map(function (v) { return f(tzDate(v)); });
+          },
+        },
+        {},
+      ],
       series: [
-        { value: function (u, v) { return v == null ? "—" : fmtTime(v); } },
+        { label: "时间", value: function (u, v) { return v == null ? "—" : fmtTime(v); } },
         {
           label: factor.name, stroke: "#1c7ed6", width: 1.5, spanGaps: false,
           value: function (u, v, si, idx) {
