@@ -27,6 +27,7 @@ from ecosentinel.simulator.models import ScenarioSpec, SimulationConfig
 from ecosentinel.simulator.outputs import write_outputs
 from ecosentinel.simulator.sender import send_live
 from ecosentinel.store.base import open_store
+from ecosentinel.web import demo_accounts
 
 log = logging.getLogger(__name__)
 
@@ -117,6 +118,7 @@ async def _live(port: int, *, water: int, gas: int, speed: float) -> None:
 
 async def run_demo(settings: Settings, *, water: int, gas: int, days: float, speed: float) -> None:
     await asyncio.to_thread(seed_demo_data, settings, water=water, gas=gas, days=days)
+    accounts = await asyncio.to_thread(demo_accounts.ensure_demo_accounts, settings)  # one per role
     tasks: list[asyncio.Task[object]] = []
 
     def ready(server: IngestServer) -> None:
@@ -134,6 +136,7 @@ async def run_demo(settings: Settings, *, water: int, gas: int, days: float, spe
             ),
             flush=True,
         )
+        print(demo_accounts.banner(accounts), flush=True)
         tasks.append(asyncio.create_task(_live(server.port, water=water, gas=gas, speed=speed)))
         tasks.append(asyncio.create_task(_report(server)))
 
