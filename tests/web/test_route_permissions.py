@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
@@ -14,9 +15,17 @@ from ecosentinel.web.deps import current_principal, public
 from tests.conftest import login_as
 
 
-def _dependency_calls(route: APIRoute) -> list[Callable[..., Any]]:
+@dataclass(frozen=True)
+class _Route:
+    path: str
+    methods: tuple[str, ...]
+    calls: tuple[Callable[..., Any], ...]
+    params: tuple[str, ...]
+
+
+def _calls_of(dependant: Any) -> list[Callable[..., Any]]:
     calls: list[Callable[..., Any]] = []
-    stack = list(route.dependant.dependencies)
+    stack = list(dependant.dependencies)
     while stack:
         dep = stack.pop()
         if dep.call is not None:
@@ -25,32 +34,67 @@ def _dependency_calls(route: APIRoute) -> list[Callable[..., Any]]:
     return calls
 
 
-def _declared(route: APIRoute) -> bool:
-    for call in _dependency_calls(route):
-        if call is public or call is current_principal or hasattr(call, "required_permission"):
-            return True
-    return False
+def _walk(
+    routes: list[Any], prefix: str = "", inherited: tuple[Callable[..., Any], ...] = ()
+) -> list[_Route]:
+    """Every APIRoute with its full path, also inside included routers (FastAPI includes them lazily)."""
+    out: list[_Route] = []
+    for route in routes:
+        if isinstance(route, APIRoute):
+            out.append(
+                _Route(
+                    path=prefix + route.path,
+                    methods=tuple(sorted(route.methods or ())),
+                    calls=inherited + tuple(_calls_of(route.dependant)),
+                    params=tuple(route.param_convertors),
+                )
+            )
+        elif hasattr(route, "original_router"):  # an included router
+            context = route.include_context
+            extra = tuple(d.dependency for d in context.dependencies if d.dependency is not None)
+            out.extend(_walk(route.original_router.routes, prefix + context.prefix, inherited + extra))
+    return out
+
+
+def _all_routes(client: TestClient) -> list[_Route]:
+    return _walk(list(client.app.routes))  # type: ignore[attr-defined]
+
+
+def _declared(route: _Route) -> bool:
+    return any(
+        call is public or call is current_principal or hasattr(call, "required_permission")
+        for call in route.calls
+    )
+
+
+def test_the_walk_sees_every_area(client: TestClient) -> None:
+    paths = {r.path for r in _all_routes(client)}
+    for prefix in ("/api/screening/", "/api/registry/", "/api/om/", "/api/enforcement/", "/api/public/"):
+        assert any(p.startswith(prefix) for p in paths), prefix
 
 
 def test_every_route_declares_its_permission(client: TestClient) -> None:
-    routes = [r for r in client.app.routes if isinstance(r, APIRoute)]  # type: ignore[attr-defined]
-    assert routes
-    missing = [f"{sorted(r.methods or ())} {r.path}" for r in routes if not _declared(r)]
+    routes = _all_routes(client)
+    assert len(routes) > 50
+    missing = [f"{list(r.methods)} {r.path}" for r in routes if not _declared(r)]
     assert missing == []
 
 
 def test_protected_routes_refuse_anonymous_callers(client: TestClient) -> None:
-    """Every route guarded by a permission answers 401 without a session (path parameters filled with 1)."""
-    for route in client.app.routes:  # type: ignore[attr-defined]
-        if not isinstance(route, APIRoute):
-            continue
-        if any(c is public for c in _dependency_calls(route)):
+    """Every route guarded by a permission answers 401 without a session (path parameters filled with 1).
+
+    HTML pages redirect a browser to the login page instead; an API client (no text/html) gets 401.
+    """
+    for route in _all_routes(client):
+        if any(c is public for c in route.calls):
             continue
         path = route.path
-        for param in route.param_convertors:
+        for param in route.params:
             path = path.replace("{" + param + "}", "1").replace("{" + param + ":path}", "1")
-        for method in route.methods or ():
-            response = client.request(method, path)
+        for method in route.methods:
+            response = client.request(
+                method, path, headers={"Accept": "application/json"}, follow_redirects=False
+            )
             assert response.status_code == 401, f"{method} {route.path} -> {response.status_code}"
 
 
