@@ -44,6 +44,7 @@ class ChunkResult:
     readings: int
     read_s: float
     screen_s: float
+    cpu_s: float = 0.0  # CPU time of the process that ran the chunk (all its threads)
 
 
 @dataclass(slots=True)
@@ -55,6 +56,7 @@ class ExecutionResult:
     readings: int = 0
     read_s: float = 0.0
     screen_s: float = 0.0
+    cpu_s: float = 0.0
 
     def add(self, chunk: ChunkResult) -> None:
         self.findings.extend(chunk.findings)
@@ -62,6 +64,7 @@ class ExecutionResult:
         self.readings += chunk.readings
         self.read_s += chunk.read_s
         self.screen_s += chunk.screen_s
+        self.cpu_s += chunk.cpu_s
 
 
 def sort_findings(findings: list[Finding]) -> list[Finding]:
@@ -95,12 +98,12 @@ def screen_chunk(
     config: ScreeningConfig | None = None,
 ) -> ChunkResult:
     """Read ``mns`` over [start, end) from the store and screen them (the unit of work of every executor)."""
-    t0 = time.perf_counter()
+    cpu0, t0 = time.process_time(), time.perf_counter()
     frame = store.read_window(start=start, end=end, mns=list(mns))
     t1 = time.perf_counter()
     findings = screen_frame(frame, contexts, config)
     t2 = time.perf_counter()
-    return ChunkResult(list(mns), findings, frame.height, t1 - t0, t2 - t1)
+    return ChunkResult(list(mns), findings, frame.height, t1 - t0, t2 - t1, time.process_time() - cpu0)
 
 
 _worker_stores: dict[str, MeasurementStore] = {}
