@@ -127,7 +127,7 @@ def measure(
         engine.dispose()
     result = execute(url, mns, start, end, contexts, workers=workers)
     seconds, cpu = time.perf_counter() - t0, _cpu_seconds() - cpu0
-    if workers > 1:
+    if result.pooled:
         cpu += result.cpu_s  # the workers' CPU (they are not our children: they fork from the forkserver)
     return ScreenBenchRow(
         points=points,

@@ -57,6 +57,7 @@ class ExecutionResult:
     read_s: float = 0.0
     screen_s: float = 0.0
     cpu_s: float = 0.0
+    pooled: bool = False  # ran in worker processes (their CPU time is in cpu_s, not in this process)
 
     def add(self, chunk: ChunkResult) -> None:
         self.findings.extend(chunk.findings)
@@ -165,6 +166,7 @@ def execute(
         # starts), never from this one (its polars thread pool and database connections are not fork-safe).
         context = multiprocessing.get_context("forkserver")
         context.set_forkserver_preload([__name__])
+        result.pooled = True
         with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
             pending: set[Future[ChunkResult]] = set()
             queue = list(parts)
