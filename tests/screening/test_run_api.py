@@ -143,3 +143,29 @@ def test_a_run_started_over_the_api_can_be_polled(
         headers=analyst,
     )
     assert bad.status_code == 422
+
+
+def test_pages_show_scoped_findings_and_start_runs(
+    client: TestClient, engine: sa.Engine, store: MeasurementStore, migrated_url: str
+) -> None:
+    data = _screened(engine, store, migrated_url)
+    b_user = login_as(engine, Role.ENTERPRISE, enterprise_id=data.enterprise_of[data.clean_mn])
+    listing = client.get("/screening", headers=b_user)
+    assert listing.status_code == 200
+    assert data.clean_mn in listing.text
+    assert data.bad_mn not in listing.text
+    assert "发起筛查" not in listing.text  # enterprises may not start runs
+    own = client.get("/api/screening/findings", headers=b_user).json()["results"][0]["id"]
+    detail = client.get(f"/screening/findings/{own}", headers=b_user)
+    assert detail.status_code == 200
+    assert "测试线索" in detail.text
+
+    analyst = login_as(engine, Role.ANALYST)
+    listing = client.get("/screening", params={"min_severity": "high"}, headers=analyst)
+    assert listing.status_code == 200
+    assert "发起筛查" in listing.text
+    started = client.post("/screening/runs", data={}, headers=analyst, follow_redirects=False)
+    assert started.status_code == 303
+    service.wait_for_background_runs(WAIT_S)
+    runs = client.get("/api/screening/runs", headers=analyst).json()["results"]
+    assert runs[0]["status"] == "succeeded"

@@ -223,3 +223,8 @@ MODE_NAMES: dict[str, str] = {
     "full": "全量巡查",
 }
 RECORD_RULE_TITLES: dict[str, str] = {"Q01_standard_check": "标准样品核查超出允许误差"}
+NAV_FINDINGS = "筛查线索"
+PAGE_FINDINGS = "筛查线索"
+PAGE_FINDING = "筛查线索 #{id}"
+RUN_STARTED = "已发起筛查批次 {id}，完成后刷新本页查看结果。"
+RUN_NEEDS_BOTH = "请同时填写开始日期和结束日期，或都不填（筛查最近 24 小时）。"
