@@ -57,8 +57,25 @@ def _sqlite_on_connect(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
-def _sqlite_on_begin(conn: sa.Connection) -> None:
-    conn.exec_driver_sql("BEGIN")
+_READ_KEYWORDS = frozenset(
+    {"SELECT", "PRAGMA", "EXPLAIN", "WITH", "VALUES", "BEGIN", "COMMIT", "ROLLBACK", "RELEASE"}
+)
+
+
+def _sqlite_before_execute(
+    conn: sa.Connection, cursor: Any, statement: str, parameters: Any, context: Any, executemany: bool
+) -> None:
+    """READ COMMITTED on SQLite, as PostgreSQL's default: reads before a transaction's first write each see
+    the newest commit (autocommit); the first write opens ``BEGIN IMMEDIATE``, which waits (busy_timeout) for
+    the write lock instead of failing. A deferred ``BEGIN`` would make a read-then-write unit of work fail at
+    once with "database is locked" (SQLITE_BUSY_SNAPSHOT) whenever another connection committed in between.
+    """
+    dbapi = cursor.connection
+    if dbapi.in_transaction:
+        return
+    head = statement.lstrip()[:12].split(None, 1)
+    if head and head[0].upper() not in _READ_KEYWORDS:
+        dbapi.execute("BEGIN IMMEDIATE")
 
 
 def create_engine(url: str | sa.URL, **kwargs: Any) -> Engine:
@@ -72,7 +89,7 @@ def create_engine(url: str | sa.URL, **kwargs: Any) -> Engine:
         connect_args.setdefault("check_same_thread", False)
         engine = sa.create_engine(parsed, connect_args=connect_args, **kwargs)
         event.listen(engine, "connect", _sqlite_on_connect)
-        event.listen(engine, "begin", _sqlite_on_begin)
+        event.listen(engine, "before_cursor_execute", _sqlite_before_execute)
         return engine
     if parsed.get_backend_name() == "postgresql" and parsed.get_driver_name() != "psycopg":
         parsed = parsed.set(drivername="postgresql+psycopg")

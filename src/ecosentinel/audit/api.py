@@ -83,7 +83,7 @@ def _interference(r: InterferenceRecord) -> InterferenceOut:
 @router.get("/entries")
 def audit_entries(
     principal: Annotated[Principal, Depends(require(Perm.AUDIT_READ))],
-    db: Annotated[Session, Depends(get_db)],
+    db: Annotated[Session, Depends(get_db, scope="function")],
     username: str | None = None,
     entity: str | None = None,
     entity_id: str | None = None,
@@ -103,7 +103,7 @@ def audit_entries(
 @router.get("/verify")
 def audit_verify(
     principal: Annotated[Principal, Depends(require(Perm.AUDIT_READ))],
-    db: Annotated[Session, Depends(get_db)],
+    db: Annotated[Session, Depends(get_db, scope="function")],
 ) -> VerifyOut:
     """Walk the hash chain; the first entry that was changed, deleted around or inserted."""
     result = verify(db)
@@ -117,7 +117,7 @@ def interference_create(
     body: InterferenceIn,
     request: Request,
     principal: Annotated[Principal, Depends(require(Perm.INTERFERENCE_WRITE))],
-    db: Annotated[Session, Depends(get_db)],
+    db: Annotated[Session, Depends(get_db, scope="function")],
 ) -> InterferenceOut:
     """Register a request to change monitoring results (干预留痕); it is also written to the audit trail."""
     entry = interference.register(db, principal, **body.model_dump(), ip=client_ip(request))
@@ -127,7 +127,7 @@ def interference_create(
 @router.get("/interference")
 def interference_list(
     principal: Annotated[Principal, Depends(require(Perm.AUDIT_READ))],
-    db: Annotated[Session, Depends(get_db)],
+    db: Annotated[Session, Depends(get_db, scope="function")],
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> InterferencePage:

@@ -44,7 +44,7 @@ from ecosentinel.web.deps import client_ip, current_principal, get_db, require
 
 api = APIRouter(prefix="/api/enforcement", tags=["enforcement"])
 
-Db = Annotated[Session, Depends(get_db)]
+Db = Annotated[Session, Depends(get_db, scope="function")]
 
 
 def data_dir(request: Request) -> Path:

@@ -34,7 +34,7 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 staff = APIRouter(prefix="/api/enforcement", tags=["enforcement: ledger, plans, draws, reports"])
 public_api = APIRouter(prefix="/api/public", tags=["public disclosure"])
 
-Db = Annotated[Session, Depends(get_db)]
+Db = Annotated[Session, Depends(get_db, scope="function")]
 LedgerReader = Annotated[Principal, Depends(require(Perm.LEDGER_READ))]
 LedgerWriter = Annotated[Principal, Depends(require(Perm.LEDGER_WRITE))]
 PlanReader = Annotated[Principal, Depends(require(Perm.PLANS_READ))]

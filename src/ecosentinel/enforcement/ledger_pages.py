@@ -26,7 +26,7 @@ from ecosentinel.web.ui import page, redirect, register_nav, register_public_lin
 
 router = APIRouter(include_in_schema=False)
 
-Db = Annotated[Session, Depends(get_db)]
+Db = Annotated[Session, Depends(get_db, scope="function")]
 LedgerReader = Annotated[Principal, Depends(require(Perm.LEDGER_READ))]
 LedgerWriter = Annotated[Principal, Depends(require(Perm.LEDGER_WRITE))]
 PlanReader = Annotated[Principal, Depends(require(Perm.PLANS_READ))]

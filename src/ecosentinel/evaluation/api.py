@@ -16,7 +16,7 @@ from ecosentinel.web.deps import client_ip, get_db, public, require
 
 router = APIRouter(prefix="/api/evaluation", tags=["evaluation 环保脸谱"])
 
-Db = Annotated[Session, Depends(get_db)]
+Db = Annotated[Session, Depends(get_db, scope="function")]
 Reader = Annotated[Principal, Depends(require(Perm.EVALUATION_READ))]
 # Computing and publishing assessments (O&M ratings and enterprise evaluations) is the om.rate permission.
 Rater = Annotated[Principal, Depends(require(Perm.OM_RATE))]

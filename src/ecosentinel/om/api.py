@@ -35,7 +35,7 @@ from ecosentinel.web.deps import client_ip, get_db, public, require
 
 router = APIRouter(prefix="/api/om", tags=["om 运维监管"])
 
-Db = Annotated[Session, Depends(get_db)]
+Db = Annotated[Session, Depends(get_db, scope="function")]
 Reader = Annotated[Principal, Depends(require(Perm.OM_READ))]
 Writer = Annotated[Principal, Depends(require(Perm.OM_WRITE))]
 Rater = Annotated[Principal, Depends(require(Perm.OM_RATE))]
@@ -50,7 +50,7 @@ def measurement_store(db: Db) -> Iterator[MeasurementStore]:
         store.close()
 
 
-Store = Annotated[MeasurementStore, Depends(measurement_store)]
+Store = Annotated[MeasurementStore, Depends(measurement_store, scope="function")]
 
 
 @router.post("/records", status_code=201)

@@ -38,7 +38,7 @@ register_public_link(
     "企业环保脸谱", "/public/evaluation", "排污单位自动监控安装、联网、运行与数据质量评价", order=31
 )
 
-Db = Annotated[Session, Depends(get_db)]
+Db = Annotated[Session, Depends(get_db, scope="function")]
 
 
 def _cst_input(value: str, field: str) -> dt.datetime:

@@ -43,7 +43,7 @@ from ecosentinel.web.station import store_of
 
 router = APIRouter(prefix="/api/registry", tags=["registry 登记信息"])
 
-Db = Annotated[Session, Depends(get_db)]
+Db = Annotated[Session, Depends(get_db, scope="function")]
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 

@@ -29,7 +29,7 @@ register_nav("许可联网核查", "/registry/permits", Perm.PERMITS_READ, order
 def registry_page(
     request: Request,
     principal: Annotated[Principal, Depends(require(Perm.REGISTRY_READ))],
-    db: Annotated[Session, Depends(get_db)],
+    db: Annotated[Session, Depends(get_db, scope="function")],
 ) -> HTMLResponse:
     """Enterprises, monitoring points and devices the caller may see."""
     ents = visible_enterprise_ids(db, principal)
@@ -55,7 +55,7 @@ def registry_page(
 def permits_page(
     request: Request,
     principal: Annotated[Principal, Depends(require(Perm.PERMITS_READ))],
-    db: Annotated[Session, Depends(get_db)],
+    db: Annotated[Session, Depends(get_db, scope="function")],
 ) -> HTMLResponse:
     """Permits with their 应装尽装、联网 gaps and quality-control gaps."""
     ids = visible_enterprise_ids(db, principal)

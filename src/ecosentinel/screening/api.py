@@ -35,7 +35,7 @@ from ecosentinel.web.deps import client_ip, get_db, require
 
 router = APIRouter(prefix="/api/screening", tags=["screening"])
 
-Db = Annotated[Session, Depends(get_db)]
+Db = Annotated[Session, Depends(get_db, scope="function")]
 Reader = Annotated[Principal, Depends(require(Perm.FINDINGS_READ))]
 Runner = Annotated[Principal, Depends(require(Perm.SCREENING_RUN))]
 

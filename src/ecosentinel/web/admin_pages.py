@@ -45,7 +45,7 @@ def _local(value: str | None, location: str) -> dt.datetime | None:
 def users_page(
     request: Request,
     principal: Annotated[Principal, Depends(require(Perm.USERS_MANAGE))],
-    db: Annotated[Session, Depends(get_db)],
+    db: Annotated[Session, Depends(get_db, scope="function")],
 ) -> Response:
     """Accounts with their role and state; create, deactivate, reset password."""
     return page(
@@ -63,7 +63,7 @@ def users_page(
 def users_create_form(
     request: Request,
     principal: Annotated[Principal, Depends(require(Perm.USERS_MANAGE))],
-    db: Annotated[Session, Depends(get_db)],
+    db: Annotated[Session, Depends(get_db, scope="function")],
     username: Annotated[str, Form(max_length=64)],
     password: Annotated[str, Form(max_length=200)],
     role: Annotated[str, Form()],
@@ -108,7 +108,7 @@ def users_active_form(
     user_id: int,
     request: Request,
     principal: Annotated[Principal, Depends(require(Perm.USERS_MANAGE))],
-    db: Annotated[Session, Depends(get_db)],
+    db: Annotated[Session, Depends(get_db, scope="function")],
     active: Annotated[bool, Form()],
 ) -> Response:
     try:
@@ -126,7 +126,7 @@ def users_password_form(
     user_id: int,
     request: Request,
     principal: Annotated[Principal, Depends(require(Perm.USERS_MANAGE))],
-    db: Annotated[Session, Depends(get_db)],
+    db: Annotated[Session, Depends(get_db, scope="function")],
     password: Annotated[str, Form(max_length=200)],
 ) -> Response:
     try:
@@ -145,7 +145,7 @@ def users_password_form(
 def audit_page(
     request: Request,
     principal: Annotated[Principal, Depends(require(Perm.AUDIT_READ))],
-    db: Annotated[Session, Depends(get_db)],
+    db: Annotated[Session, Depends(get_db, scope="function")],
     username: str = "",
     entity: str = "",
     entity_id: str = "",
@@ -202,7 +202,7 @@ def audit_page(
 def interference_page(
     request: Request,
     principal: Annotated[Principal, Depends(require(Perm.INTERFERENCE_WRITE))],
-    db: Annotated[Session, Depends(get_db)],
+    db: Annotated[Session, Depends(get_db, scope="function")],
 ) -> Response:
     """The form to register a request to change monitoring results; the register itself for auditors."""
     can_list = principal.can(Perm.AUDIT_READ)
@@ -222,7 +222,7 @@ def interference_page(
 def interference_form(
     request: Request,
     principal: Annotated[Principal, Depends(require(Perm.INTERFERENCE_WRITE))],
-    db: Annotated[Session, Depends(get_db)],
+    db: Annotated[Session, Depends(get_db, scope="function")],
     requester: Annotated[str, Form(max_length=200)],
     content: Annotated[str, Form(max_length=5000)],
     occurred_at: Annotated[str, Form()] = "",

@@ -67,7 +67,10 @@ def _me(p: Principal) -> Me:
 
 @router.post("/login", dependencies=[Depends(public)])
 def login(
-    body: LoginRequest, request: Request, response: Response, db: Annotated[Session, Depends(get_db)]
+    body: LoginRequest,
+    request: Request,
+    response: Response,
+    db: Annotated[Session, Depends(get_db, scope="function")],
 ) -> LoginResponse:
     """Log in with username and password: sets the session cookie and returns the token (Bearer)."""
     user = authenticate(db, body.username, body.password)
@@ -82,7 +85,9 @@ def login(
 
 
 @router.post("/logout", dependencies=[Depends(public)])
-def logout(request: Request, response: Response, db: Annotated[Session, Depends(get_db)]) -> dict[str, bool]:
+def logout(
+    request: Request, response: Response, db: Annotated[Session, Depends(get_db, scope="function")]
+) -> dict[str, bool]:
     """End the caller's session (if any) and clear the cookie."""
     token = request_token(request)
     if token:
@@ -138,7 +143,7 @@ def _user(u: User) -> UserOut:
 @router.get("/users")
 def users_list(
     principal: Annotated[Principal, Depends(require(Perm.USERS_MANAGE))],
-    db: Annotated[Session, Depends(get_db)],
+    db: Annotated[Session, Depends(get_db, scope="function")],
 ) -> list[UserOut]:
     """All accounts (administrators)."""
     return [_user(u) for u in users.list_users(db)]
@@ -149,7 +154,7 @@ def users_create(
     body: UserCreate,
     request: Request,
     principal: Annotated[Principal, Depends(require(Perm.USERS_MANAGE))],
-    db: Annotated[Session, Depends(get_db)],
+    db: Annotated[Session, Depends(get_db, scope="function")],
 ) -> UserOut:
     """Create an account; enterprise and O&M-agency accounts name what they are bound to."""
     user = users.add_user(db, principal, **body.model_dump(), ip=client_ip(request))
@@ -161,7 +166,7 @@ def users_deactivate(
     user_id: int,
     request: Request,
     principal: Annotated[Principal, Depends(require(Perm.USERS_MANAGE))],
-    db: Annotated[Session, Depends(get_db)],
+    db: Annotated[Session, Depends(get_db, scope="function")],
 ) -> UserOut:
     """Deactivate an account and end its sessions."""
     return _user(users.set_active(db, principal, user_id, False, ip=client_ip(request)))
@@ -172,7 +177,7 @@ def users_activate(
     user_id: int,
     request: Request,
     principal: Annotated[Principal, Depends(require(Perm.USERS_MANAGE))],
-    db: Annotated[Session, Depends(get_db)],
+    db: Annotated[Session, Depends(get_db, scope="function")],
 ) -> UserOut:
     """Reactivate an account."""
     return _user(users.set_active(db, principal, user_id, True, ip=client_ip(request)))
@@ -184,7 +189,7 @@ def users_reset_password(
     body: PasswordReset,
     request: Request,
     principal: Annotated[Principal, Depends(require(Perm.USERS_MANAGE))],
-    db: Annotated[Session, Depends(get_db)],
+    db: Annotated[Session, Depends(get_db, scope="function")],
 ) -> UserOut:
     """Set a new password for an account and end its sessions."""
     return _user(users.reset_password(db, principal, user_id, body.password, ip=client_ip(request)))

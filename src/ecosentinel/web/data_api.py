@@ -24,7 +24,7 @@ def point_series(
     mn: str,
     request: Request,
     principal: Annotated[Principal, Depends(require(Perm.DATA_READ))],
-    db: Annotated[Session, Depends(get_db)],
+    db: Annotated[Session, Depends(get_db, scope="function")],
     start: Annotated[dt.datetime | None, Query(description="Window start (ISO 8601; naive = CST)")] = None,
     end: Annotated[
         dt.datetime | None, Query(description="Window end (default: the point's last data)")

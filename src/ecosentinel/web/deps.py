@@ -24,7 +24,11 @@ def public() -> None:
 
 
 def get_db(request: Request) -> Iterator[Session]:
-    """One session per request: committed when the route returns, rolled back on error."""
+    """One session per request: committed when the route returns, rolled back on error.
+
+    Always declare it as ``Depends(get_db, scope="function")``: the commit then happens before the response
+    is sent, so a client that follows a redirect (or sends its next request at once) sees the change.
+    """
     factory = request.app.state.session_factory
     session: Session = factory()
     try:
@@ -49,7 +53,7 @@ def request_token(request: Request) -> str | None:
     return request.cookies.get(SESSION_COOKIE)
 
 
-def optional_principal(request: Request, db: Session = Depends(get_db)) -> Principal | None:  # noqa: B008
+def optional_principal(request: Request, db: Session = Depends(get_db, scope="function")) -> Principal | None:  # noqa: B008
     """The logged-in caller, or None."""
     token = request_token(request)
     return principal_for_token(db, token) if token else None

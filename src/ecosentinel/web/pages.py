@@ -56,7 +56,7 @@ def login_form(
 @router.post("/login", response_class=HTMLResponse, dependencies=[Depends(public)])
 def login_submit(
     request: Request,
-    db: Annotated[Session, Depends(get_db)],
+    db: Annotated[Session, Depends(get_db, scope="function")],
     username: Annotated[str, Form(max_length=64)],
     password: Annotated[str, Form(max_length=200)],
     next: Annotated[str, Form()] = "/",
@@ -87,7 +87,7 @@ def login_submit(
 
 
 @router.post("/logout", dependencies=[Depends(public)])
-def logout_submit(request: Request, db: Annotated[Session, Depends(get_db)]) -> Response:
+def logout_submit(request: Request, db: Annotated[Session, Depends(get_db, scope="function")]) -> Response:
     """End the session and return to the login page."""
     token = request_token(request)
     if token:
@@ -102,7 +102,7 @@ def logout_submit(request: Request, db: Annotated[Session, Depends(get_db)]) -> 
 def dashboard(
     request: Request,
     principal: Annotated[Principal, Depends(current_principal)],
-    db: Annotated[Session, Depends(get_db)],
+    db: Annotated[Session, Depends(get_db, scope="function")],
 ) -> Response:
     """The dashboard (首页总览); a role without data access goes to its first page instead."""
     if not principal.can(Perm.DATA_READ):
@@ -126,7 +126,7 @@ def dashboard(
 def stations(
     request: Request,
     principal: Annotated[Principal, Depends(require(Perm.DATA_READ))],
-    db: Annotated[Session, Depends(get_db)],
+    db: Annotated[Session, Depends(get_db, scope="function")],
 ) -> Response:
     """Monitoring points the caller may see, with online state, last data and today's colour."""
     ingest = request.app.state.ingest
@@ -148,7 +148,7 @@ def station_page(
     mn: str,
     request: Request,
     principal: Annotated[Principal, Depends(require(Perm.DATA_READ))],
-    db: Annotated[Session, Depends(get_db)],
+    db: Annotated[Session, Depends(get_db, scope="function")],
     start: str | None = None,
     end: str | None = None,
     kind: str | None = None,
