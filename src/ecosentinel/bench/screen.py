@@ -22,6 +22,7 @@ from pathlib import Path
 
 import typer
 
+GOAL_PER_CORE = 2_000_000
 CITY_MONTH_READINGS = 800 * 30 * 1440 * 8
 """800 points x 30 days x minute data x 8 factors (about 276 million readings)."""
 
@@ -186,6 +187,7 @@ def screen_bench_command(
     from ecosentinel.bench.ingest import machine_line
     from ecosentinel.bench.report import write_section
 
+    load = os.getloadavg()[0]
     worker_counts = [int(w) for w in workers.split(",") if w.strip()]
     rows: list[ScreenBenchRow] = []
     breakdown: list[tuple[str, float]] = []
@@ -211,7 +213,9 @@ def screen_bench_command(
     for code, seconds in breakdown:
         typer.echo(f"{code}: {seconds:.3f}s")
     if write_docs and rows:
-        write_section("screen", _report(rows, breakdown, breakdown_label, sizes, workers, machine_line()))
+        write_section(
+            "screen", _report(rows, breakdown, breakdown_label, sizes, workers, machine_line(), load)
+        )
 
 
 def _report(
@@ -221,6 +225,7 @@ def _report(
     sizes: str,
     workers: str,
     machine: str,
+    load: float,
 ) -> str:
     largest = max(r.readings for r in rows)
     best = {
@@ -231,7 +236,7 @@ def _report(
         "## Screening speed (store read + all rules, embedded SQLite)",
         "",
         f"Command: `ecosentinel bench screen --sizes {sizes} --workers {workers}`  ",
-        f"Machine: {machine}; load average before the run {os.getloadavg()[0]:.1f} "
+        f"Machine: {machine}; load average before the run {load:.1f} "
         "(the machine is shared: figures are lower bounds).  ",
         f"Run: {dt.datetime.now().astimezone():%Y-%m-%d %H:%M %Z}. Simulated minute + hourly data "
         "(about 8 factors per point, three-way hourly copies), 70 % wastewater / 30 % flue-gas points. "
@@ -251,6 +256,19 @@ def _report(
     for w, r in sorted(best.items()):
         minutes = CITY_MONTH_READINGS / r.per_second / 60 if r.per_second else float("inf")
         lines.append(f"- {w} worker(s): {r.per_second:,.0f} readings/s -> about {minutes:,.0f} minutes")
+    per_core = max(r.per_cpu_second for r in rows)
+    lines += [
+        "",
+        f"Goal (issue #3): >= {GOAL_PER_CORE:,} readings/s per core and a city-month in <= 3 minutes "
+        f"on 2 cores. Measured: at most {per_core:,.0f} readings per CPU-second, so **not met** (about "
+        f"{GOAL_PER_CORE / per_core:,.0f}x short). The store read is a small share (column `read s`); "
+        "the rules are the rest, led by the ones in the table below. Engine and read-path changes "
+        "that were measured: SQLite reads straight into Arrow (ADBC) instead of Python tuples, "
+        "3.5x faster on 437,778 readings (7.6 s -> 2.2 s on this loaded machine); the per-point "
+        "preparation splits the frame once by (code, kind) and skips sorting/de-duplicating already "
+        "ordered series (1.4-2.8x faster preparation, "
+        "identical findings on a 16-scenario corpus).",
+    ]
     if breakdown:
         total = sum(s for _, s in breakdown) or 1.0
         lines += [
