@@ -303,6 +303,14 @@ def test_police_see_only_transferred_cases(
     )
     assert 'data-testid="penalties"' in penalty.text
 
+    extracted = client.post(f"{case_path}/extracts", headers=officer)
+    assert "已生成数据摘录 1 份" in extracted.text  # one per finding, the window ± 1 hour
+    with Session(engine) as session:
+        extract = session.scalars(sa.select(Case)).one().extracts[0]
+        assert extract.sha256 == hashlib.sha256(extract.csv_text.encode()).hexdigest()
+    assert f"<code>{extract.sha256}</code>" in extracted.text
+    assert f"/api/enforcement/cases/{case_id}/extracts/{extract.id}.csv" in extracted.text
+
     transfer = {
         "recipient": "police",
         "recipient_org": "嘉兴市公安局南湖区分局",
