@@ -33,6 +33,9 @@ class DilutionParams(RuleParams):
     """At least this many of them must have data."""
     baseline_hours: float = 24.0
     """[P] baseline: median of the previous 24 hours."""
+    operating_flow_fraction: float = 0.2
+    """[P] hours with flow at or above this share of its p95 are operating hours (the baseline's hours;
+    the R02/R10 production-power share)."""
     drop_ratio: float = 0.5
     """[P] every factor at or below this share of its baseline."""
     ratio_tolerance: float = 0.25
@@ -96,9 +99,21 @@ class DilutionRule(PointRule[DilutionParams]):
     ) -> list[Finding]:
         window = dt.timedelta(hours=p.baseline_hours)
         base_cols = [*codes, *([flow] if flow else [])]
+        # baseline over operating hours only: a day-shift plant's idle nights pull a plain 24-h median
+        # down (measured: diluted day hours of a simulated electroplating plant were 0.5x the plain
+        # median but 0.35x its operating level)
+        operating = pl.lit(True)
+        if flow:
+            high = wide[flow].drop_nulls().quantile(0.95)
+            if high is not None and high > 0:
+                operating = pl.col(flow).is_null() | (pl.col(flow) >= p.operating_flow_fraction * high)
         w = wide.with_columns(
             [
-                pl.col(c).rolling_median_by("time", window_size=window, closed="left").alias(f"{c}_base")
+                pl.when(operating)
+                .then(pl.col(c))
+                .otherwise(None)
+                .rolling_median_by("time", window_size=window, closed="left")
+                .alias(f"{c}_base")
                 for c in base_cols
             ]
         ).with_columns([(pl.col(c) / pl.col(f"{c}_base")).alias(f"{c}_r") for c in base_cols])
