@@ -25,6 +25,7 @@ from ecosentinel.screening.contextload import guess_point_type
 from ecosentinel.screening.engine import screen_point
 from ecosentinel.screening.findings import Finding
 from ecosentinel.store.base import MeasurementStore, open_store
+from ecosentinel.store.sqlite import SqliteStore
 
 logger = logging.getLogger(__name__)
 
@@ -121,6 +122,8 @@ def _worker_chunk(
     store = _worker_stores.get(url)
     if store is None:
         store = _worker_stores[url] = open_store(url)
+        if isinstance(store, SqliteStore):
+            store.arrow_reads = True  # a worker only reads: the faster Arrow reader is safe here
     return screen_chunk(store, mns, start, end, contexts, config)
 
 

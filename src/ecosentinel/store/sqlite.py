@@ -95,10 +95,15 @@ class SqliteStore(SqlStore):
             pl.when(pl.col(c) == _MISSING).then(None).otherwise(pl.col(c)).alias(c) for c in _FLOAT_COLUMNS
         )
 
+    arrow_reads = False
+    """Read through the Arrow (ADBC) driver. Only for processes that never write this database through
+    pysqlite (e.g. screening pool workers): the driver links its own copy of SQLite, and two copies in one
+    process do not see each other's POSIX locks (sqlite.org/howtocorrupt.html, 2.2.1)."""
+
     @property
     def _arrow_path(self) -> str | None:
-        """The database file for the Arrow (ADBC) reader, when it is installed and the database is a file."""
-        if _adbc_sqlite is None:
+        """The database file for the Arrow (ADBC) reader, when enabled, installed and the database a file."""
+        if not self.arrow_reads or _adbc_sqlite is None:
             return None
         database = sa.make_url(self.url).database
         if not database or database == ":memory:" or database.startswith("file:"):
@@ -107,7 +112,7 @@ class SqliteStore(SqlStore):
 
     def _fetch_arrow(self, sql: str) -> pl.DataFrame:
         # Reads straight into Arrow in C: about three times faster than building Python tuples (see
-        # docs/benchmarks.md, screening speed). One connection per thread; reads take no write lock.
+        # docs/benchmarks.md, screening speed). One connection per thread.
         assert _adbc_sqlite is not None
         local = self._arrow_local
         conn = getattr(local, "conn", None)
