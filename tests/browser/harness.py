@@ -26,6 +26,7 @@ from ecosentinel.auth.roles import Role
 from ecosentinel.auth.service import create_user
 from ecosentinel.database import create_engine, session_factory, upgrade
 from ecosentinel.store.base import open_store
+from tests.browser.enforcement_seed import Enforcement, seed_enforcement
 from tests.web.seeding import World, seed
 
 CHROMIUM = "/usr/bin/chromium"
@@ -35,6 +36,7 @@ USERS = {
     "xunchao": Role.PATROL,
     "fenxi": Role.ANALYST,
     "zhifa": Role.OFFICER,
+    "zhifa2": Role.OFFICER,  # draws need two inspectors per enterprise
     "admin": Role.ADMIN,
     "lingdao": Role.LEADER,
 }
@@ -46,6 +48,7 @@ class Live:
     base_url: str
     database_url: str
     world: World
+    enforcement: Enforcement
 
 
 def _free_port() -> int:
@@ -80,6 +83,7 @@ def live_app(tmp: Path) -> Iterator[Live]:
             display_name="乙热电",
         )
         session.commit()
+        enforcement = seed_enforcement(session, store, world)
     store.close()
     port = _free_port()
     server = uvicorn.Server(
@@ -93,7 +97,9 @@ def live_app(tmp: Path) -> Iterator[Live]:
             raise RuntimeError("uvicorn did not start")
         time.sleep(0.05)
     try:
-        yield Live(base_url=f"http://127.0.0.1:{port}", database_url=url, world=world)
+        yield Live(
+            base_url=f"http://127.0.0.1:{port}", database_url=url, world=world, enforcement=enforcement
+        )
     finally:
         server.should_exit = True
         thread.join(timeout=WAIT_S)
@@ -136,3 +142,16 @@ def log_in(driver: WebDriver, base_url: str, username: str, next_path: str = "/"
     driver.find_element(By.NAME, "password").send_keys(PASSWORD)
     driver.find_element(By.CSS_SELECTOR, "[data-testid=login-submit]").click()
     wait_for(driver, "[data-testid=user-name]")
+
+
+def wait_for_text(driver: WebDriver, css: str, text: str) -> None:
+    """Wait until an element matching ``css`` contains ``text`` (e.g. the flash message after a form post)."""
+
+    def _has_text(d: WebDriver) -> bool:
+        return any(text in e.text for e in d.find_elements(By.CSS_SELECTOR, css))
+
+    try:
+        WebDriverWait(driver, WAIT_S).until(_has_text)
+    except TimeoutException as exc:
+        body = driver.find_element(By.TAG_NAME, "body").text[:1500]
+        raise AssertionError(f"{text!r} not in {css} on {driver.current_url}:\n{body}") from exc

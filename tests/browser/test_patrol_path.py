@@ -6,6 +6,7 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.support.wait import WebDriverWait
 
+from tests.browser.enforcement_seed import DRAW_OUTCOME, DRAW_TITLE, PENALTY_NO, PENALTY_SUMMARY, PERIOD
 from tests.browser.harness import WAIT_S, Live, log_in, wait_for
 from tests.web.seeding import FINDING_END, FINDING_START, FINDING_TEXT, MN_A, MN_B
 
@@ -81,3 +82,65 @@ def test_public_visitor_sees_public_home_without_login(live: Live, browser: WebD
     browser.get(f"{live.base_url}/stations")
     WebDriverWait(browser, WAIT_S).until(lambda d: "/login" in d.current_url)
     assert browser.current_url.endswith("/login?next=%2Fstations")
+
+
+def test_public_visitor_reads_evaluations_penalties_and_random_inspections(
+    live: Live, browser: WebDriver
+) -> None:
+    browser.get(f"{live.base_url}/public")
+    wait_for(browser, "[data-testid=public-links]")
+    links = {
+        a.get_attribute("pathname"): a.text
+        for a in browser.find_elements(By.CSS_SELECTOR, "[data-testid=public-links] a")
+    }
+    assert "企业环保脸谱" in links["/public/evaluation"]
+    assert "行政处罚信息公开" in links["/public/penalties"]
+    assert "双随机抽查结果公开" in links["/public/random-inspections"]
+
+    # Each page is reached by its link on the public home, as a visitor would.
+    browser.find_element(By.CSS_SELECTOR, "[data-testid=public-links] a[href='/public/evaluation']").click()
+    wait_for(browser, "[data-testid=public-evaluation]")
+    assert browser.find_element(By.TAG_NAME, "h1").text == f"企业环保脸谱（{PERIOD}）"
+    rows = browser.find_elements(By.CSS_SELECTOR, "[data-testid=public-evaluation] tr")[1:]
+    by_name = {r.find_element(By.TAG_NAME, "td").text: r for r in rows}
+    assert set(by_name) == {"甲化工有限公司", "乙热电有限公司"}
+    for row in by_name.values():
+        badge = row.find_element(By.CSS_SELECTOR, ".badge").text
+        assert badge in ("绿脸", "蓝脸", "黄脸", "红脸"), badge
+    assert not browser.find_elements(By.CSS_SELECTOR, "[data-testid=logout]")
+
+    browser.get(f"{live.base_url}/public")
+    browser.find_element(By.CSS_SELECTOR, "[data-testid=public-links] a[href='/public/penalties']").click()
+    wait_for(browser, "[data-testid=public-penalties]")
+    assert browser.find_element(By.TAG_NAME, "h1").text == "行政处罚信息公开"
+    penalties = browser.find_elements(By.CSS_SELECTOR, "[data-testid=public-penalties] tr")[1:]
+    assert len(penalties) == 1
+    cells = [td.text for td in penalties[0].find_elements(By.TAG_NAME, "td")]
+    assert cells == [
+        "2025-03-28",
+        PENALTY_NO,
+        "甲化工有限公司",
+        "91330400AAAAAAAA01",
+        "自动监控",
+        PENALTY_SUMMARY,
+        "20.0",
+    ]
+    assert "内部线索" not in browser.find_element(By.TAG_NAME, "body").text
+
+    browser.get(f"{live.base_url}/public")
+    browser.find_element(
+        By.CSS_SELECTOR, "[data-testid=public-links] a[href='/public/random-inspections']"
+    ).click()
+    wait_for(browser, "[data-testid=public-draw]")
+    assert browser.find_element(By.TAG_NAME, "h1").text == "双随机抽查结果公开"
+    draws = browser.find_elements(By.CSS_SELECTOR, "[data-testid=public-draw]")
+    assert len(draws) == 1
+    assert draws[0].find_element(By.TAG_NAME, "h2").text == DRAW_TITLE
+    drawn = draws[0].find_elements(By.CSS_SELECTOR, "table tr")[1:]
+    assert len(drawn) == 1
+    cells = [td.text for td in drawn[0].find_elements(By.TAG_NAME, "td")]
+    assert cells[0] == "1"
+    assert cells[1] in ("甲化工有限公司", "乙热电有限公司")
+    assert cells[2:] == ["2025-03-12", DRAW_OUTCOME]
+    for officer in ("zhifa用户", "zhifa2用户"):
+        assert officer not in browser.find_element(By.TAG_NAME, "body").text
