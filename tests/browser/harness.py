@@ -15,7 +15,7 @@ from pathlib import Path
 
 import uvicorn
 from selenium import webdriver
-from selenium.common.exceptions import TimeoutException
+from selenium.common.exceptions import StaleElementReferenceException, TimeoutException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
@@ -145,13 +145,14 @@ def log_in(driver: WebDriver, base_url: str, username: str, next_path: str = "/"
 
 
 def wait_for_text(driver: WebDriver, css: str, text: str) -> None:
-    """Wait until an element matching ``css`` contains ``text`` (e.g. the flash message after a form post)."""
+    """Wait until an element matching ``css`` contains ``text`` (e.g. the flash message after a form post);
+    elements of the page being left may go stale while it is polled."""
 
     def _has_text(d: WebDriver) -> bool:
         return any(text in e.text for e in d.find_elements(By.CSS_SELECTOR, css))
 
     try:
-        WebDriverWait(driver, WAIT_S).until(_has_text)
+        WebDriverWait(driver, WAIT_S, ignored_exceptions=(StaleElementReferenceException,)).until(_has_text)
     except TimeoutException as exc:
         body = driver.find_element(By.TAG_NAME, "body").text[:1500]
         raise AssertionError(f"{text!r} not in {css} on {driver.current_url}:\n{body}") from exc
