@@ -102,3 +102,21 @@ def test_a_failing_pass_is_recorded_and_the_scheduler_carries_on(
     assert [(r.mode, r.status) for r in runs] == [("full", "failed"), ("full", "succeeded")]
     assert runs[0].error is not None
     assert "store unavailable" in runs[0].error
+
+
+def test_a_pass_turns_day_scores_into_warnings_and_a_full_pass_writes_the_patrol_report(
+    engine: sa.Engine, store: MeasurementStore, migrated_url: str
+) -> None:
+    from ecosentinel.enforcement.models import EnforcementWarning, PatrolReport
+
+    data = seed(engine, store, days=1.0)
+    scheduler = ScreeningScheduler(
+        session_factory(engine), migrated_url, ScreeningSettings(interval_s=3600.0)
+    )
+    scheduler._store = store
+    assert scheduler.tick() is not None  # the first tick is a full pass
+    with Session(engine) as session:
+        warned = set(session.scalars(sa.select(EnforcementWarning.mn)))
+        reports = session.scalar(sa.select(sa.func.count()).select_from(PatrolReport))
+    assert data.bad_mn in warned  # the constant-value station
+    assert reports == 1

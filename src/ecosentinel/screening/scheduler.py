@@ -17,7 +17,9 @@ import time
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from ecosentinel.auth.service import SYSTEM
 from ecosentinel.config import ScreeningSettings, Settings
+from ecosentinel.readings import CST
 from ecosentinel.screening.config import ScreeningConfig
 from ecosentinel.screening.service import RunOutcome, latest_times, run_screening, watermarks
 from ecosentinel.store.base import MeasurementStore, open_store
@@ -100,15 +102,33 @@ class ScreeningScheduler:
             if self._last_full is None or now - self._last_full >= self.settings.full_interval_s:
                 outcome = self.full_pass()
                 self._last_full = now
+                full = True
             else:
                 outcome = self.incremental_pass()
+                full = False
             if outcome is not None:
                 self.passes += 1
+                self._after_pass(outcome, full=full)
             return outcome
         except Exception:
             self.failures += 1
             logger.exception("scheduled screening pass failed (recorded; the scheduler carries on)")
             return None
+
+    def _after_pass(self, outcome: RunOutcome, *, full: bool) -> None:
+        """New day scores become warnings (merged into open ones); a full pass also writes the patrol report
+        of seed 004 (what is new since the previous one)."""
+        from ecosentinel.enforcement.warnings import create_patrol_report, sync_warnings
+
+        with self.factory() as session:
+            # the days the pass screened (CST), so history imported late is covered too
+            last_day = outcome.end.astimezone(CST).date()
+            span = (last_day - outcome.start.astimezone(CST).date()).days + 1
+            result = sync_warnings(session, days=span, today=last_day)
+            if full:
+                create_patrol_report(session, SYSTEM)
+            session.commit()
+        logger.info("warnings synchronised after the %s pass: %s", "full" if full else "incremental", result)
 
     def full_pass(self) -> RunOutcome | None:
         """Every point with data over the last ``full_window_hours`` (the 2-hour patrol)."""
