@@ -14,10 +14,11 @@ import logging
 import time
 from dataclasses import replace
 
+import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from ecosentinel.config import Settings
-from ecosentinel.database import create_engine, upgrade
+from ecosentinel.database import create_engine, session_factory, upgrade
 from ecosentinel.demo_registry import seed_demo_assessments, seed_demo_registry
 from ecosentinel.ingest.runtime import run_platform
 from ecosentinel.ingest.server import IngestServer
@@ -86,11 +87,25 @@ def seed_demo_data(settings: Settings, *, water: int, gas: int, days: float) -> 
                 session.commit()
         finally:
             store.close()
+        _screen_history(url, engine, start, start + dt.timedelta(days=days))
         write_outputs(result, settings.data_dir / "demo")
         log.info("demo history stored: %d readings", result.readings.height)
         return True
     finally:
         engine.dispose()
+
+
+def _screen_history(url: str, engine: sa.Engine, start: dt.datetime, end: dt.datetime) -> None:
+    """Screen the demo history once and turn its day scores into warnings: the platform opens with cases."""
+    from ecosentinel.enforcement.warnings import sync_warnings
+    from ecosentinel.screening.service import run_screening
+
+    factory = session_factory(engine)
+    outcome = run_screening(factory, url, start=start, end=end, mode="full")
+    with factory() as session:
+        synced = sync_warnings(session, days=None)
+        session.commit()
+    log.info("demo history screened: %d findings; warnings: %s", outcome.new_findings, synced)
 
 
 async def _report(server: IngestServer, every_s: float = 30.0) -> None:
