@@ -45,6 +45,8 @@ def _root(verbose: bool = typer.Option(False, "--verbose", "-v", help="Debug log
         level=logging.DEBUG if verbose else logging.INFO,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    if not verbose:  # Alembic announces every plugin and migration step at INFO
+        logging.getLogger("alembic").setLevel(logging.WARNING)
 
 
 @app.command("demo")
