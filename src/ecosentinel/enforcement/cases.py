@@ -424,6 +424,24 @@ def add_penalty(
     case.penalties.append(penalty)
     case.updated_at = _now()
     session.flush()
+    if ledger_entry_id is not None:
+        # The problem ledger (seed 001 附表2) is the official record of measures and what public disclosure
+        # reads: the case's penalty is entered there too, once.
+        from ecosentinel.enforcement.ledger import ActionInput, add_action
+
+        add_action(
+            session,
+            actor,
+            ledger_entry_id,
+            ActionInput(
+                kind="penalty",
+                fine_wan=float(amount),
+                decision_no=penalty.decision_no,
+                decided_on=decided_at,
+                note=messages.PENALTY_LEDGER_NOTE.format(number=case.number),
+            ),
+            ip=ip,
+        )
     record(
         session,
         actor,

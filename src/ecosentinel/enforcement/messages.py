@@ -241,3 +241,5 @@ FLASH_EXTRACTS = "已生成数据摘录 {n} 份"
 FLASH_TRANSFERRED = "案件已移送 {org}"
 BAD_DATETIME = "时间格式应为 YYYY-MM-DDTHH:MM（北京时间）：{value}"
 BAD_INTEGER = "应为整数：{value}"
+
+PENALTY_LEDGER_NOTE = "案件 {number} 的行政处罚"
