@@ -128,7 +128,9 @@ class ReplayRule(FactorRule[ReplayParams]):
             & (dist <= p.max_distance)
         )
         ok = np.nan_to_num(ok, nan=0.0).astype(bool)
-        times = j["time"].to_list()
+        if not ok.any():
+            return []
+        times = j["time"]  # indexed only where a run matched (a whole-column to_list() dominated the rule)
         out = []
         for a, b in true_runs(pl.Series(ok)):
             # the best window of the run: the smallest distance
