@@ -16,15 +16,19 @@ from pathlib import Path
 import psycopg
 import pytest
 import sqlalchemy as sa
+from argon2 import PasswordHasher
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
 from ecosentinel.auth.roles import Role
-from ecosentinel.auth.service import create_user
+from ecosentinel.auth.service import create_user, use_password_hasher
 from ecosentinel.database import create_engine, session_factory, upgrade
 from ecosentinel.store.base import MeasurementStore, open_store
 
 BACKENDS = ["sqlite", "postgresql"]
+
+# Still argon2id, at the lowest cost: the suite creates hundreds of accounts and logs in thousands of times.
+use_password_hasher(PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
 PG_ENV = "ECOSENTINEL_TEST_DATABASE_URL"
 
 

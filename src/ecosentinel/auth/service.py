@@ -18,7 +18,13 @@ from ecosentinel.auth.roles import Perm, Role, has_permission
 from ecosentinel.errors import AuthError, PermissionDeniedError, ValidationError
 
 SESSION_TTL = dt.timedelta(hours=12)
-_hasher = PasswordHasher()
+_hasher = PasswordHasher()  # argon2id with the library's recommended cost (RFC 9106 low-memory profile)
+
+
+def use_password_hasher(hasher: PasswordHasher) -> None:
+    """Replace the password hasher (the test suite uses a cheap argon2id cost; production never does)."""
+    global _hasher
+    _hasher = hasher
 
 
 @dataclass(frozen=True)
