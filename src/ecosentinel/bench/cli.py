@@ -62,6 +62,13 @@ def ingest_command(
                 "| receiver peak RSS MB | readings stored |",
                 "|---|---|---|---|---|---|---|---|",
                 *(r.row() for r in results),
+                "",
+                "Goal: ≥ 20,000 packets/s from ≥ 500 connections with p99 acknowledgement under 50 ms — not met. "
+                "One receiver process does all the Python work under one interpreter lock: decoding (about "
+                "50 µs per packet, see the codec section), building the readings frame, the store's insert "
+                "and the asyncio socket work; the group commit itself is cheap (a few fsyncs per second). "
+                "The acknowledgement latency is queueing behind that CPU work: the loggers keep 4 packets in "
+                "flight each. Durability holds at this rate (tests/ingest: kill -9 loses no acknowledged packet).",
             ]
         )
         write_section("ingest", body)
