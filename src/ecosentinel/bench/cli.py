@@ -16,6 +16,16 @@ detect.register(bench_app)  # bench detect: screening accuracy vs a generic base
 screen.register(bench_app)  # bench screen: screening speed and scaling curve
 
 
+INGEST_GOAL_NOTE = (
+    "Goal: ≥ 20,000 packets/s from ≥ 500 connections with p99 acknowledgement under 50 ms — not met. "
+    "One receiver process does all the Python work under one interpreter lock: decoding (about 50 µs "
+    "per packet, see the codec section), building the readings frame, the store's insert and the "
+    "asyncio socket work; the group commit itself is cheap (a few fsyncs per second). The "
+    "acknowledgement latency is queueing behind that CPU work: the loggers keep 4 packets in flight "
+    "each. Durability holds at this rate (tests/ingest: kill -9 loses no acknowledged packet)."
+)
+
+
 @bench_app.command("ingest")
 def ingest_command(
     backend: str = typer.Option("both", help="sqlite | postgresql | both"),
@@ -63,12 +73,7 @@ def ingest_command(
                 "|---|---|---|---|---|---|---|---|",
                 *(r.row() for r in results),
                 "",
-                "Goal: ≥ 20,000 packets/s from ≥ 500 connections with p99 acknowledgement under 50 ms — not met. "
-                "One receiver process does all the Python work under one interpreter lock: decoding (about "
-                "50 µs per packet, see the codec section), building the readings frame, the store's insert "
-                "and the asyncio socket work; the group commit itself is cheap (a few fsyncs per second). "
-                "The acknowledgement latency is queueing behind that CPU work: the loggers keep 4 packets in "
-                "flight each. Durability holds at this rate (tests/ingest: kill -9 loses no acknowledged packet).",
+                INGEST_GOAL_NOTE,
             ]
         )
         write_section("ingest", body)
