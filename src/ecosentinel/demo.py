@@ -70,7 +70,8 @@ def seed_demo_data(settings: Settings, *, water: int, gas: int, days: float) -> 
         with Session(engine) as session:
             if registered_mns(session):
                 return False
-        start = (dt.datetime.now(dt.UTC) - dt.timedelta(days=days)).replace(second=0, microsecond=0)
+        # history ends on a full hour: the live stations then start a new hour, never re-send a stored one
+        start = (dt.datetime.now(dt.UTC) - dt.timedelta(days=days)).replace(minute=0, second=0, microsecond=0)
         log.info("generating %g days of demo history for %d stations", days, water + gas)
         result = simulate(demo_config(water=water, gas=gas, days=days, start=start))
         with Session(engine) as session:

@@ -97,8 +97,39 @@ def _extend(
     out: dict[str, PointContext] = {}
     for mn, context in contexts.items():
         fields: dict[str, Any] = {name: per_mn[mn] for name, per_mn in records.items() if mn in per_mn}
-        out[mn] = replace(context, **fields) if fields else context
+        extended = replace(context, **fields) if fields else context
+        out[mn] = _with_filed_cycles(extended)
     return out
+
+
+MEASURING_INTERVAL = "i13003"
+"""HJ 212-2017 information code of the analyser's measuring interval (测量间隔, minutes), as filed."""
+
+
+def _with_filed_cycles(context: PointContext) -> PointContext:
+    """Analyser cycles per hour from the filed measuring interval, where the registry's factor has none.
+
+    R04 (re-runs after an exceedance) and R01/R13 (held analyser results) read cycles off minute data only
+    when they know how often the analyser measures.
+    """
+    filed = context.filed_parameters
+    if filed.is_empty() or not context.factors:
+        return context
+    intervals = filed.filter(pl.col("info_id") == MEASURING_INTERVAL)
+    factors = dict(context.factors)
+    changed = False
+    for code, value in intervals.select("pol_id", "value").iter_rows():
+        spec = factors.get(str(code))
+        if spec is None or spec.cycles_per_hour is not None:
+            continue
+        try:
+            minutes = float(value)
+        except (TypeError, ValueError):
+            continue
+        if minutes > 0:
+            factors[str(code)] = replace(spec, cycles_per_hour=60.0 / minutes)
+            changed = True
+    return replace(context, factors=factors) if changed else context
 
 
 def load_contexts(

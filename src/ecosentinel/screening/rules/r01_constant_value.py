@@ -75,7 +75,7 @@ class ConstantValueRule(FactorRule[ConstantValueParams]):
     title_zh = "恒值或小幅波动"
     title_en = "Constant value or narrow band"
     params_model = ConstantValueParams
-    kinds = (DataKind.HOUR, DataKind.MINUTE)
+    kinds = (DataKind.MINUTE, DataKind.HOUR)
     roles = frozenset({"pollutant", "flow"})
 
     def detect(self, series: Series, params: ConstantValueParams, data: PointData) -> list[Finding]:
