@@ -111,6 +111,35 @@ CASES: list[Case] = [
         "params": {"min_identical_hours": 48},
         "expect": 0,
     },
+    {
+        "id": "missing: a lost analyser cycle splits 8 identical cycles into runs of 4 and 3",
+        "frame": frame(
+            series("w01018", wavy(48, 30, 8)),
+            series(
+                "w01018",
+                [*wavy(10, 30, 8), *[27.5] * 4, None, *[27.5] * 3, *wavy(10, 30, 8)],
+                kind="rtd",
+                source="analyser",
+                step=60 * MINUTE,
+            ),
+        ),
+        "context": WATER,
+        "expect": 0,
+        "variant": "identical_cycles",
+    },
+    {
+        "id": "calibration flag: M-flagged (maintenance) hours cut an 80-hour band to 40 hours",
+        "frame": frame(
+            series(
+                "w01018",
+                [*wavy(40, 30, 8), *[20 + 0.3 * (i % 5) for i in range(80)], *wavy(40, 30, 8)],
+                flags={i: "M" for i in range(80, 120)},
+            )
+        ),
+        "context": WATER,
+        "expect": 0,
+        "variant": "narrow_band",
+    },
 ]
 
 

@@ -67,6 +67,15 @@ R02_CASES: list[Case] = [
         "context": CTX,
         "expect": 0,
     },
+    {
+        "id": "calibration flag: negative values flagged D (analyser fault) are not valid data",
+        "frame": frame(
+            series("w01018", replaced(COD, range(20, 24), -1.5), flags={i: "D" for i in range(20, 24)}),
+            series("w00000", [12.0] * N),
+        ),
+        "context": CTX,
+        "expect": 0,
+    },
 ]
 
 R03_CASES: list[Case] = [
@@ -114,6 +123,12 @@ R03_CASES: list[Case] = [
     {
         "id": "calibration flag: span-check values at the ceiling flagged C",
         "frame": frame(series("w01018", replaced(COD, [3, 4], 200.0), flags={3: "C", 4: "C"})),
+        "context": CTX,
+        "expect": 0,
+    },
+    {
+        "id": "calibration flag: values at the ceiling flagged D (analyser fault)",
+        "frame": frame(series("w01018", replaced(COD, [3, 4], 200.0), flags={3: "D", 4: "D"})),
         "context": CTX,
         "expect": 0,
     },

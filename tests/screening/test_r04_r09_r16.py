@@ -163,6 +163,19 @@ R09_CASES: list[Case] = [
         "context": WATER,
         "expect": 0,
     },
+    {
+        "id": "calibration flag: the hours after the exceedance are M-flagged (declared maintenance)",
+        "frame": frame(series("w01018", HIGH_THEN_GAP, flags={i: "M" for i in range(23, 27)})),
+        "context": WATER,
+        "expect": 0,
+    },
+    {
+        "id": "catch: missing hours flagged D (fault) after the exceedance still count as the gap",
+        "frame": frame(series("w01018", HIGH_THEN_GAP, flags={i: "D" for i in range(23, 27)})),
+        "context": WATER,
+        "expect": 1,
+        "variant": "gap",
+    },
 ]
 
 GAS = PointContext(mn=MN, point_type=PointType.GAS, factors={"a21026": FactorSpec(limit=35)})
@@ -233,6 +246,25 @@ R16_CASES: list[Case] = [
         "frame": frame(series("a21026", SO2, flags={11: "C", 35: "C", 59: "C"})),
         "context": GAS,
         "expect": 0,
+    },
+    {
+        "id": "catch: a D-flagged (fault) run right after an exceedance, no O&M record near it",
+        "frame": frame(series("a21026", replaced(SO2, [20], 40.0), flags={21: "D", 22: "D"})),
+        "context": PointContext(
+            mn=MN, point_type=PointType.GAS, factors={"a21026": FactorSpec(limit=35)}, om_records=_om(60, 61)
+        ),
+        "expect": 1,
+        "variant": "hidden_exceedance",
+        "severity": "high",
+    },
+    {
+        "id": "clean: the same D-flagged run covered by an O&M record (a real analyser fault)",
+        "frame": frame(series("a21026", replaced(SO2, [20], 40.0), flags={21: "D", 22: "D"})),
+        "context": PointContext(
+            mn=MN, point_type=PointType.GAS, factors={"a21026": FactorSpec(limit=35)}, om_records=_om(21, 23)
+        ),
+        "expect": 0,
+        "variant": "hidden_exceedance",
     },
 ]
 

@@ -110,6 +110,17 @@ R05_CASES: list[Case] = [
         "expect": 1,
         "variant": "step",
     },
+    {
+        "id": "calibration flag: every factor M-flagged during the drop, nothing valid to compare",
+        "frame": frame(
+            series("w01018", diluted(COD), flags={i: "M" for i in STEP}),
+            series("w21003", diluted(NH3), flags={i: "M" for i in STEP}),
+            series("w21011", diluted(TP), flags={i: "M" for i in STEP}),
+            series("w00000", FLOW),
+        ),
+        "context": WATER,
+        "expect": 0,
+    },
 ]
 
 GAS = PointContext(mn=MN, point_type=PointType.GAS, ref_o2=6.0, factors={"a21026": FactorSpec(limit=35)})
@@ -178,6 +189,29 @@ R08_CASES: list[Case] = [
         ),
         "context": GAS,
         "expect": 0,
+    },
+    {
+        "id": "calibration flag: the O2 rise is M-flagged (O2 analyser maintenance), no dilution claim",
+        "frame": frame(
+            series("a21026", scaled(SO2, range(20, 26), 0.5)),
+            series("a19001", O2_UP, flags={i: "M" for i in range(20, 26)}),
+            series("wc_prod_kw", LOAD),
+        ),
+        "context": GAS,
+        "expect": 0,
+        "variant": "o2_high",
+    },
+    {
+        "id": "missing: load missing during the O2 rise, so 'load unchanged' cannot be shown: only low",
+        "frame": frame(
+            series("a21026", scaled(SO2, range(20, 26), 0.5)),
+            series("a19001", O2_UP),
+            series("wc_prod_kw", replaced(LOAD, range(14, 32), None)),
+        ),
+        "context": GAS,
+        "expect": 1,
+        "variant": "o2_high",
+        "severity": "low",
     },
 ]
 
@@ -253,6 +287,17 @@ R10_CASES: list[Case] = [
         ),
         "context": GAS,
         "expect": 0,
+    },
+    {
+        "id": "calibration flag: treatment power M-flagged (meter maintenance) is not 'off'",
+        "frame": frame(
+            minute("wc_prod_kw", PROD),
+            minute("wc_treat_kw", replaced(TREAT, OFF, 0.5), flags={i: "M" for i in OFF}),
+            minute("a21026", SO2_MIN),
+        ),
+        "context": GAS,
+        "expect": 0,
+        "variant": "treatment_off",
     },
 ]
 

@@ -87,6 +87,12 @@ CASES: list[Case] = [
         "context": GAS,
         "expect": 0,
     },
+    {
+        "id": "calibration flag: the copied day is M-flagged (maintenance, values not valid)",
+        "frame": frame(series("a21026", copied(H, DAY6, 48), flags={i: "M" for i in DAY6})),
+        "context": GAS,
+        "expect": 0,
+    },
 ]
 
 

@@ -110,6 +110,12 @@ R18_CASES: list[Case] = [
         "expect": 1,
         "severity": "low",
     },
+    {
+        "id": "calibration flag: D-flagged (fault) minutes are left out of the mean too",
+        "frame": cod(C_MIN, hourly_of(C_MIN, C_FLAGS), minute_flags={i: "D" for i in range(70, 80)}),
+        "context": WATER,
+        "expect": 0,
+    },
 ]
 
 N = 24
