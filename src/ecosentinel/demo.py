@@ -12,6 +12,7 @@ import contextlib
 import datetime as dt
 import logging
 import time
+from collections.abc import Iterable
 from dataclasses import replace
 
 import sqlalchemy as sa
@@ -23,9 +24,11 @@ from ecosentinel.demo_registry import seed_demo_assessments, seed_demo_registry
 from ecosentinel.ingest.runtime import run_platform
 from ecosentinel.ingest.server import IngestServer
 from ecosentinel.registry.service import import_registry, registered_mns
+from ecosentinel.screening.context import PointType
 from ecosentinel.simulator.build import simulate
 from ecosentinel.simulator.models import ScenarioSpec, SimulationConfig
 from ecosentinel.simulator.outputs import write_outputs
+from ecosentinel.simulator.scenarios import CATALOGUE
 from ecosentinel.simulator.sender import send_live
 from ecosentinel.store.base import open_store
 from ecosentinel.web import demo_accounts
@@ -43,6 +46,10 @@ DEMO_SCENARIOS = (
     "o2_dilution",
     "flag_abuse",
 )
+DEMO_DURATIONS: dict[str, dt.timedelta] = {"o2_dilution": dt.timedelta(hours=6)}
+"""Shorter injections than the simulator's default where a rule's baseline is the screened window itself:
+R08 compares O2 with its own 90 % quantile, so a 24 h O2 dilution in 3 days of history (a third of the data)
+would be the baseline, not an outlier."""
 BANNER = """
 ==================== 自动监控哨兵 EcoSentinel 演示 ====================
  Web 平台：        http://{web_host}:{web_port}/      （接口文档：/docs）
@@ -55,8 +62,28 @@ BANNER = """
 """
 
 
+def demo_stations(scenarios: Iterable[str], *, water: int, gas: int) -> dict[str, int | None]:
+    """A station (index: water stations first, then gas) for each scenario, one scenario per station.
+
+    Scenarios stacked on one station hide each other (a dilution inside the baseline of a night-time
+    tap-water injection, a drop inside a dilution). The most constrained scenarios choose first; with more
+    scenarios than fitting stations the rest share (None: the seed chooses).
+    """
+    kinds = {PointType.WATER: list(range(water)), PointType.GAS: list(range(water, water + gas))}
+    free = {i for indexes in kinds.values() for i in indexes}
+    out: dict[str, int | None] = {}
+    for sid in sorted(scenarios, key=lambda s: len(CATALOGUE[s].types)):
+        fits = sorted(i for t in CATALOGUE[sid].types for i in kinds.get(t, []) if i in free)
+        out[sid] = fits[0] if fits else None
+        if fits:
+            free.discard(fits[0])
+    return out
+
+
 def demo_config(*, water: int, gas: int, days: float, start: dt.datetime | None) -> SimulationConfig:
-    scenarios = [ScenarioSpec(id=s) for s in DEMO_SCENARIOS if s != "o2_dilution" or gas > 0]
+    names = [s for s in DEMO_SCENARIOS if s != "o2_dilution" or gas > 0]
+    stations = demo_stations(names, water=water, gas=gas)
+    scenarios = [ScenarioSpec(id=s, station=stations[s], duration=DEMO_DURATIONS.get(s)) for s in names]
     config = SimulationConfig(seed=DEMO_SEED, days=days, water=water, gas=gas, scenarios=scenarios)
     return config if start is None else replace(config, start=start)
 
