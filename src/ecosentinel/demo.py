@@ -69,11 +69,14 @@ def demo_stations(scenarios: Iterable[str], *, water: int, gas: int) -> dict[str
     tap-water injection, a drop inside a dilution). The most constrained scenarios choose first; with more
     scenarios than fitting stations the rest share (None: the seed chooses).
     """
-    kinds = {PointType.WATER: list(range(water)), PointType.GAS: list(range(water, water + gas))}
+    kinds: dict[str, list[int]] = {
+        PointType.WATER.value: list(range(water)),
+        PointType.GAS.value: list(range(water, water + gas)),
+    }
     free = {i for indexes in kinds.values() for i in indexes}
     out: dict[str, int | None] = {}
     for sid in sorted(scenarios, key=lambda s: len(CATALOGUE[s].types)):
-        fits = sorted(i for t in CATALOGUE[sid].types for i in kinds.get(t, []) if i in free)
+        fits = sorted(i for t in CATALOGUE[sid].types for i in kinds.get(t.value, []) if i in free)
         out[sid] = fits[0] if fits else None
         if fits:
             free.discard(fits[0])
