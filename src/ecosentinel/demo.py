@@ -15,6 +15,9 @@ import time
 from collections.abc import Iterable
 from dataclasses import replace
 
+import numpy as np
+import numpy.typing as npt
+import polars as pl
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
@@ -23,10 +26,11 @@ from ecosentinel.database import create_engine, session_factory, upgrade
 from ecosentinel.demo_registry import seed_demo_assessments, seed_demo_registry
 from ecosentinel.ingest.runtime import run_platform
 from ecosentinel.ingest.server import IngestServer
+from ecosentinel.readings import DataKind, Source
 from ecosentinel.registry.service import import_registry, registered_mns
-from ecosentinel.screening.context import PointType
+from ecosentinel.screening.context import FLOW_CODES, PointType
 from ecosentinel.simulator.build import simulate
-from ecosentinel.simulator.models import ScenarioSpec, SimulationConfig
+from ecosentinel.simulator.models import ScenarioSpec, SimulationConfig, SimulationResult
 from ecosentinel.simulator.outputs import write_outputs
 from ecosentinel.simulator.scenarios import CATALOGUE
 from ecosentinel.simulator.sender import send_live
@@ -62,24 +66,44 @@ BANNER = """
 """
 
 
+PLACED_SCENARIOS = frozenset({"dilution", "flag_abuse"})
+"""Injections whose window is checked after the first simulation and moved if the simulator put them where
+no screening could tell them from a legitimate look-alike: a dilution in an idle night or weekend (less
+water, not diluted water: R05's night-shutdown trap; R05 also needs operating hours in the 24 h before),
+a flag abuse on top of a real O&M visit (the record covers the flags: R16 rightly stays quiet)."""
+OPERATING_FLOW = 0.5
+"""A minute is operating when the outlet flow is at least this share of its 95th percentile."""
+MIN_OPERATING = 0.9
+"""Share of operating minutes a dilution window needs (a shift change may dip the flow)."""
+BASELINE_MINUTES = 360
+"""Operating minutes the 24 h before a dilution window need (R05's baseline median)."""
+OM_SLACK_MINUTES = 60
+"""A flag-abuse window stays this far from O&M records (R16 ``om_slack_minutes``)."""
+PLACEMENT_STEP = 15
+"""Candidate windows start on quarter hours."""
+
+
 def demo_stations(scenarios: Iterable[str], *, water: int, gas: int) -> dict[str, int | None]:
     """A station (index: water stations first, then gas) for each scenario, one scenario per station.
 
     Scenarios stacked on one station hide each other (a dilution inside the baseline of a night-time
-    tap-water injection, a drop inside a dilution). The most constrained scenarios choose first; with more
-    scenarios than fitting stations the rest share (None: the seed chooses).
+    tap-water injection, a drop inside a dilution). Single-type scenarios choose first; the others take a
+    station of the type with more free stations left (gas on a tie), which keeps water stations free for
+    moving a PRODUCTION_SCENARIOS injection. With more scenarios than stations the rest share (None: the
+    seed chooses).
     """
-    kinds: dict[str, list[int]] = {
+    free: dict[str, list[int]] = {
         PointType.WATER.value: list(range(water)),
         PointType.GAS.value: list(range(water, water + gas)),
     }
-    free = {i for indexes in kinds.values() for i in indexes}
     out: dict[str, int | None] = {}
     for sid in sorted(scenarios, key=lambda s: len(CATALOGUE[s].types)):
-        fits = sorted(i for t in CATALOGUE[sid].types for i in kinds.get(t.value, []) if i in free)
-        out[sid] = fits[0] if fits else None
-        if fits:
-            free.discard(fits[0])
+        kinds = [t.value for t in CATALOGUE[sid].types if free.get(t.value)]
+        if not kinds:
+            out[sid] = None
+            continue
+        kind = max(sorted(kinds), key=lambda k: len(free[k]))
+        out[sid] = free[kind].pop(0)
     return out
 
 
@@ -89,6 +113,104 @@ def demo_config(*, water: int, gas: int, days: float, start: dt.datetime | None)
     scenarios = [ScenarioSpec(id=s, station=stations[s], duration=DEMO_DURATIONS.get(s)) for s in names]
     config = SimulationConfig(seed=DEMO_SEED, days=days, water=water, gas=gas, scenarios=scenarios)
     return config if start is None else replace(config, start=start)
+
+
+def demo_simulation(*, water: int, gas: int, days: float, start: dt.datetime) -> SimulationResult:
+    """The demo history: the simulation of ``demo_config``, re-run once with the PLACED_SCENARIOS that
+    fell in an undetectable spot moved to a fitting window (the stations' own data do not depend on
+    where the injections go)."""
+    config = demo_config(water=water, gas=gas, days=days, start=start)
+    result = simulate(config)
+    moves = _placement_moves(result, config, water=water)
+    if not moves:
+        return result
+    log.info("demo: moving %s to a detectable window", ", ".join(sorted(moves)))
+    specs = [
+        replace(s, station=moves[s.id][0], start_offset=moves[s.id][1]) if s.id in moves else s
+        for s in config.scenarios
+    ]
+    return simulate(replace(config, scenarios=specs))
+
+
+def _operating(result: SimulationResult, mn: str, start: dt.datetime, n: int) -> npt.NDArray[np.bool_]:
+    """Per minute from ``start``: whether the point's outlet flow is at operating level."""
+    on = np.zeros(n, dtype=bool)
+    flow = result.readings.filter(
+        (pl.col("mn") == mn)
+        & (pl.col("kind") == DataKind.MINUTE.value)
+        & (pl.col("source") == Source.PLATFORM.value)
+        & pl.col("code").is_in(list(FLOW_CODES))
+        & pl.col("value").is_not_null()
+    )
+    high = flow["value"].quantile(0.95) if flow.height else None
+    if high is None or high <= 0:
+        return on
+    minutes = ((flow["time"] - start).dt.total_seconds() // 60).cast(pl.Int64).to_numpy()
+    keep = (minutes >= 0) & (minutes < n)
+    on[minutes[keep]] = flow["value"].to_numpy()[keep] >= OPERATING_FLOW * float(high)
+    return on
+
+
+def _om_busy(result: SimulationResult, mn: str, start: dt.datetime, n: int) -> npt.NDArray[np.bool_]:
+    """Per minute from ``start``: whether an O&M record of the point is within OM_SLACK_MINUTES."""
+    busy = np.zeros(n, dtype=bool)
+    for a, b in result.om_records.filter(pl.col("mn") == mn).select("start", "end").iter_rows():
+        i = int((a - start).total_seconds() // 60) - OM_SLACK_MINUTES
+        j = int((b - start).total_seconds() // 60) + OM_SLACK_MINUTES + 1
+        busy[max(0, i) : max(0, min(n, j))] = True
+    return busy
+
+
+def _fits(scenario: str, on: npt.NDArray[np.bool_], busy: npt.NDArray[np.bool_], i0: int, i1: int) -> bool:
+    """Whether [i0, i1) (minutes from the start) is a window where the scenario can be told apart."""
+    if i0 < 0 or i1 > on.size or i1 <= i0:
+        return False
+    if scenario == "dilution":
+        baseline = int(on[max(0, i0 - 1440) : i0].sum())
+        return bool(on[i0:i1].mean() >= MIN_OPERATING) and baseline >= BASELINE_MINUTES
+    if scenario == "flag_abuse":
+        return bool(on[i0]) and not bool(busy[i0:i1].any())
+    return True
+
+
+def _placement_moves(
+    result: SimulationResult, config: SimulationConfig, *, water: int
+) -> dict[str, tuple[int, dt.timedelta]]:
+    """Station index and start offset for each PLACED_SCENARIOS label in a spot that does not fit: a fitting
+    window on its own station, else on a water station no other scenario uses."""
+    n = round(config.days * 1440)
+    mns = result.station_mns
+    used = {lab.mn for lab in result.labels}
+    out: dict[str, tuple[int, dt.timedelta]] = {}
+    for label in result.labels:
+        if label.scenario not in PLACED_SCENARIOS or label.mn not in mns:
+            continue
+        i0 = int((label.start - config.start).total_seconds() // 60)
+        i1 = int((label.end - config.start).total_seconds() // 60)
+        own = mns.index(label.mn)
+        if _fits(
+            label.scenario,
+            _operating(result, label.mn, config.start, n),
+            _om_busy(result, label.mn, config.start, n),
+            i0,
+            i1,
+        ):
+            continue
+        for index in [own, *(i for i in range(min(water, len(mns))) if mns[i] not in used)]:
+            on = _operating(result, mns[index], config.start, n)
+            busy = _om_busy(result, mns[index], config.start, n)
+            found = next(
+                (
+                    j
+                    for j in range(1440, n - (i1 - i0) + 1, PLACEMENT_STEP)
+                    if _fits(label.scenario, on, busy, j, j + i1 - i0)
+                ),
+                None,
+            )
+            if found is not None:
+                out[label.scenario] = (index, dt.timedelta(minutes=found))
+                break
+    return out
 
 
 def seed_demo_data(settings: Settings, *, water: int, gas: int, days: float) -> bool:
@@ -103,7 +225,7 @@ def seed_demo_data(settings: Settings, *, water: int, gas: int, days: float) -> 
         # history ends on a full hour: the live stations then start a new hour, never re-send a stored one
         start = (dt.datetime.now(dt.UTC) - dt.timedelta(days=days)).replace(minute=0, second=0, microsecond=0)
         log.info("generating %g days of demo history for %d stations", days, water + gas)
-        result = simulate(demo_config(water=water, gas=gas, days=days, start=start))
+        result = demo_simulation(water=water, gas=gas, days=days, start=start)
         with Session(engine) as session:
             import_registry(session, result.registry, source_name="demo")
             seed_demo_registry(session, result, start=start)
