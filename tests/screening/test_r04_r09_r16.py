@@ -1,6 +1,7 @@
 """Table-driven tests of R04 (drop after exceedance), R09 (strategic gaps) and R16 (flag abuse)."""
 
 import datetime as dt
+from dataclasses import replace
 
 import polars as pl
 import pytest
@@ -22,6 +23,19 @@ STEADY = [(60.0 * i, 30.0 + (i % 3), "N") for i in range(5)]
 def cycles(*extra: tuple[float, float | None, str]) -> pl.DataFrame:
     tail = [(60.0 * i, 31.0 + (i % 2), "N") for i in range(7, 12)]
     return points("w01018", [*STEADY, *extra, *tail])
+
+
+def _om(start_h: float, end_h: float) -> pl.DataFrame:
+    return pl.DataFrame(
+        {
+            "mn": [MN],
+            "start": [T0 + dt.timedelta(hours=start_h)],
+            "end": [T0 + dt.timedelta(hours=end_h)],
+            "kind": ["calibration"],
+            "person": ["张三"],
+        },
+        schema=OM_SCHEMA,
+    )
 
 
 DROP = [(300.0, 62.0, "N"), (320.0, 21.0, "N"), (340.0, 22.0, "N")]
@@ -56,6 +70,39 @@ R04_CASES: list[Case] = [
         "id": "catch: extra cycles without an exceedance",
         "frame": frame(
             cycles((300.0, 30.0, "N"), (315.0, 29.0, "N"), (330.0, 31.0, "N")), series("w01018", COD_HOURLY)
+        ),
+        "context": WATER,
+        "expect": 1,
+        "variant": "extra_cycles",
+    },
+    {
+        "id": "maintenance flag: the restart run after an M-flagged stretch is not a re-run",
+        "frame": frame(
+            cycles((300.0, 30.0, "N"), (305.0, 30.0, "M"), (330.0, 29.0, "N"), (345.0, 31.0, "N")),
+            series("w01018", COD_HOURLY),
+        ),
+        "context": WATER,
+        "expect": 0,
+    },
+    {
+        "id": "O&M record: the first cycle after a cleaning visit is not a re-run",
+        "frame": frame(
+            cycles((300.0, 30.0, "N"), (330.0, 29.0, "N"), (345.0, 31.0, "N")), series("w01018", COD_HOURLY)
+        ),
+        "context": replace(WATER, om_records=_om(4.5, 5.4)),
+        "expect": 0,
+    },
+    {
+        "id": "catch: re-runs after the restart run still count",
+        "frame": frame(
+            cycles(
+                (300.0, 30.0, "N"),
+                (305.0, 30.0, "M"),
+                (330.0, 29.0, "N"),
+                (340.0, 31.0, "N"),
+                (350.0, 30.0, "N"),
+            ),
+            series("w01018", COD_HOURLY),
         ),
         "context": WATER,
         "expect": 1,
@@ -180,19 +227,6 @@ R09_CASES: list[Case] = [
 
 GAS = PointContext(mn=MN, point_type=PointType.GAS, factors={"a21026": FactorSpec(limit=35)})
 SO2 = wavy(N, 20, 4)
-
-
-def _om(start_h: float, end_h: float) -> pl.DataFrame:
-    return pl.DataFrame(
-        {
-            "mn": [MN],
-            "start": [T0 + dt.timedelta(hours=start_h)],
-            "end": [T0 + dt.timedelta(hours=end_h)],
-            "kind": ["calibration"],
-            "person": ["张三"],
-        },
-        schema=OM_SCHEMA,
-    )
 
 
 R16_CASES: list[Case] = [

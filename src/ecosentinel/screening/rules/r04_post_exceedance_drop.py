@@ -252,7 +252,10 @@ class PostExceedanceDropRule(FactorRule[PostExceedanceDropParams]):
         scheduled: float,
         taken: set[Any],
     ) -> list[Finding]:
-        valid = cycles.valid.with_columns(pl.col("time").dt.truncate("1h").alias("hour"))
+        restarts = _restart_cycles(cycles, data, dt.timedelta(hours=p.calibration_guard_hours))
+        valid = cycles.valid.filter(~pl.col("time").is_in(restarts.implode())).with_columns(
+            pl.col("time").dt.truncate("1h").alias("hour")
+        )
         per_hour = valid.group_by("hour").agg(pl.len().alias("n"), pl.col("value")).sort("hour")
         out = []
         allowed = scheduled + p.extra_cycles_allowed
@@ -284,6 +287,25 @@ class PostExceedanceDropRule(FactorRule[PostExceedanceDropParams]):
                 )
             )
         return out
+
+
+def _restart_cycles(cycles: Series, data: PointData, guard: dt.timedelta) -> pl.Series:
+    """Times of the analyser's restart runs, which are not re-runs: the first valid cycle after a C/M/D
+    flagged stretch, and the first within ``guard`` after an O&M record ends (after a cleaning or a
+    calibration the analyser measures at once, then the schedule goes on; measured on the demo, where
+    every maintenance visit made a 2-cycle hour on a 2-hourly TP/TN analyser)."""
+    frame = cycles.frame.select(
+        "time",
+        pl.col("value").is_not_null().alias("ok"),
+        pl.col("flag").is_in(list(SEGREGATED_FLAGS - {"F"})).fill_null(False).alias("flagged"),
+    )
+    times = frame.filter(pl.col("ok") & pl.col("flagged").shift(1).fill_null(False))["time"].to_list()
+    valid = frame.filter(pl.col("ok"))["time"]
+    for end in data.context.om_records["end"].to_list():
+        first = valid.filter((valid >= end) & (valid <= end + guard))
+        if first.len():
+            times.append(first[0])
+    return pl.Series("time", times, dtype=cycles.frame.schema["time"])
 
 
 def _minute_cycles(data: PointData, code: str) -> Series | None:
