@@ -22,16 +22,20 @@ from ecosentinel.om import service as om_service
 from ecosentinel.om.enums import RecordKind
 from ecosentinel.om.periods import current_quarter
 from ecosentinel.om.schemas import RecordIn
+from ecosentinel.protocol.hj212 import FieldValue, encode, format_datatime, make_packet
+from ecosentinel.protocol.hj212.packet import decode
 from ecosentinel.readings import CST
+from ecosentinel.registry.dynamic import record_3020
+from ecosentinel.registry.events import EventIn, record_events
 from ecosentinel.registry.tabular import RawSheet, apply_tables, parse_tables
+from ecosentinel.screening.context import EventType
 from ecosentinel.simulator.models import SimulationResult
 from ecosentinel.simulator.profiles import credit_code
+from ecosentinel.simulator.sender import ST_BY_TYPE
 from ecosentinel.store.base import MeasurementStore
 
 logger = logging.getLogger(__name__)
 
-MAX_RECORDS = 40
-"""Maintenance records filed from the simulation's O&M journal (the demo needs a few, not all)."""
 
 AGENCIES: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     ("嘉兴市清源环境运维有限公司", "91330400MA2C00001", ("王建国", "陈晓东", "刘敏")),
@@ -209,7 +213,9 @@ def demo_tables(result: SimulationResult, *, start: dt.datetime) -> dict[str, li
 
 
 def seed_demo_registry(session: Session, result: SimulationResult, *, start: dt.datetime) -> dict[str, int]:
-    """Import the demo registry sheets and file a few maintenance records (caller commits)."""
+    """Import the demo registry sheets, file the O&M journal's maintenance records, and store the door and
+    camera events and the CN 3020 parameter uploads of the history (caller commits): screening then sees
+    what the simulation did, as the accuracy benchmark's contexts do."""
     tables = demo_tables(result, start=start)
     raw = [RawSheet(kind, [(n + 1, row) for n, row in enumerate(rows)]) for kind, rows in tables.items()]
     counts = apply_tables(session, parse_tables(raw, source="demo"), source="demo")
@@ -219,7 +225,9 @@ def seed_demo_registry(session: Session, result: SimulationResult, *, start: dt.
     order = {row["mn"]: n for n, row in enumerate(tables["om_assignments"])}
     filed = 0
     for row in result.om_records.sort("start").iter_rows(named=True):
-        if filed >= MAX_RECORDS or row["mn"] not in order:
+        # every record of the journal: a capped journal leaves later days' C/M flags without a record,
+        # which R16 reads as suspicious
+        if row["mn"] not in order:
             continue
         kind = _RECORD_KIND.get(row["kind"], RecordKind.MAINTENANCE)
         person = staff_of[order[row["mn"]] % len(AGENCIES)][filed % 2]
@@ -239,8 +247,49 @@ def seed_demo_registry(session: Session, result: SimulationResult, *, start: dt.
         )
         filed += 1
     counts["om_records"] = filed
+    counts["station_events"] = _seed_events(session, result)
+    counts["parameter_uploads"] = _seed_uploads(session, result)
     logger.info("demo registry: %s", ", ".join(f"{k} {v}" for k, v in counts.items()))
     return counts
+
+
+def _seed_events(session: Session, result: SimulationResult) -> int:
+    """Door and camera events of the history, through the registry's event service."""
+    events = [
+        EventIn(mn=mn, time=t, type=EventType(typ))
+        for mn, t, typ in result.events.select("mn", "time", "type").iter_rows()
+    ]
+    if not events:
+        return 0
+    added, _ = record_events(session, SYSTEM, events)
+    return added
+
+
+def _seed_uploads(session: Session, result: SimulationResult) -> int:
+    """CN 3020 parameter uploads of the history, as the data loggers send them (one frame per time and
+    factor), stored by the registry's 3020 recorder."""
+    points = {p["mn"]: p for p in result.points()}
+    uploads = result.parameter_uploads.sort(["mn", "time", "pol_id"])
+    stored = 0
+    for (mn, t, pol), group in uploads.group_by(["mn", "time", "pol_id"], maintain_order=True):
+        point = points.get(str(mn))
+        if point is None or not isinstance(t, dt.datetime):
+            continue
+        packet = make_packet(
+            st=ST_BY_TYPE[point["type"]],
+            cn="3020",
+            pw=point["pw"],
+            mn=str(mn),
+            qn=format_datatime(t) + "004",
+            flag=5,
+            data_time=t,
+            params=[("PolId", str(pol))],
+            values=[
+                FieldValue(i, "Info", f"{v:g}") for i, v in zip(group["info_id"], group["value"], strict=True)
+            ],
+        )
+        stored += record_3020(session, decode(encode(packet)), received_at=t)
+    return stored
 
 
 def seed_demo_assessments(

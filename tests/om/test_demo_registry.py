@@ -7,6 +7,7 @@ import datetime as dt
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from ecosentinel.bench.detect_corpus import contexts as corpus_contexts
 from ecosentinel.demo import demo_config
 from ecosentinel.demo_registry import seed_demo_assessments, seed_demo_registry
 from ecosentinel.evaluation.models import EnterpriseEvaluation
@@ -14,6 +15,7 @@ from ecosentinel.om import service
 from ecosentinel.om.models import MaintenanceRecord
 from ecosentinel.registry.models import Device, Enterprise, OMAgency, OMAssignment, Permit, Point
 from ecosentinel.registry.service import import_registry
+from ecosentinel.screening.contextload import load_contexts
 from ecosentinel.simulator.build import simulate
 from ecosentinel.store.base import MeasurementStore
 
@@ -42,6 +44,19 @@ def test_demo_registry_and_assessments(db_session: Session, store: MeasurementSt
     records = db_session.scalars(sa.select(MaintenanceRecord)).all()
     assert counts["om_records"] == len(records) > 0
     assert all(r.agency_id is not None for r in records)
+    # the whole O&M journal, the events and the 3020 uploads: screening sees what the simulation did
+    assert len(records) == result.om_records.height
+    assert counts["station_events"] == result.events.height
+    assert counts["parameter_uploads"] == result.parameter_uploads.height > 0
+    contexts = load_contexts(db_session, sorted(mns), start, now + dt.timedelta(hours=6))  # events run over
+    bench = corpus_contexts(result)
+    for mn in mns:
+        loaded, simulated = contexts[mn], bench[mn]
+        assert loaded.factors == simulated.factors
+        assert loaded.events.height == simulated.events.height
+        assert loaded.om_records.height == simulated.om_records.height
+        assert loaded.parameter_uploads.height == simulated.parameter_uploads.height
+        assert loaded.filed_parameters.height == simulated.filed_parameters.height
 
     seed_demo_assessments(db_session, store, now=now)
     db_session.commit()
