@@ -35,6 +35,7 @@ def test_jsonl_lines_have_exactly_the_documented_fields(
         assert line["mn"] == data.bad_mn
         assert line["start"].endswith("+08:00")
         assert isinstance(line["evidence"], dict)
+        assert "北京时间" in line["evidence"]["explanation_zh"]
         assert line["severity"] in ("low", "medium", "high")
     constant = [line for line in lines if line["rule"] == "R01_constant_value"]
     assert {line["code"] for line in constant} <= {"w01018", "w21003", "w21011", "w21001"}

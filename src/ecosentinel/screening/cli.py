@@ -37,7 +37,7 @@ def parse_points(value: str) -> list[str]:
 
 def jsonl_record(finding: Finding) -> dict[str, Any]:
     """The JSONL shape: mn, code (factor codes), rule (rule code), start, end, severity, score, title_zh,
-    evidence."""
+    evidence (with the Chinese sentence explaining why it is suspicious as ``explanation_zh``)."""
     from ecosentinel.screening.service import rule_title
 
     return {
@@ -49,7 +49,7 @@ def jsonl_record(finding: Finding) -> dict[str, Any]:
         "severity": finding.severity.value,
         "score": round(finding.score, 4),
         "title_zh": rule_title(finding.rule),
-        "evidence": finding.evidence,
+        "evidence": {**finding.evidence, "explanation_zh": finding.explanation_zh},
     }
 
 
