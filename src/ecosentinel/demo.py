@@ -71,6 +71,16 @@ PLACED_SCENARIOS = frozenset({"dilution", "flag_abuse"})
 no screening could tell them from a legitimate look-alike: a dilution in an idle night or weekend (less
 water, not diluted water: R05's night-shutdown trap; R05 also needs operating hours in the 24 h before),
 a flag abuse on top of a real O&M visit (the record covers the flags: R16 rightly stays quiet)."""
+PREFERRED_TYPE = {
+    "gap_during_exceedance": PointType.GAS.value,
+    "treatment_off": PointType.GAS.value,
+    "constant_value": PointType.WATER.value,
+}
+"""Station type a scenario takes when free, from screening the demo at 8 start hours. A strategic gap shows
+on a flue-gas CEMS, whose minute values climb to the limit right before the gap; a water analyser cycling
+every 1-2 hours may have measured last while the concentration was still low, and R09 (which infers the
+missing values from the ones around the gap) cannot see it (found at 5 of 8 start hours on water, 8 of 8
+on gas). Treatment off: 5 of 8 on a water station, 8 of 8 on gas; constant value: 8 of 8 on either."""
 OPERATING_FLOW = 0.5
 """A minute is operating when the outlet flow is at least this share of its 95th percentile."""
 MIN_OPERATING = 0.9
@@ -102,7 +112,8 @@ def demo_stations(scenarios: Iterable[str], *, water: int, gas: int) -> dict[str
         if not kinds:
             out[sid] = None
             continue
-        kind = max(sorted(kinds), key=lambda k: len(free[k]))
+        preferred = PREFERRED_TYPE.get(sid)
+        kind = preferred if preferred in kinds else max(sorted(kinds), key=lambda k: len(free[k]))
         out[sid] = free[kind].pop(0)
     return out
 
