@@ -66,11 +66,13 @@ BANNER = """
 """
 
 
-PLACED_SCENARIOS = frozenset({"dilution", "flag_abuse"})
+PLACED_SCENARIOS = frozenset({"dilution", "flag_abuse", "post_exceedance_drop"})
 """Injections whose window is checked after the first simulation and moved if the simulator put them where
 no screening could tell them from a legitimate look-alike: a dilution in an idle night or weekend (less
 water, not diluted water: R05's night-shutdown trap; R05 also needs operating hours in the 24 h before),
-a flag abuse on top of a real O&M visit (the record covers the flags: R16 rightly stays quiet)."""
+a flag abuse on top of a real O&M visit (the record covers the flags: R16 rightly stays quiet), a drop
+after an exceedance within an hour of the daily calibration (R04's calibration trap: a low result right
+after a check is expected)."""
 PREFERRED_TYPE = {
     "gap_during_exceedance": PointType.GAS.value,
     "treatment_off": PointType.GAS.value,
@@ -88,7 +90,8 @@ MIN_OPERATING = 0.9
 BASELINE_MINUTES = 360
 """Operating minutes the 24 h before a dilution window need (R05's baseline median)."""
 OM_SLACK_MINUTES = 60
-"""A flag-abuse window stays this far from O&M records (R16 ``om_slack_minutes``)."""
+"""Flag-abuse and drop windows stay this far from O&M records (R16 ``om_slack_minutes``, R04
+``calibration_guard_hours``)."""
 PLACEMENT_STEP = 15
 """Candidate windows start on quarter hours."""
 
@@ -181,6 +184,8 @@ def _fits(scenario: str, on: npt.NDArray[np.bool_], busy: npt.NDArray[np.bool_],
         return bool(on[i0:i1].mean() >= MIN_OPERATING) and baseline >= BASELINE_MINUTES
     if scenario == "flag_abuse":
         return bool(on[i0]) and not bool(busy[i0:i1].any())
+    if scenario == "post_exceedance_drop":
+        return not bool(busy[i0:i1].any())
     return True
 
 

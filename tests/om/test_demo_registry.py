@@ -4,19 +4,22 @@ from __future__ import annotations
 
 import datetime as dt
 
+import numpy as np
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from ecosentinel.bench.detect_corpus import contexts as corpus_contexts
-from ecosentinel.demo import demo_config
+from ecosentinel.demo import DEMO_SCENARIOS, _fits, demo_config, demo_stations
 from ecosentinel.demo_registry import seed_demo_assessments, seed_demo_registry
 from ecosentinel.evaluation.models import EnterpriseEvaluation
 from ecosentinel.om import service
 from ecosentinel.om.models import MaintenanceRecord
 from ecosentinel.registry.models import Device, Enterprise, OMAgency, OMAssignment, Permit, Point
 from ecosentinel.registry.service import import_registry
+from ecosentinel.screening.context import PointType
 from ecosentinel.screening.contextload import load_contexts
 from ecosentinel.simulator.build import simulate
+from ecosentinel.simulator.scenarios import CATALOGUE
 from ecosentinel.store.base import MeasurementStore
 
 
@@ -66,3 +69,30 @@ def test_demo_registry_and_assessments(db_session: Session, store: MeasurementSt
     evaluations = db_session.scalars(sa.select(EnterpriseEvaluation)).all()
     assert len(evaluations) == db_session.scalar(sa.select(sa.func.count()).select_from(Enterprise))
     assert all(e.published for e in evaluations)
+
+
+def test_demo_scenarios_get_their_own_station_of_a_fitting_type() -> None:
+    stations = demo_stations(DEMO_SCENARIOS, water=6, gas=4)
+    placed = [i for i in stations.values() if i is not None]
+    assert len(placed) == len(DEMO_SCENARIOS) == len(set(placed))
+    for sid, index in stations.items():
+        assert index is not None
+        kind = PointType.WATER.value if index < 6 else PointType.GAS.value
+        assert kind in {t.value for t in CATALOGUE[sid].types}, sid
+    assert (stations["gap_during_exceedance"] or 0) >= 6  # a CEMS shows the climb before the gap
+    few = demo_stations(DEMO_SCENARIOS, water=2, gas=1)
+    assert sorted(i for i in few.values() if i is not None) == [0, 1, 2]
+
+
+def test_placement_checks_operating_flow_baseline_and_om_visits() -> None:
+    on = np.zeros(3 * 1440, dtype=bool)
+    on[600:1200] = on[2040:2640] = True  # two 10-hour shifts, the second a day after the first
+    busy = np.zeros(on.size, dtype=bool)
+    busy[2100:2200] = True  # an O&M visit in the second shift
+    assert _fits("dilution", on, busy, 2100, 2400)  # operating, with the first shift as its baseline
+    assert not _fits("dilution", on, busy, 2700, 3000)  # idle hours: less water, not diluted water
+    assert not _fits("dilution", on, busy, 700, 1000)  # operating but nothing before it to compare with
+    assert not _fits("flag_abuse", on, busy, 2050, 2300)  # an O&M visit covers the flags
+    assert _fits("flag_abuse", on, busy, 2250, 2500)
+    assert not _fits("post_exceedance_drop", on, busy, 2150, 2160)
+    assert _fits("constant_value", on, busy, 0, 100)
