@@ -101,9 +101,9 @@ def demo_stations(scenarios: Iterable[str], *, water: int, gas: int) -> dict[str
 
     Scenarios stacked on one station hide each other (a dilution inside the baseline of a night-time
     tap-water injection, a drop inside a dilution). Single-type scenarios choose first; the others take a
-    station of the type with more free stations left (gas on a tie), which keeps water stations free for
-    moving a PRODUCTION_SCENARIOS injection. With more scenarios than stations the rest share (None: the
-    seed chooses).
+    station of their PREFERRED_TYPE if one is free, else of the type with more free stations left (gas on a
+    tie), which keeps water stations free for moving a PLACED_SCENARIOS injection. With more scenarios than
+    stations the rest share (None: the seed chooses).
     """
     free: dict[str, list[int]] = {
         PointType.WATER.value: list(range(water)),
