@@ -1,25 +1,24 @@
 """Inputs of the O&M assessment and the enterprise evaluation that other areas own.
 
-Each is a plain function over a session, so another area's table can be plugged in without touching the
-arithmetic: comparison tests (registry), screening findings (screening), penalties (enforcement). A
-provider whose table does not exist yet answers "nothing known" (no tests, no findings, no penalties).
+Each is a plain function over a session, replaceable (``FINDINGS``, ``PENALTIES``) without touching the
+arithmetic: comparison tests (registry), screening findings (screening), penalties (enforcement).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import importlib
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from ecosentinel.enforcement.models import Case, Penalty
 from ecosentinel.om.periods import Period
 from ecosentinel.readings import CST
 from ecosentinel.registry.models import ComparisonTest, OMAssignment, Point
+from ecosentinel.screening.models import ScreeningFinding
 
 logger = logging.getLogger(__name__)
 
@@ -85,13 +84,6 @@ def comparison_counts(session: Session, assignments: Sequence[Assignment]) -> tu
     return tests, passed
 
 
-def _optional_model(module: str, name: str) -> Any | None:
-    try:
-        return getattr(importlib.import_module(module), name, None)
-    except ImportError:
-        return None
-
-
 FindingsProvider = Callable[[Session, Sequence[str], dt.datetime, dt.datetime], dict[str, int]]
 PenaltiesProvider = Callable[[Session, Sequence[int], dt.datetime, dt.datetime], dict[int, "Penalties"]]
 
@@ -104,70 +96,50 @@ class Penalties:
     falsification: bool = False
 
 
-def _has_columns(model: Any, *names: str) -> bool:
-    table = getattr(model, "__table__", None)
-    return table is not None and all(n in table.c for n in names)
-
-
 def screening_findings(
     session: Session, mns: Sequence[str], start: dt.datetime, end: dt.datetime
 ) -> dict[str, int]:
-    """Screening findings per MN in [start, end), leaving out dismissed ones; {} without the table."""
-    model = _optional_model("ecosentinel.screening.models", "ScreeningFinding")
-    if model is None or not mns:
+    """Screening findings per MN starting in [start, end)."""
+    if not mns:
         return {}
-    time_col = next(
-        (c for c in ("start", "window_start", "started_at", "time") if _has_columns(model, c)), None
-    )
-    if not _has_columns(model, "mn") or time_col is None:
-        logger.warning("screening findings table has no mn/start columns; findings are not counted")
-        return {}
-    table = model.__table__
     query = (
-        sa.select(table.c.mn, sa.func.count())
-        .where(table.c.mn.in_(list(mns)), table.c[time_col] >= start, table.c[time_col] < end)
-        .group_by(table.c.mn)
+        sa.select(ScreeningFinding.mn, sa.func.count())
+        .where(
+            ScreeningFinding.mn.in_(list(mns)),
+            ScreeningFinding.start >= start.astimezone(dt.UTC),
+            ScreeningFinding.start < end.astimezone(dt.UTC),
+        )
+        .group_by(ScreeningFinding.mn)
     )
-    if "status" in table.c:
-        query = query.where(table.c.status.notin_(["dismissed", "false_positive"]))
     return {mn: int(n) for mn, n in session.execute(query).all()}
 
 
 def enforcement_penalties(
     session: Session, enterprise_ids: Sequence[int], start: dt.datetime, end: dt.datetime
 ) -> dict[int, Penalties]:
-    """Penalties per enterprise (enforcement ``Penalty`` of a ``Case``, by decision date, else entry time)."""
-    penalty = _optional_model("ecosentinel.enforcement.models", "Penalty")
-    case = _optional_model("ecosentinel.enforcement.models", "Case")
-    if penalty is None or case is None or not enterprise_ids:
+    """Penalties per enterprise (a case's ``Penalty``, by decision date, else by entry time).
+
+    A case file records no offence category, so ``falsification`` stays False here; a confirmed
+    falsification reaches the evaluation through the O&M violation record instead.
+    """
+    if not enterprise_ids:
         return {}
-    if not _has_columns(penalty, "case_id", "created_at") or not _has_columns(case, "id", "enterprise_id"):
-        logger.warning("enforcement penalty/case tables lack the expected columns; penalties are not counted")
-        return {}
-    p, c = penalty.__table__, case.__table__
-    kind_cols = [c.c[n] for n in ("category", "problem_category", "kind") if n in c.c]
     query = (
-        sa.select(
-            c.c.enterprise_id, p.c.created_at, *([p.c.decided_at] if "decided_at" in p.c else []), *kind_cols
-        )
-        .join(c, c.c.id == p.c.case_id)
-        .where(c.c.enterprise_id.in_(list(enterprise_ids)))
+        sa.select(Case.enterprise_id, Penalty.created_at, Penalty.decided_at)
+        .join(Case, Case.id == Penalty.case_id)
+        .where(Case.enterprise_id.in_(list(enterprise_ids)))
     )
     first, last = start.astimezone(CST).date(), (end.astimezone(CST) - dt.timedelta(microseconds=1)).date()
     result: dict[int, Penalties] = {}
-    for row in session.execute(query).all():
-        enterprise_id, created = row[0], row[1]
-        decided = row[2] if "decided_at" in p.c else None
+    for enterprise_id, created, decided in session.execute(query).all():
         if decided is not None:
             inside = first <= decided <= last
         else:
             at = created.replace(tzinfo=dt.UTC) if created.tzinfo is None else created
             inside = start <= at < end
-        if not inside:
-            continue
-        fraud = any("falsif" in str(v) or "造假" in str(v) for v in row[3 if "decided_at" in p.c else 2 :])
-        before = result.get(enterprise_id, Penalties())
-        result[enterprise_id] = Penalties(before.count + 1, before.falsification or fraud)
+        if inside and enterprise_id is not None:
+            before = result.get(enterprise_id, Penalties())
+            result[enterprise_id] = Penalties(before.count + 1, before.falsification)
     return result
 
 
