@@ -39,8 +39,8 @@ from ecosentinel.enforcement.models import (
     Transfer,
     as_utc,
 )
-from ecosentinel.store.base import open_store
 from ecosentinel.web.deps import client_ip, current_principal, get_db, require
+from ecosentinel.web.station import store_of
 
 api = APIRouter(prefix="/api/enforcement", tags=["enforcement"])
 
@@ -969,10 +969,6 @@ def link_case(
     return case_out(case, full=True)
 
 
-def _store_of(db: Session) -> Any:
-    return open_store(db.get_bind().engine.url.render_as_string(hide_password=False))
-
-
 @api.post("/cases/{case_id}/extracts", status_code=201)
 def add_extract(
     case_id: int,
@@ -982,13 +978,15 @@ def add_extract(
     principal: Annotated[Principal, Depends(require(Perm.CASES_WRITE))],
 ) -> ExtractOut:
     """Freeze a window of one point's readings into the case (CSV + SHA-256)."""
-    store = _store_of(db)
-    try:
-        extract = case_service.add_extract(
-            db, principal, store, case_id, before_write=db.commit, ip=client_ip(request), **body.model_dump()
-        )
-    finally:
-        store.close()
+    extract = case_service.add_extract(
+        db,
+        principal,
+        store_of(request),
+        case_id,
+        before_write=db.commit,
+        ip=client_ip(request),
+        **body.model_dump(),
+    )
     return extract_out(extract)
 
 
@@ -1000,13 +998,9 @@ def add_finding_extracts(
     principal: Annotated[Principal, Depends(require(Perm.CASES_WRITE))],
 ) -> list[ExtractOut]:
     """One extract per finding of the case's warnings (its window ± 1 h)."""
-    store = _store_of(db)
-    try:
-        made = case_service.add_finding_extracts(
-            db, principal, store, case_id, before_write=db.commit, ip=client_ip(request)
-        )
-    finally:
-        store.close()
+    made = case_service.add_finding_extracts(
+        db, principal, store_of(request), case_id, before_write=db.commit, ip=client_ip(request)
+    )
     return [extract_out(e) for e in made]
 
 

@@ -6,7 +6,6 @@ its own) is applied by the services.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -30,8 +29,9 @@ from ecosentinel.om.schemas import (
     ViolationIn,
     ViolationRead,
 )
-from ecosentinel.store.base import MeasurementStore, open_store
+from ecosentinel.store.base import MeasurementStore
 from ecosentinel.web.deps import client_ip, get_db, public, require
+from ecosentinel.web.station import store_of
 
 router = APIRouter(prefix="/api/om", tags=["om 运维监管"])
 
@@ -41,16 +41,7 @@ Writer = Annotated[Principal, Depends(require(Perm.OM_WRITE))]
 Rater = Annotated[Principal, Depends(require(Perm.OM_RATE))]
 
 
-def measurement_store(db: Db) -> Iterator[MeasurementStore]:
-    """The measurement store of the request's database."""
-    store = open_store(db.get_bind().engine.url.render_as_string(hide_password=False))
-    try:
-        yield store
-    finally:
-        store.close()
-
-
-Store = Annotated[MeasurementStore, Depends(measurement_store, scope="function")]
+Store = Annotated[MeasurementStore, Depends(store_of)]  # the app's store, opened once
 
 
 @router.post("/records", status_code=201)
