@@ -24,11 +24,11 @@ from sqlalchemy.orm import Session
 from ecosentinel.config import Settings
 from ecosentinel.database import create_engine, session_factory, upgrade
 from ecosentinel.demo_registry import seed_demo_assessments, seed_demo_registry
+from ecosentinel.detection.context import FLOW_CODES, PointType
 from ecosentinel.ingest.runtime import run_platform
 from ecosentinel.ingest.server import IngestServer
 from ecosentinel.readings import DataKind, Source
 from ecosentinel.registry.service import import_registry, registered_mns
-from ecosentinel.screening.context import FLOW_CODES, PointType
 from ecosentinel.simulator.build import simulate
 from ecosentinel.simulator.models import ScenarioSpec, SimulationConfig, SimulationResult
 from ecosentinel.simulator.outputs import write_outputs

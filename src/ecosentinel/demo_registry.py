@@ -17,6 +17,7 @@ import polars as pl
 from sqlalchemy.orm import Session
 
 from ecosentinel.auth.service import SYSTEM
+from ecosentinel.detection.context import EventType
 from ecosentinel.evaluation.service import evaluate_period, publish_period
 from ecosentinel.om import service as om_service
 from ecosentinel.om.enums import RecordKind
@@ -28,7 +29,6 @@ from ecosentinel.readings import CST
 from ecosentinel.registry.dynamic import record_3020
 from ecosentinel.registry.events import EventIn, record_events
 from ecosentinel.registry.tabular import RawSheet, apply_tables, parse_tables
-from ecosentinel.screening.context import EventType
 from ecosentinel.simulator.models import SimulationResult
 from ecosentinel.simulator.profiles import credit_code
 from ecosentinel.simulator.sender import ST_BY_TYPE

@@ -11,12 +11,12 @@ from sqlalchemy.orm import Session
 from ecosentinel.bench.detect_corpus import contexts as corpus_contexts
 from ecosentinel.demo import DEMO_SCENARIOS, _fits, demo_config, demo_stations
 from ecosentinel.demo_registry import seed_demo_assessments, seed_demo_registry
+from ecosentinel.detection.context import PointType
 from ecosentinel.evaluation.models import EnterpriseEvaluation
 from ecosentinel.om import service
 from ecosentinel.om.models import MaintenanceRecord
 from ecosentinel.registry.models import Device, Enterprise, OMAgency, OMAssignment, Permit, Point
 from ecosentinel.registry.service import import_registry
-from ecosentinel.screening.context import PointType
 from ecosentinel.screening.contextload import load_contexts
 from ecosentinel.simulator.build import simulate
 from ecosentinel.simulator.scenarios import CATALOGUE

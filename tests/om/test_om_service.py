@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from ecosentinel.audit.models import AuditEntry
 from ecosentinel.auth.service import SYSTEM
+from ecosentinel.detection.context import OM_SCHEMA, WINDOW_SCHEMA
 from ecosentinel.om import inputs, service
 from ecosentinel.om.context import maintenance_windows_frame, om_records_frame
 from ecosentinel.om.enums import RecordKind, ViolationKind
@@ -17,7 +18,6 @@ from ecosentinel.om.models import MaintenanceRecord
 from ecosentinel.om.schemas import RecordIn, ViolationIn
 from ecosentinel.readings import DataKind, Reading, readings_frame
 from ecosentinel.registry.models import ComparisonTest, MaintenanceWindow
-from ecosentinel.screening.context import OM_SCHEMA, WINDOW_SCHEMA
 from ecosentinel.store.base import MeasurementStore
 from tests.om.helpers import MN_A, MN_B, cst, make_registry
 

@@ -11,14 +11,14 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from ecosentinel.detection.context import PointContext, PointType
+from ecosentinel.detection.engine import screen_point
 from ecosentinel.errors import ValidationError
 from ecosentinel.protocol.hj212.packet import decode, frame_body
 from ecosentinel.readings import CST, READING_SCHEMA
 from ecosentinel.registry import context
 from ecosentinel.registry.dynamic import import_3020_file, record_3020, record_standard_check
 from ecosentinel.registry.models import MaintenanceWindow, ParameterUpload, StationEvent
-from ecosentinel.screening.context import PointContext, PointType
-from ecosentinel.screening.engine import screen_point
 from tests.registry.sample import GAS_MN, WATER_MN, load_sample
 
 

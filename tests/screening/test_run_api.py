@@ -13,9 +13,9 @@ from sqlalchemy.orm import Session
 from ecosentinel.audit.models import AuditEntry
 from ecosentinel.auth.roles import Role
 from ecosentinel.database import session_factory
+from ecosentinel.detection.findings import Finding, Severity
 from ecosentinel.screening import service
 from ecosentinel.screening.contextload import load_contexts
-from ecosentinel.screening.findings import Finding, Severity
 from ecosentinel.store.base import MeasurementStore
 from tests.conftest import login_as
 from tests.screening.test_run_service import Seeded, seed

@@ -204,7 +204,7 @@ def test_unregistered_points_are_screened_with_a_guessed_context(
 
 
 def test_fingerprint_ignores_the_end_and_factor_order() -> None:
-    from ecosentinel.screening.findings import Finding, Severity
+    from ecosentinel.detection.findings import Finding, Severity
 
     t0 = dt.datetime(2024, 1, 1, tzinfo=dt.UTC)
     a = Finding(

@@ -16,10 +16,10 @@ import polars as pl
 
 from ecosentinel.bench.detect_corpus import PointRun
 from ecosentinel.bench.detect_metrics import Detection
+from ecosentinel.detection import ScreeningConfig, point_day_warnings, screen_point
+from ecosentinel.detection.base import SEGREGATED_FLAGS
+from ecosentinel.detection.scoring import Colour
 from ecosentinel.readings import CST
-from ecosentinel.screening import ScreeningConfig, point_day_warnings, screen_point
-from ecosentinel.screening.base import SEGREGATED_FLAGS
-from ecosentinel.screening.scoring import Colour
 
 HOUR = dt.timedelta(hours=1)
 

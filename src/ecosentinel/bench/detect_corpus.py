@@ -15,8 +15,8 @@ from dataclasses import dataclass, field
 
 import polars as pl
 
+from ecosentinel.detection.context import FactorSpec, PointContext, PointType
 from ecosentinel.readings import CST
-from ecosentinel.screening.context import FactorSpec, PointContext, PointType
 from ecosentinel.simulator import SimulationConfig, SimulationResult, simulate
 from ecosentinel.simulator.models import Label, ScenarioSpec
 from ecosentinel.simulator.scenarios import CATALOGUE

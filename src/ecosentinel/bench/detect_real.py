@@ -19,8 +19,8 @@ import numpy as np
 import polars as pl
 
 from ecosentinel.bench.detect_corpus import SEVERITIES, PointRun, cst_days
+from ecosentinel.detection.context import FactorSpec, PointContext, PointType
 from ecosentinel.readings import CST, READING_SCHEMA
-from ecosentinel.screening.context import FactorSpec, PointContext, PointType
 from ecosentinel.simulator.models import Label
 
 BEIJING: dict[str, tuple[str, float, float, float]] = {

@@ -146,11 +146,11 @@ def measure(
 def rule_breakdown(url: str, mn: str, start: dt.datetime, end: dt.datetime) -> list[tuple[str, float]]:
     """Seconds per rule on one point (where screening time goes)."""
     from ecosentinel.database import create_engine, session_factory
-    from ecosentinel.screening.base import PointData
-    from ecosentinel.screening.config import ScreeningConfig
+    from ecosentinel.detection.base import PointData
+    from ecosentinel.detection.catalogue import RULES
+    from ecosentinel.detection.config import ScreeningConfig
+    from ecosentinel.detection.engine import _conform
     from ecosentinel.screening.contextload import load_contexts
-    from ecosentinel.screening.engine import _conform
-    from ecosentinel.screening.registry import RULES
     from ecosentinel.store.base import open_store
 
     engine = create_engine(url)

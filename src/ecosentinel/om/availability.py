@@ -13,8 +13,8 @@ from dataclasses import dataclass
 
 import polars as pl
 
+from ecosentinel.detection.context import WC_PRODUCTION, WC_TREATMENT
 from ecosentinel.readings import DataFlag, DataKind, Source
-from ecosentinel.screening.context import WC_PRODUCTION, WC_TREATMENT
 from ecosentinel.store.base import MeasurementStore
 
 _HOUR = dt.timedelta(hours=1)

@@ -13,10 +13,10 @@ import polars as pl
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from ecosentinel.detection.context import OM_SCHEMA, WINDOW_SCHEMA
 from ecosentinel.om.enums import SCREENING_KIND, RecordKind
 from ecosentinel.om.models import MaintenanceRecord
 from ecosentinel.registry.models import MaintenanceWindow, Point
-from ecosentinel.screening.context import OM_SCHEMA, WINDOW_SCHEMA
 
 
 def _utc(value: dt.datetime) -> dt.datetime:

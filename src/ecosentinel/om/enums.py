@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from ecosentinel.screening.context import OMKind
+from ecosentinel.detection.context import OMKind
 
 
 class RecordKind(StrEnum):

@@ -1,7 +1,7 @@
 """Registry facts for screening: the polars frames of ``PointContext`` and standard-check findings.
 
 The screening context loader calls these with the points (MNs) and the window it screens; every frame has
-exactly the schema ``ecosentinel.screening.context`` declares, and is empty (never None) when nothing is
+exactly the schema ``ecosentinel.detection.context`` declares, and is empty (never None) when nothing is
 known. Filed parameters are returned whatever their date (a filing before the window is still in force);
 uploads, events and windows are those of ``[start - slack, end)``, so rules see what happened just before.
 """
@@ -16,6 +16,9 @@ import polars as pl
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from ecosentinel.detection.context import EVENT_SCHEMA, PARAMETER_SCHEMA, WINDOW_SCHEMA
+from ecosentinel.detection.findings import Finding, Severity, cst_text, iso
+from ecosentinel.detection.messages import factor_name
 from ecosentinel.readings import CST
 from ecosentinel.registry import messages
 from ecosentinel.registry.dynamic import STANDARD_CHECK_TOLERANCE, standard_check_error
@@ -28,9 +31,6 @@ from ecosentinel.registry.models import (
     StandardCheck,
     StationEvent,
 )
-from ecosentinel.screening.context import EVENT_SCHEMA, PARAMETER_SCHEMA, WINDOW_SCHEMA
-from ecosentinel.screening.findings import Finding, Severity, cst_text, iso
-from ecosentinel.screening.messages import factor_name
 
 LOOKBACK = dt.timedelta(hours=6)
 """Uploads and events this long before the window are included (rules compare before/after)."""

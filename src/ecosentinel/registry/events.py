@@ -23,12 +23,12 @@ from sqlalchemy.orm import Session
 
 from ecosentinel.auth.scope import visible_mns
 from ecosentinel.auth.service import Principal
+from ecosentinel.detection.context import WC_PRODUCTION, WC_TREATMENT, EventType
 from ecosentinel.errors import PermissionDeniedError, ValidationError
 from ecosentinel.readings import CST, READING_SCHEMA, DataKind, Source
 from ecosentinel.registry import messages
 from ecosentinel.registry.enums import FacilityType
 from ecosentinel.registry.models import Camera, Door, Meter, Point, StationEvent
-from ecosentinel.screening.context import WC_PRODUCTION, WC_TREATMENT, EventType
 from ecosentinel.store.base import MeasurementStore
 
 logger = logging.getLogger(__name__)

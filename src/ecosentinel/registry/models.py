@@ -236,7 +236,7 @@ class Meter(Base):
     """A working-condition or electricity meter (工况/用电监控) of a production or treatment facility.
 
     Its series are stored as readings on the linked point's MN under the reserved codes of
-    ``ecosentinel.screening.context`` (wc_prod_kw / wc_treat_kw) so the screening rules see them.
+    ``ecosentinel.detection.context`` (wc_prod_kw / wc_treat_kw) so the screening rules see them.
     """
 
     __tablename__ = "meter"

@@ -10,10 +10,10 @@ from typing import Annotated, Any
 
 import typer
 
+from ecosentinel.detection import messages
+from ecosentinel.detection.findings import Finding
 from ecosentinel.errors import EcoSentinelError
 from ecosentinel.readings import CST
-from ecosentinel.screening import messages
-from ecosentinel.screening.findings import Finding
 
 MAX_WORKERS = 64
 
@@ -115,8 +115,8 @@ def screen_command(
     """
     from ecosentinel.config import get_settings
     from ecosentinel.database import create_engine, session_factory
+    from ecosentinel.detection.config import ScreeningConfig
     from ecosentinel.registry.service import registered_mns
-    from ecosentinel.screening.config import ScreeningConfig
     from ecosentinel.screening.service import default_window, run_screening
     from ecosentinel.store.base import open_store
 

@@ -18,8 +18,8 @@ import polars as pl
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, selectinload
 
+from ecosentinel.detection.context import FactorSpec, PointContext, PointType
 from ecosentinel.registry.models import Point
-from ecosentinel.screening.context import FactorSpec, PointContext, PointType
 
 logger = logging.getLogger(__name__)
 

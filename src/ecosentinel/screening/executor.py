@@ -19,11 +19,11 @@ from dataclasses import dataclass, field
 
 import polars as pl
 
-from ecosentinel.screening.config import ScreeningConfig
-from ecosentinel.screening.context import PointContext
+from ecosentinel.detection.config import ScreeningConfig
+from ecosentinel.detection.context import PointContext
+from ecosentinel.detection.engine import screen_point
+from ecosentinel.detection.findings import Finding
 from ecosentinel.screening.contextload import guess_point_type
-from ecosentinel.screening.engine import screen_point
-from ecosentinel.screening.findings import Finding
 from ecosentinel.store.base import MeasurementStore, open_store
 from ecosentinel.store.sqlite import SqliteStore
 

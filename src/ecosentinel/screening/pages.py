@@ -13,9 +13,10 @@ from sqlalchemy.orm import Session
 
 from ecosentinel.auth.roles import Perm
 from ecosentinel.auth.service import Principal
+from ecosentinel.detection import messages
 from ecosentinel.errors import ValidationError
 from ecosentinel.readings import CST
-from ecosentinel.screening import messages, service
+from ecosentinel.screening import service
 from ecosentinel.web.deps import client_ip, get_db, require
 from ecosentinel.web.ui import page, redirect, register_nav
 

@@ -19,8 +19,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from ecosentinel.auth.service import SYSTEM
 from ecosentinel.config import ScreeningSettings, Settings
+from ecosentinel.detection.config import ScreeningConfig
 from ecosentinel.readings import CST
-from ecosentinel.screening.config import ScreeningConfig
 from ecosentinel.screening.service import RunOutcome, latest_times, run_screening, watermarks
 from ecosentinel.store.base import MeasurementStore, open_store
 

@@ -25,14 +25,16 @@ from ecosentinel.audit.service import record
 from ecosentinel.auth.scope import check_mn, visible_enterprise_ids, visible_mns
 from ecosentinel.auth.service import SYSTEM, Principal
 from ecosentinel.database import session_scope
+from ecosentinel.detection import messages
+from ecosentinel.detection.catalogue import rule_class
+from ecosentinel.detection.config import ScreeningConfig
+from ecosentinel.detection.context import PointContext
+from ecosentinel.detection.findings import Finding, Severity
+from ecosentinel.detection.scoring import colour_of, point_day_warnings
 from ecosentinel.errors import NotFoundError, ValidationError
 from ecosentinel.readings import CST
-from ecosentinel.screening import messages
-from ecosentinel.screening.config import ScreeningConfig
-from ecosentinel.screening.context import PointContext
 from ecosentinel.screening.contextload import load_contexts
 from ecosentinel.screening.executor import ExecutionResult, execute, sort_findings
-from ecosentinel.screening.findings import Finding, Severity
 from ecosentinel.screening.models import (
     EnterpriseDayScore,
     PointDayScore,
@@ -41,8 +43,6 @@ from ecosentinel.screening.models import (
     ScreeningPointState,
     ScreeningRun,
 )
-from ecosentinel.screening.registry import rule_class
-from ecosentinel.screening.scoring import colour_of, point_day_warnings
 from ecosentinel.store.base import MeasurementStore, open_store
 
 logger = logging.getLogger(__name__)

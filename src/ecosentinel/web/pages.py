@@ -22,8 +22,8 @@ from ecosentinel.auth.service import (
     open_session,
     principal_of,
 )
+from ecosentinel.detection.messages import COLOUR_NAMES
 from ecosentinel.errors import AuthError
-from ecosentinel.screening.messages import COLOUR_NAMES
 from ecosentinel.web import admin_pages, messages, station
 from ecosentinel.web import dashboard as dashboard_service
 from ecosentinel.web.deps import (

@@ -17,10 +17,10 @@ import sqlalchemy as sa
 from fastapi import Request
 from sqlalchemy.orm import Session, selectinload
 
+from ecosentinel.detection.messages import FACTOR_NAMES, SEVERITY_NAMES
 from ecosentinel.errors import NotFoundError, ValidationError
 from ecosentinel.readings import DataKind, Source
 from ecosentinel.registry.models import Point, StationEvent
-from ecosentinel.screening.messages import FACTOR_NAMES, SEVERITY_NAMES
 from ecosentinel.screening.models import ScreeningFinding
 from ecosentinel.store.base import MeasurementStore, open_store
 from ecosentinel.web import messages

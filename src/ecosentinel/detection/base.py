@@ -1,0 +1,343 @@
+"""The rule framework: data preparation (the plumbing) and the rule base classes (template method).
+
+The base classes do what every rule needs, so a rule writes only its core:
+
+* pick the factors a rule applies to and, per factor, the preferred data kind and source
+  (platform > data logger > analyser: the platform's copy is what enforcement relies on);
+* sort by time, drop exact duplicates, and put hour/minute/day series on a regular grid so that an
+  absent interval is an explicit missing row;
+* segregate rows flagged C/M/D/F/P/B (calibration, maintenance, fault, stopped, power failure,
+  communication fault; HJ 212 flags, HJ 75 / HJ 356 validity rules): their ``value`` becomes null and
+  the original stays in ``raw`` and ``flag``, so rules treat them as missing and the flag-abuse rule
+  (R16) still sees them;
+* resolve the rule's parameters for the point and factor from the layered configuration.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from abc import ABC, abstractmethod
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any, ClassVar, Generic
+
+import numpy as np
+import polars as pl
+
+from ecosentinel.detection import messages
+from ecosentinel.detection.config import P, RuleParams, ScreeningConfig
+from ecosentinel.detection.context import (
+    AUXILIARY_CODES,
+    FLOW_CODES,
+    KNOWN_POLLUTANTS,
+    WC_PRODUCTION,
+    WC_TREATMENT,
+    PointContext,
+    PointType,
+)
+from ecosentinel.detection.findings import Finding, Severity, cst_text
+from ecosentinel.readings import DataKind, Source
+
+logger = logging.getLogger(__name__)
+
+SEGREGATED_FLAGS = frozenset({"C", "M", "D", "F", "P", "B"})
+"""Flags whose rows are not valid measurements; rules see their value as missing."""
+SOURCE_PREFERENCE = (Source.PLATFORM.value, Source.LOGGER.value, Source.ANALYSER.value)
+KIND_STEP: dict[str, dt.timedelta] = {
+    DataKind.HOUR.value: dt.timedelta(hours=1),
+    DataKind.DAY.value: dt.timedelta(days=1),
+}
+_SERIES_COLUMNS = ["time", "value", "raw", "flag", "vmin", "vmax", "zs", "cou"]
+
+
+@dataclass(frozen=True, slots=True)
+class Series:
+    """One factor, one data kind, one source, sorted by time.
+
+    ``frame`` columns: time, value (null when missing or segregated), raw (value as received),
+    flag (null for a grid row that was never received), vmin, vmax, zs, cou.
+    ``step`` is the grid step for hour/minute/day data, None for irregular data (real-time, cycles).
+    """
+
+    code: str
+    kind: DataKind
+    source: str
+    frame: pl.DataFrame
+    step: dt.timedelta | None
+
+    @property
+    def valid(self) -> pl.DataFrame:
+        """Rows with a usable value."""
+        return self.frame.filter(pl.col("value").is_not_null())
+
+    @property
+    def n_valid(self) -> int:
+        return self.frame.height - self.frame["value"].null_count()
+
+
+def _regular(frame: pl.DataFrame, step: dt.timedelta) -> pl.DataFrame:
+    """Insert explicit missing rows for absent grid intervals (off-grid rows are kept as they are)."""
+    if frame.height < 2:
+        return frame
+    first, last = frame["time"].min(), frame["time"].max()
+    if not isinstance(first, dt.datetime) or not isinstance(last, dt.datetime):
+        return frame
+    if (last - first) / step > 10_000_000:
+        return frame
+    # Fast path: every (unique) time on the grid and as many rows as grid points -> nothing is missing.
+    step_us = step // dt.timedelta(microseconds=1)
+    epoch = frame["time"].dt.epoch("us")
+    if (
+        step_us > 0
+        and frame.height == (last - first) // step + 1
+        and _strictly_increasing(frame["time"])
+        and bool(((epoch - epoch.min()) % step_us == 0).all())
+    ):
+        return frame
+    grid = pl.DataFrame(
+        {"time": pl.datetime_range(first, last, step, time_unit="us", time_zone="UTC", eager=True)}
+    )
+    missing = grid.join(frame.select("time"), on="time", how="anti")
+    if missing.height == 0:
+        return frame
+    return pl.concat([frame, missing], how="diagonal").sort("time")
+
+
+def _strictly_increasing(times: pl.Series) -> bool:
+    """Sorted with no repeated time (cheap: one diff, no hashing)."""
+    if times.len() < 2:
+        return True
+    if times.null_count():
+        return False
+    return bool((times.diff().drop_nulls() > dt.timedelta(0)).all())
+
+
+def _minute_step(times: pl.Series) -> dt.timedelta | None:
+    diffs = times.diff().drop_nulls()
+    if diffs.len() == 0:
+        return None
+    median = diffs.median()
+    if not isinstance(median, dt.timedelta) or median <= dt.timedelta(0):
+        return None
+    return median
+
+
+class PointData:
+    """The readings of one point, prepared once and shared by all rules (built by ``screen_point``)."""
+
+    def __init__(self, frame: pl.DataFrame, context: PointContext) -> None:
+        self.context = context
+        self.frame = frame.sort("code", "kind", "source", "time")
+        self._cache: dict[tuple[str, str, str | None], Series | None] = {}
+        self._lists: dict[tuple[str, str, str], tuple[list[dt.datetime], list[float]]] = {}
+        # One pass splits the frame by (code, kind): building a series then touches only its own rows
+        # instead of filtering the whole point-window again for every series a rule asks for.
+        self._parts: dict[tuple[str, str], pl.DataFrame] = {
+            (str(code), str(kind)): part
+            for (code, kind), part in self.frame.partition_by("code", "kind", as_dict=True).items()
+        }
+        self.codes: tuple[str, ...] = tuple(sorted({code for code, _ in self._parts}))
+
+    def factor_codes(self, roles: Iterable[str]) -> list[str]:
+        """Codes present in the frame that play one of the roles: pollutant, flow, auxiliary, wc."""
+        wanted = set(roles)
+        return [c for c in self.codes if factor_role(c, self.context) in wanted]
+
+    def kinds_of(self, code: str) -> set[str]:
+        return {kind for c, kind in self._parts if c == code}
+
+    def series(self, code: str, kinds: Sequence[DataKind], source: str | None = None) -> Series | None:
+        """The first of ``kinds`` that has data for ``code``, from the preferred source."""
+        for kind in kinds:
+            key = (code, kind.value, source)
+            if key not in self._cache:
+                self._cache[key] = self._build(code, kind, source)
+            found = self._cache[key]
+            if found is not None:
+                return found
+        return None
+
+    def valid_lists(self, series: Series) -> tuple[list[dt.datetime], list[float]]:
+        """Times and values of the series' valid rows as Python lists (for bisect look-ups), cached."""
+        key = (series.code, series.kind.value, series.source)
+        found = self._lists.get(key)
+        if found is None:
+            v = series.valid
+            found = (v["time"].to_list(), v["value"].to_list())
+            self._lists[key] = found
+        return found
+
+    def cycles(self, code: str) -> Series | None:
+        """Analyser measuring-cycle results (one row per cycle).
+
+        The analyser's own real-time log if present; otherwise real-time values from the platform or
+        logger with consecutive repeats collapsed (a water analyser's value is held between cycles).
+        """
+        own = self.series(code, [DataKind.RTD], source=Source.ANALYSER.value)
+        if own is not None:
+            return own
+        rtd = self.series(code, [DataKind.RTD])
+        if rtd is None:
+            return None
+        f = rtd.frame.filter(
+            pl.col("raw").is_null()
+            | (pl.col("raw") != pl.col("raw").shift(1))
+            | (pl.col("flag") != pl.col("flag").shift(1))
+            | pl.col("raw").shift(1).is_null()
+        )
+        return Series(code, DataKind.RTD, rtd.source, f, None)
+
+    def _build(self, code: str, kind: DataKind, source: str | None) -> Series | None:
+        rows = self._parts.get((code, kind.value))
+        if rows is None or rows.height == 0:
+            return None
+        if source is None:
+            present = set(rows["source"].unique().to_list())
+            source = next((s for s in SOURCE_PREFERENCE if s in present), sorted(present)[0])
+        rows = rows.filter(pl.col("source") == source)
+        if rows.height == 0:
+            return None
+        if _strictly_increasing(rows["time"]):  # store reads are sorted and unique: skip the hash
+            rows = rows.with_columns(pl.col("time").set_sorted())  # keep polars' sorted fast paths
+        else:
+            rows = rows.unique(subset=["time"], keep="last", maintain_order=True).sort("time")
+        f = (
+            rows.with_columns(
+                pl.col("value").alias("raw"),
+                pl.col("flag").fill_null("N"),
+            )
+            .with_columns(
+                pl.when(pl.col("flag").is_in(list(SEGREGATED_FLAGS)) | pl.col("value").is_nan())
+                .then(None)
+                .otherwise(pl.col("value"))
+                .alias("value")
+            )
+            .select(_SERIES_COLUMNS)
+        )
+        step: dt.timedelta | None = KIND_STEP.get(kind.value)
+        if kind is DataKind.MINUTE:
+            step = _minute_step(f["time"])
+        if step is not None:
+            f = _regular(f, step)
+        return Series(code, kind, source, f, step)
+
+
+def factor_role(code: str, context: PointContext) -> str:
+    """``wc`` (working condition), ``flow``, ``auxiliary`` or ``pollutant``."""
+    if code in (WC_PRODUCTION, WC_TREATMENT) or code.startswith("wc_"):
+        return "wc"
+    if code in FLOW_CODES:
+        return "flow"
+    if code in AUXILIARY_CODES:
+        return "auxiliary"
+    if code in KNOWN_POLLUTANTS or context.factor(code).limit is not None:
+        return "pollutant"
+    return "auxiliary"
+
+
+def true_runs(mask: pl.Series) -> list[tuple[int, int]]:
+    """Index ranges [first, last] of consecutive True values (nulls count as False)."""
+    m = mask.fill_null(False).cast(pl.Boolean).to_numpy()
+    if m.size == 0 or not m.any():
+        return []
+    edges = np.diff(np.concatenate(([0], m.astype(np.int8), [0])))
+    starts = np.flatnonzero(edges == 1)
+    ends = np.flatnonzero(edges == -1) - 1
+    return list(zip(starts.tolist(), ends.tolist(), strict=True))
+
+
+class Rule(ABC, Generic[P]):
+    """A screening rule. Subclass ``FactorRule`` or ``PointRule``, not this.
+
+    Class attributes every rule sets: ``code`` (``R04_post_exceedance_drop``), ``title_zh``,
+    ``title_en``, ``params_model`` (a ``RuleParams`` subclass with sourced defaults), and optionally
+    ``point_types`` (which point types the rule applies to).
+    """
+
+    code: ClassVar[str]
+    title_zh: ClassVar[str]
+    title_en: ClassVar[str]
+    params_model: ClassVar[type[RuleParams]]
+    point_types: ClassVar[frozenset[PointType]] = frozenset({PointType.WATER, PointType.GAS})
+
+    @abstractmethod
+    def screen(self, data: PointData, config: ScreeningConfig) -> list[Finding]:
+        """Run the rule on one point (plumbing; implemented by FactorRule / PointRule)."""
+
+    def finding(
+        self,
+        context: PointContext,
+        *,
+        factors: Sequence[str],
+        start: dt.datetime,
+        end: dt.datetime,
+        severity: Severity,
+        score: float,
+        evidence: dict[str, Any],
+        variant: str = "default",
+        **message_fields: Any,
+    ) -> Finding:
+        """Build a finding; the explanation comes from ``messages`` (template ``self.code``/``variant``)."""
+        text = messages.explain(
+            self.code,
+            variant,
+            title=self.title_zh,
+            start=cst_text(start),
+            end=cst_text(end),
+            factors="、".join(messages.factor_name(c) for c in factors),
+            **message_fields,
+        )
+        evidence = {"kind": variant, **evidence}
+        return Finding(
+            mn=context.mn,
+            rule=self.code,
+            factors=tuple(factors),
+            start=start,
+            end=end,
+            severity=severity,
+            score=float(min(1.0, max(0.0, score))),
+            evidence=evidence,
+            explanation_zh=text,
+        )
+
+
+class FactorRule(Rule[P]):
+    """A rule that looks at one factor at a time: write ``detect`` over one prepared ``Series``.
+
+    ``kinds`` is the data-kind preference (the first kind with data is used); ``roles`` the factor
+    roles it applies to. Parameters are resolved per factor, so they can be overridden per factor.
+    """
+
+    kinds: ClassVar[tuple[DataKind, ...]] = (DataKind.HOUR,)
+    roles: ClassVar[frozenset[str]] = frozenset({"pollutant"})
+
+    def screen(self, data: PointData, config: ScreeningConfig) -> list[Finding]:
+        out: list[Finding] = []
+        for code in data.factor_codes(self.roles):
+            params: P = config.params_for(self, data.context, code)
+            if not params.enabled:
+                continue
+            series = data.series(code, self.kinds)
+            if series is None:
+                continue
+            out.extend(self.detect(series, params, data))
+        return out
+
+    @abstractmethod
+    def detect(self, series: Series, params: P, data: PointData) -> list[Finding]:
+        """The rule's core over one factor's series."""
+
+
+class PointRule(Rule[P]):
+    """A rule that needs several series of the point at once (dilution, O2, working condition)."""
+
+    def screen(self, data: PointData, config: ScreeningConfig) -> list[Finding]:
+        params: P = config.params_for(self, data.context, None)
+        if not params.enabled:
+            return []
+        return self.detect(data, params, config)
+
+    @abstractmethod
+    def detect(self, data: PointData, params: P, config: ScreeningConfig) -> list[Finding]:
+        """The rule's core over the whole point; ``config`` resolves per-factor parameters if needed."""

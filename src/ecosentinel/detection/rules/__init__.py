@@ -1,0 +1,1 @@
+"""Screening rules, one module each; registered in ``ecosentinel.detection.catalogue``."""

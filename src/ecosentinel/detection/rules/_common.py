@@ -1,0 +1,135 @@
+"""Helpers shared by several rules (formatting, working-condition state, alignment)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import polars as pl
+
+from ecosentinel.detection.base import PointData, Series, true_runs
+from ecosentinel.detection.context import FLOW_CODES, WC_PRODUCTION
+from ecosentinel.readings import DataKind
+
+WC_KINDS = (DataKind.MINUTE, DataKind.HOUR, DataKind.RTD)
+
+
+def fmt(x: float | None) -> str:
+    """Numbers in explanations: at most 4 decimals, no trailing zeros."""
+    if x is None:
+        return "无"
+    text = f"{x:.4f}".rstrip("0").rstrip(".")
+    return text if text not in ("", "-0") else "0"
+
+
+def pct(x: float) -> str:
+    return fmt(round(100 * x, 1))
+
+
+def power_on_threshold(s: Series, fraction: float, floor: float) -> float:
+    """'On' threshold of a power series: ``fraction`` of its 95th percentile, at least ``floor`` kW."""
+    q = s.valid["value"].quantile(0.95)
+    return max(floor, fraction * float(q)) if q is not None else floor
+
+
+def align(left: pl.DataFrame, right: Series, name: str, tolerance: dt.timedelta) -> pl.DataFrame:
+    """Attach the latest ``right`` value at or before each ``left.time`` (within ``tolerance``)."""
+    r = right.valid.select("time", pl.col("value").alias(name)).sort("time")
+    return left.sort("time").join_asof(r, on="time", strategy="backward", tolerance=tolerance)
+
+
+def operating_state(
+    data: PointData, times: pl.DataFrame, on_fraction: float, floor_kw: float, tolerance: dt.timedelta
+) -> tuple[pl.DataFrame, str]:
+    """Add a boolean ``operating`` column (null when unknown) to ``times`` and say what it is based on.
+
+    Production power when metered (``wc_prod_kw``), else discharge flow > 0, else unknown.
+    """
+    prod = data.series(WC_PRODUCTION, WC_KINDS)
+    if prod is not None and prod.n_valid:
+        on = power_on_threshold(prod, on_fraction, floor_kw)
+        out = align(times, prod, "_power", tolerance)
+        return out.with_columns((pl.col("_power") >= on).alias("operating")).drop("_power"), "power"
+    for code in FLOW_CODES:
+        flow = data.series(code, (DataKind.HOUR, DataKind.MINUTE, DataKind.RTD))
+        if flow is not None and flow.n_valid:
+            out = align(times, flow, "_flow", tolerance)
+            return out.with_columns((pl.col("_flow") > 0).alias("operating")).drop("_flow"), "flow"
+    return times.with_columns(pl.lit(None, dtype=pl.Boolean).alias("operating")), "unknown"
+
+
+@dataclass(frozen=True, slots=True)
+class Run:
+    """A run of rows in a series frame, with the valid values around it."""
+
+    a: int
+    b: int
+    start: dt.datetime
+    end: dt.datetime
+    """Start of the last row plus the grid step."""
+    before: float | None
+    """Last valid value within the lookback before the run."""
+    before_time: dt.datetime | None
+    after: float | None
+    """First valid value after the run."""
+
+    @property
+    def rows(self) -> int:
+        return self.b - self.a + 1
+
+
+def runs_with_levels(
+    frame: pl.DataFrame, mask: pl.Series, step: dt.timedelta | None, lookback: dt.timedelta
+) -> list[Run]:
+    """Runs of ``mask`` rows in a time-sorted series frame, each with the valid values around it."""
+    times = frame["time"].to_list()
+    values = frame["value"].to_list()
+    out: list[Run] = []
+    for a, b in true_runs(mask):
+        start = times[a]
+        before, before_time = None, None
+        for i in range(a - 1, -1, -1):
+            if start - times[i] > lookback:
+                break
+            if values[i] is not None:
+                before, before_time = float(values[i]), times[i]
+                break
+        after = next((float(values[i]) for i in range(b + 1, len(values)) if values[i] is not None), None)
+        out.append(Run(a, b, start, times[b] + (step or dt.timedelta(0)), before, before_time, after))
+    return out
+
+
+def hazard(frame: pl.DataFrame, runs: list[Run], high: float) -> tuple[int, int, int, int]:
+    """(runs after a high value, high valid values, runs after a low value, low valid values).
+
+    The per-value chance that an interruption follows a high value versus a low one (research notes
+    R9: regress 'missing' on the expected concentration; this is its simplest two-bin form).
+    """
+    valid = frame["value"].drop_nulls()
+    n_high = int((valid >= high).sum())
+    n_low = valid.len() - n_high
+    r_high = sum(1 for r in runs if r.before is not None and r.before >= high)
+    r_low = sum(1 for r in runs if r.before is not None and r.before < high)
+    return r_high, n_high, r_low, n_low
+
+
+def compared_values(frame: pl.DataFrame) -> pl.DataFrame:
+    """The series frame with ``value`` replaced by the value compared with the limit.
+
+    For flue gas the limit applies to the O2-converted concentration (折算浓度, ``zs``, HJ 75-2017);
+    where a row carries ``zs`` it is used, otherwise the value itself. Missing values stay missing.
+    """
+    if "zs" not in frame.columns or frame["zs"].null_count() == frame.height:
+        return frame
+    return frame.with_columns(
+        pl.when(pl.col("value").is_not_null())
+        .then(pl.coalesce(pl.col("zs"), pl.col("value")))
+        .otherwise(None)
+        .alias("value")
+    )
+
+
+def mean_of(s: pl.Series) -> float | None:
+    """Mean of the non-null values, or None."""
+    m = s.drop_nulls().cast(pl.Float64).mean()
+    return float(m) if isinstance(m, int | float) else None

@@ -1,0 +1,344 @@
+"""R01 constant value / narrow band (恒值、小幅波动)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import polars as pl
+
+from ecosentinel.detection.base import FactorRule, PointData, Series, true_runs
+from ecosentinel.detection.config import RuleParams
+from ecosentinel.detection.context import PointType
+from ecosentinel.detection.findings import Finding, Severity, iso, num
+from ecosentinel.detection.messages import kind_name
+from ecosentinel.detection.rules._common import fmt
+from ecosentinel.readings import DataKind, Source
+
+
+class ConstantValueParams(RuleParams):
+    """Thresholds of R01. [V] = published source, [P] = proposed default (research notes §1 R1)."""
+
+    min_identical_hours: float = 24.0
+    """[P] identical consecutive valid values over at least this many hours (gas hourly data)."""
+    min_identical_cycles: int = 6
+    """[P] identical consecutive analyser cycles (water analysers)."""
+    min_steps_above_zero: float = 10.0
+    """[P] ignore identical runs at values below this many resolution steps (integer-output ultra-low
+    emitters, research notes R1 false-positive trap); the band and detection-limit checks cover them."""
+    band_fraction: float = 0.02
+    """[V] MEP 2012 field guide §7: data varying within 2% of the range for a long time."""
+    band_hours: float = 72.0
+    """[P] how long the 2%-of-range band must last."""
+    dl_multiple: float = 2.0
+    """[P] values held within [0, k·DL] count as 'around the detection limit' (MEP 2012 guide §7)."""
+    dl_hours: float = 72.0
+    """[P] how long values must stay near the detection limit."""
+    min_coverage: float = 0.75
+    """[P] share of a band window that must hold valid values (missing data never proves a band)."""
+    own_variability_fraction: float = 0.1
+    """[P] trap guard for the 2%-of-range band: the window's spread must also be at most this share of
+    the factor's own median 72-h spread, so a point whose level is always low relative to its range
+    (ultra-low emitters) is not flagged for being itself."""
+    dl_min_typical_multiple: float = 3.0
+    # The band check also skips windows whose maximum is within k x DL or below min_steps_above_zero
+    # resolution steps: a band at that level cannot be told from an honest clean source.
+    """[P] trap guard for the detection-limit check: only for points whose median level is at least this
+    multiple of k x DL (a point that always reads near DL is an ultra-low emitter, not a fraud)."""
+
+
+def _resolution(values: pl.Series) -> float:
+    """Reporting resolution (quantum): the largest power of ten of which at least 95% of the values are
+    whole multiples; 0 when the values are not quantised (then no resolution guard applies)."""
+    v = values.drop_nulls()
+    if v.len() == 0:
+        return 0.0
+    for q in (1000.0, 100.0, 10.0, 1.0, 0.1, 0.01, 0.001):
+        scaled = v / q
+        share = ((scaled - scaled.round(0)).abs() < 1e-6).cast(pl.Float64).mean()
+        if isinstance(share, float) and share >= 0.95:
+            return q
+    return 0.0
+
+
+class ConstantValueRule(FactorRule[ConstantValueParams]):
+    """Catches a sample tube put in a bottle of clean water or standard solution (挂瓶/挂桶), a frozen or
+    preset data-logger output, a data-hold function, or a stable diluted sample.
+
+    Source: MEP 2012 污染源自动监控设施现场监督检查技术指南 §7 ("数据长期在检出限附近波动", "长期在某一
+    固定值附近小幅波动", "长期在量程2%范围内变化"); seed 000 point 4 and BRIEF (constant values).
+    Three checks per factor: (a) a run of exactly equal valid values; (b) a rolling (max − min) within
+    2% of the filed range; (c) values held within k × detection limit. Flagged and missing values break
+    runs and do not count toward a band's coverage.
+    """
+
+    code = "R01_constant_value"
+    title_zh = "恒值或小幅波动"
+    title_en = "Constant value or narrow band"
+    params_model = ConstantValueParams
+    kinds = (DataKind.MINUTE, DataKind.HOUR)
+    roles = frozenset({"pollutant", "flow"})
+
+    def detect(self, series: Series, params: ConstantValueParams, data: PointData) -> list[Finding]:
+        out = self._identical(series, params, data)
+        if data.context.point_type is PointType.WATER:
+            cycles = data.series(series.code, [DataKind.RTD], source=Source.ANALYSER.value)
+            if cycles is not None:
+                out.extend(self._identical_cycles(cycles, params, data))
+        covered = [(f.start, f.end) for f in out]
+        spec = data.context.factor(series.code)
+        if spec.span:
+            width = params.band_fraction * spec.span
+            typical = self._typical_spread(series, params.band_hours)
+            if typical is not None:
+                width = min(width, params.own_variability_fraction * typical)
+            out.extend(self._band(series, params, data, width=width, covered=covered))
+        if spec.detection_limit:
+            median = series.valid["value"].median()
+            usual = float(median) if isinstance(median, int | float) else 0.0
+            if usual >= params.dl_min_typical_multiple * params.dl_multiple * spec.detection_limit:
+                out.extend(self._near_dl(series, params, data, spec.detection_limit, covered))
+        return out
+
+    def _identical(self, s: Series, p: ConstantValueParams, data: PointData) -> list[Finding]:
+        f = s.frame.select("time", "value").with_columns(pl.col("value").rle_id().alias("run"))
+        runs = (
+            f.filter(pl.col("value").is_not_null())
+            .group_by("run")
+            .agg(
+                pl.col("time").min().alias("start"),
+                pl.col("time").max().alias("last"),
+                pl.len().alias("n"),
+                pl.col("value").first().alias("value"),
+            )
+            .sort("start")
+        )
+        step = s.step or dt.timedelta(0)
+        threshold = dt.timedelta(hours=p.min_identical_hours)
+        resolution = _resolution(s.frame["value"])
+        dl = data.context.factor(s.code).detection_limit
+        out = []
+        for start, last, n, value in runs.select("start", "last", "n", "value").iter_rows():
+            end = last + step
+            duration = end - start
+            if n < 2 or duration < threshold:
+                continue
+            if resolution > 0 and abs(value) < p.min_steps_above_zero * resolution:
+                continue
+            if dl is not None and abs(value) <= p.dl_multiple * dl:
+                # at the detection limit an honest clean source reads one value for days (Beijing SO2 at
+                # 2 with DL 3: 63 identical-run findings); the near-DL check's business, as for the band
+                continue
+            ratio = duration / threshold
+            out.append(
+                self.finding(
+                    data.context,
+                    factors=[s.code],
+                    start=start,
+                    end=end,
+                    severity=Severity.HIGH if ratio >= 3 else Severity.MEDIUM,
+                    score=0.5 + 0.5 * min(1.0, (ratio - 1) / 2),
+                    evidence={
+                        "window": [iso(start), iso(end)],
+                        "data_kind": s.kind.value,
+                        "value": value,
+                        "count": n,
+                        "hours": num(duration.total_seconds() / 3600, 2),
+                        "threshold_hours": p.min_identical_hours,
+                        "resolution": resolution,
+                        "comparison": "identical consecutive valid values for >= threshold_hours",
+                    },
+                    variant="identical",
+                    kind=_kind_zh(s.kind),
+                    count=n,
+                    value=fmt(value),
+                    hours=fmt(duration.total_seconds() / 3600),
+                    threshold=fmt(p.min_identical_hours),
+                )
+            )
+        return out
+
+    def _identical_cycles(self, s: Series, p: ConstantValueParams, data: PointData) -> list[Finding]:
+        f = s.frame.select("time", "value").with_columns(pl.col("value").rle_id().alias("run"))
+        runs = (
+            f.filter(pl.col("value").is_not_null())
+            .group_by("run")
+            .agg(
+                pl.col("time").min().alias("start"),
+                pl.col("time").max().alias("end"),
+                pl.len().alias("n"),
+                pl.col("value").first().alias("value"),
+            )
+            .filter(pl.col("n") >= p.min_identical_cycles)
+            .sort("start")
+        )
+        out = []
+        for start, end, n, value in runs.select("start", "end", "n", "value").iter_rows():
+            out.append(
+                self.finding(
+                    data.context,
+                    factors=[s.code],
+                    start=start,
+                    end=end,
+                    severity=Severity.HIGH if n >= 2 * p.min_identical_cycles else Severity.MEDIUM,
+                    score=0.6 + 0.4 * min(1.0, (n / p.min_identical_cycles - 1)),
+                    evidence={
+                        "window": [iso(start), iso(end)],
+                        "data_kind": "analyser_cycles",
+                        "value": value,
+                        "count": n,
+                        "threshold_cycles": p.min_identical_cycles,
+                        "comparison": "identical consecutive analyser cycle results >= threshold_cycles",
+                    },
+                    variant="identical_cycles",
+                    count=n,
+                    value=fmt(value),
+                    threshold=p.min_identical_cycles,
+                )
+            )
+        return out
+
+    def _typical_spread(self, s: Series, hours: float) -> float | None:
+        """Median rolling (max - min) of the factor over windows of ``hours``."""
+        if s.n_valid < 2:
+            return None
+        rolled = (
+            s.frame.select("time", "value")
+            .rolling(index_column="time", period=dt.timedelta(hours=hours))
+            .agg((pl.col("value").max() - pl.col("value").min()).alias("spread"))
+        )
+        m = rolled["spread"].median()
+        return float(m) if isinstance(m, int | float) and m > 0 else None
+
+    def _windows(
+        self, s: Series, hours: float, coverage: float, keep: pl.Expr
+    ) -> list[tuple[dt.datetime, dt.datetime, float, float, int]]:
+        """Maximal intervals made of rolling windows of ``hours`` whose stats satisfy ``keep``."""
+        period = dt.timedelta(hours=hours)
+        step = s.step or _median_step(s)
+        if step is None or s.frame.height < 2:
+            return []
+        expected = period / step
+        f = s.frame.select("time", "value")
+        rolled = f.rolling(index_column="time", period=period).agg(
+            pl.col("value").max().alias("hi"),
+            pl.col("value").min().alias("lo"),
+            pl.col("value").count().alias("n"),
+        )
+        first = f["time"][0]
+        rolled = rolled.with_columns(
+            (
+                (pl.col("time") - period + step >= first)
+                & (pl.col("n") >= coverage * expected)
+                & pl.col("hi").is_not_null()
+                & keep
+            ).alias("ok")
+        )
+        out = []
+        for a, b in true_runs(rolled["ok"]):
+            window = rolled.slice(a, b - a + 1)
+            start = window["time"][0] - period + step
+            end = window["time"][-1] + step
+            inside = f.filter(pl.col("time").is_between(start, end, closed="left"))["value"]
+            out.append((start, end, float(inside.min()), float(inside.max()), int(inside.count())))  # type: ignore[arg-type]
+        return out
+
+    def _band(
+        self,
+        s: Series,
+        p: ConstantValueParams,
+        data: PointData,
+        width: float,
+        covered: list[tuple[dt.datetime, dt.datetime]],
+    ) -> list[Finding]:
+        spec = data.context.factor(s.code)
+        out = []
+        keep = (pl.col("hi") - pl.col("lo")) <= width
+        floor = p.min_steps_above_zero * _resolution(s.frame["value"])
+        if spec.detection_limit:
+            floor = max(floor, p.dl_multiple * spec.detection_limit)
+        for start, end, lo, hi, n in self._windows(s, p.band_hours, p.min_coverage, keep):
+            if any(a <= start and end <= b for a, b in covered):
+                continue
+            if hi <= floor:
+                continue  # a band at resolution / detection-limit level: the near-DL check's business
+            hours = (end - start).total_seconds() / 3600
+            out.append(
+                self.finding(
+                    data.context,
+                    factors=[s.code],
+                    start=start,
+                    end=end,
+                    severity=Severity.MEDIUM if hours >= 2 * p.band_hours else Severity.LOW,
+                    score=0.4 + 0.3 * min(1.0, hours / p.band_hours - 1),
+                    evidence={
+                        "window": [iso(start), iso(end)],
+                        "data_kind": s.kind.value,
+                        "min": lo,
+                        "max": hi,
+                        "count": n,
+                        "band": num(hi - lo),
+                        "range": [spec.range_low or 0.0, spec.range_high],
+                        "threshold": num(width),
+                        "comparison": f"rolling {p.band_hours} h (max - min) <= {p.band_fraction} x range",
+                    },
+                    variant="narrow_band",
+                    hours=fmt(hours),
+                    band=fmt(hi - lo),
+                    span=fmt(spec.span or 0.0),
+                    fraction=fmt(p.band_fraction * 100),
+                    threshold=fmt(p.band_hours),
+                )
+            )
+        return out
+
+    def _near_dl(
+        self,
+        s: Series,
+        p: ConstantValueParams,
+        data: PointData,
+        dl: float,
+        covered: list[tuple[dt.datetime, dt.datetime]],
+    ) -> list[Finding]:
+        out = []
+        keep = pl.col("hi") <= p.dl_multiple * dl
+        for start, end, lo, hi, n in self._windows(s, p.dl_hours, p.min_coverage, keep):
+            if any(a <= start and end <= b for a, b in covered):
+                continue
+            hours = (end - start).total_seconds() / 3600
+            out.append(
+                self.finding(
+                    data.context,
+                    factors=[s.code],
+                    start=start,
+                    end=end,
+                    severity=Severity.LOW,
+                    score=0.35,
+                    evidence={
+                        "window": [iso(start), iso(end)],
+                        "data_kind": s.kind.value,
+                        "min": lo,
+                        "max": hi,
+                        "count": n,
+                        "detection_limit": dl,
+                        "threshold": num(p.dl_multiple * dl),
+                        "comparison": f"rolling {p.dl_hours} h max <= {p.dl_multiple} x detection limit",
+                    },
+                    variant="near_detection_limit",
+                    hours=fmt(hours),
+                    dl=fmt(dl),
+                    k=fmt(p.dl_multiple),
+                    vmax=fmt(hi),
+                    threshold=fmt(p.dl_hours),
+                )
+            )
+        return out
+
+
+def _median_step(s: Series) -> dt.timedelta | None:
+    diffs = s.frame["time"].diff().drop_nulls()
+    m = diffs.median() if diffs.len() else None
+    return m if isinstance(m, dt.timedelta) and m > dt.timedelta(0) else None
+
+
+def _kind_zh(kind: DataKind) -> str:
+    return kind_name(kind.value)

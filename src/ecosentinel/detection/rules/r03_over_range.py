@@ -1,0 +1,175 @@
+"""R03 over-range, clipping and piling below the limit (超量程/平顶)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import polars as pl
+
+from ecosentinel.detection.base import FactorRule, PointData, Series
+from ecosentinel.detection.config import RuleParams
+from ecosentinel.detection.findings import Finding, Severity, iso
+from ecosentinel.detection.rules._common import fmt, pct
+from ecosentinel.readings import CST, DataKind
+
+
+class OverRangeParams(RuleParams):
+    """Thresholds of R03 (research notes §1 R3)."""
+
+    min_unflagged: int = 1
+    """[V] HJ 212: a value over the upper measurement limit must carry flag T; one unflagged is enough."""
+    clip_share: float = 0.05
+    """[P] share of a day's valid values sitting exactly at the range ceiling (flag T or not)."""
+    clip_min_count: int = 3
+    """[P] and at least this many of them."""
+    pile_low_fraction: float = 0.8
+    """[P] piling counts in [pile_low_fraction x limit, limit)."""
+    pile_share: float = 0.25
+    """[P] share of a day's valid values equal to one value in that band."""
+    pile_min_count: int = 4
+    """[P] and at least this many of them."""
+
+
+class OverRangeRule(FactorRule[OverRangeParams]):
+    """Catches range tampering and clipping: values at or above the analyser's filed range ceiling that
+    are not flagged T, a pile of values at the ceiling (the real concentration is above the range), and
+    a pile of identical values just under the emission limit (a preset value that avoids exceedance).
+
+    Source: HJ 212-2017 flag T (超测上限); MEP 2012 field guide §7.2 (仪器参数设置异常, range);
+    research notes R3 (trap: genuine over-range must be flagged T, not suppressed). Grouped per day in
+    China Standard Time.
+    """
+
+    code = "R03_over_range"
+    title_zh = "超量程或平顶"
+    title_en = "Over-range and clipping"
+    params_model = OverRangeParams
+    kinds = (DataKind.HOUR, DataKind.MINUTE)
+
+    def detect(self, series: Series, params: OverRangeParams, data: PointData) -> list[Finding]:
+        spec = data.context.factor(series.code)
+        step = series.step or dt.timedelta(0)
+        f = series.frame.filter(pl.col("value").is_not_null()).with_columns(
+            pl.col("time").dt.convert_time_zone(CST.key).dt.date().alias("day")
+        )
+        if f.height == 0:
+            return []
+        out: list[Finding] = []
+        if spec.range_high is not None:
+            hi = spec.range_high
+            unflagged = f.filter((pl.col("value") >= hi) & (pl.col("flag") != "T"))
+            for (day,), rows in unflagged.group_by("day", maintain_order=True):
+                if rows.height < params.min_unflagged:
+                    continue
+                start, end = rows["time"][0], rows["time"][-1] + step
+                vmax = float(rows["value"].max())  # type: ignore[arg-type]
+                out.append(
+                    self.finding(
+                        data.context,
+                        factors=[series.code],
+                        start=start,
+                        end=end,
+                        severity=Severity.MEDIUM,
+                        score=0.55 + 0.05 * min(rows.height, 6),
+                        evidence={
+                            "window": [iso(start), iso(end)],
+                            "day": str(day),
+                            "count": rows.height,
+                            "values": rows["value"].head(24).to_list(),
+                            "times": [iso(t) for t in rows["time"].head(24)],
+                            "range_high": hi,
+                            "comparison": "value >= range_high without flag T",
+                        },
+                        variant="unflagged_over_range",
+                        count=rows.height,
+                        range_high=fmt(hi),
+                        vmax=fmt(vmax),
+                    )
+                )
+            per_day = f.group_by("day", maintain_order=True).agg(
+                pl.len().alias("n"),
+                (pl.col("value") == hi).sum().alias("at_ceiling"),
+                pl.col("time").filter(pl.col("value") == hi).min().alias("start"),
+                pl.col("time").filter(pl.col("value") == hi).max().alias("last"),
+            )
+            for day, n, at, start, last in per_day.iter_rows():
+                if at < params.clip_min_count or at / n < params.clip_share:
+                    continue
+                out.append(
+                    self.finding(
+                        data.context,
+                        factors=[series.code],
+                        start=start,
+                        end=last + step,
+                        severity=Severity.LOW,
+                        score=0.3 + 0.4 * min(1.0, at / n),
+                        evidence={
+                            "window": [iso(start), iso(last + step)],
+                            "day": str(day),
+                            "count": at,
+                            "valid_count": n,
+                            "share": round(at / n, 4),
+                            "range_high": hi,
+                            "threshold_share": params.clip_share,
+                            "comparison": "share of values == range_high >= threshold_share",
+                        },
+                        variant="clipped_at_range",
+                        count=at,
+                        range_high=fmt(hi),
+                        share=pct(at / n),
+                    )
+                )
+        # not for a band limit (pH 6-9): pH sits in [0.8 x 9, 9) all the time (measured on the simulated
+        # corpus: every dyeing plant's pH made piles)
+        if spec.limit is not None and spec.limit > 0 and spec.limit_low is None:
+            out.extend(self._piles(series, params, data, f, spec.limit, step))
+        return out
+
+    def _piles(
+        self,
+        series: Series,
+        params: OverRangeParams,
+        data: PointData,
+        f: pl.DataFrame,
+        limit: float,
+        step: dt.timedelta,
+    ) -> list[Finding]:
+        band = f.filter(pl.col("value").is_between(params.pile_low_fraction * limit, limit, closed="left"))
+        totals = dict(f.group_by("day").agg(pl.len()).iter_rows())
+        piles = band.group_by("day", "value").agg(
+            pl.len().alias("count"), pl.col("time").min().alias("start"), pl.col("time").max().alias("last")
+        )
+        out = []
+        for day, value, count, start, last in piles.sort("day", "value").iter_rows():
+            n = totals[day]
+            if count < params.pile_min_count or count / n < params.pile_share:
+                continue
+            out.append(
+                self.finding(
+                    data.context,
+                    factors=[series.code],
+                    start=start,
+                    end=last + step,
+                    severity=Severity.MEDIUM,
+                    score=0.45 + 0.4 * min(1.0, count / n),
+                    evidence={
+                        "window": [iso(start), iso(last + step)],
+                        "day": str(day),
+                        "value": value,
+                        "count": count,
+                        "valid_count": n,
+                        "share": round(count / n, 4),
+                        "limit": limit,
+                        "band": [params.pile_low_fraction * limit, limit],
+                        "threshold_share": params.pile_share,
+                        "comparison": "share of a day's values equal to one value just under the limit",
+                    },
+                    variant="pile_below_limit",
+                    count=count,
+                    share=pct(count / n),
+                    value=fmt(value),
+                    limit=fmt(limit),
+                    low_pct=fmt(params.pile_low_fraction * 100),
+                )
+            )
+        return out

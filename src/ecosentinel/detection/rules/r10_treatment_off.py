@@ -1,0 +1,177 @@
+"""R10 treatment facility off while emissions look normal; declared stopped but running (标停未停)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import polars as pl
+
+from ecosentinel.detection.base import PointData, PointRule, true_runs
+from ecosentinel.detection.config import RuleParams, ScreeningConfig
+from ecosentinel.detection.context import WC_PRODUCTION, WC_TREATMENT
+from ecosentinel.detection.findings import Finding, Severity, iso
+from ecosentinel.detection.rules._common import WC_KINDS, align, fmt, mean_of, power_on_threshold
+from ecosentinel.readings import DataKind
+
+
+class TreatmentOffParams(RuleParams):
+    """Thresholds of R10 (research notes §1 R10)."""
+
+    on_fraction: float = 0.2
+    """[P] production is on above this share of its 95th-percentile power."""
+    on_floor_kw: float = 1.0
+    """[P] and above this absolute power."""
+    off_fraction: float = 0.1
+    """[P] treatment is off below this share of its 95th-percentile power."""
+    min_minutes: float = 15.0
+    """[P] research R10: production on and treatment off for at least 15 min."""
+    align_minutes: float = 60.0
+    """How far back a power or concentration value may be matched."""
+
+
+class TreatmentOffRule(PointRule[TreatmentOffParams]):
+    """Catches emissions data that stay normal while the treatment facility is switched off (治理设施
+    停运而数据正常: the data cannot be real), and a point flagged F (stopped) while production power shows
+    the plant running (标停未停).
+
+    Source: seed 004 (Jiaxing: electricity monitoring of 9,564 production and 3,375 treatment facilities);
+    seed 000 point 9 (start and stop treatment facilities and watch the data); research notes R10
+    (state machine; 2026 CNKI paper on 标停未停). Working-condition series are readings with codes
+    ``wc_prod_kw`` and ``wc_treat_kw`` on the point's MN. Traps: standby or redundant trains and
+    mis-mapped meters (check the registry's meter mapping before acting).
+    """
+
+    code = "R10_treatment_off"
+    title_zh = "治理设施停运或标停未停"
+    title_en = "Treatment off while emissions look normal"
+    params_model = TreatmentOffParams
+
+    def detect(self, data: PointData, params: TreatmentOffParams, config: ScreeningConfig) -> list[Finding]:
+        prod = data.series(WC_PRODUCTION, WC_KINDS)
+        if prod is None or prod.n_valid == 0:
+            return []
+        on = power_on_threshold(prod, params.on_fraction, params.on_floor_kw)
+        tol = dt.timedelta(minutes=params.align_minutes)
+        out: list[Finding] = []
+        treat = data.series(WC_TREATMENT, WC_KINDS)
+        if treat is not None and treat.n_valid:
+            out.extend(self._treatment_off(data, params, on, tol))
+        out.extend(self._declared_stopped(data, params, on, tol))
+        return out
+
+    def _treatment_off(
+        self,
+        data: PointData,
+        p: TreatmentOffParams,
+        on: float,
+        tol: dt.timedelta,
+    ) -> list[Finding]:
+        prod = data.series(WC_PRODUCTION, WC_KINDS)
+        treat = data.series(WC_TREATMENT, WC_KINDS)
+        assert prod is not None
+        assert treat is not None
+        q = treat.valid["value"].quantile(0.95)
+        off = p.off_fraction * float(q) if q is not None else 0.0
+        step = treat.step
+        f = align(treat.frame.select("time", pl.col("value").alias("treat")), prod, "prod", tol)
+        f = f.with_columns(((pl.col("prod") >= on) & (pl.col("treat") <= off)).fill_null(False).alias("bad"))
+        out = []
+        for a, b in true_runs(f["bad"]):
+            rows = f.slice(a, b - a + 1)
+            start, end = rows["time"][0], rows["time"][-1] + (step or dt.timedelta(0))
+            minutes = (end - start).total_seconds() / 60
+            if minutes < p.min_minutes:
+                continue
+            conc: dict[str, float] = {}
+            over: list[str] = []
+            for code in data.factor_codes({"pollutant"}):
+                s = data.series(code, (DataKind.MINUTE, DataKind.HOUR, DataKind.RTD))
+                if s is None:
+                    continue
+                window = s.frame.filter(pl.col("time").is_between(start - tol, end, closed="left"))
+                m = mean_of(window["value"])
+                if m is None:
+                    continue
+                conc[code] = m
+                limit = data.context.factor(code).limit
+                if limit is not None and m >= limit:
+                    over.append(code)
+            if not conc:
+                continue
+            normal = not over
+            factors = sorted(conc)
+            evidence: dict[str, Any] = {
+                "window": [iso(start), iso(end)],
+                "minutes": round(minutes, 1),
+                "production_kw": mean_of(rows["prod"]),
+                "treatment_kw": mean_of(rows["treat"]),
+                "threshold": {"production_on_kw": round(on, 3), "treatment_off_kw": round(off, 3)},
+                "concentration_mean": {c: round(v, 4) for c, v in conc.items()},
+                "limits": {c: data.context.factor(c).limit for c in factors},
+                "comparison": "production >= on and treatment <= off for >= min_minutes",
+            }
+            out.append(
+                self.finding(
+                    data.context,
+                    factors=factors,
+                    start=start,
+                    end=end,
+                    severity=Severity.HIGH if normal else Severity.MEDIUM,
+                    score=(0.85 if normal else 0.55) + 0.1 * min(1.0, minutes / 240),
+                    evidence=evidence,
+                    variant="treatment_off",
+                    prod=fmt(mean_of(rows["prod"])),
+                    treat=fmt(mean_of(rows["treat"])),
+                    treat_off=fmt(off),
+                    minutes=fmt(minutes),
+                    conc="、".join(f"{fmt(v)}" for v in conc.values()),
+                    conc_text="均低于排放限值，与治理设施停运的实际不符" if normal else "已超过排放限值",
+                )
+            )
+        return out
+
+    def _declared_stopped(
+        self, data: PointData, p: TreatmentOffParams, on: float, tol: dt.timedelta
+    ) -> list[Finding]:
+        prod = data.series(WC_PRODUCTION, WC_KINDS)
+        assert prod is not None
+        out = []
+        for code in data.factor_codes({"pollutant", "flow"}):
+            s = data.series(code, (DataKind.MINUTE, DataKind.HOUR))
+            if s is None:
+                continue
+            f = align(s.frame.select("time", "flag"), prod, "prod", tol)
+            f = f.with_columns(
+                ((pl.col("flag") == "F") & (pl.col("prod") >= on)).fill_null(False).alias("bad")
+            )
+            for a, b in true_runs(f["bad"]):
+                rows = f.slice(a, b - a + 1)
+                start, end = rows["time"][0], rows["time"][-1] + (s.step or dt.timedelta(0))
+                minutes = (end - start).total_seconds() / 60
+                if minutes < p.min_minutes:
+                    continue
+                out.append(
+                    self.finding(
+                        data.context,
+                        factors=[code],
+                        start=start,
+                        end=end,
+                        severity=Severity.HIGH,
+                        score=0.8 + 0.15 * min(1.0, minutes / 480),
+                        evidence={
+                            "window": [iso(start), iso(end)],
+                            "data_kind": s.kind.value,
+                            "minutes": round(minutes, 1),
+                            "rows": rows.height,
+                            "production_kw": mean_of(rows["prod"]),
+                            "threshold": {"production_on_kw": round(on, 3)},
+                            "comparison": "flag F while production >= on for >= min_minutes",
+                        },
+                        variant="declared_stopped",
+                        prod=fmt(mean_of(rows["prod"])),
+                        prod_on=fmt(on),
+                        minutes=fmt(minutes),
+                    )
+                )
+        return out

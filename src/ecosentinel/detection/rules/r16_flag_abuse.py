@@ -1,0 +1,272 @@
+"""R16 flag abuse (标记滥用): calibration / maintenance / fault flags used to hide data."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import polars as pl
+
+from ecosentinel.detection.base import FactorRule, PointData, Series
+from ecosentinel.detection.config import RuleParams
+from ecosentinel.detection.context import PointType
+from ecosentinel.detection.findings import Finding, Severity, iso
+from ecosentinel.detection.rules._common import Run, compared_values, fmt, hazard, pct, runs_with_levels
+from ecosentinel.readings import CST, DataKind
+
+ABUSABLE_FLAGS = ("C", "M", "D")
+
+
+class FlagAbuseParams(RuleParams):
+    """Thresholds of R16 (research notes §1 R16; HJ 75-2017 daily zero/span [M])."""
+
+    exceed_fraction: float = 0.9
+    """[P] a value counts as 'near or over the limit' at or above this share of the limit."""
+    lookback_hours: float = 3.0
+    """[P] the last valid value before a flagged run must be this recent."""
+    pattern_min_runs: int = 3
+    """[P] the concentration pattern needs at least this many flagged runs after high values."""
+    pattern_ratio: float = 3.0
+    """[P] and a rate after high values at least this many times the rate after low values."""
+    max_calibration_minutes_gas: float = 120.0
+    """[P] longest plausible C run for a flue-gas CEMS (zero/span check takes well under an hour)."""
+    max_calibration_minutes_water: float = 240.0
+    """[P] longest plausible C run for a water analyser (standard-sample check takes 1-2 cycles)."""
+    min_distinct_raw: int = 3
+    """[P] values measured under a flag count as real measurements (not a zero/span or standard-sample
+    reading) when they take at least this many distinct values ..."""
+    min_raw_minutes: float = 30.0
+    """[P] ... over at least this long (a gas zero/span check takes about 15 min)."""
+    om_slack_minutes: float = 60.0
+    """[P] an O&M record within this many minutes of a C/M run covers it."""
+    skip_om_check_without_records: bool = True
+    """[P] skip the 'no O&M record' check for a point with no O&M records at all in the window: a feed
+    that was never connected is not evidence against the enterprise."""
+
+
+class FlagAbuseRule(FactorRule[FlagAbuseParams]):
+    """Catches fraud hidden under flags: exceedance data flagged C (calibration), M (maintenance) or D
+    (fault) so they drop out of the hourly and daily means, calibration flags far longer than a
+    calibration takes, and calibration / maintenance flags with no matching O&M record.
+
+    Source: research notes R16; HJ 212 data flags; HJ 75-2017 / HJ 356-2019 validity rules (flagged data
+    are excluded from valid means, which is what makes the flag worth abusing); seed 000 point 7 (read
+    the O&M, fault and spare-part records). Every other rule segregates flagged rows; this one reads them.
+    """
+
+    code = "R16_flag_abuse"
+    title_zh = "数据标记滥用"
+    title_en = "Flag abuse"
+    params_model = FlagAbuseParams
+    kinds = (DataKind.MINUTE, DataKind.HOUR)
+    """Minute data first: an hour is flagged N when any of its minutes is, so flags over part of an
+    hour vanish from hourly data (measured on the simulated corpus)."""
+
+    def detect(self, series: Series, params: FlagAbuseParams, data: PointData) -> list[Finding]:
+        f = compared_values(series.frame)
+        out: list[Finding] = []
+        lookback = dt.timedelta(hours=params.lookback_hours)
+        mask = f["flag"].is_in(list(ABUSABLE_FLAGS)).fill_null(False)
+        runs = runs_with_levels(f, mask, series.step, lookback)
+        spec = data.context.factor(series.code)
+        if spec.limit is not None and spec.limit > 0 and spec.limit_low is None:  # not a band (pH 6-9)
+            out.extend(self._pattern(series, params, data, runs, params.exceed_fraction * spec.limit))
+            out.extend(self._hidden_exceedance(series, params, data, runs, spec.limit))
+        c_runs = runs_with_levels(f, (f["flag"] == "C").fill_null(False), series.step, lookback)
+        out.extend(self._long_calibration(series, params, data, c_runs))
+        cm_runs = runs_with_levels(f, f["flag"].is_in(["C", "M"]).fill_null(False), series.step, lookback)
+        out.extend(self._no_record(series, params, data, cm_runs))
+        return out
+
+    def _pattern(
+        self, s: Series, p: FlagAbuseParams, data: PointData, runs: list[Run], high: float
+    ) -> list[Finding]:
+        r_high, n_high, r_low, n_low = hazard(compared_values(s.frame), runs, high)
+        if r_high < p.pattern_min_runs or n_high == 0:
+            return []
+        p_high, p_low = r_high / n_high, (r_low / n_low if n_low else 0.0)
+        if p_low > 0 and p_high < p.pattern_ratio * p_low:
+            return []
+        highs = [r for r in runs if r.before is not None and r.before >= high]
+        # the finding sits on the latest occurrence (its evidence lists them all): a point-level pattern
+        # spanning months would otherwise colour its last 31 days (measured on the Beijing series: one
+        # CO pattern made 202 point-days red)
+        start, end = highs[-1].start, highs[-1].end
+        first = highs[0].start
+        flags = s.frame.filter(pl.col("flag").is_in(list(ABUSABLE_FLAGS)))["flag"].unique().sort().to_list()
+        return [
+            self.finding(
+                data.context,
+                factors=[s.code],
+                start=start,
+                end=end,
+                severity=Severity.HIGH,
+                score=0.8 + 0.2 * min(1.0, r_high / (3 * p.pattern_min_runs)),
+                evidence={
+                    "window": [iso(start), iso(end)],
+                    "pattern_since": iso(first),
+                    "data_kind": s.kind.value,
+                    "flags": flags,
+                    "runs_after_high": r_high,
+                    "values_high": n_high,
+                    "runs_after_low": r_low,
+                    "values_low": n_low,
+                    "rate_high": round(p_high, 5),
+                    "rate_low": round(p_low, 5),
+                    "threshold": {"min_runs": p.pattern_min_runs, "ratio": p.pattern_ratio},
+                    "comparison": "flagged-run rate after high values >= ratio x rate after low values",
+                    "run_starts": [iso(r.start) for r in highs[:50]],
+                },
+                variant="flag_near_exceedance",
+                pct=fmt(p.exceed_fraction * 100),
+                flags="/".join(flags),
+                p_high=pct(p_high),
+                p_low=pct(p_low),
+                n_high=r_high,
+                n_low=r_low,
+            )
+        ]
+
+    def _hidden_exceedance(
+        self, s: Series, p: FlagAbuseParams, data: PointData, runs: list[Run], limit: float
+    ) -> list[Finding]:
+        """A C/M/D run that starts right after a value near the limit and has no O&M record."""
+        ctx = data.context
+        if p.skip_om_check_without_records and ctx.om_records.height == 0:
+            return []
+        slack = dt.timedelta(minutes=p.om_slack_minutes)
+        high = p.exceed_fraction * limit
+        out = []
+        for r in runs:
+            rows = s.frame.slice(r.a, r.rows)
+            minutes = (r.end - r.start).total_seconds() / 60
+            raw = rows["raw"].drop_nulls()
+            # what the analyser still measured under the flag: a calibration reads one or two reference
+            # values; several distinct values for half an hour or more are real measurements
+            under = (
+                float(raw.median())  # type: ignore[arg-type]
+                if raw.len() and raw.n_unique() >= p.min_distinct_raw and minutes >= p.min_raw_minutes
+                else None
+            )
+            level = max(v for v in (r.before, under, -1.0) if v is not None)
+            if level < high or ctx.om_overlapping(r.start, r.end, slack).height:
+                continue
+            if ctx.in_maintenance_window(r.start, r.end):
+                continue
+            flags = sorted(set(rows["flag"].drop_nulls().to_list()))
+            strong = level >= limit
+            out.append(
+                self.finding(
+                    ctx,
+                    factors=[s.code],
+                    start=r.start,
+                    end=r.end,
+                    severity=Severity.HIGH if strong else Severity.MEDIUM,
+                    score=0.8 if strong else 0.6,
+                    evidence={
+                        "window": [iso(r.start), iso(r.end)],
+                        "data_kind": s.kind.value,
+                        "flags": flags,
+                        "before": {"time": iso(r.before_time) if r.before_time else None, "value": r.before},
+                        "median_under_flag": under,
+                        "limit": limit,
+                        "minutes": round(minutes, 1),
+                        "threshold": {
+                            "exceed_fraction": p.exceed_fraction,
+                            "slack_minutes": p.om_slack_minutes,
+                        },
+                        "comparison": "C/M/D run right after a value >= exceed_fraction x limit, "
+                        "no O&M record within slack",
+                    },
+                    variant="hidden_exceedance",
+                    flags="/".join(flags),
+                    minutes=fmt(minutes),
+                    before=fmt(level),
+                    pct=pct(level / limit),
+                    slack=fmt(p.om_slack_minutes),
+                )
+            )
+        return out
+
+    def _long_calibration(
+        self, s: Series, p: FlagAbuseParams, data: PointData, runs: list[Run]
+    ) -> list[Finding]:
+        limit = (
+            p.max_calibration_minutes_gas
+            if data.context.point_type is PointType.GAS
+            else p.max_calibration_minutes_water
+        )
+        out = []
+        for r in runs:
+            start, end = r.start, r.end
+            minutes = (end - start).total_seconds() / 60
+            if minutes <= limit:
+                continue
+            out.append(
+                self.finding(
+                    data.context,
+                    factors=[s.code],
+                    start=start,
+                    end=end,
+                    severity=Severity.MEDIUM if minutes > 2 * limit else Severity.LOW,
+                    score=0.4 + 0.3 * min(1.0, minutes / limit - 1),
+                    evidence={
+                        "window": [iso(start), iso(end)],
+                        "data_kind": s.kind.value,
+                        "minutes": round(minutes, 1),
+                        "rows": r.rows,
+                        "before": r.before,
+                        "threshold_minutes": limit,
+                        "comparison": "C-flag run length > threshold_minutes",
+                    },
+                    variant="long_calibration",
+                    minutes=fmt(minutes),
+                    threshold=fmt(limit),
+                )
+            )
+        return out
+
+    def _no_record(self, s: Series, p: FlagAbuseParams, data: PointData, runs: list[Run]) -> list[Finding]:
+        ctx = data.context
+        if not runs or (p.skip_om_check_without_records and ctx.om_records.height == 0):
+            return []
+        slack = dt.timedelta(minutes=p.om_slack_minutes)
+        bare = []
+        for r in runs:
+            start, end = r.start, r.end
+            if ctx.om_overlapping(start, end, slack).height == 0:
+                bare.append((start, end, s.frame.slice(r.a, r.rows)["flag"].unique().to_list()))
+        out = []
+        by_day: dict[object, list[tuple[dt.datetime, dt.datetime, list[str]]]] = {}
+        for item in bare:
+            by_day.setdefault(item[0].astimezone(CST).date(), []).append(item)
+        for day, items in by_day.items():
+            start, end = items[0][0], items[-1][1]
+            minutes = sum((b - a).total_seconds() / 60 for a, b, _ in items)
+            flags = sorted({fl for _, _, fls in items for fl in fls})
+            windows = [[iso(a), iso(b)] for a, b, _ in items]
+            out.append(
+                self.finding(
+                    ctx,
+                    factors=[s.code],
+                    start=start,
+                    end=end,
+                    severity=Severity.LOW,
+                    score=0.3 + 0.2 * min(1.0, minutes / 480),
+                    evidence={
+                        "window": [iso(start), iso(end)],
+                        "day": str(day),
+                        "data_kind": s.kind.value,
+                        "flags": flags,
+                        "runs": windows,
+                        "minutes": round(minutes, 1),
+                        "threshold_slack_minutes": p.om_slack_minutes,
+                        "comparison": "C/M-flagged run with no O&M record within slack",
+                    },
+                    variant="no_om_record",
+                    flags="/".join(flags),
+                    minutes=fmt(minutes),
+                    slack=fmt(p.om_slack_minutes),
+                    window_text=f"（共{len(items)}段）" if len(items) > 1 else "",
+                )
+            )
+        return out

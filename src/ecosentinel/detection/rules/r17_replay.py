@@ -1,0 +1,189 @@
+"""R17 cloned or replayed data (数据复制、回放): a day identical or near-identical to an earlier day."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from typing import Any
+
+import numpy as np
+import polars as pl
+
+from ecosentinel.detection.base import FactorRule, PointData, Series, true_runs
+from ecosentinel.detection.config import RuleParams
+from ecosentinel.detection.findings import Finding, Severity, cst_text, iso
+from ecosentinel.detection.messages import kind_name
+from ecosentinel.detection.rules._common import fmt, pct
+from ecosentinel.detection.rules.r13_digit_test import resolution_of
+from ecosentinel.readings import DataKind
+
+
+class ReplayParams(RuleParams):
+    """Thresholds of R17 (research notes §1 R17)."""
+
+    lag_days: int = 7
+    """[P] compare each window with the same clock time 1..7 days earlier (a copied day or week)."""
+    window_hours: float = 24.0
+    """[P] research notes R17: day-long subsequences."""
+    min_coverage: float = 0.8
+    """[P] share of a window where both days have valid values."""
+    min_corr: float = 0.99
+    """[P] near-identical: correlation at least this ('correlation ≈ 1')."""
+    max_distance: float = 0.02
+    """[P] and root-mean-square difference at most 2% of the mean level ('distance ≈ 0')."""
+    identical_share: float = 0.95
+    """[P] 'identical' when at least this share of compared values are exactly equal."""
+    min_std_steps: float = 2.0
+    """Windows whose standard deviation is under this many resolution steps (the resolution most values
+    have) are not compared: constant or nearly constant data are R01's finding, not a replay."""
+    min_distinct: int = 6
+    """[P] and the matching window must hold at least this many distinct values (a day at the
+    detection floor, 2, 2, 2, ..., 4, repeats by itself: seen in the real Beijing SO2 series)."""
+
+
+class ReplayRule(FactorRule[ReplayParams]):
+    """Catches cloned or replayed data (复制、回放历史数据): a day of data copied from an earlier day of the
+    same point, exactly or with a little noise, instead of being measured (a data logger or an O&M
+    company that replays stored data while the analyser is off or the sample is interfered with).
+
+    Source: research notes R17 (identical day-long subsequences: hash 24-h windows or matrix-profile
+    motifs with distance ≈ 0; exact 24-h periodicity; trap: shared DAS channels misconfigured by the O&M
+    company); seed 002 (原始数据直传). Per factor on minute data (hourly otherwise): every 24-h window is
+    compared with the same clock time 1..7 days earlier; flagged when its values are exactly equal or
+    correlate at ≥ 0.99 with an RMS difference ≤ 2% of the level. Cross-point cloning needs two points
+    and is left to the engine (this function sees one point).
+    """
+
+    code = "R17_replay"
+    title_zh = "数据复制回放"
+    title_en = "Replayed or cloned data"
+    params_model = ReplayParams
+    kinds = (DataKind.MINUTE, DataKind.HOUR)
+    roles = frozenset({"pollutant", "flow"})
+
+    def detect(self, series: Series, params: ReplayParams, data: PointData) -> list[Finding]:
+        if series.step is None or series.n_valid == 0:
+            return []
+        step = series.step
+        w = round(dt.timedelta(hours=params.window_hours) / step)
+        if w < 4:
+            return []
+        res = resolution_of(series.valid["value"], 0.5)
+        min_std = params.min_std_steps * res
+        base = series.frame.select("time", "value")
+        out: list[Finding] = []
+        taken: list[tuple[dt.datetime, dt.datetime]] = []
+        for lag in range(1, params.lag_days + 1):
+            shift = dt.timedelta(days=lag)
+            past = base.select((pl.col("time") + shift).alias("time"), pl.col("value").alias("past"))
+            j = base.join(past, on="time", how="left").sort("time")
+            if j["past"].null_count() == j.height:
+                continue
+            for found in self._matches(series, j, w, lag, min_std, params, data):
+                if any(found.start < e and s < found.end for s, e in taken):
+                    continue
+                taken.append((found.start, found.end))
+                out.append(found)
+        return out
+
+    def _matches(
+        self,
+        s: Series,
+        j: pl.DataFrame,
+        w: int,
+        lag: int,
+        min_std: float,
+        p: ReplayParams,
+        data: PointData,
+    ) -> list[Finding]:
+        x = j["value"].cast(pl.Float64).fill_null(np.nan).to_numpy()
+        y = j["past"].cast(pl.Float64).fill_null(np.nan).to_numpy()
+        n = x.size
+        if n < w:
+            return []
+        m = np.isfinite(x) & np.isfinite(y)
+        x0, y0 = np.where(m, x, 0.0), np.where(m, y, 0.0)
+        # Window sums by cumulative sums (windows end at each row); centred for numerical stability.
+        cx, cy = x0 - np.nanmean(np.where(m, x, np.nan)), y0 - np.nanmean(np.where(m, y, np.nan))
+        cx, cy = np.where(m, cx, 0.0), np.where(m, cy, 0.0)
+
+        def wsum(a: np.ndarray[Any, Any]) -> np.ndarray[Any, Any]:
+            c = np.concatenate(([0.0], np.cumsum(a)))
+            return c[w:] - c[:-w]
+
+        cnt = wsum(m.astype(float))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            mx, my = wsum(cx) / cnt, wsum(cy) / cnt
+            vx, vy = wsum(cx * cx) / cnt - mx * mx, wsum(cy * cy) / cnt - my * my
+            cov = wsum(cx * cy) / cnt - mx * my
+            corr = cov / np.sqrt(vx * vy)
+            rms = np.sqrt(wsum((x0 - y0) ** 2) / cnt)
+            level = np.abs(wsum(x0) / cnt)
+            dist = rms / level
+        ok = (
+            (cnt >= p.min_coverage * w)
+            & (np.sqrt(np.maximum(vx, 0)) > min_std)
+            & (np.sqrt(np.maximum(vy, 0)) > min_std)
+            & (corr >= p.min_corr)
+            & (dist <= p.max_distance)
+        )
+        ok = np.nan_to_num(ok, nan=0.0).astype(bool)
+        if not ok.any():
+            return []
+        times = j["time"]  # indexed only where a run matched (a whole-column to_list() dominated the rule)
+        out = []
+        for a, b in true_runs(pl.Series(ok)):
+            # the best window of the run: the smallest distance
+            best = a + int(np.nanargmin(dist[a : b + 1]))
+            lo, hi = best, best + w  # rows [lo, hi)
+            sel = m[lo:hi]
+            xs, ys = x[lo:hi][sel], y[lo:hi][sel]
+            if min(np.unique(xs).size, np.unique(ys).size) < p.min_distinct:
+                continue
+            same = float(np.mean(np.abs(xs - ys) <= 1e-9 * np.maximum(1.0, np.abs(xs))))
+            start, end = times[lo], times[hi - 1] + (s.step or dt.timedelta(0))
+            lag_td = dt.timedelta(days=lag)
+            identical = same >= p.identical_share
+            c, d = float(corr[best]), float(dist[best])
+            evidence: dict[str, Any] = {
+                "window": [iso(start), iso(end)],
+                "data_kind": s.kind.value,
+                "lag_days": lag,
+                "source_window": [iso(start - lag_td), iso(end - lag_td)],
+                "compared": int(sel.sum()),
+                "identical_share": round(same, 4),
+                "corr": None if math.isnan(c) else round(c, 6),
+                "rms_over_level": None if math.isnan(d) else round(d, 6),
+                "matching_windows": [iso(times[a]), iso(times[b])],
+                "threshold": {
+                    "min_corr": p.min_corr,
+                    "max_distance": p.max_distance,
+                    "identical_share": p.identical_share,
+                    "window_hours": p.window_hours,
+                },
+                "comparison": "window vs same clock time lag days earlier: corr >= min_corr and "
+                "rms/level <= max_distance",
+            }
+            out.append(
+                self.finding(
+                    data.context,
+                    factors=[s.code],
+                    start=start,
+                    end=end,
+                    severity=Severity.HIGH if identical else Severity.MEDIUM,
+                    score=0.9 if identical else 0.6 + 0.2 * max(0.0, 1 - d / p.max_distance),
+                    evidence=evidence,
+                    variant="identical" if identical else "near_identical",
+                    kind=kind_name(s.kind.value),
+                    count=int(sel.sum()),
+                    lag=lag,
+                    source_start=cst_text(start - lag_td),
+                    source_end=cst_text(end - lag_td),
+                    same_pct=pct(same),
+                    corr=fmt(round(c, 4)),
+                    corr_threshold=fmt(p.min_corr),
+                    dist_pct=pct(d),
+                    dist_threshold=fmt(100 * p.max_distance),
+                )
+            )
+        return out

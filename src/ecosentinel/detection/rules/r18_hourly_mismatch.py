@@ -1,0 +1,178 @@
+"""R18 reported hourly (daily) values that are not the mean of their own minute (hourly) data."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import polars as pl
+
+from ecosentinel.detection.base import FactorRule, PointData, Series
+from ecosentinel.detection.config import RuleParams
+from ecosentinel.detection.findings import Finding, Severity, cst_text, iso
+from ecosentinel.detection.rules._common import fmt, pct
+from ecosentinel.detection.rules.r13_digit_test import resolution_of
+from ecosentinel.readings import CST, DataKind
+
+
+class HourlyMismatchParams(RuleParams):
+    """Thresholds of R18 (HJ 75-2017 / HJ 356-2019 data validity: hourly and daily means are computed
+    from the valid values of the period [M])."""
+
+    min_valid_minutes: int = 45
+    """[M] HJ 75-2017: a valid hour needs at least 45 minutes of valid data; hours with fewer valid
+    minutes are not compared (their hourly value may legitimately be invalid or substituted)."""
+    min_valid_hours: int = 20
+    """[M] HJ 75 / HJ 356: a valid day needs at least 20 valid hours."""
+    rel_tolerance: float = 0.02
+    """[P] relative tolerance on top of the rounding tolerance (the mean of rounded minute values)."""
+    resolution_multiple: float = 1.0
+    """Rounding tolerance in reporting-resolution steps of the compared series."""
+    min_periods: int = 1
+    """[P] one mismatched hour is already a recomputation failure; findings group them per CST day."""
+
+
+class HourlyMismatchRule(FactorRule[HourlyMismatchParams]):
+    """Catches hourly values rewritten after the fact (数采仪或平台改写小时数据): the reported hourly value
+    (kind=hour) differs from the mean of the valid minute values of that hour; likewise a daily value
+    that is not the mean of its valid hourly values.
+
+    Source: HJ 212-2017 (minute, hourly and daily data of one logger are aggregates of each other);
+    HJ 75-2017 / HJ 356-2019 validity rules (only valid data enter a mean) [M]; seed 000 point 5 (the
+    data must agree along the chain); BRIEF line 2. Minutes flagged C/M/D/F/P/B are left out of the mean,
+    as the standards require. Both series come from the same source (platform preferred).
+    Severity: high when the reported value hides an exceedance that the minute data show, medium when
+    it is lower than the minute mean, low when higher (an error rather than an advantage).
+    """
+
+    code = "R18_hourly_mismatch"
+    title_zh = "小时值与分钟数据不符"
+    title_en = "Hourly value does not match its minute data"
+    params_model = HourlyMismatchParams
+    kinds = (DataKind.HOUR,)
+    roles = frozenset({"pollutant", "flow", "auxiliary"})
+
+    def detect(self, series: Series, params: HourlyMismatchParams, data: PointData) -> list[Finding]:
+        out: list[Finding] = []
+        minutes = data.series(series.code, [DataKind.MINUTE], source=series.source)
+        if minutes is not None and minutes.n_valid:
+            out.extend(self._compare(series, minutes, "1h", params.min_valid_minutes, "hour", params, data))
+        day = data.series(series.code, [DataKind.DAY], source=series.source)
+        if day is not None and day.n_valid:
+            out.extend(self._compare(day, series, "1d", params.min_valid_hours, "day", params, data))
+        return out
+
+    def _compare(
+        self,
+        reported: Series,
+        parts: Series,
+        every: str,
+        min_valid: int,
+        variant: str,
+        p: HourlyMismatchParams,
+        data: PointData,
+    ) -> list[Finding]:
+        period = dt.timedelta(hours=1) if every == "1h" else dt.timedelta(days=1)
+        valid = parts.valid.select("time", "value")
+        if every == "1d":
+            # Daily values are stamped at 00:00 China Standard Time.
+            key = pl.col("time").dt.convert_time_zone(CST.key).dt.truncate("1d").dt.convert_time_zone("UTC")
+        else:
+            key = pl.col("time").dt.truncate("1h")
+        means = valid.group_by(key.alias("time")).agg(
+            pl.col("value").mean().alias("expected"), pl.len().alias("n_valid")
+        )
+        res = max(resolution_of(reported.valid["value"]), resolution_of(parts.valid["value"]))
+        tol_abs = p.resolution_multiple * res
+        joined = (
+            reported.valid.select("time", pl.col("value").alias("reported"))
+            .join(means, on="time", how="inner")
+            .filter(pl.col("n_valid") >= min_valid)
+            .with_columns((pl.col("reported") - pl.col("expected")).alias("diff"))
+            .with_columns(
+                (pl.col("diff").abs() > tol_abs + p.rel_tolerance * pl.col("expected").abs()).alias("bad")
+            )
+            .filter(pl.col("bad"))
+            .sort("time")
+        )
+        if joined.height < p.min_periods:
+            return []
+        limit = data.context.factor(reported.code).limit
+        by_day = joined.with_columns(
+            pl.col("time").dt.convert_time_zone(CST.key).dt.date().alias("day")
+        ).partition_by("day", maintain_order=True)
+        out = []
+        for rows in by_day:
+            out.append(self._finding(reported, rows, period, variant, limit, tol_abs, p, data))
+        return out
+
+    def _finding(
+        self,
+        reported: Series,
+        rows: pl.DataFrame,
+        period: dt.timedelta,
+        variant: str,
+        limit: float | None,
+        tol_abs: float,
+        p: HourlyMismatchParams,
+        data: PointData,
+    ) -> Finding:
+        lower = rows.filter(pl.col("diff") < 0)
+        hidden = (
+            rows.filter((pl.col("reported") < limit) & (pl.col("expected") >= limit))
+            if limit is not None
+            else rows.clear()
+        )
+        worst = rows.sort(pl.col("diff").abs(), descending=True).row(0, named=True)
+        start, end = rows["time"][0], rows["time"][-1] + period
+        if hidden.height:
+            severity, score = Severity.HIGH, 0.85 + 0.1 * min(1.0, hidden.height / 4)
+        elif lower.height * 2 > rows.height:
+            severity, score = Severity.MEDIUM, 0.55 + 0.2 * min(1.0, rows.height / 8)
+        else:
+            severity, score = Severity.LOW, 0.3 + 0.1 * min(1.0, rows.height / 8)
+        expected = float(worst["expected"])
+        diff_pct = abs(worst["diff"]) / abs(expected) if expected else 0.0
+        evidence: dict[str, Any] = {
+            "window": [iso(start), iso(end)],
+            "data_kind": reported.kind.value,
+            "source": reported.source,
+            "periods": [
+                {
+                    "time": iso(t),
+                    "reported": r,
+                    "mean_of_valid": round(e, 4),
+                    "n_valid": n,
+                }
+                for t, r, e, n in rows.select("time", "reported", "expected", "n_valid").iter_rows()
+            ][:48],
+            "count": rows.height,
+            "lower_count": lower.height,
+            "hidden_exceedances": hidden.height,
+            "limit": limit,
+            "threshold": {"abs": tol_abs, "rel": p.rel_tolerance},
+            "comparison": "|reported - mean of valid parts| > abs + rel x |mean|",
+        }
+        return self.finding(
+            data.context,
+            factors=[reported.code],
+            start=start,
+            end=end,
+            severity=severity,
+            score=score,
+            evidence=evidence,
+            variant=variant,
+            count=rows.height,
+            example_time=cst_text(worst["time"]),
+            reported=fmt(worst["reported"]),
+            n_valid=worst["n_valid"],
+            expected=fmt(round(expected, 4)),
+            direction="上报值偏低" if worst["diff"] < 0 else "上报值偏高",
+            diff_pct=pct(diff_pct),
+            limit_text=(
+                f"；其中{hidden.height}个时段按{'分钟' if variant == 'hour' else '小时'}数据计算已超过"
+                f"排放限值{fmt(limit)}，上报值却低于限值"
+                if hidden.height
+                else ""
+            ),
+        )

@@ -1,1 +1,0 @@
-"""Screening rules, one module each; registered in ``ecosentinel.screening.registry``."""

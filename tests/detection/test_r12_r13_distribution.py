@@ -1,0 +1,185 @@
+"""Table-driven tests of R12 (bunching below the limit) and R13 (last-digit and heaping tests)."""
+
+import random
+
+import polars as pl
+import pytest
+
+from ecosentinel.detection import FactorSpec, PointContext, PointType
+from tests.detection.helpers import MINUTE, MN, Case, check_case, frame, replaced, series
+
+LIMIT = 35.0
+GAS = PointContext(mn=MN, point_type=PointType.GAS, factors={"a21026": FactorSpec(limit=LIMIT)})
+
+
+def normal(n: int, mean: float, sd: float, seed: int, decimals: int = 2) -> list[float | None]:
+    rng = random.Random(seed)
+    return [round(max(0.0, rng.gauss(mean, sd)), decimals) for _ in range(n)]
+
+
+def bunched(values: list[float | None], seed: int = 3) -> list[float | None]:
+    """Every value that would pass 0.93 L is reported at 0.93-0.995 L (the simulator's 贴限 pattern)."""
+    rng = random.Random(seed)
+    return [
+        round(rng.uniform(0.93, 0.995) * LIMIT, 2) if v is not None and v > 0.93 * LIMIT else v
+        for v in values
+    ]
+
+
+HONEST = normal(240, 30, 8, 1)
+PILED = bunched(HONEST)
+PILED_ROWS = [i for i, v in enumerate(HONEST) if v is not None and v > 0.93 * LIMIT]
+
+R12_CASES: list[Case] = [
+    {
+        "id": "catch: values that would exceed the limit piled just below it",
+        "frame": frame(series("a21026", PILED)),
+        "context": GAS,
+        "expect": 1,
+        "severity": "low",
+    },
+    {
+        "id": "clean: a smooth distribution across the limit",
+        "frame": frame(series("a21026", HONEST)),
+        "context": GAS,
+        "expect": 0,
+    },
+    {
+        "id": "clean: an enterprise far below its limit",
+        "frame": frame(series("a21026", normal(240, 10, 3, 2))),
+        "context": GAS,
+        "expect": 0,
+    },
+    {
+        "id": "missing: only 80 valid hours in the month, too few for a distribution",
+        "frame": frame(series("a21026", replaced(PILED, range(80, 240), None))),
+        "context": GAS,
+        "expect": 0,
+    },
+    {
+        "id": "calibration flag: the piled values are C-flagged and do not count",
+        "frame": frame(series("a21026", PILED, flags={i: "C" for i in PILED_ROWS})),
+        "context": GAS,
+        "expect": 0,
+    },
+]
+
+RAW = normal(600, 100, 20, 4, decimals=1)
+
+
+def heaped(values: list[float | None], share: float, seed: int = 5) -> list[float | None]:
+    """Round ``share`` of the values to whole or half units (hand-typed data)."""
+    rng = random.Random(seed)
+    return [round(v * 2) / 2 if v is not None and rng.random() < share else v for v in values]
+
+
+def favoured(values: list[float | None], share: float, seed: int = 6) -> list[float | None]:
+    """Replace the last digit of ``share`` of the values by 3 or 7 (invented data)."""
+    rng = random.Random(seed)
+    out: list[float | None] = []
+    for v in values:
+        if v is not None and rng.random() < share:
+            v = round(int(v) + rng.choice((0.3, 0.7)), 1)
+        out.append(v)
+    return out
+
+
+def minute(values: list[float | None], flags: dict[int, str] | None = None) -> pl.DataFrame:
+    return frame(series("a21026", values, step=MINUTE, kind="minute", flags=flags))
+
+
+R13_CASES: list[Case] = [
+    {
+        "id": "catch: 70% of the values rounded to whole or half units",
+        "frame": minute(heaped(RAW, 0.7)),
+        "context": GAS,
+        "expect": 1,
+        "variant": "heaping",
+        "severity": "low",
+    },
+    {
+        "id": "catch: last digit 3 or 7 in half of the values",
+        "frame": minute(favoured(RAW, 0.5)),
+        "context": GAS,
+        "expect": 1,
+        "variant": "last_digit",
+        "severity": "low",
+    },
+    {
+        "id": "clean: analyser readings at 0.1 resolution",
+        "frame": minute(RAW),
+        "context": GAS,
+        "expect": 0,
+    },
+    {
+        "id": "clean: ultra-low emitter at integer output 1-9 (resolution guard)",
+        "frame": minute([float(1 + i % 9) for i in range(600)]),
+        "context": GAS,
+        "expect": 0,
+    },
+    {
+        "id": "clean: values quantised to 100 (CO-style output) are tested at their own resolution",
+        "frame": minute([float(100 * round(v / 100)) for v in normal(600, 3000, 400, 8) if v is not None]),
+        "context": GAS,
+        "expect": 0,
+    },
+    {
+        "id": "clean: unit conversions (0.1 ppb x 2.856, 4 decimals) are computed values, not tested",
+        "frame": minute([round(2.856 * round(v, 1), 4) for v in normal(600, 100, 20, 10) if v is not None]),
+        "context": GAS,
+        "expect": 0,
+    },
+    {
+        "id": "clean: 60% integers mixed with finer values are read at the resolution most values have",
+        "frame": minute([float(round(v)) if i % 5 < 3 else v for i, v in enumerate(RAW) if v is not None]),
+        "context": GAS,
+        "expect": 0,
+    },
+    {
+        "id": "clean: a water analyser's hourly result held for 60 minutes counts once",
+        "frame": minute([v for v in normal(720, 100, 20, 11, 1)[:10] for _ in range(60)]),
+        "context": GAS,
+        "expect": 0,
+    },
+    {
+        "id": "missing: only 150 valid values in the month",
+        "frame": minute(replaced(heaped(RAW, 0.7), range(150, 600), None)),
+        "context": GAS,
+        "expect": 0,
+    },
+    {
+        "id": "calibration flag: the rounded values are C-flagged and do not count",
+        "frame": minute(
+            [*RAW, *heaped(normal(600, 100, 20, 9, 1), 1.0)], flags={i: "C" for i in range(600, 1200)}
+        ),
+        "context": GAS,
+        "expect": 0,
+    },
+]
+
+
+@pytest.mark.parametrize("case", R12_CASES, ids=[c["id"] for c in R12_CASES])
+def test_r12_cases(case: Case) -> None:
+    check_case("R12", case)
+
+
+@pytest.mark.parametrize("case", R13_CASES, ids=[c["id"] for c in R13_CASES])
+def test_r13_cases(case: Case) -> None:
+    check_case("R13", case)
+
+
+def test_r12_evidence_counts_both_sides() -> None:
+    f = check_case("R12", R12_CASES[0])[0]
+    ev = f.evidence
+    assert ev["above_count"] == 0
+    assert ev["below_count"] >= len(PILED_ROWS)
+    assert ev["below_count"] > ev["expected_below"] * 1.5
+    assert "贴限" in f.explanation_zh
+
+
+def test_r13_evidence_digit_counts() -> None:
+    f = check_case("R13", R13_CASES[1])[0]
+    counts = f.evidence["digit_counts"]
+    assert 590 <= sum(counts) <= 600  # consecutive repeats count once
+    assert counts[3] + counts[7] > 0.4 * sum(counts)
+    assert f.evidence["resolution"] == 0.1

@@ -1,0 +1,111 @@
+"""Table-driven tests of R17 (a day of data copied or replayed from an earlier day)."""
+
+import math
+import random
+
+import pytest
+
+from ecosentinel.detection import FactorSpec, PointContext, PointType
+from tests.detection.helpers import MINUTE, MN, Case, check_case, frame, replaced, series
+
+GAS = PointContext(mn=MN, point_type=PointType.GAS, factors={"a21026": FactorSpec(limit=35)})
+
+
+def honest(n: int, per_day: int, seed: int) -> list[float | None]:
+    """A daily cycle plus measurement noise, at 2 decimals: similar days, never the same day twice."""
+    rng = random.Random(seed)
+    return [round(20 + 5 * math.sin(2 * math.pi * i / per_day) + rng.gauss(0, 1.5), 2) for i in range(n)]
+
+
+DAYS = 8
+H = honest(24 * DAYS, 24, 1)
+DAY6 = range(144, 168)
+
+
+def copied(values: list[float | None], rows: range, lag_rows: int, jitter: float = 0.0) -> list[float | None]:
+    rng = random.Random(7)
+    out = list(values)
+    for i in rows:
+        v = values[i - lag_rows]
+        out[i] = None if v is None else round(v * (1 + jitter * rng.gauss(0, 1)), 2)
+    return out
+
+
+M = honest(3 * 1440, 1440, 2)
+
+CASES: list[Case] = [
+    {
+        "id": "catch: day 6 is an exact copy of day 4 (hourly)",
+        "frame": frame(series("a21026", copied(H, DAY6, 48))),
+        "context": GAS,
+        "expect": 1,
+        "variant": "identical",
+        "severity": "high",
+    },
+    {
+        "id": "catch: day 6 is day 5 with 0.5% noise added (near-identical)",
+        "frame": frame(series("a21026", copied(H, DAY6, 24, jitter=0.005))),
+        "context": GAS,
+        "expect": 1,
+        "variant": "near_identical",
+        "severity": "medium",
+    },
+    {
+        "id": "catch: a day of minute data replayed from two days earlier",
+        "frame": frame(series("a21026", copied(M, range(2880, 4320), 2880), step=MINUTE, kind="minute")),
+        "context": GAS,
+        "expect": 1,
+        "variant": "identical",
+    },
+    {
+        "id": "clean: eight honest days with the same daily cycle",
+        "frame": frame(series("a21026", H)),
+        "context": GAS,
+        "expect": 0,
+    },
+    {
+        "id": "clean: a constant value repeated every day is R01's finding, not a replay",
+        "frame": frame(series("a21026", [12.0] * (24 * DAYS))),
+        "context": GAS,
+        "expect": 0,
+    },
+    {
+        "id": "clean: days at the detection floor (2, 2, ..., 4) repeat by themselves",
+        "frame": frame(series("a21026", [4.0 if i % 24 == 23 else 2.0 for i in range(24 * DAYS)])),
+        "context": GAS,
+        "expect": 0,
+    },
+    {
+        "id": "missing: the copied day is half missing, too little to compare",
+        "frame": frame(series("a21026", replaced(copied(H, DAY6, 48), range(144, 156), None))),
+        "context": GAS,
+        "expect": 0,
+    },
+    {
+        "id": "calibration flag: the copied day is C-flagged (values not valid, not compared)",
+        "frame": frame(series("a21026", copied(H, DAY6, 48), flags={i: "C" for i in DAY6})),
+        "context": GAS,
+        "expect": 0,
+    },
+    {
+        "id": "calibration flag: the copied day is M-flagged (maintenance, values not valid)",
+        "frame": frame(series("a21026", copied(H, DAY6, 48), flags={i: "M" for i in DAY6})),
+        "context": GAS,
+        "expect": 0,
+    },
+]
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c["id"] for c in CASES])
+def test_r17_cases(case: Case) -> None:
+    check_case("R17", case)
+
+
+def test_r17_identical_evidence_names_the_source_day() -> None:
+    f = check_case("R17", CASES[0])[0]
+    assert f.evidence["lag_days"] == 2
+    assert f.evidence["identical_share"] == 1.0
+    assert f.evidence["compared"] == 24
+    assert f.evidence["window"] == ["2024-03-07T08:00+08:00", "2024-03-08T08:00+08:00"]
+    assert f.evidence["source_window"] == ["2024-03-05T08:00+08:00", "2024-03-06T08:00+08:00"]
+    assert "2天前" in f.explanation_zh
