@@ -100,7 +100,7 @@ def db_session(engine: sa.Engine) -> Iterator[Session]:
 @pytest.fixture
 def client(engine: sa.Engine) -> Iterator[TestClient]:
     """The web app (every area's routes) on the migrated database, without a running receiver."""
-    from ecosentinel.web.app import create_app
+    from ecosentinel.server.app import create_app
 
     with TestClient(create_app(session_factory=session_factory(engine))) as test_client:
         yield test_client

@@ -6,18 +6,19 @@ import logging
 
 import typer
 
+from ecosentinel.accounts.cli import users_app
 from ecosentinel.audit.cli import audit_app
-from ecosentinel.auth.cli import users_app
 from ecosentinel.bench.cli import bench_app
 from ecosentinel.enforcement.cli import register as register_enforcement
 from ecosentinel.enforcement.ledger_cli import register as register_ledger
-from ecosentinel.ingest.cli import register as register_serving
-from ecosentinel.om.cli import register as register_om
+from ecosentinel.evaluation.cli import register as register_evaluation
 from ecosentinel.protocol.hj212.cli import hj212_app
 from ecosentinel.registry.cli import register as register_registry
+from ecosentinel.registry.import_cli import import_app
 from ecosentinel.screening.cli import register as register_screening
+from ecosentinel.server.cli import register as register_serving
 from ecosentinel.simulator.cli import register as register_simulator
-from ecosentinel.store.cli import db_app, import_app
+from ecosentinel.store.cli import db_app
 
 app = typer.Typer(
     help="EcoSentinel 自动监控哨兵 — HJ 212 ingest, screening for falsified monitoring data, enforcement.",
@@ -36,7 +37,7 @@ register_screening(app)
 register_registry(app)
 register_ledger(app)
 register_enforcement(app)
-register_om(app)
+register_evaluation(app)
 
 
 @app.callback()
@@ -63,7 +64,7 @@ def demo_command(
 
     from ecosentinel.config import get_settings
     from ecosentinel.demo import run_demo
-    from ecosentinel.ingest.runtime import install_event_loop_policy
+    from ecosentinel.server.runtime import install_event_loop_policy
 
     settings = get_settings()
     if port is not None:

@@ -25,17 +25,19 @@ from ecosentinel.config import Settings
 from ecosentinel.database import create_engine, session_factory, upgrade
 from ecosentinel.demo_registry import seed_demo_assessments, seed_demo_registry
 from ecosentinel.detection.context import FLOW_CODES, PointType
-from ecosentinel.ingest.runtime import run_platform
+from ecosentinel.enforcement.warnings import sync_warnings
 from ecosentinel.ingest.server import IngestServer
 from ecosentinel.readings import DataKind, Source
 from ecosentinel.registry.service import import_registry, registered_mns
+from ecosentinel.screening.service import run_screening
+from ecosentinel.server import demo_accounts
+from ecosentinel.server.runtime import run_platform
 from ecosentinel.simulator.build import simulate
 from ecosentinel.simulator.models import ScenarioSpec, SimulationConfig, SimulationResult
 from ecosentinel.simulator.outputs import write_outputs
 from ecosentinel.simulator.scenarios import CATALOGUE
 from ecosentinel.simulator.sender import send_live
 from ecosentinel.store.base import open_store
-from ecosentinel.web import demo_accounts
 
 log = logging.getLogger(__name__)
 
@@ -266,8 +268,6 @@ def seed_demo_data(settings: Settings, *, water: int, gas: int, days: float) -> 
 
 def _screen_history(url: str, engine: sa.Engine, start: dt.datetime, end: dt.datetime) -> None:
     """Screen the demo history once and turn its day scores into warnings: the platform opens with cases."""
-    from ecosentinel.enforcement.warnings import sync_warnings
-    from ecosentinel.screening.service import run_screening
 
     factory = session_factory(engine)
     outcome = run_screening(factory, url, start=start, end=end, mode="full")

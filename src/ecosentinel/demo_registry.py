@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from ecosentinel.auth.service import SYSTEM
 from ecosentinel.detection.context import EventType
+from ecosentinel.evaluation import om_assessment
 from ecosentinel.evaluation.service import evaluate_period, publish_period
 from ecosentinel.om import service as om_service
 from ecosentinel.om.enums import RecordKind
@@ -297,7 +298,7 @@ def seed_demo_assessments(
 ) -> None:
     """Rate the current quarter and evaluate the current quarter's enterprises, and publish both."""
     quarter = current_quarter(now).name
-    om_service.rate_quarter(session, store, quarter, principal=SYSTEM, now=now)
-    om_service.publish_quarter(session, quarter, principal=SYSTEM)
+    om_assessment.rate_quarter(session, store, quarter, principal=SYSTEM, now=now)
+    om_assessment.publish_quarter(session, quarter, principal=SYSTEM)
     evaluate_period(session, store, quarter, principal=SYSTEM, now=now)
     publish_period(session, quarter, principal=SYSTEM)

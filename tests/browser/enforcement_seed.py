@@ -15,8 +15,8 @@ from ecosentinel.enforcement import draws, ledger
 from ecosentinel.enforcement.ledger import ActionInput
 from ecosentinel.enforcement.models import EnforcementWarning
 from ecosentinel.enforcement.warnings import sync_warnings
+from ecosentinel.evaluation import om_assessment
 from ecosentinel.evaluation.service import evaluate_period, publish_period
-from ecosentinel.om import service as om_service
 from ecosentinel.readings import CST
 from ecosentinel.registry.models import OMAgency, OMAssignment, OMStaff
 from ecosentinel.store.base import MeasurementStore
@@ -53,8 +53,8 @@ def seed_enforcement(session: Session, store: MeasurementStore, world: World) ->
         for p in (world.point_a, world.point_b)
     )
     session.flush()
-    om_service.rate_quarter(session, store, QUARTER, principal=SYSTEM, now=EVALUATED_AT)
-    om_service.publish_quarter(session, QUARTER, principal=SYSTEM)
+    om_assessment.rate_quarter(session, store, QUARTER, principal=SYSTEM, now=EVALUATED_AT)
+    om_assessment.publish_quarter(session, QUARTER, principal=SYSTEM)
     evaluate_period(session, store, PERIOD, principal=SYSTEM, now=EVALUATED_AT)
     publish_period(session, PERIOD, principal=SYSTEM)
 

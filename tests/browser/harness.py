@@ -61,7 +61,7 @@ def _free_port() -> int:
 @contextmanager
 def live_app(tmp: Path) -> Iterator[Live]:
     """Migrate and seed a database in ``tmp``, serve the app on it, stop it afterwards."""
-    from ecosentinel.web.app import create_app
+    from ecosentinel.server.app import create_app
 
     url = f"sqlite:///{tmp / 'browser.db'}"
     upgrade(url)

@@ -12,8 +12,8 @@ from ecosentinel.bench.detect_corpus import contexts as corpus_contexts
 from ecosentinel.demo import DEMO_SCENARIOS, _fits, demo_config, demo_stations
 from ecosentinel.demo_registry import seed_demo_assessments, seed_demo_registry
 from ecosentinel.detection.context import PointType
+from ecosentinel.evaluation import om_assessment
 from ecosentinel.evaluation.models import EnterpriseEvaluation
-from ecosentinel.om import service
 from ecosentinel.om.models import MaintenanceRecord
 from ecosentinel.registry.models import Device, Enterprise, OMAgency, OMAssignment, Permit, Point
 from ecosentinel.registry.service import import_registry
@@ -63,7 +63,7 @@ def test_demo_registry_and_assessments(db_session: Session, store: MeasurementSt
 
     seed_demo_assessments(db_session, store, now=now)
     db_session.commit()
-    ranking = service.published_ranking(db_session)
+    ranking = om_assessment.published_ranking(db_session)
     assert ranking.quarter == "2026Q4"
     assert len(ranking.results) == 3
     evaluations = db_session.scalars(sa.select(EnterpriseEvaluation)).all()

@@ -11,7 +11,8 @@ from sqlalchemy.orm import Session
 from ecosentinel.audit.models import AuditEntry
 from ecosentinel.auth.service import SYSTEM
 from ecosentinel.detection.context import OM_SCHEMA, WINDOW_SCHEMA
-from ecosentinel.om import inputs, service
+from ecosentinel.evaluation import inputs, om_assessment
+from ecosentinel.om import service
 from ecosentinel.om.context import maintenance_windows_frame, om_records_frame
 from ecosentinel.om.enums import RecordKind, ViolationKind
 from ecosentinel.om.models import MaintenanceRecord
@@ -112,7 +113,7 @@ def test_rate_quarter_hand_computed(
     )
     monkeypatch.setattr(inputs, "FINDINGS", lambda _s, mns, _a, _b: {mn: 1 for mn in mns if mn == MN_A})
 
-    rows = service.rate_quarter(db_session, store, "2026q3", principal=SYSTEM, now=NOW)
+    rows = om_assessment.rate_quarter(db_session, store, "2026q3", principal=SYSTEM, now=NOW)
     db_session.commit()
 
     by_agency = {r.agency_id: r for r in rows}
@@ -136,7 +137,7 @@ def test_rate_quarter_hand_computed(
     assert all(not r.published for r in rows)
 
     # Stored per quarter: recomputing replaces, never duplicates.
-    again = service.rate_quarter(db_session, store, "2026Q3", principal=SYSTEM, now=NOW)
+    again = om_assessment.rate_quarter(db_session, store, "2026Q3", principal=SYSTEM, now=NOW)
     assert sorted(r.id for r in again) == sorted(r.id for r in rows)
     assert db_session.query(AuditEntry).filter(AuditEntry.entity == "om_assessment").count() == 2
 
@@ -153,7 +154,7 @@ def test_veto_counts_only_in_its_quarter(db_session: Session, store: Measurement
             description="下季度确认",
         ),
     )
-    rows = service.rate_quarter(db_session, store, "2026Q3", principal=SYSTEM, now=NOW)
+    rows = om_assessment.rate_quarter(db_session, store, "2026Q3", principal=SYSTEM, now=NOW)
     assert all(not r.veto for r in rows)
     # A rule breach is not a falsification: no veto.
     service.create_violation(
@@ -166,7 +167,7 @@ def test_veto_counts_only_in_its_quarter(db_session: Session, store: Measurement
             description="未按规定巡检",
         ),
     )
-    rows = service.rate_quarter(db_session, store, "2026Q3", principal=SYSTEM, now=NOW)
+    rows = om_assessment.rate_quarter(db_session, store, "2026Q3", principal=SYSTEM, now=NOW)
     assert all(not r.veto for r in rows)
 
 

@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
+from ecosentinel.evaluation.om_rating import RatingInputs, grade_of, rate
 from ecosentinel.om.enums import Grade
-from ecosentinel.om.rating import RatingInputs, grade_of, rate
 
 BASE: dict[str, Any] = {
     "points": 2,

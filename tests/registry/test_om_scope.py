@@ -6,8 +6,8 @@ import datetime as dt
 
 from sqlalchemy.orm import Session
 
-from ecosentinel.om.scope import agency_point_ids
 from ecosentinel.registry.models import Enterprise, OMAgency, OMAssignment, Point
+from ecosentinel.registry.scope import agency_point_ids
 
 
 def test_agency_points_are_current_assignments(db_session: Session) -> None:

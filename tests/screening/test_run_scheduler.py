@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from ecosentinel.config import ScreeningSettings
 from ecosentinel.database import session_factory
 from ecosentinel.screening.models import ScreeningPointState, ScreeningRun
-from ecosentinel.screening.scheduler import ScreeningScheduler
+from ecosentinel.server.scheduler import ScreeningScheduler
 from ecosentinel.store.base import MeasurementStore
 from tests.screening.test_run_service import seed
 

@@ -11,9 +11,10 @@ from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
 from ecosentinel.database import current_revision
+from ecosentinel.registry.import_cli import import_app
 from ecosentinel.registry.service import import_registry, registered_mns
 from ecosentinel.store.base import MeasurementStore
-from ecosentinel.store.cli import db_app, import_app
+from ecosentinel.store.cli import db_app
 from ecosentinel.store.importer import ImportFileError, import_readings, read_readings_csv
 
 MN = "33040000000001"

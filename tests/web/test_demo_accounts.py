@@ -12,7 +12,7 @@ from ecosentinel.config import Settings
 from ecosentinel.database import create_engine, upgrade
 from ecosentinel.errors import ConfigError
 from ecosentinel.registry.models import Enterprise
-from ecosentinel.web.demo_accounts import DEMO_PASSWORD, banner, ensure_demo_accounts
+from ecosentinel.server.demo_accounts import DEMO_PASSWORD, banner, ensure_demo_accounts
 
 
 def test_demo_accounts_local_only_and_idempotent(tmp_path: Path) -> None:

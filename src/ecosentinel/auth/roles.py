@@ -1,7 +1,7 @@
 """Roles and permissions: the one table that says who may do what (BRIEF: users and their rights).
 
 Every web route depends on ``require(Perm.X)`` (or ``public``); scoping by enterprise / O&M agency /
-transferred case is applied on top of the permission by the services (see ``ecosentinel.auth.scope``).
+transferred case is applied on top of the permission by the services (see ``ecosentinel.registry.scope``).
 """
 
 from __future__ import annotations

@@ -103,6 +103,7 @@ class ScreeningConfig(BaseModel):
             config = cls.model_validate(raw)
         except PydanticValidationError as exc:
             raise ValidationError(f"筛查配置格式错误：{exc}", location=location) from exc
+        # Function-level: the catalogue imports every rule, and every rule imports this module.
         from ecosentinel.detection.catalogue import RULES
 
         config.check(RULES)

@@ -2,7 +2,7 @@
 on-site inspections with attachments, cases with extracts, penalties, transfers and the PDF evidence pack.
 
 Routes are thin: each declares its permission and calls the services; domain errors map to HTTP in
-``web.app``. Police (cases.read only) see transferred cases and nothing else.
+``server.app``. Police (cases.read only) see transferred cases and nothing else.
 """
 
 from __future__ import annotations
@@ -39,8 +39,7 @@ from ecosentinel.enforcement.models import (
     Transfer,
     as_utc,
 )
-from ecosentinel.web.deps import client_ip, current_principal, get_db, require
-from ecosentinel.web.station import store_of
+from ecosentinel.web.deps import client_ip, current_principal, get_db, require, store_of
 
 api = APIRouter(prefix="/api/enforcement", tags=["enforcement"])
 

@@ -25,6 +25,7 @@ from ecosentinel.audit.service import record
 from ecosentinel.auth.roles import Perm, Role
 from ecosentinel.auth.service import Principal
 from ecosentinel.enforcement import messages
+from ecosentinel.enforcement.ledger import ActionInput, add_action
 from ecosentinel.enforcement.models import (
     Case,
     CaseStatus,
@@ -427,7 +428,6 @@ def add_penalty(
     if ledger_entry_id is not None:
         # The problem ledger (seed 001 附表2) is the official record of measures and what public disclosure
         # reads: the case's penalty is entered there too, once.
-        from ecosentinel.enforcement.ledger import ActionInput, add_action
 
         add_action(
             session,

@@ -15,7 +15,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from pydantic import BaseModel
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session
 
 from ecosentinel.enforcement.draws import list_draws
 from ecosentinel.enforcement.ledger import CATEGORY_ZH, ActionKind, today_cst
@@ -52,18 +52,6 @@ class PublicDraw(BaseModel):
     result_hash: str
     pool_size: int
     inspections: list[PublicInspection]
-
-
-class PublicEvaluation(BaseModel):
-    enterprise_name: str
-    period: str
-    score: float
-    grade: str
-    colour: str
-    installation: float
-    networking: float
-    operation: float
-    data_quality: float
 
 
 def public_penalties(
@@ -141,35 +129,3 @@ def public_draws(session: Session) -> list[PublicDraw]:
             )
         )
     return result
-
-
-def public_evaluations(session: Session) -> list[PublicEvaluation]:
-    """The newest published evaluation (环保脸谱) of each enterprise, when there are any."""
-    try:
-        from ecosentinel.evaluation.models import EnterpriseEvaluation
-    except ImportError:  # pragma: no cover - the evaluation area always ships its models
-        return []
-    if not sa.inspect(session.connection()).has_table(EnterpriseEvaluation.__tablename__):
-        return []
-    rows = session.scalars(
-        sa.select(EnterpriseEvaluation)
-        .options(selectinload(EnterpriseEvaluation.enterprise))
-        .where(EnterpriseEvaluation.published.is_(True))
-        .order_by(EnterpriseEvaluation.enterprise_id, EnterpriseEvaluation.period.desc())
-    )
-    newest: dict[int, PublicEvaluation] = {}
-    for row in rows:
-        if row.enterprise_id in newest:
-            continue
-        newest[row.enterprise_id] = PublicEvaluation(
-            enterprise_name=row.enterprise.name,
-            period=row.period,
-            score=row.score,
-            grade=row.grade,
-            colour=row.colour,
-            installation=row.installation,
-            networking=row.networking,
-            operation=row.operation,
-            data_quality=row.data_quality,
-        )
-    return sorted(newest.values(), key=lambda e: (-e.score, e.enterprise_name))

@@ -39,6 +39,7 @@ from ecosentinel.auth.models import User
 from ecosentinel.auth.roles import Role
 from ecosentinel.auth.service import Principal
 from ecosentinel.enforcement import ledger_messages as msg
+from ecosentinel.enforcement import tasks
 from ecosentinel.enforcement.ledger_models import (
     DrawInspector,
     DrawSelection,
@@ -46,9 +47,11 @@ from ecosentinel.enforcement.ledger_models import (
     LedgerProblem,
     RandomDraw,
 )
+from ecosentinel.enforcement.models import EnforcementWarning, Task, TaskMember
 from ecosentinel.enforcement.plans import positive_list
 from ecosentinel.errors import NotFoundError, ValidationError
 from ecosentinel.registry.models import Enterprise
+from ecosentinel.screening.models import EnterpriseDayScore
 
 logger = logging.getLogger(__name__)
 
@@ -146,19 +149,9 @@ def compute_draw(seed: str, snapshot: Mapping[str, Any], params: Mapping[str, An
 # --- building the pool -------------------------------------------------------------------------------------
 
 
-def _has_table(session: Session, name: str) -> bool:
-    return sa.inspect(session.connection()).has_table(name)
-
-
 def _risk_from_screening(session: Session, since: dt.date, until: dt.date) -> dict[int, Risk]:
-    """Worst day colour per enterprise in [since, until) from the screening scores, when that table exists."""
+    """Worst day colour per enterprise in [since, until) from the screening scores."""
     risks: dict[int, Risk] = {}
-    try:
-        from ecosentinel.screening.models import EnterpriseDayScore
-    except ImportError:  # pragma: no cover - the screening area always ships its models
-        return risks
-    if not _has_table(session, EnterpriseDayScore.__tablename__):
-        return risks
     rows = session.execute(
         sa.select(EnterpriseDayScore.enterprise_id, EnterpriseDayScore.colour)
         .where(EnterpriseDayScore.day >= since, EnterpriseDayScore.day < until)
@@ -172,12 +165,6 @@ def _risk_from_screening(session: Session, since: dt.date, until: dt.date) -> di
 def _risk_from_warnings(session: Session, since: dt.date, until: dt.date) -> dict[int, Risk]:
     """Worst non-dismissed enforcement warning per enterprise created in the window, if any."""
     risks: dict[int, Risk] = {}
-    try:
-        from ecosentinel.enforcement.models import EnforcementWarning
-    except ImportError:
-        return risks
-    if not _has_table(session, EnforcementWarning.__tablename__):
-        return risks
     start = dt.datetime.combine(since, dt.time(), dt.UTC)
     end = dt.datetime.combine(until, dt.time(), dt.UTC)
     rows = session.execute(
@@ -231,12 +218,6 @@ def _last_inspectors(session: Session, enterprise_ids: Sequence[int], before: dt
     )
     for enterprise_id, user_id in rows:
         conflicts[enterprise_id].add(user_id)
-    try:
-        from ecosentinel.enforcement.models import Task, TaskMember
-    except ImportError:
-        return conflicts
-    if not _has_table(session, Task.__tablename__):
-        return conflicts
     last_task = (
         sa.select(Task.enterprise_id, sa.func.max(Task.id).label("task"))
         .where(Task.enterprise_id.in_(enterprise_ids))
@@ -552,24 +533,16 @@ def create_tasks_for_draw(
     deadline: dt.datetime | None = None,
     ip: str | None = None,
 ) -> list[int]:
-    """Create one enforcement task per drawn enterprise (source: random) when the task service exists.
+    """Create one enforcement task per drawn enterprise (source: random).
 
-    Returns the new task ids (empty when the task service is not installed); selections already linked are
-    skipped.
+    Returns the new task ids; selections already linked are skipped.
     """
-    try:
-        from ecosentinel.enforcement import tasks
-    except ImportError:
-        return []
-    create_task = getattr(tasks, "create_task", None)
-    if create_task is None:
-        return []
     draw = get_draw(session, draw_id)
     created: list[int] = []
     for selection in draw.selections:
         if selection.task_id is not None:
             continue
-        task = create_task(
+        task = tasks.create_task(
             session,
             actor,
             title=f"{draw.title}：{selection.enterprise_name}",

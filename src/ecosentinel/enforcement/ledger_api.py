@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from typing import Annotated, Any, Generic, TypeVar
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
@@ -28,6 +28,8 @@ from ecosentinel.enforcement.ledger_models import (
     ReportContact,
 )
 from ecosentinel.web.deps import client_ip, get_db, public, require
+from ecosentinel.web.paging import Page
+from ecosentinel.web.paging import page_of as _page
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -40,22 +42,6 @@ LedgerWriter = Annotated[Principal, Depends(require(Perm.LEDGER_WRITE))]
 PlanReader = Annotated[Principal, Depends(require(Perm.PLANS_READ))]
 PlanManager = Annotated[Principal, Depends(require(Perm.PLANS_MANAGE))]
 ReportReader = Annotated[Principal, Depends(require(Perm.REPORTS_READ))]
-
-T = TypeVar("T")
-
-
-class Meta(BaseModel):
-    count: int
-    limit: int | None = None
-    offset: int = 0
-
-
-class Page(BaseModel, Generic[T]):
-    """The list envelope every list route answers with."""
-
-    meta: Meta
-    results: list[T]
-
 
 # --- schemas ------------------------------------------------------------------------------------------------
 
@@ -395,10 +381,6 @@ def _counts(c: reports.Counts) -> CountsOut:
     return CountsOut(planned=c.planned, completed=c.completed, found=c.found, rectified=c.rectified)
 
 
-def _page(results: list[T], limit: int | None = None, offset: int = 0) -> Page[T]:
-    return Page[T](meta=Meta(count=len(results), limit=limit, offset=offset), results=results)
-
-
 # --- ledger -------------------------------------------------------------------------------------------------
 
 
@@ -713,14 +695,6 @@ def public_penalties(db: Db, year: int | None = None) -> Page[disclosure.PublicP
 def public_random_inspections(db: Db) -> Page[disclosure.PublicDraw]:
     """Published double-random inspections and their results (双随机抽查结果公开)."""
     return _page(disclosure.public_draws(db))
-
-
-@public_api.get(
-    "/evaluations", response_model=Page[disclosure.PublicEvaluation], dependencies=[Depends(public)]
-)
-def public_evaluations(db: Db) -> Page[disclosure.PublicEvaluation]:
-    """Published enterprise evaluations (环保脸谱), newest per enterprise."""
-    return _page(disclosure.public_evaluations(db))
 
 
 router = APIRouter()

@@ -22,7 +22,6 @@ from starlette.datastructures import FormData, UploadFile
 
 from ecosentinel.audit.models import AuditEntry
 from ecosentinel.auth.roles import Perm, Role
-from ecosentinel.auth.scope import visible_point_ids
 from ecosentinel.auth.service import Principal
 from ecosentinel.enforcement import cases as case_service
 from ecosentinel.enforcement import inspections as inspection_service
@@ -41,8 +40,8 @@ from ecosentinel.enforcement.models import (
 from ecosentinel.errors import ValidationError
 from ecosentinel.readings import CST
 from ecosentinel.registry.models import Enterprise, Point
-from ecosentinel.web import station
-from ecosentinel.web.deps import client_ip, current_principal, get_db, require
+from ecosentinel.registry.scope import visible_point_ids
+from ecosentinel.web.deps import client_ip, current_principal, get_db, require, store_of
 from ecosentinel.web.ui import page, redirect, register_nav, safe_next
 
 logger = logging.getLogger(__name__)
@@ -696,7 +695,7 @@ def case_extracts(request: Request, case_id: int, db: Db, principal: CaseWriter)
     return _apply(
         db,
         lambda: case_service.add_finding_extracts(
-            db, principal, station.store_of(request), case_id, before_write=db.commit, ip=client_ip(request)
+            db, principal, store_of(request), case_id, before_write=db.commit, ip=client_ip(request)
         ),
         back=f"/enforcement/cases/{case_id}",
         ok=lambda made: msg.FLASH_EXTRACTS.format(n=len(made)),

@@ -19,7 +19,6 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from ecosentinel.audit.service import record
-from ecosentinel.auth.scope import check_point, visible_point_ids
 from ecosentinel.auth.service import SYSTEM, Principal
 from ecosentinel.enforcement import messages
 from ecosentinel.enforcement.models import (
@@ -32,6 +31,7 @@ from ecosentinel.enforcement.models import (
 from ecosentinel.errors import NotFoundError, ValidationError
 from ecosentinel.readings import CST
 from ecosentinel.registry.models import Point
+from ecosentinel.registry.scope import check_point, visible_point_ids
 from ecosentinel.screening.models import PointDayScore, ScreeningFinding
 
 logger = logging.getLogger(__name__)

@@ -13,14 +13,12 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session, selectinload
 
 from ecosentinel.audit.service import record as audit
-from ecosentinel.auth.scope import check_enterprise, visible_enterprise_ids
 from ecosentinel.auth.service import Principal
 from ecosentinel.errors import NotFoundError
-from ecosentinel.evaluation import messages
+from ecosentinel.evaluation import inputs, messages
 from ecosentinel.evaluation.models import EnterpriseEvaluation
 from ecosentinel.evaluation.schemas import EvaluationRead, PublicEvaluation
 from ecosentinel.evaluation.scoring import EvaluationInputs, evaluate
-from ecosentinel.om import inputs
 from ecosentinel.om.availability import Availability, hourly_availability
 from ecosentinel.om.enums import ViolationKind
 from ecosentinel.om.models import OMViolation
@@ -28,6 +26,7 @@ from ecosentinel.om.periods import Period, parse_period
 from ecosentinel.om.service import as_utc
 from ecosentinel.registry.enums import PermitStatus
 from ecosentinel.registry.models import Device, Enterprise, Outlet, Permit, PermitRequirement, Point
+from ecosentinel.registry.scope import check_enterprise, visible_enterprise_ids
 from ecosentinel.store.base import MeasurementStore
 
 logger = logging.getLogger(__name__)

@@ -16,11 +16,9 @@ from ecosentinel.auth.service import Principal
 from ecosentinel.om import service
 from ecosentinel.om.enums import FaultStatus
 from ecosentinel.om.schemas import (
-    AssessmentRead,
     FaultIn,
     FaultRead,
     FaultRepairIn,
-    Ranking,
     RecordIn,
     RecordRead,
     RecordUpdate,
@@ -30,8 +28,7 @@ from ecosentinel.om.schemas import (
     ViolationRead,
 )
 from ecosentinel.store.base import MeasurementStore
-from ecosentinel.web.deps import client_ip, get_db, public, require
-from ecosentinel.web.station import store_of
+from ecosentinel.web.deps import client_ip, get_db, require, store_of
 
 router = APIRouter(prefix="/api/om", tags=["om 运维监管"])
 
@@ -118,31 +115,3 @@ def create_violation(body: ViolationIn, request: Request, db: Db, principal: Rat
 @router.get("/violations")
 def list_violations(db: Db, principal: Reader) -> list[ViolationRead]:
     return [ViolationRead.model_validate(v) for v in service.list_violations(db, principal)]
-
-
-@router.post("/assessments/{quarter}/compute")
-def compute_assessments(
-    quarter: str, request: Request, db: Db, store: Store, principal: Rater
-) -> list[AssessmentRead]:
-    """Compute the quarter's assessment and credit grade of every agency (unpublishes the quarter)."""
-    rows = service.rate_quarter(db, store, quarter, principal=principal, ip=client_ip(request))
-    return [service.assessment_read(r) for r in rows]
-
-
-@router.post("/assessments/{quarter}/publish")
-def publish_assessments(quarter: str, request: Request, db: Db, principal: Rater) -> list[AssessmentRead]:
-    """Publish the quarter's ranking (向社会公开)."""
-    rows = service.publish_quarter(db, quarter, principal=principal, ip=client_ip(request))
-    return [service.assessment_read(r) for r in sorted(rows, key=lambda r: r.rank or 0)]
-
-
-@router.get("/assessments")
-def list_assessments(db: Db, principal: Reader, quarter: str | None = None) -> list[AssessmentRead]:
-    """Assessments with every input; an agency sees only its own."""
-    return [service.assessment_read(r) for r in service.list_assessments(db, principal, quarter=quarter)]
-
-
-@router.get("/ranking", dependencies=[Depends(public)])
-def ranking(db: Db, quarter: str | None = None) -> Ranking:
-    """The published ranking of O&M agencies (公开排名); the latest published quarter by default."""
-    return service.published_ranking(db, quarter)

@@ -58,3 +58,7 @@ class Grade(StrEnum):
     B = "B"  # 良好
     C = "C"  # 警示
     D = "D"  # 不良
+
+
+TIMELY_HOURS = 24.0
+"""A maintenance record is timely when filed within this many hours of the end of the visit (seed 004)."""

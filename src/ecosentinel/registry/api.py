@@ -21,12 +21,11 @@ from sqlalchemy.orm import Session, selectinload
 
 from ecosentinel.audit.service import record
 from ecosentinel.auth.roles import Perm
-from ecosentinel.auth.scope import check_mn, visible_enterprise_ids, visible_mns, visible_point_ids
 from ecosentinel.auth.service import Principal
-from ecosentinel.errors import NotFoundError, ValidationError
+from ecosentinel.errors import NotFoundError, PermissionDeniedError, ValidationError
 from ecosentinel.readings import CST
 from ecosentinel.registry import messages
-from ecosentinel.registry.dynamic import list_uploads, record_standard_check
+from ecosentinel.registry.dynamic import import_3020_file, list_uploads, record_standard_check
 from ecosentinel.registry.events import (
     EventIn,
     import_meter_csv,
@@ -35,11 +34,19 @@ from ecosentinel.registry.events import (
     record_events,
 )
 from ecosentinel.registry.excel import counts_text, export_registry_file, import_registry_file
-from ecosentinel.registry.models import ComparisonTest, Device, Enterprise, MaintenanceWindow, Permit, Point
+from ecosentinel.registry.models import (
+    ComparisonTest,
+    Device,
+    Enterprise,
+    MaintenanceWindow,
+    Meter,
+    Permit,
+    Point,
+)
 from ecosentinel.registry.permits import check_permits, pre_issuance_check, record_comparison_test
+from ecosentinel.registry.scope import check_mn, visible_enterprise_ids, visible_mns, visible_point_ids
 from ecosentinel.registry.service import list_points
-from ecosentinel.web.deps import client_ip, get_db, require
-from ecosentinel.web.station import store_of
+from ecosentinel.web.deps import client_ip, get_db, require, store_of
 
 router = APIRouter(prefix="/api/registry", tags=["registry 登记信息"])
 
@@ -338,7 +345,6 @@ async def post_parameter_uploads(
     db: Db,
 ) -> dict[str, Any]:
     """Import CN 3020 frames (request body: text, one frame per line); all or nothing."""
-    from ecosentinel.registry.dynamic import import_3020_file
 
     body = await request.body()
     with tempfile.TemporaryDirectory() as tmp:
@@ -513,7 +519,6 @@ async def post_meter_readings(
     db: Db,
 ) -> dict[str, Any]:
     """Working-condition / electricity series as CSV (meter,time,value); scoped to the caller's points."""
-    from ecosentinel.registry.models import Meter
 
     text = (await request.body()).decode("utf-8-sig")
     allowed = visible_point_ids(db, principal)
@@ -522,8 +527,6 @@ async def post_meter_readings(
         owners = dict(db.execute(sa.select(Meter.code, Meter.point_id).where(Meter.code.in_(codes))).tuples())
         outside = sorted(c for c, pid in owners.items() if pid not in allowed)
         if outside:
-            from ecosentinel.errors import PermissionDeniedError
-
             raise PermissionDeniedError(messages.EVENT_OUT_OF_SCOPE.format(mns="、".join(outside)))
     rows, inserted = import_meter_csv(db, store_of(request), text, source="请求内容")
     summary = messages.IMPORTED_METER_READINGS.format(rows=rows, inserted=inserted)

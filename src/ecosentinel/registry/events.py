@@ -21,7 +21,6 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 from pydantic import ValidationError as PydanticValidationError
 from sqlalchemy.orm import Session
 
-from ecosentinel.auth.scope import visible_mns
 from ecosentinel.auth.service import Principal
 from ecosentinel.detection.context import WC_PRODUCTION, WC_TREATMENT, EventType
 from ecosentinel.errors import PermissionDeniedError, ValidationError
@@ -29,6 +28,7 @@ from ecosentinel.readings import CST, READING_SCHEMA, DataKind, Source
 from ecosentinel.registry import messages
 from ecosentinel.registry.enums import FacilityType
 from ecosentinel.registry.models import Camera, Door, Meter, Point, StationEvent
+from ecosentinel.registry.scope import visible_mns
 from ecosentinel.store.base import MeasurementStore
 
 logger = logging.getLogger(__name__)

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from ecosentinel.errors import ValidationError
 from ecosentinel.registry import messages
+from ecosentinel.registry.service import import_registry
 from ecosentinel.registry.tabular import (
     ROW_NUMBER,
     SHEETS,
@@ -32,7 +33,7 @@ from ecosentinel.registry.tabular import (
     export_tables,
     parse_tables,
 )
-from ecosentinel.registry.yaml_file import Loc, RegistryFileError, _mark_for, _to_python
+from ecosentinel.registry.yaml_file import Loc, RegistryFileError, _mark_for, _to_python, load_registry_file
 
 logger = logging.getLogger(__name__)
 
@@ -266,9 +267,6 @@ def import_registry_file(session: Session, path: Path) -> dict[str, int]:
     """
     tables = read_registry_file(path)
     if tables is None:
-        from ecosentinel.registry.service import import_registry
-        from ecosentinel.registry.yaml_file import load_registry_file
-
         summary = import_registry(session, load_registry_file(path), source_name=str(path))
         return {"enterprises": summary.enterprises, "points": summary.points, "factors": summary.factors}
     return apply_tables(session, tables, source=str(path))

@@ -10,13 +10,12 @@ from fastapi.responses import HTMLResponse
 from sqlalchemy.orm import Session, selectinload
 
 from ecosentinel.auth.roles import Perm
-from ecosentinel.auth.scope import visible_enterprise_ids, visible_point_ids
 from ecosentinel.auth.service import Principal
 from ecosentinel.registry.models import Device, Enterprise, Permit
 from ecosentinel.registry.permits import check_permits
+from ecosentinel.registry.scope import visible_enterprise_ids, visible_point_ids
 from ecosentinel.registry.service import list_points
-from ecosentinel.web.deps import get_db, require
-from ecosentinel.web.station import store_of
+from ecosentinel.web.deps import get_db, require, store_of
 from ecosentinel.web.ui import page, register_nav
 
 router = APIRouter(include_in_schema=False)

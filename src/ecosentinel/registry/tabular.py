@@ -41,6 +41,7 @@ from ecosentinel.registry.models import (
     Point,
 )
 from ecosentinel.registry.validation import credit_code_problem
+from ecosentinel.registry.yaml_file import RegistryFileError
 
 logger = logging.getLogger(__name__)
 
@@ -420,7 +421,6 @@ class RawSheet:
 
 def parse_tables(raw: Iterable[RawSheet], *, source: str) -> Tables:
     """Convert and check every cell and row; raise RegistryFileError listing every problem."""
-    from ecosentinel.registry.yaml_file import RegistryFileError
 
     errors: list[ValidationError] = []
     tables: Tables = {s.kind: [] for s in SHEETS}
@@ -561,7 +561,6 @@ def apply_tables(session: Session, tables: Mapping[str, Sequence[Row]], *, sourc
     Rows from :func:`parse_tables` carry their row number in the file; other rows are numbered as Excel
     would show them (header on row 1).
     """
-    from ecosentinel.registry.yaml_file import RegistryFileError
 
     r = _Resolver(session)
     bad = _RefErrors(source)

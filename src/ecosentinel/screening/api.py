@@ -14,9 +14,9 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from ecosentinel.auth.roles import Perm
-from ecosentinel.auth.scope import check_mn
 from ecosentinel.auth.service import Principal
 from ecosentinel.readings import CST
+from ecosentinel.registry.scope import check_mn
 from ecosentinel.screening import service
 from ecosentinel.screening.schemas import (
     EnterpriseDayScoreOut,

@@ -19,6 +19,8 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session, selectinload
 
 from ecosentinel.detection.context import FactorSpec, PointContext, PointType
+from ecosentinel.om.context import om_records_frame
+from ecosentinel.registry import context as registry_context
 from ecosentinel.registry.models import Point
 
 logger = logging.getLogger(__name__)
@@ -62,24 +64,15 @@ def _by_mn(frame: pl.DataFrame) -> dict[str, pl.DataFrame]:
 def _side_records(
     session: Session, mns: list[str], start: dt.datetime, end: dt.datetime
 ) -> dict[str, dict[str, pl.DataFrame]]:
-    """Side records per field of PointContext, each split by point; fields whose source is absent are
-    left out (the registry and O&M areas provide them)."""
-    out: dict[str, dict[str, pl.DataFrame]] = {}
-    try:
-        from ecosentinel.registry import context as registry_context
-    except ImportError:  # pragma: no cover - shipped together; kept optional for partial installs
-        registry_context = None  # type: ignore[assignment]
-    if registry_context is not None:
-        out["filed_parameters"] = _by_mn(registry_context.filed_parameters(session, mns, start, end))
-        out["parameter_uploads"] = _by_mn(registry_context.parameter_uploads(session, mns, start, end))
-        out["events"] = _by_mn(registry_context.events(session, mns, start, end))
-        out["maintenance_windows"] = _by_mn(registry_context.maintenance_windows(session, mns, start, end))
-    try:
-        from ecosentinel.om.context import om_records_frame
-    except ImportError:  # pragma: no cover
-        return out
-    out["om_records"] = _by_mn(om_records_frame(session, mns, start, end))
-    return out
+    """Side records per field of PointContext, each split by point (the registry and O&M areas provide
+    them)."""
+    return {
+        "filed_parameters": _by_mn(registry_context.filed_parameters(session, mns, start, end)),
+        "parameter_uploads": _by_mn(registry_context.parameter_uploads(session, mns, start, end)),
+        "events": _by_mn(registry_context.events(session, mns, start, end)),
+        "maintenance_windows": _by_mn(registry_context.maintenance_windows(session, mns, start, end)),
+        "om_records": _by_mn(om_records_frame(session, mns, start, end)),
+    }
 
 
 def _extend(

@@ -22,7 +22,6 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session, sessionmaker
 
 from ecosentinel.audit.service import record
-from ecosentinel.auth.scope import check_mn, visible_enterprise_ids, visible_mns
 from ecosentinel.auth.service import SYSTEM, Principal
 from ecosentinel.database import session_scope
 from ecosentinel.detection import messages
@@ -33,6 +32,8 @@ from ecosentinel.detection.findings import Finding, Severity
 from ecosentinel.detection.scoring import colour_of, point_day_warnings
 from ecosentinel.errors import NotFoundError, ValidationError
 from ecosentinel.readings import CST
+from ecosentinel.registry.context import standard_check_findings
+from ecosentinel.registry.scope import check_mn, visible_enterprise_ids, visible_mns
 from ecosentinel.screening.contextload import load_contexts
 from ecosentinel.screening.executor import ExecutionResult, execute, sort_findings
 from ecosentinel.screening.models import (
@@ -125,10 +126,6 @@ def record_findings(
     session: Session, mns: Sequence[str], start: dt.datetime, end: dt.datetime
 ) -> list[Finding]:
     """Findings that come from records rather than series (standard-sample checks out of tolerance)."""
-    try:
-        from ecosentinel.registry.context import standard_check_findings
-    except ImportError:  # pragma: no cover - shipped together
-        return []
     return standard_check_findings(session, mns, start, end) if mns else []
 
 

@@ -182,6 +182,7 @@ def from_epoch_us(value: int) -> dt.datetime:
 
 def open_store(url: str) -> MeasurementStore:
     """Open the measurement store of the database at ``url`` (run ``ecosentinel db upgrade`` first)."""
+    # Function-level: the backends subclass MeasurementStore from this module, and only one is needed.
     from ecosentinel.database import is_sqlite
 
     if is_sqlite(url):

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from ecosentinel.auth import messages
 from ecosentinel.auth.roles import Perm
 from ecosentinel.auth.service import Principal, principal_for_token
+from ecosentinel.store.base import MeasurementStore, open_store
 
 SESSION_COOKIE = "es_session"
 
@@ -75,3 +76,13 @@ def require(perm: Perm) -> Callable[..., Principal]:
 
     dependency.required_permission = perm  # type: ignore[attr-defined]
     return dependency
+
+
+def store_of(request: Request) -> MeasurementStore:
+    """The app's measurement store (``app.state.store``), opened on the app's database on first use."""
+    store: MeasurementStore | None = getattr(request.app.state, "store", None)
+    if store is None:
+        bind = request.app.state.session_factory.kw["bind"]
+        store = open_store(bind.url.render_as_string(hide_password=False))
+        request.app.state.store = store
+    return store

@@ -2,14 +2,13 @@
 
 Every route declares who may call it: ``Depends(public)`` or ``Depends(require(Perm.X))`` (see
 ``ecosentinel.web.deps``). Each area contributes one ``router`` in its ``api`` module (listed in
-``ROUTER_MODULES``); domain errors map to HTTP statuses with the Chinese message (and where, for bad input).
+``ROUTERS``); domain errors map to HTTP statuses with the Chinese message (and where, for bad input).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import html
-import importlib
 import time
 from collections.abc import Callable
 
@@ -18,32 +17,48 @@ from fastapi.responses import HTMLResponse, JSONResponse
 from pydantic import BaseModel
 from sqlalchemy.orm import Session, sessionmaker
 
+from ecosentinel.audit import api as audit_api
+from ecosentinel.enforcement import api as enforcement_api
+from ecosentinel.enforcement import ledger_pages as enforcement_ledger_pages
+from ecosentinel.enforcement import pages as enforcement_pages
 from ecosentinel.errors import AuthError, NotFoundError, PermissionDeniedError, ValidationError
+from ecosentinel.evaluation import api as evaluation_api
+from ecosentinel.evaluation import om_api as evaluation_om_api
+from ecosentinel.evaluation import pages as evaluation_pages
 from ecosentinel.ingest.server import IngestServer
+from ecosentinel.om import api as om_api
+from ecosentinel.om import pages as om_pages
 from ecosentinel.readings import CST
-from ecosentinel.web import messages, ui
+from ecosentinel.registry import api as registry_api
+from ecosentinel.registry import pages as registry_pages
+from ecosentinel.screening import api as screening_api
+from ecosentinel.screening import pages as screening_pages
+from ecosentinel.server import auth_api, data_api, pages
+from ecosentinel.web import jobs, messages, ui
 from ecosentinel.web.deps import public
 
 ONLINE_WINDOW_S = 600.0
 
-ROUTER_MODULES = (
-    "ecosentinel.web.auth_api",  # login, logout, me, users
-    "ecosentinel.web.jobs",  # background-job progress
-    "ecosentinel.web.data_api",  # station series for the curves
-    "ecosentinel.audit.api",  # audit trail search, interference register
-    "ecosentinel.screening.api",  # findings, screening runs, point-day scores
-    "ecosentinel.registry.api",  # enterprises, points, devices, permits, meters, doors, cameras, events
-    "ecosentinel.om.api",  # O&M agencies, records, ratings
-    "ecosentinel.evaluation.api",  # enterprise evaluation
-    "ecosentinel.enforcement.api",  # warnings, tasks, inspections, ledger, cases, plans, reports, disclosure
-    "ecosentinel.web.pages",  # the Chinese web UI: layout, login, dashboard, station, audit, public pages
-    "ecosentinel.screening.pages",  # UI pages of each area (on the layout of ecosentinel.web.ui)
-    "ecosentinel.registry.pages",
-    "ecosentinel.om.pages",
-    "ecosentinel.enforcement.pages",
-    "ecosentinel.enforcement.ledger_pages",
+ROUTERS = (
+    auth_api.router,  # login, logout, me, users
+    jobs.router,  # background-job progress
+    data_api.router,  # station series for the curves
+    audit_api.router,  # audit trail search, interference register
+    screening_api.router,  # findings, screening runs, point-day scores
+    registry_api.router,  # enterprises, points, devices, permits, meters, doors, cameras, events
+    om_api.router,  # O&M records, faults, spare parts, violations
+    evaluation_om_api.router,  # O&M quarterly assessments and the ranking
+    evaluation_api.router,  # enterprise evaluation
+    enforcement_api.router,  # warnings, tasks, inspections, ledger, cases, plans, reports, disclosure
+    pages.router,  # the Chinese web UI: layout, login, dashboard, station, audit, public pages
+    screening_pages.router,  # UI pages of each area (on the layout of ecosentinel.web.ui)
+    registry_pages.router,
+    om_pages.router,
+    evaluation_pages.router,
+    enforcement_pages.router,
+    enforcement_ledger_pages.router,
 )
-"""Modules whose ``router`` is included, in order."""
+"""Every area's router, included in this order."""
 
 
 class IngestStatus(BaseModel):
@@ -147,6 +162,6 @@ def create_app(
             f"<table>{cells}</table></body></html>"
         )
 
-    for name in ROUTER_MODULES:
-        app.include_router(importlib.import_module(name).router)
+    for router in ROUTERS:
+        app.include_router(router)
     return app

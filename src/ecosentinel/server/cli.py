@@ -7,7 +7,7 @@ import asyncio
 import typer
 
 from ecosentinel.config import get_settings
-from ecosentinel.ingest.runtime import install_event_loop_policy, run_ingest_forever, run_platform
+from ecosentinel.server.runtime import install_event_loop_policy, run_ingest_forever, run_platform
 
 
 def register(app: typer.Typer) -> None:

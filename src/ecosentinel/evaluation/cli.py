@@ -16,8 +16,9 @@ from ecosentinel.config import get_settings
 from ecosentinel.database import create_engine, session_factory, session_scope
 from ecosentinel.errors import EcoSentinelError
 from ecosentinel.evaluation import messages as evaluation_messages
+from ecosentinel.evaluation import om_assessment as service
 from ecosentinel.evaluation import service as evaluation_service
-from ecosentinel.om import messages, service
+from ecosentinel.om import messages
 from ecosentinel.om.periods import previous_quarter
 from ecosentinel.store.base import MeasurementStore, open_store
 

@@ -1,5 +1,7 @@
 """Scheduled screening inside the server: incremental passes on new data and a full patrol pass.
 
+Delivery code: it wires screening to the warnings it feeds.
+
 Every ``interval_s`` the scheduler looks for points whose newest reading is newer than their watermark
 (the newest reading already screened) and re-screens them with ``lookback_hours`` of history before the
 new data, so rules that need context (constant value over hours, post-exceedance drops) see it. Every
@@ -20,6 +22,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from ecosentinel.auth.service import SYSTEM
 from ecosentinel.config import ScreeningSettings, Settings
 from ecosentinel.detection.config import ScreeningConfig
+from ecosentinel.enforcement.warnings import create_patrol_report, sync_warnings
 from ecosentinel.readings import CST
 from ecosentinel.screening.service import RunOutcome, latest_times, run_screening, watermarks
 from ecosentinel.store.base import MeasurementStore, open_store
@@ -118,8 +121,6 @@ class ScreeningScheduler:
     def _after_pass(self, outcome: RunOutcome, *, full: bool) -> None:
         """New day scores become warnings (merged into open ones); a full pass also writes the patrol report
         of seed 004 (what is new since the previous one)."""
-        from ecosentinel.enforcement.warnings import create_patrol_report, sync_warnings
-
         with self.factory() as session:
             # the days the pass screened (CST), so history imported late is covered too
             last_day = outcome.end.astimezone(CST).date()

@@ -8,8 +8,8 @@ from fastapi import APIRouter, Depends, Request, Response
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
+from ecosentinel.accounts import service as users
 from ecosentinel.audit.service import record
-from ecosentinel.auth import users
 from ecosentinel.auth.models import User
 from ecosentinel.auth.roles import ROLE_NAMES_ZH, Perm, Role
 from ecosentinel.auth.service import (

@@ -1,6 +1,6 @@
 """The dashboard's figures: warning colours, today's new warnings, stations online, the enterprise map.
 
-Every figure is restricted to what the caller may see (``auth.scope``). Tables of areas that are not yet
+Every figure is restricted to what the caller may see (``registry.scope``). Tables of areas that are not yet
 filled simply give empty figures.
 """
 
@@ -18,10 +18,11 @@ import sqlalchemy as sa
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, selectinload
 
-from ecosentinel.auth.scope import visible_enterprise_ids, visible_mns
 from ecosentinel.auth.service import Principal
+from ecosentinel.enforcement.models import EnforcementWarning
 from ecosentinel.readings import CST
 from ecosentinel.registry.models import Enterprise, Point
+from ecosentinel.registry.scope import visible_enterprise_ids, visible_mns
 from ecosentinel.screening.models import EnterpriseDayScore, PointDayScore
 from ecosentinel.store.base import MeasurementStore
 
@@ -123,11 +124,7 @@ def build(
 
 
 def _new_warnings(session: Session, board: Dashboard, mns: set[str] | None, now: dt.datetime) -> None:
-    """Warnings created today (CST), when the enforcement area has its table."""
-    try:
-        from ecosentinel.enforcement.models import EnforcementWarning
-    except ImportError:  # pragma: no cover - the area is part of the package
-        return
+    """Warnings created today (CST)."""
     query = (
         sa.select(EnforcementWarning)
         .where(EnforcementWarning.created_at >= _today_start_utc(now))

@@ -6,6 +6,8 @@ Services call these with the caller's principal and filter their queries; ``None
 
 from __future__ import annotations
 
+import datetime as dt
+
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
@@ -13,7 +15,23 @@ from ecosentinel.auth import messages
 from ecosentinel.auth.roles import Role
 from ecosentinel.auth.service import Principal
 from ecosentinel.errors import PermissionDeniedError
-from ecosentinel.registry.models import Point
+from ecosentinel.readings import CST
+from ecosentinel.registry.models import OMAssignment, Point
+
+
+def agency_point_ids(session: Session, agency_id: int, *, on: dt.date | None = None) -> set[int]:
+    """Point ids the agency maintains on ``on`` (default: today in China Standard Time).
+
+    An assignment counts from ``valid_from`` through ``valid_to`` inclusive; an open end means "still".
+    """
+    day = on if on is not None else dt.datetime.now(CST).date()
+    query = sa.select(OMAssignment.point_id).where(
+        OMAssignment.agency_id == agency_id,
+        OMAssignment.valid_from <= day,
+        sa.or_(OMAssignment.valid_to.is_(None), OMAssignment.valid_to >= day),
+    )
+    return set(session.scalars(query))
+
 
 _UNSCOPED = {Role.ADMIN, Role.ANALYST, Role.PATROL, Role.OFFICER, Role.LEADER, Role.PERMIT_OFFICE}
 
@@ -25,8 +43,6 @@ def visible_point_ids(session: Session, principal: Principal) -> set[int] | None
     if principal.role is Role.ENTERPRISE and principal.enterprise_id is not None:
         return set(session.scalars(sa.select(Point.id).where(Point.enterprise_id == principal.enterprise_id)))
     if principal.role is Role.OM_AGENCY and principal.agency_id is not None:
-        from ecosentinel.om.scope import agency_point_ids
-
         return agency_point_ids(session, principal.agency_id)
     return set()
 

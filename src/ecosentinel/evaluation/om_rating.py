@@ -23,7 +23,7 @@ WEIGHTS: dict[str, float] = {
 FINDING_DEDUCTION = 2.0
 """Points taken off the findings component per finding on the agency's points (at most its weight)."""
 
-TIMELY_HOURS = 24.0
+
 """A maintenance record is timely when filed within this many hours after the visit ended."""
 
 GRADE_BANDS: tuple[tuple[float, Grade], ...] = ((90.0, Grade.A), (80.0, Grade.B), (60.0, Grade.C))

@@ -10,11 +10,11 @@ from sqlalchemy.orm import Session
 
 from ecosentinel.audit.service import record
 from ecosentinel.auth.roles import Perm
-from ecosentinel.auth.scope import check_mn
 from ecosentinel.auth.service import Principal
 from ecosentinel.readings import DataKind
-from ecosentinel.web import station
-from ecosentinel.web.deps import client_ip, get_db, require
+from ecosentinel.registry.scope import check_mn
+from ecosentinel.server import station
+from ecosentinel.web.deps import client_ip, get_db, require, store_of
 
 router = APIRouter(prefix="/api/data", tags=["data 监测数据"])
 
@@ -34,7 +34,7 @@ def point_series(
     """Every factor of one point over a window (≤ 31 days) with flags, findings and door/camera events."""
     check_mn(db, principal, mn)
     point = station.get_point(db, mn)
-    store = station.store_of(request)
+    store = store_of(request)
     default_end = station.last_data_time(store, mn) or dt.datetime.now(dt.UTC)
     if end is None and start is None:
         default_end = default_end + dt.timedelta(minutes=1)

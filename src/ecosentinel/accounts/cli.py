@@ -29,8 +29,8 @@ def create_command(
     ] = None,
 ) -> None:
     """Create an account (recorded in the audit trail as done by the system)."""
+    from ecosentinel.accounts.service import add_user
     from ecosentinel.auth.service import SYSTEM
-    from ecosentinel.auth.users import add_user
     from ecosentinel.config import get_settings
     from ecosentinel.database import create_engine, session_factory
     from ecosentinel.errors import ValidationError
@@ -63,7 +63,7 @@ def create_command(
 @users_app.command("list")
 def list_command() -> None:
     """List accounts: id, username, role, name, binding, active."""
-    from ecosentinel.auth.users import list_users
+    from ecosentinel.accounts.service import list_users
     from ecosentinel.config import get_settings
     from ecosentinel.database import create_engine, session_factory
 

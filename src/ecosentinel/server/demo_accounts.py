@@ -10,10 +10,10 @@ import logging
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from ecosentinel.accounts.service import add_user
 from ecosentinel.auth.models import User
 from ecosentinel.auth.roles import ROLE_NAMES_ZH, Role
 from ecosentinel.auth.service import SYSTEM
-from ecosentinel.auth.users import add_user
 from ecosentinel.config import Settings
 from ecosentinel.database import create_engine
 from ecosentinel.errors import ConfigError

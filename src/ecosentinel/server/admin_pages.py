@@ -9,12 +9,12 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, Response
 from sqlalchemy.orm import Session
 
+from ecosentinel.accounts import service as users
 from ecosentinel.audit import interference
 from ecosentinel.audit.messages import INTERFERENCE_RECORDED, REASONS_ZH
 from ecosentinel.audit.models import AuditEntry
 from ecosentinel.audit.search import AuditQuery, distinct_values, search
 from ecosentinel.audit.service import verify
-from ecosentinel.auth import users
 from ecosentinel.auth.roles import ROLE_NAMES_ZH, Perm, Role
 from ecosentinel.auth.service import Principal
 from ecosentinel.errors import NotFoundError, ValidationError

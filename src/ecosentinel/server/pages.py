@@ -13,7 +13,6 @@ from sqlalchemy.orm import Session
 
 from ecosentinel.audit.service import record
 from ecosentinel.auth.roles import Perm
-from ecosentinel.auth.scope import check_mn
 from ecosentinel.auth.service import (
     SESSION_TTL,
     Principal,
@@ -24,8 +23,10 @@ from ecosentinel.auth.service import (
 )
 from ecosentinel.detection.messages import COLOUR_NAMES
 from ecosentinel.errors import AuthError
-from ecosentinel.web import admin_pages, messages, station
-from ecosentinel.web import dashboard as dashboard_service
+from ecosentinel.registry.scope import check_mn
+from ecosentinel.server import admin_pages, station
+from ecosentinel.server import dashboard as dashboard_service
+from ecosentinel.web import messages
 from ecosentinel.web.deps import (
     SESSION_COOKIE,
     client_ip,
@@ -35,6 +36,7 @@ from ecosentinel.web.deps import (
     public,
     request_token,
     require,
+    store_of,
 )
 from ecosentinel.web.ui import nav_for, page, public_links, redirect, register_nav, safe_next
 
@@ -110,7 +112,7 @@ def dashboard(
         return RedirectResponse(entries[0].href if entries else "/public", status_code=303)
     ingest = request.app.state.ingest
     board = dashboard_service.build(
-        db, principal, station.store_of(request), online_mns=dict(ingest.stats.online_mns) if ingest else None
+        db, principal, store_of(request), online_mns=dict(ingest.stats.online_mns) if ingest else None
     )
     return page(
         request,
@@ -131,7 +133,7 @@ def stations(
     """Monitoring points the caller may see, with online state, last data and today's colour."""
     ingest = request.app.state.ingest
     board = dashboard_service.build(
-        db, principal, station.store_of(request), online_mns=dict(ingest.stats.online_mns) if ingest else None
+        db, principal, store_of(request), online_mns=dict(ingest.stats.online_mns) if ingest else None
     )
     return page(
         request,
@@ -156,7 +158,7 @@ def station_page(
     """Curves of every factor of one point, with flags, findings and door/camera events (data via JSON)."""
     check_mn(db, principal, mn)
     point = station.get_point(db, mn)
-    last = station.last_data_time(station.store_of(request), mn)
+    last = station.last_data_time(store_of(request), mn)
     return page(
         request,
         "station/detail.html",

@@ -14,15 +14,14 @@ from typing import Any
 
 import polars as pl
 import sqlalchemy as sa
-from fastapi import Request
 from sqlalchemy.orm import Session, selectinload
 
 from ecosentinel.detection.messages import FACTOR_NAMES, SEVERITY_NAMES
 from ecosentinel.errors import NotFoundError, ValidationError
-from ecosentinel.readings import DataKind, Source
+from ecosentinel.readings import CST, DataKind, Source
 from ecosentinel.registry.models import Point, StationEvent
 from ecosentinel.screening.models import ScreeningFinding
-from ecosentinel.store.base import MeasurementStore, open_store
+from ecosentinel.store.base import MeasurementStore
 from ecosentinel.web import messages
 
 logger = logging.getLogger(__name__)
@@ -50,16 +49,6 @@ EVENT_NAMES_ZH: dict[str, str] = {
     "camera_moved": "摄像头转向",
     "video_lost": "视频信号丢失",
 }
-
-
-def store_of(request: Request) -> MeasurementStore:
-    """The app's measurement store (``app.state.store``), opened on the app's database on first use."""
-    store: MeasurementStore | None = getattr(request.app.state, "store", None)
-    if store is None:
-        bind = request.app.state.session_factory.kw["bind"]
-        store = open_store(bind.url.render_as_string(hide_password=False))
-        request.app.state.store = store
-    return store
 
 
 def get_point(session: Session, mn: str) -> Point:
@@ -98,7 +87,6 @@ def resolve_window(
 
 
 def _aware(value: dt.datetime) -> dt.datetime:
-    from ecosentinel.readings import CST
 
     return value.replace(tzinfo=CST) if value.tzinfo is None else value
 

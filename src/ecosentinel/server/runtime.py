@@ -9,11 +9,13 @@ import signal
 from collections.abc import AsyncIterator, Callable
 
 from ecosentinel.config import Settings
-from ecosentinel.database import create_engine, upgrade
+from ecosentinel.database import create_engine, session_factory, upgrade
 from ecosentinel.ingest import messages
 from ecosentinel.ingest.auth import AuthCache
 from ecosentinel.ingest.server import IngestServer
 from ecosentinel.registry.service import load_point_auth
+from ecosentinel.server.app import create_app
+from ecosentinel.server.scheduler import start_scheduler
 from ecosentinel.store.base import open_store
 
 log = logging.getLogger(__name__)
@@ -60,9 +62,6 @@ async def run_platform(settings: Settings, *, ready: Callable[[IngestServer], No
     """The whole platform in one process: HJ 212 receiver and web app (API + UI) until SIGINT/SIGTERM."""
     import uvicorn
 
-    from ecosentinel.database import session_factory
-    from ecosentinel.web.app import create_app
-
     async with running_ingest(settings) as server:
         engine = create_engine(settings.effective_database_url)
         app = create_app(
@@ -78,7 +77,6 @@ async def run_platform(settings: Settings, *, ready: Callable[[IngestServer], No
         log.info(messages.WEB_LISTENING.format(host=settings.web.host, port=settings.web.port))
         if ready is not None:
             ready(server)
-        from ecosentinel.screening.scheduler import start_scheduler
 
         scheduler = start_scheduler(settings, session_factory(engine))  # background thread, off the loop
         try:
