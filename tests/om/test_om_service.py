@@ -5,13 +5,12 @@ from __future__ import annotations
 import datetime as dt
 
 import polars as pl
-import pytest
 from sqlalchemy.orm import Session
 
 from ecosentinel.audit.models import AuditEntry
 from ecosentinel.auth.service import SYSTEM
 from ecosentinel.detection.context import OM_SCHEMA, WINDOW_SCHEMA
-from ecosentinel.evaluation import inputs, om_assessment
+from ecosentinel.evaluation import om_assessment
 from ecosentinel.om import service
 from ecosentinel.om.context import maintenance_windows_frame, om_records_frame
 from ecosentinel.om.enums import RecordKind, ViolationKind
@@ -19,6 +18,7 @@ from ecosentinel.om.models import MaintenanceRecord
 from ecosentinel.om.schemas import RecordIn, ViolationIn
 from ecosentinel.readings import DataKind, Reading, readings_frame
 from ecosentinel.registry.models import ComparisonTest, MaintenanceWindow
+from ecosentinel.screening.models import ScreeningFinding
 from ecosentinel.store.base import MeasurementStore
 from tests.om.helpers import MN_A, MN_B, cst, make_registry
 
@@ -60,9 +60,7 @@ def _record(session: Session, point_id: int, staff_id: int, ended: dt.datetime, 
     )
 
 
-def test_rate_quarter_hand_computed(
-    db_session: Session, store: MeasurementStore, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_rate_quarter_hand_computed(db_session: Session, store: MeasurementStore) -> None:
     ids = make_registry(db_session)
     # Agency A: point 1 assigned from 2026-09-30 → 24 expected hours in 2026Q3; 20 received, 2 of them faulty.
     _hours(store, MN_A, 20, bad={3, 4})
@@ -111,7 +109,27 @@ def test_rate_quarter_hand_computed(
             reference="嘉环罚〔2026〕12号",
         ),
     )
-    monkeypatch.setattr(inputs, "FINDINGS", lambda _s, mns, _a, _b: {mn: 1 for mn in mns if mn == MN_A})
+    # One stored screening finding on agency A's point inside the quarter, one on the same point before it
+    # (not counted) and none on B's: the real query, not a stand-in.
+    for fingerprint, start in (("in-quarter", cst(2026, 9, 30, 3)), ("before-quarter", cst(2026, 6, 30, 3))):
+        db_session.add(
+            ScreeningFinding(
+                fingerprint=fingerprint,
+                mn=MN_A,
+                enterprise_id=None,
+                rule="R01",
+                factors="w01018",
+                start=start,
+                end=start + dt.timedelta(hours=6),
+                severity="high",
+                severity_rank=3,
+                score=0.9,
+                title_zh="恒值",
+                explanation_zh="恒值",
+                evidence="{}",
+            )
+        )
+    db_session.flush()
 
     rows = om_assessment.rate_quarter(db_session, store, "2026q3", principal=SYSTEM, now=NOW)
     db_session.commit()
