@@ -10,7 +10,7 @@ from ecosentinel.accounts.cli import users_app
 from ecosentinel.audit.cli import audit_app
 from ecosentinel.bench.cli import bench_app
 from ecosentinel.enforcement.cli import register as register_enforcement
-from ecosentinel.enforcement.ledger_cli import register as register_ledger
+from ecosentinel.enforcement.ledger.cli import register as register_ledger
 from ecosentinel.evaluation.cli import register as register_evaluation
 from ecosentinel.protocol.hj212.cli import hj212_app
 from ecosentinel.registry.cli import register as register_registry

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import ecosentinel.audit.models
 import ecosentinel.auth.models
-import ecosentinel.enforcement.ledger_models
+import ecosentinel.enforcement.ledger.models
 import ecosentinel.enforcement.models
 import ecosentinel.evaluation.models
 import ecosentinel.om.models

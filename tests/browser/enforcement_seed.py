@@ -11,8 +11,9 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from ecosentinel.auth.service import SYSTEM
-from ecosentinel.enforcement import draws, ledger
-from ecosentinel.enforcement.ledger import ActionInput
+from ecosentinel.enforcement import draws
+from ecosentinel.enforcement.ledger import service as ledger
+from ecosentinel.enforcement.ledger.service import ActionInput
 from ecosentinel.enforcement.models import EnforcementWarning
 from ecosentinel.enforcement.warnings import sync_warnings
 from ecosentinel.evaluation import om_assessment

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from ecosentinel.auth.service import SYSTEM
 from ecosentinel.enforcement.cases import add_penalty, create_case
-from ecosentinel.enforcement.ledger import create_problem, get_problem
+from ecosentinel.enforcement.ledger.service import create_problem, get_problem
 from ecosentinel.errors import ValidationError
 from tests.enforcement.test_warnings import red_warning
 

@@ -11,8 +11,9 @@ from sqlalchemy.orm import Session
 
 from ecosentinel.auth.models import User
 from ecosentinel.auth.service import SYSTEM
-from ecosentinel.enforcement import draws, ledger
-from ecosentinel.enforcement.ledger import ActionInput
+from ecosentinel.enforcement import draws
+from ecosentinel.enforcement.ledger import service as ledger
+from ecosentinel.enforcement.ledger.service import ActionInput
 from ecosentinel.registry.models import Enterprise
 
 D = dt.date

@@ -16,7 +16,7 @@ from ecosentinel.auth.roles import Role
 from ecosentinel.auth.service import SYSTEM
 from ecosentinel.cli import app as cli_app
 from ecosentinel.enforcement import draws, plans
-from ecosentinel.enforcement.ledger_models import RandomDraw
+from ecosentinel.enforcement.ledger.models import RandomDraw
 from ecosentinel.errors import ValidationError
 from ecosentinel.registry.models import Enterprise
 
@@ -176,7 +176,7 @@ def test_high_risk_enterprises_are_drawn_more_often() -> None:
 
 
 def test_risk_comes_from_open_ledger_problems(db_session: Session) -> None:
-    from ecosentinel.enforcement.ledger import create_problem
+    from ecosentinel.enforcement.ledger.service import create_problem
 
     enterprise_ids, _ = _pool(db_session, enterprises=3, officers=2)
     create_problem(

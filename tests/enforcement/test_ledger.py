@@ -14,9 +14,9 @@ from ecosentinel.audit.models import AuditEntry
 from ecosentinel.auth.roles import Role
 from ecosentinel.auth.service import SYSTEM
 from ecosentinel.cli import app as cli_app
-from ecosentinel.enforcement import ledger
-from ecosentinel.enforcement.ledger import ActionInput
-from ecosentinel.enforcement.ledger_models import LedgerProblem
+from ecosentinel.enforcement.ledger import service as ledger
+from ecosentinel.enforcement.ledger.models import LedgerProblem
+from ecosentinel.enforcement.ledger.service import ActionInput
 from ecosentinel.errors import ValidationError
 from ecosentinel.registry.models import Enterprise
 from tests.conftest import login_as

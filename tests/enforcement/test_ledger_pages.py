@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session
 
 from ecosentinel.auth.models import User
 from ecosentinel.auth.roles import Role
-from ecosentinel.enforcement.ledger_models import LedgerProblem, RandomDraw
+from ecosentinel.enforcement.ledger.models import LedgerProblem, RandomDraw
 from ecosentinel.registry.models import Enterprise
 from tests.conftest import login_as
 

@@ -17,8 +17,9 @@ from ecosentinel.auth.models import User
 from ecosentinel.auth.roles import Role
 from ecosentinel.auth.service import SYSTEM
 from ecosentinel.cli import app as cli_app
-from ecosentinel.enforcement import draws, ledger, reports
-from ecosentinel.enforcement.ledger import ActionInput
+from ecosentinel.enforcement import draws, reports
+from ecosentinel.enforcement.ledger import service as ledger
+from ecosentinel.enforcement.ledger.service import ActionInput
 from ecosentinel.registry.models import Enterprise
 from tests.conftest import login_as
 

@@ -7,6 +7,7 @@ import datetime as dt
 import time
 
 import sqlalchemy as sa
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
@@ -166,6 +167,8 @@ def test_pages_show_scoped_findings_and_start_runs(
     assert "发起筛查" in listing.text
     started = client.post("/screening/runs", data={}, headers=analyst, follow_redirects=False)
     assert started.status_code == 303
-    service.wait_for_background_runs(WAIT_S)
+    app = client.app
+    assert isinstance(app, FastAPI)
+    assert app.state.jobs.wait_all(WAIT_S)
     runs = client.get("/api/screening/runs", headers=analyst).json()["results"]
     assert runs[0]["status"] == "succeeded"

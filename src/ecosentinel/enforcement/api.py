@@ -1082,8 +1082,8 @@ def evidence_pdf(
 
 
 router = APIRouter()
-"""This area's routes: the ones above plus those of ``ledger_api`` (ledger, plans, draws, reports)."""
+"""This area's routes: the ones above plus those of ``ledger.api`` (ledger, plans, draws, reports)."""
 router.include_router(api)
-from ecosentinel.enforcement.ledger_api import router as ledger_router  # noqa: E402
+from ecosentinel.enforcement.ledger.api import router as ledger_router  # noqa: E402
 
 router.include_router(ledger_router)

@@ -25,7 +25,7 @@ from ecosentinel.audit.service import record
 from ecosentinel.auth.roles import Perm, Role
 from ecosentinel.auth.service import Principal
 from ecosentinel.enforcement import messages
-from ecosentinel.enforcement.ledger import ActionInput, add_action
+from ecosentinel.enforcement.ledger.service import ActionInput, add_action
 from ecosentinel.enforcement.models import (
     Case,
     CaseStatus,

@@ -18,8 +18,8 @@ from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
 from ecosentinel.enforcement.draws import list_draws
-from ecosentinel.enforcement.ledger import CATEGORY_ZH, ActionKind, today_cst
-from ecosentinel.enforcement.ledger_models import InspectionPlan, LedgerAction, LedgerProblem
+from ecosentinel.enforcement.ledger.models import InspectionPlan, LedgerAction, LedgerProblem
+from ecosentinel.enforcement.ledger.service import CATEGORY_ZH, ActionKind, today_cst
 from ecosentinel.registry.models import Enterprise
 
 

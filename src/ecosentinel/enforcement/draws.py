@@ -38,9 +38,9 @@ from ecosentinel.audit.service import record
 from ecosentinel.auth.models import User
 from ecosentinel.auth.roles import Role
 from ecosentinel.auth.service import Principal
-from ecosentinel.enforcement import ledger_messages as msg
 from ecosentinel.enforcement import tasks
-from ecosentinel.enforcement.ledger_models import (
+from ecosentinel.enforcement.ledger import messages as msg
+from ecosentinel.enforcement.ledger.models import (
     DrawInspector,
     DrawSelection,
     InspectionPlan,

@@ -1,7 +1,7 @@
 """ORM models of the enforcement workflow: warnings (预警), tasks (执法任务), on-site inspections (现场检查),
 cases (案件) and their transfer to police or prosecutors (行刑衔接).
 
-The problem ledger, plans, draws and report forms live in ``ledger_models`` (migration 0007). Status values
+The problem ledger, plans, draws and report forms live in ``ledger.models`` (migration 0007). Status values
 are stable lowercase strings; their Chinese names are in ``messages``.
 """
 

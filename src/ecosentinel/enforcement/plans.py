@@ -16,9 +16,9 @@ from sqlalchemy.orm import Session, selectinload
 
 from ecosentinel.audit.service import record
 from ecosentinel.auth.service import Principal
-from ecosentinel.enforcement import ledger_messages as msg
-from ecosentinel.enforcement.ledger import parse_choice
-from ecosentinel.enforcement.ledger_models import InspectionPlan, PlanPhase, PositiveListEntry
+from ecosentinel.enforcement.ledger import messages as msg
+from ecosentinel.enforcement.ledger.models import InspectionPlan, PlanPhase, PositiveListEntry
+from ecosentinel.enforcement.ledger.service import parse_choice
 from ecosentinel.errors import NotFoundError, ValidationError
 from ecosentinel.registry.models import Enterprise
 

@@ -25,8 +25,9 @@ from sqlalchemy.orm import Session
 
 from ecosentinel.audit.service import record
 from ecosentinel.auth.service import Principal
-from ecosentinel.enforcement import ledger_messages as msg
-from ecosentinel.enforcement.ledger import (
+from ecosentinel.enforcement.ledger import messages as msg
+from ecosentinel.enforcement.ledger.models import DrawSelection, LedgerProblem, RandomDraw, ReportContact
+from ecosentinel.enforcement.ledger.service import (
     ACTION_ZH,
     CATEGORY_ZH,
     SOURCE_ZH,
@@ -37,7 +38,6 @@ from ecosentinel.enforcement.ledger import (
     list_problems,
     today_cst,
 )
-from ecosentinel.enforcement.ledger_models import DrawSelection, LedgerProblem, RandomDraw, ReportContact
 from ecosentinel.errors import NotFoundError, ValidationError
 
 # --- the seed's form text (seed 001 附表1 / 附表2), verbatim ---------------------------------------------

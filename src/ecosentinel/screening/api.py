@@ -32,6 +32,7 @@ from ecosentinel.screening.schemas import (
     score_page,
 )
 from ecosentinel.web.deps import client_ip, get_db, require
+from ecosentinel.web.jobs import runner_of
 
 router = APIRouter(prefix="/api/screening", tags=["screening"])
 
@@ -147,6 +148,7 @@ def start_run(body: RunRequest, request: Request, db: Db, principal: Runner) -> 
     engine = bind if isinstance(bind, Engine) else bind.engine
     url = engine.url.render_as_string(hide_password=False)
     run_id = service.start_background_run(
+        runner_of(request),
         request.app.state.session_factory,
         url,
         principal=principal,

@@ -18,6 +18,7 @@ from ecosentinel.errors import ValidationError
 from ecosentinel.readings import CST
 from ecosentinel.screening import service
 from ecosentinel.web.deps import client_ip, get_db, require
+from ecosentinel.web.jobs import runner_of
 from ecosentinel.web.ui import page, redirect, register_nav
 
 router = APIRouter(include_in_schema=False)
@@ -129,6 +130,7 @@ def start_run_page(
     bind = db.get_bind()
     engine = bind if isinstance(bind, Engine) else bind.engine
     run_id = service.start_background_run(
+        runner_of(request),
         request.app.state.session_factory,
         engine.url.render_as_string(hide_password=False),
         principal=principal,

@@ -31,9 +31,11 @@ from ecosentinel.detection.context import PointContext
 from ecosentinel.detection.findings import Finding, Severity
 from ecosentinel.detection.scoring import colour_of, point_day_warnings
 from ecosentinel.errors import NotFoundError, ValidationError
+from ecosentinel.jobs import JobRunner, Progress
 from ecosentinel.readings import CST
 from ecosentinel.registry.context import standard_check_findings
 from ecosentinel.registry.scope import check_mn, visible_enterprise_ids, visible_mns
+from ecosentinel.screening import messages as run_messages
 from ecosentinel.screening.contextload import load_contexts
 from ecosentinel.screening.executor import ExecutionResult, execute, sort_findings
 from ecosentinel.screening.models import (
@@ -191,6 +193,7 @@ def run_screening(
     run_id: int | None = None,
     watermarks: Mapping[str, dt.datetime] | None = None,
     chunk_points: int | None = None,
+    on_progress: Progress | None = None,
 ) -> RunOutcome:
     """Screen ``mns`` (None = every point with readings) over [start, end) (None = last 24 h of data).
 
@@ -220,6 +223,8 @@ def run_screening(
                     run.points, run.window_start, run.window_end = len(points), utc(start), utc(end)
 
             def progress(done: int, total: int) -> None:
+                if on_progress is not None and total:
+                    on_progress(100 * done // total, run_messages.RUN_PROGRESS.format(done=done, total=total))
                 if run_id is not None:
                     with session_scope(factory) as s:
                         _run(s, run_id).points_done = done
@@ -308,10 +313,8 @@ def _cst(t: dt.datetime) -> str:
     return t.astimezone(CST).strftime("%Y-%m-%d %H:%M")
 
 
-_background: dict[int, threading.Thread] = {}
-
-
 def start_background_run(
+    runner: JobRunner,
     factory: sessionmaker[Session],
     url: str,
     *,
@@ -324,7 +327,7 @@ def start_background_run(
     config: ScreeningConfig | None = None,
     ip: str | None = None,
 ) -> int:
-    """Record a run and start it in a thread; returns its id at once (poll ``get_run`` for progress)."""
+    """Record a run and queue it on the job runner; returns its id at once (poll ``get_run`` for progress)."""
     if start is not None and end is not None:
         check_window(start, end)
     with session_scope(factory) as session:
@@ -345,35 +348,28 @@ def start_background_run(
             ip=ip,
         )
 
-    def target() -> None:
-        try:
-            run_screening(
-                factory,
-                url,
-                start=start,
-                end=end,
-                mns=mns,
-                workers=workers,
-                mode=mode,
-                principal=principal,
-                config=config,
-                run_id=run_id,
-            )
-        except Exception:
-            logger.exception("screening run %d failed", run_id)
-        finally:
-            _background.pop(run_id, None)
+    def work(progress: Progress) -> dict[str, Any]:
+        outcome = run_screening(
+            factory,
+            url,
+            start=start,
+            end=end,
+            mns=mns,
+            workers=workers,
+            mode=mode,
+            principal=principal,
+            config=config,
+            run_id=run_id,
+            on_progress=progress,
+        )
+        return {
+            "run_id": run_id,
+            "new_findings": outcome.new_findings,
+            "updated_findings": outcome.updated_findings,
+        }
 
-    thread = threading.Thread(target=target, name=f"screening-run-{run_id}", daemon=True)
-    _background[run_id] = thread
-    thread.start()
+    runner.submit("screening", principal.username, work)
     return run_id
-
-
-def wait_for_background_runs(timeout: float | None = None) -> None:
-    """Join the threads of runs started by ``start_background_run`` (shutdown and tests)."""
-    for thread in list(_background.values()):
-        thread.join(timeout)
 
 
 # -- persistence -----------------------------------------------------------------------------------------

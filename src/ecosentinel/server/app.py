@@ -19,13 +19,14 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from ecosentinel.audit import api as audit_api
 from ecosentinel.enforcement import api as enforcement_api
-from ecosentinel.enforcement import ledger_pages as enforcement_ledger_pages
 from ecosentinel.enforcement import pages as enforcement_pages
+from ecosentinel.enforcement.ledger import pages as enforcement_ledger_pages
 from ecosentinel.errors import AuthError, NotFoundError, PermissionDeniedError, ValidationError
 from ecosentinel.evaluation import api as evaluation_api
 from ecosentinel.evaluation import om_api as evaluation_om_api
 from ecosentinel.evaluation import pages as evaluation_pages
 from ecosentinel.ingest.server import IngestServer
+from ecosentinel.jobs import JobRunner
 from ecosentinel.om import api as om_api
 from ecosentinel.om import pages as om_pages
 from ecosentinel.readings import CST
@@ -83,11 +84,20 @@ def create_app(
     session_factory: sessionmaker[Session],
     ingest: IngestServer | None = None,
     points_configured: Callable[[], int] = lambda: 0,
+    jobs: JobRunner | None = None,
 ) -> FastAPI:
-    """Build the web application on a database; ``ingest`` is the running receiver whose status it shows."""
+    """Build the web application on a database; ``ingest`` is the running receiver whose status it shows.
+
+    ``jobs`` is the process's job runner (background screening runs, imports, reports); without one the app
+    makes its own and shuts it down with itself.
+    """
     app = FastAPI(title="EcoSentinel 自动监控哨兵", version="0.1.0")
     app.state.session_factory = session_factory
     app.state.ingest = ingest
+    if jobs is None:
+        jobs = JobRunner()
+        app.router.on_shutdown.append(jobs.shutdown)
+    app.state.jobs = jobs
 
     @app.exception_handler(ValidationError)
     def _validation(_: Request, exc: ValidationError) -> JSONResponse:

@@ -13,6 +13,7 @@ from ecosentinel.database import create_engine, session_factory, upgrade
 from ecosentinel.ingest import messages
 from ecosentinel.ingest.auth import AuthCache
 from ecosentinel.ingest.server import IngestServer
+from ecosentinel.jobs import JobRunner
 from ecosentinel.registry.service import load_point_auth
 from ecosentinel.server.app import create_app
 from ecosentinel.server.scheduler import start_scheduler
@@ -64,10 +65,12 @@ async def run_platform(settings: Settings, *, ready: Callable[[IngestServer], No
 
     async with running_ingest(settings) as server:
         engine = create_engine(settings.effective_database_url)
+        jobs = JobRunner()  # the process's one job runner: web requests and scheduled screening share it
         app = create_app(
             session_factory=session_factory(engine),
             ingest=server,
             points_configured=lambda: server.auth.points,
+            jobs=jobs,
         )
         config = uvicorn.Config(
             app, host=settings.web.host, port=settings.web.port, log_level="warning", access_log=False
@@ -78,12 +81,13 @@ async def run_platform(settings: Settings, *, ready: Callable[[IngestServer], No
         if ready is not None:
             ready(server)
 
-        scheduler = start_scheduler(settings, session_factory(engine))  # background thread, off the loop
+        scheduler = start_scheduler(settings, session_factory(engine), jobs=jobs)  # off the event loop
         try:
             await web.serve()  # returns on SIGINT / SIGTERM (uvicorn handles the signals)
         finally:
             if scheduler is not None:
                 await asyncio.to_thread(scheduler.stop)
+            await asyncio.to_thread(jobs.shutdown)
             engine.dispose()
 
 

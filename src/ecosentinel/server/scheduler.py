@@ -16,6 +16,7 @@ import datetime as dt
 import logging
 import threading
 import time
+from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -23,6 +24,7 @@ from ecosentinel.auth.service import SYSTEM
 from ecosentinel.config import ScreeningSettings, Settings
 from ecosentinel.detection.config import ScreeningConfig
 from ecosentinel.enforcement.warnings import create_patrol_report, sync_warnings
+from ecosentinel.jobs import JobRunner, Progress
 from ecosentinel.readings import CST
 from ecosentinel.screening.service import RunOutcome, latest_times, run_screening, watermarks
 from ecosentinel.store.base import MeasurementStore, open_store
@@ -42,8 +44,10 @@ class ScreeningScheduler:
         settings: ScreeningSettings,
         *,
         config: ScreeningConfig | None = None,
+        jobs: JobRunner | None = None,
     ) -> None:
         self.factory = factory
+        self.jobs = jobs
         self.url = url
         self.settings = settings
         self.config = config
@@ -57,8 +61,10 @@ class ScreeningScheduler:
         self.failures = 0
 
     @classmethod
-    def from_settings(cls, settings: Settings, factory: sessionmaker[Session]) -> ScreeningScheduler:
-        return cls(factory, settings.effective_database_url, settings.screening)
+    def from_settings(
+        cls, settings: Settings, factory: sessionmaker[Session], *, jobs: JobRunner | None = None
+    ) -> ScreeningScheduler:
+        return cls(factory, settings.effective_database_url, settings.screening, jobs=jobs)
 
     # -- lifecycle -----------------------------------------------------------------------------------
 
@@ -88,8 +94,23 @@ class ScreeningScheduler:
             self._store = None
 
     def _loop(self) -> None:
+        """The clock: each pass runs on the app's job runner when there is one (so it shows among the jobs
+        and shares their bounded pool), else on this thread."""
         while not self._stop.wait(self.settings.interval_s):
-            self.tick()
+            if self.jobs is None:
+                self.tick()
+                continue
+            try:
+                job = self.jobs.submit("scheduled_screening", SYSTEM.username, self._tick_job)
+            except RuntimeError:  # the runner is shut down: the platform is stopping
+                return
+            job.wait()
+
+    def _tick_job(self, progress: Progress) -> dict[str, Any] | None:
+        outcome = self.tick()
+        if outcome is None:
+            return None
+        return {"run_id": outcome.run_id, "new_findings": outcome.new_findings}
 
     # -- passes --------------------------------------------------------------------------------------
 
@@ -178,10 +199,12 @@ class ScreeningScheduler:
         )
 
 
-def start_scheduler(settings: Settings, factory: sessionmaker[Session]) -> ScreeningScheduler | None:
+def start_scheduler(
+    settings: Settings, factory: sessionmaker[Session], *, jobs: JobRunner | None = None
+) -> ScreeningScheduler | None:
     """Start scheduled screening when enabled in the settings; returns the scheduler to stop later."""
     if not settings.screening.enabled:
         return None
-    scheduler = ScreeningScheduler.from_settings(settings, factory)
+    scheduler = ScreeningScheduler.from_settings(settings, factory, jobs=jobs)
     scheduler.start()
     return scheduler

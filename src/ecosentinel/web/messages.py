@@ -39,8 +39,6 @@ NOT_FOUND_TEXT = "您访问的页面或记录不存在。"
 BACK_HOME = "返回首页"
 
 # Background jobs
-JOB_QUEUED = "排队中…"
-JOB_DONE = "已完成"
 JOB_NOT_FOUND = "后台任务不存在或已过期"
 
 # Station page and data

@@ -17,8 +17,9 @@ from sqlalchemy.orm import Session
 
 from ecosentinel.auth.roles import Perm
 from ecosentinel.auth.service import Principal
-from ecosentinel.enforcement import disclosure, draws, ledger, plans, reports
-from ecosentinel.enforcement.ledger_models import (
+from ecosentinel.enforcement import disclosure, draws, plans, reports
+from ecosentinel.enforcement.ledger import service as ledger
+from ecosentinel.enforcement.ledger.models import (
     DrawSelection,
     InspectionPlan,
     LedgerAction,

@@ -17,8 +17,9 @@ from starlette.datastructures import FormData
 
 from ecosentinel.auth.roles import Perm
 from ecosentinel.auth.service import Principal
-from ecosentinel.enforcement import disclosure, draws, ledger, plans, reports
-from ecosentinel.enforcement import ledger_messages as msg
+from ecosentinel.enforcement import disclosure, draws, plans, reports
+from ecosentinel.enforcement.ledger import messages as msg
+from ecosentinel.enforcement.ledger import service as ledger
 from ecosentinel.errors import ValidationError
 from ecosentinel.registry.models import Enterprise
 from ecosentinel.web.deps import client_ip, get_db, optional_principal, public, require

@@ -68,8 +68,8 @@ def overdue_command(
     database_url: DatabaseUrl = None,
 ) -> None:
     """List problems past their rectification deadline (整改逾期提醒)."""
-    from ecosentinel.enforcement import ledger_messages as msg
-    from ecosentinel.enforcement.ledger import overdue_problems, today_cst
+    from ecosentinel.enforcement.ledger import messages as msg
+    from ecosentinel.enforcement.ledger.service import overdue_problems, today_cst
 
     day = _date(today) or today_cst()
     with _session(database_url) as session:

@@ -19,8 +19,8 @@ from sqlalchemy.orm import Session, selectinload
 
 from ecosentinel.audit.service import record
 from ecosentinel.auth.service import Principal
-from ecosentinel.enforcement import ledger_messages as msg
-from ecosentinel.enforcement.ledger_models import LedgerAction, LedgerProblem
+from ecosentinel.enforcement.ledger import messages as msg
+from ecosentinel.enforcement.ledger.models import LedgerAction, LedgerProblem
 from ecosentinel.errors import NotFoundError, ValidationError
 from ecosentinel.readings import CST
 from ecosentinel.registry.models import Enterprise, Point
