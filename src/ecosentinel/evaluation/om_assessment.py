@@ -200,8 +200,7 @@ def publish_quarter(
 
 
 def assessment_read(row: OMAssessment) -> AssessmentRead:
-    values = {c: getattr(row, c) for c in AssessmentRead.model_fields if hasattr(row, c)}
-    return AssessmentRead.model_validate({**values, "agency_name": row.agency.name})
+    return AssessmentRead.model_validate(row)
 
 
 def list_assessments(

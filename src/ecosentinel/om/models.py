@@ -13,7 +13,13 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ecosentinel.database import Base
+from ecosentinel.om.enums import TIMELY_HOURS
 from ecosentinel.registry.models import OMAgency, OMStaff, Point
+
+
+def _utc(value: dt.datetime) -> dt.datetime:
+    """SQLite returns naive datetimes; they are UTC."""
+    return value if value.tzinfo is not None else value.replace(tzinfo=dt.UTC)
 
 
 def _utcnow() -> dt.datetime:
@@ -52,6 +58,17 @@ class MaintenanceRecord(Base):
 
     point: Mapped[Point] = relationship()
     agency: Mapped[OMAgency | None] = relationship()
+
+    @property
+    def mn(self) -> str:
+        """The point's MN (for the read schemas)."""
+        return self.point.mn
+
+    @property
+    def timely(self) -> bool:
+        """Filed within TIMELY_HOURS of the end of the visit (seed 004)."""
+        return _utc(self.created_at) - _utc(self.ended_at) <= dt.timedelta(hours=TIMELY_HOURS)
+
     staff: Mapped[OMStaff | None] = relationship()
 
 
@@ -75,6 +92,11 @@ class FaultRecord(Base):
 
     point: Mapped[Point] = relationship()
 
+    @property
+    def mn(self) -> str:
+        """The point's MN (for the read schemas)."""
+        return self.point.mn
+
 
 class SparePartRecord(Base):
     """A spare-part movement at a point (备品备件记录)."""
@@ -95,6 +117,11 @@ class SparePartRecord(Base):
     created_by: Mapped[str] = mapped_column(sa.String(64))
 
     point: Mapped[Point] = relationship()
+
+    @property
+    def mn(self) -> str:
+        """The point's MN (for the read schemas)."""
+        return self.point.mn
 
 
 class OMViolation(Base):
@@ -149,3 +176,7 @@ class OMAssessment(Base):
     computed_by: Mapped[str] = mapped_column(sa.String(64))
 
     agency: Mapped[OMAgency] = relationship()
+
+    @property
+    def agency_name(self) -> str:
+        return self.agency.name

@@ -19,7 +19,7 @@ from ecosentinel.auth.roles import Role
 from ecosentinel.auth.service import Principal
 from ecosentinel.errors import NotFoundError, PermissionDeniedError, ValidationError
 from ecosentinel.om import messages
-from ecosentinel.om.enums import TIMELY_HOURS, FaultStatus, RecordKind
+from ecosentinel.om.enums import FaultStatus, RecordKind
 from ecosentinel.om.models import FaultRecord, MaintenanceRecord, OMViolation, SparePartRecord
 from ecosentinel.om.schemas import (
     FaultIn,
@@ -116,17 +116,11 @@ def _staff_name(session: Session, agency_id: int | None, staff_id: int | None, n
 
 def is_timely(record: MaintenanceRecord) -> bool:
     """Filed within TIMELY_HOURS of the end of the visit."""
-    return as_utc(record.created_at) - as_utc(record.ended_at) <= dt.timedelta(hours=TIMELY_HOURS)
+    return record.timely
 
 
 def record_read(record: MaintenanceRecord) -> RecordRead:
-    return RecordRead.model_validate(
-        {
-            **{c: getattr(record, c) for c in RecordRead.model_fields if hasattr(record, c)},
-            "mn": record.point.mn,
-            "timely": is_timely(record),
-        }
-    )
+    return RecordRead.model_validate(record)
 
 
 def create_record(
@@ -263,9 +257,7 @@ def list_records(
 
 
 def fault_read(fault: FaultRecord) -> FaultRead:
-    return FaultRead.model_validate(
-        {**{c: getattr(fault, c) for c in FaultRead.model_fields if hasattr(fault, c)}, "mn": fault.point.mn}
-    )
+    return FaultRead.model_validate(fault)
 
 
 def create_fault(
@@ -348,9 +340,7 @@ def list_faults(
 
 
 def spare_part_read(part: SparePartRecord) -> SparePartRead:
-    return SparePartRead.model_validate(
-        {**{c: getattr(part, c) for c in SparePartRead.model_fields if hasattr(part, c)}, "mn": part.point.mn}
-    )
+    return SparePartRead.model_validate(part)
 
 
 def create_spare_part(
