@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+# Commands import their services inside the function on purpose: `ecosentinel --help` and every other
+# command start without loading the database, polars or the web stack.
 import logging
+import traceback
+from typing import Any
 
 import typer
+from typer.core import TyperGroup
 
 from ecosentinel.accounts.cli import users_app
 from ecosentinel.audit.cli import audit_app
@@ -20,7 +25,56 @@ from ecosentinel.server.cli import register as register_serving
 from ecosentinel.simulator.cli import register as register_simulator
 from ecosentinel.store.cli import db_app
 
+
+def one_line(exc: BaseException) -> str:
+    """What a user is told when a command fails: one line saying what is wrong and what to do."""
+    import sqlalchemy.exc
+
+    from ecosentinel.config import get_settings
+    from ecosentinel.errors import EcoSentinelError
+    from ecosentinel.store import messages
+
+    def first_line(value: object) -> str:
+        text = str(value).strip()
+        return text.splitlines()[0] if text else type(value).__name__
+
+    if isinstance(exc, EcoSentinelError):
+        return str(exc)
+    if isinstance(exc, sqlalchemy.exc.ArgumentError):
+        return messages.DB_BAD_URL.format(detail=first_line(exc))
+    if isinstance(exc, sqlalchemy.exc.DBAPIError | sqlalchemy.exc.OperationalError):
+        try:
+            url = sqlalchemy.make_url(get_settings().effective_database_url).render_as_string(
+                hide_password=True
+            )
+        except Exception:  # the settings themselves are what failed
+            url = ""
+        return messages.DB_UNUSABLE.format(url=url, detail=first_line(exc.orig or exc))
+    if isinstance(exc, OSError):
+        return messages.FILE_ACCESS.format(path=exc.filename or "", detail=exc.strerror or first_line(exc))
+    return messages.INTERNAL_ERROR.format(kind=type(exc).__name__, detail=first_line(exc))
+
+
+class OneLineErrors(TyperGroup):
+    """The root command group: a failure a user can cause ends in one line and exit code 1, never a
+    traceback (``--verbose`` adds it)."""
+
+    def invoke(self, ctx: Any) -> Any:  # typer vendors click: its Context type is private
+        try:
+            return super().invoke(ctx)
+        except (typer.Exit, typer.Abort, typer.TyperException):  # usage errors keep their own output
+            raise
+        except Exception as exc:
+            if ctx.meta.get(VERBOSE_KEY):
+                traceback.print_exc()
+            typer.echo(one_line(exc), err=True)
+            raise typer.Exit(code=1) from exc
+
+
+VERBOSE_KEY = "ecosentinel.verbose"
+
 app = typer.Typer(
+    cls=OneLineErrors,
     help="EcoSentinel 自动监控哨兵 — HJ 212 ingest, screening for falsified monitoring data, enforcement.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
@@ -41,7 +95,11 @@ register_evaluation(app)
 
 
 @app.callback()
-def _root(verbose: bool = typer.Option(False, "--verbose", "-v", help="Debug logging.")) -> None:
+def _root(
+    ctx: typer.Context,
+    verbose: bool = typer.Option(False, "--verbose", "-v", help="Debug logging and tracebacks."),
+) -> None:
+    ctx.meta[VERBOSE_KEY] = verbose
     logging.basicConfig(
         level=logging.DEBUG if verbose else logging.INFO,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",

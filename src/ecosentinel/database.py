@@ -19,6 +19,8 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
+from ecosentinel.errors import DatabaseError
+
 logger = logging.getLogger(__name__)
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
@@ -153,3 +155,35 @@ def session_scope(factory: sessionmaker[Session]) -> Iterator[Session]:
         raise
     finally:
         session.close()
+
+
+def head_revision() -> str | None:
+    """The newest migration revision this code ships."""
+    from alembic.script import ScriptDirectory
+
+    return ScriptDirectory.from_config(alembic_config("sqlite://")).get_current_head()
+
+
+def prepare_schema(url: str | sa.URL) -> None:
+    """Make the schema usable by a command.
+
+    SQLite (the embedded default under the data directory) is brought to the newest revision on the spot,
+    as ``serve`` does. PostgreSQL is only checked: a command refuses when the schema is not current, because
+    an operator migrates a shared database deliberately (``ecosentinel db upgrade``).
+    """
+    if is_sqlite(url):
+        if current_revision(url) != head_revision():
+            upgrade(url)
+        return
+    current = current_revision(url)
+    if current != head_revision():
+        shown = sa.make_url(url).render_as_string(hide_password=True)
+        raise DatabaseError(
+            SCHEMA_NOT_CURRENT.format(url=shown, current=current or "未初始化", head=head_revision())
+        )
+
+
+SCHEMA_NOT_CURRENT = (
+    "数据库 {url} 的结构版本（{current}）不是当前版本（{head}）：请先运行 `ecosentinel db upgrade`"
+    "（PostgreSQL 上的命令不会自行迁移共享数据库）"
+)

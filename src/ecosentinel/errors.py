@@ -29,3 +29,7 @@ class PermissionDeniedError(EcoSentinelError):
 
 class ConfigError(EcoSentinelError):
     """Settings are unusable (e.g. a default secret outside local use)."""
+
+
+class DatabaseError(EcoSentinelError):
+    """The database cannot be used as it is: unreachable, or its schema is not the code's version."""

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+# Commands import their services inside the function on purpose: `ecosentinel --help` and every other
+# command start without loading the database, polars or the web stack.
 import getpass
 from typing import Annotated
 
@@ -31,13 +33,13 @@ def create_command(
     """Create an account (recorded in the audit trail as done by the system)."""
     from ecosentinel.accounts.service import add_user
     from ecosentinel.auth.service import SYSTEM
-    from ecosentinel.config import get_settings
     from ecosentinel.database import create_engine, session_factory
     from ecosentinel.errors import ValidationError
+    from ecosentinel.store.cli import prepared_database_url
 
     if password is None:
         password = getpass.getpass("密码：")
-    engine = create_engine(get_settings().effective_database_url)
+    engine = create_engine(prepared_database_url())
     try:
         with session_factory(engine)() as session:
             try:
@@ -64,10 +66,10 @@ def create_command(
 def list_command() -> None:
     """List accounts: id, username, role, name, binding, active."""
     from ecosentinel.accounts.service import list_users
-    from ecosentinel.config import get_settings
     from ecosentinel.database import create_engine, session_factory
+    from ecosentinel.store.cli import prepared_database_url
 
-    engine = create_engine(get_settings().effective_database_url)
+    engine = create_engine(prepared_database_url())
     try:
         with session_factory(engine)() as session:
             for u in list_users(session):

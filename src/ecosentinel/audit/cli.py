@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+# Commands import their services inside the function on purpose: `ecosentinel --help` and every other
+# command start without loading the database, polars or the web stack.
 import typer
 
 from ecosentinel.audit import messages
@@ -13,11 +15,10 @@ audit_app = typer.Typer(help="Audit trail (痕迹管理).", no_args_is_help=True
 def verify_command() -> None:
     """Verify the hash chain of the audit trail; exit 1 and name the first bad entry when it is broken."""
     from ecosentinel.audit.service import verify
-    from ecosentinel.config import get_settings
     from ecosentinel.database import create_engine, session_factory
+    from ecosentinel.store.cli import prepared_database_url
 
-    settings = get_settings()
-    engine = create_engine(settings.effective_database_url)
+    engine = create_engine(prepared_database_url())
     try:
         with session_factory(engine)() as session:
             result = verify(session)

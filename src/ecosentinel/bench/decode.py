@@ -15,6 +15,8 @@ from collections.abc import Callable
 
 import typer
 
+from ecosentinel.bench.ingest import machine_line
+from ecosentinel.bench.report import write_section
 from ecosentinel.protocol.hj212 import build_data_packet, crc16, decode, packet_readings_frame
 from ecosentinel.readings import CST
 
@@ -102,9 +104,6 @@ def decode_command(
     for name in ("decode", "decode+readings", "encode", "crc"):
         typer.echo(f"{name:16s} {result[name]:>12,.0f} packets/s")
     if write_docs:
-        from ecosentinel.bench.ingest import machine_line
-        from ecosentinel.bench.report import write_section
-
         rows = "\n".join(
             f"| {name} | {result[name]:,.0f} |" for name in ("decode", "decode+readings", "encode", "crc")
         )

@@ -23,8 +23,11 @@ from pathlib import Path
 
 import psutil
 
+from ecosentinel.database import create_engine, upgrade
 from ecosentinel.protocol.hj212 import build_data_packet
 from ecosentinel.readings import CST
+from ecosentinel.registry.service import import_registry
+from ecosentinel.store.base import open_store
 
 FACTORS_8 = ("w01018", "w21003", "w21011", "w21001", "w01001", "w00000", "w01010", "w01014")
 
@@ -162,10 +165,6 @@ def run_ingest_bench(
 ) -> IngestBenchResult:
     """Run one benchmark against a fresh schema at ``database_url``."""
     from sqlalchemy.orm import Session
-
-    from ecosentinel.database import create_engine, upgrade
-    from ecosentinel.registry.service import import_registry
-    from ecosentinel.store.base import open_store
 
     upgrade(database_url)
     engine = create_engine(database_url)

@@ -22,6 +22,20 @@ from pathlib import Path
 
 import typer
 
+from ecosentinel.bench.ingest import machine_line
+from ecosentinel.bench.report import write_section
+from ecosentinel.database import create_engine, session_factory, upgrade
+from ecosentinel.detection.base import PointData
+from ecosentinel.detection.catalogue import RULES
+from ecosentinel.detection.config import ScreeningConfig
+from ecosentinel.detection.engine import _conform
+from ecosentinel.registry.service import import_registry
+from ecosentinel.screening.contextload import load_contexts
+from ecosentinel.screening.executor import execute
+from ecosentinel.simulator.build import simulate
+from ecosentinel.simulator.models import SimulationConfig
+from ecosentinel.store.base import open_store
+
 GOAL_PER_CORE = 2_000_000
 CITY_MONTH_READINGS = 800 * 30 * 1440 * 8
 """800 points x 30 days x minute data x 8 factors (about 276 million readings)."""
@@ -79,11 +93,6 @@ def prepare(
     directory: Path, points: int, days: float, seed: int = 7
 ) -> tuple[str, list[str], dt.datetime, dt.datetime]:
     """A migrated SQLite database in ``directory`` with the registry and simulated readings of ``points``."""
-    from ecosentinel.database import create_engine, session_factory, upgrade
-    from ecosentinel.registry.service import import_registry
-    from ecosentinel.simulator.build import simulate
-    from ecosentinel.simulator.models import SimulationConfig
-    from ecosentinel.store.base import open_store
 
     url = f"sqlite:///{directory / 'bench.db'}"
     upgrade(url)
@@ -114,9 +123,6 @@ def measure(
     url: str, mns: list[str], start: dt.datetime, end: dt.datetime, workers: int, points: int, days: float
 ) -> ScreenBenchRow:
     """One timed end-to-end pass (contexts + read + rules), without saving findings."""
-    from ecosentinel.database import create_engine, session_factory
-    from ecosentinel.screening.contextload import load_contexts
-    from ecosentinel.screening.executor import execute
 
     gc.collect()
     cpu0, t0 = _cpu_seconds(), time.perf_counter()
@@ -145,13 +151,6 @@ def measure(
 
 def rule_breakdown(url: str, mn: str, start: dt.datetime, end: dt.datetime) -> list[tuple[str, float]]:
     """Seconds per rule on one point (where screening time goes)."""
-    from ecosentinel.database import create_engine, session_factory
-    from ecosentinel.detection.base import PointData
-    from ecosentinel.detection.catalogue import RULES
-    from ecosentinel.detection.config import ScreeningConfig
-    from ecosentinel.detection.engine import _conform
-    from ecosentinel.screening.contextload import load_contexts
-    from ecosentinel.store.base import open_store
 
     engine = create_engine(url)
     try:
@@ -184,8 +183,6 @@ def screen_bench_command(
     write_docs: bool = typer.Option(True, help="Record the results in docs/benchmarks.md."),
 ) -> None:
     """Screening speed end to end on the embedded default (筛查性能基准): store read + all rules."""
-    from ecosentinel.bench.ingest import machine_line
-    from ecosentinel.bench.report import write_section
 
     load = os.getloadavg()[0]
     worker_counts = [int(w) for w in workers.split(",") if w.strip()]

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+# Commands import their services inside the function on purpose: `ecosentinel --help` and every other
+# command start without loading the database, polars or the web stack.
 import json
 from pathlib import Path
 
@@ -23,10 +25,10 @@ case_app = typer.Typer(help="Cases (案件): export the PDF evidence pack.", no_
 def _factory() -> tuple[Settings, sessionmaker[Session]]:
     from ecosentinel.config import get_settings
     from ecosentinel.database import create_engine, session_factory
+    from ecosentinel.store.cli import prepared_database_url
 
     settings = get_settings()
-    settings.ensure_dirs()
-    return settings, session_factory(create_engine(settings.effective_database_url))
+    return settings, session_factory(create_engine(prepared_database_url()))
 
 
 @warnings_app.command("sync")

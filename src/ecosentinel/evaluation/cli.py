@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+# Commands import their services inside the function on purpose: `ecosentinel --help` and every other
+# command start without loading the database, polars or the web stack.
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -12,7 +14,6 @@ import typer
 from sqlalchemy.orm import Session
 
 from ecosentinel.auth.service import SYSTEM
-from ecosentinel.config import get_settings
 from ecosentinel.database import create_engine, session_factory, session_scope
 from ecosentinel.errors import EcoSentinelError
 from ecosentinel.evaluation import messages as evaluation_messages
@@ -21,6 +22,7 @@ from ecosentinel.evaluation import service as evaluation_service
 from ecosentinel.om import messages
 from ecosentinel.om.periods import previous_quarter
 from ecosentinel.store.base import MeasurementStore, open_store
+from ecosentinel.store.cli import prepared_database_url
 
 om_app = typer.Typer(no_args_is_help=True)
 
@@ -41,7 +43,7 @@ Format = Annotated[OutputFormat, typer.Option("--format", help="text (Chinese) o
 
 @contextmanager
 def _open(database_url: str | None) -> Iterator[tuple[Session, MeasurementStore]]:
-    url = database_url or get_settings().effective_database_url
+    url = prepared_database_url(database_url)
     engine = create_engine(url)
     store = open_store(url)
     try:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+# Commands import their services inside the function on purpose: `ecosentinel --help` and every other
+# command start without loading the database, polars or the web stack.
 import datetime as dt
 import json
 from collections.abc import Iterator
@@ -25,13 +27,9 @@ DatabaseUrl = Annotated[
 
 
 def _url(database_url: str | None) -> str:
-    from ecosentinel.config import get_settings
+    from ecosentinel.store.cli import prepared_database_url
 
-    if database_url:
-        return database_url
-    settings = get_settings()
-    settings.ensure_dirs()
-    return settings.effective_database_url
+    return prepared_database_url(database_url)
 
 
 @contextmanager

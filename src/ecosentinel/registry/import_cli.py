@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+# Commands import their services inside the function on purpose: `ecosentinel --help` and every other
+# command start without loading the database, polars or the web stack.
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from ecosentinel.errors import EcoSentinelError
-from ecosentinel.store.cli import DatabaseUrl, database_url_of, fail
+from ecosentinel.store.cli import DatabaseUrl, fail, prepared_database_url
 
 import_app = typer.Typer(no_args_is_help=True)
 
@@ -25,7 +27,7 @@ def import_readings_command(
     from ecosentinel.store.base import open_store
     from ecosentinel.store.importer import import_readings
 
-    url = database_url_of(database_url)
+    url = prepared_database_url(database_url)
     try:
         engine = create_engine(url)
         try:
@@ -55,7 +57,7 @@ def import_registry_command(
     from ecosentinel.registry.service import import_registry
     from ecosentinel.registry.yaml_file import load_registry_file
 
-    url = database_url_of(database_url)
+    url = prepared_database_url(database_url)
     try:
         registry = load_registry_file(file)
         engine = create_engine(url)

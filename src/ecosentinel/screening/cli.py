@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+# Commands import their services inside the function on purpose: `ecosentinel --help` and every other
+# command start without loading the database, polars or the web stack.
 import datetime as dt
 import json
 import unicodedata
@@ -113,12 +115,12 @@ def screen_command(
 
     Default window: the last 24 hours of data present in the store.
     """
-    from ecosentinel.config import get_settings
     from ecosentinel.database import create_engine, session_factory
     from ecosentinel.detection.config import ScreeningConfig
     from ecosentinel.registry.service import registered_mns
     from ecosentinel.screening.service import default_window, run_screening
     from ecosentinel.store.base import open_store
+    from ecosentinel.store.cli import prepared_database_url
 
     if output_format not in ("table", "jsonl"):
         raise typer.BadParameter("table | jsonl", param_hint="--format")
@@ -131,10 +133,7 @@ def screen_command(
             messages.BAD_WINDOW.format(start=start.isoformat(), end=end.isoformat()), param_hint="--from/--to"
         )
     mns = parse_points(points) if points is not None else None
-    if database_url is None:
-        settings = get_settings()
-        settings.ensure_dirs()
-        database_url = settings.effective_database_url
+    database_url = prepared_database_url(database_url)
     try:
         config = ScreeningConfig.from_yaml(config_file) if config_file else None
         engine = create_engine(database_url)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+# Commands import their services inside the function on purpose: `ecosentinel --help` and every other
+# command start without loading the database, polars or the web stack.
 import asyncio
 import datetime as dt
 from pathlib import Path

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+# Commands import their services inside the function on purpose: `ecosentinel --help` and every other
+# command start without loading the database, polars or the web stack.
 from typing import Annotated
 
 import typer
@@ -20,11 +22,22 @@ DatabaseUrl = Annotated[
 
 
 def database_url_of(database_url: str | None) -> str:
+    """The URL a command works on (``--database-url``, else the settings), the data directory created."""
     if database_url:
         return database_url
     settings = get_settings()
     settings.ensure_dirs()
     return settings.effective_database_url
+
+
+def prepared_database_url(database_url: str | None = None) -> str:
+    """``database_url_of`` with the schema made usable first (``database.prepare_schema``: SQLite is
+    migrated on the spot, PostgreSQL must already be current)."""
+    from ecosentinel.database import prepare_schema
+
+    url = database_url_of(database_url)
+    prepare_schema(url)
+    return url
 
 
 def fail(exc: EcoSentinelError) -> None:

@@ -22,3 +22,9 @@ BAD_VALUE = "数值 {value!r} 不是数字"
 BAD_CODE = "因子编码 {value!r} 无效（应为字母数字，最多 16 个字符，如 w01018）"
 UNKNOWN_MN = "监测点位 MN {value!r} 未在登记库中（请先导入登记信息）"
 UNREADABLE_CSV = "无法读取 CSV 文件：{error}"
+
+# Errors every command maps to one line (ecosentinel.cli)
+DB_UNUSABLE = "无法使用数据库 {url}：{detail}（请检查 ECOSENTINEL_DATABASE_URL 与数据库服务是否可用）"
+DB_BAD_URL = "数据库地址无效：{detail}（示例：postgresql+psycopg://用户:密码@主机/库名，或 sqlite:///路径）"
+FILE_ACCESS = "无法访问 {path}：{detail}（请检查路径与读写权限，或设置 ECOSENTINEL_DATA_DIR）"
+INTERNAL_ERROR = "内部错误（{kind}）：{detail}。加 --verbose 可查看详细信息。"

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+# Commands import their services inside the function on purpose: `ecosentinel --help` and every other
+# command start without loading the database, polars or the web stack.
 import datetime as dt
 import json
 from collections.abc import Iterator
@@ -31,15 +33,10 @@ DatabaseUrl = Annotated[
 
 @contextmanager
 def _session(database_url: str | None) -> Iterator[Session]:
-    from ecosentinel.config import get_settings
     from ecosentinel.database import create_engine, session_factory, session_scope
+    from ecosentinel.store.cli import prepared_database_url
 
-    url = database_url
-    if not url:
-        settings = get_settings()
-        settings.ensure_dirs()
-        url = settings.effective_database_url
-    engine = create_engine(url)
+    engine = create_engine(prepared_database_url(database_url))
     try:
         with session_scope(session_factory(engine)) as session:
             yield session
