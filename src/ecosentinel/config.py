@@ -10,6 +10,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from ecosentinel.errors import ConfigError
 
 LOCAL_SECRET = "local-development-only"
+MIN_SECRET_LENGTH = 32
 
 
 class IngestSettings(BaseModel):
@@ -39,6 +40,14 @@ class ScreeningSettings(BaseModel):
 class WebSettings(BaseModel):
     host: str = "127.0.0.1"
     port: int = 8000
+    # Session cookie only over HTTPS; None = on outside local use (a reverse proxy terminates TLS).
+    secure_cookies: bool | None = None
+    # Origins (scheme://host[:port]) besides the platform's own that may send state-changing requests with
+    # the session cookie (e.g. the public name behind a reverse proxy).
+    trusted_origins: list[str] = Field(default_factory=list)
+    login_max_failures: int = 5  # wrong passwords per account within the window before a lockout
+    login_ip_max_failures: int = 20  # wrong passwords from one address within the window (any account)
+    login_window_s: float = 900.0  # the window, and how long a lockout lasts
 
 
 class Settings(BaseSettings):
@@ -60,12 +69,30 @@ class Settings(BaseSettings):
             return self.database_url
         return f"sqlite:///{(self.data_dir / 'ecosentinel.db').resolve()}"
 
+    @property
+    def is_local(self) -> bool:
+        return self.env == "local"
+
+    @property
+    def secure_cookies(self) -> bool:
+        return self.web.secure_cookies if self.web.secure_cookies is not None else not self.is_local
+
     def check(self) -> None:
-        """Refuse unsafe settings outside local use."""
-        if self.env != "local" and self.secret_key == LOCAL_SECRET:
+        """Refuse unsafe settings outside local use: the secret keys the audit chain (HMAC), so it must be a
+        real one (at least 32 characters, not the development value)."""
+        if self.is_local:
+            return
+        if self.secret_key == LOCAL_SECRET or len(self.secret_key) < MIN_SECRET_LENGTH:
             raise ConfigError(
-                "ECOSENTINEL_SECRET_KEY must be set to a real secret when ECOSENTINEL_ENV is not 'local'"
+                f"ECOSENTINEL_SECRET_KEY must be a real secret of at least {MIN_SECRET_LENGTH} characters "
+                "when ECOSENTINEL_ENV is not 'local' "
+                "(e.g. `python -c 'import secrets; print(secrets.token_urlsafe(48))'`)"
             )
+
+    @property
+    def audit_anchor_path(self) -> Path:
+        """Where the audit chain's anchors are appended (outside the database)."""
+        return self.data_dir / "audit-anchors.jsonl"
 
     def ensure_dirs(self) -> None:
         self.data_dir.mkdir(parents=True, exist_ok=True)

@@ -1,4 +1,5 @@
-"""Account administration (账号管理): list, create, deactivate, reactivate, reset password — each audited."""
+"""Account administration (账号管理): list, create, deactivate, reactivate, reset password — each audited;
+logins under the throttling policy, lockouts audited."""
 
 from __future__ import annotations
 
@@ -9,7 +10,15 @@ from ecosentinel.audit.service import record
 from ecosentinel.auth import messages
 from ecosentinel.auth.models import AuthSession, User
 from ecosentinel.auth.roles import ROLE_NAMES_ZH, Role
-from ecosentinel.auth.service import Principal, create_user, hash_password
+from ecosentinel.auth.service import (
+    SYSTEM,
+    LoginLockedError,
+    LoginPolicy,
+    Principal,
+    authenticate,
+    create_user,
+    hash_password,
+)
 from ecosentinel.errors import NotFoundError, ValidationError
 
 
@@ -111,3 +120,27 @@ def reset_password(
         ip=ip,
     )
     return user
+
+
+def login(session: Session, username: str, password: str, *, ip: str | None, policy: LoginPolicy) -> User:
+    """Check a login under the throttling policy; a lockout is written to the audit trail when it starts.
+
+    Whatever the outcome, the caller commits ``session`` (the failure count and the audit entry must stay even
+    when the login is refused).
+    """
+    try:
+        return authenticate(session, username, password, ip=ip, policy=policy)
+    except LoginLockedError as exc:
+        if exc.just_locked:
+            user = session.scalar(sa.select(User).where(User.username == username))
+            record(
+                session,
+                SYSTEM,
+                "lockout",
+                "user",
+                user.id if user is not None else None,
+                messages.AUDIT_LOCKED.format(username=username[:64], ip=ip or "-"),
+                {"username": username[:64], "window_s": policy.window.total_seconds()},
+                ip=ip,
+            )
+        raise

@@ -102,11 +102,13 @@ def audit_entries(
 
 @router.get("/verify")
 def audit_verify(
+    request: Request,
     principal: Annotated[Principal, Depends(require(Perm.AUDIT_READ))],
     db: Annotated[Session, Depends(get_db, scope="function")],
 ) -> VerifyOut:
-    """Walk the hash chain; the first entry that was changed, deleted around or inserted."""
-    result = verify(db)
+    """Walk the keyed hash chain and check its anchors; the first entry that was changed, deleted around or
+    inserted, or an anchored head that is gone."""
+    result = verify(db, anchors=request.app.state.settings.audit_anchor_path)
     return VerifyOut(
         ok=result.ok, entries=result.entries, first_bad_id=result.first_bad_id, reason=result.reason
     )

@@ -13,7 +13,9 @@ _BIGINT_ID = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 
 
 class AuditEntry(Base):
-    """One append-only entry; ``entry_hash`` = SHA-256(prev_hash + canonical JSON of the entry)."""
+    """One append-only entry; ``entry_hash`` = HMAC-SHA-256, under the installation's secret key, of prev_hash
+    + the canonical JSON of the entry; entries written before the key was introduced keep plain SHA-256
+    (``scheme``)."""
 
     __tablename__ = "audit_entry"
 
@@ -30,6 +32,7 @@ class AuditEntry(Base):
     detail: Mapped[str] = mapped_column(sa.Text)  # canonical JSON (before/after, reason …)
     prev_hash: Mapped[str] = mapped_column(sa.String(64))
     entry_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    scheme: Mapped[str] = mapped_column(sa.String(16), default="hmac-sha256", server_default="sha256")
 
 
 class InterferenceRecord(Base):

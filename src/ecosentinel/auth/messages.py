@@ -3,6 +3,8 @@
 FORBIDDEN = "无权执行此操作（需要权限 {perm}）"
 NOT_LOGGED_IN = "请先登录"
 BAD_LOGIN = "用户名或密码错误"
+LOGIN_LOCKED = "密码错误次数过多，该账户或地址已临时锁定，请 {minutes} 分钟后再试"
+AUDIT_LOCKED = "{username} 登录失败次数过多，已临时锁定（来源地址 {ip}）"
 PASSWORD_TOO_SHORT = "密码至少 8 位"
 ENTERPRISE_REQUIRED = "排污单位账号必须绑定企业"
 AGENCY_REQUIRED = "运维单位账号必须绑定运维单位"

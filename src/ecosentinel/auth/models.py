@@ -43,3 +43,14 @@ class AuthSession(Base):
     created_at: Mapped[dt.datetime] = mapped_column(sa.DateTime(timezone=True), default=_utcnow)
     expires_at: Mapped[dt.datetime] = mapped_column(sa.DateTime(timezone=True))
     ip: Mapped[str | None] = mapped_column(sa.String(64))
+
+
+class LoginFailure(Base):
+    """A wrong password (or unknown account), kept for login throttling: per account and per address."""
+
+    __tablename__ = "auth_login_failure"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(sa.String(64), index=True)
+    ip: Mapped[str | None] = mapped_column(sa.String(64), index=True)
+    at: Mapped[dt.datetime] = mapped_column(sa.DateTime(timezone=True), default=_utcnow, index=True)

@@ -13,7 +13,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy.orm import Session
 
 from ecosentinel.auth import messages
-from ecosentinel.auth.models import AuthSession, User
+from ecosentinel.auth.models import AuthSession, LoginFailure, User
 from ecosentinel.auth.roles import Perm, Role, has_permission
 from ecosentinel.errors import AuthError, PermissionDeniedError, ValidationError
 
@@ -98,18 +98,82 @@ def create_user(
     return user
 
 
-def authenticate(session: Session, username: str, password: str) -> User:
-    """The active user with this password, or AuthError (same message for unknown user and bad password)."""
+@dataclass(frozen=True)
+class LoginPolicy:
+    """Login throttling: so many wrong passwords per account, or per address, within ``window`` lock further
+    attempts (even with the right password) until the oldest of them leaves the window."""
+
+    max_failures: int = 5
+    ip_max_failures: int = 20
+    window: dt.timedelta = dt.timedelta(minutes=15)
+
+
+class LoginLockedError(AuthError):
+    """Too many wrong passwords: the account or the address is locked for a while."""
+
+    def __init__(self, message: str, *, just_locked: bool) -> None:
+        super().__init__(message)
+        self.just_locked = just_locked  # this very attempt set off the lockout (audit it once)
+
+
+def _failures_since(session: Session, since: dt.datetime, *, username: str | None, ip: str | None) -> int:
+    query = sa.select(sa.func.count()).select_from(LoginFailure).where(LoginFailure.at >= since)
+    if username is not None:
+        query = query.where(LoginFailure.username == username)
+    if ip is not None:
+        query = query.where(LoginFailure.ip == ip)
+    return int(session.scalar(query) or 0)
+
+
+def _locked(session: Session, username: str, ip: str | None, policy: LoginPolicy, now: dt.datetime) -> bool:
+    since = now - policy.window
+    if _failures_since(session, since, username=username, ip=None) >= policy.max_failures:
+        return True
+    return ip is not None and _failures_since(session, since, username=None, ip=ip) >= policy.ip_max_failures
+
+
+def _lock_message(policy: LoginPolicy) -> str:
+    return messages.LOGIN_LOCKED.format(minutes=max(1, round(policy.window.total_seconds() / 60)))
+
+
+def authenticate(
+    session: Session,
+    username: str,
+    password: str,
+    *,
+    ip: str | None = None,
+    policy: LoginPolicy | None = None,
+    now: dt.datetime | None = None,
+) -> User:
+    """The active user with this password, or AuthError (same message for unknown user and bad password).
+
+    With a ``policy``, wrong passwords are counted in the caller's session (commit it even when this raises)
+    and a locked account or address gets ``LoginLockedError`` whatever the password.
+    """
+    now = now or dt.datetime.now(dt.UTC)
+    if policy is not None and _locked(session, username, ip, policy, now):
+        _hasher.hash(password)  # same work as a real check
+        raise LoginLockedError(_lock_message(policy), just_locked=False)
     user = session.scalar(sa.select(User).where(User.username == username))
-    if user is None or not user.active:
-        _hasher.hash(password)  # same work either way: no user-enumeration by timing
-        raise AuthError(messages.BAD_LOGIN)
     try:
-        _hasher.verify(user.password_hash, password)
-    except (VerificationError, InvalidHashError) as exc:
-        raise AuthError(messages.BAD_LOGIN) from exc
+        if user is None or not user.active:
+            _hasher.hash(password)  # same work either way: no user-enumeration by timing
+            raise AuthError(messages.BAD_LOGIN)
+        try:
+            _hasher.verify(user.password_hash, password)
+        except (VerificationError, InvalidHashError) as exc:
+            raise AuthError(messages.BAD_LOGIN) from exc
+    except AuthError:
+        if policy is not None:
+            session.add(LoginFailure(username=username[:64], ip=ip, at=now))
+            session.flush()
+            if _locked(session, username, ip, policy, now):
+                raise LoginLockedError(_lock_message(policy), just_locked=True) from None
+        raise
     if _hasher.check_needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
+    if policy is not None:
+        session.execute(sa.delete(LoginFailure).where(LoginFailure.username == username))
     return user
 
 

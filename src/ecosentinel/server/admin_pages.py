@@ -172,7 +172,7 @@ def audit_page(
         flash.append({"level": "error", "text": str(exc)})
     verified = None
     if check:
-        result = verify(db)
+        result = verify(db, anchors=request.app.state.settings.audit_anchor_path)
         verified = {
             "ok": result.ok,
             "entries": result.entries,

@@ -18,6 +18,8 @@ from pydantic import BaseModel
 from sqlalchemy.orm import Session, sessionmaker
 
 from ecosentinel.audit import api as audit_api
+from ecosentinel.auth.service import LoginLockedError
+from ecosentinel.config import Settings, get_settings
 from ecosentinel.enforcement import api as enforcement_api
 from ecosentinel.enforcement import pages as enforcement_pages
 from ecosentinel.enforcement.ledger import pages as enforcement_ledger_pages
@@ -35,7 +37,7 @@ from ecosentinel.registry import pages as registry_pages
 from ecosentinel.screening import api as screening_api
 from ecosentinel.screening import pages as screening_pages
 from ecosentinel.server import auth_api, data_api, pages
-from ecosentinel.web import jobs, messages, ui
+from ecosentinel.web import jobs, messages, security, ui
 from ecosentinel.web.deps import public
 
 ONLINE_WINDOW_S = 600.0
@@ -85,6 +87,7 @@ def create_app(
     ingest: IngestServer | None = None,
     points_configured: Callable[[], int] = lambda: 0,
     jobs: JobRunner | None = None,
+    settings: Settings | None = None,
 ) -> FastAPI:
     """Build the web application on a database; ``ingest`` is the running receiver whose status it shows.
 
@@ -92,6 +95,8 @@ def create_app(
     makes its own and shuts it down with itself.
     """
     app = FastAPI(title="EcoSentinel 自动监控哨兵", version="0.1.0")
+    settings = settings or get_settings()
+    app.state.settings = settings
     app.state.session_factory = session_factory
     app.state.ingest = ingest
     if jobs is None:
@@ -115,6 +120,11 @@ def create_app(
     def _auth(_: Request, exc: AuthError) -> JSONResponse:
         return _error(401, exc)
 
+    @app.exception_handler(LoginLockedError)
+    def _locked(_: Request, exc: LoginLockedError) -> JSONResponse:
+        return _error(429, exc)
+
+    security.install(app, trusted_origins=settings.web.trusted_origins, hsts=settings.secure_cookies)
     ui.install(app)  # /static, and 401/403/404 as a login redirect or a Chinese page for browsers
 
     def status() -> IngestStatus:

@@ -13,21 +13,22 @@ from ecosentinel.audit.service import record
 from ecosentinel.auth.models import User
 from ecosentinel.auth.roles import ROLE_NAMES_ZH, Perm, Role
 from ecosentinel.auth.service import (
-    SESSION_TTL,
     Principal,
-    authenticate,
     close_session,
     open_session,
     principal_of,
 )
+from ecosentinel.errors import AuthError
 from ecosentinel.web.deps import (
     SESSION_COOKIE,
     client_ip,
     current_principal,
     get_db,
+    login_policy,
     public,
     request_token,
     require,
+    session_cookie,
 )
 
 router = APIRouter(prefix="/api/auth", tags=["auth 登录"])
@@ -72,15 +73,19 @@ def login(
     response: Response,
     db: Annotated[Session, Depends(get_db, scope="function")],
 ) -> LoginResponse:
-    """Log in with username and password: sets the session cookie and returns the token (Bearer)."""
-    user = authenticate(db, body.username, body.password)
+    """Log in with username and password: sets the session cookie and returns the token (Bearer).
+
+    Wrong passwords are throttled per account and per address (429 while locked)."""
     ip = client_ip(request)
+    try:
+        user = users.login(db, body.username, body.password, ip=ip, policy=login_policy(request))
+    except AuthError:
+        db.commit()  # keep the failure count (and a lockout's audit entry) although the request fails
+        raise
     token = open_session(db, user, ip=ip)
     principal = principal_of(user)
     record(db, principal, "login", "user", user.id, f"{user.username} 登录", ip=ip)
-    response.set_cookie(
-        SESSION_COOKIE, token, httponly=True, samesite="strict", max_age=int(SESSION_TTL.total_seconds())
-    )
+    session_cookie(response, request, token)
     return LoginResponse(token=token, user=_me(principal))
 
 

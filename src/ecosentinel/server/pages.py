@@ -11,12 +11,12 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 
+from ecosentinel.accounts import service as users
 from ecosentinel.audit.service import record
 from ecosentinel.auth.roles import Perm
 from ecosentinel.auth.service import (
-    SESSION_TTL,
+    LoginLockedError,
     Principal,
-    authenticate,
     close_session,
     open_session,
     principal_of,
@@ -32,10 +32,12 @@ from ecosentinel.web.deps import (
     client_ip,
     current_principal,
     get_db,
+    login_policy,
     optional_principal,
     public,
     request_token,
     require,
+    session_cookie,
     store_of,
 )
 from ecosentinel.web.ui import nav_for, page, public_links, redirect, register_nav, safe_next
@@ -64,27 +66,26 @@ def login_submit(
     next: Annotated[str, Form()] = "/",
 ) -> Response:
     """Check the password, open a session (cookie) and go back to where the user was heading."""
+    ip = client_ip(request)
     try:
-        user = authenticate(db, username, password)
-    except AuthError:
+        user = users.login(db, username, password, ip=ip, policy=login_policy(request))
+    except AuthError as exc:
+        db.commit()  # keep the failure count (and a lockout's audit entry)
         return page(
             request,
             "login.html",
             None,
             title=messages.LOGIN_TITLE,
-            status_code=401,
+            status_code=429 if isinstance(exc, LoginLockedError) else 401,
             next=safe_next(next),
             username=username,
-            error=messages.LOGIN_FAILED,
+            error=str(exc) if isinstance(exc, LoginLockedError) else messages.LOGIN_FAILED,
         )
-    ip = client_ip(request)
     token = open_session(db, user, ip=ip)
     record(db, principal_of(user), "login", "user", user.id, f"{user.username} 登录（网页）", ip=ip)
     db.commit()  # before the redirect: get_db's own commit runs only after the response is sent
     response = RedirectResponse(safe_next(next), status_code=303)
-    response.set_cookie(
-        SESSION_COOKIE, token, httponly=True, samesite="strict", max_age=int(SESSION_TTL.total_seconds())
-    )
+    session_cookie(response, request, token)
     return response
 
 

@@ -16,10 +16,12 @@ import datetime as dt
 import logging
 import threading
 import time
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from ecosentinel.audit.service import anchor
 from ecosentinel.auth.service import SYSTEM
 from ecosentinel.config import ScreeningSettings, Settings
 from ecosentinel.detection.config import ScreeningConfig
@@ -45,9 +47,11 @@ class ScreeningScheduler:
         *,
         config: ScreeningConfig | None = None,
         jobs: JobRunner | None = None,
+        anchor_path: Path | None = None,
     ) -> None:
         self.factory = factory
         self.jobs = jobs
+        self.anchor_path = anchor_path  # the audit chain is anchored there after every full pass
         self.url = url
         self.settings = settings
         self.config = config
@@ -64,7 +68,13 @@ class ScreeningScheduler:
     def from_settings(
         cls, settings: Settings, factory: sessionmaker[Session], *, jobs: JobRunner | None = None
     ) -> ScreeningScheduler:
-        return cls(factory, settings.effective_database_url, settings.screening, jobs=jobs)
+        return cls(
+            factory,
+            settings.effective_database_url,
+            settings.screening,
+            jobs=jobs,
+            anchor_path=settings.audit_anchor_path,
+        )
 
     # -- lifecycle -----------------------------------------------------------------------------------
 
@@ -141,7 +151,7 @@ class ScreeningScheduler:
 
     def _after_pass(self, outcome: RunOutcome, *, full: bool) -> None:
         """New day scores become warnings (merged into open ones); a full pass also writes the patrol report
-        of seed 004 (what is new since the previous one)."""
+        of seed 004 (what is new since the previous one) and anchors the audit chain outside the database."""
         with self.factory() as session:
             # the days the pass screened (CST), so history imported late is covered too
             last_day = outcome.end.astimezone(CST).date()
@@ -150,6 +160,8 @@ class ScreeningScheduler:
             if full:
                 create_patrol_report(session, SYSTEM)
             session.commit()
+            if full and self.anchor_path is not None:
+                anchor(session, self.anchor_path)
         logger.info("warnings synchronised after the %s pass: %s", "full" if full else "incremental", result)
 
     def full_pass(self) -> RunOutcome | None:

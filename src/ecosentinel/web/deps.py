@@ -7,14 +7,15 @@ route without one of them.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable, Iterator
 
-from fastapi import Depends, HTTPException, Request
+from fastapi import Depends, HTTPException, Request, Response
 from sqlalchemy.orm import Session
 
 from ecosentinel.auth import messages
 from ecosentinel.auth.roles import Perm
-from ecosentinel.auth.service import Principal, principal_for_token
+from ecosentinel.auth.service import SESSION_TTL, LoginPolicy, Principal, principal_for_token
 from ecosentinel.store.base import MeasurementStore, open_store
 
 SESSION_COOKIE = "es_session"
@@ -86,3 +87,25 @@ def store_of(request: Request) -> MeasurementStore:
         store = open_store(bind.url.render_as_string(hide_password=False))
         request.app.state.store = store
     return store
+
+
+def login_policy(request: Request) -> LoginPolicy:
+    """Login throttling from the app's settings (``web.login_*``)."""
+    web = request.app.state.settings.web
+    return LoginPolicy(
+        max_failures=web.login_max_failures,
+        ip_max_failures=web.login_ip_max_failures,
+        window=dt.timedelta(seconds=web.login_window_s),
+    )
+
+
+def session_cookie(response: Response, request: Request, token: str) -> None:
+    """Set the session cookie: HttpOnly, SameSite=Strict, Secure outside local use (web.secure_cookies)."""
+    response.set_cookie(
+        SESSION_COOKIE,
+        token,
+        httponly=True,
+        samesite="strict",
+        secure=request.app.state.settings.secure_cookies,
+        max_age=int(SESSION_TTL.total_seconds()),
+    )

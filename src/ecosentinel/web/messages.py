@@ -66,3 +66,4 @@ PUBLIC_FEED_LABELS = {
     "rating": "运维单位考核排名",
     "ranking": "运维单位考核排名",
 }
+CROSS_SITE_REFUSED = "跨站请求已拒绝：请从本平台的页面提交操作（请求来源与平台地址不符）"
