@@ -18,6 +18,7 @@ from fastapi.responses import Response
 from pydantic import BaseModel, Field
 from pydantic import ValidationError as PydanticValidationError
 from sqlalchemy.orm import Session, selectinload
+from starlette.concurrency import run_in_threadpool
 
 from ecosentinel.audit.service import record
 from ecosentinel.auth.roles import Perm
@@ -52,6 +53,25 @@ router = APIRouter(prefix="/api/registry", tags=["registry 登记信息"])
 
 Db = Annotated[Session, Depends(get_db, scope="function")]
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+MAX_UPLOAD_BYTES = 20_000_000
+"""Largest request body an import route reads (a province's registry is a few MB)."""
+
+
+async def _bounded_body(request: Request, limit: int | None = None) -> bytes:
+    """The request body, refused with a clear message once it exceeds ``limit`` (default
+    ``MAX_UPLOAD_BYTES``; checked while reading)."""
+    limit = limit if limit is not None else MAX_UPLOAD_BYTES
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        raise ValidationError(messages.UPLOAD_TOO_LARGE.format(limit=limit // 1_000_000), location="body")
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise ValidationError(messages.UPLOAD_TOO_LARGE.format(limit=limit // 1_000_000), location="body")
+        chunks.append(chunk)
+    return b"".join(chunks)
 
 
 def _cst(t: dt.datetime | None) -> str | None:
@@ -161,17 +181,23 @@ async def import_registry(
     db: Db,
     format: Annotated[str, Query(pattern="^(xlsx|yaml)$", description="format of the request body")] = "xlsx",
 ) -> dict[str, Any]:
-    """Import a registry file sent as the request body (all or nothing; errors name sheet, row, column)."""
-    body = await request.body()
-    with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / f"registry.{format}"
-        path.write_bytes(body)
-        try:
-            counts = import_registry_file(db, path)
-        except ValidationError as exc:
-            errors = getattr(exc, "errors", [exc])
-            text = "\n".join(str(e).replace(str(path), "上传文件") for e in errors)
-            raise ValidationError(text, location="上传文件") from exc
+    """Import a registry file sent as the request body (all or nothing; errors name sheet, row, column).
+
+    Parsing runs in a worker thread, never on the event loop the HJ 212 receiver may share."""
+    body = await _bounded_body(request)
+
+    def work() -> dict[str, int]:
+        with tempfile.TemporaryDirectory() as tmp:
+            path = Path(tmp) / f"registry.{format}"
+            path.write_bytes(body)
+            try:
+                return import_registry_file(db, path)
+            except ValidationError as exc:
+                errors = getattr(exc, "errors", [exc])
+                text = "\n".join(str(e).replace(str(path), "上传文件") for e in errors)
+                raise ValidationError(text, location="上传文件") from exc
+
+    counts = await run_in_threadpool(work)
     record(
         db,
         principal,
@@ -346,14 +372,18 @@ async def post_parameter_uploads(
 ) -> dict[str, Any]:
     """Import CN 3020 frames (request body: text, one frame per line); all or nothing."""
 
-    body = await request.body()
-    with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / "uploads.txt"
-        path.write_bytes(body)
-        try:
-            result = import_3020_file(db, path)
-        except ValidationError as exc:
-            raise ValidationError(str(exc).replace(str(path), "请求内容")) from exc
+    body = await _bounded_body(request)
+
+    def work() -> Any:
+        with tempfile.TemporaryDirectory() as tmp:
+            path = Path(tmp) / "uploads.txt"
+            path.write_bytes(body)
+            try:
+                return import_3020_file(db, path)
+            except ValidationError as exc:
+                raise ValidationError(str(exc).replace(str(path), "请求内容")) from exc
+
+    result = await run_in_threadpool(work)
     summary = f"导入动态管控参数：报文 {result.packets} 条，新增 {result.parameters} 条"
     record(
         db,
@@ -452,7 +482,7 @@ async def post_events(
     """Door and camera events as JSON (a list of {mn, time, type, device_code, detail}) or CSV
     (Content-Type text/csv, header mn,time,type[,device_code,detail]). Enterprises and O&M agencies
     may post only for their own points."""
-    body = await request.body()
+    body = await _bounded_body(request)
     if "csv" in request.headers.get("content-type", ""):
         events = parse_events_csv(body.decode("utf-8-sig"), source="请求内容")
     else:
@@ -469,7 +499,7 @@ async def post_events(
             raise ValidationError(
                 str(first["msg"]), location="body." + ".".join(map(str, first["loc"]))
             ) from exc
-    added, duplicates = record_events(db, principal, events)
+    added, duplicates = await run_in_threadpool(record_events, db, principal, events)
     summary = messages.IMPORTED_EVENTS.format(added=added, duplicates=duplicates)
     record(
         db,
@@ -520,7 +550,7 @@ async def post_meter_readings(
 ) -> dict[str, Any]:
     """Working-condition / electricity series as CSV (meter,time,value); scoped to the caller's points."""
 
-    text = (await request.body()).decode("utf-8-sig")
+    text = (await _bounded_body(request)).decode("utf-8-sig")
     allowed = visible_point_ids(db, principal)
     if allowed is not None:
         codes = {line.split(",", 1)[0].strip() for line in text.splitlines()[1:] if line.strip()}
@@ -528,7 +558,7 @@ async def post_meter_readings(
         outside = sorted(c for c, pid in owners.items() if pid not in allowed)
         if outside:
             raise PermissionDeniedError(messages.EVENT_OUT_OF_SCOPE.format(mns="、".join(outside)))
-    rows, inserted = import_meter_csv(db, store_of(request), text, source="请求内容")
+    rows, inserted = await run_in_threadpool(import_meter_csv, db, store_of(request), text, source="请求内容")
     summary = messages.IMPORTED_METER_READINGS.format(rows=rows, inserted=inserted)
     record(db, principal, "import", "meter_reading", None, summary, {"rows": rows}, ip=client_ip(request))
     return {"rows": rows, "inserted": inserted}

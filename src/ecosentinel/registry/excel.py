@@ -33,7 +33,14 @@ from ecosentinel.registry.tabular import (
     export_tables,
     parse_tables,
 )
-from ecosentinel.registry.yaml_file import Loc, RegistryFileError, _mark_for, _to_python, load_registry_file
+from ecosentinel.registry.yaml_file import (
+    Loc,
+    RegistryFileError,
+    _mark_for,
+    _to_python,
+    compose_yaml,
+    load_registry_file,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -153,13 +160,10 @@ def read_yaml(path: Path) -> list[RawSheet] | None:
     """Read a tables YAML file; None when it is in the older nested format."""
     name = str(path)
     try:
-        node = yaml.compose(path.read_text(encoding="utf-8"), Loader=yaml.SafeLoader)
+        text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise _file_error(messages.UNREADABLE_YAML.format(error=exc), name) from exc
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"{name}:{mark.line + 1}:{mark.column + 1}" if mark is not None else name
-        raise _file_error(messages.UNREADABLE_YAML.format(error=exc), where) from exc
+    node = compose_yaml(text, name)
     marks: dict[Loc, yaml.Mark] = {}
     data = _to_python(node, (), marks) if node is not None else None
     if _is_nested(data):

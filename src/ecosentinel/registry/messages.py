@@ -4,6 +4,11 @@ from __future__ import annotations
 
 POINT_NOT_FOUND = "监测点位 MN {mn} 未登记"
 UNREADABLE_YAML = "无法解析 YAML：{error}"
+YAML_ALIAS = "登记文件不支持 YAML 锚点与别名（&{anchor} / *{anchor}），请写出完整内容"
+YAML_TAG = "登记文件不支持 YAML 标签 {tag}（只允许字符串、数字、布尔、日期、列表与映射）"
+YAML_TOO_DEEP = "YAML 嵌套超过 {limit} 层，不是登记文件的格式"
+UPLOAD_TOO_LARGE = "上传内容超过 {limit} MB，请拆分后分批导入"
+YAML_TOO_LARGE = "YAML 文件超过 {limit} MB，请拆分后分批导入"
 NOT_A_MAPPING = "文件顶层应为包含 enterprises 列表的映射"
 REGISTRY_INVALID = "{path}：{error}"
 DUPLICATE_MN = "监测点位 MN {mn} 在文件中重复出现"

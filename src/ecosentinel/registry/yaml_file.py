@@ -25,6 +25,48 @@ class RegistryFileError(ValidationError):
         super().__init__("\n".join(lines), location=None)
 
 
+MAX_YAML_CHARS = 20_000_000
+"""A registry of a whole province is a few MB; anything larger is refused before parsing."""
+MAX_YAML_DEPTH = 32
+"""The registry format nests at most a few levels."""
+ALLOWED_TAGS = frozenset(
+    f"tag:yaml.org,2002:{name}" for name in ("str", "int", "float", "bool", "null", "seq", "map", "timestamp")
+)
+
+
+def _refuse(name: str, mark: Any, text: str) -> RegistryFileError:
+    where = f"{name}:{mark.line + 1}:{mark.column + 1}" if mark is not None else name
+    return RegistryFileError([ValidationError(text, location=where)])
+
+
+def compose_yaml(text: str, name: str) -> yaml.Node | None:
+    """Compose a registry YAML document safely: size and nesting limited, aliases, anchors and every
+    non-standard tag refused (a registry needs none of them, and aliases are how a few hundred bytes expand
+    into gigabytes). Errors name file:line:column."""
+    if len(text) > MAX_YAML_CHARS:
+        raise _refuse(name, None, messages.YAML_TOO_LARGE.format(limit=MAX_YAML_CHARS // 1_000_000))
+    depth = 0
+    try:
+        for event in yaml.parse(text, Loader=yaml.SafeLoader):
+            if isinstance(event, yaml.AliasEvent):
+                raise _refuse(name, event.start_mark, messages.YAML_ALIAS.format(anchor=event.anchor))
+            if isinstance(event, yaml.NodeEvent) and event.anchor is not None:
+                raise _refuse(name, event.start_mark, messages.YAML_ALIAS.format(anchor=event.anchor))
+            tag = getattr(event, "tag", None)
+            if tag is not None and tag != "!" and tag not in ALLOWED_TAGS:
+                raise _refuse(name, event.start_mark, messages.YAML_TAG.format(tag=tag))
+            if isinstance(event, yaml.CollectionStartEvent):
+                depth += 1
+                if depth > MAX_YAML_DEPTH:
+                    raise _refuse(name, event.start_mark, messages.YAML_TOO_DEEP.format(limit=MAX_YAML_DEPTH))
+            elif isinstance(event, yaml.CollectionEndEvent):
+                depth -= 1
+        return yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        raise _refuse(name, mark, messages.UNREADABLE_YAML.format(error=exc)) from exc
+
+
 def _to_python(node: yaml.Node, loc: Loc, marks: dict[Loc, yaml.Mark]) -> Any:
     """Build plain Python data from a composed YAML node, remembering where each path starts."""
     marks[loc] = node.start_mark
@@ -61,17 +103,11 @@ def load_registry_file(path: Path) -> RegistryIn:
     name = str(path)
     try:
         text = path.read_text(encoding="utf-8")
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
     except (OSError, UnicodeDecodeError) as exc:
         raise RegistryFileError(
             [ValidationError(messages.UNREADABLE_YAML.format(error=exc), location=name)]
         ) from exc
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"{name}:{mark.line + 1}:{mark.column + 1}" if mark is not None else name
-        raise RegistryFileError(
-            [ValidationError(messages.UNREADABLE_YAML.format(error=exc), location=where)]
-        ) from exc
+    node = compose_yaml(text, name)
     marks: dict[Loc, yaml.Mark] = {}
     data = _to_python(node, (), marks) if node is not None else None
     if not isinstance(data, dict):
@@ -104,7 +140,7 @@ def _located(
 
 def registry_marks(path: Path) -> dict[Loc, yaml.Mark]:
     """Positions of every path in a registry file (for errors found after validation)."""
-    node = yaml.compose(path.read_text(encoding="utf-8"), Loader=yaml.SafeLoader)
+    node = compose_yaml(path.read_text(encoding="utf-8"), str(path))
     marks: dict[Loc, yaml.Mark] = {}
     if node is not None:
         _to_python(node, (), marks)
