@@ -20,9 +20,9 @@ from tests.registry.sample import DYEING, load_sample
 def test_excel_round_trip_gives_the_same_registry(db_session: Session, tmp_path: Path) -> None:
     counts = load_sample(db_session, tmp_path)
     assert (counts["enterprises"], counts["filed_parameters"], counts["doors"]) == (2, 3, 1)
-    before = export_tables(db_session)
+    before = export_tables(db_session, include_passwords=True)
     book = tmp_path / "registry.xlsx"
-    export_registry_file(db_session, book)
+    export_registry_file(db_session, book, include_passwords=True)  # a full backup, passwords included
     sheets = load_workbook(book).sheetnames
     assert sheets[:3] == ["企业", "监测点位", "监测因子"]
     assert {"备案参数", "排污许可证", "运维点位", "站房门禁"} <= set(sheets)
@@ -34,11 +34,37 @@ def test_excel_round_trip_gives_the_same_registry(db_session: Session, tmp_path:
     assert db_session.scalar(sa.select(sa.func.count()).select_from(FiledParameter)) == 0
     import_registry_file(db_session, book)
     db_session.commit()
-    assert export_tables(db_session) == before
+    assert export_tables(db_session, include_passwords=True) == before
     # and importing the export again into the first database changes nothing
     import_registry_file(db_session, book)
     db_session.commit()
-    assert export_tables(db_session) == before
+    assert export_tables(db_session, include_passwords=True) == before
+
+
+def test_exports_leave_logger_passwords_out_and_imports_keep_them(
+    db_session: Session, tmp_path: Path
+) -> None:
+    load_sample(db_session, tmp_path)
+    passwords = dict(db_session.execute(sa.select(Point.mn, Point.pw)).tuples().all())
+    assert passwords
+    assert all(passwords.values())
+    book = tmp_path / "registry.xlsx"
+    export_registry_file(db_session, book)
+    exported = load_workbook(book)["监测点位"]
+    header = [c.value for c in exported[1]]
+    column = header.index("访问密码")
+    assert all(row[column].value in (None, "") for row in exported.iter_rows(min_row=2))
+    import_registry_file(db_session, book)  # re-import into the same registry: passwords kept
+    db_session.commit()
+    assert dict(db_session.execute(sa.select(Point.mn, Point.pw)).tuples().all()) == passwords
+    # into an empty registry, a point without a password is refused, naming the cell
+    db_session.execute(sa.delete(Enterprise))
+    db_session.execute(sa.delete(OMAgency))
+    db_session.commit()
+    with pytest.raises(RegistryFileError) as info:
+        import_registry_file(db_session, book)
+    db_session.rollback()
+    assert "监测点位:第2行:访问密码" in str(info.value)
 
 
 def test_yaml_round_trip(db_session: Session, tmp_path: Path) -> None:

@@ -153,20 +153,23 @@ def export_registry(
     principal: Annotated[Principal, Depends(require(Perm.REGISTRY_WRITE))],
     db: Db,
     format: Annotated[str, Query(pattern="^(xlsx|yaml)$")] = "xlsx",
+    with_passwords: bool = False,
 ) -> Response:
-    """The whole registry as an Excel workbook or YAML (contains point passwords: registry writers only)."""
+    """The whole registry as an Excel workbook or YAML (registry writers only). Logger passwords are left
+    out unless ``with_passwords=true``, which the audit trail records."""
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / f"registry.{format}"
-        counts = export_registry_file(db, path)
+        counts = export_registry_file(db, path, include_passwords=with_passwords)
         content = path.read_bytes()
+    note = messages.PASSWORDS_EXPORTED if with_passwords else ""
     record(
         db,
         principal,
         "export",
         "registry",
         None,
-        f"导出登记信息（{format}）：{counts_text(counts)}",
-        counts,
+        f"导出登记信息（{format}）{note}：{counts_text(counts)}",
+        {**counts, "with_passwords": with_passwords},
         ip=client_ip(request),
     )
     media = XLSX if format == "xlsx" else "application/yaml"

@@ -83,9 +83,12 @@ def import_command(
 @registry_app.command("export")
 def export_command(
     file: Annotated[Path, typer.Argument(help="Target file: .xlsx (a sheet per kind) or .yaml.")],
+    with_passwords: Annotated[
+        bool, typer.Option("--with-passwords", help="Include the loggers' access passwords (audited).")
+    ] = False,
     database_url: DatabaseUrl = None,
 ) -> None:
-    """Export the whole registry. 导出登记信息。"""
+    """Export the whole registry (without logger passwords unless asked). 导出登记信息。"""
     from ecosentinel.audit.service import record
     from ecosentinel.auth.service import SYSTEM
     from ecosentinel.registry import messages
@@ -93,15 +96,16 @@ def export_command(
 
     try:
         with _session(database_url) as session:
-            counts = export_registry_file(session, file)
+            counts = export_registry_file(session, file, include_passwords=with_passwords)
+            note = messages.PASSWORDS_EXPORTED if with_passwords else ""
             record(
                 session,
                 SYSTEM,
                 "export",
                 "registry",
                 None,
-                f"命令行导出 {file.name}：{counts_text(counts)}",
-                counts,
+                f"命令行导出 {file.name}{note}：{counts_text(counts)}",
+                {**counts, "with_passwords": with_passwords},
             )
     except EcoSentinelError as exc:
         _fail(exc)

@@ -277,10 +277,14 @@ def import_registry_file(session: Session, path: Path) -> dict[str, int]:
 
 
 def export_registry_file(
-    session: Session, path: Path, *, enterprise_ids: set[int] | None = None
+    session: Session,
+    path: Path,
+    *,
+    enterprise_ids: set[int] | None = None,
+    include_passwords: bool = False,
 ) -> dict[str, int]:
-    """Export the registry to ``.xlsx`` or ``.yaml``: counts per kind."""
-    tables = export_tables(session, enterprise_ids=enterprise_ids)
+    """Export the registry to ``.xlsx`` or ``.yaml``: counts per kind. Logger passwords only when asked."""
+    tables = export_tables(session, enterprise_ids=enterprise_ids, include_passwords=include_passwords)
     suffix = path.suffix.lower()
     if suffix == ".xlsx":
         write_xlsx(tables, path)

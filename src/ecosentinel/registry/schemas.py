@@ -45,7 +45,8 @@ class PointIn(_In):
     """A monitoring point (监测点位)."""
 
     mn: Mn
-    pw: Annotated[str, StringConstraints(strict=True, min_length=1, max_length=32)]
+    # None keeps an existing point's password (exports leave it out unless asked); a new point needs one
+    pw: Annotated[str, StringConstraints(strict=True, min_length=1, max_length=32)] | None = None
     name: Annotated[str, StringConstraints(strict=True, min_length=1, max_length=200)]
     type: PointType
     active: bool = True

@@ -200,7 +200,12 @@ def import_registry(
         for p_index, p in enumerate(item.points):
             point = get_point_by_mn(session, p.mn)
             if point is None:
-                point = Point(mn=p.mn, enterprise_id=enterprise.id)
+                if p.pw is None:
+                    raise ValidationError(
+                        messages.PW_REQUIRED_NEW.format(mn=p.mn),
+                        location=f"{source_name}:enterprises[{e_index}].points[{p_index}].pw",
+                    )
+                point = Point(mn=p.mn, enterprise_id=enterprise.id, pw=p.pw)
                 session.add(point)
             elif point.enterprise_id != enterprise.id:
                 owner = session.get(Enterprise, point.enterprise_id)
@@ -210,7 +215,8 @@ def import_registry(
                     ),
                     location=f"{source_name}:enterprises[{e_index}].points[{p_index}].mn",
                 )
-            point.pw = p.pw
+            if p.pw is not None:
+                point.pw = p.pw
             point.name = p.name
             point.type = p.type.value
             point.active = p.active

@@ -142,7 +142,7 @@ SHEETS: tuple[Sheet, ...] = (
         (
             Column("credit_code", "企业统一社会信用代码", "text", True, max_len=18),
             _MN,
-            Column("pw", "访问密码", "text", True, max_len=32),
+            Column("pw", "访问密码", "text", max_len=32),
             Column("name", "点位名称", required=True, max_len=200),
             Column("type", "类型", required=True, choices=_TYPES),
             Column("active", "启用", "bool"),
@@ -591,6 +591,12 @@ def apply_tables(session: Session, tables: Mapping[str, Sequence[Row]], *, sourc
             continue
         values = _pick(row, "credit_code", "mn")
         values["active"] = True if values["active"] is None else values["active"]
+        if not values.get("pw"):
+            # exports leave the logger password out: an existing point keeps its own, a new one needs one
+            values.pop("pw", None)
+            if point is None:
+                bad.add(s, i, "pw", messages.PW_REQUIRED_NEW.format(mn=row["mn"]))
+                continue
         point = _upsert(session, Point, {"mn": row["mn"]}, {**values, "enterprise_id": enterprise.id})
         r.points[row["mn"]] = point
     session.flush()
@@ -737,8 +743,12 @@ def _cst(moment: dt.datetime | None) -> dt.datetime | None:
     return aware.astimezone(CST).replace(tzinfo=None)
 
 
-def export_tables(session: Session, *, enterprise_ids: set[int] | None = None) -> Tables:
+def export_tables(
+    session: Session, *, enterprise_ids: set[int] | None = None, include_passwords: bool = False
+) -> Tables:
     """The whole registry (or the given enterprises' part of it) as tables, sorted by natural key.
+
+    Logger passwords are left empty unless ``include_passwords`` (an import keeps existing passwords).
 
     Times are China Standard Time without an offset, as in the import files.
     """
@@ -766,7 +776,7 @@ def export_tables(session: Session, *, enterprise_ids: set[int] | None = None) -
             {
                 "credit_code": code_of[p.enterprise_id],
                 "mn": p.mn,
-                "pw": p.pw,
+                "pw": p.pw if include_passwords else None,
                 "name": p.name,
                 "type": p.type,
                 "active": p.active,
