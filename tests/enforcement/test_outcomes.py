@@ -53,9 +53,9 @@ def warning_on(session: Session, mn: str, day: dt.date, rules: list[str]) -> Enf
     return warning
 
 
-def inspected(session: Session, warning: EnforcementWarning, result: str, **kw: str) -> None:
+def inspected(session: Session, warning: EnforcementWarning, result: str) -> None:
     create_task(session, SYSTEM, source="warning", warning_id=warning.id)
-    record_inspection_outcome(session, OFFICER, warning.id, result=result, reason="现场核查", **kw)
+    record_inspection_outcome(session, OFFICER, warning.id, result=result, reason="现场核查")
 
 
 def test_dismissal_records_its_category_as_the_outcome(db_session: Session) -> None:
