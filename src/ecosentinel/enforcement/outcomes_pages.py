@@ -72,9 +72,8 @@ def reliability_page(
     table = outcome_service.rule_reliability(
         db, principal, mns=[mn] if mn else None, rules=[rule] if rule else None
     )
-    suggestions = outcome_service.suggest_adjustments(
-        db, principal, table=outcome_service.rule_reliability(db, principal)
-    )
+    unfiltered = table if not mn and not rule else outcome_service.rule_reliability(db, principal)
+    suggestions = outcome_service.suggest_adjustments(db, principal, table=unfiltered)
     return page(
         request,
         "enforcement/reliability.html",

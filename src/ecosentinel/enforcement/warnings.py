@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from ecosentinel.audit.service import record
 from ecosentinel.auth.service import SYSTEM, Principal
@@ -253,7 +253,8 @@ def list_warnings(
         query = query.where(EnforcementWarning.enterprise_id == enterprise_id)
     total = session.scalar(sa.select(sa.func.count()).select_from(query.subquery())) or 0
     rows = session.scalars(
-        query.order_by(EnforcementWarning.period_end.desc(), EnforcementWarning.id.desc())
+        query.options(selectinload(EnforcementWarning.outcome))
+        .order_by(EnforcementWarning.period_end.desc(), EnforcementWarning.id.desc())
         .limit(limit)
         .offset(offset)
     ).all()
