@@ -80,6 +80,8 @@ def test_dismissal_records_its_category_as_the_outcome(db_session: Session) -> N
     assert json.loads(entry.detail)["category"] == "weather"
     assert json.loads(entry.detail)["reason"] == "当天暴雨，进水量陡增"
     assert entry.username == "analyst-wang"
+    assert entry.summary.endswith("新预警 → 已排除（降雨/天气：当天暴雨，进水量陡增）")  # the history line
+    assert "涉及规则：超标后突降（R04）" in warning.summary_zh  # rules by their Chinese titles
 
 
 def test_inspection_outcome_needs_a_task_an_officer_and_a_reason(db_session: Session) -> None:

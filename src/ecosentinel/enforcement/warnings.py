@@ -38,6 +38,7 @@ from ecosentinel.readings import CST
 from ecosentinel.registry.models import Point
 from ecosentinel.registry.scope import check_point, visible_point_ids
 from ecosentinel.screening.models import PointDayScore, ScreeningFinding
+from ecosentinel.screening.service import rule_title
 
 logger = logging.getLogger(__name__)
 
@@ -87,7 +88,7 @@ def _summary(session: Session, w: EnforcementWarning) -> str:
         mn=w.mn,
         colour=messages.COLOUR_NAMES.get(w.colour, w.colour),
         score=f"{w.score:.2f}",
-        rules=w.rules.replace(",", "、"),
+        rules="、".join(f"{rule_title(r)}（{r.split('_', 1)[0]}）" for r in w.rules.split(",") if r),
         n=len(w.findings),
     )
 
@@ -288,6 +289,7 @@ def _transition(
     *,
     detail: dict[str, object],
     ip: str | None,
+    note: str | None = None,
 ) -> None:
     if target.value not in ALLOWED[WarningStatus(warning.status)]:
         raise ValidationError(
@@ -312,7 +314,8 @@ def _transition(
             id=warning.id,
             before=messages.WARNING_STATUS_NAMES[before],
             after=messages.WARNING_STATUS_NAMES[target],
-        ),
+        )
+        + (f"（{note}）" if note else ""),
         {"from": before, "to": target.value, **detail},
         ip=ip,
     )
@@ -374,6 +377,9 @@ def dismiss_warning(
         WarningStatus.DISMISSED,
         detail={"reason": reason, "category": parsed.value},
         ip=ip,
+        note=messages.OUTCOME_DISMISSED_TEXT.format(
+            category=messages.DISMISS_CATEGORY_NAMES[parsed.value], reason=reason
+        ),
     )
     warning.dismiss_reason = reason
     warning.outcome = WarningOutcome(
