@@ -9,11 +9,13 @@ import json
 import pytest
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
+from typer.testing import CliRunner
 
 from ecosentinel.audit.models import AuditEntry
 from ecosentinel.audit.service import verify
 from ecosentinel.auth.roles import Role
 from ecosentinel.auth.service import SYSTEM, Principal
+from ecosentinel.cli import app as cli_app
 from ecosentinel.database import create_engine, upgrade
 from ecosentinel.enforcement.inspections import (
     ItemInput,
@@ -248,3 +250,25 @@ def test_migration_backfills_earlier_dismissals(database_url: str) -> None:
     finally:
         engine.dispose()
     assert [tuple(r) for r in rows] == [("dismissed", "other", "校准", "triage", "patrol")]
+
+
+def test_reliability_command(db_session: Session, migrated_url: str) -> None:
+    seed_point(db_session, MN_A)
+    for k in range(2):
+        w = warning_on(db_session, MN_A, DAY + dt.timedelta(days=3 * k), [R05])
+        dismiss_warning(db_session, ANALYST, w.id, reason="降雨", category="weather")
+    db_session.commit()
+    runner = CliRunner()
+    text = runner.invoke(cli_app, ["warnings", "reliability", "--database-url", migrated_url])
+    assert text.exit_code == 0, text.output
+    assert "全部点位 样品稀释（R05_dilution）：查实 0 次 / 排除 2 次，可靠度 0.25" in text.output
+    assert f"{MN_A} 样品稀释（R05_dilution）：查实 0 次 / 排除 2 次，可靠度 0.25" in text.output
+    db = ["--database-url", migrated_url]
+    jsonl = runner.invoke(cli_app, ["warnings", "reliability", "--mn", MN_A, "--format", "jsonl", *db])
+    lines = [json.loads(line) for line in jsonl.output.splitlines()]
+    assert [(x["mn"], x["rule"], x["not_confirmed"], x["reliability"]) for x in lines] == [
+        (None, R05, 2, 0.25),
+        (MN_A, R05, 2, 0.25),
+    ]
+    other = runner.invoke(cli_app, ["warnings", "reliability", "--mn", MN_B, *db])
+    assert other.output.strip() == "尚无登记处置结果的预警"

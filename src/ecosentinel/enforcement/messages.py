@@ -211,6 +211,8 @@ NO = "否"
 # CLI
 CLI_SYNCED = "预警同步完成：新建 {created} 条，合并 {merged} 条，未变化 {unchanged} 条"
 CLI_NO_WARNINGS = "没有符合条件的预警"
+CLI_NO_OUTCOMES = "尚无登记处置结果的预警"
+CLI_ALL_POINTS = "全部点位"
 CLI_PDF_WRITTEN = "证据包已写入 {path}（SHA-256 {sha256}，{size} 字节）"
 
 # web pages (enforcement.pages)
