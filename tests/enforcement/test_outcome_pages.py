@@ -112,7 +112,7 @@ def test_reliability_and_adjustment_routes_by_role(
     empty = client.post(approve_url, json={"note": ""}, headers=leader)
     assert (empty.status_code, empty.json()["location"]) == (422, "note")
     ok = client.post(approve_url, json={"note": "同意"}, headers=leader)
-    assert ok.json()["status_zh"] == "已批准生效"
+    assert ok.json()["status_zh"] == "已批准"
     assert client.get("/api/enforcement/adjustments/approved", headers=analyst).json() == [
         {"mn": MN_A, "rule": R05, "cap_yellow": True, "params": {}, "adjustment_ids": [adj["id"]]}
     ]

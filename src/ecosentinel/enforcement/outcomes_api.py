@@ -257,7 +257,7 @@ def get_adjustment(adjustment_id: int, db: Db, principal: Reader) -> AdjustmentO
 def approve_adjustment(
     adjustment_id: int, body: ReviewIn, request: Request, db: Db, principal: Approver
 ) -> AdjustmentOut:
-    """Approve a proposal (someone else's; a note is required). It applies from the next screening pass."""
+    """Approve a proposal (someone else's; a note is required); screening may then load it as context."""
     return adjustment_out(
         adjustment_service.approve(db, principal, adjustment_id, note=body.note, ip=client_ip(request))
     )

@@ -54,7 +54,7 @@ class AdjustmentKind(StrEnum):
 
 class AdjustmentStatus(StrEnum):
     PROPOSED = "proposed"  # 待审核
-    APPROVED = "approved"  # 已批准生效
+    APPROVED = "approved"  # 已批准
     REJECTED = "rejected"  # 已驳回
     SUPERSEDED = "superseded"  # 已被同点位同规则同类的新调整取代
     REVOKED = "revoked"  # 已撤销

@@ -9,7 +9,7 @@ ADJUSTMENT_KIND_NAMES = {
 }
 ADJUSTMENT_STATUS_NAMES = {
     "proposed": "待审核",
-    "approved": "已批准生效",
+    "approved": "已批准",
     "rejected": "已驳回",
     "superseded": "已被新调整取代",
     "revoked": "已撤销",
