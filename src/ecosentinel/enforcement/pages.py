@@ -1,5 +1,6 @@
-"""Web UI pages of the enforcement workflow: warnings with triage and patrol reports, tasks, the on-site
-inspection checklist with attachments, and cases with extracts, penalties and transfer.
+"""Web UI pages of the enforcement workflow: warnings with triage, outcomes and patrol reports, tasks, the
+on-site inspection checklist with attachments, and cases with extracts, penalties and transfer (rule
+reliability and adjustments: ``outcomes_pages``).
 
 Forms post back to these pages, which call the same services (and need the same permissions) as the JSON
 API under ``/api/enforcement``, then redirect with a one-time message; a refused input comes back as a
@@ -36,6 +37,7 @@ from ecosentinel.enforcement.models import (
     Inspection,
     Task,
     TaskStatus,
+    WarningOutcome,
     WarningStatus,
     as_utc,
 )
@@ -181,7 +183,7 @@ def _warning_ctx(db: Session, principal: Principal) -> dict[str, Any]:
     }
 
 
-def _outcome_text(outcome: Any) -> str:
+def _outcome_text(outcome: WarningOutcome | None) -> str:
     label = outcome_service.outcome_label(outcome)
     return f"{label}：{outcome.reason}" if outcome is not None and outcome.reason else label
 
