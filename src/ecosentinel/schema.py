@@ -12,6 +12,7 @@ import ecosentinel.enforcement.models
 import ecosentinel.evaluation.models
 import ecosentinel.om.models
 import ecosentinel.registry.models
+import ecosentinel.screening.adjustments
 import ecosentinel.screening.models
 import ecosentinel.store.tables  # noqa: F401
 from ecosentinel.database import Base

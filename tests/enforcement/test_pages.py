@@ -129,13 +129,21 @@ def test_dismiss_needs_a_reason(client: TestClient, engine: sa.Engine, db_sessio
     )
     assert "<h1>预警处置</h1>" in reviewed.text  # the list it came from
     assert _warning(engine, warning.id).status == WarningStatus.UNDER_REVIEW.value
-    dismissed = client.post(
+    no_category = client.post(
         f"/enforcement/warnings/{warning.id}/dismiss", data={"reason": "仪器校准期间数据"}, headers=patrol
+    )
+    assert "排除预警必须选择排除原因类别" in no_category.text
+    assert _warning(engine, warning.id).status == WarningStatus.UNDER_REVIEW.value
+    dismissed = client.post(
+        f"/enforcement/warnings/{warning.id}/dismiss",
+        data={"reason": "仪器校准期间数据", "category": "maintenance"},
+        headers=patrol,
     )
     assert dismissed.status_code == 200
     stored = _warning(engine, warning.id)
     assert (stored.status, stored.dismiss_reason) == ("dismissed", "仪器校准期间数据")
     assert "仪器校准期间数据" in dismissed.text  # the reason, on the page
+    assert "运维校准" in dismissed.text  # and its category
     assert "<td>排除</td>" in dismissed.text  # and in its status history
     again = client.post(f"/enforcement/warnings/{warning.id}/review", headers=patrol)
     assert "不能变更为" in again.text

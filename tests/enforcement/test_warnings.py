@@ -162,7 +162,7 @@ def test_a_later_separate_period_or_a_dismissed_warning_gives_a_new_warning(db_s
     assert sync_warnings(db_session, days=None).created == 1
     first = db_session.scalars(sa.select(EnforcementWarning).order_by(EnforcementWarning.id)).first()
     assert first is not None
-    dismiss_warning(db_session, SYSTEM, first.id, reason="运维人员校准，已有运维记录")
+    dismiss_warning(db_session, SYSTEM, first.id, reason="运维人员校准，已有运维记录", category="maintenance")
     # new findings on the dismissed warning's day open a new warning rather than reviving the dismissed one
     add_finding(db_session, point.mn, at(DAY, 20), at(DAY, 21), rule="R01_constant_value")
     assert sync_warnings(db_session, days=None).created == 1
@@ -184,11 +184,17 @@ def test_state_machine_and_dismissal_reason(db_session: Session) -> None:
     with pytest.raises(ValidationError, match="必须填写理由") as err:
         dismiss_warning(db_session, SYSTEM, warning.id, reason="   ")
     assert err.value.location == "reason"
+    with pytest.raises(ValidationError, match="必须选择排除原因类别") as err:
+        dismiss_warning(db_session, SYSTEM, warning.id, reason="停产检修，流量为零属实")
+    assert err.value.location == "category"
+    assert "production_change（生产工况变化）" in str(err.value)  # the choices are listed
     review_warning(db_session, SYSTEM, warning.id)
     assert warning.status == WarningStatus.UNDER_REVIEW
     with pytest.raises(ValidationError, match="不能变更为“研判中”"):
         review_warning(db_session, SYSTEM, warning.id)
-    dismiss_warning(db_session, SYSTEM, warning.id, reason="停产检修，流量为零属实")
+    dismiss_warning(
+        db_session, SYSTEM, warning.id, reason="停产检修，流量为零属实", category="production_change"
+    )
     assert warning.dismiss_reason == "停产检修，流量为零属实"
     with pytest.raises(ValidationError, match="当前状态为“已排除”"):
         review_warning(db_session, SYSTEM, warning.id)
@@ -250,11 +256,21 @@ def test_warning_api_triage_and_permissions(
     bad = client.post(f"/api/enforcement/warnings/{warning.id}/dismiss", json={"reason": ""}, headers=analyst)
     assert bad.status_code == 422
     assert bad.json()["location"] == "reason"
-    ok = client.post(
+    old_caller = client.post(  # a caller from before reason categories: a clear 422, nothing changed
         f"/api/enforcement/warnings/{warning.id}/dismiss", json={"reason": "数据经核实正常"}, headers=analyst
+    )
+    assert old_caller.status_code == 422
+    assert old_caller.json()["location"] == "category"
+    assert "false_alarm（误报/数据正常）" in old_caller.json()["detail"]
+    ok = client.post(
+        f"/api/enforcement/warnings/{warning.id}/dismiss",
+        json={"reason": "数据经核实正常", "category": "false_alarm"},
+        headers=analyst,
     )
     assert ok.status_code == 200
     assert ok.json()["status_zh"] == "已排除"
+    assert ok.json()["outcome"]["result"] == "dismissed"
+    assert ok.json()["outcome"]["category_zh"] == "误报/数据正常"
     again = client.post(f"/api/enforcement/warnings/{warning.id}/review", headers=analyst)
     assert again.status_code == 422
     assert "已排除" in again.json()["detail"]

@@ -29,10 +29,11 @@ class Perm(StrEnum):
     FINDINGS_READ = "findings.read"  # screening findings (scoped)
     SCREENING_RUN = "screening.run"  # start a screening pass
     WARNINGS_READ = "warnings.read"
-    WARNINGS_TRIAGE = "warnings.triage"  # review, dismiss with reason, escalate
+    WARNINGS_TRIAGE = "warnings.triage"  # review, dismiss with reason, escalate, propose rule adjustments
     TASKS_READ = "tasks.read"
     TASKS_DISPATCH = "tasks.dispatch"  # create / assign / reassign tasks
-    INSPECTIONS_WRITE = "inspections.write"  # fill in the on-site checklist
+    INSPECTIONS_WRITE = "inspections.write"  # fill in the on-site checklist, record a warning's outcome
+    ADJUSTMENTS_APPROVE = "adjustments.approve"  # approve / reject / revoke rule adjustments (calibration)
     LEDGER_READ = "ledger.read"
     LEDGER_WRITE = "ledger.write"
     CASES_READ = "cases.read"  # police: only transferred cases
@@ -107,7 +108,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Perm]] = {
         Perm.CASES_TRANSFER,
         Perm.PLANS_MANAGE,
     },
-    Role.LEADER: _STAFF_READ | {Perm.AUDIT_READ, Perm.TASKS_DISPATCH},
+    Role.LEADER: _STAFF_READ | {Perm.AUDIT_READ, Perm.TASKS_DISPATCH, Perm.ADJUSTMENTS_APPROVE},
     Role.PERMIT_OFFICE: frozenset(
         {
             Perm.DATA_READ,

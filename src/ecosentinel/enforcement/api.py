@@ -37,6 +37,7 @@ from ecosentinel.enforcement.models import (
     Penalty,
     Task,
     Transfer,
+    WarningOutcome,
     as_utc,
 )
 from ecosentinel.web.deps import client_ip, current_principal, get_db, require, store_of
@@ -79,6 +80,38 @@ class FindingOut(BaseModel):
     evidence: dict[str, Any]
 
 
+class OutcomeOut(BaseModel):
+    """What became of a warning: confirmed / refuted on site, or dismissed with a reason category."""
+
+    result: str
+    result_zh: str
+    category: str | None
+    category_zh: str | None
+    reason: str
+    step: str
+    step_zh: str
+    inspection_id: int | None
+    recorded_by: str
+    recorded_at: dt.datetime
+
+
+def outcome_out(o: WarningOutcome | None) -> OutcomeOut | None:
+    if o is None:
+        return None
+    return OutcomeOut(
+        result=o.result,
+        result_zh=messages.OUTCOME_RESULT_NAMES.get(o.result, o.result),
+        category=o.category,
+        category_zh=messages.DISMISS_CATEGORY_NAMES.get(o.category) if o.category else None,
+        reason=o.reason,
+        step=o.step,
+        step_zh=messages.OUTCOME_STEP_NAMES.get(o.step, o.step),
+        inspection_id=o.inspection_id,
+        recorded_by=o.recorded_by,
+        recorded_at=as_utc(o.recorded_at),
+    )
+
+
 class WarningOut(BaseModel):
     id: int
     mn: str
@@ -98,6 +131,7 @@ class WarningOut(BaseModel):
     created_at: dt.datetime
     updated_at: dt.datetime
     n_findings: int
+    outcome: OutcomeOut | None = None
     findings: list[FindingOut] | None = None
 
 
@@ -121,6 +155,7 @@ def warning_out(w: EnforcementWarning, *, with_findings: bool = False) -> Warnin
         created_at=as_utc(w.created_at),
         updated_at=as_utc(w.updated_at),
         n_findings=len(w.findings),
+        outcome=outcome_out(w.outcome),
         findings=[
             FindingOut(
                 finding_id=f.finding_id,
@@ -158,6 +193,11 @@ class NoteIn(BaseModel):
 
 class DismissIn(BaseModel):
     reason: str = ""
+    category: str | None = Field(
+        None,
+        description="false_alarm | maintenance | equipment_fault | production_change | weather | duplicate | "
+        "other (or the Chinese name); required",
+    )
 
 
 class EscalateIn(BaseModel):
@@ -644,8 +684,10 @@ def dismiss_warning(
     db: Db,
     principal: Annotated[Principal, Depends(require(Perm.WARNINGS_TRIAGE))],
 ) -> WarningOut:
-    """Dismiss a warning; the reason is required."""
-    w = warning_service.dismiss_warning(db, principal, warning_id, reason=body.reason, ip=client_ip(request))
+    """Dismiss a warning; the reason category and the reason text are required (422 naming the field)."""
+    w = warning_service.dismiss_warning(
+        db, principal, warning_id, reason=body.reason, category=body.category, ip=client_ip(request)
+    )
     return warning_out(w)
 
 

@@ -1,4 +1,4 @@
-"""Command line of the enforcement workflow: ``ecosentinel warnings list|sync`` and
+"""Command line of the enforcement workflow: ``ecosentinel warnings list|sync|reliability`` and
 ``ecosentinel case export-pdf ID OUT.pdf``."""
 
 from __future__ import annotations
@@ -72,6 +72,43 @@ def list_command(
                 typer.echo(f"#{w.id} [{messages.WARNING_STATUS_NAMES[w.status]}] {w.summary_zh}")
 
 
+@warnings_app.command("reliability")
+def reliability_command(
+    mn: str = typer.Option(None, help="Only this point (MN)."),
+    fmt: str = typer.Option("text", "--format", help="text|jsonl"),
+    database_url: str = typer.Option(
+        None, "--database-url", help="Database URL (default: the configured one)."
+    ),
+) -> None:
+    """Each rule's reliability from the outcomes of its warnings: per rule, then per point and rule."""
+    from ecosentinel.database import create_engine, session_factory, session_scope
+    from ecosentinel.enforcement.outcomes import rule_reliability
+
+    factory = session_factory(create_engine(database_url)) if database_url else _factory()[1]
+    engine = factory.kw["bind"]
+    with session_scope(factory) as session:
+        table = rule_reliability(session, SYSTEM, mns=[mn] if mn else None)
+        rows = table.rows_by_rule() + table.rows_by_point()
+        if not rows:
+            typer.echo(messages.CLI_NO_OUTCOMES)
+        for r in rows:
+            if fmt == "jsonl":
+                line = {
+                    "mn": r.mn,
+                    "rule": r.rule,
+                    "title_zh": r.title_zh,
+                    "confirmed": r.basis.confirmed,
+                    "not_confirmed": r.basis.not_confirmed,
+                    "excluded": r.basis.excluded,
+                    "n": r.basis.n,
+                    "reliability": round(r.basis.reliability, 4),
+                }
+                typer.echo(json.dumps(line, ensure_ascii=False))
+            else:
+                typer.echo(f"{r.mn or messages.CLI_ALL_POINTS} {r.title_zh}（{r.rule}）：{r.text_zh}")
+    engine.dispose()
+
+
 @case_app.command("export-pdf")
 def export_pdf_command(
     case_id: int = typer.Argument(..., help="Case id."),
@@ -95,5 +132,7 @@ def export_pdf_command(
 
 def register(app: typer.Typer) -> None:
     """Add ``warnings`` and ``case`` to the root command."""
-    app.add_typer(warnings_app, name="warnings", help="Warnings (预警): sync from screening, list.")
+    app.add_typer(
+        warnings_app, name="warnings", help="Warnings (预警): sync from screening, list, rule reliability."
+    )
     app.add_typer(case_app, name="case", help="Cases (案件): export-pdf.")

@@ -211,6 +211,8 @@ NO = "否"
 # CLI
 CLI_SYNCED = "预警同步完成：新建 {created} 条，合并 {merged} 条，未变化 {unchanged} 条"
 CLI_NO_WARNINGS = "没有符合条件的预警"
+CLI_NO_OUTCOMES = "尚无登记处置结果的预警"
+CLI_ALL_POINTS = "全部点位"
 CLI_PDF_WRITTEN = "证据包已写入 {path}（SHA-256 {sha256}，{size} 字节）"
 
 # web pages (enforcement.pages)
@@ -243,3 +245,37 @@ BAD_DATETIME = "时间格式应为 YYYY-MM-DDTHH:MM（北京时间）：{value}"
 BAD_INTEGER = "应为整数：{value}"
 
 PENALTY_LEDGER_NOTE = "案件 {number} 的行政处罚"
+
+# outcomes of warnings (查实 / 未查实 / 排除), rule reliability, rule adjustments (enforcement.outcomes)
+OUTCOME_RESULT_NAMES = {"confirmed": "查实", "refuted": "未查实", "dismissed": "排除"}
+DISMISS_CATEGORY_NAMES = {
+    "false_alarm": "误报/数据正常",
+    "maintenance": "运维校准",
+    "equipment_fault": "设备故障",
+    "production_change": "生产工况变化",
+    "weather": "降雨/天气",
+    "duplicate": "重复预警",
+    "other": "其他",
+}
+OUTCOME_STEP_NAMES = {"triage": "预警研判", "inspection": "现场检查"}
+DISMISS_CATEGORY_REQUIRED = "排除预警必须选择排除原因类别（{choices}）"
+DISMISS_CATEGORY_UNKNOWN = "未知的排除原因类别：{value}（可选：{choices}）"
+OUTCOME_RESULT_UNKNOWN = "检查结论只能是 confirmed（查实）或 refuted（未查实），收到：{value}"
+OUTCOME_NEEDS_TASK = "预警 #{id} 当前状态为“{status}”：只有已转为执法任务的预警才能登记现场检查结论"
+OUTCOME_REASON_REQUIRED = "登记检查结论必须填写情况说明"
+OUTCOME_CATEGORY_ONLY_REFUTED = "只有“未查实”的结论可以选择原因类别"
+OUTCOME_INSPECTION_MISMATCH = "现场检查记录 #{inspection} 不属于预警 #{id} 的执法任务"
+OUTCOME_SUMMARY = "预警 #{id} 检查结论：{result}（{reason}）"
+OUTCOME_CHANGED_SUMMARY = "预警 #{id} 检查结论更正：{before} → {after}（{reason}）"
+OUTCOME_DISMISSED_TEXT = "{category}：{reason}"
+RELIABILITY_TEXT = "查实 {confirmed} 次 / 排除 {not_confirmed} 次，可靠度 {reliability}"
+RELIABILITY_AT_POINT = "该规则在本点位：" + RELIABILITY_TEXT
+RELIABILITY_NONE = "该规则在本点位尚无处置结果"
+NAV_RELIABILITY = "规则可靠度"
+NAV_ADJUSTMENTS = "规则调整"
+TITLE_RELIABILITY = "规则可靠度（按处置结果）"
+TITLE_ADJUSTMENTS = "规则调整审核"
+FLASH_OUTCOME = "预警 #{id} 已登记检查结论：{result}"
+FLASH_ADJUSTMENT_PROPOSED = "已提出规则调整 #{id}，等待审核"
+FLASH_ADJUSTMENT_REVIEWED = "规则调整 #{id}：{status}"
+BAD_JSON_PARAMS = "参数不是有效的 JSON：{error}"

@@ -31,6 +31,31 @@ class WarningStatus(StrEnum):
     ESCALATED = "escalated"  # 已转任务
 
 
+class OutcomeResult(StrEnum):
+    """What became of a warning (the feedback that rule reliability is computed from)."""
+
+    CONFIRMED = "confirmed"  # 查实: the inspection found falsification or a real problem
+    REFUTED = "refuted"  # 未查实: inspected, nothing found
+    DISMISSED = "dismissed"  # 排除: dismissed at triage, with a reason category
+
+
+class DismissCategory(StrEnum):
+    """Why a warning was dismissed (or, optionally, why an inspection found nothing)."""
+
+    FALSE_ALARM = "false_alarm"  # 误报/数据正常
+    MAINTENANCE = "maintenance"  # 运维校准
+    EQUIPMENT_FAULT = "equipment_fault"  # 设备故障
+    PRODUCTION_CHANGE = "production_change"  # 生产工况变化
+    WEATHER = "weather"  # 降雨/天气
+    DUPLICATE = "duplicate"  # 重复预警 (says nothing about the rule)
+    OTHER = "other"  # 其他 (says nothing about the rule)
+
+
+class OutcomeStep(StrEnum):
+    TRIAGE = "triage"  # 预警研判
+    INSPECTION = "inspection"  # 现场检查
+
+
 class TaskSource(StrEnum):
     WARNING = "warning"  # 预警派发
     COMPLAINT = "complaint"  # 12369 投诉举报
@@ -103,6 +128,35 @@ class EnforcementWarning(Base):
     findings: Mapped[list[WarningFinding]] = relationship(
         back_populates="warning", cascade="all, delete-orphan", order_by="WarningFinding.start"
     )
+    outcome: Mapped[WarningOutcome | None] = relationship(
+        back_populates="warning", cascade="all, delete-orphan", uselist=False
+    )
+
+
+class WarningOutcome(Base):
+    """The outcome of one warning: confirmed or refuted on site, or dismissed at triage with a category.
+
+    One row per warning (the latest word; every change is in the audit trail with the value before it).
+    """
+
+    __tablename__ = "enf_warning_outcome"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    warning_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("enf_warning.id", ondelete="CASCADE"), unique=True, index=True
+    )
+    result: Mapped[str] = mapped_column(sa.String(16), index=True)  # OutcomeResult value
+    category: Mapped[str | None] = mapped_column(sa.String(32))  # DismissCategory value
+    reason: Mapped[str] = mapped_column(sa.Text)  # free text: why dismissed / what the inspection found
+    step: Mapped[str] = mapped_column(sa.String(16))  # OutcomeStep value
+    inspection_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("enf_inspection.id", ondelete="SET NULL"), index=True
+    )
+    recorded_by: Mapped[str] = mapped_column(sa.String(64))
+    recorded_by_id: Mapped[int | None] = mapped_column(sa.Integer)
+    recorded_at: Mapped[dt.datetime] = mapped_column(_TS, default=_utcnow)
+
+    warning: Mapped[EnforcementWarning] = relationship(back_populates="outcome")
 
 
 class WarningFinding(Base):

@@ -1,5 +1,6 @@
-"""Web UI pages of the enforcement workflow: warnings with triage and patrol reports, tasks, the on-site
-inspection checklist with attachments, and cases with extracts, penalties and transfer.
+"""Web UI pages of the enforcement workflow: warnings with triage, outcomes and patrol reports, tasks, the
+on-site inspection checklist with attachments, and cases with extracts, penalties and transfer (rule
+reliability and adjustments: ``outcomes_pages``).
 
 Forms post back to these pages, which call the same services (and need the same permissions) as the JSON
 API under ``/api/enforcement``, then redirect with a one-time message; a refused input comes back as a
@@ -26,14 +27,17 @@ from ecosentinel.auth.service import Principal
 from ecosentinel.enforcement import cases as case_service
 from ecosentinel.enforcement import inspections as inspection_service
 from ecosentinel.enforcement import messages as msg
+from ecosentinel.enforcement import outcomes as outcome_service
 from ecosentinel.enforcement import tasks as task_service
 from ecosentinel.enforcement import warnings as warning_service
 from ecosentinel.enforcement.api import data_dir
 from ecosentinel.enforcement.models import (
     Case,
     EnforcementWarning,
+    Inspection,
     Task,
     TaskStatus,
+    WarningOutcome,
     WarningStatus,
     as_utc,
 )
@@ -41,6 +45,8 @@ from ecosentinel.errors import ValidationError
 from ecosentinel.readings import CST
 from ecosentinel.registry.models import Enterprise, Point
 from ecosentinel.registry.scope import visible_point_ids
+from ecosentinel.screening.adjustments import approved_adjustments
+from ecosentinel.screening.service import rule_title
 from ecosentinel.web.deps import client_ip, current_principal, get_db, require, store_of
 from ecosentinel.web.ui import page, redirect, register_nav, safe_next
 
@@ -171,7 +177,42 @@ def _warning_ctx(db: Session, principal: Principal) -> dict[str, Any]:
         "can_dispatch": principal.can(Perm.TASKS_DISPATCH),
         "open_statuses": warning_service.OPEN_STATUSES,
         "officers": task_service.officers(db) if principal.can(Perm.TASKS_DISPATCH) else [],
+        "dismiss_categories": msg.DISMISS_CATEGORY_NAMES,
+        "outcome_text": _outcome_text,
+        "rule_title": rule_title,
     }
+
+
+def _outcome_text(outcome: WarningOutcome | None) -> str:
+    label = outcome_service.outcome_label(outcome)
+    return f"{label}：{outcome.reason}" if outcome is not None and outcome.reason else label
+
+
+def _rule_rows(db: Session, principal: Principal, warning: EnforcementWarning) -> list[dict[str, Any]]:
+    """Each rule of the warning with its Chinese title, its outcome counts at this point and any approved
+    adjustment there."""
+    table = outcome_service.rule_reliability(db, principal, mns=[warning.mn])
+    approved = approved_adjustments(db, [warning.mn]).get(warning.mn, {})
+    rows = []
+    for rule in outcome_service.warning_rules(db, warning):
+        basis = table.at(warning.mn, rule)
+        adjustment = approved.get(rule)
+        rows.append(
+            {
+                "rule": rule,
+                "title": rule_title(rule),
+                "basis": basis,
+                "text": msg.RELIABILITY_AT_POINT.format(
+                    confirmed=basis.confirmed,
+                    not_confirmed=basis.not_confirmed,
+                    reliability=f"{basis.reliability:.2f}",
+                )
+                if basis.n or basis.excluded
+                else msg.RELIABILITY_NONE,
+                "adjustment": adjustment,
+            }
+        )
+    return rows
 
 
 @router.get("/enforcement/warnings", response_class=HTMLResponse)
@@ -235,6 +276,17 @@ def warning_page(request: Request, warning_id: int, db: Db, principal: WarningRe
         )
     )
     tasks = list(db.scalars(sa.select(Task).where(Task.warning_id == warning.id).order_by(Task.id)))
+    inspections = (
+        list(
+            db.scalars(
+                sa.select(Inspection)
+                .where(Inspection.task_id.in_([t.id for t in tasks]))
+                .order_by(Inspection.id)
+            )
+        )
+        if tasks
+        else []
+    )
     start, end = as_utc(warning.period_start), as_utc(warning.period_end)
     if end - start > CURVE_MAX:
         start = end - CURVE_MAX
@@ -262,7 +314,13 @@ def warning_page(request: Request, warning_id: int, db: Db, principal: WarningRe
         findings=findings,
         history=history,
         tasks=tasks,
+        inspections=inspections,
         task_status_names=msg.TASK_STATUS_NAMES,
+        rule_rows=_rule_rows(db, principal, warning),
+        outcome=warning.outcome,
+        outcome_step_names=msg.OUTCOME_STEP_NAMES,
+        can_record_outcome=principal.can(Perm.INSPECTIONS_WRITE)
+        and warning.status == WarningStatus.ESCALATED.value,
         curve={"mn": warning.mn, "start": _local(start), "end": _local(end)},
         show_curve=point is not None and principal.can(Perm.DATA_READ),
         show_findings=principal.can(Perm.FINDINGS_READ),
@@ -290,10 +348,36 @@ async def warning_dismiss(request: Request, warning_id: int, db: Db, principal: 
     return _apply(
         db,
         lambda: warning_service.dismiss_warning(
-            db, principal, warning_id, reason=_text(form, "reason") or "", ip=client_ip(request)
+            db,
+            principal,
+            warning_id,
+            reason=_text(form, "reason") or "",
+            category=_text(form, "category"),
+            ip=client_ip(request),
         ),
         back=_back(form, f"/enforcement/warnings/{warning_id}"),
         ok=msg.FLASH_DISMISSED.format(id=warning_id),
+    )
+
+
+@router.post("/enforcement/warnings/{warning_id}/outcome")
+async def warning_outcome(request: Request, warning_id: int, db: Db, principal: Inspector) -> Response:
+    """Record (or correct) the on-site result of an escalated warning: 查实 or 未查实."""
+    form = await request.form()
+    return _apply(
+        db,
+        lambda: outcome_service.record_inspection_outcome(
+            db,
+            principal,
+            warning_id,
+            result=_text(form, "result") or "",
+            reason=_text(form, "reason") or "",
+            category=_text(form, "category"),
+            inspection_id=_int(form, "inspection_id"),
+            ip=client_ip(request),
+        ),
+        back=_back(form, f"/enforcement/warnings/{warning_id}"),
+        ok=lambda o: msg.FLASH_OUTCOME.format(id=warning_id, result=outcome_service.outcome_label(o)),
     )
 
 

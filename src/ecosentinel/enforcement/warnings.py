@@ -1,6 +1,7 @@
 """Warnings (预警): screening point-day scores become green/yellow/red warnings with a life of their own.
 
-``new → under_review → dismissed`` (a reason is required) ``| escalated`` (to a task, see ``tasks``).
+``new → under_review → dismissed`` (a reason category and a reason text are required; the dismissal is the
+warning's outcome, see ``outcomes``) ``| escalated`` (to a task, see ``tasks``).
 A point-day whose findings are not yet on any warning of the point is merged into the point's open warning
 whose period overlaps or touches that day, else it opens a new warning; so ``sync_warnings`` can run after
 every screening pass and changes nothing the second time. The 2-hourly patrol report (平台巡查, seed 004)
@@ -16,15 +17,19 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from ecosentinel.audit.service import record
 from ecosentinel.auth.service import SYSTEM, Principal
 from ecosentinel.enforcement import messages
 from ecosentinel.enforcement.models import (
+    DismissCategory,
     EnforcementWarning,
+    OutcomeResult,
+    OutcomeStep,
     PatrolReport,
     WarningFinding,
+    WarningOutcome,
     WarningStatus,
     as_utc,
 )
@@ -33,6 +38,7 @@ from ecosentinel.readings import CST
 from ecosentinel.registry.models import Point
 from ecosentinel.registry.scope import check_point, visible_point_ids
 from ecosentinel.screening.models import PointDayScore, ScreeningFinding
+from ecosentinel.screening.service import rule_title
 
 logger = logging.getLogger(__name__)
 
@@ -82,7 +88,7 @@ def _summary(session: Session, w: EnforcementWarning) -> str:
         mn=w.mn,
         colour=messages.COLOUR_NAMES.get(w.colour, w.colour),
         score=f"{w.score:.2f}",
-        rules=w.rules.replace(",", "、"),
+        rules="、".join(f"{rule_title(r)}（{r.split('_', 1)[0]}）" for r in w.rules.split(",") if r),
         n=len(w.findings),
     )
 
@@ -248,7 +254,8 @@ def list_warnings(
         query = query.where(EnforcementWarning.enterprise_id == enterprise_id)
     total = session.scalar(sa.select(sa.func.count()).select_from(query.subquery())) or 0
     rows = session.scalars(
-        query.order_by(EnforcementWarning.period_end.desc(), EnforcementWarning.id.desc())
+        query.options(selectinload(EnforcementWarning.outcome))
+        .order_by(EnforcementWarning.period_end.desc(), EnforcementWarning.id.desc())
         .limit(limit)
         .offset(offset)
     ).all()
@@ -282,6 +289,7 @@ def _transition(
     *,
     detail: dict[str, object],
     ip: str | None,
+    note: str | None = None,
 ) -> None:
     if target.value not in ALLOWED[WarningStatus(warning.status)]:
         raise ValidationError(
@@ -306,7 +314,8 @@ def _transition(
             id=warning.id,
             before=messages.WARNING_STATUS_NAMES[before],
             after=messages.WARNING_STATUS_NAMES[target],
-        ),
+        )
+        + (f"（{note}）" if note else ""),
         {"from": before, "to": target.value, **detail},
         ip=ip,
     )
@@ -321,16 +330,68 @@ def review_warning(
     return warning
 
 
+def category_choices() -> str:
+    """The dismissal categories as the error messages list them: ``false_alarm（误报/数据正常）、…``."""
+    return "、".join(f"{c.value}（{messages.DISMISS_CATEGORY_NAMES[c.value]}）" for c in DismissCategory)
+
+
+def parse_category(value: str | None, *, location: str = "category") -> DismissCategory | None:
+    """A dismissal category from its stable value or its Chinese name; None when not given."""
+    text = (value or "").strip()
+    if not text:
+        return None
+    for category in DismissCategory:
+        if text in (category.value, messages.DISMISS_CATEGORY_NAMES[category.value]):
+            return category
+    raise ValidationError(
+        messages.DISMISS_CATEGORY_UNKNOWN.format(value=text, choices=category_choices()), location=location
+    )
+
+
 def dismiss_warning(
-    session: Session, actor: Principal, warning_id: int, *, reason: str, ip: str | None = None
+    session: Session,
+    actor: Principal,
+    warning_id: int,
+    *,
+    reason: str,
+    category: str | None = None,
+    ip: str | None = None,
 ) -> EnforcementWarning:
-    """Dismiss a warning (排除); the reason is required and kept."""
+    """Dismiss a warning (排除); the reason category and the reason text are required and kept.
+
+    The dismissal is the warning's outcome (``WarningOutcome``, step ``triage``); the audit entry has both.
+    """
     reason = (reason or "").strip()
     if not reason:
         raise ValidationError(messages.DISMISS_REASON_REQUIRED, location="reason")
+    parsed = parse_category(category)
+    if parsed is None:
+        raise ValidationError(
+            messages.DISMISS_CATEGORY_REQUIRED.format(choices=category_choices()), location="category"
+        )
     warning = get_warning(session, actor, warning_id)
-    _transition(session, actor, warning, WarningStatus.DISMISSED, detail={"reason": reason}, ip=ip)
+    _transition(
+        session,
+        actor,
+        warning,
+        WarningStatus.DISMISSED,
+        detail={"reason": reason, "category": parsed.value},
+        ip=ip,
+        note=messages.OUTCOME_DISMISSED_TEXT.format(
+            category=messages.DISMISS_CATEGORY_NAMES[parsed.value], reason=reason
+        ),
+    )
     warning.dismiss_reason = reason
+    warning.outcome = WarningOutcome(
+        result=OutcomeResult.DISMISSED.value,
+        category=parsed.value,
+        reason=reason,
+        step=OutcomeStep.TRIAGE.value,
+        recorded_by=actor.username,
+        recorded_by_id=actor.user_id,
+        recorded_at=dt.datetime.now(dt.UTC),
+    )
+    session.flush()
     return warning
 
 

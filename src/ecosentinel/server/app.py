@@ -21,6 +21,8 @@ from ecosentinel.audit import api as audit_api
 from ecosentinel.auth.service import LoginLockedError
 from ecosentinel.config import Settings, get_settings
 from ecosentinel.enforcement import api as enforcement_api
+from ecosentinel.enforcement import outcomes_api as enforcement_outcomes_api
+from ecosentinel.enforcement import outcomes_pages as enforcement_outcomes_pages
 from ecosentinel.enforcement import pages as enforcement_pages
 from ecosentinel.enforcement.ledger import pages as enforcement_ledger_pages
 from ecosentinel.errors import AuthError, NotFoundError, PermissionDeniedError, ValidationError
@@ -53,6 +55,7 @@ ROUTERS = (
     evaluation_om_api.router,  # O&M quarterly assessments and the ranking
     evaluation_api.router,  # enterprise evaluation
     enforcement_api.router,  # warnings, tasks, inspections, ledger, cases, plans, reports, disclosure
+    enforcement_outcomes_api.router,  # warning outcomes, rule reliability, reviewed rule adjustments
     pages.router,  # the Chinese web UI: layout, login, dashboard, station, audit, public pages
     screening_pages.router,  # UI pages of each area (on the layout of ecosentinel.web.ui)
     registry_pages.router,
@@ -60,6 +63,7 @@ ROUTERS = (
     evaluation_pages.router,
     enforcement_pages.router,
     enforcement_ledger_pages.router,
+    enforcement_outcomes_pages.router,
 )
 """Every area's router, included in this order."""
 
