@@ -17,6 +17,7 @@ import psycopg
 import pytest
 import sqlalchemy as sa
 from argon2 import PasswordHasher
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
@@ -157,3 +158,12 @@ def login_as(
         token = open_session(session, user)
         session.commit()
     return {"Authorization": f"Bearer {token}"}
+
+
+def use_data_dir(client: TestClient, data_dir: Path) -> None:
+    """Point a running test app at ``data_dir`` (settings are injected once, when the app is built)."""
+    from ecosentinel.config import Settings
+
+    app = client.app
+    assert isinstance(app, FastAPI)
+    app.state.settings = Settings(data_dir=data_dir)

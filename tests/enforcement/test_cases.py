@@ -25,7 +25,7 @@ from ecosentinel.enforcement.cases import add_penalty, create_case, transfer_cas
 from ecosentinel.enforcement.models import EvidencePack
 from ecosentinel.errors import ValidationError
 from ecosentinel.store.base import MeasurementStore
-from tests.conftest import login_as
+from tests.conftest import login_as, use_data_dir
 from tests.enforcement.test_inspections import PNG
 from tests.enforcement.test_warnings import DAY, at, red_warning
 
@@ -70,7 +70,7 @@ def test_demo_path_end_to_end(
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setenv("ECOSENTINEL_DATA_DIR", str(tmp_path))
+    use_data_dir(client, tmp_path)
     _readings(store)
     warning = red_warning(db_session, MN)
     officer = login_as(engine, Role.OFFICER)

@@ -27,7 +27,7 @@ from ecosentinel.enforcement.inspections import (
 from ecosentinel.enforcement.models import TaskStatus
 from ecosentinel.enforcement.tasks import create_task
 from ecosentinel.errors import ValidationError
-from tests.conftest import login_as
+from tests.conftest import login_as, use_data_dir
 from tests.enforcement.test_warnings import red_warning
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
@@ -154,7 +154,7 @@ def test_inspection_api_with_upload(
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setenv("ECOSENTINEL_DATA_DIR", str(tmp_path))
+    use_data_dir(client, tmp_path)
     warning = red_warning(db_session)
     officer = login_as(engine, Role.OFFICER)
     made = client.post("/api/enforcement/inspections", json={"point_id": warning.point_id}, headers=officer)

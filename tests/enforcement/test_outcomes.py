@@ -226,7 +226,7 @@ def test_reliability_per_point_and_rule_from_stored_outcomes(db_session: Session
 
 
 def test_migration_backfills_earlier_dismissals(database_url: str) -> None:
-    upgrade(database_url, "0008")
+    upgrade(database_url, "0009")
     engine = create_engine(database_url)
     now = dt.datetime(2026, 11, 30, tzinfo=dt.UTC)
     columns = (

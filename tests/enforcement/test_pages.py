@@ -21,7 +21,7 @@ from ecosentinel.enforcement.models import (
     TaskStatus,
     WarningStatus,
 )
-from tests.conftest import login_as
+from tests.conftest import login_as, use_data_dir
 from tests.enforcement.test_inspections import PNG
 from tests.enforcement.test_warnings import red_warning, seed_point
 
@@ -208,7 +208,7 @@ def test_checklist_form_saves_item_results(
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setenv("ECOSENTINEL_DATA_DIR", str(tmp_path))
+    use_data_dir(client, tmp_path)
     warning = red_warning(db_session)
     officer = _html(login_as(engine, Role.OFFICER))
     officer_id = _user_id(engine, Role.OFFICER)
