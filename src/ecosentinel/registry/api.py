@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session, selectinload
 from starlette.concurrency import run_in_threadpool
 
 from ecosentinel.audit.service import record
-from ecosentinel.auth.roles import Perm
+from ecosentinel.auth.roles import Perm, Role
 from ecosentinel.auth.service import Principal
 from ecosentinel.errors import NotFoundError, PermissionDeniedError, ValidationError
 from ecosentinel.readings import CST
@@ -54,6 +54,8 @@ router = APIRouter(prefix="/api/registry", tags=["registry 登记信息"])
 Db = Annotated[Session, Depends(get_db, scope="function")]
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 MAX_UPLOAD_BYTES = 20_000_000
+MAX_WINDOW = dt.timedelta(hours=72)
+"""Longest maintenance window one declaration may cover (a longer job is declared in parts, each reviewed)."""
 """Largest request body an import route reads (a province's registry is a few MB)."""
 
 
@@ -583,15 +585,30 @@ def post_maintenance_window(
     principal: Annotated[Principal, Depends(require(Perm.EVENTS_WRITE))],
     db: Db,
 ) -> dict[str, Any]:
-    """Declare a maintenance window for a point (screening weighs findings inside it less)."""
+    """Declare a maintenance window for a point (screening weighs findings inside an approved one less).
+
+    At most ``MAX_WINDOW`` long. Declared by an enterprise or an O&M agency it waits for an analyst's
+    approval before it excuses anything; declared by the bureau's staff it is approved at once."""
     check_mn(db, principal, item.mn)
     start, end = (
         (t if t.tzinfo else t.replace(tzinfo=CST)).astimezone(dt.UTC) for t in (item.start, item.end)
     )
     if end <= start:
         raise ValidationError(messages.WINDOW_ORDER, location="end")
+    if end - start > MAX_WINDOW:
+        hours = round((end - start).total_seconds() / 3600, 1)
+        raise ValidationError(
+            messages.WINDOW_TOO_LONG.format(hours=int(MAX_WINDOW.total_seconds() // 3600), got=hours),
+            location="end",
+        )
+    interested = principal.role in (Role.ENTERPRISE, Role.OM_AGENCY)
     window = MaintenanceWindow(
-        mn=item.mn, start=start, end=end, reason=item.reason, created_by=principal.username
+        mn=item.mn,
+        start=start,
+        end=end,
+        reason=item.reason,
+        created_by=principal.username,
+        status="pending" if interested else "approved",
     )
     db.add(window)
     db.flush()
@@ -602,7 +619,98 @@ def post_maintenance_window(
         "maintenance_window",
         window.id,
         f"报备维护时段：{item.mn}",
-        item.model_dump(mode="json"),
+        {**item.model_dump(mode="json"), "status": window.status},
         ip=client_ip(request),
     )
-    return {"id": window.id}
+    return {"id": window.id, "status": window.status}
+
+
+class WindowReview(BaseModel):
+    note: str | None = Field(default=None, max_length=500)
+
+
+def _window_out(w: MaintenanceWindow) -> dict[str, Any]:
+    return {
+        "id": w.id,
+        "mn": w.mn,
+        "start": _cst(w.start),
+        "end": _cst(w.end),
+        "reason": w.reason,
+        "created_by": w.created_by,
+        "status": w.status,
+        "status_zh": messages.WINDOW_STATUS_ZH.get(w.status, w.status),
+        "reviewed_by": w.reviewed_by,
+        "review_note": w.review_note,
+    }
+
+
+@router.get("/maintenance-windows")
+def list_maintenance_windows(
+    principal: Annotated[Principal, Depends(require(Perm.REGISTRY_READ))],
+    db: Db,
+    status: Annotated[str | None, Query(pattern="^(pending|approved|rejected)$")] = None,
+) -> dict[str, Any]:
+    """Declared maintenance windows (an enterprise or agency sees only its own points'), newest first."""
+    query = sa.select(MaintenanceWindow).order_by(MaintenanceWindow.start.desc())
+    if status is not None:
+        query = query.where(MaintenanceWindow.status == status)
+    mns = visible_mns(db, principal)
+    if mns is not None:
+        query = query.where(MaintenanceWindow.mn.in_(mns))
+    results = [_window_out(w) for w in db.scalars(query.limit(500))]
+    return {"meta": {"count": len(results)}, "results": results}
+
+
+def _review_window(
+    db: Session, principal: Principal, window_id: int, status: str, note: str | None, ip: str | None
+) -> dict[str, Any]:
+    window = db.get(MaintenanceWindow, window_id)
+    if window is None:
+        raise NotFoundError(messages.WINDOW_NOT_FOUND.format(id=window_id))
+    if window.status != "pending":
+        raise ValidationError(
+            messages.WINDOW_NOT_PENDING.format(id=window_id, status=messages.WINDOW_STATUS_ZH[window.status]),
+            location="status",
+        )
+    if status == "rejected" and not (note or "").strip():
+        raise ValidationError(messages.WINDOW_NOTE_REQUIRED, location="note")
+    window.status = status
+    window.reviewed_by = principal.username
+    window.reviewed_at = dt.datetime.now(dt.UTC)
+    window.review_note = (note or "").strip() or None
+    db.flush()
+    record(
+        db,
+        principal,
+        "approve" if status == "approved" else "reject",
+        "maintenance_window",
+        window.id,
+        f"审核维护时段 {window.id}（{window.mn}）：{messages.WINDOW_STATUS_ZH[status]}",
+        {"status": status, "note": window.review_note},
+        ip=ip,
+    )
+    return _window_out(window)
+
+
+@router.post("/maintenance-windows/{window_id}/approve")
+def approve_maintenance_window(
+    window_id: int,
+    body: WindowReview,
+    request: Request,
+    principal: Annotated[Principal, Depends(require(Perm.WARNINGS_TRIAGE))],
+    db: Db,
+) -> dict[str, Any]:
+    """An analyst approves a declared window: from now on screening weighs findings inside it less."""
+    return _review_window(db, principal, window_id, "approved", body.note, client_ip(request))
+
+
+@router.post("/maintenance-windows/{window_id}/reject")
+def reject_maintenance_window(
+    window_id: int,
+    body: WindowReview,
+    request: Request,
+    principal: Annotated[Principal, Depends(require(Perm.WARNINGS_TRIAGE))],
+    db: Db,
+) -> dict[str, Any]:
+    """An analyst rejects a declared window (a reason is required); it never excuses anything."""
+    return _review_window(db, principal, window_id, "rejected", body.note, client_ip(request))

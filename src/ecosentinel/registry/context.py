@@ -118,10 +118,11 @@ def events(session: Session, mns: Collection[str], start: dt.datetime, end: dt.d
 def maintenance_windows(
     session: Session, mns: Collection[str], start: dt.datetime, end: dt.datetime
 ) -> pl.DataFrame:
-    """Declared maintenance windows (报备的维护时段) overlapping [start, end) (WINDOW_SCHEMA)."""
+    """Approved maintenance windows (报备的维护时段) overlapping [start, end) (WINDOW_SCHEMA)."""
     query = (
         sa.select(MaintenanceWindow.mn, MaintenanceWindow.start, MaintenanceWindow.end)
         .where(MaintenanceWindow.mn.in_(list(mns)))
+        .where(MaintenanceWindow.status == "approved")  # a declaration excuses nothing until reviewed
         .where(MaintenanceWindow.start < end, MaintenanceWindow.end > start)
         .order_by(MaintenanceWindow.mn, MaintenanceWindow.start)
     )

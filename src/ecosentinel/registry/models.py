@@ -307,6 +307,12 @@ class MaintenanceWindow(Base):
     end: Mapped[dt.datetime] = mapped_column(sa.DateTime(timezone=True))
     reason: Mapped[str | None] = mapped_column(sa.String(500))
     created_by: Mapped[str | None] = mapped_column(sa.String(64))
+    # pending (declared by an enterprise or O&M agency, not yet reviewed) / approved / rejected; only approved
+    # windows excuse anything in screening
+    status: Mapped[str] = mapped_column(sa.String(16), default="approved", server_default="approved")
+    reviewed_by: Mapped[str | None] = mapped_column(sa.String(64))
+    reviewed_at: Mapped[dt.datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    review_note: Mapped[str | None] = mapped_column(sa.String(500))
 
 
 class ParameterUpload(Base):
