@@ -58,7 +58,7 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
-from ecosentinel.detection.context import GAS_FLOW, O2_CODE, WATER_FLOW, WC_PRODUCTION, FactorSpec, PointType
+from ecosentinel.detection.context import GAS_FLOW, O2_CODE, WATER_FLOW, FactorSpec, PointType
 from ecosentinel.readings import CST
 
 NOX = "a21002"
@@ -383,7 +383,8 @@ def _minutes_between_hours(hourly: np.ndarray, rng: np.random.Generator, rel_sd:
     m = (base + noise).reshape(n, 60)
     m += (hourly - m.mean(axis=1))[:, None]
     m[~good] = np.nan
-    return np.maximum(m.reshape(-1), 0.0)
+    out: np.ndarray = np.maximum(m.reshape(-1), 0.0)
+    return out
 
 
 def epa_minute(track: Track, days: int, seed: int) -> Track:
@@ -400,7 +401,9 @@ def epa_minute(track: Track, days: int, seed: int) -> Track:
     h = track.slice(a, a + n_h, f"{track.name}-min")
     values, flags, zs = {}, {}, {}
     for code, arr in h.values.items():
-        values[code] = _quantise(_minutes_between_hours(arr, rng, 0.02 if code != O2_CODE else 0.005), h.resolution[code])
+        values[code] = _quantise(
+            _minutes_between_hours(arr, rng, 0.02 if code != O2_CODE else 0.005), h.resolution[code]
+        )
         flags[code] = np.repeat(h.flags[code], 60)
     # keep zs consistent with the minute O2 and concentration
     zs[NOX] = _quantise(values[NOX] * (21 - REF_O2) / (21 - np.minimum(values[O2_CODE], 20.0)), 0.1)
@@ -523,13 +526,13 @@ LOADERS: dict[str, tuple[str, str, Loader, int]] = {
 BACKGROUNDS = tuple(LOADERS)
 
 
-class UnknownBackground(ValueError):
+class UnknownBackgroundError(ValueError):
     """A background name that is not in ``BACKGROUNDS``."""
 
 
 def load_background(name: str, data: Path, seed: int = 0) -> Background:
-    """Load one background by name (raises UnknownBackground, FileNotFoundError)."""
+    """Load one background by name (raises UnknownBackgroundError, FileNotFoundError)."""
     if name not in LOADERS:
-        raise UnknownBackground(name)
+        raise UnknownBackgroundError(name)
     folder, summary, loader, seg = LOADERS[name]
     return Background(name, folder, summary, loader(data, seed), seg)

@@ -46,7 +46,7 @@ from ecosentinel.readings import CST
 Injector = Callable[[Track, int, float, np.random.Generator], tuple[list[str], int, int]]
 
 NEVER: dict[str, str] = {
-    "parameter_change": "no analyser parameter records (CN 3020 uploads, filed slope/intercept) in any background",
+    "parameter_change": "no analyser parameter records (CN 3020 uploads, filed slope/intercept)",
     "treatment_off": "no treatment-facility power meter in any background",
     "three_way_mismatch": "one source per background (no analyser and data-logger copies to compare)",
 }
@@ -154,10 +154,7 @@ def constant_value(tr: Track, i0: int, sev: float, rng: np.random.Generator) -> 
 
 def zero_negative(tr: Track, i0: int, sev: float, rng: np.random.Generator) -> tuple[list[str], int, int]:
     i1 = min(tr.n, i0 + _hours(tr, 6))
-    if tr.target is None:
-        codes = [c for c in tr.values]
-    else:
-        codes = tr.pollutants if sev >= 0.75 else [tr.target]
+    codes = list(tr.values) if tr.target is None else (tr.pollutants if sev >= 0.75 else [tr.target])
     for code in codes:
         res = _res(tr, code) or 0.01
         new = np.where(rng.random(i1 - i0) < 0.3, -res * rng.integers(1, 6, i1 - i0), 0.0)
@@ -325,7 +322,9 @@ def flow_manipulation(tr: Track, i0: int, sev: float, rng: np.random.Generator) 
     _fill_missing(tr, flow, i0, i1)
     level = float(np.nanmean(tr.values[flow][i0:i1])) * (1 - 0.6 * sev)
     on = tr.operating()[i0:i1]
-    tr.values[flow][i0:i1] = np.where(on, _q(tr, flow, np.array([max(level, 0.0)]))[0], tr.values[flow][i0:i1])
+    tr.values[flow][i0:i1] = np.where(
+        on, _q(tr, flow, np.array([max(level, 0.0)]))[0], tr.values[flow][i0:i1]
+    )
     return [flow], i0, i1
 
 
@@ -375,7 +374,10 @@ def why_not(tr: Track, scenario: str) -> str | None:
     if scenario in NEVER:
         return NEVER[scenario]
     has_limit = tr.target is not None and tr.factors[tr.target].limit is not None
-    if scenario in ("post_exceedance_drop", "gap_during_exceedance", "flag_abuse", "bunching") and not has_limit:
+    if (
+        scenario in ("post_exceedance_drop", "gap_during_exceedance", "flag_abuse", "bunching")
+        and not has_limit
+    ):
         return "no pollutant with a limit (flow only)"
     if scenario in ("dilution", "tap_water_night"):
         if tr.point_type is not PointType.WATER:

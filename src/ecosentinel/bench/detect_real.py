@@ -76,7 +76,13 @@ def _times(tr: Track) -> pl.Series:
 
 
 def _rows(
-    mn: str, code: str, kind: str, times: pl.Series, value: np.ndarray, flag: np.ndarray, zs: np.ndarray | None
+    mn: str,
+    code: str,
+    kind: str,
+    times: pl.Series,
+    value: np.ndarray,
+    flag: np.ndarray,
+    zs: np.ndarray | None,
 ) -> pl.DataFrame:
     n = len(value)
     return pl.DataFrame(
@@ -112,7 +118,9 @@ def _hour_of(tr: Track, code: str, arr: np.ndarray, flags: np.ndarray) -> tuple[
         hour_flag[i] = vals[int(np.argmax(cnt))]
     mean = np.where(bad & ~np.isfinite(m).any(axis=1), np.nan, mean)
     present = np.isfinite(m).any(axis=1)
-    mean = np.where(present & ~np.isfinite(mean), np.nanmean(np.where(np.isfinite(m), m, np.nan), axis=1), mean)
+    mean = np.where(
+        present & ~np.isfinite(mean), np.nanmean(np.where(np.isfinite(m), m, np.nan), axis=1), mean
+    )
     if tr.hour_scale is not None and code in tr.pollutants:
         mean = mean * tr.hour_scale[: n_h * 60].reshape(n_h, 60).mean(axis=1)
     res = tr.resolution.get(code, 0.0)
