@@ -95,7 +95,7 @@ class DetectOptions:
     scenarios: tuple[str, ...] = SCENARIO_IDS
     data: Path | None = DEFAULT_DATA
     backgrounds: tuple[str, ...] = BACKGROUNDS
-    per_combo: int = 4
+    per_combo: int = 6
     """Real backgrounds: injected segments per (scenario, severity)."""
     max_segments: int | None = None
     """Real backgrounds: at most this many segments per track (None: all)."""
@@ -409,7 +409,10 @@ def command_line(options: DetectOptions, quick: bool) -> str:
 
 
 def baseline_lines(result: DetectResult) -> list[str]:
-    lines = ["Baselines side by side: robust z (always)"]
+    lines = [
+        "Baselines side by side (PyOD and ADTK from the optional extra `pip install -e '.[bench]'`; "
+        "the command runs without them and says so): robust z (always)"
+    ]
     for name, why in result.baselines.items():
         lines[0] += f"; {BASELINE_NAMES[name]}: " + ("ran" if why is None else f"did not run — {why}")
     lines[0] += "."

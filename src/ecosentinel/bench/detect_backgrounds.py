@@ -482,7 +482,8 @@ LOADERS: dict[str, tuple[str, str, Loader, int]] = {
     "epa-cems": (
         "epa-cems-2007-units",
         "8 US power units, hourly 2007, NOx converted to mg/m3 at 6 % O2, O2 and flow modelled, load as "
-        "working condition, substitute data flag S",
+        "working condition, substitute data flag S; stopped days count as point-days (peaking units CT4 "
+        "and MAG1 run 3-13 % of hours)",
         lambda d, s: load_epa(d, seed=s),
         30,
     ),

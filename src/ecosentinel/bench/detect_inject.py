@@ -19,8 +19,8 @@ What each scenario does (severity s: low 0.5, default 1.0, high 1.5):
 * ``gap_during_exceedance``: 6 h of humps peaking at (1.3 + 0.4 s)·limit; every channel goes silent
   while the value is over (1.05 − 0.1 s)·limit.
 * ``post_exceedance_drop``: one analyser cycle (60 min, or the analyser's cycle) at (1.25 + 0.35 s)·limit,
-  then 1 + round(s) cycles at (0.3 + 0.7(1 − s))·the previous value (water in the sample cup; on flue
-  gas the probe / sample-line analogue).
+  then 1 + round(s) near-zero cycles at max(0.02, 0.5 − 0.3 s)·the value before (0.2× at default: water
+  in the sample cup; on flue gas the probe / sample-line analogue), while the source keeps running.
 * ``flag_abuse``: 8 h of humps to (1.3 + 0.4 s)·limit, the stretches over (1 − 0.1 s)·limit flagged C, M
   or D with no O&M record.
 * ``dilution`` (water): 8 h, every pollutant × (1 − 0.65 s) (at least 0.05), flow unchanged.
@@ -230,7 +230,7 @@ def post_exceedance_drop(
     new = _compared(tr, code, b, end)
     new[: min(cycle, end - b)] = limit * (1.25 + 0.35 * sev) * (1 + 0.03 * rng.standard_normal())
     for k in range(1, n_low + 1):
-        low = max(prev * (0.3 + 0.7 * (1 - sev)), 0.0) * (1 + 0.08 * rng.standard_normal())
+        low = prev * max(0.02, 0.5 - 0.3 * sev) * (1 + 0.08 * rng.standard_normal())
         new[k * cycle : (k + 1) * cycle] = max(low, 0.0)
     _set_compared(tr, code, b, end, new)
     tr.flags[code][b:end] = "N"
