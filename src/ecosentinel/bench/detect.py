@@ -555,7 +555,7 @@ def register(bench_app: typer.Typer) -> None:
             "", help=f"Comma list of real backgrounds (default: all: {', '.join(BACKGROUNDS)})."
         ),
         per_combo: int = typer.Option(
-            4, help="Real backgrounds: injected segments per scenario and severity."
+            6, help="Real backgrounds: injected segments per scenario and severity."
         ),
         max_segments: int = typer.Option(
             0, help="Real backgrounds: at most this many segments per point (0: all)."
