@@ -53,6 +53,7 @@ def test_epa_conversion_and_substitute_flags() -> None:
     assert np.allclose(zs, c * 15 / (21 - o2), rtol=2e-3, atol=0.2)
     # substitute data (Part 75 code 3/4) is kept, flagged S, never labelled
     assert (unit.flags[NOX] == "S").sum() > 100
+    assert (unit.flags[GAS_FLOW] == "S").sum() > 1000  # heat input substituted on 24 % of its hours
     limit = unit.factors[NOX].limit
     assert limit is not None
     assert limit > float(np.median(zs))

@@ -20,7 +20,8 @@ Backgrounds and their mapping (limits are the ``FactorSpec`` the rules see):
     ``H · Fd · 20.9 / (20.9 − O2) · 0.0283168`` (modelled, not measured). Gross load × 1000 is the
     production power series (``wc_prod_kw``), the working-condition signal. Off hours (OPTIME 0, -9)
     carry flag F (stopped) on every channel. Substitute data (NOx-rate method code 3 or 4, Part 75
-    missing-data procedure: long flat runs at the maximum potential value) carry flag S (set value):
+    missing-data procedure: long flat runs at the maximum potential value) carry flag S (set value) on
+    NOx, and substitute heat input (its own method code 3 or 4) flag S on the flow derived from it:
     legitimate, never a falsification label. The NOx limit of a unit is its "permit": 1.1 × the 99th
     percentile of its own converted value over measured operating hours, rounded up to 10 mg/m3 (these
     2007 units would break a Chinese 100 mg/m3 limit almost every hour, which makes every injection
@@ -185,9 +186,12 @@ def _ar1(n: int, rng: np.random.Generator, sd: float, phi: float = 0.9) -> np.nd
 def _epa_unit(path: Path, rng: np.random.Generator) -> Track:
     frame = pl.read_csv(path, has_header=False, infer_schema=False)
     raw = np.column_stack(
-        [frame[:, i].cast(pl.Float64, strict=False).fill_null(-9.0).to_numpy() for i in (4, 6, 7, 8, 10, 14)]
+        [
+            frame[:, i].cast(pl.Float64, strict=False).fill_null(-9.0).to_numpy()
+            for i in (4, 6, 7, 8, 10, 14, 11)
+        ]
     )
-    rate, optime, load, heat, rmeas = raw[:, 1], raw[:, 2], raw[:, 3], raw[:, 4], raw[:, 5]
+    rate, optime, load, heat, rmeas, hmeas = raw[:, 1], raw[:, 2], raw[:, 3], raw[:, 4], raw[:, 5], raw[:, 6]
     n = raw.shape[0]
     fd = FD_GAS if any(u in path.name for u in GAS_UNITS) else FD_COAL
     on = (optime > 0) & (rate >= 0) & (heat > 0)
@@ -199,6 +203,7 @@ def _epa_unit(path: Path, rng: np.random.Generator) -> Track:
     conc = np.where(on, c_ref * (21 - o2) / (21 - REF_O2), 0.0)
     flow = np.where(on, heat * fd * 20.9 / (20.9 - np.minimum(o2, 20.0)) * FT3_TO_M3, 0.0)
     substitute = on & ((rmeas == 3) | (rmeas == 4))
+    heat_substitute = on & ((hmeas == 3) | (hmeas == 4))
     measured = on & ~substitute
     p99 = float(np.percentile(c_ref[measured], 99)) if measured.any() else 100.0
     limit = math.ceil(1.1 * p99 / 10) * 10
@@ -210,7 +215,11 @@ def _epa_unit(path: Path, rng: np.random.Generator) -> Track:
         start=_cst_start(dt.datetime(2007, 1, 1)),
         step_min=60,
         values={NOX: _quantise(conc, 0.1), O2_CODE: o2, GAS_FLOW: _quantise(flow, 1.0)},
-        flags={NOX: flag.copy(), O2_CODE: np.where(on, "N", "F"), GAS_FLOW: np.where(on, "N", "F")},
+        flags={
+            NOX: flag.copy(),
+            O2_CODE: np.where(on, "N", "F"),
+            GAS_FLOW: np.where(on, np.where(heat_substitute, "S", "N"), "F"),
+        },
         factors={
             NOX: FactorSpec(limit=float(limit), range_high=2.5 * limit, detection_limit=1.0, unit="mg/m3"),
             O2_CODE: FactorSpec(range_high=25.0, unit="%"),
@@ -503,7 +512,7 @@ LOADERS: dict[str, tuple[str, str, Loader, int]] = {
         "tilburg-wwtp",
         "Dutch WWTP, hourly means of 15-min sensors: 2021 flow + NH4 + NO3 (50 d), 2022 flow only (90 d)",
         lambda d, s: load_tilburg(d),
-        25,
+        24,
     ),
     "tilburg-wwtp-minute": (
         "tilburg-wwtp",
