@@ -206,6 +206,24 @@ def test_baselines_say_whether_they_ran() -> None:
     assert all(v is None or (isinstance(v, str) and "\n" not in v) for v in avail.values())
 
 
+def test_the_bench_runs_without_pyod_and_adtk_and_says_so(monkeypatch: pytest.MonkeyPatch) -> None:
+    import importlib.util
+
+    real_find = importlib.util.find_spec
+
+    def find_spec(name: str, package: str | None = None) -> object:
+        return None if name in ("pyod", "adtk") else real_find(name, package)
+
+    monkeypatch.setattr(importlib.util, "find_spec", find_spec)
+    result = run_detect(_options(backgrounds=("dk-wwtp-inflow",), scenarios=("replay",), max_segments=1))
+    assert result.ran == ["robust_z"]
+    assert all(set(o.detections) == {"rules", "robust_z"} for o in result.outcomes)
+    body = report_body(result, quick=False)
+    assert "PyOD ECOD: did not run — not installed (pyod" in body
+    assert "ADTK: did not run — not installed (adtk" in body
+    assert "| dk-wwtp-inflow | Danish WWTP inflow" in body
+
+
 def test_unknown_background_is_a_clear_one_line_error() -> None:
     with pytest.raises(UnknownBackgroundError):
         load_background("nope", DATA)

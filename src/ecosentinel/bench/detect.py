@@ -127,6 +127,8 @@ class BackgroundInfo:
     segment_days: int
     not_injectable: dict[str, str]
     trained_on: tuple[str, ...]
+    limits: str = ""
+    """The FactorSpec limits the rules see (per point where they differ)."""
 
 
 @dataclass(slots=True)
@@ -177,6 +179,25 @@ def _detectors(config: ScreeningConfig | None, baselines: dict[str, str | None])
     return out
 
 
+def limits_text(bg: Background) -> str:
+    """``code limit unit`` per factor with a limit; per point when the points differ."""
+    by_code: dict[str, dict[str, float]] = {}
+    units: dict[str, str] = {}
+    for tr in bg.tracks:
+        for code, spec in tr.factors.items():
+            if spec.limit is not None:
+                by_code.setdefault(code, {})[tr.name] = spec.limit
+                units[code] = spec.unit or ""
+    parts = []
+    for code, per in by_code.items():
+        if len(set(per.values())) == 1:
+            parts.append(f"{code} {next(iter(per.values())):g} {units[code]}".strip())
+        else:
+            each = ", ".join(f"{name} {lim:g}" for name, lim in per.items())
+            parts.append(f"{code} {units[code]}: {each}")
+    return "; ".join(parts) or "none (flow only)"
+
+
 def run_detect(
     options: DetectOptions,
     detectors: dict[str, Detector] | None = None,
@@ -224,6 +245,7 @@ def run_detect(
                 segment_days=bg.segment_days,
                 not_injectable={s: r for s, r in fit.items() if r is not None},
                 trained_on=tuple(b.name for b in train),
+                limits=limits_text(bg),
             )
             runs = injected_runs(
                 bg,
@@ -443,14 +465,14 @@ def real_body(result: DetectResult) -> list[str]:
         "",
         *baseline_lines(result),
         "",
-        "| background | data | points | segments × days | not injectable (why) |",
-        "|---|---|---:|---|---|",
+        "| background | data | limits | points | segments × days | not injectable (why) |",
+        "|---|---|---|---:|---|---|",
     ]
     for name in names:
         info = result.backgrounds[name]
         why = "; ".join(f"{s}: {r}" for s, r in info.not_injectable.items()) or "—"
         lines.append(
-            f"| {name} | {info.summary} (`{info.folder}`) | {info.points} "
+            f"| {name} | {info.summary} (`{info.folder}`) | {info.limits} | {info.points} "
             f"| {info.segments} × {info.segment_days} "
             f"| {why} |"
         )
