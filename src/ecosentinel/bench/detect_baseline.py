@@ -29,6 +29,7 @@ def rules_detection(run: PointRun, config: ScreeningConfig | None = None) -> Det
     findings = screen_point(run.frame, run.context, config)
     warnings = point_day_warnings(findings, {run.context.mn: run.context}, config)
     flagged = frozenset(w.day for w in warnings if w.colour is not Colour.GREEN)
+    red = frozenset(w.day for w in warnings if w.colour is Colour.RED)
     by_rule: dict[str, set[dt.date]] = defaultdict(set)
     for w in warnings:
         for f in w.findings:
@@ -37,6 +38,7 @@ def rules_detection(run: PointRun, config: ScreeningConfig | None = None) -> Det
         flagged=flagged,
         hits=tuple((f.start, f.end) for f in findings),
         by_rule={k: frozenset(v) for k, v in by_rule.items()},
+        red=red,
     )
 
 

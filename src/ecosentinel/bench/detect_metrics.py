@@ -38,6 +38,8 @@ class Detection:
     hits: tuple[tuple[dt.datetime, dt.datetime], ...] = ()
     by_rule: dict[str, frozenset[dt.date]] = field(default_factory=dict)
     """Rules only: the days each rule has a finding on (for per-rule false-positive rates)."""
+    red: frozenset[dt.date] = frozenset()
+    """Rules only: the red point-days (a subset of ``flagged``)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -183,10 +185,19 @@ class CleanRate:
         return self.flagged / self.clean_days if self.clean_days else 0.0
 
 
-def clean_rates(outcomes: Iterable[Outcome], detector: str) -> dict[str, CleanRate]:
-    """Flagged share of clean point-days per source (``sim``, ``real``), with per-rule counts."""
+def clean_rates(
+    outcomes: Iterable[Outcome], detector: str, *, untouched_only: bool = False
+) -> dict[str, CleanRate]:
+    """Flagged share of clean point-days per source (``sim``, a background name), with per-rule counts.
+
+    ``untouched_only``: count only points with no injection at all (the clean segments of a background).
+    """
     out: dict[str, CleanRate] = defaultdict(CleanRate)
     for oc in outcomes:
+        if untouched_only and oc.labels:
+            continue
+        if detector not in oc.detections:
+            continue
         det = oc.detections[detector]
         _, _, clean = truth(oc)
         c = out[oc.source]
@@ -194,4 +205,30 @@ def clean_rates(outcomes: Iterable[Outcome], detector: str) -> dict[str, CleanRa
         c.flagged += len(clean & det.flagged)
         for rule, days in det.by_rule.items():
             c.per_rule[rule] += len(clean & days)
+    return dict(out)
+
+
+@dataclass(slots=True)
+class RedPrecision:
+    """Red point-days on falsified days over all red point-days (ambiguous days left out)."""
+
+    red: int = 0
+    red_on_falsified: int = 0
+
+    @property
+    def precision(self) -> float | None:
+        return self.red_on_falsified / self.red if self.red else None
+
+
+def red_precision(outcomes: Iterable[Outcome], detector: str = "rules") -> dict[str, RedPrecision]:
+    """Per source: how many red point-days fall on days with an injected falsification."""
+    out: dict[str, RedPrecision] = defaultdict(RedPrecision)
+    for oc in outcomes:
+        det = oc.detections.get(detector)
+        if det is None:
+            continue
+        positive, _, clean = truth(oc)
+        r = out[oc.source]
+        r.red += len(det.red & (set(positive) | clean))
+        r.red_on_falsified += len(det.red & set(positive))
     return dict(out)

@@ -1,280 +1,219 @@
-"""Real public series for the accuracy benchmark: clean runs and scenario injections.
+"""Real backgrounds as labelled point runs: segments with one injection each, and untouched segments.
 
-Reads the Beijing multi-site air-quality CSVs (12 ambient stations, hourly, 2013-03..2017-02; UCI,
-CC BY 4.0 [M]) from the shared data folder at run time (never copied into the project). SO2, NO2, CO and
-PM2.5 are mapped to flue-gas factor codes with GB 3095-2012 grade II hourly limits (PM2.5: the 24-h
-value 75, a deliberately harsh test). Each station's series is cut into segments of ``segment_days``;
-one scenario is injected per segment, in turn over ``REAL_SCENARIOS``, and the untouched point-days stay
-clean. Only hourly data of one source exist, so scenarios that need minute data, working-condition
-series, O&M records, door events or parameter uploads cannot be injected.
+Every track of a background (``detect_backgrounds``) is cut into segments of the background's
+``segment_days``. Injected runs: for each applicable (scenario, severity) ``per_combo`` segments, taken
+round robin over the tracks and segments that can carry it (``detect_inject.place``), each a copy with
+one injection. Clean runs: every segment untouched (their point-days give the clean false-positive rate).
+Hourly tracks become platform hour rows; minute tracks become minute rows plus hour rows (the mean of
+the hour's minutes, times ``hour_scale`` where an hourly mismatch is injected).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterator
-from pathlib import Path
+from collections.abc import Iterator
+from dataclasses import dataclass
 
 import numpy as np
 import polars as pl
 
+from ecosentinel.bench.detect_backgrounds import Background, Track
 from ecosentinel.bench.detect_corpus import SEVERITIES, PointRun, cst_days
-from ecosentinel.detection.context import FactorSpec, PointContext, PointType
+from ecosentinel.bench.detect_inject import INJECTORS, NEVER, place, why_not
+from ecosentinel.detection.context import WC_PRODUCTION, PointContext
 from ecosentinel.readings import CST, READING_SCHEMA
+from ecosentinel.simulator import SCENARIO_IDS
 from ecosentinel.simulator.models import Label
 
-BEIJING: dict[str, tuple[str, float, float, float]] = {
-    # column -> (code, limit, range_high, detection_limit)
-    "SO2": ("a21026", 500.0, 1000.0, 3.0),
-    "NO2": ("a21004", 200.0, 500.0, 2.0),
-    "CO": ("a21005", 10000.0, 20000.0, 100.0),
-    "PM2.5": ("a34013", 75.0, 1000.0, 3.0),
-}
-TARGET = "a21004"
-"""The factor single-factor scenarios act on (NO2: rarely over its limit, so injected peaks stand out)."""
-
-Injector = Callable[[dict[str, np.ndarray], int, float, np.random.Generator], tuple[list[str], int, int]]
-"""(values per code, hour index of the window start, severity, rng) -> (codes changed, first, last+1)."""
+_SEGREGATED = ("C", "M", "D", "F", "P", "B")
 
 
-def _constant_value(
-    v: dict[str, np.ndarray], i0: int, sev: float, rng: np.random.Generator
-) -> tuple[list[str], int, int]:
-    i1 = i0 + 24
-    for code, arr in v.items():
-        base = arr[i0]
-        if np.isnan(base):
-            base = float(np.nanmedian(arr[max(0, i0 - 24) : i0 + 1])) if i0 else 1.0
-        if sev >= 0.75:
-            arr[i0:i1] = base
+@dataclass(frozen=True, slots=True)
+class Segment:
+    track: Track
+    index: int
+    a: int
+    b: int
+
+
+def segments(bg: Background, max_per_track: int | None = None) -> list[Segment]:
+    """Consecutive CST-day-aligned segments of ``segment_days`` (a shorter track is one segment)."""
+    out: list[Segment] = []
+    for tr in bg.tracks:
+        seg = bg.segment_days * 24 * tr.per_hour
+        first = (24 - tr.start.astimezone(CST).hour) % 24 * tr.per_hour
+        if tr.n - first < seg:
+            starts = [first]
+            seg = (tr.n - first) // (24 * tr.per_hour) * 24 * tr.per_hour
         else:
-            span = BEIJING_RANGE[code] * 0.004 * (1 - sev)
-            arr[i0:i1] = np.round(base + rng.uniform(-span / 2, span / 2, i1 - i0))
-    return list(v), i0, i1
-
-
-def _zero_negative(
-    v: dict[str, np.ndarray], i0: int, sev: float, rng: np.random.Generator
-) -> tuple[list[str], int, int]:
-    i1 = i0 + 6
-    codes = list(v) if sev >= 0.75 else [TARGET]
-    for code in codes:
-        v[code][i0:i1] = 0.0
-    return codes, i0, i1
-
-
-def _replay(
-    v: dict[str, np.ndarray], i0: int, sev: float, rng: np.random.Generator
-) -> tuple[list[str], int, int]:
-    back = 24 * int(rng.integers(1, 8))
-    i1 = i0 + 24
-    for arr in v.values():
-        copy = arr[i0 - back : i1 - back].copy()
-        if sev < 1:
-            copy = np.round(copy * (1 + 0.01 * rng.uniform(-1, 1, copy.size)))
-        arr[i0:i1] = copy
-    return list(v), i0, i1
-
-
-def _bunching(
-    v: dict[str, np.ndarray], i0: int, sev: float, rng: np.random.Generator
-) -> tuple[list[str], int, int]:
-    i1 = i0 + 5 * 24
-    limit = BEIJING_LIMIT[TARGET]
-    arr = v[TARGET]
-    seg = arr[i0:i1]
-    median = float(np.nanmedian(seg)) or 1.0
-    lifted = seg * ((0.8 + 0.12 * sev) * limit / median)
-    over = lifted > 0.93 * limit
-    lifted[over] = rng.uniform(0.93, 0.995, int(over.sum())) * limit
-    arr[i0:i1] = np.round(lifted)
-    return [TARGET], i0, i1
-
-
-def _humps(n: int, peak: float, base: float) -> np.ndarray:
-    t = np.arange(n, dtype=np.float64)
-    shape = np.maximum(np.exp(-0.5 * ((t - n * 0.25) / max(1.0, n / 12)) ** 2), 0)
-    shape = np.maximum(shape, np.exp(-0.5 * ((t - n * 0.75) / max(1.0, n / 12)) ** 2))
-    return base + (peak - base) * shape
-
-
-def _exceed(arr: np.ndarray, i0: int, i1: int, limit: float, rng: np.random.Generator) -> None:
-    base = float(np.nanmedian(arr[i0:i1])) if np.isfinite(arr[i0:i1]).any() else limit * 0.3
-    peak = limit * rng.uniform(1.3, 1.7)
-    arr[i0:i1] = np.round(np.maximum(arr[i0:i1], _humps(i1 - i0, peak, base)))
-
-
-def _gap_during_exceedance(
-    v: dict[str, np.ndarray], i0: int, sev: float, rng: np.random.Generator
-) -> tuple[list[str], int, int]:
-    i1 = i0 + 6
-    limit = BEIJING_LIMIT[TARGET]
-    _exceed(v[TARGET], i0, i1, limit, rng)
-    over = np.flatnonzero(v[TARGET][i0:i1] > limit) + i0
-    for arr in v.values():
-        arr[over] = np.nan  # the whole station goes silent while over the limit
-    return [TARGET], i0, i1
-
-
-def _post_exceedance_drop(
-    v: dict[str, np.ndarray], i0: int, sev: float, rng: np.random.Generator
-) -> tuple[list[str], int, int]:
-    limit = BEIJING_LIMIT[TARGET]
-    arr = v[TARGET]
-    prev = float(arr[i0 - 1]) if np.isfinite(arr[i0 - 1]) else limit * 0.3
-    arr[i0] = round(limit * (1.25 + 0.35 * sev))
-    n_low = 1 + round(sev)
-    arr[i0 + 1 : i0 + 1 + n_low] = round(prev * (0.3 + 0.7 * (1 - sev)))
-    return [TARGET], i0, i0 + 1 + n_low
-
-
-def _flag_abuse(
-    v: dict[str, np.ndarray], i0: int, sev: float, rng: np.random.Generator
-) -> tuple[list[str], int, int]:
-    i1 = i0 + 8
-    _exceed(v[TARGET], i0, i1, BEIJING_LIMIT[TARGET], rng)
-    return [TARGET], i0, i1  # the hours over 0.9·limit are flagged C by ``_flags``
-
-
-REAL_SCENARIOS: dict[str, Injector] = {
-    "constant_value": _constant_value,
-    "zero_negative": _zero_negative,
-    "replay": _replay,
-    "bunching": _bunching,
-    "gap_during_exceedance": _gap_during_exceedance,
-    "post_exceedance_drop": _post_exceedance_drop,
-    "flag_abuse": _flag_abuse,
-}
-BEIJING_LIMIT = {code: limit for code, limit, _, _ in BEIJING.values()}
-BEIJING_RANGE = {code: hi for code, _, hi, _ in BEIJING.values()}
-
-
-def _context(mn: str) -> PointContext:
-    return PointContext(
-        mn=mn,
-        point_type=PointType.GAS,
-        enterprise_id=mn,
-        factors={
-            code: FactorSpec(limit=lim, range_high=hi, detection_limit=dl)
-            for code, lim, hi, dl in BEIJING.values()
-        },
-    )
-
-
-def _frame(
-    mn: str, times: list[dt.datetime], values: dict[str, np.ndarray], flags: dict[str, list[str]]
-) -> pl.DataFrame:
-    parts = []
-    n = len(times)
-    for code, arr in values.items():
-        parts.append(
-            pl.DataFrame(
-                {
-                    "mn": [mn] * n,
-                    "code": [code] * n,
-                    "kind": ["hour"] * n,
-                    "time": times,
-                    "source": ["platform"] * n,
-                    "value": arr,
-                    "vmin": [None] * n,
-                    "vmax": [None] * n,
-                    "cou": [None] * n,
-                    "zs": [None] * n,
-                    "flag": flags.get(code, ["N"] * n),
-                },
-                schema=READING_SCHEMA,
-                nan_to_null=True,
-            ).filter(pl.col("value").is_not_null())
-        )
-    return pl.concat(parts)
-
-
-def load_beijing(
-    data: Path, stations: int | None = None
-) -> list[tuple[str, list[dt.datetime], dict[str, np.ndarray]]]:
-    """(station, hourly UTC times, values per code) for each station file, sorted by name."""
-    out = []
-    paths = sorted((data / "beijing-multisite-aq").glob("PRSA_Data_*.csv"))
-    if not paths:
-        raise FileNotFoundError(f"no PRSA_Data_*.csv under {data / 'beijing-multisite-aq'}")
-    for path in paths[:stations]:
-        raw = pl.read_csv(path, null_values="NA", infer_schema=False).with_columns(
-            pl.col(["year", "month", "day", "hour"]).cast(pl.Int32), pl.col(list(BEIJING)).cast(pl.Float64)
-        )
-        times = (
-            raw.select(pl.datetime("year", "month", "day", "hour", time_zone=CST.key).alias("t"))["t"]
-            .dt.convert_time_zone("UTC")
-            .dt.cast_time_unit("us")
-            .to_list()
-        )
-        values = {code: raw[col].to_numpy().astype(np.float64) for col, (code, _, _, _) in BEIJING.items()}
-        out.append((str(raw["station"][0]), times, values))
+            starts = list(range(first, tr.n - seg + 1, seg))
+        k = 0
+        for a in starts:
+            code = tr.target or next(iter(tr.values))
+            present = np.isfinite(tr.values[code][a : a + seg]).mean()
+            if present < 0.3:  # cn-effluent's empty months: nothing to screen
+                continue
+            out.append(Segment(tr, k, a, a + seg))
+            k += 1
+            if max_per_track is not None and k >= max_per_track:
+                break
     return out
 
 
-def real_runs(
-    data: Path,
+def applicable(bg: Background) -> dict[str, str | None]:
+    """Per scenario id: None when some point of the background can carry it, else why not."""
+    out: dict[str, str | None] = {}
+    for sid in SCENARIO_IDS:
+        reasons = [why_not(tr, sid) for tr in bg.tracks]
+        out[sid] = None if any(r is None for r in reasons) else (reasons[0] or NEVER.get(sid, "?"))
+    return out
+
+
+def _times(tr: Track) -> pl.Series:
+    start = np.datetime64(tr.start.replace(tzinfo=None), "us")
+    arr = start + np.arange(tr.n) * np.timedelta64(tr.step_min * 60_000_000, "us")
+    return pl.Series("time", arr).dt.replace_time_zone("UTC")
+
+
+def _rows(
+    mn: str,
+    code: str,
+    kind: str,
+    times: pl.Series,
+    value: np.ndarray,
+    flag: np.ndarray,
+    zs: np.ndarray | None,
+) -> pl.DataFrame:
+    n = len(value)
+    return pl.DataFrame(
+        {
+            "mn": pl.Series([mn] * n, dtype=pl.Utf8),
+            "code": pl.Series([code] * n, dtype=pl.Utf8),
+            "kind": pl.Series([kind] * n, dtype=pl.Utf8),
+            "time": times,
+            "source": pl.Series(["platform"] * n, dtype=pl.Utf8),
+            "value": pl.Series(value, dtype=pl.Float64, nan_to_null=True),
+            "vmin": pl.Series([None] * n, dtype=pl.Float64),
+            "vmax": pl.Series([None] * n, dtype=pl.Float64),
+            "cou": pl.Series([None] * n, dtype=pl.Float64),
+            "zs": pl.Series(zs if zs is not None else [None] * n, dtype=pl.Float64, nan_to_null=True),
+            "flag": pl.Series(flag.astype(str), dtype=pl.Utf8),
+        },
+        schema=READING_SCHEMA,
+    ).filter(pl.col("value").is_not_null())
+
+
+def _hour_of(tr: Track, code: str, arr: np.ndarray, flags: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Hour means of valid minutes (≥ 45 valid, HJ 75), the hour's most common flag otherwise."""
+    n_h = tr.n // 60
+    m = arr[: n_h * 60].reshape(n_h, 60).copy()
+    f = flags[: n_h * 60].reshape(n_h, 60)
+    valid = np.isfinite(m) & ~np.isin(f, _SEGREGATED)
+    count = valid.sum(axis=1)
+    mean = np.where(count > 0, np.where(valid, m, 0.0).sum(axis=1) / np.maximum(count, 1), np.nan)
+    hour_flag = np.full(n_h, "N", dtype="<U1")
+    bad = count < 45
+    for i in np.flatnonzero(bad):
+        vals, cnt = np.unique(f[i], return_counts=True)
+        hour_flag[i] = vals[int(np.argmax(cnt))]
+    mean = np.where(bad & ~np.isfinite(m).any(axis=1), np.nan, mean)
+    present = np.isfinite(m).any(axis=1)
+    mean = np.where(
+        present & ~np.isfinite(mean), np.nanmean(np.where(np.isfinite(m), m, np.nan), axis=1), mean
+    )
+    if tr.hour_scale is not None and code in tr.pollutants:
+        mean = mean * tr.hour_scale[: n_h * 60].reshape(n_h, 60).mean(axis=1)
+    res = tr.resolution.get(code, 0.0)
+    return (np.round(mean / res) * res if res > 0 else mean), hour_flag
+
+
+def frame_of(tr: Track, mn: str) -> pl.DataFrame:
+    """The readings frame of a track (READING_SCHEMA)."""
+    times = _times(tr)
+    kind = "hour" if tr.step_min == 60 else "minute"
+    parts = []
+    for code, arr in tr.values.items():
+        parts.append(_rows(mn, code, kind, times, arr, tr.flags[code], tr.zs.get(code)))
+    if tr.wc is not None:
+        parts.append(_rows(mn, WC_PRODUCTION, kind, times, tr.wc, np.full(tr.n, "N"), None))
+    if kind == "minute":
+        n_h = tr.n // 60
+        htimes = times.gather(np.arange(n_h) * 60)
+        for code, arr in tr.values.items():
+            mean, hflag = _hour_of(tr, code, arr, tr.flags[code])
+            zs = None
+            if code in tr.zs:
+                zs, _ = _hour_of(tr, code, tr.zs[code], tr.flags[code])
+            parts.append(_rows(mn, code, "hour", htimes, mean, hflag, zs))
+    return pl.concat(parts)
+
+
+def context_of(tr: Track, mn: str) -> PointContext:
+    return PointContext(
+        mn=mn, point_type=tr.point_type, enterprise_id=mn, factors=dict(tr.factors), ref_o2=tr.ref_o2
+    )
+
+
+def _run(bg: Background, tr: Track, mn: str, batch: str, labels: list[Label], sev: str) -> PointRun:
+    return PointRun(
+        source=bg.name,
+        batch=batch,
+        frame=frame_of(tr, mn),
+        context=context_of(tr, mn),
+        labels=labels,
+        days=_days(tr),
+        severity_name=sev,
+    )
+
+
+def _days(tr: Track) -> list[dt.date]:
+    """CST days fully covered by the track (partial first/last days are not point-days)."""
+    days = cst_days(_times(tr))
+    first, last = tr.start, tr.time_at(tr.n)
+    out = []
+    for d in days:
+        a = dt.datetime.combine(d, dt.time(0), tzinfo=CST)
+        if a >= first and a + dt.timedelta(days=1) <= last:
+            out.append(d)
+    return out
+
+
+def injected_runs(
+    bg: Background,
     *,
     seed: int,
     severities: list[str],
-    segment_days: int = 60,
-    stations: int | None = None,
+    scenarios: list[str],
+    per_combo: int,
     max_segments: int | None = None,
 ) -> Iterator[PointRun]:
-    """One run per station segment, each with one injected scenario (round robin over types, severities)."""
+    """``per_combo`` runs per applicable (scenario, severity), each one segment with one injection."""
     rng = np.random.default_rng(seed)
-    names = list(REAL_SCENARIOS)
-    k = 0
-    for station, times, values in load_beijing(data, stations):
-        seg = segment_days * 24
-        for s0 in range(0, len(times) - seg + 1, seg):
-            if max_segments is not None and k >= max_segments:
-                return
-            scenario = names[k % len(names)]
-            sev_name = severities[(k // len(names)) % len(severities)]
-            k += 1
-            v = {code: arr[s0 : s0 + seg].copy() for code, arr in values.items()}
-            seg_times = times[s0 : s0 + seg]
-            # a window on a CST day boundary, well inside the segment (history before, days after)
-            day0 = int(rng.integers(segment_days // 3, segment_days - 8))
-            offset = (24 - seg_times[0].astimezone(CST).hour) % 24
-            i0 = (
-                offset
-                + day0 * 24
-                + (0 if scenario in ("replay", "constant_value") else int(rng.integers(0, 18)))
-            )
-            codes, a, b = REAL_SCENARIOS[scenario](v, i0, SEVERITIES[sev_name], rng)
-            flags: dict[str, list[str]] = {}
-            if scenario == "flag_abuse":
-                limit = BEIJING_LIMIT[TARGET]
-                flags[TARGET] = [
-                    "C" if a <= i < b and np.isfinite(x) and x > 0.9 * limit else "N"
-                    for i, x in enumerate(v[TARGET])
-                ]
-            mn = f"{station}-{s0 // seg:02d}"
-            frame = _frame(mn, seg_times, v, flags)
-            end = seg_times[min(b, seg) - 1] + dt.timedelta(hours=1)
-            label = Label(mn, scenario, seg_times[a], end, tuple(codes), SEVERITIES[sev_name])
-            yield PointRun(
-                source="real",
-                batch=f"real:{scenario}@{sev_name}",
-                frame=frame,
-                context=_context(mn),
-                labels=[label],
-                days=cst_days(pl.Series(seg_times, dtype=pl.Datetime("us", "UTC"))),
-                severity_name=sev_name,
-            )
+    segs = segments(bg, max_segments)
+    pointer = 0
+    for sid in scenarios:
+        fitting = [s for s in segs if why_not(s.track, sid) is None]
+        if not fitting:
+            continue
+        for sev_name in severities:
+            made, tries = 0, 0
+            while made < per_combo and tries < len(fitting) + per_combo:
+                seg = fitting[pointer % len(fitting)]
+                pointer += 1
+                tries += 1
+                tr = seg.track.slice(seg.a, seg.b, f"{seg.track.name}-{seg.index:02d}")
+                i0 = place(tr, sid, rng)
+                if i0 is None:
+                    continue
+                codes, a, b = INJECTORS[sid](tr, i0, SEVERITIES[sev_name], rng)
+                mn = f"{tr.name}-{sid}-{sev_name}-{made}"
+                label = Label(mn, sid, tr.time_at(a), tr.time_at(b), tuple(codes), SEVERITIES[sev_name])
+                made += 1
+                yield _run(bg, tr, mn, f"{bg.name}:{sid}@{sev_name}", [label], sev_name)
 
 
-def clean_station_runs(data: Path, stations: int | None = None) -> Iterator[PointRun]:
-    """Each station's whole series, untouched (per-rule false-positive rates on real data)."""
-    for station, times, values in load_beijing(data, stations):
-        yield PointRun(
-            source="real-clean",
-            batch="real:clean",
-            frame=_frame(station, times, values, {}),
-            context=_context(station),
-            labels=[],
-            days=cst_days(pl.Series(times, dtype=pl.Datetime("us", "UTC"))),
-            severity_name="-",
-        )
+def clean_runs(bg: Background, max_segments: int | None = None) -> Iterator[PointRun]:
+    """Every segment untouched."""
+    for seg in segments(bg, max_segments):
+        tr = seg.track.slice(seg.a, seg.b, f"{seg.track.name}-{seg.index:02d}")
+        yield _run(bg, tr, f"{tr.name}-clean", f"{bg.name}:clean", [], "-")

@@ -1,0 +1,253 @@
+"""``bench detect`` on the real backgrounds: loading, injection, leave-one-out, metrics, the CLI.
+
+Needs the public series in /work/shared/data (CI has them); skipped cleanly when that folder is absent.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from ecosentinel.bench.detect import DetectOptions, goal_check, report_body, run_detect
+from ecosentinel.bench.detect_backgrounds import (
+    NH3N,
+    NOX,
+    Background,
+    UnknownBackgroundError,
+    load_background,
+)
+from ecosentinel.bench.detect_corpus import PointRun
+from ecosentinel.bench.detect_generic import availability
+from ecosentinel.bench.detect_inject import INJECTORS, NEVER, o2_dilution, place, post_exceedance_drop
+from ecosentinel.bench.detect_metrics import Detection
+from ecosentinel.bench.detect_real import clean_runs, frame_of, injected_runs, segments
+from ecosentinel.cli import app
+from ecosentinel.detection import ScreeningConfig
+from ecosentinel.detection.context import GAS_FLOW, O2_CODE
+
+DATA = Path("/work/shared/data")
+
+pytestmark = pytest.mark.skipif(not DATA.is_dir(), reason=f"real public series absent: {DATA} not found")
+
+
+def _options(**kw: object) -> DetectOptions:
+    base = DetectOptions(
+        sim=False, severities=("default",), per_combo=1, max_segments=2, backgrounds=("epa-cems",), data=DATA
+    )
+    return dataclasses.replace(base, **kw)  # type: ignore[arg-type]
+
+
+def test_epa_conversion_and_substitute_flags() -> None:
+    bg = load_background("epa-cems", DATA)
+    assert len(bg.tracks) == 8
+    unit = next(t for t in bg.tracks if t.name == "WV_Mitchell_1")
+    on = unit.flags[NOX] != "F"
+    # converted value = measured × (21 − 6)/(21 − O2) wherever the unit runs
+    zs, c, o2 = unit.zs[NOX][on], unit.values[NOX][on], unit.values[O2_CODE][on]
+    assert np.allclose(zs, c * 15 / (21 - o2), rtol=2e-3, atol=0.2)
+    # substitute data (Part 75 code 3/4) is kept, flagged S, never labelled
+    assert (unit.flags[NOX] == "S").sum() > 100
+    assert (unit.flags[GAS_FLOW] == "S").sum() > 1000  # heat input substituted on 24 % of its hours
+    limit = unit.factors[NOX].limit
+    assert limit is not None
+    assert limit > float(np.median(zs))
+    # load is the working-condition series, zero while off
+    assert unit.wc is not None
+    assert (unit.wc[~on] == 0).all()
+
+
+def test_minute_variants_keep_the_hours_and_the_analyser_cycle() -> None:
+    gas = load_background("epa-cems-minute", DATA).tracks[0]
+    frame = frame_of(gas, "M")
+    minutes = frame.filter((frame["kind"] == "minute") & (frame["code"] == NOX))
+    hours = frame.filter((frame["kind"] == "hour") & (frame["code"] == NOX))
+    assert minutes.height == 60 * hours.height
+    m = minutes["value"].to_numpy()[:600].reshape(10, 60).mean(axis=1)
+    assert np.allclose(m, hours["value"].to_numpy()[:10], atol=0.11)
+    water = load_background("tilburg-wwtp-minute", DATA).tracks[0]
+    nh3 = water.values[NH3N]
+    assert water.hold_min == 60
+    assert all(len(set(nh3[k : k + 60])) == 1 for k in range(0, 6000, 60))  # held for its 60-min cycle
+    assert water.factors[NH3N].cycles_per_hour == 1.0
+
+
+def test_o2_dilution_moves_o2_concentration_and_flow_but_not_the_converted_value() -> None:
+    tr = load_background("epa-cems", DATA).tracks[2].slice(24 * 40, 24 * 70, "U")
+    before = {k: v.copy() for k, v in tr.values.items()}
+    zs_before = tr.zs[NOX].copy()
+    i0 = place(tr, "o2_dilution", np.random.default_rng(1))
+    assert i0 is not None
+    _, a, b = o2_dilution(tr, i0, 1.0, np.random.default_rng(1))
+    mid = slice(a + 3, b - 3)
+    assert np.all(tr.values[O2_CODE][mid] - before[O2_CODE][mid] > 3.9)
+    assert np.all(tr.values[NOX][mid] < before[NOX][mid])
+    assert np.all(tr.values[GAS_FLOW][mid] > before[GAS_FLOW][mid])
+    assert np.array_equal(tr.zs[NOX], zs_before)
+    # measured × (21 − 6)/(21 − O2) is still the (unchanged) converted value
+    recon = tr.values[NOX][mid] * 15 / (21 - tr.values[O2_CODE][mid])
+    assert np.allclose(recon, zs_before[mid], rtol=3e-3, atol=0.3)
+
+
+def test_post_exceedance_drop_is_one_cycle_over_then_near_zero_cycles() -> None:
+    tr = load_background("tilburg-wwtp-minute", DATA).tracks[0]
+    limit = tr.factors[NH3N].limit
+    assert limit is not None
+    _, a, b = post_exceedance_drop(tr, 10 * 1440 + 17, 1.0, np.random.default_rng(3))
+    assert a % 60 == 0
+    assert b - a == 3 * 60
+    v = tr.values[NH3N]
+    assert np.all(v[a : a + 60] > limit)
+    assert len(set(v[a : a + 60])) == 1
+    assert np.all(v[a + 60 : b] < 0.5 * limit)
+
+
+def test_every_catalogue_type_is_injected_somewhere_or_explained() -> None:
+    names = (
+        "epa-cems",
+        "epa-cems-minute",
+        "cn-effluent",
+        "tilburg-wwtp",
+        "tilburg-wwtp-minute",
+        "dk-wwtp-inflow",
+    )
+    from ecosentinel.bench.detect_real import applicable
+
+    carried: set[str] = set()
+    for name in names:
+        fit = applicable(load_background(name, DATA))
+        carried |= {s for s, why in fit.items() if why is None}
+        assert all(why for why in fit.values() if why is not None)
+    assert carried == set(INJECTORS)
+    assert set(NEVER).isdisjoint(carried)
+
+
+def test_injected_replay_is_found_on_a_real_background() -> None:
+    result = run_detect(_options(scenarios=("replay",), per_combo=2, max_segments=3))
+    s = result.scores("rules")[("epa-cems", "replay", "default")]
+    assert s.labels == 2
+    assert s.recall == 1.0
+    assert s.ttd_median is not None
+    assert s.ttd_median <= 24.0
+
+
+def _everything(run: PointRun) -> Detection:
+    return Detection(flagged=frozenset(run.days), red=frozenset(run.days))
+
+
+def _nothing(run: PointRun) -> Detection:
+    return Detection(flagged=frozenset())
+
+
+def test_clean_rate_and_red_precision_are_computed_from_point_days() -> None:
+    options = _options(backgrounds=("dk-wwtp-inflow",), scenarios=("replay",), max_segments=3)
+    result = run_detect(options, {"rules": _everything, "robust_z": _nothing})
+    bg = load_background("dk-wwtp-inflow", DATA)
+    untouched = list(clean_runs(bg, 3))
+    days = sum(len(r.days) for r in untouched)
+    assert days == 3 * bg.segment_days
+    clean = result.clean("rules", untouched_only=True)["dk-wwtp-inflow"]
+    assert (clean.clean_days, clean.flagged, clean.rate) == (days, days, 1.0)
+    assert result.clean("robust_z", untouched_only=True)["dk-wwtp-inflow"].rate == 0.0
+    red = result.red()["dk-wwtp-inflow"]
+    # all red: one falsified day (the replayed day) among every untouched and injected point-day
+    assert red.red_on_falsified == 1
+    # one injected run (a whole replayed CST day: no ambiguous day) on a segment of the same length
+    assert red.red == days + bg.segment_days
+    goals = goal_check(result, "dk-wwtp-inflow", untouched_only=True)
+    assert not goals.met["clean"]
+    assert not goals.met["red"]
+
+
+def test_leave_one_background_out_calls_the_hook_on_the_other_backgrounds() -> None:
+    seen: list[tuple[str, ...]] = []
+
+    def calibrator(train: Sequence[Background]) -> ScreeningConfig:
+        seen.append(tuple(b.name for b in train))
+        return ScreeningConfig()
+
+    options = _options(
+        backgrounds=("epa-cems", "dk-wwtp-inflow"), scenarios=("constant_value",), max_segments=1
+    )
+    result = run_detect(options, calibrator=calibrator)
+    assert seen == [("dk-wwtp-inflow",), ("epa-cems",)]
+    assert result.backgrounds["epa-cems"].trained_on == ("dk-wwtp-inflow",)
+    body = report_body(result, quick=False)
+    assert "leave one background out" in body
+    assert "| epa-cems |" in body
+    assert "#### Goals per background" in body
+    assert "three_way_mismatch: one source per background" in body
+
+
+def test_quick_option_covers_every_background_in_seconds() -> None:
+    result = run_detect(dataclasses.replace(DetectOptions.quick(DATA), sim=False))
+    assert set(result.backgrounds) == {
+        "epa-cems",
+        "epa-cems-minute",
+        "cn-effluent",
+        "tilburg-wwtp",
+        "tilburg-wwtp-minute",
+        "dk-wwtp-inflow",
+        "beijing-aq",
+    }
+    sources = {o.source for o in result.outcomes}
+    assert sources == set(result.backgrounds)
+    assert all(segments(load_background(n, DATA), 1) for n in ("cn-effluent", "dk-wwtp-inflow"))
+
+
+def test_baselines_say_whether_they_ran() -> None:
+    avail = availability()
+    assert set(avail) == {"ecod", "adtk"}
+    assert all(v is None or (isinstance(v, str) and "\n" not in v) for v in avail.values())
+
+
+def test_the_bench_runs_without_pyod_and_adtk_and_says_so(monkeypatch: pytest.MonkeyPatch) -> None:
+    import importlib.util
+
+    real_find = importlib.util.find_spec
+
+    def find_spec(name: str, package: str | None = None) -> object:
+        return None if name in ("pyod", "adtk") else real_find(name, package)
+
+    monkeypatch.setattr(importlib.util, "find_spec", find_spec)
+    result = run_detect(_options(backgrounds=("dk-wwtp-inflow",), scenarios=("replay",), max_segments=1))
+    assert result.ran == ["robust_z"]
+    assert all(set(o.detections) == {"rules", "robust_z"} for o in result.outcomes)
+    body = report_body(result, quick=False)
+    assert "PyOD ECOD: did not run — not installed (pyod" in body
+    assert "ADTK: did not run — not installed (adtk" in body
+    assert "| dk-wwtp-inflow | Danish WWTP inflow" in body
+
+
+def test_unknown_background_is_a_clear_one_line_error() -> None:
+    with pytest.raises(UnknownBackgroundError):
+        load_background("nope", DATA)
+    result = CliRunner().invoke(
+        app, ["bench", "detect", "--backgrounds", "nope", "--no-sim", "--no-write-docs"]
+    )
+    assert result.exit_code == 2
+    lines = [ln for ln in result.output.splitlines() if ln.strip()]
+    assert len(lines) == 1
+    assert "未知的背景数据：nope" in lines[0]
+    assert "epa-cems" in lines[0]
+
+
+def test_injected_runs_are_copies_with_one_label_each() -> None:
+    bg = load_background("cn-effluent", DATA)
+    original = bg.tracks[0].values[NH3N].copy()
+    runs = list(
+        injected_runs(
+            bg, seed=5, severities=["default"], scenarios=["constant_value", "bunching"], per_combo=2
+        )
+    )
+    assert len(runs) == 4
+    assert all(len(r.labels) == 1 and r.labels[0].start < r.labels[0].end for r in runs)
+    assert np.array_equal(bg.tracks[0].values[NH3N], original, equal_nan=True)
+    first = runs[0].labels[0].start
+    assert first.tzinfo is not None
+    assert first.astimezone(dt.UTC).minute == 0
