@@ -228,3 +228,42 @@ PAGE_FINDINGS = "筛查线索"
 PAGE_FINDING = "筛查线索 #{id}"
 RUN_STARTED = "已发起筛查批次 {id}，完成后刷新本页查看结果。"
 RUN_NEEDS_BOTH = "请同时填写开始日期和结束日期，或都不填（筛查最近 24 小时）。"
+
+
+# --- Evidence fusion (scoring.py, evidence.py): which evidence set a point-day's colour ---
+FAMILY_NAMES: dict[str, str] = {
+    "concentration": "浓度特征",
+    "working_condition": "工况与流量",
+    "data_chain": "数据传输链",
+    "records": "运维、门禁与参数记录",
+    "statistical": "统计检验",
+}
+STANDALONE_WHY: dict[str, str] = {
+    "R02": "生产设施用电显示运行期间监测值为零或负值",
+    "R04": "接近限值的测量周期后加测复测并骤降（有多余测量周期或门禁事件）",
+    "R06": "仪器参数与备案值不一致",
+    "R08": "上报折算浓度与按实测浓度和氧含量计算的结果不符",
+    "R10": "生产设施运行而治理设施停运（或标记停运）",
+    "R11": "生产设施运行期间流量为零",
+    "R16": "超过限值的读数被标记为校准/维护/故障而隐藏",
+    "R17": "整日数据与此前某日完全相同",
+    "R18": "小时值掩盖了其分钟数据显示的超标",
+    "R19": "上游超标数据到平台时低于限值",
+}
+BASIS_TEXTS: dict[str, str] = {
+    "standalone": "定级依据：{rules}单条证据具有物理确定性（{why}），可单独定为红色。",
+    "corroborated": "定级依据：{n}类相互独立的证据相互印证（{families}：{rules}），定为红色。",
+    "single_family": "定级依据：当日证据仅来自「{families}」一类（{rules}），得分虽达红色，"
+    "但缺少独立证据印证，定为黄色。",
+    "statistical_only": "定级依据：仅有统计检验类线索（{rules}），只提示关注，不单独定为红色。",
+    "attention": "定级依据：{families}证据（{rules}）达到黄色。",
+    "below_threshold": "定级依据：当日线索（{rules}）权重未达黄色。",
+}
+
+
+def family_name(family: str) -> str:
+    return FAMILY_NAMES.get(family, family)
+
+
+def basis_text(basis: str, **fields: Any) -> str:
+    return BASIS_TEXTS[basis].format(**fields)
