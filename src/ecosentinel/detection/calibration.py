@@ -177,6 +177,31 @@ def _quantile(values: Sequence[float], q: float) -> float:
     return float(ordered[k])
 
 
+TAIL_SHARE = 0.2
+"""[P] the exponential tail is fitted to the top 20 % of the history units."""
+MIN_TAIL_UNITS = 5
+
+
+def upper_quantile(values: Sequence[float], budget: float) -> float:
+    """The statistic's quantile at 1 - budget: the larger of the empirical order statistic and a
+    peaks-over-threshold extrapolation with an exponential tail (threshold u = the 80th percentile,
+    mean excess e over it: u + e x ln(share over u / budget)).
+
+    A history of 60 days cannot show its 0.998 quantile: its maximum is exceeded in the next 30 days
+    about one time in three. The exponential tail (run lengths are geometric; GPD with shape 0) gives a
+    level for the budget that the sample maximum does not."""
+    empirical = _quantile(values, 1.0 - budget)
+    u = _quantile(values, 1.0 - TAIL_SHARE)
+    excess = [x - u for x in values if x > u]
+    if len(excess) < MIN_TAIL_UNITS:
+        return empirical
+    share = len(excess) / len(values)
+    if budget >= share:
+        return empirical
+    tail = u + (sum(excess) / len(excess)) * math.log(share / budget)
+    return max(empirical, tail)
+
+
 def budget_level(
     rule: str,
     statistic: str,
@@ -190,11 +215,11 @@ def budget_level(
     ceiling: float | None,
     profile: PointProfile,
 ) -> CalibratedLevel | None:
-    """Upper-tail level: the statistic fires ABOVE it. ``max(floor, quantile_{1-budget} + margin)``,
-    at most ``ceiling``. None with fewer than MIN_HISTORY_UNITS units."""
+    """Upper-tail level: the statistic fires ABOVE it. ``max(floor, upper_quantile + margin)``, at most
+    ``ceiling``. None with fewer than MIN_HISTORY_UNITS units."""
     if len(units) < MIN_HISTORY_UNITS:
         return None
-    q = _quantile(units, 1.0 - budget)
+    q = upper_quantile(units, budget)
     level = max(floor, q + margin)
     if ceiling is not None:
         level = min(level, max(ceiling, floor))
@@ -216,11 +241,14 @@ def budget_level_low(
     profile: PointProfile,
 ) -> CalibratedLevel | None:
     """Lower-tail level: the statistic fires BELOW it (dilution ratios). ``min(default, quantile_budget
-    x factor_margin)``, never below ``floor`` (then the level is ``floor``: the rule still fires on
-    deeper drops, which the history never showed). None with fewer than MIN_HISTORY_UNITS units."""
+    x factor_margin)`` (the quantile from the upper tail of -ln(ratio), see ``upper_quantile``), never
+    below ``floor`` (then the level is ``floor``: the rule still fires on deeper drops, which the
+    history never showed). None with fewer than MIN_HISTORY_UNITS units."""
     if len(units) < MIN_HISTORY_UNITS:
         return None
-    q = _quantile(units, budget)
+    # lower tail of a ratio in (0, 1]: the upper tail of -ln(ratio)
+    tiny = 1e-6
+    q = math.exp(-upper_quantile([-math.log(max(tiny, x)) for x in units], budget))
     level = max(floor, min(default, q * factor_margin))
     return CalibratedLevel(
         rule, statistic, factor, level, q, floor, default, budget, len(units), _span(profile)

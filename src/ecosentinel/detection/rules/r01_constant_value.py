@@ -48,7 +48,12 @@ class ConstantValueParams(RuleParams):
     multiple of k x DL (a point that always reads near DL is an ultra-low emitter, not a fraud)."""
     calibrated_floor_hours: float = 4.0
     """[P] per-point calibration (profile): the identical-run level is never below this many hours, nor
-    below ``min_identical_cycles`` measuring cycles of the point's analyser (its held runs)."""
+    below ``calibrated_floor_values`` reported values, nor below ``min_identical_cycles`` measuring
+    cycles of the point's analyser (its held runs)."""
+    calibrated_floor_values: int = 12
+    """[P] nor below this many consecutive reported values (12 h of hourly data, 12 min of minute data;
+    measured on the EPA CEMS units, a design background: honest NOx rates repeat for 7-9 h at steady
+    load in months whose 60-day history showed only 2-3 h repeats)."""
     calibrated_ceiling_hours: float = 168.0
     """[P] nor above a week: a history with a stuck analyser must not switch the rule off."""
     stopped_share: float = 0.5
@@ -153,8 +158,9 @@ class ConstantValueRule(FactorRule[ConstantValueParams]):
         self, data: PointData, config: ScreeningConfig, profile: PointProfile, budget: float
     ) -> list[CalibratedLevel]:
         """Level of ``identical_run_hours`` per factor: the longest evidence-grade identical run of each
-        clean history day, its quantile at the budget plus one measuring cycle, between
-        max(calibrated_floor_hours, min_identical_cycles cycles) and calibrated_ceiling_hours."""
+        clean history day, its quantile at the budget (calibration.upper_quantile) plus one measuring
+        cycle, between the floor (calibrated_floor_hours, calibrated_floor_values steps,
+        min_identical_cycles cycles: the largest) and calibrated_ceiling_hours."""
         out = []
         for code in data.factor_codes(self.roles):
             p: ConstantValueParams = config.params_for(self, data.context, code)
@@ -163,7 +169,8 @@ class ConstantValueRule(FactorRule[ConstantValueParams]):
             if s is None or fp is None or not p.enabled:
                 continue
             s = _valid_n(s)
-            cycle = fp.cycle_hours or (fp.step_seconds or 3600.0) / 3600
+            step_h = (fp.step_seconds or 3600.0) / 3600
+            cycle = fp.cycle_hours or step_h
             longest: dict[dt.date, float] = {
                 d: 0.0 for d in s.valid["time"].dt.convert_time_zone(CST.key).dt.date().unique().to_list()
             }
@@ -180,7 +187,11 @@ class ConstantValueRule(FactorRule[ConstantValueParams]):
                 code,
                 list(longest.values()),
                 budget=budget,
-                floor=max(p.calibrated_floor_hours, p.min_identical_cycles * cycle),
+                floor=max(
+                    p.calibrated_floor_hours,
+                    p.calibrated_floor_values * step_h,
+                    p.min_identical_cycles * cycle,
+                ),
                 default=p.min_identical_hours,
                 margin=cycle,
                 ceiling=p.calibrated_ceiling_hours,
