@@ -38,12 +38,13 @@ FLAKY_HISTORY = series(
 
 CASES: list[Case] = [
     {
-        "id": "catch: four missing hours right after an exceedance, in a month with no other gap",
+        "id": "catch: four missing hours right after an exceedance, in a month with no other gap "
+        "(one month alone: a weak association, p between alpha_strong and alpha: a low clue)",
         "frame": frame(series("w01018", HIGH_THEN_GAP)),
         "context": WATER,
         "expect": 1,
         "variant": "gap",
-        "severity": "high",
+        "severity": "low",
         "windows": GAP,
     },
     {
@@ -55,12 +56,12 @@ CASES: list[Case] = [
         "windows": GAP,
     },
     {
-        "id": "catch: minute data, 90 silent minutes after a 3-hour exceedance",
+        "id": "catch: minute data, 90 silent minutes after a 3-hour exceedance (ten days: a low clue)",
         "frame": frame(series("w01018", M_HIGH_THEN_GAP, step=MINUTE, kind="minute")),
         "context": WATER,
         "expect": 1,
         "variant": "gap",
-        "severity": "medium",
+        "severity": "low",
         "windows": M_GAP,
     },
     {
@@ -144,11 +145,12 @@ CASES: list[Case] = [
         "windows": GAP,
     },
     {
-        "id": "catch: a 3-day window is judged with the point's gap-free history (profile)",
+        "id": "catch: a 3-day window is judged with the point's gap-free history (profile): strong",
         "frame": frame(series("w01018", WINDOW_3D)),
         "context": with_profile(WATER, build_profile(frame(HISTORY), WATER)),
         "expect": 1,
         "variant": "gap",
+        "severity": "high",
         "windows": [(T0 + 23 * HOUR, T0 + 27 * HOUR)],
     },
     {
@@ -176,8 +178,9 @@ def test_r09_evidence_states_the_association_and_the_history() -> None:
     [f] = [x for x in screen_point(frame(series("w01018", WINDOW_3D)), context, rules=["R09"])]
     assoc = f.evidence["association"]
     assert assoc["gaps_after_high"] == 1
+    assert assoc["outages_after_high"] == 1
     assert assoc["values_high"] == 3
-    assert assoc["p_value"] <= assoc["alpha"]
+    assert assoc["p_value"] <= assoc["alpha_strong"]
     assert assoc["calibration"]["statistic"] == "gap_rate"
     assert assoc["calibration"]["history_units"] == 504
     assert "历史数据" in f.explanation_zh

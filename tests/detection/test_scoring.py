@@ -293,3 +293,10 @@ def test_rule_weights_come_from_config() -> None:
     [w] = point_day_warnings([finding("A", "R01_constant_value", Severity.HIGH, 1.0)], [ctx("A")], config)
     assert w.score == 0.0
     assert w.colour is Colour.GREEN
+
+
+def test_enterprise_is_not_red_from_one_capped_point() -> None:
+    frame = score_days([finding("A", "R01_constant_value", Severity.HIGH, 0.9)], [ctx("A")])
+    ent = frame.filter(pl.col("level") == "enterprise").row(0, named=True)
+    assert ent["score"] == pytest.approx(0.9)
+    assert ent["colour"] == "yellow"  # the point is capped at yellow; the enterprise follows

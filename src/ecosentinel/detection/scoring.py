@@ -126,6 +126,19 @@ def colour_of(score: float, scoring: ScoringConfig) -> Colour:
     return Colour.GREEN
 
 
+def enterprise_colour(score: float, point_colours: Iterable[str], scoring: ScoringConfig) -> Colour:
+    """An enterprise-day's colour: ``colour_of`` its combined score, but red only when one of its points
+    is red or at least two of its points are yellow or red (separate points are independent evidence;
+    one point capped at yellow by fusion must not come back as a red enterprise)."""
+    colour = colour_of(score, scoring)
+    if colour is not Colour.RED or not scoring.fusion:
+        return colour
+    colours = list(point_colours)
+    if Colour.RED.value in colours or sum(c != Colour.GREEN.value for c in colours) >= 2:
+        return Colour.RED
+    return Colour.YELLOW
+
+
 def finding_weight(finding: Finding, context: PointContext | None, scoring: ScoringConfig) -> float:
     """The finding's contribution (0-1) to its point-day score."""
     rule_w = scoring.rule_weights.get(
@@ -298,7 +311,7 @@ def score_days(
                 "enterprise_id": enterprise,
                 "mn": None,
                 "score": round(score, 4),
-                "colour": colour_of(score, scoring).value,
+                "colour": enterprise_colour(score, [w.colour.value for w in ws], scoring).value,
                 "n_findings": sum(len(w.findings) for w in ws),
                 "rules": sorted({f.rule for w in ws for f in w.findings}),
                 "finding_ids": [f.id for w in ws for f in w.findings],
