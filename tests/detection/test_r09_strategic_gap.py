@@ -27,8 +27,8 @@ M_LEVEL = wavy(M_N, 30, 6)
 M_HIGH_THEN_GAP = replaced(replaced(M_LEVEL, range(9000, 9180), 56.0), range(9180, 9270), None)
 M_GAP = [(T0 + 9180 * MINUTE, T0 + 9270 * MINUTE)]
 
-# three weeks of clean history just before a 3-day window that holds the gap
-HISTORY = series("w01018", wavy(504, 30, 6), start=T0 - 504 * HOUR)
+# 90 days of clean history just before a 3-day window that holds the gap
+HISTORY = series("w01018", wavy(2160, 30, 6), start=T0 - 2160 * HOUR)
 WINDOW_3D = replaced(replaced(wavy(72, 30, 6), range(20, 23), 55.0), range(23, 27), None)
 FLAKY_HISTORY = series(
     "w01018",
@@ -39,12 +39,13 @@ FLAKY_HISTORY = series(
 CASES: list[Case] = [
     {
         "id": "catch: four missing hours right after an exceedance, in a month with no other gap "
-        "(one month alone: a weak association, p between alpha_strong and alpha: a low clue)",
+        "(one month alone: a weak association, alpha_strong < p <= alpha; the gap hides >= 3 h over the "
+        "limit, so it stays medium)",
         "frame": frame(series("w01018", HIGH_THEN_GAP)),
         "context": WATER,
         "expect": 1,
         "variant": "gap",
-        "severity": "low",
+        "severity": "medium",
         "windows": GAP,
     },
     {
@@ -182,7 +183,7 @@ def test_r09_evidence_states_the_association_and_the_history() -> None:
     assert assoc["values_high"] == 3
     assert assoc["p_value"] <= assoc["alpha_strong"]
     assert assoc["calibration"]["statistic"] == "gap_rate"
-    assert assoc["calibration"]["history_units"] == 504
+    assert assoc["calibration"]["history_units"] == 2160  # valid clock hours
     assert "历史数据" in f.explanation_zh
     assert "判定标准≤0.01" in f.explanation_zh
     assert f.start == T0 + 23 * HOUR

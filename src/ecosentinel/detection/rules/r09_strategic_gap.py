@@ -86,19 +86,7 @@ class StrategicGapRule(FactorRule[StrategicGapParams]):
         gaps = self._gaps(series, f, params, data, spec.limit)
         calibrated = data.profile.level("R09", "gap_rate", series.code) if data.profile else None
         bracket = params.bracket_fraction * spec.limit
-        month = f.select(
-            pl.col("time").dt.convert_time_zone(CST.key).dt.strftime("%Y-%m").alias("month"),
-            (pl.col("value") >= bracket).alias("high"),
-            pl.col("value").is_not_null().alias("valid"),
-        )
-        counts = {
-            m: (int(h), int(n))
-            for m, h, n in month.filter(pl.col("valid"))
-            .group_by("month")
-            .agg(pl.col("high").sum().alias("h"), pl.len().alias("n"))
-            .iter_rows()
-        }
-        shrink = _effective_share(f, bracket)
+        counts = _exposure(f, bracket)
         out: list[Finding] = []
         for key in sorted({g.month for g in gaps}):
             n_high, n_all = counts.get(key, (0, 0))
@@ -106,10 +94,10 @@ class StrategicGapRule(FactorRule[StrategicGapParams]):
             highs = [g for g in in_month if g.level >= bracket]
             if not highs or n_high == 0:
                 continue
-            # independent pieces of evidence: values -> effective values (autocorrelated episodes),
-            # gaps -> outage clusters (gaps within cluster_hours of each other are one outage)
-            n_high_eff = n_high * shrink
-            n_low_eff = (n_all - n_high) * shrink
+            # exposure in clock hours (the same at minute and hour resolution); gaps -> outages (gaps
+            # within cluster_hours of each other are one outage: one piece of evidence)
+            n_high_eff = float(n_high)
+            n_low_eff = float(n_all - n_high)
             k_high = _clusters(highs, params.cluster_hours)
             k_low = _clusters([g for g in in_month if g.level < bracket], params.cluster_hours)
             hist_gaps = hist_n = 0.0
@@ -133,7 +121,6 @@ class StrategicGapRule(FactorRule[StrategicGapParams]):
                 "values_low": n_low,
                 "outages_after_high": k_high,
                 "outages_after_low": k_low,
-                "effective_share": round(shrink, 4),
                 "base_rate": round(p0, 6),
                 "rate_high": round(rate_high, 6),
                 "p_value": float(f"{p_value:.3g}"),
@@ -185,9 +172,9 @@ class StrategicGapRule(FactorRule[StrategicGapParams]):
     def calibrate(
         self, data: PointData, config: ScreeningConfig, profile: PointProfile, budget: float
     ) -> list[CalibratedLevel]:
-        """``gap_rate`` per factor: outages (gap clusters, as the rule counts them) per effective valid
-        value in the clean history (history_units = effective values); the association test's base rate
-        is pooled with it."""
+        """``gap_rate`` per factor: outages (gap clusters, as the rule counts them) per valid clock hour
+        of the clean history (history_units = valid hours); the association test's base rate is pooled
+        with it."""
         out = []
         for code in data.factor_codes(self.roles):
             p: StrategicGapParams = config.params_for(self, data.context, code)
@@ -199,7 +186,7 @@ class StrategicGapRule(FactorRule[StrategicGapParams]):
             if s.n_valid == 0:
                 continue
             gaps = self._gaps(s, f, p, data, spec.limit)
-            n = max(1, round(s.n_valid * _effective_share(f, p.bracket_fraction * spec.limit)))
+            n = max(1, sum(n_all for _, n_all in _exposure(f, p.bracket_fraction * spec.limit).values()))
             rate = _clusters(gaps, p.cluster_hours) / n
             out.append(
                 CalibratedLevel(
@@ -236,7 +223,10 @@ class StrategicGapRule(FactorRule[StrategicGapParams]):
         # a gap only bracketed by near-limit values is a clue (low): two on one day add up to yellow
         severity = Severity.HIGH if strong else (Severity.MEDIUM if r.before >= high else Severity.LOW)
         if not strong_assoc:
-            severity, strong = Severity.LOW, False  # a weak association: a clue only
+            # a weak association: a clue only, unless the gap itself hides a full exceedance (>= limit
+            # for >= 3 h), which stays medium (yellow alone, never red alone)
+            severity = Severity.MEDIUM if strong else Severity.LOW
+            strong = False
         return self.finding(
             data.context,
             factors=[series.code],
@@ -323,27 +313,21 @@ def _clusters(gaps: list[_Gap], hours: float) -> int:
     return count
 
 
-def _effective_share(f: pl.DataFrame, bracket: float) -> float:
-    """n_eff / n for the high/low indicator of consecutive valid values: (1 - rho) / (1 + rho) with rho
-    its lag-1 autocorrelation (AR(1) effective sample size). Pollution episodes last hours to days, so
-    consecutive values are not independent trials; clipped to [0.02, 1]."""
-    high = f.filter(pl.col("value").is_not_null())["value"] >= bracket
-    x = high.cast(pl.Float64)
-    if x.len() < 3:
-        return 1.0
-    a, b = x.slice(0, x.len() - 1), x.slice(1)
-    var_a, var_b = a.var(), b.var()
-    if not isinstance(var_a, float) or not isinstance(var_b, float) or var_a <= 0 or var_b <= 0:
-        return 1.0
-    mean_a, mean_b = a.mean(), b.mean()
-    assert isinstance(mean_a, float)
-    assert isinstance(mean_b, float)
-    prod = ((a - mean_a) * (b - mean_b)).mean()
-    cov = float(prod) if isinstance(prod, int | float) else 0.0
-    rho = cov / math.sqrt(var_a * var_b)
-    if rho <= 0:
-        return 1.0
-    return max(0.02, (1 - rho) / (1 + rho))
+def _exposure(f: pl.DataFrame, bracket: float) -> dict[str, tuple[int, int]]:
+    """Per CST month: (high hours, valid hours). A clock hour is valid when it holds a valid value and
+    high when one of them is >= bracket: exposure in time, whatever the data resolution."""
+    hours = (
+        f.filter(pl.col("value").is_not_null())
+        .group_by(pl.col("time").dt.truncate("1h").alias("hour"))
+        .agg((pl.col("value").max() >= bracket).alias("high"))
+        .with_columns(pl.col("hour").dt.convert_time_zone(CST.key).dt.strftime("%Y-%m").alias("month"))
+    )
+    return {
+        str(m): (int(h), int(n))
+        for m, h, n in hours.group_by("month")
+        .agg(pl.col("high").sum().alias("h"), pl.len().alias("n"))
+        .iter_rows()
+    }
 
 
 def _poisson_tail(k: int, lam: float) -> float:
