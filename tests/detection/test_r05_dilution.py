@@ -57,6 +57,16 @@ HISTORY = water(
     start=T0 - H_N * HOUR,
 )
 PROFILE = build_profile(HISTORY, WATER)
+# a point whose pollutants fall together to 5 % every day (weather-driven, e.g. an ambient-like series)
+DEEP_PROFILE = build_profile(
+    water(
+        scaled(wavy(H_N, 100, 10), RHYTHM, 0.05),
+        scaled(wavy(H_N, 10, 1, 5), RHYTHM, 0.05),
+        wavy(H_N, 50, 5, 4),
+        start=T0 - H_N * HOUR,
+    ),
+    WATER,
+)
 PRODUCTION = series("wc_prod_kw", [1000.0] * 30 + [300.0] * 6 + [1000.0] * 36)
 PRODUCTION_ON = series("wc_prod_kw", [1000.0] * N)
 
@@ -129,6 +139,19 @@ CASES: list[Case] = [
         "windows": STEP_WINDOW,
     },
 ]
+
+
+CASES.append(
+    {
+        "id": "trap: a point that co-moves deeper than the 0.1 floor: an 8 % fall is only a low clue",
+        "frame": water(scaled(COD, STEP, 0.08), scaled(NH3, STEP, 0.08)),
+        "context": with_profile(WATER, DEEP_PROFILE),
+        "expect": 1,
+        "variant": "step",
+        "severity": "low",
+        "windows": STEP_WINDOW,
+    }
+)
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c["id"] for c in CASES])

@@ -245,7 +245,9 @@ class DilutionRule(PointRule[DilutionParams]):
                 "comparison": "every factor <= drop_ratio x its 24 h median, ratios within tolerance",
             }
             text = calibration_text(calibrated, "", p.drop_ratio)
-            out.append(self._make(data, p, list(per), start, end, per, flow_r, evidence, "step", text))
+            out.append(
+                self._make(data, p, list(per), start, end, per, flow_r, evidence, "step", text, calibrated)
+            )
         return out
 
     def _natural(self, data: PointData, p: DilutionParams, start: dt.datetime, end: dt.datetime) -> bool:
@@ -354,7 +356,9 @@ class DilutionRule(PointRule[DilutionParams]):
                 "comparison": "night/day median <= night_ratio for all factors, ratios kept",
             }
             text = calibration_text(calibrated, "", p.night_ratio)
-            out.append(self._make(data, p, codes, start, end, per, flow_r, evidence, "night", text))
+            out.append(
+                self._make(data, p, codes, start, end, per, flow_r, evidence, "night", text, calibrated)
+            )
         return out
 
     def _make(
@@ -369,6 +373,7 @@ class DilutionRule(PointRule[DilutionParams]):
         evidence: dict[str, Any],
         variant: str,
         calibration: str,
+        level: CalibratedLevel | None,
     ) -> Finding:
         events = data.context.events_near(start, start, dt.timedelta(minutes=p.event_minutes), _EVENTS)
         evidence["events"] = [
@@ -386,6 +391,11 @@ class DilutionRule(PointRule[DilutionParams]):
             flow_text = f"同期流量为基线的{pct(flow_r)}%，排水量并未减少"
         if events.height and severity is not Severity.LOW:
             severity, score = Severity.HIGH, 0.9
+        elif _uninformative(level, p):
+            # the point's own history co-moves deeper than the floor: this statistic cannot tell
+            # dilution from its natural co-movement here (a clue only; a door/camera event still counts)
+            severity, score = Severity.LOW, 0.3
+            flow_text += "；该点位历史上各因子自然同步下降已深于判定下限，此项仅作提示"
         event_text = (
             f"；下降前后{fmt(p.event_minutes)}分钟内有{events.height}次站房门禁或视频异常事件"
             if events.height
@@ -406,3 +416,10 @@ class DilutionRule(PointRule[DilutionParams]):
             event_text=event_text,
             calibration=calibration,
         )
+
+
+def _uninformative(level: CalibratedLevel | None, p: DilutionParams) -> bool:
+    """Whether the history's natural co-movement already reaches the floor (quantile x margin < floor)."""
+    if level is None or level.quantile is None:
+        return False
+    return level.quantile * p.calibrated_margin < level.floor
