@@ -105,10 +105,10 @@ class DilutionRule(PointRule[DilutionParams]):
     def calibrate(
         self, data: PointData, config: ScreeningConfig, profile: PointProfile, budget: float
     ) -> list[CalibratedLevel]:
-        """Levels of ``common_drop_ratio`` (per clean history day: the deepest common fall sustained
-        for min_hours) and ``night_day_ratio`` (per night: the largest factor's night/day ratio when
-        the ratios are kept) at the budget's lower quantile x calibrated_margin, at most the default,
-        at least calibrated_floor_ratio."""
+        """Levels of ``common_drop_ratio`` (per clean history day: the deepest fall of the least-fallen
+        factor sustained for min_hours) and ``night_day_ratio`` (per night: the largest factor's
+        night/day ratio, ratios kept or not) at the budget's lower quantile x calibrated_margin, at
+        most the default, at least calibrated_floor_ratio."""
         p: DilutionParams = config.params_for(self, data.context, None)
         codes = [c for c in p.factors if data.series(c, _KINDS) is not None]
         if len(codes) < p.min_factors or not p.enabled:
@@ -119,11 +119,11 @@ class DilutionRule(PointRule[DilutionParams]):
         hours = max(1, round(p.min_hours))
         days = (
             w.with_columns(
-                pl.col("common").fill_null(float("inf")).rolling_max(hours).alias("sustained"),
+                pl.col("common_any").fill_null(float("inf")).rolling_max(hours).alias("sustained"),
                 pl.col("time").dt.convert_time_zone(CST.key).dt.date().alias("day"),
             )
             .group_by("day")
-            .agg(pl.col("sustained").min(), pl.col("common").count().alias("n"))
+            .agg(pl.col("sustained").min(), pl.col("common_any").count().alias("n"))
             .filter(pl.col("n") > 0)
         )
         step_units = [min(1.0, float(x)) for x in days["sustained"].to_list() if x is not None]
@@ -213,8 +213,16 @@ class DilutionRule(PointRule[DilutionParams]):
         if flow:
             agree = agree & (pl.col(f"{flow}_r").is_null() | (pl.col(f"{flow}_r") >= p.flow_keep))
         common = pl.max_horizontal(ratios)
+        present_ok = present >= p.min_factors
+        if flow:
+            present_ok = present_ok & (pl.col(f"{flow}_r").is_null() | (pl.col(f"{flow}_r") >= p.flow_keep))
         return w.with_columns(
-            pl.when(agree.fill_null(False)).then(common).otherwise(None).alias("common"), med.alias("med")
+            pl.when(agree.fill_null(False)).then(common).otherwise(None).alias("common"),
+            # the calibration statistic: how far the least-fallen factor falls, agreeing or not (the
+            # natural co-movement depth; the agreement is rare in a clean history, so calibrating on
+            # agreeing hours only left too few units: measured on the Beijing series)
+            pl.when(present_ok.fill_null(False)).then(common).otherwise(None).alias("common_any"),
+            med.alias("med"),
         )
 
     def _steps(
@@ -270,7 +278,13 @@ class DilutionRule(PointRule[DilutionParams]):
         return float(now) < p.production_keep * float(base)
 
     def _night_rows(
-        self, data: PointData, p: DilutionParams, wide: pl.DataFrame, codes: list[str], flow: str | None
+        self,
+        data: PointData,
+        p: DilutionParams,
+        wide: pl.DataFrame,
+        codes: list[str],
+        flow: str | None,
+        kept_only: bool = True,
     ) -> list[tuple[dict[str, Any], dict[str, float], float | None]]:
         """Nights whose factors all have night and day medians, whose night/day ratios are kept (within
         the tolerance) and whose flow did not fall (no night shutdown): (row, ratios, flow ratio)."""
@@ -317,7 +331,7 @@ class DilutionRule(PointRule[DilutionParams]):
             if len(per) < len(codes):
                 continue
             med = sorted(per.values())[len(per) // 2]
-            if any(abs(r - med) > p.ratio_tolerance * med for r in per.values()):
+            if kept_only and any(abs(r - med) > p.ratio_tolerance * med for r in per.values()):
                 continue
             flow_r = None
             if flow and row[flow] is not None and row[f"{flow}_day"]:
@@ -330,8 +344,10 @@ class DilutionRule(PointRule[DilutionParams]):
     def _night_ratios(
         self, data: PointData, p: DilutionParams, wide: pl.DataFrame, codes: list[str], flow: str | None
     ) -> list[float]:
-        """Per night, the largest factor's night/day ratio (the statistic of the night check)."""
-        return [max(per.values()) for _, per, _ in self._night_rows(data, p, wide, codes, flow)]
+        """Per night, the largest factor's night/day ratio, ratios kept or not (the calibration
+        statistic of the night check: kept ratios alone are too rare in a clean history)."""
+        rows = self._night_rows(data, p, wide, codes, flow, kept_only=False)
+        return [max(per.values()) for _, per, _ in rows]
 
     def _nights(
         self, data: PointData, p: DilutionParams, wide: pl.DataFrame, codes: list[str], flow: str | None
