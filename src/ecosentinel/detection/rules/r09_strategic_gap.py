@@ -107,6 +107,11 @@ class StrategicGapRule(FactorRule[StrategicGapParams]):
             # base rate: outages per effective value away from high levels (this month + the point's
             # history), with half a pseudo-outage so that a month with no other gap is not a certainty
             p0 = (k_low + hist_gaps + 0.5) / (n_low_eff + hist_n + 1.0)
+            if n_low_eff > 0:
+                # a month that drops out more than its history keeps its own rate: the history lowers
+                # the base rate only where the month itself has too little to say (measured on the
+                # Beijing series: pooling alone made 35 % more point-days flagged than no history)
+                p0 = max(p0, k_low / n_low_eff)
             p_value = _poisson_tail(k_high, n_high_eff * p0)
             rate_high = k_high / n_high_eff
             r_low = len(in_month) - len(highs)
