@@ -87,6 +87,11 @@ class StrategicGapRule(FactorRule[StrategicGapParams]):
         calibrated = data.profile.level("R09", "gap_rate", series.code) if data.profile else None
         bracket = params.bracket_fraction * spec.limit
         counts = _exposure(f, bracket)
+        # the window's own usual outage rate at low levels (all its months): a floor of the base rate, so
+        # that a long window is judged against the point's usual rate, not month by month only
+        all_low_hours = sum(n - h for h, n in counts.values())
+        all_low_outages = _clusters([g for g in gaps if g.level < bracket], params.cluster_hours)
+        window_rate = all_low_outages / all_low_hours if all_low_hours else 0.0
         out: list[Finding] = []
         for key in sorted({g.month for g in gaps}):
             n_high, n_all = counts.get(key, (0, 0))
@@ -112,6 +117,7 @@ class StrategicGapRule(FactorRule[StrategicGapParams]):
                 # the base rate only where the month itself has too little to say (measured on the
                 # Beijing series: pooling alone made 35 % more point-days flagged than no history)
                 p0 = max(p0, k_low / n_low_eff)
+            p0 = max(p0, window_rate)
             p_value = _poisson_tail(k_high, n_high_eff * p0)
             rate_high = k_high / n_high_eff
             r_low = len(in_month) - len(highs)
