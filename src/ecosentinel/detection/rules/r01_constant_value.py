@@ -210,7 +210,7 @@ class ConstantValueRule(FactorRule[ConstantValueParams]):
         out = []
         for start, end, n, value in self._runs(s, p, data):
             duration = end - start
-            if duration < threshold or (calibrated is not None and duration <= threshold):
+            if duration < threshold:
                 continue
             ratio = duration / threshold
             out.append(
@@ -231,7 +231,7 @@ class ConstantValueRule(FactorRule[ConstantValueParams]):
                         "resolution": resolution,
                         "calibration": calibrated.evidence() if calibrated is not None else None,
                         "comparison": "identical consecutive flag-N values for >= threshold_hours "
-                        "(calibrated: longer than the point's own level)",
+                        "(the point's calibrated level when it has a profile)",
                     },
                     variant="identical",
                     kind=_kind_zh(s.kind),
