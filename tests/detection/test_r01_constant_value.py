@@ -299,6 +299,8 @@ def test_r01_calibrated_level_comes_from_the_history_and_is_stated() -> None:
     assert f.evidence["threshold_hours"] == pytest.approx(level.level, abs=1e-3)
     assert "该点位自身标定值" in f.explanation_zh
     assert "误报预算0.002" in f.explanation_zh
+    assert "上限168小时" in f.explanation_zh
+    assert f.evidence["calibration"]["ceiling"] == 168.0
 
 
 def test_r01_uncalibrated_explanation_names_the_default() -> None:

@@ -186,6 +186,8 @@ def test_r09_evidence_states_the_association_and_the_history() -> None:
     assert assoc["calibration"]["history_units"] == 2160  # valid clock hours
     assert "历史数据" in f.explanation_zh
     assert "判定标准≤0.01" in f.explanation_zh
+    assert "2024年03月内" in f.explanation_zh
+    assert "2160个有效小时中中断0次" in f.explanation_zh
     assert f.start == T0 + 23 * HOUR
     assert f.end == T0 + 27 * HOUR
     assert isinstance(f.start, dt.datetime)

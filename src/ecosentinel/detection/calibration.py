@@ -224,7 +224,7 @@ def budget_level(
     if ceiling is not None:
         level = min(level, max(ceiling, floor))
     return CalibratedLevel(
-        rule, statistic, factor, level, q, floor, default, budget, len(units), _span(profile)
+        rule, statistic, factor, level, q, floor, default, budget, len(units), _span(profile), ceiling
     )
 
 

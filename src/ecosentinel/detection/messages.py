@@ -98,9 +98,12 @@ TEMPLATES: dict[tuple[str, str], str] = {
     "缺失期间也没有报备的维护时段。{association}在可能超标时中断数据，提示为规避超标而有意停运或断开监测设备。",
     ("R09_strategic_gap", "pattern"): _PREFIX
     + "{factors}在浓度接近或超过限值（≥{pct}%限值）后反复出现数据缺失：{p_high}缺失集中发生在可能超标的时段，呈现策略性缺失特征。",
-    ("R09_strategic_gap", "association"): "{month}月内，浓度达到限值{bracket}%以上后共出现{n_high}次缺失，"
-    "即每个高浓度有效值之后缺失的概率为{p_high}%，而{calibration}的基准缺失概率为{p0}%；"
-    "若缺失与浓度无关，出现这么多高浓度后缺失的概率仅为{p_value}（判定标准≤{alpha}）。",
+    (
+        "R09_strategic_gap",
+        "association",
+    ): "{month}内，浓度达到限值{bracket}%以上的小时之后共出现{n_high}次数据中断，"
+    "即每个高浓度小时之后中断的概率为{p_high}%，而{calibration}的基准中断概率为{p0}%；"
+    "若中断与浓度无关，出现这么多高浓度后中断的概率仅为{p_value}（判定标准≤{alpha}）。",
     ("R10_treatment_off", "treatment_off"): _PREFIX
     + "生产设施用电{prod}千瓦显示生产运行，而治理设施用电仅{treat}千瓦（低于停运阈值{treat_off}千瓦），"
     "持续{minutes}分钟；同期{factors}监测值为{conc}，{conc_text}。治理设施停运时排放数据仍然正常，提示监测数据不真实。",
@@ -285,7 +288,7 @@ STATISTIC_NAMES: dict[str, str] = {
 }
 CALIBRATED = (
     "判定阈值{level}{unit}为该点位自身标定值：取自{h0}至{h1}的历史数据（{n}个历史单元），"
-    "{statistic}在误报预算{budget}下的分位数为{q}{unit}，物理界限{floor}{unit}，规则默认值{default}{unit}。"
+    "{statistic}在误报预算{budget}下的分位数为{q}{unit}，物理界限{floor}{unit}{ceiling}，规则默认值{default}{unit}。"
 )
 UNCALIBRATED = "判定阈值为规则默认值{default}{unit}（该点位尚无历史标定）。"
 
@@ -311,5 +314,6 @@ def calibration_text(level: CalibratedLevel | None, unit: str, default: float) -
         budget=_num(level.budget),
         q=_num(level.quantile),
         floor=_num(level.floor),
+        ceiling="" if level.ceiling is None else f"，上限{_num(level.ceiling)}{unit}",
         default=_num(level.default),
     )

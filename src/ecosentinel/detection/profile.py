@@ -101,6 +101,8 @@ class CalibratedLevel:
     """History units (days, nights, values) behind the quantile."""
     history: tuple[str, str]
     """History span (CST ISO times)."""
+    ceiling: float | None = None
+    """The upper bound the level may not exceed (None: none)."""
 
     def evidence(self) -> dict[str, object]:
         """The JSON form that findings put under ``calibration``."""
@@ -110,6 +112,7 @@ class CalibratedLevel:
             "history_quantile": None if self.quantile is None else round(self.quantile, 6),
             "budget": self.budget,
             "floor": self.floor,
+            "ceiling": self.ceiling,
             "default": self.default,
             "history_units": self.n,
             "history": list(self.history),

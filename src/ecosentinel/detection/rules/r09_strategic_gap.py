@@ -142,7 +142,7 @@ class StrategicGapRule(FactorRule[StrategicGapParams]):
             text = messages.explain(
                 "R09_strategic_gap",
                 "association",
-                month=key,
+                month=f"{key[:4]}年{key[5:7]}月",
                 bracket=pct(params.bracket_fraction),
                 n_high=k_high,
                 p_high=pct(rate_high),
@@ -360,7 +360,7 @@ def _history_text(level: CalibratedLevel | None) -> str:
         return "本月低浓度时段"
     return (
         f"本月低浓度时段与该点位{level.history[0][:10]}至{level.history[1][:10]}历史数据"
-        f"（{level.n}个有效值中缺失{round(level.level * level.n)}次）"
+        f"（{level.n}个有效小时中中断{round(level.level * level.n)}次）"
     )
 
 
