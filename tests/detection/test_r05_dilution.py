@@ -141,6 +141,20 @@ CASES: list[Case] = [
 ]
 
 
+POWER_PROFILE = build_profile(frame(series("wc_prod_kw", [1000.0] * H_N, start=T0 - H_N * HOUR)), WATER)
+CASES.append(
+    {
+        "id": "trap: the production meter says stopped (profile's operating state) while the pollutants fall",
+        "frame": water(
+            scaled(COD, STEP, 0.3),
+            scaled(NH3, STEP, 0.3),
+            extra=[series("wc_prod_kw", [1000.0] * 30 + [0.0] * 6 + [1000.0] * 36)],
+        ),
+        "context": with_profile(WATER, POWER_PROFILE),
+        "expect": 0,
+        "variant": "step",
+    }
+)
 CASES.append(
     {
         "id": "trap: a point that co-moves deeper than the 0.1 floor: an 8 % fall is only a low clue",
