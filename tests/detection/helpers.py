@@ -132,6 +132,8 @@ class Case(TypedDict, total=False):
     """If set, ``expect`` counts only findings of this evidence kind (others may exist)."""
     severity: str
     """If set, every counted finding has this severity."""
+    windows: list[tuple[dt.datetime, dt.datetime]]
+    """If set, the counted findings' (start, end) windows, in order of start (exact)."""
 
 
 def run_case(rule: str, case: Case) -> list[Finding]:
@@ -144,10 +146,14 @@ def run_case(rule: str, case: Case) -> list[Finding]:
 
 
 def check_case(rule: str, case: Case) -> list[Finding]:
+    """Run one case: the count (and, when given, severity and exact windows) must match."""
     found = run_case(rule, case)
     if "variant" in case:
         found = [f for f in found if f.evidence["kind"] == case["variant"]]
     assert len(found) == case["expect"], [f.to_dict() for f in found]
+    if "windows" in case:
+        got = sorted((f.start, f.end) for f in found)
+        assert got == sorted(case["windows"]), [f.to_dict() for f in found]
     for f in found:
         if "severity" in case:
             assert f.severity.value == case["severity"], f.to_dict()

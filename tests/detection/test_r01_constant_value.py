@@ -2,8 +2,9 @@ import datetime as dt
 
 import pytest
 
-from ecosentinel.detection import FactorSpec, PointContext, PointType
-from tests.detection.helpers import MINUTE, Case, check_case, frame, series, wavy
+from ecosentinel.detection import FactorSpec, PointContext, PointType, screen_point
+from ecosentinel.detection.calibration import build_profile, with_profile
+from tests.detection.helpers import HOUR, MINUTE, T0, Case, check_case, frame, series, wavy
 
 WATER = PointContext(
     mn="MN0001",
@@ -29,6 +30,7 @@ CASES: list[Case] = [
         "context": WATER,
         "expect": 1,
         "variant": "identical",
+        "windows": [(T0 + 40 * HOUR, T0 + 70 * HOUR)],
     },
     {
         "id": "clean: fluctuating COD",
@@ -141,6 +143,169 @@ CASES: list[Case] = [
         "variant": "narrow_band",
     },
 ]
+
+
+# --- per-point calibration (profile from the point's own history) ------------------------------------
+
+NOX = PointContext(
+    mn="MN0001", point_type=PointType.GAS, factors={"a21002": FactorSpec(limit=100, range_high=500)}
+)
+M_HIST_N = 14 * 1440
+"""Two weeks of minute history just before T0 (continuous NOx analyser, never two equal minutes)."""
+
+
+def _nox_minutes(n: int, start: dt.datetime) -> list[float | None]:
+    return [60.0 + 0.1 * ((i * 7) % 113) for i in range(n)]
+
+
+NOX_HISTORY = series(
+    "a21002",
+    _nox_minutes(M_HIST_N, T0 - M_HIST_N * MINUTE),
+    start=T0 - M_HIST_N * MINUTE,
+    step=MINUTE,
+    kind="minute",
+)
+NOX_PROFILE = build_profile(frame(NOX_HISTORY), NOX)
+# window: one day of minutes, 8 hours (480 minutes) identical from 06:00 UTC
+NOX_DAY = [*_nox_minutes(360, T0), *[65.3] * 480, *_nox_minutes(600, T0)]
+
+
+def _held(n_hours: int, cycle: int, long_runs: dict[int, int]) -> list[float | None]:
+    """Hourly values of an analyser that measures every ``cycle`` hours and holds the result; runs at
+    ``long_runs`` (start hour -> length) hold longer (honest stuck stretches in the history)."""
+    out: list[float | None] = []
+    i = 0
+    k = 0
+    while i < n_hours:
+        length = long_runs.get(i, cycle)
+        out.extend([round(1.0 + 0.37 * ((k * 5) % 11), 2)] * length)
+        i += length
+        k += 1
+    return out[:n_hours]
+
+
+NH3 = PointContext(
+    mn="MN0001", point_type=PointType.WATER, factors={"w21003": FactorSpec(limit=5, range_high=20)}
+)
+# 60 days of history: the analyser holds each result 4 h; three honest stuck stretches of 40-60 h
+HELD_HISTORY = series(
+    "w21003",
+    _held(1440, 4, {200: 40, 700: 60, 1100: 48}),
+    start=T0 - 1440 * HOUR,
+)
+HELD_PROFILE = build_profile(frame(HELD_HISTORY), NH3)
+
+
+def _window_with_run(length: int) -> list[float | None]:
+    values = _held(320, 4, {})
+    return [*values[:100], *[3.33] * length, *values[100 + length :]]
+
+
+POWER = series("wc_prod_kw", [500.0] * 48 + [0.0] * 72 + [500.0] * 120, start=T0 - 48 * HOUR)
+
+CALIBRATED_CASES: list[Case] = [
+    {
+        "id": "catch: minute data, 8 h of identical NOx minutes against the point's own level (profile)",
+        "frame": frame(series("a21002", NOX_DAY, step=MINUTE, kind="minute")),
+        "context": with_profile(NOX, NOX_PROFILE),
+        "expect": 1,
+        "variant": "identical",
+        "windows": [(T0 + 360 * MINUTE, T0 + 840 * MINUTE)],
+    },
+    {
+        "id": "clean: minute data, the same 8 h without a profile stay under the 24 h default",
+        "frame": frame(series("a21002", NOX_DAY, step=MINUTE, kind="minute")),
+        "context": NOX,
+        "expect": 0,
+    },
+    {
+        "id": "trap: an analyser that holds its value 4 h and was stuck 60 h in its history: 50 h is usual",
+        "frame": frame(series("w21003", _window_with_run(50))),
+        "context": with_profile(NH3, HELD_PROFILE),
+        "expect": 0,
+        "variant": "identical",
+    },
+    {
+        "id": "catch: the same analyser held 200 h: beyond its calibrated level (the one-week ceiling)",
+        "frame": frame(series("w21003", _window_with_run(200))),
+        "context": with_profile(NH3, HELD_PROFILE),
+        "expect": 1,
+        "variant": "identical",
+        "windows": [(T0 + 100 * HOUR, T0 + 300 * HOUR)],
+    },
+    {
+        "id": "trap: the same analyser held 150 h: within what its stuck-prone history predicts",
+        "frame": frame(series("w21003", _window_with_run(150))),
+        "context": with_profile(NH3, HELD_PROFILE),
+        "expect": 0,
+        "variant": "identical",
+    },
+    {
+        "id": "trap: substitute data (flag S) held 48 h is never evidence by itself",
+        "frame": frame(
+            series("a21026", _with_constant(120, 40, 88, 31.0), flags={i: "S" for i in range(40, 88)})
+        ),
+        "context": GAS,
+        "expect": 0,
+        "variant": "identical",
+    },
+    {
+        "id": "trap: a value held 30 h while the production meter shows the plant stopped (profile)",
+        "frame": frame(
+            series("a21026", _with_constant(120, 20, 50, 31.0)),
+            series("wc_prod_kw", [500.0] * 12 + [0.0] * 48 + [500.0] * 60),
+        ),
+        "context": with_profile(GAS, build_profile(frame(POWER), GAS)),
+        "expect": 0,
+        "variant": "identical",
+    },
+    {
+        "id": "catch: the same 30 h held while the plant runs (profile)",
+        "frame": frame(
+            series("a21026", _with_constant(120, 20, 50, 31.0)), series("wc_prod_kw", [500.0] * 120)
+        ),
+        "context": with_profile(GAS, build_profile(frame(POWER), GAS)),
+        "expect": 1,
+        "variant": "identical",
+        "windows": [(T0 + 20 * HOUR, T0 + 50 * HOUR)],
+    },
+    {
+        "id": "clean: a flow at exactly zero for days (a stop; zero while operating is R02's)",
+        "frame": frame(series("w00000", [*wavy(24, 30, 8), *[0.0] * 72, *wavy(24, 30, 8)])),
+        "context": WATER,
+        "expect": 0,
+    },
+]
+CASES.extend(CALIBRATED_CASES)
+
+
+def test_r01_calibrated_level_comes_from_the_history_and_is_stated() -> None:
+    level = HELD_PROFILE.level("R01", "identical_run_hours", "w21003")
+    assert level is not None
+    assert level.floor == 24.0  # 6 cycles of the 4-h measuring cycle
+    assert level.quantile is not None
+    # three stuck stretches in 60 days: the exponential tail puts the budget's quantile beyond a week,
+    # and the ceiling keeps such a history from switching the rule off
+    assert level.quantile > 168.0
+    assert level.level == 168.0
+    assert HELD_PROFILE.factors["w21003"].cycle_hours == 4.0
+    assert HELD_PROFILE.factors["w21003"].quantum == 0.01
+    [f] = [
+        x
+        for x in screen_point(frame(series("w21003", _window_with_run(200))), with_profile(NH3, HELD_PROFILE))
+        if x.rule.startswith("R01")
+    ]
+    assert f.evidence["calibration"]["statistic"] == "identical_run_hours"
+    assert f.evidence["threshold_hours"] == pytest.approx(level.level, abs=1e-3)
+    assert "该点位自身标定值" in f.explanation_zh
+    assert "误报预算0.002" in f.explanation_zh
+    assert "上限168小时" in f.explanation_zh
+    assert f.evidence["calibration"]["ceiling"] == 168.0
+
+
+def test_r01_uncalibrated_explanation_names_the_default() -> None:
+    [f] = check_case("R01", CASES[0])
+    assert "规则默认值24小时" in f.explanation_zh
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c["id"] for c in CASES])

@@ -1,4 +1,7 @@
-"""Table-driven tests of R04 (drop after exceedance), R09 (strategic gaps) and R16 (flag abuse)."""
+"""Table-driven tests of R04 (drop after exceedance) and R16 (flag abuse).
+
+R09 (strategic gaps) has its own table in test_r09_strategic_gap.py.
+"""
 
 import datetime as dt
 from dataclasses import replace
@@ -7,7 +10,7 @@ import polars as pl
 import pytest
 
 from ecosentinel.detection import FactorSpec, PointContext, PointType
-from ecosentinel.detection.context import OM_SCHEMA, WINDOW_SCHEMA
+from ecosentinel.detection.context import OM_SCHEMA
 from tests.detection.helpers import MN, T0, Case, check_case, frame, points, replaced, series, wavy
 
 WATER = PointContext(
@@ -148,85 +151,8 @@ R04_CASES: list[Case] = [
     },
 ]
 
-N = 72
-LEVEL = wavy(N, 30, 6)
-HIGH_THEN_GAP = replaced(replaced(LEVEL, range(20, 23), 55.0), range(23, 27), None)
-
-R09_CASES: list[Case] = [
-    {
-        "id": "catch: four missing hours right after exceedances",
-        "frame": frame(series("w01018", HIGH_THEN_GAP)),
-        "context": WATER,
-        "expect": 1,
-        "variant": "gap",
-        "severity": "high",
-    },
-    {
-        "id": "missing: absent rows (never received) count as the gap",
-        "frame": frame(series("w01018", HIGH_THEN_GAP).filter(pl.col("value").is_not_null())),
-        "context": WATER,
-        "expect": 1,
-        "variant": "gap",
-    },
-    {
-        "id": "catch: a pattern of gaps after high values",
-        "frame": frame(
-            series(
-                "w01018",
-                replaced(
-                    replaced(LEVEL, [10, 25, 40, 55], 56.0),
-                    [11, 12, 26, 27, 41, 42, 56, 57],
-                    None,
-                ),
-            )
-        ),
-        "context": WATER,
-        "expect": 1,
-        "variant": "pattern",
-    },
-    {
-        "id": "clean: a gap after low values",
-        "frame": frame(series("w01018", replaced(LEVEL, range(23, 27), None))),
-        "context": WATER,
-        "expect": 0,
-    },
-    {
-        "id": "trap: the gap is inside a declared maintenance window",
-        "frame": frame(series("w01018", HIGH_THEN_GAP)),
-        "context": PointContext(
-            mn=MN,
-            point_type=PointType.WATER,
-            factors={"w01018": FactorSpec(limit=50)},
-            maintenance_windows=pl.DataFrame(
-                {"mn": [MN], "start": [T0 + dt.timedelta(hours=22)], "end": [T0 + dt.timedelta(hours=28)]},
-                schema=WINDOW_SCHEMA,
-            ),
-        ),
-        "expect": 0,
-    },
-    {
-        "id": "calibration flag: the hours after the exceedance are C-flagged (R16's business)",
-        "frame": frame(series("w01018", HIGH_THEN_GAP, flags={i: "C" for i in range(23, 27)})),
-        "context": WATER,
-        "expect": 0,
-    },
-    {
-        "id": "calibration flag: the hours after the exceedance are M-flagged (declared maintenance)",
-        "frame": frame(series("w01018", HIGH_THEN_GAP, flags={i: "M" for i in range(23, 27)})),
-        "context": WATER,
-        "expect": 0,
-    },
-    {
-        "id": "catch: missing hours flagged D (fault) after the exceedance still count as the gap",
-        "frame": frame(series("w01018", HIGH_THEN_GAP, flags={i: "D" for i in range(23, 27)})),
-        "context": WATER,
-        "expect": 1,
-        "variant": "gap",
-    },
-]
-
 GAS = PointContext(mn=MN, point_type=PointType.GAS, factors={"a21026": FactorSpec(limit=35)})
-SO2 = wavy(N, 20, 4)
+SO2 = wavy(72, 20, 4)
 
 
 R16_CASES: list[Case] = [
@@ -306,11 +232,6 @@ R16_CASES: list[Case] = [
 @pytest.mark.parametrize("case", R04_CASES, ids=[c["id"] for c in R04_CASES])
 def test_r04_cases(case: Case) -> None:
     check_case("R04", case)
-
-
-@pytest.mark.parametrize("case", R09_CASES, ids=[c["id"] for c in R09_CASES])
-def test_r09_cases(case: Case) -> None:
-    check_case("R09", case)
 
 
 @pytest.mark.parametrize("case", R16_CASES, ids=[c["id"] for c in R16_CASES])

@@ -16,13 +16,20 @@ from ecosentinel.detection import (
     score_days,
 )
 from ecosentinel.detection.context import OM_SCHEMA, WINDOW_SCHEMA
+from ecosentinel.detection.scoring import Basis
 
 UTC = dt.UTC
 T = dt.datetime(2024, 3, 1, 2, tzinfo=UTC)  # 10:00 CST
 
 
 def finding(
-    mn: str, rule: str, severity: Severity, score: float, start: dt.datetime = T, hours: float = 1
+    mn: str,
+    rule: str,
+    severity: Severity,
+    score: float,
+    start: dt.datetime = T,
+    hours: float = 1,
+    kind: str = "x",
 ) -> Finding:
     return Finding(
         mn=mn,
@@ -32,7 +39,7 @@ def finding(
         end=start + dt.timedelta(hours=hours),
         severity=severity,
         score=score,
-        evidence={"kind": "x"},
+        evidence={"kind": kind},
         explanation_zh="规则「测试」",
     )
 
@@ -62,19 +69,25 @@ def om(mn: str) -> pl.DataFrame:
 
 
 CASES = [
-    ("one high finding is red", [finding("A", "R04_x", Severity.HIGH, 0.9)], {}, Colour.RED, 0.9),
+    (
+        "one standalone finding is red",
+        [finding("A", "R02_zero_negative", Severity.HIGH, 0.9)],
+        {},
+        Colour.RED,
+        0.9,
+    ),
     ("one medium finding is yellow", [finding("A", "R01_x", Severity.MEDIUM, 0.6)], {}, Colour.YELLOW, 0.42),
     ("one low finding is green", [finding("A", "R16_x", Severity.LOW, 0.35)], {}, Colour.GREEN, 0.14),
     (
-        "three medium findings accumulate to red",
-        [finding("A", f"R0{i}_x", Severity.MEDIUM, 0.6) for i in range(1, 4)],
+        "three medium findings of three families accumulate to red",
+        [finding("A", r, Severity.MEDIUM, 0.6) for r in ("R01_x", "R02_x", "R09_x")],
         {},
         Colour.RED,
         1 - (1 - 0.42) ** 3,
     ),
     (
         "inside a declared window with an O&M record: halved",
-        [finding("A", "R04_x", Severity.HIGH, 0.9)],
+        [finding("A", "R02_x", Severity.HIGH, 0.9)],
         {"maintenance_windows": window("A"), "om_records": om("A")},
         Colour.YELLOW,
         0.45,
@@ -101,6 +114,156 @@ def test_point_day_colour(
     assert w.day == dt.date(2024, 3, 1)
     assert len(w.findings) == len(findings)
     assert "2024-03-01" in w.summary_zh
+    assert w.basis_zh in w.summary_zh
+
+
+FUSION_CASES = [
+    # (name, findings, colour, basis, deciding rules, uncapped)
+    (
+        "one high finding of a rule that cannot be red alone is capped yellow",
+        [finding("A", "R01_constant_value", Severity.HIGH, 0.9)],
+        Colour.YELLOW,
+        Basis.SINGLE_FAMILY,
+        {"R01_constant_value"},
+        Colour.RED,
+    ),
+    (
+        "two views of the same symptom (one family) stay yellow",
+        [
+            finding("A", "R01_constant_value", Severity.HIGH, 0.8),
+            finding("A", "R05_dilution", Severity.MEDIUM, 0.65),
+        ],
+        Colour.YELLOW,
+        Basis.SINGLE_FAMILY,
+        {"R01_constant_value", "R05_dilution"},
+        Colour.RED,
+    ),
+    (
+        "two independent families corroborate: red",
+        [
+            finding("A", "R05_dilution", Severity.MEDIUM, 0.65),
+            finding("A", "R15_door_camera_correlation", Severity.HIGH, 0.8),
+        ],
+        Colour.RED,
+        Basis.CORROBORATED,
+        {"R05_dilution", "R15_door_camera_correlation"},
+        Colour.RED,
+    ),
+    (
+        "a weak second family does not corroborate",
+        [
+            finding("A", "R01_constant_value", Severity.HIGH, 0.8),
+            finding("A", "R09_strategic_gap", Severity.LOW, 0.5),
+        ],
+        Colour.YELLOW,
+        Basis.SINGLE_FAMILY,
+        {"R01_constant_value", "R09_strategic_gap"},
+        Colour.RED,
+    ),
+    (
+        "a statistical test is never the corroborating family",
+        [
+            finding("A", "R01_constant_value", Severity.HIGH, 0.8),
+            finding("A", "R12_bunching", Severity.HIGH, 0.9),
+        ],
+        Colour.YELLOW,
+        Basis.SINGLE_FAMILY,
+        {"R01_constant_value", "R12_bunching"},
+        Colour.RED,
+    ),
+    (
+        "statistical tests alone are yellow at most",
+        [
+            finding("A", "R12_bunching", Severity.HIGH, 0.9),
+            finding("A", "R13_digit_test", Severity.HIGH, 0.9),
+        ],
+        Colour.YELLOW,
+        Basis.STATISTICAL_ONLY,
+        {"R12_bunching", "R13_digit_test"},
+        Colour.RED,
+    ),
+    (
+        "a standalone rule with the wrong evidence kind is not standalone",
+        [finding("A", "R17_replay", Severity.HIGH, 0.9, kind="near_identical")],
+        Colour.YELLOW,
+        Basis.SINGLE_FAMILY,
+        {"R17_replay"},
+        Colour.RED,
+    ),
+    (
+        "a whole day replayed is red alone and only it decides",
+        [
+            finding("A", "R17_replay", Severity.HIGH, 0.9, kind="identical"),
+            finding("A", "R01_constant_value", Severity.LOW, 0.5),
+        ],
+        Colour.RED,
+        Basis.STANDALONE,
+        {"R17_replay"},
+        Colour.RED,
+    ),
+    (
+        "a standalone rule below its severity is not standalone",
+        [
+            finding("A", "R02_zero_negative", Severity.MEDIUM, 0.6),
+            finding("A", "R02_zero_negative", Severity.MEDIUM, 0.6, start=T + dt.timedelta(hours=3)),
+            finding("A", "R02_zero_negative", Severity.MEDIUM, 0.6, start=T + dt.timedelta(hours=6)),
+        ],
+        Colour.YELLOW,
+        Basis.SINGLE_FAMILY,
+        {"R02_zero_negative"},
+        Colour.RED,
+    ),
+    (
+        "one medium finding is yellow by attention",
+        [finding("A", "R09_strategic_gap", Severity.MEDIUM, 0.6)],
+        Colour.YELLOW,
+        Basis.ATTENTION,
+        {"R09_strategic_gap"},
+        Colour.YELLOW,
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("name", "findings", "colour", "basis", "deciding", "uncapped"),
+    FUSION_CASES,
+    ids=[c[0] for c in FUSION_CASES],
+)
+def test_fusion(
+    name: str,
+    findings: list[Finding],
+    colour: Colour,
+    basis: Basis,
+    deciding: set[str],
+    uncapped: Colour,
+) -> None:
+    [w] = point_day_warnings(findings, [ctx("A")])
+    assert (w.colour, w.basis, w.uncapped) == (colour, basis, uncapped)
+    by_id = {f.id: f.rule for f in w.findings}
+    assert {by_id[i] for i in w.deciding} == deciding
+    assert w.basis_zh.startswith("定级依据")
+    assert w.basis_zh in w.summary_zh
+    for rule in deciding:
+        assert rule.split("_", 1)[0] in w.basis_zh
+
+
+def test_fusion_can_be_switched_off_and_families_reassigned() -> None:
+    findings = [finding("A", "R01_constant_value", Severity.HIGH, 0.9)]
+    off = ScreeningConfig.model_validate({"scoring": {"fusion": False}})
+    [w] = point_day_warnings(findings, [ctx("A")], off)
+    assert w.colour is Colour.RED
+    two = [*findings, finding("A", "R05_dilution", Severity.MEDIUM, 0.65)]
+    moved = ScreeningConfig.model_validate({"scoring": {"rule_families": {"R05": "working_condition"}}})
+    [w] = point_day_warnings(two, [ctx("A")], moved)
+    assert (w.colour, w.basis) == (Colour.RED, Basis.CORROBORATED)
+    assert dict(w.families).keys() == {"concentration", "working_condition"}
+
+
+def test_score_days_carries_the_basis() -> None:
+    frame = score_days([finding("A", "R01_constant_value", Severity.HIGH, 0.9)], [ctx("A")])
+    row = frame.filter(pl.col("level") == "point").row(0, named=True)
+    assert (row["colour"], row["basis"]) == ("yellow", "single_family")
+    assert "缺少独立证据印证" in row["basis_zh"]
 
 
 def test_score_days_rolls_points_up_to_enterprise_and_splits_cst_days() -> None:
@@ -130,3 +293,10 @@ def test_rule_weights_come_from_config() -> None:
     [w] = point_day_warnings([finding("A", "R01_constant_value", Severity.HIGH, 1.0)], [ctx("A")], config)
     assert w.score == 0.0
     assert w.colour is Colour.GREEN
+
+
+def test_enterprise_is_not_red_from_one_capped_point() -> None:
+    frame = score_days([finding("A", "R01_constant_value", Severity.HIGH, 0.9)], [ctx("A")])
+    ent = frame.filter(pl.col("level") == "enterprise").row(0, named=True)
+    assert ent["score"] == pytest.approx(0.9)
+    assert ent["colour"] == "yellow"  # the point is capped at yellow; the enterprise follows

@@ -37,6 +37,7 @@ from ecosentinel.detection.context import (
     PointType,
 )
 from ecosentinel.detection.findings import Finding, Severity, cst_text
+from ecosentinel.detection.profile import CalibratedLevel, PointProfile, State, operating_states, share_true
 from ecosentinel.readings import DataKind, Source
 
 logger = logging.getLogger(__name__)
@@ -138,6 +139,40 @@ class PointData:
             for (code, kind), part in self.frame.partition_by("code", "kind", as_dict=True).items()
         }
         self.codes: tuple[str, ...] = tuple(sorted({code for code, _ in self._parts}))
+        self._states: pl.DataFrame | None = None
+
+    @property
+    def profile(self) -> PointProfile | None:
+        """The point's calibration (None: rules use their constants)."""
+        return self.context.profile
+
+    def states(self) -> pl.DataFrame:
+        """Hourly operating states (``hour``, ``state``: running / stopped / startup / unknown) from the
+        profile's operating model applied to this window's signal; empty without a profile."""
+        if self._states is None:
+            profile = self.context.profile
+            signal = None
+            if profile is not None and profile.operating.signal is not None:
+                signal = self.series(profile.operating.signal, (DataKind.MINUTE, DataKind.HOUR, DataKind.RTD))
+            if profile is None or signal is None:
+                self._states = pl.DataFrame(schema={"hour": pl.Datetime("us", "UTC"), "state": pl.Utf8()})
+            else:
+                self._states = operating_states(signal.valid.select("time", "value"), profile.operating)
+        return self._states
+
+    def state_share(self, start: dt.datetime, end: dt.datetime, state: State) -> float | None:
+        """Share of the hours in [start, end) in ``state``; None when the states are unknown."""
+        st = self.states()
+        if st.height == 0:
+            return None
+        rows = st.filter(
+            (pl.col("hour") >= start - dt.timedelta(minutes=59))
+            & (pl.col("hour") < end)
+            & (pl.col("state") != State.UNKNOWN.value)
+        )
+        if rows.height == 0:
+            return None
+        return share_true(rows["state"] == state.value)
 
     def factor_codes(self, roles: Iterable[str]) -> list[str]:
         """Codes present in the frame that play one of the roles: pollutant, flow, auxiliary, wc."""
@@ -264,6 +299,16 @@ class Rule(ABC, Generic[P]):
     @abstractmethod
     def screen(self, data: PointData, config: ScreeningConfig) -> list[Finding]:
         """Run the rule on one point (plumbing; implemented by FactorRule / PointRule)."""
+
+    def calibrate(
+        self, data: PointData, config: ScreeningConfig, profile: PointProfile, budget: float
+    ) -> list[CalibratedLevel]:
+        """Trigger levels from the point's clean history ``data`` (calibration.build_profile).
+
+        Default: none (the rule keeps its constants). A calibrated rule computes its statistic per
+        history unit and returns ``calibration.budget_level(...)`` results.
+        """
+        return []
 
     def finding(
         self,

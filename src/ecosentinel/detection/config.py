@@ -65,6 +65,15 @@ class ScoringConfig(BaseModel):
     """Multiplier for a finding inside a declared maintenance window with no O&M record at all."""
     yellow_at: float = 0.3
     red_at: float = 0.7
+    fusion: bool = True
+    """Evidence fusion (scoring.py): red needs a standalone finding or two independent families."""
+    corroboration_min_weight: float = 0.25
+    """[P] an evidence family corroborates only when its combined weight on the day reaches this
+    (one medium finding of score >= 0.36; a low finding alone never does)."""
+    standalone_min_weight: float = 0.5
+    """[P] a standalone (physically grounded) finding sets red only with at least this weight itself."""
+    rule_families: dict[str, str] = Field(default_factory=dict)
+    """Re-assign a rule (full or short code) to an evidence family (evidence.Family values)."""
 
 
 class ScreeningConfig(BaseModel):

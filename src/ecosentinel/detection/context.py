@@ -14,6 +14,7 @@ from enum import StrEnum
 
 import polars as pl
 
+from ecosentinel.detection.profile import PointProfile
 from ecosentinel.errors import ValidationError
 
 
@@ -165,6 +166,9 @@ class PointContext:
     events: pl.DataFrame = field(default_factory=lambda: _empty(EVENT_SCHEMA))
     om_records: pl.DataFrame = field(default_factory=lambda: _empty(OM_SCHEMA))
     maintenance_windows: pl.DataFrame = field(default_factory=lambda: _empty(WINDOW_SCHEMA))
+    profile: PointProfile | None = None
+    """Per-point calibration from the point's own history (``calibration.build_profile``); rules fall
+    back to their constants when it is None."""
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "point_type", PointType(self.point_type))

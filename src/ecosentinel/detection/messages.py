@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from ecosentinel.detection.profile import CalibratedLevel
+
 FACTOR_NAMES: dict[str, str] = {
     "w01018": "化学需氧量（COD）",
     "w21003": "氨氮",
@@ -46,6 +48,7 @@ _PREFIX = "规则「{title}」：{start}至{end}（北京时间），"
 TEMPLATES: dict[tuple[str, str], str] = {
     ("R01_constant_value", "identical"): _PREFIX
     + "{factors}{kind}连续{count}个有效值完全相同（均为{value}），持续{hours}小时，超过{threshold}小时的判定阈值。"
+    "{calibration}"
     "正常排放的监测数据应随工况波动，长时间恒值提示采样管插入清水或标液瓶（挂瓶）、数采仪输出被固定或设置了数据保持。",
     ("R01_constant_value", "identical_cycles"): _PREFIX
     + "{factors}分析仪连续{count}个测量周期结果完全相同（均为{value}），达到{threshold}个周期的判定阈值。"
@@ -77,10 +80,12 @@ TEMPLATES: dict[tuple[str, str], str] = {
     "计划外的加测提示有人手动触发重新测量以替换不利结果。",
     ("R05_dilution", "step"): _PREFIX
     + "{factors}同时下降至前24小时基线的{ratio_pct}%左右（各因子比例分别为{ratios}），各因子之间的比值基本不变，{flow_text}。"
-    "各污染物按同一倍数同步下降是样品被清水稀释的特征（如采样管转接自来水、私设暗管注水或挂瓶）{event_text}。",
+    "各污染物按同一倍数同步下降是样品被清水稀释的特征（如采样管转接自来水、私设暗管注水或挂瓶）{event_text}。"
+    "{calibration}",
     ("R05_dilution", "night"): _PREFIX
     + "{factors}夜间（22时至次日6时）中位数仅为白天的{ratio_pct}%左右（各因子比例分别为{ratios}），"
-    "比值关系不变，{flow_text}。夜间浓度按同一倍数整体下降而排水量未减，提示夜间采样管被转接至自来水等稀释行为{event_text}。",
+    "比值关系不变，{flow_text}。夜间浓度按同一倍数整体下降而排水量未减，提示夜间采样管被转接至自来水等稀释行为{event_text}。"
+    "{calibration}",
     ("R08_o2_dilution", "zs_mismatch"): _PREFIX
     + "{factors}上报的折算浓度与按实测浓度和氧含量重新计算的折算浓度不符：共{count}个数据，"
     "最大偏差{max_diff_pct}%（例如{example_time}实测{measured}、氧含量{o2}%、上报折算{reported}，应为{expected}，"
@@ -90,10 +95,15 @@ TEMPLATES: dict[tuple[str, str], str] = {
     "同期{factors}实测浓度为正常时段的{conc_pct}%。氧含量在负荷未变时升高而实测浓度下降，提示向烟道或采样系统掺入空气稀释。",
     ("R09_strategic_gap", "gap"): _PREFIX
     + "{factors}连续{hours}小时无有效数据，缺失前、后的浓度分别为{before}和{after}，最高达排放限值（{limit}）的{pct}%，"
-    "缺失期间也没有报备的维护时段。在可能超标时中断数据，提示为规避超标而有意停运或断开监测设备。",
+    "缺失期间也没有报备的维护时段。{association}在可能超标时中断数据，提示为规避超标而有意停运或断开监测设备。",
     ("R09_strategic_gap", "pattern"): _PREFIX
-    + "{factors}在浓度接近或超过限值（≥{pct}%限值）后出现数据缺失的比例为{p_high}%，"
-    "而在低浓度时仅为{p_low}%（{n_high}次对{n_low}次），缺失集中发生在可能超标的时段，呈现策略性缺失特征。",
+    + "{factors}在浓度接近或超过限值（≥{pct}%限值）后反复出现数据缺失：{p_high}缺失集中发生在可能超标的时段，呈现策略性缺失特征。",
+    (
+        "R09_strategic_gap",
+        "association",
+    ): "{month}内，浓度达到限值{bracket}%以上的小时之后共出现{n_high}次数据中断，"
+    "即每个高浓度小时之后中断的概率为{p_high}%，而{calibration}的基准中断概率为{p0}%；"
+    "若中断与浓度无关，出现这么多高浓度后中断的概率仅为{p_value}（判定标准≤{alpha}）。",
     ("R10_treatment_off", "treatment_off"): _PREFIX
     + "生产设施用电{prod}千瓦显示生产运行，而治理设施用电仅{treat}千瓦（低于停运阈值{treat_off}千瓦），"
     "持续{minutes}分钟；同期{factors}监测值为{conc}，{conc_text}。治理设施停运时排放数据仍然正常，提示监测数据不真实。",
@@ -228,3 +238,82 @@ PAGE_FINDINGS = "筛查线索"
 PAGE_FINDING = "筛查线索 #{id}"
 RUN_STARTED = "已发起筛查批次 {id}，完成后刷新本页查看结果。"
 RUN_NEEDS_BOTH = "请同时填写开始日期和结束日期，或都不填（筛查最近 24 小时）。"
+
+
+# --- Evidence fusion (scoring.py, evidence.py): which evidence set a point-day's colour ---
+FAMILY_NAMES: dict[str, str] = {
+    "concentration": "浓度特征",
+    "working_condition": "工况与流量",
+    "data_chain": "数据传输链",
+    "records": "运维、门禁与参数记录",
+    "statistical": "统计检验",
+}
+STANDALONE_WHY: dict[str, str] = {
+    "R02": "生产设施用电显示运行期间监测值为零或负值",
+    "R04": "接近限值的测量周期后加测复测并骤降（有多余测量周期或门禁事件）",
+    "R06": "仪器参数与备案值不一致",
+    "R08": "上报折算浓度与按实测浓度和氧含量计算的结果不符",
+    "R10": "生产设施运行而治理设施停运（或标记停运）",
+    "R11": "生产设施运行期间流量为零",
+    "R16": "超过限值的读数被标记为校准/维护/故障而隐藏",
+    "R17": "整日数据与此前某日完全相同",
+    "R18": "小时值掩盖了其分钟数据显示的超标",
+    "R19": "上游超标数据到平台时低于限值",
+}
+BASIS_TEXTS: dict[str, str] = {
+    "standalone": "定级依据：{rules}单条证据具有物理确定性（{why}），可单独定为红色。",
+    "corroborated": "定级依据：{n}类相互独立的证据相互印证（{families}：{rules}），定为红色。",
+    "single_family": "定级依据：当日证据仅来自「{families}」一类（{rules}），得分虽达红色，"
+    "但缺少独立证据印证，定为黄色。",
+    "statistical_only": "定级依据：仅有统计检验类线索（{rules}），只提示关注，不单独定为红色。",
+    "attention": "定级依据：{families}证据（{rules}）达到黄色。",
+    "below_threshold": "定级依据：当日线索（{rules}）权重未达黄色。",
+}
+
+
+def family_name(family: str) -> str:
+    return FAMILY_NAMES.get(family, family)
+
+
+def basis_text(basis: str, **fields: Any) -> str:
+    return BASIS_TEXTS[basis].format(**fields)
+
+
+# --- Per-point calibration (calibration.py, profile.py): what a calibrated level was derived from ---
+STATISTIC_NAMES: dict[str, str] = {
+    "identical_run_hours": "每日最长恒值持续时间",
+    "common_drop_ratio": "各因子同步下降至基线的比例",
+    "night_day_ratio": "夜间与白天中位数之比",
+    "gap_rate": "每个有效值之后出现缺失的概率",
+}
+CALIBRATED = (
+    "判定阈值{level}{unit}为该点位自身标定值：取自{h0}至{h1}的历史数据（{n}个历史单元），"
+    "{statistic}在误报预算{budget}下的分位数为{q}{unit}，物理界限{floor}{unit}{ceiling}，规则默认值{default}{unit}。"
+)
+UNCALIBRATED = "判定阈值为规则默认值{default}{unit}（该点位尚无历史标定）。"
+
+
+def _num(x: float | None) -> str:
+    if x is None:
+        return "无"
+    text = f"{x:.4f}".rstrip("0").rstrip(".")
+    return text if text not in ("", "-0") else "0"
+
+
+def calibration_text(level: CalibratedLevel | None, unit: str, default: float) -> str:
+    """One Chinese sentence: the level compared against and the history it came from."""
+    if level is None:
+        return UNCALIBRATED.format(default=_num(default), unit=unit)
+    return CALIBRATED.format(
+        level=_num(level.level),
+        unit=unit,
+        h0=level.history[0][:16].replace("T", " "),
+        h1=level.history[1][:16].replace("T", " "),
+        n=level.n,
+        statistic=STATISTIC_NAMES.get(level.statistic, level.statistic),
+        budget=_num(level.budget),
+        q=_num(level.quantile),
+        floor=_num(level.floor),
+        ceiling="" if level.ceiling is None else f"，上限{_num(level.ceiling)}{unit}",
+        default=_num(level.default),
+    )

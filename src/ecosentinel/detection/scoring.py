@@ -10,6 +10,14 @@ Point-day score: ``1 − Π(1 − wᵢ)`` over the day's findings (independent e
 strong finding is enough). Enterprise-day score: the same combination over its point-day scores.
 Colours: red at ``red_at`` (0.7) or above, yellow at ``yellow_at`` (0.3) or above, else green.
 Only point-days with findings are returned; every other point-day is green.
+
+Evidence fusion (``evidence.py``): a point-day is red only when the score reaches ``red_at`` AND
+either one finding is standalone (physically grounded, e.g. zero while the production meter runs, a
+parameter changed from its filed value, a whole day replayed) or at least two independent evidence
+families each weigh ``corroboration_min_weight`` or more. Statistical families (R12, R13) never count
+as a corroborating family. Otherwise the point-day is capped at yellow. Every ``PointDayWarning``
+names the evidence that set its colour: ``basis`` (machine), ``deciding`` (finding ids),
+``families`` and ``basis_zh`` (Chinese, also appended to ``summary_zh``).
 """
 
 from __future__ import annotations
@@ -25,6 +33,7 @@ import polars as pl
 from ecosentinel.detection import messages
 from ecosentinel.detection.config import ScoringConfig, ScreeningConfig
 from ecosentinel.detection.context import PointContext
+from ecosentinel.detection.evidence import Family, family_of, is_standalone, short_code
 from ecosentinel.detection.findings import Finding
 from ecosentinel.readings import CST
 
@@ -40,9 +49,31 @@ class Colour(StrEnum):
     RED = "red"
 
 
+class Basis(StrEnum):
+    """Which evidence set a point-day's colour (machine field of ``PointDayWarning``)."""
+
+    STANDALONE = "standalone"
+    """Red: one physically grounded finding (evidence.STANDALONE)."""
+    CORROBORATED = "corroborated"
+    """Red: at least two independent, non-statistical evidence families."""
+    SINGLE_FAMILY = "single_family"
+    """Yellow although the score reached red: the evidence is one family only (capped)."""
+    STATISTICAL_ONLY = "statistical_only"
+    """Yellow at most: only statistical tests (R12, R13) contributed."""
+    ATTENTION = "attention"
+    """Yellow: the score reached yellow."""
+    BELOW_THRESHOLD = "below_threshold"
+    """Green: findings too weak for yellow."""
+
+
 @dataclass(frozen=True, slots=True)
 class PointDayWarning:
-    """The warning of one point on one day, with the findings behind it and their weights."""
+    """The warning of one point on one day, with the findings behind it and their weights.
+
+    ``basis`` says which evidence set the colour, ``deciding`` the ids of the findings that did,
+    ``families`` each evidence family's combined weight on that day (heaviest first) and
+    ``uncapped`` the colour the score alone would give (red when fusion capped it to yellow).
+    """
 
     mn: str
     enterprise_id: str | None
@@ -51,17 +82,40 @@ class PointDayWarning:
     score: float
     findings: tuple[Finding, ...]
     weights: tuple[float, ...]
+    basis: Basis = Basis.ATTENTION
+    deciding: tuple[str, ...] = ()
+    families: tuple[tuple[str, float], ...] = ()
+    uncapped: Colour | None = None
+
+    @property
+    def basis_zh(self) -> str:
+        """One Chinese sentence: the evidence that set the colour."""
+        ids = set(self.deciding)
+        deciding = [f for f in self.findings if f.id in ids] or list(self.findings)
+        rules = "、".join(sorted({short_code(f.rule) for f in deciding}))
+        fams = [name for name, _ in self.families]
+        if self.basis is Basis.CORROBORATED:
+            fams = sorted({family_of(f.rule).value for f in deciding}, key=fams.index)
+        why = "；".join(sorted({messages.STANDALONE_WHY.get(short_code(f.rule), f.rule) for f in deciding}))
+        return messages.basis_text(
+            self.basis.value,
+            rules=rules,
+            why=why,
+            n=len(fams),
+            families="、".join(messages.family_name(x) for x in fams),
+        )
 
     @property
     def summary_zh(self) -> str:
         rules = "、".join(sorted({f.rule for f in self.findings}))
-        return messages.POINT_DAY_SUMMARY.format(
+        head = messages.POINT_DAY_SUMMARY.format(
             day=self.day.isoformat(),
             mn=self.mn,
             colour=messages.colour_name(self.colour.value),
             score=f"{self.score:.2f}",
             rules=rules,
         )
+        return head + self.basis_zh
 
 
 def colour_of(score: float, scoring: ScoringConfig) -> Colour:
@@ -70,6 +124,19 @@ def colour_of(score: float, scoring: ScoringConfig) -> Colour:
     if score >= scoring.yellow_at:
         return Colour.YELLOW
     return Colour.GREEN
+
+
+def enterprise_colour(score: float, point_colours: Iterable[str], scoring: ScoringConfig) -> Colour:
+    """An enterprise-day's colour: ``colour_of`` its combined score, but red only when one of its points
+    is red or at least two of its points are yellow or red (separate points are independent evidence;
+    one point capped at yellow by fusion must not come back as a red enterprise)."""
+    colour = colour_of(score, scoring)
+    if colour is not Colour.RED or not scoring.fusion:
+        return colour
+    colours = list(point_colours)
+    if Colour.RED.value in colours or sum(c != Colour.GREEN.value for c in colours) >= 2:
+        return Colour.RED
+    return Colour.YELLOW
 
 
 def finding_weight(finding: Finding, context: PointContext | None, scoring: ScoringConfig) -> float:
@@ -82,6 +149,53 @@ def finding_weight(finding: Finding, context: PointContext | None, scoring: Scor
         has_record = context.om_overlapping(finding.start, finding.end, dt.timedelta(0)).height > 0
         w *= scoring.maintenance_with_record if has_record else scoring.maintenance_without_record
     return max(0.0, min(1.0, w))
+
+
+def fuse(
+    items: list[tuple[Finding, float]], score: float, scoring: ScoringConfig
+) -> tuple[Colour, Basis, tuple[str, ...], tuple[tuple[str, float], ...]]:
+    """Colour of one point-day from its weighted findings: (colour, basis, deciding ids, families).
+
+    ``items`` sorted by weight, heaviest first; ``score`` their combination.
+    """
+    uncapped = colour_of(score, scoring)
+    by_family: dict[str, list[tuple[Finding, float]]] = defaultdict(list)
+    for f, w in items:
+        by_family[family_of(f.rule, scoring.rule_families).value].append((f, w))
+    fam_weight = {name: _combine(w for _, w in fw) for name, fw in by_family.items()}
+    families = tuple(sorted(((k, round(v, 4)) for k, v in fam_weight.items()), key=lambda kv: -kv[1]))
+    statistical = Family.STATISTICAL.value
+    if not scoring.fusion:
+        return uncapped, _plain_basis(uncapped, by_family), tuple(f.id for f, _ in items), families
+    if set(by_family) == {statistical}:
+        colour = min(uncapped, Colour.YELLOW, key=_RANK.__getitem__)
+        basis = Basis.STATISTICAL_ONLY if colour is not Colour.GREEN else Basis.BELOW_THRESHOLD
+        return colour, basis, tuple(f.id for f, _ in items), families
+    if uncapped is Colour.RED:
+        grounded = [f for f, w in items if w >= scoring.standalone_min_weight and is_standalone(f)]
+        if grounded:
+            return Colour.RED, Basis.STANDALONE, tuple(f.id for f in grounded), families
+        strong = [
+            name
+            for name, w in fam_weight.items()
+            if name != statistical and w >= scoring.corroboration_min_weight
+        ]
+        if len(strong) >= 2:
+            deciding = tuple(f.id for name in strong for f, _ in by_family[name])
+            return Colour.RED, Basis.CORROBORATED, deciding, families
+        return Colour.YELLOW, Basis.SINGLE_FAMILY, tuple(f.id for f, _ in items), families
+    return uncapped, _plain_basis(uncapped, by_family), tuple(f.id for f, _ in items), families
+
+
+_RANK = {Colour.GREEN: 0, Colour.YELLOW: 1, Colour.RED: 2}
+
+
+def _plain_basis(colour: Colour, by_family: Mapping[str, list[tuple[Finding, float]]]) -> Basis:
+    if colour is Colour.GREEN:
+        return Basis.BELOW_THRESHOLD
+    if colour is Colour.RED:
+        return Basis.CORROBORATED if len(by_family) >= 2 else Basis.SINGLE_FAMILY
+    return Basis.ATTENTION
 
 
 def _days(f: Finding) -> list[dt.date]:
@@ -123,15 +237,20 @@ def point_day_warnings(
         items.sort(key=lambda fw: -fw[1])
         score = _combine(w for _, w in items)
         context = ctx.get(mn)
+        colour, basis, deciding, families = fuse(items, score, scoring)
         out.append(
             PointDayWarning(
                 mn=mn,
                 enterprise_id=context.enterprise_id if context else None,
                 day=day,
-                colour=colour_of(score, scoring),
+                colour=colour,
                 score=round(score, 4),
                 findings=tuple(f for f, _ in items),
                 weights=tuple(round(w, 4) for _, w in items),
+                basis=basis,
+                deciding=deciding,
+                families=families,
+                uncapped=colour_of(score, scoring),
             )
         )
     return out
@@ -147,8 +266,12 @@ SCORE_SCHEMA: dict[str, pl.DataType] = {
     "n_findings": pl.Int64(),
     "rules": pl.List(pl.Utf8()),
     "finding_ids": pl.List(pl.Utf8()),
+    "basis": pl.Utf8(),
+    "basis_zh": pl.Utf8(),
 }
-"""Columns of ``score_days``: level is ``point`` or ``enterprise`` (then ``mn`` is null)."""
+"""Columns of ``score_days``: level is ``point`` or ``enterprise`` (then ``mn`` is null). ``basis`` /
+``basis_zh``: the evidence that set a point-day's colour (enterprise rows: the colour comes from its
+points' scores; basis null)."""
 
 
 def score_days(
@@ -173,6 +296,8 @@ def score_days(
                 "n_findings": len(w.findings),
                 "rules": sorted({f.rule for f in w.findings}),
                 "finding_ids": [f.id for f in w.findings],
+                "basis": w.basis.value,
+                "basis_zh": w.basis_zh,
             }
         )
         if w.enterprise_id is not None:
@@ -186,10 +311,12 @@ def score_days(
                 "enterprise_id": enterprise,
                 "mn": None,
                 "score": round(score, 4),
-                "colour": colour_of(score, scoring).value,
+                "colour": enterprise_colour(score, [w.colour.value for w in ws], scoring).value,
                 "n_findings": sum(len(w.findings) for w in ws),
                 "rules": sorted({f.rule for w in ws for f in w.findings}),
                 "finding_ids": [f.id for w in ws for f in w.findings],
+                "basis": None,
+                "basis_zh": None,
             }
         )
     return pl.DataFrame(rows, schema=SCORE_SCHEMA)

@@ -29,7 +29,7 @@ from ecosentinel.detection.catalogue import rule_class
 from ecosentinel.detection.config import ScreeningConfig
 from ecosentinel.detection.context import PointContext
 from ecosentinel.detection.findings import Finding, Severity
-from ecosentinel.detection.scoring import colour_of, point_day_warnings
+from ecosentinel.detection.scoring import enterprise_colour, point_day_warnings
 from ecosentinel.errors import NotFoundError, ValidationError
 from ecosentinel.jobs import JobRunner, Progress
 from ecosentinel.readings import CST
@@ -528,7 +528,7 @@ def recompute_day_scores(
             ent = EnterpriseDayScore(enterprise_id=enterprise_id, day=day)
             session.add(ent)
         ent.score = score
-        ent.colour = colour_of(score, scoring).value
+        ent.colour = enterprise_colour(score, [s.colour for s in scores], scoring).value
         ent.n_findings = sum(s.n_findings for s in scores)
         ent.points = len(scores)
         ent.run_id = run_id

@@ -7,12 +7,14 @@ import datetime as dt
 import polars as pl
 
 from ecosentinel.detection.base import FactorRule, PointData, Series, true_runs
-from ecosentinel.detection.config import RuleParams
+from ecosentinel.detection.calibration import budget_level
+from ecosentinel.detection.config import RuleParams, ScreeningConfig
 from ecosentinel.detection.context import PointType
 from ecosentinel.detection.findings import Finding, Severity, iso, num
-from ecosentinel.detection.messages import kind_name
+from ecosentinel.detection.messages import calibration_text, kind_name
+from ecosentinel.detection.profile import CalibratedLevel, PointProfile, State
 from ecosentinel.detection.rules._common import fmt
-from ecosentinel.readings import DataKind, Source
+from ecosentinel.readings import CST, DataKind, Source
 
 
 class ConstantValueParams(RuleParams):
@@ -44,6 +46,20 @@ class ConstantValueParams(RuleParams):
     # resolution steps: a band at that level cannot be told from an honest clean source.
     """[P] trap guard for the detection-limit check: only for points whose median level is at least this
     multiple of k x DL (a point that always reads near DL is an ultra-low emitter, not a fraud)."""
+    calibrated_floor_hours: float = 4.0
+    """[P] per-point calibration (profile): the identical-run level is never below this many hours, nor
+    below ``calibrated_floor_values`` reported values, nor below ``min_identical_cycles`` measuring
+    cycles of the point's analyser (its held runs)."""
+    calibrated_floor_values: int = 24
+    """[P] nor below this many consecutive reported values: research notes R1 "≥24 identical valid
+    hourly values", read as a count, so 24 h of hourly data and 24 min of minute data (where the 4 h
+    floor holds). Measured: with 12 values the Beijing series (a design background) got 12 more
+    identical-run findings on CO quantised to 100 than with the 24 h constant."""
+    calibrated_ceiling_hours: float = 168.0
+    """[P] nor above a week: a history with a stuck analyser must not switch the rule off."""
+    stopped_share: float = 0.5
+    """[P] a run during which the source was stopped for at least this share of hours (operating state
+    from the profile: power, flow, temperature or O2) is not a finding: a stopped source reads flat."""
 
 
 def _resolution(values: pl.Series) -> float:
@@ -79,6 +95,7 @@ class ConstantValueRule(FactorRule[ConstantValueParams]):
     roles = frozenset({"pollutant", "flow"})
 
     def detect(self, series: Series, params: ConstantValueParams, data: PointData) -> list[Finding]:
+        series = _valid_n(series)
         out = self._identical(series, params, data)
         if data.context.point_type is PointType.WATER:
             cycles = data.series(series.code, [DataKind.RTD], source=Source.ANALYSER.value)
@@ -99,7 +116,12 @@ class ConstantValueRule(FactorRule[ConstantValueParams]):
                 out.extend(self._near_dl(series, params, data, spec.detection_limit, covered))
         return out
 
-    def _identical(self, s: Series, p: ConstantValueParams, data: PointData) -> list[Finding]:
+    def _runs(
+        self, s: Series, p: ConstantValueParams, data: PointData
+    ) -> list[tuple[dt.datetime, dt.datetime, int, float]]:
+        """Identical runs (start, end, count, value) that may be evidence: >= 2 values, above the
+        resolution and detection-limit guards, not zero or negative (R02's business; a stopped source
+        reads 0) and not during a stop (operating state from the profile)."""
         f = s.frame.select("time", "value").with_columns(pl.col("value").rle_id().alias("run"))
         runs = (
             f.filter(pl.col("value").is_not_null())
@@ -110,23 +132,85 @@ class ConstantValueRule(FactorRule[ConstantValueParams]):
                 pl.len().alias("n"),
                 pl.col("value").first().alias("value"),
             )
+            .filter(pl.col("n") >= 2)
             .sort("start")
         )
         step = s.step or dt.timedelta(0)
-        threshold = dt.timedelta(hours=p.min_identical_hours)
-        resolution = _resolution(s.frame["value"])
+        profiled = data.profile.factor(s.code) if data.profile else None
+        resolution = profiled.quantum if profiled is not None else _resolution(s.frame["value"])
         dl = data.context.factor(s.code).detection_limit
         out = []
         for start, last, n, value in runs.select("start", "last", "n", "value").iter_rows():
-            end = last + step
-            duration = end - start
-            if n < 2 or duration < threshold:
+            if value <= 0:
                 continue
             if resolution > 0 and abs(value) < p.min_steps_above_zero * resolution:
                 continue
             if dl is not None and abs(value) <= p.dl_multiple * dl:
                 # at the detection limit an honest clean source reads one value for days (Beijing SO2 at
                 # 2 with DL 3: 63 identical-run findings); the near-DL check's business, as for the band
+                continue
+            end = last + step
+            if _stopped(data, start, end, p):
+                continue
+            out.append((start, end, int(n), float(value)))
+        return out
+
+    def calibrate(
+        self, data: PointData, config: ScreeningConfig, profile: PointProfile, budget: float
+    ) -> list[CalibratedLevel]:
+        """Level of ``identical_run_hours`` per factor: the longest evidence-grade identical run of each
+        clean history day, its quantile at the budget (calibration.upper_quantile) plus one measuring
+        cycle, between the floor (calibrated_floor_hours, calibrated_floor_values steps,
+        min_identical_cycles cycles: the largest) and calibrated_ceiling_hours."""
+        out = []
+        for code in data.factor_codes(self.roles):
+            p: ConstantValueParams = config.params_for(self, data.context, code)
+            s = data.series(code, self.kinds)
+            fp = profile.factor(code)
+            if s is None or fp is None or not p.enabled:
+                continue
+            s = _valid_n(s)
+            step_h = (fp.step_seconds or 3600.0) / 3600
+            cycle = fp.cycle_hours or step_h
+            longest: dict[dt.date, float] = {
+                d: 0.0 for d in s.valid["time"].dt.convert_time_zone(CST.key).dt.date().unique().to_list()
+            }
+            for start, end, _, _ in self._runs(s, p, data):
+                hours = (end - start).total_seconds() / 3600
+                day, last = _cst_day(start), _cst_day(end - dt.timedelta(microseconds=1))
+                while day <= last:
+                    if day in longest:
+                        longest[day] = max(longest[day], hours)
+                    day += dt.timedelta(days=1)
+            level = budget_level(
+                "R01",
+                "identical_run_hours",
+                code,
+                list(longest.values()),
+                budget=budget,
+                floor=max(
+                    p.calibrated_floor_hours,
+                    p.calibrated_floor_values * step_h,
+                    p.min_identical_cycles * cycle,
+                ),
+                default=p.min_identical_hours,
+                margin=cycle,
+                ceiling=p.calibrated_ceiling_hours,
+                profile=profile,
+            )
+            if level is not None:
+                out.append(level)
+        return out
+
+    def _identical(self, s: Series, p: ConstantValueParams, data: PointData) -> list[Finding]:
+        calibrated = data.profile.level("R01", "identical_run_hours", s.code) if data.profile else None
+        hours_level = calibrated.level if calibrated is not None else p.min_identical_hours
+        threshold = dt.timedelta(hours=hours_level)
+        resolution = _resolution(s.frame["value"])
+        out = []
+        for start, end, n, value in self._runs(s, p, data):
+            duration = end - start
+            if duration < threshold:
                 continue
             ratio = duration / threshold
             out.append(
@@ -143,16 +227,19 @@ class ConstantValueRule(FactorRule[ConstantValueParams]):
                         "value": value,
                         "count": n,
                         "hours": num(duration.total_seconds() / 3600, 2),
-                        "threshold_hours": p.min_identical_hours,
+                        "threshold_hours": num(hours_level, 3),
                         "resolution": resolution,
-                        "comparison": "identical consecutive valid values for >= threshold_hours",
+                        "calibration": calibrated.evidence() if calibrated is not None else None,
+                        "comparison": "identical consecutive flag-N values for >= threshold_hours "
+                        "(the point's calibrated level when it has a profile)",
                     },
                     variant="identical",
                     kind=_kind_zh(s.kind),
                     count=n,
                     value=fmt(value),
                     hours=fmt(duration.total_seconds() / 3600),
-                    threshold=fmt(p.min_identical_hours),
+                    threshold=fmt(round(hours_level, 2)),
+                    calibration=calibration_text(calibrated, "小时", p.min_identical_hours),
                 )
             )
         return out
@@ -261,6 +348,8 @@ class ConstantValueRule(FactorRule[ConstantValueParams]):
                 continue
             if hi <= floor:
                 continue  # a band at resolution / detection-limit level: the near-DL check's business
+            if _stopped(data, start, end, p):
+                continue
             hours = (end - start).total_seconds() / 3600
             out.append(
                 self.finding(
@@ -302,7 +391,7 @@ class ConstantValueRule(FactorRule[ConstantValueParams]):
         out = []
         keep = pl.col("hi") <= p.dl_multiple * dl
         for start, end, lo, hi, n in self._windows(s, p.dl_hours, p.min_coverage, keep):
-            if any(a <= start and end <= b for a, b in covered):
+            if any(a <= start and end <= b for a, b in covered) or _stopped(data, start, end, p):
                 continue
             hours = (end - start).total_seconds() / 3600
             out.append(
@@ -332,6 +421,28 @@ class ConstantValueRule(FactorRule[ConstantValueParams]):
                 )
             )
         return out
+
+
+def _valid_n(s: Series) -> Series:
+    """The series with only flag-N values kept: substitute (S), over-range (T) and every other flag is
+    never evidence of a constant value by itself (EPA Part 75 substitute data are long flat runs)."""
+    f = s.frame.with_columns(
+        pl.when(pl.col("flag").is_null() | (pl.col("flag") == "N"))
+        .then(pl.col("value"))
+        .otherwise(None)
+        .alias("value")
+    )
+    return Series(s.code, s.kind, s.source, f, s.step)
+
+
+def _stopped(data: PointData, start: dt.datetime, end: dt.datetime, p: ConstantValueParams) -> bool:
+    """Whether the source was stopped for most of [start, end) (profile's operating state)."""
+    share = data.state_share(start, end, State.STOPPED)
+    return share is not None and share >= p.stopped_share
+
+
+def _cst_day(t: dt.datetime) -> dt.date:
+    return t.astimezone(CST).date()
 
 
 def _median_step(s: Series) -> dt.timedelta | None:

@@ -8,10 +8,13 @@ from typing import Any
 import polars as pl
 
 from ecosentinel.detection.base import PointData, PointRule, true_runs
+from ecosentinel.detection.calibration import budget_level_low
 from ecosentinel.detection.config import RuleParams, ScreeningConfig
-from ecosentinel.detection.context import WATER_FLOW, EventType, PointType
+from ecosentinel.detection.context import WATER_FLOW, WC_PRODUCTION, EventType, PointType
 from ecosentinel.detection.findings import Finding, Severity, iso
-from ecosentinel.detection.rules._common import fmt, mean_of, pct
+from ecosentinel.detection.messages import calibration_text
+from ecosentinel.detection.profile import CalibratedLevel, PointProfile, State
+from ecosentinel.detection.rules._common import WC_KINDS, fmt, mean_of, pct
 from ecosentinel.readings import CST, DataKind
 
 _EVENTS = frozenset(
@@ -22,6 +25,10 @@ _EVENTS = frozenset(
         EventType.CAMERA_OFFLINE.value,
     }
 )
+
+
+_KINDS = (DataKind.HOUR, DataKind.MINUTE)
+"""Hour data first; minute data (e.g. 15-minute plant sensors) are averaged to hours."""
 
 
 class DilutionParams(RuleParams):
@@ -52,6 +59,18 @@ class DilutionParams(RuleParams):
     """Night and day medians need at least this many valid hours each."""
     event_minutes: float = 30.0
     """[P] R15 link: door / camera events within this many minutes of the step."""
+    production_keep: float = 0.7
+    """[P] production power (wc_prod_kw) below this share of its 24-h operating median: the process
+    changed (natural co-movement of all pollutants), not dilution; no finding."""
+    not_running_share: float = 0.5
+    """[P] a window in which the source was stopped or starting up for at least this share of hours
+    (profile's operating state) is not dilution."""
+    calibrated_floor_ratio: float = 0.1
+    """[P] per-point calibration: the calibrated drop / night ratio is never below 0.1 (a tenfold
+    dilution is caught whatever the history)."""
+    calibrated_margin: float = 0.9
+    """[P] the calibrated ratio is 0.9 x the history quantile at the budget (strictly deeper than the
+    deepest natural co-movement allowed by the budget)."""
 
 
 class DilutionRule(PointRule[DilutionParams]):
@@ -74,7 +93,7 @@ class DilutionRule(PointRule[DilutionParams]):
     point_types = frozenset({PointType.WATER})
 
     def detect(self, data: PointData, params: DilutionParams, config: ScreeningConfig) -> list[Finding]:
-        codes = [c for c in params.factors if data.series(c, (DataKind.HOUR,)) is not None]
+        codes = [c for c in params.factors if data.series(c, _KINDS) is not None]
         if len(codes) < params.min_factors:
             return []
         wide = self._wide(data, [*codes, WATER_FLOW])
@@ -83,20 +102,87 @@ class DilutionRule(PointRule[DilutionParams]):
         out.extend(self._nights(data, params, wide, codes, flow))
         return out
 
+    def calibrate(
+        self, data: PointData, config: ScreeningConfig, profile: PointProfile, budget: float
+    ) -> list[CalibratedLevel]:
+        """Levels of ``common_drop_ratio`` (per clean history day: the deepest fall of the least-fallen
+        factor sustained for min_hours) and ``night_day_ratio`` (per night: the largest factor's
+        night/day ratio, ratios kept or not) at the budget's lower quantile x calibrated_margin, at
+        most the default, at least calibrated_floor_ratio."""
+        p: DilutionParams = config.params_for(self, data.context, None)
+        codes = [c for c in p.factors if data.series(c, _KINDS) is not None]
+        if len(codes) < p.min_factors or not p.enabled:
+            return []
+        wide = self._wide(data, [*codes, WATER_FLOW])
+        flow = WATER_FLOW if WATER_FLOW in wide.columns else None
+        w = self._hourly(data, p, wide, codes, flow)
+        hours = max(1, round(p.min_hours))
+        days = (
+            w.with_columns(
+                pl.col("common_any").fill_null(float("inf")).rolling_max(hours).alias("sustained"),
+                pl.col("time").dt.convert_time_zone(CST.key).dt.date().alias("day"),
+            )
+            .group_by("day")
+            .agg(pl.col("sustained").min(), pl.col("common_any").count().alias("n"))
+            .filter(pl.col("n") > 0)
+        )
+        step_units = [min(1.0, float(x)) for x in days["sustained"].to_list() if x is not None]
+        night_units = [min(1.0, r) for r in self._night_ratios(data, p, wide, codes, flow)]
+        out = []
+        for statistic, units, default in (
+            ("common_drop_ratio", step_units, p.drop_ratio),
+            ("night_day_ratio", night_units, p.night_ratio),
+        ):
+            level = budget_level_low(
+                "R05",
+                statistic,
+                None,
+                units,
+                budget=budget,
+                floor=p.calibrated_floor_ratio,
+                default=default,
+                factor_margin=p.calibrated_margin,
+                profile=profile,
+            )
+            if level is not None:
+                out.append(level)
+        return out
+
     def _wide(self, data: PointData, codes: list[str]) -> pl.DataFrame:
+        """Hourly values per factor: hour data, else the hourly mean of the valid minute values (on an
+        hourly grid; an hour with no valid minute is missing)."""
         wide: pl.DataFrame | None = None
         for code in codes:
-            s = data.series(code, (DataKind.HOUR,))
+            s = data.series(code, _KINDS)
             if s is None:
                 continue
-            part = s.frame.select("time", pl.col("value").alias(code))
+            if s.kind is DataKind.MINUTE:
+                hourly = (
+                    s.frame.group_by(pl.col("time").dt.truncate("1h"))
+                    .agg(pl.col("value").mean())
+                    .sort("time")
+                )
+                first, last = hourly["time"][0], hourly["time"][-1]
+                grid = pl.DataFrame(
+                    {
+                        "time": pl.datetime_range(
+                            first, last, "1h", time_unit="us", time_zone="UTC", eager=True
+                        )
+                    }
+                )
+                part = grid.join(hourly, on="time", how="left").select("time", pl.col("value").alias(code))
+            else:
+                part = s.frame.select("time", pl.col("value").alias(code))
             wide = part if wide is None else wide.join(part, on="time", how="full", coalesce=True)
         assert wide is not None
         return wide.sort("time")
 
-    def _steps(
+    def _hourly(
         self, data: PointData, p: DilutionParams, wide: pl.DataFrame, codes: list[str], flow: str | None
-    ) -> list[Finding]:
+    ) -> pl.DataFrame:
+        """Per hour: each factor's (and flow's) ratio to its 24-h operating baseline and ``common``, the
+        largest factor ratio when >= min_factors factors agree within the tolerance and the flow is not
+        a shutdown (null otherwise): the hour's common fall, the statistic of the step check."""
         window = dt.timedelta(hours=p.baseline_hours)
         base_cols = [*codes, *([flow] if flow else [])]
         # baseline over operating hours only: a day-shift plant's idle nights pull a plain 24-h median
@@ -121,19 +207,38 @@ class DilutionRule(PointRule[DilutionParams]):
         med = pl.concat_list(ratios).list.drop_nulls().list.median()
         present = pl.sum_horizontal([r.is_not_null().cast(pl.Int32) for r in ratios])
         # Factors missing or flagged at that hour are left out; the rest must all agree.
-        ok = (
-            (present >= p.min_factors)
-            & pl.all_horizontal([r.is_null() | (r <= p.drop_ratio) for r in ratios])
-            & pl.all_horizontal([r.is_null() | ((r - med).abs() <= p.ratio_tolerance * med) for r in ratios])
+        agree = (present >= p.min_factors) & pl.all_horizontal(
+            [r.is_null() | ((r - med).abs() <= p.ratio_tolerance * med) for r in ratios]
         )
         if flow:
-            ok = ok & (pl.col(f"{flow}_r").is_null() | (pl.col(f"{flow}_r") >= p.flow_keep))
-        w = w.with_columns(ok.fill_null(False).alias("diluted"), med.alias("med"))
+            agree = agree & (pl.col(f"{flow}_r").is_null() | (pl.col(f"{flow}_r") >= p.flow_keep))
+        common = pl.max_horizontal(ratios)
+        present_ok = present >= p.min_factors
+        if flow:
+            present_ok = present_ok & (pl.col(f"{flow}_r").is_null() | (pl.col(f"{flow}_r") >= p.flow_keep))
+        return w.with_columns(
+            pl.when(agree.fill_null(False)).then(common).otherwise(None).alias("common"),
+            # the calibration statistic: how far the least-fallen factor falls, agreeing or not (the
+            # natural co-movement depth; the agreement is rare in a clean history, so calibrating on
+            # agreeing hours only left too few units: measured on the Beijing series)
+            pl.when(present_ok.fill_null(False)).then(common).otherwise(None).alias("common_any"),
+            med.alias("med"),
+        )
+
+    def _steps(
+        self, data: PointData, p: DilutionParams, wide: pl.DataFrame, codes: list[str], flow: str | None
+    ) -> list[Finding]:
+        calibrated = data.profile.level("R05", "common_drop_ratio") if data.profile else None
+        drop = calibrated.level if calibrated is not None else p.drop_ratio
+        w = self._hourly(data, p, wide, codes, flow)
+        w = w.with_columns((pl.col("common") <= drop).fill_null(False).alias("diluted"))
         out = []
         for a, b in true_runs(w["diluted"]):
             rows = w.slice(a, b - a + 1)
             start, end = rows["time"][0], rows["time"][-1] + dt.timedelta(hours=1)
             if end - start < dt.timedelta(hours=p.min_hours):
+                continue
+            if self._natural(data, p, start, end):
                 continue
             per = {c: m for c in codes if (m := mean_of(rows[f"{c}_r"])) is not None}
             flow_r = mean_of(rows[f"{flow}_r"]) if flow else None
@@ -143,15 +248,46 @@ class DilutionRule(PointRule[DilutionParams]):
                 "during_mean": {c: mean_of(rows[c]) for c in per},
                 "ratios": {c: round(v, 4) for c, v in per.items()},
                 "flow_ratio": None if flow_r is None else round(flow_r, 4),
-                "threshold": {"drop_ratio": p.drop_ratio, "ratio_tolerance": p.ratio_tolerance},
+                "threshold": {"drop_ratio": round(drop, 4), "ratio_tolerance": p.ratio_tolerance},
+                "calibration": calibrated.evidence() if calibrated is not None else None,
                 "comparison": "every factor <= drop_ratio x its 24 h median, ratios within tolerance",
             }
-            out.append(self._make(data, p, list(per), start, end, per, flow_r, evidence, "step"))
+            text = calibration_text(calibrated, "", p.drop_ratio)
+            out.append(
+                self._make(data, p, list(per), start, end, per, flow_r, evidence, "step", text, calibrated)
+            )
         return out
 
-    def _nights(
-        self, data: PointData, p: DilutionParams, wide: pl.DataFrame, codes: list[str], flow: str | None
-    ) -> list[Finding]:
+    def _natural(self, data: PointData, p: DilutionParams, start: dt.datetime, end: dt.datetime) -> bool:
+        """Natural co-movement: the source stopped or starting up, or production power fell."""
+        stopped = data.state_share(start, end, State.STOPPED)
+        startup = data.state_share(start, end, State.STARTUP)
+        if stopped is not None and (stopped + (startup or 0.0)) >= p.not_running_share:
+            return True
+        prod = data.series(WC_PRODUCTION, WC_KINDS)
+        if prod is None or prod.n_valid == 0:
+            return False
+        v = prod.valid
+        before = v.filter(
+            pl.col("time").is_between(start - dt.timedelta(hours=p.baseline_hours), start, closed="left")
+        )["value"]
+        during = v.filter(pl.col("time").is_between(start, end, closed="left"))["value"]
+        base, now = before.median(), during.median()
+        if not isinstance(base, int | float) or not isinstance(now, int | float) or base <= 0:
+            return False
+        return float(now) < p.production_keep * float(base)
+
+    def _night_rows(
+        self,
+        data: PointData,
+        p: DilutionParams,
+        wide: pl.DataFrame,
+        codes: list[str],
+        flow: str | None,
+        kept_only: bool = True,
+    ) -> list[tuple[dict[str, Any], dict[str, float], float | None]]:
+        """Nights whose factors all have night and day medians, whose night/day ratios are kept (within
+        the tolerance) and whose flow did not fall (no night shutdown): (row, ratios, flow ratio)."""
         local = wide.with_columns(pl.col("time").dt.convert_time_zone(CST.key).alias("local"))
         local = local.with_columns(
             pl.col("local").dt.hour().alias("h"),
@@ -195,26 +331,50 @@ class DilutionRule(PointRule[DilutionParams]):
             if len(per) < len(codes):
                 continue
             med = sorted(per.values())[len(per) // 2]
-            if any(r > p.night_ratio for r in per.values()) or any(
-                abs(r - med) > p.ratio_tolerance * med for r in per.values()
-            ):
+            if kept_only and any(abs(r - med) > p.ratio_tolerance * med for r in per.values()):
                 continue
             flow_r = None
             if flow and row[flow] is not None and row[f"{flow}_day"]:
                 flow_r = row[flow] / row[f"{flow}_day"]
                 if flow_r < p.flow_keep:
                     continue  # night shutdown: less water, not diluted water
+            out.append((row, per, flow_r))
+        return out
+
+    def _night_ratios(
+        self, data: PointData, p: DilutionParams, wide: pl.DataFrame, codes: list[str], flow: str | None
+    ) -> list[float]:
+        """Per night, the largest factor's night/day ratio, ratios kept or not (the calibration
+        statistic of the night check: kept ratios alone are too rare in a clean history)."""
+        rows = self._night_rows(data, p, wide, codes, flow, kept_only=False)
+        return [max(per.values()) for _, per, _ in rows]
+
+    def _nights(
+        self, data: PointData, p: DilutionParams, wide: pl.DataFrame, codes: list[str], flow: str | None
+    ) -> list[Finding]:
+        calibrated = data.profile.level("R05", "night_day_ratio") if data.profile else None
+        level = calibrated.level if calibrated is not None else p.night_ratio
+        out = []
+        for row, per, flow_r in self._night_rows(data, p, wide, codes, flow):
+            if any(r > level for r in per.values()):
+                continue
             start, end = row["start"], row["last"] + dt.timedelta(hours=1)
+            if self._natural(data, p, start, end):
+                continue
             evidence: dict[str, Any] = {
                 "window": [iso(start), iso(end)],
                 "night_median": {c: row[c] for c in codes},
                 "day_median": {c: row[f"{c}_day"] for c in codes},
                 "ratios": {c: round(v, 4) for c, v in per.items()},
                 "flow_ratio": None if flow_r is None else round(flow_r, 4),
-                "threshold": {"night_ratio": p.night_ratio, "ratio_tolerance": p.ratio_tolerance},
+                "threshold": {"night_ratio": round(level, 4), "ratio_tolerance": p.ratio_tolerance},
+                "calibration": calibrated.evidence() if calibrated is not None else None,
                 "comparison": "night/day median <= night_ratio for all factors, ratios kept",
             }
-            out.append(self._make(data, p, codes, start, end, per, flow_r, evidence, "night"))
+            text = calibration_text(calibrated, "", p.night_ratio)
+            out.append(
+                self._make(data, p, codes, start, end, per, flow_r, evidence, "night", text, calibrated)
+            )
         return out
 
     def _make(
@@ -228,6 +388,8 @@ class DilutionRule(PointRule[DilutionParams]):
         flow_r: float | None,
         evidence: dict[str, Any],
         variant: str,
+        calibration: str,
+        level: CalibratedLevel | None,
     ) -> Finding:
         events = data.context.events_near(start, start, dt.timedelta(minutes=p.event_minutes), _EVENTS)
         evidence["events"] = [
@@ -245,6 +407,11 @@ class DilutionRule(PointRule[DilutionParams]):
             flow_text = f"同期流量为基线的{pct(flow_r)}%，排水量并未减少"
         if events.height and severity is not Severity.LOW:
             severity, score = Severity.HIGH, 0.9
+        elif _uninformative(level, p):
+            # the point's own history co-moves deeper than the floor: this statistic cannot tell
+            # dilution from its natural co-movement here (a clue only; a door/camera event still counts)
+            severity, score = Severity.LOW, 0.3
+            flow_text += "；该点位历史上各因子自然同步下降已深于判定下限，此项仅作提示"
         event_text = (
             f"；下降前后{fmt(p.event_minutes)}分钟内有{events.height}次站房门禁或视频异常事件"
             if events.height
@@ -263,4 +430,12 @@ class DilutionRule(PointRule[DilutionParams]):
             ratios="、".join(pct(per[c]) + "%" for c in codes),
             flow_text=flow_text,
             event_text=event_text,
+            calibration=calibration,
         )
+
+
+def _uninformative(level: CalibratedLevel | None, p: DilutionParams) -> bool:
+    """Whether the history's natural co-movement already reaches the floor (quantile x margin < floor)."""
+    if level is None or level.quantile is None:
+        return False
+    return level.quantile * p.calibrated_margin < level.floor

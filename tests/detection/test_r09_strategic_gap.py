@@ -1,0 +1,193 @@
+"""Table-driven tests of R09 (strategic gaps): gaps judged by their association with the level over the
+month (binomial test against the base rate of gaps after low values and the point's history), at hour
+and minute resolution, with the flagged window asserted."""
+
+import datetime as dt
+
+import polars as pl
+import pytest
+
+from ecosentinel.detection import FactorSpec, PointContext, PointType, screen_point
+from ecosentinel.detection.calibration import build_profile, with_profile
+from ecosentinel.detection.context import WINDOW_SCHEMA
+from tests.detection.helpers import HOUR, MINUTE, MN, T0, Case, check_case, frame, replaced, series, wavy
+
+WATER = PointContext(mn=MN, point_type=PointType.WATER, factors={"w01018": FactorSpec(limit=50)})
+MONTH = 720
+LEVEL = wavy(MONTH, 30, 6)
+HIGH_THEN_GAP = replaced(replaced(LEVEL, range(400, 403), 55.0), range(403, 407), None)
+GAP = [(T0 + 403 * HOUR, T0 + 407 * HOUR)]
+
+# the same point, but it loses data every day at ordinary levels (a flaky link): base rate trap
+FLAKY = replaced(HIGH_THEN_GAP, [i for d in range(30) if d != 16 for i in (24 * d + 5, 24 * d + 6)], None)
+
+# minute data: ten days, one 3-hour exceedance, then 90 minutes silent
+M_N = 14_400
+M_LEVEL = wavy(M_N, 30, 6)
+M_HIGH_THEN_GAP = replaced(replaced(M_LEVEL, range(9000, 9180), 56.0), range(9180, 9270), None)
+M_GAP = [(T0 + 9180 * MINUTE, T0 + 9270 * MINUTE)]
+
+# 90 days of clean history just before a 3-day window that holds the gap
+HISTORY = series("w01018", wavy(2160, 30, 6), start=T0 - 2160 * HOUR)
+WINDOW_3D = replaced(replaced(wavy(72, 30, 6), range(20, 23), 55.0), range(23, 27), None)
+FLAKY_HISTORY = series(
+    "w01018",
+    replaced(wavy(504, 30, 6), [i for d in range(21) for i in (24 * d + 5, 24 * d + 6, 24 * d + 15)], None),
+    start=T0 - 504 * HOUR,
+)
+
+CASES: list[Case] = [
+    {
+        "id": "catch: four missing hours right after an exceedance, in a month with no other gap "
+        "(one month alone: a weak association, alpha_strong < p <= alpha; the gap hides >= 3 h over the "
+        "limit, so it stays medium)",
+        "frame": frame(series("w01018", HIGH_THEN_GAP)),
+        "context": WATER,
+        "expect": 1,
+        "variant": "gap",
+        "severity": "medium",
+        "windows": GAP,
+    },
+    {
+        "id": "missing: absent rows (never received) count as the gap",
+        "frame": frame(series("w01018", HIGH_THEN_GAP).filter(pl.col("value").is_not_null())),
+        "context": WATER,
+        "expect": 1,
+        "variant": "gap",
+        "windows": GAP,
+    },
+    {
+        "id": "catch: minute data, 90 silent minutes after a 3-hour exceedance (ten days: a low clue)",
+        "frame": frame(series("w01018", M_HIGH_THEN_GAP, step=MINUTE, kind="minute")),
+        "context": WATER,
+        "expect": 1,
+        "variant": "gap",
+        "severity": "low",
+        "windows": M_GAP,
+    },
+    {
+        "id": "trap: minute data, the same gap at a point that drops out every day (no association)",
+        "frame": frame(
+            series(
+                "w01018",
+                replaced(
+                    M_HIGH_THEN_GAP,
+                    [i for d in range(10) if d != 6 for i in range(d * 1440 + 300, d * 1440 + 390)],
+                    None,
+                ),
+                step=MINUTE,
+                kind="minute",
+            )
+        ),
+        "context": WATER,
+        "expect": 0,
+    },
+    {
+        "id": "trap: gaps are common at this point at ordinary levels (base rate), the high one is chance",
+        "frame": frame(series("w01018", FLAKY)),
+        "context": WATER,
+        "expect": 0,
+    },
+    {
+        "id": "catch: a pattern of gaps after high values (gaps and a month pattern)",
+        "frame": frame(
+            series(
+                "w01018",
+                replaced(
+                    replaced(LEVEL, [100, 250, 400, 550], 56.0),
+                    [101, 102, 251, 252, 401, 402, 551, 552],
+                    None,
+                ),
+            )
+        ),
+        "context": WATER,
+        "expect": 1,
+        "variant": "pattern",
+        "windows": [(T0 + 551 * HOUR, T0 + 553 * HOUR)],
+    },
+    {
+        "id": "clean: a gap after low values",
+        "frame": frame(series("w01018", replaced(LEVEL, range(403, 407), None))),
+        "context": WATER,
+        "expect": 0,
+    },
+    {
+        "id": "trap: the gap is inside a declared maintenance window",
+        "frame": frame(series("w01018", HIGH_THEN_GAP)),
+        "context": PointContext(
+            mn=MN,
+            point_type=PointType.WATER,
+            factors={"w01018": FactorSpec(limit=50)},
+            maintenance_windows=pl.DataFrame(
+                {"mn": [MN], "start": [T0 + 402 * HOUR], "end": [T0 + 408 * HOUR]},
+                schema=WINDOW_SCHEMA,
+            ),
+        ),
+        "expect": 0,
+    },
+    {
+        "id": "calibration flag: the hours after the exceedance are C-flagged (R16's business)",
+        "frame": frame(series("w01018", HIGH_THEN_GAP, flags={i: "C" for i in range(403, 407)})),
+        "context": WATER,
+        "expect": 0,
+    },
+    {
+        "id": "calibration flag: the hours after the exceedance are M-flagged (declared maintenance)",
+        "frame": frame(series("w01018", HIGH_THEN_GAP, flags={i: "M" for i in range(403, 407)})),
+        "context": WATER,
+        "expect": 0,
+    },
+    {
+        "id": "catch: missing hours flagged D (fault) after the exceedance still count as the gap",
+        "frame": frame(series("w01018", HIGH_THEN_GAP, flags={i: "D" for i in range(403, 407)})),
+        "context": WATER,
+        "expect": 1,
+        "variant": "gap",
+        "windows": GAP,
+    },
+    {
+        "id": "catch: a 3-day window is judged with the point's gap-free history (profile): strong",
+        "frame": frame(series("w01018", WINDOW_3D)),
+        "context": with_profile(WATER, build_profile(frame(HISTORY), WATER)),
+        "expect": 1,
+        "variant": "gap",
+        "severity": "high",
+        "windows": [(T0 + 23 * HOUR, T0 + 27 * HOUR)],
+    },
+    {
+        "id": "trap: the same 3-day window at a point whose history drops out three times a day",
+        "frame": frame(series("w01018", WINDOW_3D)),
+        "context": with_profile(WATER, build_profile(frame(FLAKY_HISTORY), WATER)),
+        "expect": 0,
+    },
+    {
+        "id": "clean: without a profile three days are too little to judge one gap",
+        "frame": frame(series("w01018", WINDOW_3D)),
+        "context": WATER,
+        "expect": 0,
+    },
+]
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c["id"] for c in CASES])
+def test_r09_cases(case: Case) -> None:
+    check_case("R09", case)
+
+
+def test_r09_evidence_states_the_association_and_the_history() -> None:
+    context = with_profile(WATER, build_profile(frame(HISTORY), WATER))
+    [f] = [x for x in screen_point(frame(series("w01018", WINDOW_3D)), context, rules=["R09"])]
+    assoc = f.evidence["association"]
+    assert assoc["gaps_after_high"] == 1
+    assert assoc["outages_after_high"] == 1
+    assert assoc["values_high"] == 3
+    assert assoc["p_value"] <= assoc["alpha_strong"]
+    assert assoc["calibration"]["statistic"] == "gap_rate"
+    assert assoc["calibration"]["history_units"] == 2160  # valid clock hours
+    assert "历史数据" in f.explanation_zh
+    assert "判定标准≤0.01" in f.explanation_zh
+    assert "2024年03月内" in f.explanation_zh
+    assert "2160个有效小时中中断0次" in f.explanation_zh
+    assert f.start == T0 + 23 * HOUR
+    assert f.end == T0 + 27 * HOUR
+    assert isinstance(f.start, dt.datetime)
