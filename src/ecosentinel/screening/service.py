@@ -46,6 +46,7 @@ from ecosentinel.screening.models import (
     ScreeningPointState,
     ScreeningRun,
 )
+from ecosentinel.screening.profiles import PROFILE_HISTORY, attach_profiles
 from ecosentinel.store.base import MeasurementStore, open_store
 
 logger = logging.getLogger(__name__)
@@ -194,12 +195,16 @@ def run_screening(
     watermarks: Mapping[str, dt.datetime] | None = None,
     chunk_points: int | None = None,
     on_progress: Progress | None = None,
+    profile_history: dt.timedelta | None = PROFILE_HISTORY,
 ) -> RunOutcome:
     """Screen ``mns`` (None = every point with readings) over [start, end) (None = last 24 h of data).
 
     With ``save`` the run is recorded (``run_id`` continues a run created by ``start_background_run``),
     findings are upserted, point/enterprise-day scores recomputed and ``watermarks`` (point -> newest
     screened reading) stored. A failure marks the run failed with the error, then re-raises.
+
+    Each point is calibrated on its own ``profile_history`` before ``start`` (``screening.profiles``;
+    None screens with the rules' documented constants only).
     """
     t0 = dt.datetime.now(dt.UTC)
     own_store = store is None
@@ -221,6 +226,8 @@ def run_screening(
                 if run_id is not None:
                     run = _run(session, run_id)
                     run.points, run.window_start, run.window_end = len(points), utc(start), utc(end)
+            if profile_history is not None:
+                contexts = attach_profiles(opened, url, contexts, start, config, history=profile_history)
 
             def progress(done: int, total: int) -> None:
                 if on_progress is not None and total:
