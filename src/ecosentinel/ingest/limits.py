@@ -121,7 +121,7 @@ class RejectSampler:
     ``offer(key)`` is True for the first rejection of a key in its interval (store and log it) and False for
     the others (count only). ``drain()`` returns the keys whose interval is over with how many were
     suppressed, for one summary log line each. At most ``max_keys`` keys are held; beyond that a new key
-    shares the overflow key ``("*", reason)``.
+    shares the overflow key ``("*", reason)`` (so at most ``max_keys`` + one per reason kind).
     """
 
     def __init__(

@@ -52,6 +52,7 @@ log = logging.getLogger(__name__)
 
 DATA_CNS = frozenset({"2011", "2051", "2061", "2031"})
 FEED_BYTES = 4096  # bytes handed to the framer at a time, so a flood is cut off after its budget
+GARBAGE_FRAMES = 16  # skipped bytes (including the rest of each bad frame) charged as one bad frame
 CLOSE_GRACE_S = 5.0  # a closing connection whose peer does not read its last answer is aborted after this
 
 
@@ -257,8 +258,8 @@ class HJ212Connection(asyncio.Protocol):
             self.last_frame_at = time.monotonic()
             if whole is not None:
                 self._on_packet(whole)
-        # every max_packet_bytes of bytes outside any frame counts as one bad frame
-        limit = self._settings.max_packet_bytes
+        # every GARBAGE_FRAMES frames' worth of bytes outside any frame counts as one bad frame
+        limit = GARBAGE_FRAMES * self._settings.max_packet_bytes
         for _ in range(framer.garbage_bytes // limit - garbage // limit):
             if not self._closing:
                 self._count_bad("frame: garbage", None)
