@@ -112,3 +112,13 @@ def test_a_long_stream_of_empty_frames_keeps_memory_flat() -> None:
         errors += sum(isinstance(f, FrameError) for f in frames)
         assert framer.pending <= LIMIT
     assert errors > 0
+
+
+def test_scanning_stops_after_max_errors_and_resumes_on_the_next_call() -> None:
+    framer = Framer(max_packet_bytes=LIMIT)
+    frames = framer.feed(b"##0000" * 100 + samples.WATER_MINUTE, max_errors=3)
+    assert len(frames) == 3
+    assert all(isinstance(f, FrameError) for f in frames)
+    assert framer.pending > 0  # the rest is kept, not scanned
+    rest = framer.feed(b"")
+    assert any(isinstance(f, Packet) for f in rest)

@@ -244,7 +244,8 @@ class HJ212Connection(asyncio.Protocol):
     def _feed(self, data: bytes) -> None:
         framer = self._framer
         garbage = framer.garbage_bytes
-        for frame in framer.feed(data):
+        budget = self._settings.max_bad_frames_per_connection - self._bad
+        for frame in framer.feed(data, max_errors=max(1, budget)):
             if self._closing:
                 return
             if isinstance(frame, FrameError):
