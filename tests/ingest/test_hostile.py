@@ -15,7 +15,7 @@ from ecosentinel.config import IngestSettings
 from ecosentinel.database import create_engine
 from ecosentinel.ingest.auth import AuthCache
 from ecosentinel.ingest.server import IngestServer
-from ecosentinel.protocol.hj212 import build_data_packet, crc16, decode
+from ecosentinel.protocol.hj212 import FieldValue, build_data_packet, crc16, decode, encode, make_packet
 from ecosentinel.protocol.hj212.packet import frame_body
 from ecosentinel.readings import CST
 from ecosentinel.registry.service import load_point_auth
@@ -353,3 +353,33 @@ async def test_a_logger_sending_regularly_is_not_timed_out(
             await asyncio.sleep(0.25)
         assert server.stats.connections_timed_out == 0
         await client.close()
+
+
+async def test_split_parts_are_authenticated_before_they_are_held(
+    registered_url: str, ingest_store: MeasurementStore
+) -> None:
+    async with receiver(registered_url, ingest_store) as server:
+        client = await connect(server.port)
+        parts = [
+            encode(
+                make_packet(
+                    st="32",
+                    cn="2051",
+                    pw="999999",
+                    mn=MN,
+                    qn=f"2026010100000{i:04d}",
+                    flag=7,  # 2017, split, answer required
+                    pnum=3,
+                    pno=1,
+                    data_time=NOW,
+                    values=[FieldValue("w01018", "Avg", 1.0)],
+                )
+            )
+            for i in range(3)
+        ]
+        await client.send(b"".join(parts))  # three first parts of three messages, wrong password
+        replies = [decode(await client.reply()) for _ in parts]
+        assert [(r.cn, r.param("QnRtn")) for r in replies] == [("9011", "3")] * 3
+        await assert_still_served(client, 37)
+        await client.close()
+        assert server.stats.rejected_by_reason["auth: pw wrong"] == 3

@@ -53,6 +53,7 @@ log = logging.getLogger(__name__)
 DATA_CNS = frozenset({"2011", "2051", "2061", "2031"})
 FEED_BYTES = 4096  # bytes handed to the framer at a time, so a flood is cut off after its budget
 GARBAGE_FRAMES = 16  # skipped bytes (including the rest of each bad frame) charged as one bad frame
+MAX_SPLIT_MESSAGES = 8  # incomplete split messages held per connection
 CLOSE_GRACE_S = 5.0  # a closing connection whose peer does not read its last answer is aborted after this
 
 
@@ -187,7 +188,8 @@ class HJ212Connection(asyncio.Protocol):
         self._server = server
         self._settings = server.settings
         self._framer = Framer(max_packet_bytes=self._settings.max_packet_bytes)
-        self._reassembler = Reassembler()
+        # a logger sends one split message at a time; a few in parallel is plenty (memory per connection)
+        self._reassembler = Reassembler(max_pending=MAX_SPLIT_MESSAGES)
         self._transport: asyncio.Transport | None = None
         self._pending = 0
         self._paused = False
@@ -251,6 +253,13 @@ class HJ212Connection(asyncio.Protocol):
             if isinstance(frame, FrameError):
                 self._on_bad_frame(frame)
                 continue
+            if frame.cn.startswith("90"):
+                self.last_frame_at = time.monotonic()
+                continue  # a logger's answer to one of our requests; nothing to acknowledge
+            refusal = self._server.auth.check(frame.mn, frame.pw)
+            if refusal is not None:  # before reassembly: unauthenticated parts are never held
+                self._refuse(frame, refusal)
+                continue
             try:
                 whole = self._reassembler.add(frame)
             except Hj212Error as exc:
@@ -294,12 +303,7 @@ class HJ212Connection(asyncio.Protocol):
             self.close()
 
     def _on_packet(self, packet: Packet) -> None:
-        if packet.cn.startswith("90"):
-            return  # a logger's answer to one of our requests; nothing to acknowledge
-        refusal = self._server.auth.check(packet.mn, packet.pw)
-        if refusal is not None:
-            self._refuse(packet, refusal)
-            return
+        """A whole packet from an authenticated logger (MN and PW were checked on each part)."""
         if packet.data_time is not None:
             now = self._server.clock()
             bad_time = time_refusal(packet.data_time, self._server.data_time, now, KIND_BY_CN.get(packet.cn))
