@@ -383,3 +383,25 @@ async def test_split_parts_are_authenticated_before_they_are_held(
         await assert_still_served(client, 37)
         await client.close()
         assert server.stats.rejected_by_reason["auth: pw wrong"] == 3
+
+
+async def test_a_pipelining_logger_whose_writes_end_mid_frame_is_not_timed_out(
+    registered_url: str, ingest_store: MeasurementStore
+) -> None:
+    async with receiver(registered_url, ingest_store, frame_timeout_s=1.0) as server:
+        client = await connect(server.port)
+        packets = [minute_packet(60 + i) for i in range(12)]
+        stream = b"".join(packets)
+        # every write carries the end of one frame and the start of the next: a frame is always pending,
+        # for three frame deadlines, yet every frame completes within a deadline of its first byte
+        cuts, offset = [], 0
+        for packet in packets:
+            cuts.append(offset + len(packet) // 2)
+            offset += len(packet)
+        for start, end in zip([0, *cuts], [*cuts, len(stream)], strict=True):
+            await client.send(stream[start:end])
+            await asyncio.sleep(0.25)
+        qns = [decode(await client.reply()).qn for _ in packets]
+        assert qns == [decode(p).qn for p in packets]
+        assert server.stats.connections_timed_out == 0
+        await client.close()

@@ -247,7 +247,8 @@ class HJ212Connection(asyncio.Protocol):
         framer = self._framer
         garbage = framer.garbage_bytes
         budget = self._settings.max_bad_frames_per_connection - self._bad
-        for frame in framer.feed(data, max_errors=max(1, budget)):
+        frames = framer.feed(data, max_errors=max(1, budget))
+        for frame in frames:
             if self._closing:
                 return
             if isinstance(frame, FrameError):
@@ -274,7 +275,8 @@ class HJ212Connection(asyncio.Protocol):
             if not self._closing:
                 self._count_bad("frame: garbage", None)
         if framer.pending:
-            if self.frame_started_at is None:
+            # the frame held now began in this data if a frame was completed by it (pipelining)
+            if self.frame_started_at is None or frames:
                 self.frame_started_at = time.monotonic()
         else:
             self.frame_started_at = None
