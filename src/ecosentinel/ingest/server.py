@@ -254,10 +254,11 @@ class HJ212Connection(asyncio.Protocol):
             if isinstance(frame, FrameError):
                 self._on_bad_frame(frame)
                 continue
-            if frame.cn.startswith("90"):
-                self.last_frame_at = time.monotonic()
-                continue  # a logger's answer to one of our requests; nothing to acknowledge
             refusal = self._server.auth.check(frame.mn, frame.pw)
+            if frame.cn.startswith("90"):  # a logger's answer to one of our requests: nothing to answer
+                if refusal is None:
+                    self.last_frame_at = time.monotonic()
+                continue
             if refusal is not None:  # before reassembly: unauthenticated parts are never held
                 self._refuse(frame, refusal)
                 continue
