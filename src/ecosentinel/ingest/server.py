@@ -302,7 +302,8 @@ class HJ212Connection(asyncio.Protocol):
             )
         if self._bad >= self._settings.max_bad_frames_per_connection:
             self._server.stats.connections_over_budget += 1
-            log.warning("closing %s after %d bad frames", self.peer, self._bad)
+            if self._server.sampler.offer((self.address, "closed: bad-frame budget")):
+                log.warning("closing %s after %d bad frames", self.peer, self._bad)
             self.close()
 
     def _on_packet(self, packet: Packet) -> None:
