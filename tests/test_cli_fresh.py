@@ -19,7 +19,16 @@ from ecosentinel.cli import app
 
 # Commands that serve until stopped or run for minutes by design; their start-up paths are tested elsewhere
 # (tests/ingest, tests/web, the bench tests).
-LONG_RUNNING = {"serve", "ingest", "demo", "bench decode", "bench detect", "bench ingest", "bench screen"}
+LONG_RUNNING = {
+    "serve",
+    "ingest",
+    "demo",
+    "bench decode",
+    "bench detect",
+    "bench hostile",
+    "bench ingest",
+    "bench screen",
+}
 
 
 def _leaves(command: Any, path: tuple[str, ...] = ()) -> Iterator[tuple[tuple[str, ...], Any]]:

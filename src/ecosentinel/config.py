@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 from pydantic import BaseModel, Field
@@ -18,11 +19,36 @@ class IngestSettings(BaseModel):
 
     host: str = "127.0.0.1"
     port: int = 9212
-    idle_timeout_s: float = 300.0  # a logger sends at least every minute; 5 min of silence closes it
+    # a logger sends at least every minute; 5 min without a complete frame closes it (bytes that do not
+    # complete a frame never reset this clock, so a trickle cannot keep a connection open)
+    idle_timeout_s: float = 300.0
+    frame_timeout_s: float = 30.0  # a frame must complete within this long of its first byte
+    max_connections: int = 4096  # in total (capped below the process's file-descriptor limit)
+    max_connections_per_address: int = 256  # loggers behind one carrier NAT share an address
+    max_bad_frames_per_connection: int = 16  # then the connection is answered and closed
+    max_bad_frames_per_address: int = 256  # per address and budget interval; then refused for a while
+    address_ban_s: float = 60.0  # how long an address over its budget has new connections refused
+    reject_sample_interval_s: float = 60.0  # at most one stored row and log line per (address, reason)
     max_packet_bytes: int = 4096  # 2017 allows 1024 bytes of data segment; leave room for 2005 loggers
     max_pending_per_connection: int = 64  # back-pressure: stop reading when this many await the store
     batch_max_packets: int = 2000  # group commit: at most this many packets per durable write
     batch_max_delay_ms: float = 5.0  # and at most this long waiting for more
+
+
+class DataTimeSettings(BaseModel):
+    """Plausible reading times, for every way a reading arrives (HJ 212 DataTime, imported CSV rows).
+
+    A time later than now + ``future_tolerance_s`` or earlier than ``earliest`` is refused; live uploads
+    (HJ 212) are also refused when older than the age limit of their kind (None = no limit). Loggers keep
+    about a year of history and re-send it after an outage, so only real-time data has a short limit.
+    """
+
+    future_tolerance_s: float = 600.0  # clocks drift; 10 minutes ahead is accepted
+    earliest: dt.date = dt.date(2000, 1, 1)
+    max_age_rtd_days: float | None = 7.0  # CN 2011 real-time data
+    max_age_minute_days: float | None = 400.0  # CN 2051
+    max_age_hour_days: float | None = None  # CN 2061
+    max_age_day_days: float | None = None  # CN 2031
 
 
 class ScreeningSettings(BaseModel):
@@ -60,6 +86,7 @@ class Settings(BaseSettings):
     database_url: str | None = None  # None: SQLite file under data_dir (embedded default)
     secret_key: str = LOCAL_SECRET
     ingest: IngestSettings = Field(default_factory=IngestSettings)
+    data_time: DataTimeSettings = Field(default_factory=DataTimeSettings)
     web: WebSettings = Field(default_factory=WebSettings)
     screening: ScreeningSettings = Field(default_factory=ScreeningSettings)
 

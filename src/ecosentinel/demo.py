@@ -301,6 +301,10 @@ async def _live(port: int, *, water: int, gas: int, speed: float) -> None:
 
 
 async def run_demo(settings: Settings, *, water: int, gas: int, days: float, speed: float) -> None:
+    # live stations run ``speed`` times faster than the clock, one simulated day at a time, so their
+    # DataTime runs ahead of now by up to (speed - 1) days: the receiver must accept that much future
+    ahead_s = max(0.0, speed - 1.0) * 86400.0
+    settings.data_time.future_tolerance_s = max(settings.data_time.future_tolerance_s, ahead_s + 600.0)
     await asyncio.to_thread(seed_demo_data, settings, water=water, gas=gas, days=days)
     accounts = await asyncio.to_thread(demo_accounts.ensure_demo_accounts, settings)  # one per role
     tasks: list[asyncio.Task[object]] = []

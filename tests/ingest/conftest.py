@@ -17,7 +17,8 @@ from ecosentinel.store.base import MeasurementStore, open_store
 
 MN = "33040000000000000000TEST"
 PW = "123456"
-T0 = dt.datetime(2026, 3, 1, 8, 0, tzinfo=CST)
+# two days ago at 08:00: recent enough for the receiver's time sanity check (minute data)
+T0 = dt.datetime.now(CST).replace(hour=8, minute=0, second=0, microsecond=0) - dt.timedelta(days=2)
 FACTORS = ("w01018", "w21003", "w21011", "w21001", "w01001", "w00000", "w01010", "w01014")
 
 REGISTRY = {

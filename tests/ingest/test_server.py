@@ -77,8 +77,13 @@ async def test_garbage_split_and_merged_frames(server: IngestServer, ingest_stor
     for i in range(0, len(stream), 7):  # dribble the bytes in 7-byte pieces
         client.writer.write(stream[i : i + 7])
         await client.writer.drain()
-    replies = [decode(await client.reply()) for _ in range(3)]
-    assert [r.qn for r in replies] == [decode(p).qn for p in (a, b, c)]
+    replies = [decode(await client.reply()) for _ in range(4)]
+    # the good frames are answered 9014 in order once stored; the frame with the bad CRC is answered at
+    # once with 9011 QnRtn=9 (CRC wrong)
+    assert [r.qn for r in replies if r.cn == "9014"] == [decode(p).qn for p in (a, b, c)]
+    assert [(r.qn, r.param("QnRtn")) for r in replies if r.cn == "9011"] == [
+        (decode(minute_packet(6)).qn, "9")
+    ]
     assert window(ingest_store) == 3 * len(FACTORS)
     assert server.stats.frames_bad >= 1
     await client.close()

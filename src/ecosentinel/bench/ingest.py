@@ -171,8 +171,11 @@ def run_ingest_bench(
     with Session(engine) as session:
         import_registry(session, registry_for(connections), source_name="bench")
         session.commit()
-    # A start time never used before, so a re-run against the same database measures real inserts.
-    start = dt.datetime(2000, 1, 1, tzinfo=CST) + dt.timedelta(minutes=int(time.time()) // 60 * 1000 % 10**8)
+    # A start time unlikely to have been used before (so a re-run against the same database measures real
+    # inserts), within the last year: the receiver refuses minute data older than its age limit.
+    now = dt.datetime.now(CST).replace(second=0, microsecond=0)
+    slot = int(time.time()) // 60 * 7919 % (300 * 1440)
+    start = now - dt.timedelta(days=360) + dt.timedelta(minutes=slot)
     per_conn = [make_packets(i, packets_per_conn, start) for i in range(connections)]
     with tempfile.TemporaryDirectory() as tmp:
         proc, port = _start_receiver(database_url, Path(tmp))

@@ -5,8 +5,14 @@ Design (see docs/decisions/0001-ingest-group-commit.md):
 - Accepted packets go to a single writer thread that commits them in groups (group commit): a packet is
   acknowledged only after the transaction holding its raw bytes and decoded values has committed.
 - Per-connection back-pressure: reading pauses while too many packets of that connection await the store.
-- Refused packets (unknown MN, wrong PW, bad CRC) get the HJ 212 refusal reply and go to the rejected log,
-  never into the readings.
+- Refused packets (unknown MN, wrong PW, bad CRC, implausible DataTime) get the HJ 212 refusal reply
+  (9011 with a QnRtn, docs/hj212.md) and are counted; never stored as readings. The rejected log is
+  sampled: one row and one log line per (address, reason) and interval, the rest only counted.
+- Budgets (docs/hj212.md, "Receiver limits"): connections in total and per address (beyond them a new
+  connection is aborted at once); bad frames per connection (then answered and closed) and per address
+  (then new connections from it are refused for a while); a frame must complete within
+  ``frame_timeout_s`` of its first byte and a connection without a complete frame for
+  ``idle_timeout_s`` is closed, so neither a trickle of bytes nor garbage keeps a connection open.
 """
 
 from __future__ import annotations
@@ -18,27 +24,37 @@ import logging
 import queue
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import cast
 
-from ecosentinel.config import IngestSettings
+from ecosentinel.config import DataTimeSettings, IngestSettings
 from ecosentinel.ingest import messages
 from ecosentinel.ingest.auth import QN_RTN_MN_WRONG, AuthCache
+from ecosentinel.ingest.limits import AddressBook, RejectSampler
 from ecosentinel.protocol.hj212 import (
     FrameError,
     Framer,
     Hj212Error,
     Packet,
+    QnRtn,
     Reassembler,
     build_reply,
+    error_reply,
     packet_readings_frame,
 )
+from ecosentinel.readings import KIND_BY_CN
 from ecosentinel.store.base import MeasurementStore, RawPacket, RejectedPacket
+from ecosentinel.store.timecheck import time_refusal
 
 log = logging.getLogger(__name__)
 
 DATA_CNS = frozenset({"2011", "2051", "2061", "2031"})
+FEED_BYTES = 4096  # bytes handed to the framer at a time, so a flood is cut off after its budget
+GARBAGE_FRAMES = 16  # skipped bytes (including the rest of each bad frame) charged as one bad frame
+MAX_SPLIT_MESSAGES = 8  # incomplete split messages held per connection
+CLOSE_GRACE_S = 5.0  # a closing connection whose peer does not read its last answer is aborted after this
 
 
 @dataclass
@@ -48,8 +64,13 @@ class IngestStats:
     connections: int = 0
     connections_total: int = 0
     packets_stored: int = 0
-    packets_rejected: int = 0
-    frames_bad: int = 0
+    packets_rejected: int = 0  # decoded but refused: unknown MN, wrong PW, implausible DataTime
+    frames_bad: int = 0  # could not be decoded
+    connections_refused: int = 0  # aborted at once: over a connection limit or from a banned address
+    connections_over_budget: int = 0  # answered and closed after too many bad frames
+    connections_timed_out: int = 0  # idle, or a frame not completed in time
+    rejected_logged: int = 0  # rejections sampled into the rejected-packet log
+    rejected_by_reason: Counter[str] = field(default_factory=Counter)
     batches: int = 0
     last_packet_at: dt.datetime | None = None
     online_mns: dict[str, float] = field(default_factory=dict)  # MN -> monotonic time of last packet
@@ -150,6 +171,11 @@ def _acknowledge_all(batch: list[_Pending], stats: IngestStats) -> None:
     stats.last_packet_at = dt.datetime.now(dt.UTC)
 
 
+def _abort_quietly(transport: asyncio.Transport) -> None:
+    with contextlib.suppress(Exception):  # already closed: nothing to do
+        transport.abort()
+
+
 def _release_all(batch: list[_Pending]) -> None:
     for item in batch:
         item.conn.release()
@@ -162,12 +188,19 @@ class HJ212Connection(asyncio.Protocol):
         self._server = server
         self._settings = server.settings
         self._framer = Framer(max_packet_bytes=self._settings.max_packet_bytes)
-        self._reassembler = Reassembler()
+        # a logger sends one split message at a time; a few in parallel is plenty (memory per connection)
+        self._reassembler = Reassembler(max_pending=MAX_SPLIT_MESSAGES)
         self._transport: asyncio.Transport | None = None
         self._pending = 0
         self._paused = False
+        self._write_paused = False
+        self._admitted = False
+        self._closing = False
+        self._bad = 0
         self.peer = "?"
-        self.last_activity = time.monotonic()
+        self.address = "?"
+        self.last_frame_at = time.monotonic()  # last complete good frame (or the connection's start)
+        self.frame_started_at: float | None = None  # first byte of the frame being received
 
     # asyncio.Protocol -------------------------------------------------------------------------------------
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
@@ -175,50 +208,115 @@ class HJ212Connection(asyncio.Protocol):
         self._transport = cast(asyncio.Transport, transport)
         peername = self._transport.get_extra_info("peername")
         self.peer = f"{peername[0]}:{peername[1]}" if peername else "?"
+        self.address = str(peername[0]) if peername else "?"
+        refusal = self._server.addresses.admit(self.address)
+        if refusal is not None:
+            self._server.refuse_connection(self, refusal)
+            self._closing = True
+            self._transport.abort()  # at once: no handshake, no buffers, no timers
+            return
+        self._admitted = True
         self._server.connections.add(self)
         self._server.stats.connections += 1
         self._server.stats.connections_total += 1
 
     def connection_lost(self, exc: Exception | None) -> None:
-        self._server.connections.discard(self)
-        self._server.stats.connections -= 1
+        if self._admitted:
+            self._admitted = False
+            self._server.connections.discard(self)
+            self._server.stats.connections -= 1
+            self._server.addresses.release(self.address)
         self._transport = None
 
+    def pause_writing(self) -> None:
+        # the peer does not read its answers: stop reading its packets until it does
+        self._write_paused = True
+        self._update_reading()
+
+    def resume_writing(self) -> None:
+        self._write_paused = False
+        self._update_reading()
+
     def data_received(self, data: bytes) -> None:
-        self.last_activity = time.monotonic()
-        for frame in self._framer.feed(data):
+        for i in range(0, len(data), FEED_BYTES):
+            if self._closing:
+                return  # over budget: the rest is not even looked at
+            self._feed(data[i : i + FEED_BYTES])
+
+    def _feed(self, data: bytes) -> None:
+        framer = self._framer
+        garbage = framer.garbage_bytes
+        budget = self._settings.max_bad_frames_per_connection - self._bad
+        frames = framer.feed(data, max_errors=max(1, budget))
+        for frame in frames:
+            if self._closing:
+                return
             if isinstance(frame, FrameError):
                 self._on_bad_frame(frame)
+                continue
+            refusal = self._server.auth.check(frame.mn, frame.pw)
+            if frame.cn.startswith("90"):  # a logger's answer to one of our requests: nothing to answer
+                if refusal is None:
+                    self.last_frame_at = time.monotonic()
+                continue
+            if refusal is not None:  # before reassembly: unauthenticated parts are never held
+                self._refuse(frame, refusal)
                 continue
             try:
                 whole = self._reassembler.add(frame)
             except Hj212Error as exc:
                 self._on_bad_frame(FrameError(raw=frame.raw, error=exc))
                 continue
+            self.last_frame_at = time.monotonic()
             if whole is not None:
                 self._on_packet(whole)
+        # every GARBAGE_FRAMES frames' worth of bytes outside any frame counts as one bad frame
+        limit = GARBAGE_FRAMES * self._settings.max_packet_bytes
+        for _ in range(framer.garbage_bytes // limit - garbage // limit):
+            if not self._closing:
+                self._count_bad("frame: garbage", None)
+        if framer.pending:
+            # the frame held now began in this data if a frame was completed by it (pipelining)
+            if self.frame_started_at is None or frames:
+                self.frame_started_at = time.monotonic()
+        else:
+            self.frame_started_at = None
 
     # packets ----------------------------------------------------------------------------------------------
     def _on_bad_frame(self, frame: FrameError) -> None:
         self._server.stats.frames_bad += 1
-        log.warning("bad HJ 212 frame from %s: %s", self.peer, frame.error)
-        self._server.writer.submit(
-            RejectedPacket(
-                received_at=dt.datetime.now(dt.UTC),
-                peer=self.peer,
-                mn=None,
-                raw=frame.raw,
-                reason=f"frame: {frame.error}",
+        reply = error_reply(frame.raw, frame.error)
+        if reply is not None:
+            self._write(reply)
+        self._count_bad(f"frame: {frame.error.reason}", frame.raw, detail=str(frame.error))
+
+    def _count_bad(self, reason: str, raw: bytes | None, *, mn: str | None = None, detail: str = "") -> None:
+        """Sample the rejection into the log, charge the connection's and the address's budgets."""
+        self._server.reject(self, reason, raw, mn=mn, detail=detail)
+        self._bad += 1
+        if self._server.addresses.bad_frame(self.address):
+            log.warning(
+                "address %s over its bad-frame budget: new connections refused for %.0f s",
+                self.address,
+                self._settings.address_ban_s,
             )
-        )
+        if self._bad >= self._settings.max_bad_frames_per_connection:
+            self._server.stats.connections_over_budget += 1
+            if self._server.sampler.offer((self.address, "closed: bad-frame budget")):
+                log.warning("closing %s after %d bad frames", self.peer, self._bad)
+            self.close()
 
     def _on_packet(self, packet: Packet) -> None:
-        if packet.cn.startswith("90"):
-            return  # a logger's answer to one of our requests; nothing to acknowledge
-        refusal = self._server.auth.check(packet.mn, packet.pw)
-        if refusal is not None:
-            self._refuse(packet, refusal)
-            return
+        """A whole packet from an authenticated logger (MN and PW were checked on each part)."""
+        if packet.data_time is not None:
+            now = self._server.clock()
+            bad_time = time_refusal(packet.data_time, self._server.data_time, now, KIND_BY_CN.get(packet.cn))
+            if bad_time is not None:
+                self._server.stats.packets_rejected += 1
+                if packet.reply_required:
+                    self._write(build_reply(packet, "9011", QnRtn=QnRtn.REJECTED))
+                self._count_bad(bad_time.reason, packet.raw, mn=packet.mn, detail=bad_time.message)
+                return
         raw = RawPacket(
             received_at=dt.datetime.now(dt.UTC),
             peer=self.peer,
@@ -229,32 +327,20 @@ class HJ212Connection(asyncio.Protocol):
             raw=packet.raw,
         )
         self._pending += 1
-        if self._pending >= self._settings.max_pending_per_connection and not self._paused:
-            self._paused = True
-            if self._transport is not None:
-                self._transport.pause_reading()
+        self._update_reading()
         self._server.writer.submit(_Pending(packet=packet, raw=raw, conn=self))
 
     def _refuse(self, packet: Packet, qn_rtn: int) -> None:
         self._server.stats.packets_rejected += 1
         unknown = qn_rtn == QN_RTN_MN_WRONG
-        log.warning(
-            "refused packet from %s MN=%s: %s",
-            self.peer,
-            packet.mn,
-            messages.MN_UNKNOWN if unknown else messages.PW_WRONG,
-        )
-        self._server.writer.submit(
-            RejectedPacket(
-                received_at=dt.datetime.now(dt.UTC),
-                peer=self.peer,
-                mn=packet.mn,
-                raw=packet.raw,
-                reason="auth: mn unknown" if unknown else "auth: pw wrong",
-            )
-        )
         if packet.reply_required:
             self._write(build_reply(packet, "9011", QnRtn=qn_rtn))
+        self._count_bad(
+            "auth: mn unknown" if unknown else "auth: pw wrong",
+            packet.raw,
+            mn=packet.mn,
+            detail=messages.MN_UNKNOWN if unknown else messages.PW_WRONG,
+        )
 
     def acknowledge(self, packet: Packet) -> None:
         """Called on the loop after the packet is durably stored."""
@@ -265,18 +351,40 @@ class HJ212Connection(asyncio.Protocol):
 
     def release(self) -> None:
         self._pending -= 1
-        if self._paused and self._pending < self._settings.max_pending_per_connection // 2:
-            self._paused = False
-            if self._transport is not None:
-                self._transport.resume_reading()
+        self._update_reading()
+
+    def _update_reading(self) -> None:
+        """Read while fewer than max_pending packets await the store and the peer reads its answers."""
+        limit = self._settings.max_pending_per_connection
+        if self._paused:
+            pause = self._write_paused or self._pending >= limit // 2
+        else:
+            pause = self._write_paused or self._pending >= limit
+        if pause == self._paused or self._transport is None or self._closing:
+            return
+        self._paused = pause
+        if pause:
+            self._transport.pause_reading()
+        else:
+            self._transport.resume_reading()
 
     def _write(self, data: bytes) -> None:
         if self._transport is not None and not self._transport.is_closing():
             self._transport.write(data)
 
     def close(self) -> None:
+        """Close after the answers already written are sent (aborted if the peer does not take them)."""
+        self._closing = True
+        transport = self._transport
+        if transport is not None and not transport.is_closing():
+            transport.close()
+            asyncio.get_running_loop().call_later(CLOSE_GRACE_S, _abort_quietly, transport)
+
+    def abort(self) -> None:
+        """Drop the connection at once."""
+        self._closing = True
         if self._transport is not None:
-            self._transport.close()
+            self._transport.abort()
 
 
 class IngestServer:
@@ -288,11 +396,17 @@ class IngestServer:
         settings: IngestSettings,
         store: MeasurementStore,
         auth: AuthCache,
+        data_time: DataTimeSettings | None = None,
+        clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
     ) -> None:
         self.settings = settings
         self.store = store
         self.auth = auth
+        self.data_time = data_time or DataTimeSettings()
+        self.clock = clock  # wall clock for DataTime checks (tests pin it)
         self.stats = IngestStats()
+        self.addresses = AddressBook(settings)
+        self.sampler = RejectSampler(settings.reject_sample_interval_s)
         self.connections: set[HJ212Connection] = set()
         self._server: asyncio.Server | None = None
         self._sweeper: asyncio.Task[None] | None = None
@@ -309,11 +423,45 @@ class IngestServer:
         self.writer = StoreWriter(self.store, loop, self.settings, self.stats)
         self.writer.start()
         factory: Callable[[], HJ212Connection] = lambda: HJ212Connection(self)  # noqa: E731
+        # a modest backlog: asyncio accepts up to this many connections per loop iteration
         self._server = await loop.create_server(
-            factory, self.settings.host, self.settings.port, backlog=4096, reuse_address=True
+            factory, self.settings.host, self.settings.port, backlog=256, reuse_address=True
         )
-        self._sweeper = asyncio.create_task(self._sweep_idle(), name="hj212-idle-sweeper")
-        log.info("HJ 212 receiver listening on %s:%d", self.settings.host, self.port)
+        self._sweeper = asyncio.create_task(self._sweep(), name="hj212-sweeper")
+        log.info(
+            "HJ 212 receiver listening on %s:%d (at most %d connections, %d per address)",
+            self.settings.host,
+            self.port,
+            self.addresses.max_connections,
+            self.settings.max_connections_per_address,
+        )
+
+    # budgets ----------------------------------------------------------------------------------------------
+    def refuse_connection(self, conn: HJ212Connection, why: str) -> None:
+        self.stats.connections_refused += 1
+        self.stats.rejected_by_reason[f"connection: {why}"] += 1
+        if self.sampler.offer((conn.address, f"connection: {why}")):
+            log.warning("refused a connection from %s: %s", conn.address, why)
+
+    def reject(
+        self, conn: HJ212Connection, reason: str, raw: bytes | None, *, mn: str | None, detail: str
+    ) -> None:
+        """Count a rejection; the first of its (address, reason) in an interval is logged and stored."""
+        self.stats.rejected_by_reason[reason] += 1
+        if not self.sampler.offer((conn.address, reason)):
+            return
+        self.stats.rejected_logged += 1
+        log.warning("rejected from %s (MN %s): %s %s", conn.peer, mn or "?", reason, detail)
+        if raw is not None:
+            self.writer.submit(
+                RejectedPacket(
+                    received_at=dt.datetime.now(dt.UTC),
+                    peer=conn.peer,
+                    mn=mn,
+                    raw=raw[: self.settings.max_packet_bytes],
+                    reason=f"{reason}: {detail}" if detail else reason,
+                )
+            )
 
     async def stop(self) -> None:
         if self._sweeper is not None:
@@ -327,13 +475,27 @@ class IngestServer:
             await self._server.wait_closed()
         await asyncio.to_thread(self.writer.stop)
 
-    async def _sweep_idle(self) -> None:
-        interval = min(5.0, self.settings.idle_timeout_s / 2)
+    async def _sweep(self) -> None:
+        """Close idle and slow connections, log the sampled rejection counts, reload the credentials."""
+        settings = self.settings
+        interval = max(0.05, min(1.0, settings.idle_timeout_s / 4, settings.frame_timeout_s / 4))
+        last_refresh = time.monotonic()
         while True:
             await asyncio.sleep(interval)
-            cutoff = time.monotonic() - self.settings.idle_timeout_s
+            now = time.monotonic()
+            idle_cutoff = now - settings.idle_timeout_s
+            frame_cutoff = now - settings.frame_timeout_s
             for conn in list(self.connections):
-                if conn.last_activity < cutoff:
-                    log.info("closing idle connection %s", conn.peer)
-                    conn.close()
-            await asyncio.to_thread(self.auth.refresh_if_stale)
+                started = conn.frame_started_at
+                if conn.last_frame_at < idle_cutoff or (started is not None and started < frame_cutoff):
+                    self.stats.connections_timed_out += 1
+                    why = "idle" if conn.last_frame_at < idle_cutoff else "frame not completed in time"
+                    if self.sampler.offer((conn.address, f"timeout: {why}")):
+                        log.info("closing %s: %s", conn.peer, why)
+                    conn.abort()
+            for (address, reason), count in self.sampler.drain():
+                log.warning("%d more from %s: %s (not logged one by one)", count, address, reason)
+            self.addresses.prune()
+            if now - last_refresh >= 5.0:
+                last_refresh = now
+                await asyncio.to_thread(self.auth.refresh_if_stale)

@@ -21,6 +21,7 @@ def import_readings_command(
     database_url: DatabaseUrl = None,
 ) -> None:
     """Import readings from CSV, all or nothing (times in China Standard Time unless they carry an offset)."""
+    from ecosentinel.config import get_settings
     from ecosentinel.database import create_engine, session_factory
     from ecosentinel.registry.service import registered_mns
     from ecosentinel.store import messages
@@ -37,7 +38,9 @@ def import_readings_command(
             engine.dispose()
         store = open_store(url)
         try:
-            rows, inserted = import_readings(file, store=store, known_mns=known)
+            rows, inserted = import_readings(
+                file, store=store, known_mns=known, data_time=get_settings().data_time
+            )
         finally:
             store.close()
     except EcoSentinelError as exc:

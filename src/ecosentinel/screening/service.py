@@ -98,9 +98,9 @@ def finding_of(row: ScreeningFinding) -> Finding:
 # -- window and points ----------------------------------------------------------------------------------
 
 
-def latest_times(store: MeasurementStore) -> dict[str, dt.datetime]:
-    """Newest reading time per point (any data kind)."""
-    latest = store.latest()
+def latest_times(store: MeasurementStore, until: dt.datetime | None = None) -> dict[str, dt.datetime]:
+    """Newest reading time per point (any data kind), at or before ``until`` when given."""
+    latest = store.latest(until)
     if latest.height == 0:
         return {}
     rows = latest.group_by("mn").agg(pl.col("time").max())

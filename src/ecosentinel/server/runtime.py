@@ -40,7 +40,7 @@ async def running_ingest(settings: Settings) -> AsyncIterator[IngestServer]:
     engine = create_engine(url)
     store = open_store(url)
     auth = AuthCache(lambda: load_point_auth(engine))
-    server = IngestServer(settings=settings.ingest, store=store, auth=auth)
+    server = IngestServer(settings=settings.ingest, store=store, auth=auth, data_time=settings.data_time)
     await server.start()
     try:
         yield server

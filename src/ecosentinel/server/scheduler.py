@@ -6,7 +6,14 @@ Every ``interval_s`` the scheduler looks for points whose newest reading is newe
 (the newest reading already screened) and re-screens them with ``lookback_hours`` of history before the
 new data, so rules that need context (constant value over hours, post-exceedance drops) see it. Every
 ``full_interval_s`` (2 hours: the patrol of seed 004) it screens every point over the last
-``full_window_hours``. Work runs in a background thread (or its process pool), never on the event loop;
+``full_window_hours`` of its own data.
+
+Windows and watermarks are per point: a point's window ends at its own newest reading (never another
+point's), and readings later than now + the future tolerance of ``DataTimeSettings`` (stored before the
+receiver refused them) are ignored: they never set a window or a watermark; a watermark beyond that
+bound is reset. Points
+whose windows fall in the same hours share one run (bounded to those hours). Work runs in a background
+thread (or its process pool), never on the event loop;
 each pass is recorded as a run; a failure is logged and recorded and the scheduler carries on.
 """
 
@@ -16,24 +23,50 @@ import datetime as dt
 import logging
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import sqlalchemy as sa
 from sqlalchemy.orm import Session, sessionmaker
 
 from ecosentinel.audit.service import anchor
 from ecosentinel.auth.service import SYSTEM
-from ecosentinel.config import ScreeningSettings, Settings
+from ecosentinel.config import DataTimeSettings, ScreeningSettings, Settings
 from ecosentinel.detection.config import ScreeningConfig
 from ecosentinel.enforcement.warnings import create_patrol_report, sync_warnings
 from ecosentinel.jobs import JobRunner, Progress
 from ecosentinel.readings import CST
-from ecosentinel.screening.service import RunOutcome, latest_times, run_screening, watermarks
+from ecosentinel.screening.models import ScreeningPointState
+from ecosentinel.screening.service import RunOutcome, latest_times, run_screening, utc, watermarks
 from ecosentinel.store.base import MeasurementStore, open_store
+from ecosentinel.store.timecheck import latest_allowed
 
 logger = logging.getLogger(__name__)
 
 _SECOND = dt.timedelta(seconds=1)
+_HOUR = dt.timedelta(hours=1)
+_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+
+Window = tuple[dt.datetime, dt.datetime]
+
+
+def _floor_hour(t: dt.datetime) -> dt.datetime:
+    return _EPOCH + (t - _EPOCH) // _HOUR * _HOUR
+
+
+def _ceil_hour(t: dt.datetime) -> dt.datetime:
+    return _EPOCH - (_EPOCH - t) // _HOUR * _HOUR
+
+
+def group_windows(windows: dict[str, Window], cap: dt.datetime) -> list[tuple[Window, list[str]]]:
+    """Points grouped by their window widened to whole hours (the end never beyond ``cap``): one run per
+    group, each covering every member's own window and nothing of another point's hours."""
+    groups: dict[Window, list[str]] = {}
+    for mn, (start, end) in sorted(windows.items()):
+        key = (_floor_hour(start), min(_ceil_hour(end), cap))
+        groups.setdefault(key, []).append(mn)
+    return sorted(groups.items())
 
 
 class ScreeningScheduler:
@@ -48,10 +81,14 @@ class ScreeningScheduler:
         config: ScreeningConfig | None = None,
         jobs: JobRunner | None = None,
         anchor_path: Path | None = None,
+        data_time: DataTimeSettings | None = None,
+        clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
     ) -> None:
         self.factory = factory
         self.jobs = jobs
         self.anchor_path = anchor_path  # the audit chain is anchored there after every full pass
+        self.data_time = data_time or DataTimeSettings()
+        self.clock = clock
         self.url = url
         self.settings = settings
         self.config = config
@@ -74,6 +111,7 @@ class ScreeningScheduler:
             settings.screening,
             jobs=jobs,
             anchor_path=settings.audit_anchor_path,
+            data_time=settings.data_time,
         )
 
     # -- lifecycle -----------------------------------------------------------------------------------
@@ -134,16 +172,16 @@ class ScreeningScheduler:
         try:
             now = time.monotonic()
             if self._last_full is None or now - self._last_full >= self.settings.full_interval_s:
-                outcome = self.full_pass()
+                outcomes = self.full_pass()
                 self._last_full = now
                 full = True
             else:
-                outcome = self.incremental_pass()
+                outcomes = self.incremental_pass()
                 full = False
-            if outcome is not None:
+            for i, outcome in enumerate(outcomes):
                 self.passes += 1
-                self._after_pass(outcome, full=full)
-            return outcome
+                self._after_pass(outcome, full=full and i == len(outcomes) - 1)
+            return outcomes[-1] if outcomes else None
         except Exception:
             self.failures += 1
             logger.exception("scheduled screening pass failed (recorded; the scheduler carries on)")
@@ -164,29 +202,54 @@ class ScreeningScheduler:
                 anchor(session, self.anchor_path)
         logger.info("warnings synchronised after the %s pass: %s", "full" if full else "incremental", result)
 
-    def full_pass(self) -> RunOutcome | None:
-        """Every point with data over the last ``full_window_hours`` (the 2-hour patrol)."""
-        store = self._opened()
-        latest = latest_times(store)
-        if not latest:
-            return None
-        end = max(latest.values()) + _SECOND
-        start = end - dt.timedelta(hours=self.settings.full_window_hours)
-        return self._run("full", sorted(latest), start, end, latest)
+    def _cap(self) -> dt.datetime:
+        """The latest plausible reading time now (later readings never set a window or a watermark)."""
+        return utc(latest_allowed(self.data_time, self.clock()))
 
-    def incremental_pass(self) -> RunOutcome | None:
-        """Points with readings newer than their watermark, re-screened with ``lookback_hours`` of history."""
-        store = self._opened()
-        latest = latest_times(store)
+    def _latest(self) -> dict[str, dt.datetime]:
+        """Each point's own newest plausible reading (readings beyond the plausible latest time ignored)."""
+        return latest_times(self._opened(), until=self._cap())
+
+    def _marks(self) -> dict[str, dt.datetime]:
+        """Watermarks; one beyond the plausible latest time (set before time sanity existed) is reset."""
+        cap = self._cap()
         with self.factory() as session:
             marks = watermarks(session)
+            future = sorted(mn for mn, t in marks.items() if t > cap)
+            if future:
+                logger.warning(
+                    "resetting watermarks in the future of %d points: %s", len(future), future[:10]
+                )
+                session.execute(sa.delete(ScreeningPointState).where(ScreeningPointState.mn.in_(future)))
+                session.commit()
+        return {mn: t for mn, t in marks.items() if t <= cap}
+
+    def full_pass(self) -> list[RunOutcome]:
+        """Every point over the last ``full_window_hours`` of its own data (the 2-hour patrol)."""
+        self._marks()  # resets watermarks in the future
+        latest = self._latest()
+        span = dt.timedelta(hours=self.settings.full_window_hours)
+        windows = {mn: (t + _SECOND - span, t + _SECOND) for mn, t in latest.items()}
+        return self._run_groups("full", windows, latest)
+
+    def incremental_pass(self) -> list[RunOutcome]:
+        """Points with readings newer than their watermark, each re-screened from ``lookback_hours`` before
+        its own watermark to its own newest reading."""
+        latest = self._latest()
+        marks = self._marks()
         due = {mn: t for mn, t in latest.items() if mn not in marks or t > marks[mn]}
-        if not due:
-            return None
         lookback = dt.timedelta(hours=self.settings.lookback_hours)
-        start = min(marks.get(mn, t) for mn, t in due.items()) - lookback
-        end = max(due.values()) + _SECOND
-        return self._run("incremental", sorted(due), start, end, due)
+        windows = {mn: (marks.get(mn, t) - lookback, t + _SECOND) for mn, t in due.items()}
+        return self._run_groups("incremental", windows, due)
+
+    def _run_groups(
+        self, mode: str, windows: dict[str, Window], marks: dict[str, dt.datetime]
+    ) -> list[RunOutcome]:
+        cap = self._cap() + _SECOND
+        return [
+            self._run(mode, mns, start, end, {mn: marks[mn] for mn in mns})
+            for (start, end), mns in group_windows(windows, cap)
+        ]
 
     def _run(
         self,

@@ -498,15 +498,18 @@ class SqlStore(ABC):
             for received, peer, reason, mn, raw in rows
         ]
 
-    def latest(self) -> pl.DataFrame:
+    def latest(self, until: dt.datetime | None = None) -> pl.DataFrame:
+        bound = "" if until is None else f" AND r.t <= {self.placeholder}"
+        params = () if until is None else (to_epoch_us(until) // 1_000_000,)
         with self._connection() as conn:
             try:
                 rows = self._select(
                     conn,
                     "SELECT st.mn, p.kind, (SELECT MAX(r.t) FROM ms_reading r "
-                    "WHERE r.station_id = p.station_id AND r.kind = p.kind) "
+                    f"WHERE r.station_id = p.station_id AND r.kind = p.kind{bound}) "
                     "FROM (SELECT DISTINCT station_id, kind FROM ms_series) p "
                     "JOIN ms_station st ON st.id = p.station_id",
+                    params,
                 )
             finally:
                 self._rollback(conn)

@@ -97,8 +97,9 @@ class MeasurementStore(Protocol):
         """Refused packets received in [start, end), in the order received."""
         ...
 
-    def latest(self) -> pl.DataFrame:
-        """Last reading time per (mn, kind): columns mn, kind, time (UTC), sorted by mn, kind."""
+    def latest(self, until: dt.datetime | None = None) -> pl.DataFrame:
+        """Last reading time per (mn, kind) (at or before ``until`` when given): columns mn, kind, time
+        (UTC), sorted by mn, kind."""
         ...
 
     def close(self) -> None:

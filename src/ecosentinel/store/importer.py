@@ -7,16 +7,19 @@ the header (fields with embedded line breaks are not supported, so a row's line 
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from collections.abc import Collection
 from pathlib import Path
 
 import polars as pl
 
+from ecosentinel.config import DataTimeSettings
 from ecosentinel.errors import ValidationError
 from ecosentinel.readings import READING_SCHEMA, DataFlag, DataKind, Source
 from ecosentinel.store import messages
 from ecosentinel.store.base import MeasurementStore
+from ecosentinel.store.timecheck import earliest_allowed, latest_allowed
 
 logger = logging.getLogger(__name__)
 
@@ -61,8 +64,21 @@ def _parse_time(column: pl.Expr) -> pl.Expr:
     return pl.when(has_offset).then(with_offset).otherwise(local)
 
 
-def read_readings_csv(path: Path, *, known_mns: Collection[str]) -> pl.DataFrame:
-    """Read and validate a readings CSV into READING_SCHEMA; raise ImportFileError listing every problem."""
+def read_readings_csv(
+    path: Path,
+    *,
+    known_mns: Collection[str],
+    data_time: DataTimeSettings | None = None,
+    now: dt.datetime | None = None,
+) -> pl.DataFrame:
+    """Read and validate a readings CSV into READING_SCHEMA; raise ImportFileError listing every problem.
+
+    Times later than ``now`` + the future tolerance or before the earliest date of ``data_time`` are
+    refused (no age limit: importing history is the point of an import)."""
+    policy = data_time or DataTimeSettings()
+    at = now or dt.datetime.now(dt.UTC)
+    latest = latest_allowed(policy, at).astimezone(dt.UTC)
+    earliest = earliest_allowed(policy, at).astimezone(dt.UTC)
     name = str(path)
     try:
         raw = pl.read_csv(path, infer_schema=False, has_header=True)
@@ -124,6 +140,8 @@ def read_readings_csv(path: Path, *, known_mns: Collection[str]) -> pl.DataFrame
             pl.col("_time").is_not_null() & (pl.col("_time").dt.microsecond() != 0),
             messages.SUBSECOND_TIME,
         ),
+        ("time", pl.col("_time").is_not_null() & (pl.col("_time") > latest), messages.IMPORT_TIME_IN_FUTURE),
+        ("time", pl.col("_time").is_not_null() & (pl.col("_time") < earliest), messages.IMPORT_TIME_TOO_OLD),
         ("kind", ~pl.col("_kind").is_in(kinds) | pl.col("_kind").is_null(), messages.BAD_KIND),
         ("code", pl.col("_code").is_null() | ~pl.col("_code").str.contains(_CODE_SHAPE), messages.BAD_CODE),
         (
@@ -168,9 +186,15 @@ def read_readings_csv(path: Path, *, known_mns: Collection[str]) -> pl.DataFrame
     return frame.cast(READING_SCHEMA)  # type: ignore[arg-type]
 
 
-def import_readings(path: Path, *, store: MeasurementStore, known_mns: Collection[str]) -> tuple[int, int]:
+def import_readings(
+    path: Path,
+    *,
+    store: MeasurementStore,
+    known_mns: Collection[str],
+    data_time: DataTimeSettings | None = None,
+) -> tuple[int, int]:
     """Validate a readings CSV and store it in one transaction; return (rows in file, readings inserted)."""
-    frame = read_readings_csv(path, known_mns=known_mns)
+    frame = read_readings_csv(path, known_mns=known_mns, data_time=data_time)
     inserted = store.append(frame)
     logger.info("imported %s: %d rows, %d new readings", path, frame.height, inserted)
     return frame.height, inserted

@@ -36,7 +36,7 @@ from ecosentinel.protocol.hj212.packet import (
     packet_to_json,
     parse_datatime,
 )
-from ecosentinel.protocol.hj212.replies import build_reply
+from ecosentinel.protocol.hj212.replies import build_reply, error_reply, salvage_header
 
 __all__ = [
     "CODE_2005_TO_2017",
@@ -64,6 +64,7 @@ __all__ = [
     "decode",
     "device_parameters",
     "encode",
+    "error_reply",
     "format_datatime",
     "make_packet",
     "normalise_code",
@@ -72,4 +73,5 @@ __all__ = [
     "packet_readings_frame",
     "packet_to_json",
     "parse_datatime",
+    "salvage_header",
 ]

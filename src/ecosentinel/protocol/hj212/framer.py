@@ -51,12 +51,16 @@ class Framer:
         """Bytes held waiting for the rest of a frame."""
         return len(self._buf)
 
-    def feed(self, data: bytes) -> list[Frame]:
-        """Add received bytes; return every frame completed by them, in order. Never raises."""
+    def feed(self, data: bytes, *, max_errors: int | None = None) -> list[Frame]:
+        """Add received bytes; return every frame completed by them, in order. Never raises.
+
+        With ``max_errors``, scanning stops after that many bad frames (the rest stays buffered for the
+        next call, so ``pending`` may then exceed one frame): a caller that closes a connection over its
+        budget does no work on the rest."""
         out: list[Frame] = []
         buf = self._buf + data if self._buf else data
         try:
-            buf = self._scan(buf, out)
+            buf = self._scan(buf, out, max_errors)
         except Exception as exc:  # the contract is "never raises": report, drop the buffer, go on
             logger.exception("HJ 212 framer failed")
             out.append(FrameError(buf, Hj212Error(msg.INTERNAL.format(error=exc), reason="internal")))
@@ -69,9 +73,13 @@ class Framer:
             self.garbage_bytes += n
             logger.debug("skipped %d bytes of garbage", n)
 
-    def _scan(self, buf: bytes, out: list[Frame]) -> bytes:
+    def _scan(self, buf: bytes, out: list[Frame], max_errors: int | None = None) -> bytes:
         limit = self.max_packet_bytes
+        errors = 0
+        stop = -1 if max_errors is None else max_errors
         while buf:
+            if errors == stop:
+                return buf
             start = buf.find(b"##")
             if start < 0:
                 keep = 1 if buf[-1:] == b"#" else 0  # maybe the first half of the next marker
@@ -96,6 +104,7 @@ class Framer:
                         ),
                     )
                 )
+                errors += 1
                 buf = buf[1:]
                 continue
             end = 6 + int(length_text) + 4
@@ -105,6 +114,7 @@ class Framer:
                         buf[:6], Hj212Error(msg.OVERSIZE.format(size=end + 2, limit=limit), reason="oversize")
                     )
                 )
+                errors += 1
                 buf = buf[1:]
                 continue
             # a line break before the frame's end means this frame was cut short
@@ -112,6 +122,7 @@ class Framer:
             if cut >= 0:
                 raw = buf[:cut]
                 out.append(FrameError(raw, _truncated(raw)))
+                errors += 1
                 buf = buf[1:]
                 continue
             if len(buf) < end or (len(buf) < end + 2 and b"\r\n".startswith(buf[end:])):
@@ -121,6 +132,7 @@ class Framer:
                 out.append(decode(frame))
             except Hj212Error as err:
                 out.append(FrameError(frame, err))
+                errors += 1
                 buf = buf[1:]
                 continue
             buf = buf[len(frame) :]
