@@ -131,6 +131,31 @@ def test_sync_creates_then_is_idempotent(db_session: Session) -> None:
     assert "2024-03-01" in warning.summary_zh
 
 
+def test_a_warning_states_the_evidence_that_set_its_colour(db_session: Session) -> None:
+    point = seed_point(db_session)
+    add_finding(db_session, point.mn, at(DAY, 2), at(DAY, 3))
+    basis = "红色依据：两类相互独立的证据同时指向造假（浓度特征、工况）。"
+    db_session.add(
+        PointDayScore(
+            mn=point.mn,
+            day=DAY,
+            score=0.9,
+            colour="red",
+            n_findings=2,
+            rules="R04_post_exceedance_drop",
+            basis="corroborated",
+            basis_zh=basis,
+            updated_at=dt.datetime.now(dt.UTC),
+        )
+    )
+    db_session.flush()
+    result = sync_warnings(db_session, days=None)
+    warning = db_session.get(EnforcementWarning, result.warning_ids[0])
+    assert warning is not None
+    assert warning.basis_zh == basis
+    assert warning.summary_zh.endswith(basis)
+
+
 def test_overlapping_and_next_day_findings_merge_into_the_open_warning(db_session: Session) -> None:
     point = seed_point(db_session)
     add_finding(db_session, point.mn, at(DAY, 2), at(DAY, 3))

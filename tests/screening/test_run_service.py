@@ -121,6 +121,9 @@ def test_day_scores_are_stored_for_points_and_enterprises(
         assert {p.mn for p in points} == {data.bad_mn}
         assert len({(p.mn, p.day) for p in points}) == len(points)
         assert all(p.colour in ("green", "yellow", "red") and p.n_findings > 0 for p in points)
+        coloured = [p for p in points if p.colour != "green"]
+        assert coloured
+        assert all(p.basis and p.basis_zh for p in coloured)  # every colour says what set it
         assert {p.enterprise_id for p in points} == {data.enterprise_of[data.bad_mn]}
         enterprises = session.scalars(sa.select(EnterpriseDayScore)).all()
         assert sorted((e.enterprise_id, e.day) for e in enterprises) == sorted(

@@ -124,6 +124,7 @@ class WarningOut(BaseModel):
     period_end: dt.datetime
     rules: list[str]
     summary_zh: str
+    basis_zh: str  # which evidence set the colour (evidence fusion)
     status: str
     status_zh: str
     dismiss_reason: str | None
@@ -148,6 +149,7 @@ def warning_out(w: EnforcementWarning, *, with_findings: bool = False) -> Warnin
         period_end=as_utc(w.period_end),
         rules=[r for r in w.rules.split(",") if r],
         summary_zh=w.summary_zh,
+        basis_zh=w.basis_zh or "",
         status=w.status,
         status_zh=messages.WARNING_STATUS_NAMES[w.status],
         dismiss_reason=w.dismiss_reason,

@@ -119,6 +119,8 @@ class EnforcementWarning(Base):
     period_end: Mapped[dt.datetime] = mapped_column(_TS)  # end (exclusive) of the last CST day
     rules: Mapped[str] = mapped_column(sa.String(500))  # comma-separated rule codes
     summary_zh: Mapped[str] = mapped_column(sa.Text)
+    # the evidence that set the colour, from the worst point-day (detection.scoring fusion), in Chinese
+    basis_zh: Mapped[str] = mapped_column(sa.Text, default="", server_default="")
     status: Mapped[str] = mapped_column(sa.String(16), index=True)
     dismiss_reason: Mapped[str | None] = mapped_column(sa.Text)
     reviewed_by: Mapped[str | None] = mapped_column(sa.String(64))

@@ -90,7 +90,7 @@ def _summary(session: Session, w: EnforcementWarning) -> str:
         score=f"{w.score:.2f}",
         rules="、".join(f"{rule_title(r)}（{r.split('_', 1)[0]}）" for r in w.rules.split(",") if r),
         n=len(w.findings),
-    )
+    ) + (f"。{w.basis_zh}" if w.basis_zh else "")
 
 
 def _attach(warning: EnforcementWarning, findings: Sequence[ScreeningFinding]) -> None:
@@ -165,6 +165,7 @@ def _sync_point_day(session: Session, actor: Principal, pds: PointDayScore, resu
             period_end=day_end,
             rules=",".join(sorted(rules)),
             summary_zh="",
+            basis_zh=pds.basis_zh or "",
             status=WarningStatus.NEW.value,
             created_at=now,
             updated_at=now,
@@ -176,8 +177,9 @@ def _sync_point_day(session: Session, actor: Principal, pds: PointDayScore, resu
         action = "create"
         result.created += 1
     else:
-        if _rank(pds.colour) > _rank(warning.colour):
-            warning.colour = pds.colour
+        if _rank(pds.colour) > _rank(warning.colour) or not warning.basis_zh:
+            warning.colour = pds.colour if _rank(pds.colour) > _rank(warning.colour) else warning.colour
+            warning.basis_zh = pds.basis_zh or warning.basis_zh
         warning.score = max(warning.score, pds.score)
         warning.period_start = min(as_utc(warning.period_start), day_start)
         warning.period_end = max(as_utc(warning.period_end), day_end)

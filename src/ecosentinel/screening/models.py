@@ -99,6 +99,9 @@ class PointDayScore(Base):
     colour: Mapped[str] = mapped_column(sa.String(8))
     n_findings: Mapped[int] = mapped_column(sa.Integer)
     rules: Mapped[str] = mapped_column(sa.String(500))  # rule codes, comma-separated
+    # which evidence set the colour (detection.scoring.Basis) and the sentence that says so
+    basis: Mapped[str] = mapped_column(sa.String(32), default="", server_default="")
+    basis_zh: Mapped[str] = mapped_column(sa.Text, default="", server_default="")
     run_id: Mapped[int | None] = mapped_column(sa.ForeignKey("screening_run.id", ondelete="SET NULL"))
     updated_at: Mapped[dt.datetime] = mapped_column(sa.DateTime(timezone=True), default=_utcnow)
 

@@ -510,6 +510,8 @@ def recompute_day_scores(
             row.colour = w.colour.value
             row.n_findings = len(w.findings)
             row.rules = rules[:500]
+            row.basis = w.basis.value
+            row.basis_zh = w.basis_zh
             row.run_id = run_id
             row.updated_at = now
             if enterprise_id is not None:
