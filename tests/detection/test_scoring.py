@@ -300,3 +300,21 @@ def test_enterprise_is_not_red_from_one_capped_point() -> None:
     ent = frame.filter(pl.col("level") == "enterprise").row(0, named=True)
     assert ent["score"] == pytest.approx(0.9)
     assert ent["colour"] == "yellow"  # the point is capped at yellow; the enterprise follows
+
+
+def test_an_approved_cap_keeps_the_rule_at_yellow_at_its_point() -> None:
+    replay = finding("A", "R17_replay", Severity.HIGH, 0.9, kind="identical")
+    capped = dataclasses.replace(ctx("A"), yellow_capped_rules=frozenset({"R17_replay"}))
+    [w] = point_day_warnings([replay], [capped])
+    assert (w.colour, w.basis, w.uncapped) == (Colour.YELLOW, Basis.ADJUSTED_CAP, Colour.RED)
+    assert "调整" in w.basis_zh
+    assert "R17" in w.basis_zh
+    # the same finding at a point without the cap is red alone
+    [free] = point_day_warnings([replay], [ctx("A")])
+    assert free.colour is Colour.RED
+    # another rule that is red alone still makes red at the capped point
+    zero = finding("A", "R02_zero_negative", Severity.HIGH, 0.9, start=T + dt.timedelta(hours=2))
+    [both] = point_day_warnings([replay, zero], [capped])
+    assert (both.colour, both.basis) == (Colour.RED, Basis.STANDALONE)
+    by_id = {f.id: f.rule for f in both.findings}
+    assert {by_id[i] for i in both.deciding} == {"R02_zero_negative"}

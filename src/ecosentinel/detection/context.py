@@ -169,6 +169,9 @@ class PointContext:
     profile: PointProfile | None = None
     """Per-point calibration from the point's own history (``calibration.build_profile``); rules fall
     back to their constants when it is None."""
+    yellow_capped_rules: frozenset[str] = frozenset()
+    """Rules whose findings may raise yellow at most at this point: a reviewed and approved adjustment
+    (``screening.adjustments``, kind cap_yellow) after their warnings here were repeatedly refuted."""
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "point_type", PointType(self.point_type))

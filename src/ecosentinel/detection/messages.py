@@ -268,6 +268,8 @@ BASIS_TEXTS: dict[str, str] = {
     "statistical_only": "定级依据：仅有统计检验类线索（{rules}），只提示关注，不单独定为红色。",
     "attention": "定级依据：{families}证据（{rules}）达到黄色。",
     "below_threshold": "定级依据：当日线索（{rules}）权重未达黄色。",
+    "adjusted_cap": "定级依据：证据得分达到红色，但经审核批准的调整规定{rules}在本点位最高定为黄色"
+    "（此前该规则在本点位的预警多次未查实），且其余证据不足以定为红色，定为黄色。",
 }
 
 

@@ -58,6 +58,8 @@ class Basis(StrEnum):
     """Red: at least two independent, non-statistical evidence families."""
     SINGLE_FAMILY = "single_family"
     """Yellow although the score reached red: the evidence is one family only (capped)."""
+    ADJUSTED_CAP = "adjusted_cap"
+    """Yellow although the evidence reached red: an approved adjustment caps the deciding rules here."""
     STATISTICAL_ONLY = "statistical_only"
     """Yellow at most: only statistical tests (R12, R13) contributed."""
     ATTENTION = "attention"
@@ -152,12 +154,38 @@ def finding_weight(finding: Finding, context: PointContext | None, scoring: Scor
 
 
 def fuse(
-    items: list[tuple[Finding, float]], score: float, scoring: ScoringConfig
+    items: list[tuple[Finding, float]],
+    score: float,
+    scoring: ScoringConfig,
+    capped: frozenset[str] = frozenset(),
 ) -> tuple[Colour, Basis, tuple[str, ...], tuple[tuple[str, float], ...]]:
     """Colour of one point-day from its weighted findings: (colour, basis, deciding ids, families).
 
-    ``items`` sorted by weight, heaviest first; ``score`` their combination.
+    ``items`` sorted by weight, heaviest first; ``score`` their combination. Findings of ``capped`` rules
+    (approved adjustments at this point) still count towards yellow but never make red: they are neither
+    standalone nor a corroborating family.
     """
+    if capped and colour_of(score, scoring) is Colour.RED:
+        free = [(f, w) for f, w in items if f.rule not in capped]
+        colour, basis, deciding, families = (
+            fuse(free, _combine(w for _, w in free), scoring)
+            if free
+            else (
+                Colour.GREEN,
+                Basis.BELOW_THRESHOLD,
+                (),
+                (),
+            )
+        )
+        if colour is Colour.RED:
+            return colour, basis, deciding, families
+        _, _, _, all_families = fuse(items, score, scoring)
+        return (
+            Colour.YELLOW,
+            Basis.ADJUSTED_CAP,
+            tuple(f.id for f, _ in items if f.rule in capped),
+            all_families,
+        )
     uncapped = colour_of(score, scoring)
     by_family: dict[str, list[tuple[Finding, float]]] = defaultdict(list)
     for f, w in items:
@@ -237,7 +265,9 @@ def point_day_warnings(
         items.sort(key=lambda fw: -fw[1])
         score = _combine(w for _, w in items)
         context = ctx.get(mn)
-        colour, basis, deciding, families = fuse(items, score, scoring)
+        colour, basis, deciding, families = fuse(
+            items, score, scoring, context.yellow_capped_rules if context else frozenset()
+        )
         out.append(
             PointDayWarning(
                 mn=mn,

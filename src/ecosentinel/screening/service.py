@@ -14,7 +14,7 @@ import logging
 import threading
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import polars as pl
@@ -36,6 +36,7 @@ from ecosentinel.readings import CST
 from ecosentinel.registry.context import standard_check_findings
 from ecosentinel.registry.scope import check_mn, visible_enterprise_ids, visible_mns
 from ecosentinel.screening import messages as run_messages
+from ecosentinel.screening.adjustments import Adjustment, approved_adjustments
 from ecosentinel.screening.contextload import load_contexts
 from ecosentinel.screening.executor import ExecutionResult, execute, sort_findings
 from ecosentinel.screening.models import (
@@ -226,6 +227,8 @@ def run_screening(
                 if run_id is not None:
                     run = _run(session, run_id)
                     run.points, run.window_start, run.window_end = len(points), utc(start), utc(end)
+                adjustments = approved_adjustments(session, points)
+            config, contexts = apply_adjustments(config, contexts, adjustments)
             if profile_history is not None:
                 contexts = attach_profiles(opened, url, contexts, start, config, history=profile_history)
 
@@ -296,6 +299,34 @@ def run_screening(
             opened.close()
     outcome.seconds = (dt.datetime.now(dt.UTC) - t0).total_seconds()
     return outcome
+
+
+def apply_adjustments(
+    config: ScreeningConfig | None,
+    contexts: Mapping[str, PointContext],
+    adjustments: Mapping[str, Mapping[str, Adjustment]],
+) -> tuple[ScreeningConfig | None, dict[str, PointContext]]:
+    """Apply the reviewed and approved rule adjustments (``screening.adjustments``): raised thresholds
+    become per-point parameter overrides of the configuration; capped rules may raise yellow at most at
+    their point. Nothing else changes a rule's behaviour (no silent re-calibration)."""
+    out = dict(contexts)
+    points: dict[str, dict[str, dict[str, Any]]] = {}
+    for mn, by_rule in adjustments.items():
+        capped = frozenset(rule for rule, adj in by_rule.items() if adj.cap_yellow)
+        if capped and mn in out:
+            out[mn] = replace(out[mn], yellow_capped_rules=capped)
+        for rule, adj in by_rule.items():
+            if adj.params:
+                points.setdefault(mn, {})[rule] = dict(adj.params)
+    if not points:
+        return config, out
+    base = config or ScreeningConfig()
+    merged = {mn: dict(rules) for mn, rules in base.points.items()}
+    for mn, rules in points.items():
+        for rule, params in rules.items():
+            merged.setdefault(mn, {})[rule] = {**merged.get(mn, {}).get(rule, {}), **params}
+    # a fresh model (not model_copy): the parameter cache of the base configuration must not carry over
+    return ScreeningConfig.model_validate({**base.model_dump(), "points": merged}), out
 
 
 def _fail_run(factory: sessionmaker[Session], run_id: int, exc: BaseException) -> None:
