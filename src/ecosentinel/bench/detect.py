@@ -45,7 +45,7 @@ from ecosentinel.bench.detect_metrics import (
     red_precision,
     score,
 )
-from ecosentinel.bench.detect_real import applicable, clean_runs, injected_runs, segments
+from ecosentinel.bench.detect_real import Profiles, applicable, clean_runs, injected_runs, segments
 from ecosentinel.bench.report import write_section
 from ecosentinel.detection import ScreeningConfig
 from ecosentinel.simulator import SCENARIO_IDS
@@ -100,6 +100,8 @@ class DetectOptions:
     max_segments: int | None = None
     """Real backgrounds: at most this many segments per track (None: all)."""
     sim: bool = True
+    profiles: bool = True
+    """Real backgrounds: calibrate each segment's point on the 30 days of its track before it."""
 
     @classmethod
     def quick(cls, data: Path | None) -> DetectOptions:
@@ -247,6 +249,7 @@ def run_detect(
                 trained_on=tuple(b.name for b in train),
                 limits=limits_text(bg),
             )
+            profiles = Profiles(enabled=options.profiles)
             runs = injected_runs(
                 bg,
                 seed=options.seed + k,
@@ -254,10 +257,11 @@ def run_detect(
                 scenarios=wanted,
                 per_combo=options.per_combo,
                 max_segments=options.max_segments,
+                profiles=profiles,
             )
             for run in runs:
                 result.outcomes.append(_outcome(run, dets))
-            for run in clean_runs(bg, options.max_segments):
+            for run in clean_runs(bg, options.max_segments, profiles):
                 result.outcomes.append(_outcome(run, dets))
             logger.info("background %s done (%.0f s)", name, time.perf_counter() - t0)
     result.seconds = time.perf_counter() - t0
@@ -459,9 +463,15 @@ def real_body(result: DetectResult) -> list[str]:
         "",
         "Calibration: leave one background out. Before a background is screened, "
         "`ecosentinel.bench.detect.calibrate(other backgrounds)` derives the screening configuration from "
-        "the other backgrounds only. The rule engine takes no learned parameters yet, so the hook returns "
-        "the default configuration: every number below is the uncalibrated engine, on data it was never "
-        "tuned on.",
+        "the other backgrounds only; the rule engine takes no parameters learned across backgrounds, so the "
+        "hook returns the default configuration and no constant was fitted to the background being scored. "
+        + (
+            "Per-point calibration (as the screening service does): each segment's point is profiled on the "
+            "30 days of its own track before the segment (`detection.calibration.build_profile`; a segment "
+            "with less than 14 days before it keeps the rules' constants)."
+            if o.profiles
+            else "Per-point calibration off (`--no-profiles`): every rule uses its documented constants."
+        ),
         "",
         *baseline_lines(result),
         "",
@@ -584,6 +594,11 @@ def register(bench_app: typer.Typer) -> None:
         ),
         no_real: bool = typer.Option(False, "--no-real", help="Skip the real backgrounds."),
         no_sim: bool = typer.Option(False, "--no-sim", help="Skip the simulated corpus."),
+        no_profiles: bool = typer.Option(
+            False,
+            "--no-profiles",
+            help="Real backgrounds: no per-point calibration from each point's history.",
+        ),
         write_docs: bool = typer.Option(True, help="Record the results in docs/benchmarks.md."),
     ) -> None:
         """Screening accuracy vs generic baselines on simulated and real data (识别准确率基准)."""
@@ -603,7 +618,9 @@ def register(bench_app: typer.Typer) -> None:
         if real is not None and not real.is_dir():
             _fail(f"找不到真实数据目录：{real}（用 --data 指定，或加 --no-real 跳过）")
         if quick:
-            options = dataclasses.replace(DetectOptions.quick(real), backgrounds=bgs, sim=not no_sim)
+            options = dataclasses.replace(
+                DetectOptions.quick(real), backgrounds=bgs, sim=not no_sim, profiles=not no_profiles
+            )
         else:
             options = DetectOptions(
                 seed=seed,
@@ -618,6 +635,7 @@ def register(bench_app: typer.Typer) -> None:
                 per_combo=per_combo,
                 max_segments=max_segments or None,
                 sim=not no_sim,
+                profiles=not no_profiles,
             )
         typer.echo(f"seeds: {options.seed} (+ batch index); corpus: {options}")
         try:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import polars as pl
@@ -20,7 +20,9 @@ import polars as pl
 from ecosentinel.bench.detect_backgrounds import Background, Track
 from ecosentinel.bench.detect_corpus import SEVERITIES, PointRun, cst_days
 from ecosentinel.bench.detect_inject import INJECTORS, NEVER, place, why_not
+from ecosentinel.detection.calibration import build_profile, with_profile
 from ecosentinel.detection.context import WC_PRODUCTION, PointContext
+from ecosentinel.detection.profile import PointProfile
 from ecosentinel.readings import CST, READING_SCHEMA
 from ecosentinel.simulator import SCENARIO_IDS
 from ecosentinel.simulator.models import Label
@@ -154,12 +156,50 @@ def context_of(tr: Track, mn: str) -> PointContext:
     )
 
 
-def _run(bg: Background, tr: Track, mn: str, batch: str, labels: list[Label], sev: str) -> PointRun:
+PROFILE_DAYS = 30
+"""History before a segment that calibrates its point, as the screening service reads it."""
+
+
+class Profiles:
+    """Each segment's profile from the ``PROFILE_DAYS`` of its own track before it (None for the first
+    segment of a track: a point without history keeps the rules' constants), built once per segment:
+    injected copies of a segment share the clean history before it."""
+
+    def __init__(self, enabled: bool = True) -> None:
+        self.enabled = enabled
+        self._built: dict[tuple[str, int], PointProfile | None] = {}
+
+    def context(self, seg: Segment, tr: Track, mn: str) -> PointContext:
+        context = context_of(tr, mn)
+        if not self.enabled:
+            return context
+        key = (seg.track.name, seg.a)
+        if key not in self._built:
+            n = PROFILE_DAYS * 24 * seg.track.per_hour
+            a = max(0, seg.a - n)
+            profile = None
+            if seg.a - a >= 14 * 24 * seg.track.per_hour:  # calibration needs two weeks at least
+                history = seg.track.slice(a, seg.a, f"{seg.track.name}-history")
+                profile = build_profile(frame_of(history, mn), context_of(history, mn))
+            self._built[key] = profile
+        profile = self._built[key]
+        return context if profile is None else with_profile(context, replace(profile, mn=mn))
+
+
+def _run(
+    bg: Background,
+    tr: Track,
+    mn: str,
+    batch: str,
+    labels: list[Label],
+    sev: str,
+    context: PointContext | None = None,
+) -> PointRun:
     return PointRun(
         source=bg.name,
         batch=batch,
         frame=frame_of(tr, mn),
-        context=context_of(tr, mn),
+        context=context or context_of(tr, mn),
         labels=labels,
         days=_days(tr),
         severity_name=sev,
@@ -186,8 +226,10 @@ def injected_runs(
     scenarios: list[str],
     per_combo: int,
     max_segments: int | None = None,
+    profiles: Profiles | None = None,
 ) -> Iterator[PointRun]:
     """``per_combo`` runs per applicable (scenario, severity), each one segment with one injection."""
+    profiles = profiles or Profiles(enabled=False)
     rng = np.random.default_rng(seed)
     segs = segments(bg, max_segments)
     pointer = 0
@@ -209,11 +251,16 @@ def injected_runs(
                 mn = f"{tr.name}-{sid}-{sev_name}-{made}"
                 label = Label(mn, sid, tr.time_at(a), tr.time_at(b), tuple(codes), SEVERITIES[sev_name])
                 made += 1
-                yield _run(bg, tr, mn, f"{bg.name}:{sid}@{sev_name}", [label], sev_name)
+                context = profiles.context(seg, tr, mn)
+                yield _run(bg, tr, mn, f"{bg.name}:{sid}@{sev_name}", [label], sev_name, context)
 
 
-def clean_runs(bg: Background, max_segments: int | None = None) -> Iterator[PointRun]:
+def clean_runs(
+    bg: Background, max_segments: int | None = None, profiles: Profiles | None = None
+) -> Iterator[PointRun]:
     """Every segment untouched."""
+    profiles = profiles or Profiles(enabled=False)
     for seg in segments(bg, max_segments):
         tr = seg.track.slice(seg.a, seg.b, f"{seg.track.name}-{seg.index:02d}")
-        yield _run(bg, tr, f"{tr.name}-clean", f"{bg.name}:clean", [], "-")
+        mn = f"{tr.name}-clean"
+        yield _run(bg, tr, mn, f"{bg.name}:clean", [], "-", profiles.context(seg, tr, mn))
