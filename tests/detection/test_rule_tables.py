@@ -18,14 +18,14 @@ def _tables() -> dict[str, list[Case]]:
     """Rule short code -> its cases, from ``R01_CASES`` lists or a module's single ``CASES`` list."""
     out: dict[str, list[Case]] = {}
     for info in pkgutil.iter_modules(tests.detection.__path__):
-        match = re.fullmatch(r"test_r(\d\d)_.*", info.name)
+        match = re.fullmatch(r"test_([rq]\d\d)_.*", info.name)
         if match is None:
             continue
         module = importlib.import_module(f"tests.detection.{info.name}")
         for name, value in vars(module).items():
             if name == "CASES":
-                out.setdefault(f"R{match.group(1)}", []).extend(value)
-            elif (m := re.fullmatch(r"(R\d\d)_CASES", name)) is not None:
+                out.setdefault(match.group(1).upper(), []).extend(value)
+            elif (m := re.fullmatch(r"([RQ]\d\d)_CASES", name)) is not None:
                 out.setdefault(m.group(1), []).extend(value)
     return out
 

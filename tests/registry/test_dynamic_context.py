@@ -96,7 +96,10 @@ def test_standard_check_outside_tolerance_is_a_finding(db_session: Session, tmp_
             measured_value=measured,
         )
     db_session.commit()
-    findings = context.standard_check_findings(db_session, [WATER_MN], DAY, DAY + dt.timedelta(days=1))
+    checks = context.standard_checks(db_session, [WATER_MN], DAY, DAY + dt.timedelta(days=1))
+    assert checks.height == 4
+    point = PointContext(mn=WATER_MN, point_type=PointType.WATER, standard_checks=checks)
+    findings = screen_point(pl.DataFrame(schema=READING_SCHEMA), point, rules=["Q01"])
     assert [(f.evidence["measured_value"], f.severity.value) for f in findings] == [
         (89.0, "medium"),
         (125.0, "high"),

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from ecosentinel.detection.base import Rule
+from ecosentinel.detection.rules.q01_standard_check import StandardCheckRule
 from ecosentinel.detection.rules.r01_constant_value import ConstantValueRule
 from ecosentinel.detection.rules.r02_zero_negative import ZeroNegativeRule
 from ecosentinel.detection.rules.r03_over_range import OverRangeRule
@@ -42,6 +43,7 @@ RULES: tuple[type[Rule[Any]], ...] = (
     ReplayRule,
     HourlyMismatchRule,
     ThreeWayMismatchRule,
+    StandardCheckRule,
 )
 """Every rule ``screen_point`` runs by default, in order."""
 

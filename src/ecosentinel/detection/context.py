@@ -107,6 +107,16 @@ OM_SCHEMA: dict[str, pl.DataType] = {
 }
 """O&M records (电子运维记录); ``kind`` is an OMKind value."""
 WINDOW_SCHEMA: dict[str, pl.DataType] = {"mn": pl.Utf8(), "start": _UTC, "end": _UTC}
+STANDARD_CHECK_SCHEMA: dict[str, pl.DataType] = {
+    "mn": pl.Utf8(),
+    "time": _UTC,
+    "factor": pl.Utf8(),
+    "standard_value": pl.Float64(),
+    "measured_value": pl.Float64(),
+    "source": pl.Utf8(),
+}
+"""Standard-sample checks (标样核查) of the point's analysers: the standard's concentration and what the
+analyser measured (dynamic-control uploads or O&M records)."""
 """Declared maintenance windows (报备的维护时段)."""
 
 
@@ -166,6 +176,7 @@ class PointContext:
     events: pl.DataFrame = field(default_factory=lambda: _empty(EVENT_SCHEMA))
     om_records: pl.DataFrame = field(default_factory=lambda: _empty(OM_SCHEMA))
     maintenance_windows: pl.DataFrame = field(default_factory=lambda: _empty(WINDOW_SCHEMA))
+    standard_checks: pl.DataFrame = field(default_factory=lambda: _empty(STANDARD_CHECK_SCHEMA))
     profile: PointProfile | None = None
     """Per-point calibration from the point's own history (``calibration.build_profile``); rules fall
     back to their constants when it is None."""
@@ -182,6 +193,7 @@ class PointContext:
             ("events", EVENT_SCHEMA),
             ("om_records", OM_SCHEMA),
             ("maintenance_windows", WINDOW_SCHEMA),
+            ("standard_checks", STANDARD_CHECK_SCHEMA),
         ):
             frame = _check_frame(getattr(self, name), schema, name)
             if "mn" in frame.columns and frame.height:

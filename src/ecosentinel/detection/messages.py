@@ -155,6 +155,12 @@ POINT_DAY_SUMMARY = "{day} 点位{mn}预警等级{colour}（得分{score}），�
 ENTERPRISE_DAY_SUMMARY = "{day} 企业{enterprise}预警等级{colour}（得分{score}），涉及点位：{points}。"
 
 
+TEMPLATES[("Q01_standard_check", "default")] = (
+    "规则「{title}」：{start}（北京时间），{factors}标样核查：标样浓度 {standard}，仪器测定 {measured}，相对误差 "
+    "{error}%，超出 HJ 355-2019 规定的 ±{tolerance}% 允许范围。标样核查不合格时，自上次合格核查以来的数据应视为"
+    "无效，并应核实仪器是否被人为调整。"
+)
+
 # --- R06, R11, R12, R13, R15, R17, R18, R19 (appended; same conventions as TEMPLATES above) ---
 TEMPLATES.update(
     {

@@ -1,4 +1,4 @@
-"""Registry facts for screening: the polars frames of ``PointContext`` and standard-check findings.
+"""Registry facts for screening: the polars frames of ``PointContext`` (incl. standard-sample checks).
 
 The screening context loader calls these with the points (MNs) and the window it screens; every frame has
 exactly the schema ``ecosentinel.detection.context`` declares, and is empty (never None) when nothing is
@@ -16,12 +16,7 @@ import polars as pl
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from ecosentinel.detection.context import EVENT_SCHEMA, PARAMETER_SCHEMA, WINDOW_SCHEMA
-from ecosentinel.detection.findings import Finding, Severity, cst_text, iso
-from ecosentinel.detection.messages import factor_name
-from ecosentinel.readings import CST
-from ecosentinel.registry import messages
-from ecosentinel.registry.dynamic import STANDARD_CHECK_TOLERANCE, standard_check_error
+from ecosentinel.detection.context import EVENT_SCHEMA, PARAMETER_SCHEMA, STANDARD_CHECK_SCHEMA, WINDOW_SCHEMA
 from ecosentinel.registry.models import (
     Device,
     FiledParameter,
@@ -34,11 +29,6 @@ from ecosentinel.registry.models import (
 
 LOOKBACK = dt.timedelta(hours=6)
 """Uploads and events this long before the window are included (rules compare before/after)."""
-
-STANDARD_CHECK_RULE = "Q01_standard_check"
-"""Rule code of standard-sample check findings (not a PointRule: the checks are records, not a series)."""
-STANDARD_CHECK_HIGH = 0.20
-"""[P] a check off by more than twice the HJ 355 tolerance is high severity."""
 
 
 def _utc(t: dt.datetime | None) -> dt.datetime | None:
@@ -130,62 +120,24 @@ def maintenance_windows(
     return _frame(rows, WINDOW_SCHEMA)
 
 
-def standard_check_findings(
+def standard_checks(
     session: Session, mns: Collection[str], start: dt.datetime, end: dt.datetime
-) -> list[Finding]:
-    """A finding for every standard-sample check in [start, end) outside the HJ 355 tolerance (±10 %).
-
-    Source: seed 003 (dynamic control uploads standard-sample check results); HJ 355-2019 (standard
-    solution check ±10 %, /work/shared/domain/detection-research.md). Medium severity; high when the
-    error exceeds twice the tolerance.
-    """
+) -> pl.DataFrame:
+    """Standard-sample checks (标样核查) in [start, end) (STANDARD_CHECK_SCHEMA), for rule Q01."""
     query = (
         sa.select(StandardCheck)
         .where(StandardCheck.mn.in_(list(mns)), StandardCheck.time >= start, StandardCheck.time < end)
         .order_by(StandardCheck.mn, StandardCheck.time)
     )
-    out: list[Finding] = []
-    for check in session.scalars(query):
-        error = standard_check_error(check.standard_value, check.measured_value)
-        if abs(error) <= STANDARD_CHECK_TOLERANCE + 1e-12:
-            continue
-        t = _utc(check.time)
-        assert t is not None
-        high = abs(error) > STANDARD_CHECK_HIGH
-        evidence = {
-            "window": [iso(t), iso(t)],
-            "kind": "standard_check",
-            "factor": check.factor_code,
-            "standard_value": check.standard_value,
-            "measured_value": check.measured_value,
-            "relative_error": round(error, 6),
-            "threshold": {"tolerance": STANDARD_CHECK_TOLERANCE, "high": STANDARD_CHECK_HIGH},
-            "comparison": "|measured - standard| / standard > tolerance (HJ 355-2019)",
-            "source": check.source,
+    rows = [
+        {
+            "mn": c.mn,
+            "time": _utc(c.time),
+            "factor": c.factor_code,
+            "standard_value": c.standard_value,
+            "measured_value": c.measured_value,
+            "source": c.source,
         }
-        out.append(
-            Finding(
-                mn=check.mn,
-                rule=STANDARD_CHECK_RULE,
-                factors=(check.factor_code,),
-                start=t,
-                end=t,
-                severity=Severity.HIGH if high else Severity.MEDIUM,
-                score=0.8 if high else 0.55,
-                evidence=evidence,
-                explanation_zh=messages.STANDARD_CHECK_EXPLAIN.format(
-                    time=cst_text(t.astimezone(CST)),
-                    mn=check.mn,
-                    factor=factor_name(check.factor_code),
-                    standard=_num(check.standard_value),
-                    measured=_num(check.measured_value),
-                    error=_num(round(error * 100, 1)),
-                    tolerance=_num(STANDARD_CHECK_TOLERANCE * 100),
-                ),
-            )
-        )
-    return out
-
-
-def _num(x: float) -> str:
-    return f"{x:g}"
+        for c in session.scalars(query)
+    ]
+    return _frame(rows, STANDARD_CHECK_SCHEMA)

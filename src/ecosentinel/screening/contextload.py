@@ -72,6 +72,7 @@ def _side_records(
         "events": _by_mn(registry_context.events(session, mns, start, end)),
         "maintenance_windows": _by_mn(registry_context.maintenance_windows(session, mns, start, end)),
         "om_records": _by_mn(om_records_frame(session, mns, start, end)),
+        "standard_checks": _by_mn(registry_context.standard_checks(session, mns, start, end)),
     }
 
 

@@ -23,6 +23,7 @@ from ecosentinel.detection.config import ScreeningConfig
 from ecosentinel.detection.context import PointContext
 from ecosentinel.detection.engine import screen_point
 from ecosentinel.detection.findings import Finding
+from ecosentinel.detection.rules.q01_standard_check import StandardCheckRule
 from ecosentinel.screening.contextload import guess_point_type
 from ecosentinel.store.base import MeasurementStore, open_store
 from ecosentinel.store.sqlite import SqliteStore
@@ -80,14 +81,19 @@ def screen_frame(
     """Screen a readings frame that may hold several points: one ``screen_point`` call per point."""
     config = config or ScreeningConfig()
     out: list[Finding] = []
-    if frame.height == 0:
-        return out
-    for (mn,), part in frame.partition_by("mn", as_dict=True, maintain_order=True).items():
-        mn = str(mn)
-        context = contexts.get(mn) or PointContext(
-            mn=mn, point_type=guess_point_type(mn, part["code"].unique().to_list())
-        )
-        out.extend(screen_point(part, context, config))
+    seen: set[str] = set()
+    if frame.height:
+        for (mn,), part in frame.partition_by("mn", as_dict=True, maintain_order=True).items():
+            mn = str(mn)
+            seen.add(mn)
+            context = contexts.get(mn) or PointContext(
+                mn=mn, point_type=guess_point_type(mn, part["code"].unique().to_list())
+            )
+            out.extend(screen_point(part, context, config))
+    # records are evidence without readings: a failed standard-sample check of a point that sent nothing
+    for mn, context in contexts.items():
+        if mn not in seen and context.standard_checks.height:
+            out.extend(screen_point(frame.clear(), context, config, rules=[StandardCheckRule]))
     return out
 
 

@@ -33,12 +33,11 @@ from ecosentinel.detection.scoring import enterprise_colour, point_day_warnings
 from ecosentinel.errors import NotFoundError, ValidationError
 from ecosentinel.jobs import JobRunner, Progress
 from ecosentinel.readings import CST
-from ecosentinel.registry.context import standard_check_findings
 from ecosentinel.registry.scope import check_mn, visible_enterprise_ids, visible_mns
 from ecosentinel.screening import messages as run_messages
 from ecosentinel.screening.adjustments import Adjustment, approved_adjustments
 from ecosentinel.screening.contextload import load_contexts
-from ecosentinel.screening.executor import ExecutionResult, execute, sort_findings
+from ecosentinel.screening.executor import ExecutionResult, execute
 from ecosentinel.screening.models import (
     EnterpriseDayScore,
     PointDayScore,
@@ -124,13 +123,6 @@ def check_window(start: dt.datetime, end: dt.datetime) -> None:
         raise ValidationError(
             messages.BAD_WINDOW.format(start=start.isoformat(), end=end.isoformat()), location="window"
         )
-
-
-def record_findings(
-    session: Session, mns: Sequence[str], start: dt.datetime, end: dt.datetime
-) -> list[Finding]:
-    """Findings that come from records rather than series (standard-sample checks out of tolerance)."""
-    return standard_check_findings(session, mns, start, end) if mns else []
 
 
 # -- runs ----------------------------------------------------------------------------------------------
@@ -252,10 +244,6 @@ def run_screening(
                 progress=progress,
                 **kwargs,
             )
-            with session_scope(factory) as session:
-                records = record_findings(session, points, start, end)
-            if records:
-                result.findings = sort_findings([*result.findings, *records])
             outcome = RunOutcome(run_id, start, end, result, contexts, watermarks=dict(watermarks or {}))
             if run_id is not None:
                 with _save_lock, session_scope(factory) as session:
