@@ -183,3 +183,44 @@ def test_registry_import_is_all_or_nothing(tmp_path: Path, database_url: str, en
     assert result.exit_code == 1
     with engine.connect() as conn:
         assert conn.execute(sa.text("SELECT COUNT(*) FROM enterprise")).scalar_one() == 0
+
+
+def test_non_utf8_bytes_are_reported_at_their_line_and_column(tmp_path: Path) -> None:
+    path = tmp_path / "gbk.csv"
+    path.write_bytes(
+        HEADER.encode() + f"{MN},2026-01-01T10:00:00,hour,w01018,1.0,N,\n".encode() + "x,泥".encode("gbk")
+    )
+    with pytest.raises(ImportFileError) as info:
+        read_readings_csv(path, known_mns={MN})
+    [error] = info.value.errors
+    assert error.location == f"{path}:3:3"
+    assert "UTF-8" in str(error)
+
+
+def test_a_row_with_an_extra_field_is_named_in_chinese(tmp_path: Path) -> None:
+    rows = (
+        f"{MN},2026-01-01T10:00:00,hour,w01018,1.0,N,platform\n"
+        f"{MN},2026-01-01T11:00:00,hour,w01018,2.0,N,platform,x\n"
+    )
+    with pytest.raises(ImportFileError) as info:
+        read_readings_csv(write(tmp_path, HEADER + rows), known_mns={MN})
+    [error] = info.value.errors
+    assert error.location is not None
+    assert error.location.endswith(":3:8")
+    assert "字段" in str(error)
+
+
+def test_conflicting_duplicate_rows_are_refused_with_both_lines(tmp_path: Path) -> None:
+    same = f"{MN},2026-01-01T10:00:00,hour,w01018"
+    rows = f"{same},1.0,N,platform\n{same},1.0,N,platform\n{same},9.0,N,platform\n"
+    with pytest.raises(ImportFileError) as info:
+        read_readings_csv(write(tmp_path, HEADER + rows), known_mns={MN})
+    [error] = info.value.errors
+    assert error.location is not None
+    assert error.location.endswith(":4:5")
+    assert "第 2 行" in str(error)
+    # an identical repeat alone is harmless and kept once
+    frame = read_readings_csv(
+        write(tmp_path, HEADER + rows.rsplit("\n", 2)[0] + "\n", "ok.csv"), known_mns={MN}
+    )
+    assert frame.height == 1

@@ -7,7 +7,9 @@ the header (fields with embedded line breaks are not supported, so a row's line 
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
+import io
 import logging
 from collections.abc import Collection
 from pathlib import Path
@@ -64,6 +66,85 @@ def _parse_time(column: pl.Expr) -> pl.Expr:
     return pl.when(has_offset).then(with_offset).otherwise(local)
 
 
+_KEY = ("_mn", "_time", "_kind", "_code", "_source")
+"""What makes two rows the same reading (the store keeps one per key)."""
+
+
+def _decoded_text(path: Path, name: str) -> str:
+    """The file as text (UTF-8, a byte-order mark allowed); a bad byte is reported at its line and column."""
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise ImportFileError(
+            [ValidationError(messages.UNREADABLE_CSV.format(error=exc), location=f"{name}:1:1")]
+        ) from exc
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        before = data[: exc.start]
+        line = before.count(b"\n") + 1
+        column = len(before[before.rfind(b"\n") + 1 :].decode("utf-8", errors="replace")) + 1
+        raise ImportFileError(
+            [
+                ValidationError(
+                    messages.NOT_UTF8.format(byte=data[exc.start]), location=f"{name}:{line}:{column}"
+                )
+            ]
+        ) from exc
+
+
+def _check_field_counts(text: str, name: str) -> None:
+    """Every row has as many fields as the header (polars would fail in English, without the line)."""
+    errors: list[ValidationError] = []
+    expected = 0
+    for number, row in enumerate(csv.reader(io.StringIO(text)), start=1):
+        if number == 1:
+            expected = len(row)
+            continue
+        if row and len(row) != expected:
+            column = min(len(row), expected) + 1
+            errors.append(
+                ValidationError(
+                    messages.FIELD_COUNT.format(got=len(row), expected=expected),
+                    location=f"{name}:{number}:{column}",
+                )
+            )
+            if len(errors) >= MAX_REPORTED:
+                break
+    if errors:
+        raise ImportFileError(errors)
+
+
+def _shown(value: str, flag: str) -> pl.Expr:
+    return pl.concat_str(pl.col(value).cast(pl.Utf8).fill_null("空"), pl.lit("/"), pl.col(flag))
+
+
+def _conflicting_duplicates(parsed: pl.DataFrame) -> pl.DataFrame:
+    """(line, first line, its value, this value) of rows repeating an earlier row's key with another value or
+    flag: which one is right cannot be decided, so the file is refused."""
+    ok = parsed.filter(pl.all_horizontal(pl.col(list(_KEY)).is_not_null()))
+    with_first = ok.with_columns(
+        pl.col("_line").first().over(list(_KEY)).alias("_first"),
+        pl.col("_value").first().over(list(_KEY)).alias("_first_value"),
+        pl.col("_flag").first().over(list(_KEY)).alias("_first_flag"),
+    )
+    differs = (pl.col("_line") != pl.col("_first")) & (
+        (
+            pl.col("_value").fill_nan(None).cast(pl.Utf8).fill_null("")
+            != pl.col("_first_value").fill_nan(None).cast(pl.Utf8).fill_null("")
+        )
+        | (pl.col("_flag") != pl.col("_first_flag"))
+    )
+    return with_first.filter(differs).select(
+        "_line",
+        "_first",
+        pl.concat_str(
+            pl.col("_first_value").cast(pl.Utf8).fill_null("空"), pl.lit("/"), pl.col("_first_flag")
+        ),
+        pl.concat_str(pl.col("_value").cast(pl.Utf8).fill_null("空"), pl.lit("/"), pl.col("_flag")),
+    )
+
+
 def read_readings_csv(
     path: Path,
     *,
@@ -80,9 +161,11 @@ def read_readings_csv(
     latest = latest_allowed(policy, at).astimezone(dt.UTC)
     earliest = earliest_allowed(policy, at).astimezone(dt.UTC)
     name = str(path)
+    text = _decoded_text(path, name)
+    _check_field_counts(text, name)
     try:
-        raw = pl.read_csv(path, infer_schema=False, has_header=True)
-    except (OSError, pl.exceptions.PolarsError) as exc:
+        raw = pl.read_csv(io.StringIO(text), infer_schema=False, has_header=True)
+    except pl.exceptions.PolarsError as exc:
         raise ImportFileError(
             [ValidationError(messages.UNREADABLE_CSV.format(error=exc), location=f"{name}:1:1")]
         ) from exc
@@ -166,10 +249,17 @@ def read_readings_csv(
             message = template.format(column=column, value=value, allowed="、".join(flags))
             col = column_no.get(column, 1)
             found.append((int(line), col, ValidationError(message, location=f"{name}:{line}:{col}")))
+    conflicts = _conflicting_duplicates(parsed)
+    for line, first, value, other in conflicts.head(MAX_REPORTED).iter_rows():
+        message = messages.CONFLICTING_DUPLICATE.format(first=first, value=value, other=other)
+        col = column_no["value"]
+        found.append((int(line), col, ValidationError(message, location=f"{name}:{line}:{col}")))
+    total += conflicts.height
     if found:
         found.sort(key=lambda item: (item[0], item[1]))
         raise ImportFileError([e for _, _, e in found[:MAX_REPORTED]], count=total)
 
+    parsed = parsed.unique(subset=list(_KEY), keep="first", maintain_order=True)
     frame = parsed.select(
         pl.col("_mn").alias("mn"),
         pl.col("_code").alias("code"),

@@ -26,6 +26,10 @@ BAD_VALUE = "数值 {value!r} 不是数字"
 BAD_CODE = "因子编码 {value!r} 无效（应为字母数字，最多 16 个字符，如 w01018）"
 UNKNOWN_MN = "监测点位 MN {value!r} 未在登记库中（请先导入登记信息）"
 UNREADABLE_CSV = "无法读取 CSV 文件：{error}"
+NOT_UTF8 = "此处的字节 0x{byte:02X} 不是 UTF-8 编码（请以 UTF-8 保存文件，Excel 可选“CSV UTF-8”）"
+FIELD_COUNT = "该行有 {got} 个字段，表头有 {expected} 列（检查多余或缺少的逗号，含逗号的值请加引号）"
+_SAME_READING = "与第 {first} 行是同一条读数（点位、时间、数据类型、因子、来源相同），"
+CONFLICTING_DUPLICATE = _SAME_READING + "但数值/标记不同：{value} 与 {other}，无法判断哪条为准"
 
 # Errors every command maps to one line (ecosentinel.cli)
 DB_UNUSABLE = "无法使用数据库 {url}：{detail}（请检查 ECOSENTINEL_DATABASE_URL 与数据库服务是否可用）"
