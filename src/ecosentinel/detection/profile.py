@@ -155,15 +155,23 @@ def share_true(mask: pl.Series) -> float:
     return float(m) if isinstance(m, int | float) else 0.0
 
 
-def quantum_of(values: pl.Series) -> float:
-    """The reporting quantum (see ``FactorProfile.quantum``)."""
+_QUANTA = (1000.0, 100.0, 10.0, 1.0, 0.1, 0.01, 0.001, 0.0001)
+
+
+def quantum_of(values: pl.Series, share: float = 0.95, finest: float = 0.001) -> float:
+    """The reporting quantum (see ``FactorProfile.quantum``): the coarsest power of ten, down to
+    ``finest``, of which at least ``share`` of the values are whole multiples; 0 when the values are not
+    quantised that finely (unrounded averages: then no resolution guard applies). The one implementation
+    every rule uses (R01's runs, R13's digits, R17-R19's rounding tolerances)."""
     v = values.drop_nulls().cast(pl.Float64)
     if v.len() == 0:
         return 0.0
-    for q in (1000.0, 100.0, 10.0, 1.0, 0.1, 0.01, 0.001):
+    for q in _QUANTA:
+        if q < finest:
+            break
         scaled = v / q
-        share = ((scaled - scaled.round(0)).abs() < 1e-6).cast(pl.Float64).mean()
-        if isinstance(share, float) and share >= 0.95:
+        ok = ((scaled - scaled.round(0)).abs() < 1e-6).cast(pl.Float64).mean()
+        if isinstance(ok, float) and ok >= share:
             return q
     return 0.0
 

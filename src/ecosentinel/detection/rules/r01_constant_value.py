@@ -12,7 +12,7 @@ from ecosentinel.detection.config import RuleParams, ScreeningConfig
 from ecosentinel.detection.context import PointType
 from ecosentinel.detection.findings import Finding, Severity, iso, num
 from ecosentinel.detection.messages import calibration_text, kind_name
-from ecosentinel.detection.profile import CalibratedLevel, PointProfile, State
+from ecosentinel.detection.profile import CalibratedLevel, PointProfile, State, quantum_of
 from ecosentinel.detection.rules._common import fmt
 from ecosentinel.readings import CST, DataKind, Source
 
@@ -60,20 +60,6 @@ class ConstantValueParams(RuleParams):
     stopped_share: float = 0.5
     """[P] a run during which the source was stopped for at least this share of hours (operating state
     from the profile: power, flow, temperature or O2) is not a finding: a stopped source reads flat."""
-
-
-def _resolution(values: pl.Series) -> float:
-    """Reporting resolution (quantum): the largest power of ten of which at least 95% of the values are
-    whole multiples; 0 when the values are not quantised (then no resolution guard applies)."""
-    v = values.drop_nulls()
-    if v.len() == 0:
-        return 0.0
-    for q in (1000.0, 100.0, 10.0, 1.0, 0.1, 0.01, 0.001):
-        scaled = v / q
-        share = ((scaled - scaled.round(0)).abs() < 1e-6).cast(pl.Float64).mean()
-        if isinstance(share, float) and share >= 0.95:
-            return q
-    return 0.0
 
 
 class ConstantValueRule(FactorRule[ConstantValueParams]):
@@ -137,7 +123,7 @@ class ConstantValueRule(FactorRule[ConstantValueParams]):
         )
         step = s.step or dt.timedelta(0)
         profiled = data.profile.factor(s.code) if data.profile else None
-        resolution = profiled.quantum if profiled is not None else _resolution(s.frame["value"])
+        resolution = profiled.quantum if profiled is not None else quantum_of(s.frame["value"])
         dl = data.context.factor(s.code).detection_limit
         out = []
         for start, last, n, value in runs.select("start", "last", "n", "value").iter_rows():
@@ -206,7 +192,7 @@ class ConstantValueRule(FactorRule[ConstantValueParams]):
         calibrated = data.profile.level("R01", "identical_run_hours", s.code) if data.profile else None
         hours_level = calibrated.level if calibrated is not None else p.min_identical_hours
         threshold = dt.timedelta(hours=hours_level)
-        resolution = _resolution(s.frame["value"])
+        resolution = quantum_of(s.frame["value"])
         out = []
         for start, end, n, value in self._runs(s, p, data):
             duration = end - start
@@ -340,7 +326,7 @@ class ConstantValueRule(FactorRule[ConstantValueParams]):
         spec = data.context.factor(s.code)
         out = []
         keep = (pl.col("hi") - pl.col("lo")) <= width
-        floor = p.min_steps_above_zero * _resolution(s.frame["value"])
+        floor = p.min_steps_above_zero * quantum_of(s.frame["value"])
         if spec.detection_limit:
             floor = max(floor, p.dl_multiple * spec.detection_limit)
         for start, end, lo, hi, n in self._windows(s, p.band_hours, p.min_coverage, keep):

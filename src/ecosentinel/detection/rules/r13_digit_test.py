@@ -12,25 +12,15 @@ from ecosentinel.detection.base import FactorRule, PointData, Series
 from ecosentinel.detection.config import RuleParams
 from ecosentinel.detection.findings import Finding, Severity, iso
 from ecosentinel.detection.messages import kind_name
+from ecosentinel.detection.profile import quantum_of
 from ecosentinel.detection.rules._common import fmt, pct
 from ecosentinel.readings import CST, DataKind
 
-_STEPS = (1000.0, 100.0, 10.0, 1.0, 0.1, 0.01, 0.001, 0.0001)
-
 
 def resolution_of(values: pl.Series, share: float = 0.995) -> float:
-    """Reporting resolution: the coarsest power of ten of which at least ``share`` of the values are whole
-    multiples; 0 when the values are not quantised at 4 decimals (unrounded averages)."""
-    # share 0.995 = the resolution of (almost) every value; share 0.5 = the resolution most values have
-    v = values.drop_nulls().cast(pl.Float64)
-    if v.len() == 0:
-        return 0.0
-    for q in _STEPS:
-        scaled = v / q
-        ok = ((scaled - scaled.round(0)).abs() < 1e-6).mean()
-        if isinstance(ok, float) and ok >= share:
-            return q
-    return 0.0
+    """Reporting resolution down to 0.0001 (``profile.quantum_of``); share 0.995 = the resolution of
+    (almost) every value, share 0.5 = the resolution most values have."""
+    return quantum_of(values, share, finest=0.0001)
 
 
 class DigitTestParams(RuleParams):
