@@ -108,3 +108,29 @@ def test_quick_run_with_the_real_detectors() -> None:
     assert rules[("sim", "constant_value", "default")].recall == 1.0
     assert rules[("sim", "zero_negative", "default")].recall == 1.0
     assert result.clean("rules")["sim"].clean_days > 0
+
+
+def test_rule_reliability_counts_warned_days_against_the_truth() -> None:
+    from ecosentinel.bench.detect_metrics import Outcome, rule_reliability
+
+    d1, d2, d3 = dt.date(2024, 3, 1), dt.date(2024, 3, 2), dt.date(2024, 3, 3)
+    start = dt.datetime.combine(d1, dt.time(8), CST)
+    label = Label("P", "replay", start, start + dt.timedelta(hours=6), ("w01018",), 1.0)
+    detection = Detection(
+        flagged=frozenset({d1, d2}),  # d1 falsified and warned; d2 clean and warned; d3 clean, green
+        by_rule={"R17": frozenset({d1, d2}), "R01": frozenset({d2, d3})},
+    )
+    outcome = Outcome(
+        source="bg",
+        batch="bg:replay@default",
+        mn="P",
+        severity_name="default",
+        labels=(label,),
+        days=(d1, d2, d3),
+        detections={"rules": detection},
+    )
+    table = rule_reliability([outcome])["bg"]
+    assert (table["R17"].confirmed, table["R17"].refuted) == (1, 1)
+    assert table["R17"].reliability == pytest.approx(0.5)
+    assert (table["R01"].confirmed, table["R01"].refuted) == (0, 1)  # its green day d3 was never a warning
+    assert table["R01"].reliability == pytest.approx(1 / 3)

@@ -43,6 +43,7 @@ from ecosentinel.bench.detect_metrics import (
     Scores,
     clean_rates,
     red_precision,
+    rule_reliability,
     score,
 )
 from ecosentinel.bench.detect_real import Profiles, applicable, clean_runs, injected_runs, segments
@@ -325,6 +326,24 @@ def clean_table(result: DetectResult, sources: Iterable[str], untouched_only: bo
     return lines
 
 
+def reliability_table(result: DetectResult, sources: Iterable[str]) -> list[str]:
+    """Per source and rule: confirmed / refuted warned point-days and the reliability the platform would
+    show after inspecting them (the feedback step of issue 17, simulated with the benchmark's truth)."""
+    table = rule_reliability(result.outcomes)
+    names = list(sources)
+    codes = sorted({code for src in names for code in table.get(src, {})})
+    if not codes:
+        return ["No rule contributed to a yellow or red point-day."]
+    lines = ["| source | " + " | ".join(codes) + " |", "|---|" + "---:|" * len(codes)]
+    for src in names:
+        cells = []
+        for code in codes:
+            r = table.get(src, {}).get(code)
+            cells.append("—" if r is None or r.n == 0 else f"{r.confirmed}/{r.n} ({r.reliability:.2f})")
+        lines.append(f"| {src} | " + " | ".join(cells) + " |")
+    return lines
+
+
 def rule_table(result: DetectResult, sources: Iterable[str], untouched_only: bool) -> list[str]:
     """Clean point-days on which each rule has any finding (most stay green)."""
     rules = result.clean("rules", untouched_only=untouched_only)
@@ -497,6 +516,13 @@ def real_body(result: DetectResult) -> list[str]:
         "Clean point-days on which a rule has any finding (any severity; most stay green):",
         "",
         *rule_table(result, names, untouched_only=True),
+        "",
+        "Rule reliability as the feedback step would learn it: for each rule, the yellow or red point-days "
+        "it contributed to, inspected with the benchmark's truth — confirmed / inspected and, in brackets, "
+        "the estimate the platform shows, (confirmed + 1) / (n + 2) (`enforcement.outcomes.rule_reliability`"
+        "; injected and untouched segments):",
+        "",
+        *reliability_table(result, names),
         "",
     ]
     for name in names:

@@ -232,3 +232,37 @@ def red_precision(outcomes: Iterable[Outcome], detector: str = "rules") -> dict[
         r.red += len(det.red & (set(positive) | clean))
         r.red_on_falsified += len(det.red & set(positive))
     return dict(out)
+
+
+@dataclass(slots=True)
+class RuleReliability:
+    """What the feedback step (enforcement outcomes) would record for one rule if every yellow or red
+    point-day it contributed to were inspected: confirmed on falsified days, refuted on clean ones."""
+
+    confirmed: int = 0
+    refuted: int = 0
+
+    @property
+    def n(self) -> int:
+        return self.confirmed + self.refuted
+
+    @property
+    def reliability(self) -> float:
+        """The estimate the platform shows: Beta(1, 1) posterior mean, (confirmed + 1) / (n + 2)."""
+        return (self.confirmed + 1) / (self.n + 2)
+
+
+def rule_reliability(outcomes: Iterable[Outcome]) -> dict[str, dict[str, RuleReliability]]:
+    """Per source and rule short code: the simulated inspection outcomes of its warned point-days."""
+    out: dict[str, dict[str, RuleReliability]] = defaultdict(lambda: defaultdict(RuleReliability))
+    for oc in outcomes:
+        det = oc.detections.get("rules")
+        if det is None:
+            continue
+        positive, _, clean = truth(oc)
+        for rule, days in det.by_rule.items():
+            warned = days & det.flagged
+            r = out[oc.source][rule]
+            r.confirmed += len(warned & set(positive))
+            r.refuted += len(warned & clean)
+    return {src: dict(rules) for src, rules in out.items()}
