@@ -198,6 +198,11 @@ TEMPLATES.update(
         + "{factors}共{count}天的上报日均值与当日有效小时值的均值不符（超出修约容差），"
         "例如{example_time}上报{reported}，而{n_valid}个有效小时值均值为{expected}（{direction}{diff_pct}%）{limit_text}。"
         "日均值应由小时数据计算得出，不一致提示日数据被改写。",
+        ("R20_flat_while_working", "default"): _PREFIX
+        + "{factors}{kind}连续{count}个有效值完全相同（均为{value}），持续{hours}小时，是本点位自身正常数据中95%分位持续时长"
+        "（{p95}分钟，即分析仪测量周期和数据保持造成的正常重复）的{multiple}倍；而同期{wc}在{wc_min}至{wc_max}之间变化"
+        "（变化幅度为中位数的{spread}%），生产处于运行状态。真实的污染物浓度随负荷、流量等工况变化，"
+        "工况明显波动时监测值不可能长时间一成不变，提示数采仪输出被固定、设置了数据保持或采样被替换。",
         ("R19_three_way_mismatch", "default"): _PREFIX
         + "{factors}{kind}三方比对不一致：{pairs}。{odd_text}例如{example_time}：{example}。"
         "自动监测设备、数采仪和监控平台的数据应当完全一致（检查要点第5条三方比对），不一致说明数据在传输或存储环节被篡改。",
