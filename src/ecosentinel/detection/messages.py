@@ -91,8 +91,9 @@ TEMPLATES: dict[tuple[str, str], str] = {
     "最大偏差{max_diff_pct}%（例如{example_time}实测{measured}、氧含量{o2}%、上报折算{reported}，应为{expected}，"
     "按 C×(21−{ref_o2})/(21−O2) 计算）。折算浓度计算错误提示数据在传输或处理中被篡改。",
     ("R08_o2_dilution", "o2_high"): _PREFIX
-    + "氧含量升至{o2_median}%（高于本点位正常时段的{o2_q}%分位值{o2_base}%），{load_text}，"
-    "同期{factors}实测浓度为正常时段的{conc_pct}%。氧含量在负荷未变时升高而实测浓度下降，提示向烟道或采样系统掺入空气稀释。",
+    + "氧含量由之前的{o2_before}%升至{o2_median}%，比本点位{proxy}自身的正常氧含量高出超过{o2_base}个百分点（本点位自身阈值），相当于烟气被稀释为原来的{d_pct}%；"
+    "同期{factors}实测浓度按同一比例降至之前的{conc_pct}%，而按氧含量折算后的浓度为之前的{zs_pct}%，基本不变；{load_text}。"
+    "工况不能解释的氧含量升高，加上实测浓度（和烟气流量）按同一稀释比例变化、折算浓度不变，正是向烟道或采样系统掺入空气稀释的物理特征。",
     ("R09_strategic_gap", "gap"): _PREFIX
     + "{factors}连续{hours}小时无有效数据，缺失前、后的浓度分别为{before}和{after}，最高达排放限值（{limit}）的{pct}%，"
     "缺失期间也没有报备的维护时段。在可能超标时中断数据，提示为规避超标而有意停运或断开监测设备。",
