@@ -174,6 +174,11 @@ TEMPLATES.update(
         + "{factors}有效小时值中，落在排放限值（{limit}）下方10%区间[{low}, {limit})内的有{below}个，"
         "而上方10%区间({limit}, {high}]内仅{above}个；按限值两侧分布拟合，下方区间预计约{expected}个，超出{excess_pct}%（z={z}）。"
         "数据在限值下方异常堆积（贴限排放），提示数据可能被压低至限值以下。贴限运行也可能是合法的精细调控，本规则仅作为辅助线索。",
+        ("R12_bunching", "ceiling"): _PREFIX
+        + "{factors}在连续{days}天的{n}个小时值中，有{k}个（{share_pct}%）落在排放限值（{limit}）下方10%区间[{low}, {limit})内，"
+        "而本点位此前自身的{pre_n}个小时值中只有{pre_pct}%落在该区间，为其{ratio}倍（二项检验P={tail}）；"
+        "同期超过限值的仅{above}个，最大值{vmax}。浓度在几天内突然密集地贴在限值下方、几乎不再超过限值，"
+        "呈现被人为截顶（压到限值以下）的特征。贴限运行也可能是合法的精细调控，须结合工况和其他规则核实。",
         ("R13_digit_test", "last_digit"): _PREFIX
         + "{factors}{kind}{count}个有效值的末位数字（分辨率{resolution}）分布明显不均匀（卡方{chi2}，p={p}，效应量{effect}），"
         "出现最多的数字为{top}（占{top_pct}%，均匀分布应为10%）。真实仪器读数的末位数字近似均匀分布，"

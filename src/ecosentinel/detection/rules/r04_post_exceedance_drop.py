@@ -56,7 +56,9 @@ class PostExceedanceDropParams(RuleParams):
     (trap measured on the Beijing series)."""
     collapse_cycles: int = 2
     """[P] 'collapse': this many measuring cycles right after the exceeding one must all sit near zero
-    (issue 17: one cycle over the limit, then two cycles near zero = water in the sample cup)."""
+    (issue 17: one cycle over the limit, then two cycles near zero = water in the sample cup). The
+    exceeding cycle must be the first of its episode: a real exceedance lasts several cycles and may
+    then fall fast (Tilburg NH4 3.95, 4.55 -> 0.34, 0.03 mg/L with a 4 mg/L limit)."""
     collapse_ratio: float = 0.2
     """[P] 'near zero' is judged against the point's own level: each collapsed cycle is at most this
     share of the median of the ``level_cycles`` cycles before the peak (and of the peak itself). A real
@@ -65,6 +67,9 @@ class PostExceedanceDropParams(RuleParams):
     co_collapse_ratio: float = 0.25
     """[P] another pollutant at or below this share of its pre-peak level over the low stretch means the
     whole stream changed (dilution, stop): not a sample-cup re-run."""
+    stop_flow_fraction: float = 0.2
+    """[P] flow at or below this share of its pre-peak level over the low stretch is a stop (Tilburg:
+    inflow 1900 -> 117-303 m3/h while NH4 fell from 3.8 to 0.1 mg/L)."""
     max_collapse_cycles: int = 24
     """[P] the values must come back above 'near zero' within this many cycles (a day at 60-min cycles):
     a longer near-zero stretch is a stop or an outage, not a re-run (R02 judges zeros while operating).
@@ -268,8 +273,10 @@ class PostExceedanceDropRule(FactorRule[PostExceedanceDropParams]):
         k = p.level_cycles
         while k < len(cyc) - 1:
             t_peak, t_peak_end, v_peak = cyc[k]
-            if v_peak < p.exceed_fraction * limit:
-                k += 1
+            if v_peak < p.exceed_fraction * limit or (
+                cyc[k - 1][1] == t_peak and cyc[k - 1][2] >= p.exceed_fraction * limit
+            ):
+                k += 1  # not an exceedance, or not its first cycle (a real episode lasts cycles)
                 continue
             before = sorted(v for _, _, v in cyc[k - p.level_cycles : k])
             level = before[len(before) // 2]
@@ -397,7 +404,7 @@ class PostExceedanceDropRule(FactorRule[PostExceedanceDropParams]):
             if other in FLOW_CODES:
                 if during >= max(p.storm_flow_rise, 0.5 / max(own_ratio, 1e-9)) * before:
                     return True
-                if during <= 0.1 * before:
+                if during <= p.stop_flow_fraction * before:
                     return True
             elif during <= p.co_collapse_ratio * before:
                 return True
