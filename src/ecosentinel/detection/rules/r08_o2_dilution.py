@@ -29,8 +29,8 @@ class O2DilutionParams(RuleParams):
     o2_max_valid: float = 20.5
     """Above this O2 (%) the conversion is undefined (air); such rows are skipped, not flagged."""
     o2_quantile: float = 0.9
-    """[V] CRAES patent: alarm when O2 exceeds the 90% quantile of normal operation (kept for
-    configurations; the same-condition excess below replaced it)."""
+    """Kept so existing configurations stay valid; no longer used. [V] CRAES patent: O2 above the 90%
+    quantile of normal operation; replaced by the excess over the point's own O2 at the same condition."""
     o2_mad_multiple: float = 4.0
     """[P] O2 is high when it exceeds the point's own O2 at the same working condition by more than this
     many robust standard deviations (1.4826 x MAD) of its own excesses, and by o2_margin at least. A
@@ -48,7 +48,8 @@ class O2DilutionParams(RuleParams):
     point's own O2 at the new condition is higher by at least this share of the observed rise. A fixed
     +/-10 % load band missed dilutions on load-following EPA CEMS units (load moves 11 % in 6 h)."""
     conc_drop: float = 0.85
-    """[P] some pollutant's measured concentration must fall to at most this share of normal."""
+    """Kept so existing configurations stay valid; no longer used (the fall must match the dilution
+    factor d instead, which a fixed 0.85 missed at mid-ramp: 0.86 for d = 0.87)."""
     edge_hours: float = 6.0
     """[P] the run's first (last) this many hours, at most half the run, are compared with the point's
     own normal rows in as many hours before (after) it. Comparing whole multi-day runs with the day
@@ -67,10 +68,13 @@ class O2DilutionRule(PointRule[O2DilutionParams]):
     patent (joint O2-concentration KDE, O2 above its 90% quantile); BRIEF line 4 (O2 dilution).
     (a) Recompute C_ref = C x (21 - O2_ref) / (21 - O2) and compare with
     the reported ZsAvg / ZsRtd: any mismatch means the data were altered between analyser and platform.
-    (b) O2 above its own 90% quantile + 1 point while production power is unchanged and the measured
-    concentration falls (CRAES patent: O2 above the 90% quantile with a pollutant near the limit).
-    Traps: low load and start-up / shut-down raise O2 honestly (load must be unchanged); correct
-    normalisation cancels pure air dilution, so (b) matters where compliance uses measured values.
+    (b) O2 above the point's own O2 at the same working condition (research notes R8(b)/(c): O2 above a
+    historical baseline at the same load; without a power meter the condition is the fuel-equivalent
+    flow Q x (21 - O2), R8(d)), and at the run's edge the physical signature of air: measured values
+    fall by the dilution factor, the converted value stays, the flow rises.
+    Traps: low load and start-up / shut-down raise O2 honestly (the condition's own O2 explains the
+    rise); correct normalisation cancels pure air dilution, so (b) matters where compliance uses
+    measured values or where O2 is sampled elsewhere.
     """
 
     code = "R08_o2_dilution"
@@ -163,8 +167,9 @@ class O2DilutionRule(PointRule[O2DilutionParams]):
         Air dilution multiplies every measured concentration by d = (21 - O2_during)/(21 - O2_before),
         leaves the O2-converted value C x 21/(21 - O2) where it was, and divides the flue-gas flow by d,
         so the fuel-equivalent flow Q x (21 - O2) stays put. An honest O2 rise at low load lowers the
-        flow and the production power instead. Each run is compared with the point's own rows just
-        before it (``ref_hours``), so minute and hourly data, and runs of hours or days, are judged alike.
+        flow and the production power instead. Each run's first (last) ``edge_hours`` are compared with
+        the point's own normal rows just before (after) it, so minute and hourly data, and runs of hours
+        or days, are judged alike.
         """
         step = o2.step or dt.timedelta(hours=1)
         f = o2.frame.select("time", pl.col("value").alias("o2"))
@@ -343,9 +348,9 @@ def _compare(
     """Does the step from ``outside`` to ``inside`` look like air let in? None when it does not.
 
     Measured concentrations fall by about d = (21 - O2_in)/(21 - O2_out) while the converted value stays
-    (within proportion_tolerance x |ln d|); the fuel-equivalent flow Q x (21 - O2) stays and the flow
-    rises; production power, where metered, stays within load_tolerance. Compared over short blocks at
-    the edge of the run, so the plant's own day-to-day drift does not blur the step.
+    (within proportion_tolerance x |ln d|); the flow rises; the working condition explains less than
+    max_explained_share of the O2 rise. Compared over short blocks at the edge of the run, so the
+    plant's own day-to-day drift does not blur the step.
     """
     if outside.height < 3 or inside.height < 3:
         return None
