@@ -75,7 +75,7 @@ TEMPLATES: dict[tuple[str, str], str] = {
     ("R04_post_exceedance_drop", "collapse"): _PREFIX
     + "{factors}一个测量周期（约{cycle_minutes}分钟）的结果为{peak}（{peak_time}起），达到排放限值（{limit}）的{peak_pct}%，"
     "紧接着的{n_low}个测量周期骤降至接近零（{lows}），最高仅为峰值前本点位常态水平{level}的{low_pct}%，其后回到{after}{extra}。"
-    "真实的超标过程会经过中间浓度逐步回落，不会在下一周期跌到远低于此前常态的水平；期间流量和其他因子没有相应变化，"
+    "真实的超标过程会经过中间浓度逐步回落，不会在下一周期跌到远低于此前常态的水平；{others}，"
     "也没有校准或运维记录。这符合超标后向取样杯注水、重新做样以拉低均值的造假特征。",
     ("R04_post_exceedance_drop", "extra_cycles"): _PREFIX
     + "{factors}在该小时内分析仪完成了{count}次测量，多于备案的每小时{scheduled}次（允许上限{allowed}次）。"

@@ -12,6 +12,7 @@ from ecosentinel.detection.base import SEGREGATED_FLAGS, FactorRule, PointData, 
 from ecosentinel.detection.config import RuleParams
 from ecosentinel.detection.context import FLOW_CODES, EventType
 from ecosentinel.detection.findings import Finding, Severity, cst_text, iso
+from ecosentinel.detection.messages import factor_name
 from ecosentinel.detection.rules._common import compared_values, fmt, pct
 from ecosentinel.readings import DataKind
 
@@ -315,8 +316,16 @@ class PostExceedanceDropRule(FactorRule[PostExceedanceDropParams]):
                 continue
             level_start = cyc[k - p.level_cycles][0]
             own_ratio = max(v for _, _, v in lows) / level
-            if self._co_collapse(data, series.code, level_start, t_peak, t_peak_end, t_end, own_ratio, p):
+            explained, checked = self._co_collapse(
+                data, series.code, level_start, t_peak, t_peak_end, t_end, own_ratio, p
+            )
+            if explained:
                 continue
+            others_text = (
+                f"期间{'、'.join(factor_name(c) for c in checked)}没有相应变化"
+                if checked
+                else "本点位没有流量或其他因子数据可供核对"
+            )
             after = cyc[back][2]
             low_max = max(v for _, _, v in lows)
             events = data.context.events_near(
@@ -345,6 +354,7 @@ class PostExceedanceDropRule(FactorRule[PostExceedanceDropParams]):
                 "events": [
                     {"time": iso(t), "type": ty} for t, ty in events.select("time", "type").iter_rows()
                 ],
+                "checked_factors": checked,
                 "comparison": "peak cycle >= exceed_fraction x limit, next cycles <= collapse_ratio x "
                 "min(pre-peak median, peak)",
             }
@@ -369,6 +379,7 @@ class PostExceedanceDropRule(FactorRule[PostExceedanceDropParams]):
                     level=fmt(level),
                     after=fmt(after),
                     extra=("，" + "，".join(reasons)) if reasons else "",
+                    others=others_text,
                 )
             )
         return out
@@ -383,13 +394,14 @@ class PostExceedanceDropRule(FactorRule[PostExceedanceDropParams]):
         low_end: dt.datetime,
         own_ratio: float,
         p: PostExceedanceDropParams,
-    ) -> bool:
-        """True when the stream itself changed: another pollutant collapses too, to at most
-        ``co_collapse_ratio`` of its own pre-peak level (dilution, shutdown), flow stops, or flow rises
-        enough to explain the fall by storm dilution (mixing with clean water lowers a concentration by
+    ) -> tuple[bool, list[str]]:
+        """(explained, factors checked). Explained when the stream itself changed: another pollutant
+        collapses too, to at most ``co_collapse_ratio`` of its own pre-peak level (dilution, shutdown),
+        flow stops, or flow rises enough to explain the fall by storm dilution (mixing with clean water lowers a concentration by
         at most the flow ratio, so a fall to ``own_ratio`` needs flow x 1/own_ratio; half of that is
         accepted), over the same low stretch. Half-way falls of a second factor are ordinary co-movement
         (Beijing SO2 at 3-8 ug/m3 halves from one hour to the next)."""
+        checked: list[str] = []
         for other in data.factor_codes({"pollutant", "flow"}):
             if other == code:
                 continue
@@ -401,14 +413,15 @@ class PostExceedanceDropRule(FactorRule[PostExceedanceDropParams]):
             during = v.filter(pl.col("time").is_between(low_start, low_end, closed="left"))["value"].median()
             if not isinstance(before, int | float) or not isinstance(during, int | float) or before <= 0:
                 continue
+            checked.append(other)
             if other in FLOW_CODES:
                 if during >= max(p.storm_flow_rise, 0.5 / max(own_ratio, 1e-9)) * before:
-                    return True
+                    return True, checked
                 if during <= p.stop_flow_fraction * before:
-                    return True
+                    return True, checked
             elif during <= p.co_collapse_ratio * before:
-                return True
-        return False
+                return True, checked
+        return False, checked
 
     def _hour_mean(self, hourly: Series, hour_start: dt.datetime) -> float | None:
         row = hourly.frame.filter(pl.col("time") == hour_start)
