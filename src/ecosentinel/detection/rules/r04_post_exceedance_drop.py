@@ -395,12 +395,12 @@ class PostExceedanceDropRule(FactorRule[PostExceedanceDropParams]):
         own_ratio: float,
         p: PostExceedanceDropParams,
     ) -> tuple[bool, list[str]]:
-        """(explained, factors checked). Explained when the stream itself changed: another pollutant
-        collapses too, to at most ``co_collapse_ratio`` of its own pre-peak level (dilution, shutdown),
-        flow stops, or flow rises enough to explain the fall by storm dilution (mixing with clean water lowers a concentration by
-        at most the flow ratio, so a fall to ``own_ratio`` needs flow x 1/own_ratio; half of that is
-        accepted), over the same low stretch. Half-way falls of a second factor are ordinary co-movement
-        (Beijing SO2 at 3-8 ug/m3 halves from one hour to the next)."""
+        """(explained, factors checked). Explained when the stream itself changed over the low
+        stretch: another pollutant collapses too, to at most ``co_collapse_ratio`` of its own pre-peak
+        level (dilution, shutdown); flow stops; or flow rises enough to explain the fall by storm
+        dilution (mixing with clean water lowers a concentration by at most the flow ratio, so a fall to
+        ``own_ratio`` needs flow x 1/own_ratio; half of that is accepted). Half-way falls of a second
+        factor are ordinary co-movement (Beijing SO2 at 3-8 ug/m3 halves from one hour to the next)."""
         checked: list[str] = []
         for other in data.factor_codes({"pollutant", "flow"}):
             if other == code:
