@@ -60,6 +60,10 @@ class PostExceedanceDropParams(RuleParams):
     (issue 17: one cycle over the limit, then two cycles near zero = water in the sample cup). The
     exceeding cycle must be the first of its episode: a real exceedance lasts several cycles and may
     then fall fast (Tilburg NH4 3.95, 4.55 -> 0.34, 0.03 mg/L with a 4 mg/L limit)."""
+    collapse_exceed_fraction: float = 1.0
+    """[P] the collapse starts from a cycle over the limit itself (the scenario's 'one cycle over the
+    limit'); 0.9 x limit let Beijing PM2.5 washouts from 70-72 ug/m3 (limit 75) to the 3 ug/m3 floor make
+    clean point-days yellow in bench detect."""
     collapse_ratio: float = 0.2
     """[P] 'near zero' is judged against the point's own level: each collapsed cycle is at most this
     share of the median of the ``level_cycles`` cycles before the peak (and of the peak itself). A real
@@ -274,7 +278,7 @@ class PostExceedanceDropRule(FactorRule[PostExceedanceDropParams]):
         k = p.level_cycles
         while k < len(cyc) - 1:
             t_peak, t_peak_end, v_peak = cyc[k]
-            if v_peak < p.exceed_fraction * limit or (
+            if v_peak < p.collapse_exceed_fraction * limit or (
                 cyc[k - 1][1] == t_peak and cyc[k - 1][2] >= p.exceed_fraction * limit
             ):
                 k += 1  # not an exceedance, or not its first cycle (a real episode lasts cycles)
@@ -347,7 +351,7 @@ class PostExceedanceDropRule(FactorRule[PostExceedanceDropParams]):
                 "after": after,
                 "limit": limit,
                 "threshold": {
-                    "exceed_fraction": p.exceed_fraction,
+                    "collapse_exceed_fraction": p.collapse_exceed_fraction,
                     "collapse_ratio": p.collapse_ratio,
                     "near_zero": round(near_zero, 4),
                 },
@@ -355,8 +359,8 @@ class PostExceedanceDropRule(FactorRule[PostExceedanceDropParams]):
                     {"time": iso(t), "type": ty} for t, ty in events.select("time", "type").iter_rows()
                 ],
                 "checked_factors": checked,
-                "comparison": "peak cycle >= exceed_fraction x limit, next cycles <= collapse_ratio x "
-                "min(pre-peak median, peak)",
+                "comparison": "peak cycle >= collapse_exceed_fraction x limit, next cycles <= "
+                "collapse_ratio x min(pre-peak median, peak)",
             }
             out.append(
                 self.finding(
