@@ -214,6 +214,22 @@ FUSION_CASES = [
         Colour.RED,
     ),
     (
+        "identical values while the metered load swings (R20 high) are red alone",
+        [finding("A", "R20_flat_while_working", Severity.HIGH, 0.9, kind="flat")],
+        Colour.RED,
+        Basis.STANDALONE,
+        {"R20_flat_while_working"},
+        Colour.RED,
+    ),
+    (
+        "R20 on wastewater flow only (low) stays a clue",
+        [finding("A", "R20_flat_while_working", Severity.LOW, 0.4, kind="flat")],
+        Colour.GREEN,
+        Basis.BELOW_THRESHOLD,
+        {"R20_flat_while_working"},
+        Colour.GREEN,
+    ),
+    (
         "one medium finding is yellow by attention",
         [finding("A", "R09_strategic_gap", Severity.MEDIUM, 0.6)],
         Colour.YELLOW,

@@ -23,6 +23,7 @@ from ecosentinel.detection.rules.r16_flag_abuse import FlagAbuseRule
 from ecosentinel.detection.rules.r17_replay import ReplayRule
 from ecosentinel.detection.rules.r18_hourly_mismatch import HourlyMismatchRule
 from ecosentinel.detection.rules.r19_three_way_mismatch import ThreeWayMismatchRule
+from ecosentinel.detection.rules.r20_flat_while_working import FlatWhileWorkingRule
 from ecosentinel.errors import NotFoundError
 
 RULES: tuple[type[Rule[Any]], ...] = (
@@ -43,6 +44,7 @@ RULES: tuple[type[Rule[Any]], ...] = (
     ReplayRule,
     HourlyMismatchRule,
     ThreeWayMismatchRule,
+    FlatWhileWorkingRule,
     StandardCheckRule,
 )
 """Every rule ``screen_point`` runs by default, in order."""

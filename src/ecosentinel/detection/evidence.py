@@ -50,6 +50,7 @@ FAMILY_OF: dict[str, Family] = {
     "R08": Family.WORKING_CONDITION,
     "R10": Family.WORKING_CONDITION,
     "R11": Family.WORKING_CONDITION,
+    "R20": Family.WORKING_CONDITION,
     "R09": Family.DATA_CHAIN,
     "R18": Family.DATA_CHAIN,
     "R19": Family.DATA_CHAIN,
@@ -82,7 +83,12 @@ STANDALONE: dict[str, Standalone] = {
         frozenset({"drop"}), Severity.HIGH, "re-run after a near-limit cycle, extra cycles or a door event"
     ),
     "R06": Standalone(None, Severity.MEDIUM, "an instrument parameter differs from its filed value"),
-    "R08": Standalone(frozenset({"zs_mismatch"}), Severity.HIGH, "reported zs differs from its formula"),
+    "R08": Standalone(
+        frozenset({"zs_mismatch", "o2_high"}),
+        Severity.HIGH,
+        "reported zs differs from its formula, or O2 rose at the same metered load while measured "
+        "values fell and the converted value stayed (air let in)",
+    ),
     "R10": Standalone(None, Severity.HIGH, "treatment power off (or flag F) while production power is on"),
     "R11": Standalone(frozenset({"zero"}), Severity.HIGH, "flow at zero while production power is on"),
     "R16": Standalone(
@@ -91,6 +97,9 @@ STANDALONE: dict[str, Standalone] = {
     "R17": Standalone(frozenset({"identical"}), Severity.HIGH, "a whole day identical to an earlier day"),
     "R18": Standalone(None, Severity.HIGH, "the hourly value hides an exceedance its own minutes show"),
     "R19": Standalone(None, Severity.HIGH, "an exceedance upstream arrives under the limit at the platform"),
+    "R20": Standalone(
+        None, Severity.HIGH, "identical values for hours while the production power meter swings strongly"
+    ),
 }
 """Short rule code -> when a single finding of that rule is overwhelming evidence."""
 

@@ -75,6 +75,11 @@ TEMPLATES: dict[tuple[str, str], str] = {
     + "{factors}在{peak_time}的测量结果为{peak}，达到排放限值（{limit}）的{peak_pct}%，"
     "随后{drop_time}的结果骤降至{after}（仅为前值的{ratio_pct}%）{extra}。"
     "超标后紧接着浓度突降，{why}，符合在取样杯内注水并重新启动测量以拉低小时均值的造假特征。",
+    ("R04_post_exceedance_drop", "collapse"): _PREFIX
+    + "{factors}一个测量周期（约{cycle_minutes}分钟）的结果为{peak}（{peak_time}起），达到排放限值（{limit}）的{peak_pct}%，"
+    "紧接着的{n_low}个测量周期骤降至接近零（{lows}），最高仅为峰值前本点位常态水平{level}的{low_pct}%，其后回到{after}{extra}。"
+    "真实的超标过程会经过中间浓度逐步回落，不会在下一周期跌到远低于此前常态的水平；{others}，"
+    "也没有校准或运维记录。这符合超标后向取样杯注水、重新做样以拉低均值的造假特征。",
     ("R04_post_exceedance_drop", "extra_cycles"): _PREFIX
     + "{factors}在该小时内分析仪完成了{count}次测量，多于备案的每小时{scheduled}次（允许上限{allowed}次）。"
     "计划外的加测提示有人手动触发重新测量以替换不利结果。",
@@ -91,8 +96,9 @@ TEMPLATES: dict[tuple[str, str], str] = {
     "最大偏差{max_diff_pct}%（例如{example_time}实测{measured}、氧含量{o2}%、上报折算{reported}，应为{expected}，"
     "按 C×(21−{ref_o2})/(21−O2) 计算）。折算浓度计算错误提示数据在传输或处理中被篡改。",
     ("R08_o2_dilution", "o2_high"): _PREFIX
-    + "氧含量升至{o2_median}%（高于本点位正常时段的{o2_q}%分位值{o2_base}%），{load_text}，"
-    "同期{factors}实测浓度为正常时段的{conc_pct}%。氧含量在负荷未变时升高而实测浓度下降，提示向烟道或采样系统掺入空气稀释。",
+    + "氧含量由之前的{o2_before}%升至{o2_median}%，比本点位{proxy}自身的正常氧含量高出超过{o2_base}个百分点（本点位自身阈值），相当于烟气被稀释为原来的{d_pct}%；"
+    "同期{factors}实测浓度按同一比例降至之前的{conc_pct}%，而按氧含量折算后的浓度为之前的{zs_pct}%，基本不变；{load_text}。"
+    "工况不能解释的氧含量升高，加上实测浓度（和烟气流量）按同一稀释比例变化、折算浓度不变，正是向烟道或采样系统掺入空气稀释的物理特征。",
     ("R09_strategic_gap", "gap"): _PREFIX
     + "{factors}连续{hours}小时无有效数据，缺失前、后的浓度分别为{before}和{after}，最高达排放限值（{limit}）的{pct}%，"
     "缺失期间也没有报备的维护时段。{association}在可能超标时中断数据，提示为规避超标而有意停运或断开监测设备。",
@@ -116,6 +122,10 @@ TEMPLATES: dict[tuple[str, str], str] = {
     ("R16_flag_abuse", "hidden_exceedance"): _PREFIX
     + "{factors}在浓度达到{before}（排放限值的{pct}%）时被标记为{flags}共{minutes}分钟，"
     "前后{slack}分钟内没有任何运维记录。接近或超过限值时立即以无运维依据的标记使数据无效，提示借标记掩盖超标。",
+    ("R16_flag_abuse", "hidden_exceedance_no_feed"): _PREFIX
+    + "{factors}被标记为{flags}共{minutes}分钟，而分析仪在标记期间仍在测量：多个不同读数的中位数为{before}，"
+    "达到排放限值的{pct}%，也高于本点位自身有效数据的99%分位（{own_high}）。校准或维护只读出一两个标准值，"
+    "持续变化的超标读数说明这段时间是真实排放被标记为无效，提示借标记掩盖超标（该点位未接入运维记录，无法核对是否有运维依据）。",
     ("R16_flag_abuse", "long_calibration"): _PREFIX
     + "{factors}连续{minutes}分钟被标记为C（校准），超过{threshold}分钟的合理校准时长。"
     "校准标记时长远超仪器校准周期，提示借校准标记使超标数据无效。",
@@ -184,6 +194,11 @@ TEMPLATES.update(
         + "{factors}有效小时值中，落在排放限值（{limit}）下方10%区间[{low}, {limit})内的有{below}个，"
         "而上方10%区间({limit}, {high}]内仅{above}个；按限值两侧分布拟合，下方区间预计约{expected}个，超出{excess_pct}%（z={z}）。"
         "数据在限值下方异常堆积（贴限排放），提示数据可能被压低至限值以下。贴限运行也可能是合法的精细调控，本规则仅作为辅助线索。",
+        ("R12_bunching", "ceiling"): _PREFIX
+        + "{factors}在连续{days}天的{n}个小时值中，有{k}个（{share_pct}%）落在排放限值（{limit}）下方10%区间[{low}, {limit})内，"
+        "而本点位此前自身的{pre_n}个小时值中只有{pre_pct}%落在该区间，为其{ratio}倍（二项检验P={tail}）；"
+        "同期超过限值的仅{above}个，最大值{vmax}。浓度在几天内突然密集地贴在限值下方、几乎不再超过限值，"
+        "呈现被人为截顶（压到限值以下）的特征。贴限运行也可能是合法的精细调控，须结合工况和其他规则核实。",
         ("R13_digit_test", "last_digit"): _PREFIX
         + "{factors}{kind}{count}个有效值的末位数字（分辨率{resolution}）分布明显不均匀（卡方{chi2}，p={p}，效应量{effect}），"
         "出现最多的数字为{top}（占{top_pct}%，均匀分布应为10%）。真实仪器读数的末位数字近似均匀分布，"
@@ -209,6 +224,11 @@ TEMPLATES.update(
         + "{factors}共{count}天的上报日均值与当日有效小时值的均值不符（超出修约容差），"
         "例如{example_time}上报{reported}，而{n_valid}个有效小时值均值为{expected}（{direction}{diff_pct}%）{limit_text}。"
         "日均值应由小时数据计算得出，不一致提示日数据被改写。",
+        ("R20_flat_while_working", "default"): _PREFIX
+        + "{factors}{kind}连续{count}个有效值完全相同（均为{value}），持续{hours}小时，是本点位自身正常数据中95%分位持续时长"
+        "（{p95}分钟，即分析仪测量周期和数据保持造成的正常重复）的{multiple}倍；而同期{wc}在{wc_min}至{wc_max}之间变化"
+        "（变化幅度为中位数的{spread}%），生产处于运行状态。真实的污染物浓度随负荷、流量等工况变化，"
+        "工况明显波动时监测值不可能长时间一成不变，提示数采仪输出被固定、设置了数据保持或采样被替换。",
         ("R19_three_way_mismatch", "default"): _PREFIX
         + "{factors}{kind}三方比对不一致：{pairs}。{odd_text}例如{example_time}：{example}。"
         "自动监测设备、数采仪和监控平台的数据应当完全一致（检查要点第5条三方比对），不一致说明数据在传输或存储环节被篡改。",
@@ -258,13 +278,14 @@ STANDALONE_WHY: dict[str, str] = {
     "R02": "生产设施用电显示运行期间监测值为零或负值",
     "R04": "接近限值的测量周期后加测复测并骤降（有多余测量周期或门禁事件）",
     "R06": "仪器参数与备案值不一致",
-    "R08": "上报折算浓度与按实测浓度和氧含量计算的结果不符",
+    "R08": "上报折算浓度与计算结果不符，或同一计量负荷下氧含量升高、实测浓度同比下降而折算浓度不变（掺风）",
     "R10": "生产设施运行而治理设施停运（或标记停运）",
     "R11": "生产设施运行期间流量为零",
     "R16": "超过限值的读数被标记为校准/维护/故障而隐藏",
     "R17": "整日数据与此前某日完全相同",
     "R18": "小时值掩盖了其分钟数据显示的超标",
     "R19": "上游超标数据到平台时低于限值",
+    "R20": "生产用电大幅波动期间监测值连续数小时完全不变",
 }
 BASIS_TEXTS: dict[str, str] = {
     "standalone": "定级依据：{rules}单条证据具有物理确定性（{why}），可单独定为红色。",

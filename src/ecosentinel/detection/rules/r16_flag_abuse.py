@@ -38,6 +38,12 @@ class FlagAbuseParams(RuleParams):
     """[P] ... over at least this long (a gas zero/span check takes about 15 min)."""
     om_slack_minutes: float = 60.0
     """[P] an O&M record within this many minutes of a C/M run covers it."""
+    own_quantile: float = 0.99
+    """[P] without an O&M feed, the median measured under the flag must also exceed the point's own
+    quantile of valid values (a point that often runs near its limit needs more)."""
+    own_change_share: float = 0.5
+    """[P] without an O&M feed, the readings under the flag must change from one row to the next at
+    least this share as often as the point's own valid readings do (measured, not substituted)."""
     skip_om_check_without_records: bool = True
     """[P] skip the 'no O&M record' check for a point with no O&M records at all in the window: a feed
     that was never connected is not evidence against the enterprise."""
@@ -131,15 +137,24 @@ class FlagAbuseRule(FactorRule[FlagAbuseParams]):
     ) -> list[Finding]:
         """A C/M/D run that starts right after a value near the limit and has no O&M record."""
         ctx = data.context
-        if p.skip_om_check_without_records and ctx.om_records.height == 0:
-            return []
+        # Without an O&M feed the 'no record' part cannot be judged, but what the analyser measured under
+        # the flag still can: several distinct readings for half an hour or more, above the limit and
+        # above the point's own 99th percentile of valid values, are an exceedance, not a zero/span check
+        # (issue 17: flag abuse recall 0.21; every benchmark background has no O&M feed).
+        no_feed = p.skip_om_check_without_records and ctx.om_records.height == 0
+        cmp = compared_values(s.frame)["value"].drop_nulls()
+        q99 = cmp.quantile(p.own_quantile)
+        own_change = float((cmp.diff().drop_nulls() != 0).mean() or 0.0) if cmp.len() > 1 else 0.0  # type: ignore[arg-type]
+        own_high = max(limit, float(q99)) if isinstance(q99, int | float) else limit
         slack = dt.timedelta(minutes=p.om_slack_minutes)
         high = p.exceed_fraction * limit
         out = []
         for r in runs:
             rows = s.frame.slice(r.a, r.rows)
             minutes = (r.end - r.start).total_seconds() / 60
-            raw = rows["raw"].drop_nulls()
+            # flue gas: the O2-converted value is what the limit applies to (and what a substitute or
+            # reference reading holds constant); the measured value varies with O2 alone
+            raw = rows.select(pl.coalesce("zs", "raw"))["zs"].drop_nulls()
             # what the analyser still measured under the flag: a calibration reads one or two reference
             # values; several distinct values for half an hour or more are real measurements
             under = (
@@ -148,12 +163,19 @@ class FlagAbuseRule(FactorRule[FlagAbuseParams]):
                 else None
             )
             level = max(v for v in (r.before, under, -1.0) if v is not None)
-            if level < high or ctx.om_overlapping(r.start, r.end, slack).height:
+            if no_feed:
+                # measured, not substituted: the readings under the flag change about as often as the
+                # point's own valid readings (EPA substitute data hold 1-3 values for many hours)
+                change = float((raw.diff().drop_nulls() != 0).mean() or 0.0) if raw.len() > 1 else 0.0  # type: ignore[arg-type]
+                if under is None or under < own_high or change < p.own_change_share * own_change:
+                    continue
+                level = under
+            elif level < high or ctx.om_overlapping(r.start, r.end, slack).height:
                 continue
             if ctx.in_maintenance_window(r.start, r.end):
                 continue
             flags = sorted(set(rows["flag"].drop_nulls().to_list()))
-            strong = level >= limit
+            strong = level >= limit and not no_feed
             out.append(
                 self.finding(
                     ctx,
@@ -168,6 +190,8 @@ class FlagAbuseRule(FactorRule[FlagAbuseParams]):
                         "flags": flags,
                         "before": {"time": iso(r.before_time) if r.before_time else None, "value": r.before},
                         "median_under_flag": under,
+                        "om_feed": not no_feed,
+                        "own_q99": None if not isinstance(q99, int | float) else float(q99),
                         "limit": limit,
                         "minutes": round(minutes, 1),
                         "threshold": {
@@ -177,8 +201,9 @@ class FlagAbuseRule(FactorRule[FlagAbuseParams]):
                         "comparison": "C/M/D run right after a value >= exceed_fraction x limit, "
                         "no O&M record within slack",
                     },
-                    variant="hidden_exceedance",
+                    variant="hidden_exceedance_no_feed" if no_feed else "hidden_exceedance",
                     flags="/".join(flags),
+                    own_high=fmt(own_high),
                     minutes=fmt(minutes),
                     before=fmt(level),
                     pct=pct(level / limit),

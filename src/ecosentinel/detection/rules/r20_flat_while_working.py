@@ -1,0 +1,196 @@
+"""R20 flat value while the working condition varies (工况波动而监测值恒定)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import polars as pl
+
+from ecosentinel.detection.base import FactorRule, PointData, Series
+from ecosentinel.detection.config import RuleParams
+from ecosentinel.detection.context import FLOW_CODES, WC_PRODUCTION, PointType
+from ecosentinel.detection.findings import Finding, Severity, iso, num
+from ecosentinel.detection.messages import factor_name, kind_name
+from ecosentinel.detection.rules._common import WC_KINDS, fmt, pct
+from ecosentinel.readings import DataKind
+
+
+class FlatWhileWorkingParams(RuleParams):
+    """Thresholds of R20. Every time threshold is a multiple of the point's own hold times, so it means
+    the same for minute data, hourly data and analysers that hold a result for one or several hours."""
+
+    hold_multiple: float = 3.0
+    """[P] a run is long when it lasts this many times the point's own 95th-percentile run (the longest
+    value holds the point's analyser and data path produce honestly)."""
+    min_cycles: float = 6.0
+    """[P] and at least this many of the point's measuring cycles (median run; research notes R1: six
+    identical analyser cycles)."""
+    min_hours: float = 2.0
+    """[P] and at least this long in absolute time (a few minutes of repeats say nothing)."""
+    min_wc_spread: float = 0.05
+    """[P] the working condition (production power, else flow) over the run spans at least this share of
+    its median ((p90 - p10) / median): the process changed while the value did not. 0.15 missed half of
+    the 8-hour freezes injected on the EPA CEMS units, whose load often moves by 5-15 % only; 0.03 made no
+    clean point-day yellow there either (the run length vs the point's own runs carries the evidence)."""
+    strong_wc_spread: float = 0.3
+    """[P] spread from which the finding is strong (high) when the condition is production power or,
+    for flue gas, its own load."""
+    strong_hold_multiple: float = 6.0
+    """[P] and the run lasts this many times the own 95th-percentile run."""
+    min_runs: int = 20
+    """[P] the point's own run statistics need at least this many runs in the window."""
+    min_operating_share: float = 0.9
+    """[P] share of the run during which the process is on (condition above 10 % of its 95th percentile):
+    a stopped plant may hold a value legitimately."""
+
+
+class FlatWhileWorkingRule(FactorRule[FlatWhileWorkingParams]):
+    """Catches a frozen, preset or replayed-as-constant concentration while the process visibly changes:
+    a stack's NOx or a wastewater COD cannot stay exactly equal for hours while the load or the flow
+    swings. Physically grounded (a concentration responds to the working condition), unlike R01 which
+    judges the length of a run alone.
+
+    Source: research notes R1 (flat line: frozen DAS output, data-hold function; false-positive trap: an
+    analyser that holds its value between cycles) and R10 (working-condition meters); issue 17 (8 hours
+    of identical NOx minute values while load varies were not found). Per factor, minute data first:
+    runs of exactly equal valid values longer than max(hold_multiple x the point's own 95th-percentile
+    run, min_cycles x its own median run, min_hours), during which production power (or, without a
+    meter, the discharge flow) stays on and varies by at least min_wc_spread.
+    """
+
+    code = "R20_flat_while_working"
+    title_zh = "工况波动而监测值恒定"
+    title_en = "Flat value while the working condition varies"
+    params_model = FlatWhileWorkingParams
+    kinds = (DataKind.MINUTE, DataKind.HOUR)
+    roles = frozenset({"pollutant"})
+    point_types = frozenset({PointType.WATER, PointType.GAS})
+
+    def detect(self, series: Series, params: FlatWhileWorkingParams, data: PointData) -> list[Finding]:
+        wc, wc_code = _working_condition(data)
+        if wc is None or wc_code is None or series.step is None:
+            return []
+        runs = _runs(series)
+        if runs.height < params.min_runs:
+            return []
+        durations = runs["duration_s"]
+        p95 = float(durations.quantile(0.95) or 0.0)
+        cycle = float(durations.median() or 0.0)  # type: ignore[arg-type]
+        threshold_s = max(params.hold_multiple * p95, params.min_cycles * cycle, params.min_hours * 3600.0)
+        long = runs.filter(pl.col("duration_s") >= threshold_s)
+        if long.height == 0:
+            return []
+        on = float(wc.valid["value"].quantile(0.95) or 0.0) * 0.1
+        out: list[Finding] = []
+        for start, end, value, n, duration_s in long.select(
+            "start", "end", "value", "n", "duration_s"
+        ).iter_rows():
+            w = wc.valid.filter(pl.col("time").is_between(start, end, closed="left"))["value"]
+            if w.len() < 3:
+                continue
+            operating = float((w > on).mean() or 0.0)  # type: ignore[arg-type]
+            median = float(w.median() or 0.0)  # type: ignore[arg-type]
+            if operating < params.min_operating_share or median <= 0:
+                continue
+            p10, p90 = float(w.quantile(0.1) or 0.0), float(w.quantile(0.9) or 0.0)
+            spread = (p90 - p10) / median
+            if spread < params.min_wc_spread:
+                continue
+            strong = (
+                wc_code == WC_PRODUCTION
+                and spread >= params.strong_wc_spread
+                and duration_s >= params.strong_hold_multiple * max(p95, 1.0)
+            )
+            if strong:
+                severity, score = Severity.HIGH, 0.9
+            elif wc_code == WC_PRODUCTION or data.context.point_type is PointType.GAS:
+                severity, score = Severity.MEDIUM, 0.6  # power, or flue-gas flow (follows the load)
+            else:
+                # wastewater flow only: a held analyser value does not follow the flow, and real effluent
+                # analysers stick for days (cn-effluent: 41-70 h runs while flow varied made 5.4 % of its
+                # clean point-days yellow at medium), so this is a clue for R01 and the analyst
+                severity, score = Severity.LOW, 0.5
+            hours = duration_s / 3600.0
+            evidence: dict[str, Any] = {
+                "window": [iso(start), iso(end)],
+                "data_kind": series.kind.value,
+                "value": value,
+                "count": n,
+                "hours": round(hours, 2),
+                "own_run_p95_minutes": round(p95 / 60.0, 1),
+                "own_cycle_minutes": round(cycle / 60.0, 1),
+                "threshold_minutes": round(threshold_s / 60.0, 1),
+                "working_condition": wc_code,
+                "wc_min": num(float(w.min())),  # type: ignore[arg-type]
+                "wc_max": num(float(w.max())),  # type: ignore[arg-type]
+                "wc_spread": round(spread, 4),
+                "threshold": {
+                    "hold_multiple": params.hold_multiple,
+                    "min_cycles": params.min_cycles,
+                    "min_wc_spread": params.min_wc_spread,
+                },
+                "comparison": "identical run >= max(hold_multiple x own p95 run, min_cycles x own median "
+                "run, min_hours) while (p90 - p10)/median of the working condition >= min_wc_spread",
+            }
+            out.append(
+                self.finding(
+                    data.context,
+                    factors=[series.code],
+                    start=start,
+                    end=end,
+                    severity=severity,
+                    score=score,
+                    evidence=evidence,
+                    kind=kind_name(series.kind.value),
+                    count=n,
+                    value=fmt(value),
+                    hours=fmt(round(hours, 1)),
+                    p95=fmt(round(p95 / 60.0, 1)),
+                    multiple=fmt(round(duration_s / max(p95, 1.0), 1)),
+                    wc=factor_name(wc_code),
+                    wc_min=fmt(float(w.min())),  # type: ignore[arg-type]
+                    wc_max=fmt(float(w.max())),  # type: ignore[arg-type]
+                    spread=pct(spread),
+                )
+            )
+        return out
+
+
+def _working_condition(data: PointData) -> tuple[Series | None, str | None]:
+    """Production power when metered, else the point's discharge flow."""
+    for code in (WC_PRODUCTION, *sorted(FLOW_CODES)):
+        s = data.series(code, WC_KINDS)
+        if s is not None and s.n_valid:
+            return s, code
+    return None, None
+
+
+def _runs(series: Series) -> pl.DataFrame:
+    """Runs of exactly equal consecutive valid values: start, end (last row + step), value, n, duration.
+
+    A missing or segregated (flagged) row ends a run; a run at zero is a stop (R02's business), not kept.
+    """
+    step = series.step or dt.timedelta(0)
+    f = series.frame.select("time", "value").with_columns(
+        (
+            pl.col("value").is_null()
+            | pl.col("value").shift(1).is_null()
+            | (pl.col("value") != pl.col("value").shift(1))
+        )
+        .fill_null(True)
+        .cum_sum()
+        .alias("run")
+    )
+    return (
+        f.filter(pl.col("value").is_not_null())
+        .group_by("run", maintain_order=True)
+        .agg(
+            pl.col("time").first().alias("start"),
+            (pl.col("time").last() + step).alias("end"),
+            pl.col("value").first(),
+            pl.len().alias("n"),
+        )
+        .with_columns(((pl.col("end") - pl.col("start")).dt.total_seconds()).alias("duration_s"))
+        .filter(pl.col("value") != 0)
+    )

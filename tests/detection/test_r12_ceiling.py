@@ -1,0 +1,125 @@
+"""R12 'ceiling': values clipped just under the limit for days, against the point's own earlier values.
+
+Hour and minute data; every catch asserts the flagged window (CST days, T0 is 08:00 CST).
+"""
+
+import random
+
+import pytest
+
+from ecosentinel.detection import FactorSpec, PointContext, PointType
+from tests.detection.helpers import HOUR, MINUTE, MN, T0, Case, check_case, frame, series
+
+LIMIT = 35.0
+GAS = PointContext(mn=MN, point_type=PointType.GAS, factors={"a21026": FactorSpec(limit=LIMIT)})
+CST_MIDNIGHT = 16  # hour index of 00:00 CST after T0 (08:00 CST)
+
+
+def honest(n: int, seed: int) -> list[float | None]:
+    rng = random.Random(seed)
+    return [round(max(0.0, rng.gauss(20.0, 4.0)), 2) for _ in range(n)]
+
+
+def clipped(values: list[float | None], a: int, b: int, seed: int = 5) -> list[float | None]:
+    """Rows a..b-1 raised and clipped just under the limit (0.93-0.995 L), as the bunching scenario does."""
+    rng = random.Random(seed)
+    out = list(values)
+    for i in range(a, b):
+        v = out[i]
+        if v is not None:
+            raised = v * 2.0
+            out[i] = round(rng.uniform(0.93, 0.995) * LIMIT if raised > 0.93 * LIMIT else raised, 2)
+    return out
+
+
+H = CST_MIDNIGHT + 13 * 24
+PILE_H = (CST_MIDNIGHT + 10 * 24, CST_MIDNIGHT + 13 * 24)  # three CST days after ten honest ones
+HOURLY = honest(H, 1)
+M_DAYS = 7
+PILE_M = ((CST_MIDNIGHT + 4 * 24) * 60, (CST_MIDNIGHT + 7 * 24) * 60)
+MINUTES = [
+    None if v is None else round(v + 0.1 * (i % 7 - 3), 2)
+    for i, v in enumerate(x for x in honest(CST_MIDNIGHT + M_DAYS * 24, 2) for _ in range(60))
+]
+"""A load level per hour with minute noise (an hourly-level signal sampled every minute)."""
+
+
+def first_last_in_band(values: list[float | None], step_rows: int) -> tuple[int, int]:
+    """Hour indexes of the first and last hourly value in [0.9 L, L) (hourly means for minute data)."""
+    hours = [values[i : i + step_rows] for i in range(0, len(values), step_rows)]
+    means = [sum(v for v in h if v is not None) / len(h) for h in hours]
+    inside = [i for i, m in enumerate(means) if 0.9 * LIMIT <= m < LIMIT]
+    return inside[0], inside[-1]
+
+
+CASES: list[Case] = [
+    {
+        "id": "catch: hourly values clipped just under the limit for three days",
+        "frame": frame(series("a21026", clipped(HOURLY, *PILE_H))),
+        "context": GAS,
+        "expect": 1,
+        "variant": "ceiling",
+        "severity": "medium",
+    },
+    {
+        "id": "catch: minute values clipped for three days (judged on clock-hour means)",
+        "frame": frame(series("a21026", clipped(MINUTES, *PILE_M), step=MINUTE, kind="minute")),
+        "context": GAS,
+        "expect": 1,
+        "variant": "ceiling",
+        "severity": "medium",
+    },
+    {
+        "id": "clean: thirteen honest days",
+        "frame": frame(series("a21026", HOURLY)),
+        "context": GAS,
+        "expect": 0,
+        "variant": "ceiling",
+    },
+    {
+        "id": "trap: honest values rise and cross the limit (no ceiling: values above L too)",
+        "frame": frame(
+            series(
+                "a21026",
+                [None if v is None else (v * 1.6 if PILE_H[0] <= i else v) for i, v in enumerate(HOURLY)],
+            )
+        ),
+        "context": GAS,
+        "expect": 0,
+        "variant": "ceiling",
+    },
+    {
+        "id": "missing: the clipped days are mostly missing (4 valid hours a day)",
+        "frame": frame(
+            series(
+                "a21026",
+                [None if (PILE_H[0] <= i and i % 6) else v for i, v in enumerate(clipped(HOURLY, *PILE_H))],
+            )
+        ),
+        "context": GAS,
+        "expect": 0,
+        "variant": "ceiling",
+    },
+    {
+        "id": "calibration flag: the clipped stretch is flagged C",
+        "frame": frame(series("a21026", clipped(HOURLY, *PILE_H), flags={i: "C" for i in range(*PILE_H)})),
+        "context": GAS,
+        "expect": 0,
+        "variant": "ceiling",
+    },
+]
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c["id"] for c in CASES])
+def test_r12_ceiling(case: Case) -> None:
+    found = check_case("R12", case)
+    if not case["id"].startswith("catch:"):
+        return
+    if "minute" in case["id"]:
+        a, b = first_last_in_band(clipped(MINUTES, *PILE_M), 60)
+    else:
+        a, b = first_last_in_band(clipped(HOURLY, *PILE_H), 1)
+    assert PILE_H[0] - 1 <= a or "minute" in case["id"]
+    assert (found[0].start, found[0].end) == (T0 + a * HOUR, T0 + (b + 1) * HOUR)
+    assert found[0].evidence["pre_window_share"] < 0.05
+    assert "截顶" in found[0].explanation_zh

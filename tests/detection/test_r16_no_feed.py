@@ -1,0 +1,114 @@
+"""R16 without an O&M feed: exceedances measured under a C/M/D flag, hour and minute data.
+
+What the analyser measured under the flag is judged against the point's own data: readings above the
+limit and the point's own 99th percentile, changing as often as its valid readings (measured, not a
+zero/span reference nor Part 75-style substitute data). Every catch asserts the flagged window.
+"""
+
+from collections.abc import Sequence
+
+import pytest
+
+from ecosentinel.detection import FactorSpec, PointContext, PointType
+from tests.detection.helpers import HOUR, MINUTE, MN, T0, Case, check_case, frame, series, wavy
+
+WATER = PointContext(mn=MN, point_type=PointType.WATER, factors={"w01018": FactorSpec(limit=50)})
+N_H = 96
+BASE_H = wavy(N_H, 30, 8)
+HIDE_H = (60, 66)  # six hours over the limit, flagged M
+
+
+def hump(values: Sequence[float | None], a: int, b: int, top: float) -> list[float | None]:
+    out = list(values)
+    for i in range(a, b):
+        out[i] = round(top + 0.7 * ((i * 5) % 9), 2)
+    return out
+
+
+N_M = 2 * 1440
+BASE_M = [round(30.0 + 6.0 * ((i // 60) % 7) / 7 + 0.01 * (i % 17), 2) for i in range(N_M)]
+HIDE_M = (1800, 1800 + 90)  # 90 minutes flagged D
+
+
+def flags(a: int, b: int, flag: str) -> dict[int, str]:
+    return {i: flag for i in range(a, b)}
+
+
+CASES: list[Case] = [
+    {
+        "id": "catch: hourly COD over the limit for six hours, flagged M, no O&M feed",
+        "frame": frame(series("w01018", hump(BASE_H, *HIDE_H, 62.0), flags=flags(*HIDE_H, "M"))),
+        "context": WATER,
+        "expect": 1,
+        "variant": "hidden_exceedance_no_feed",
+        "severity": "medium",
+    },
+    {
+        "id": "catch: minute COD over the limit for 90 minutes, flagged D",
+        "frame": frame(
+            series(
+                "w01018",
+                hump(BASE_M, *HIDE_M, 58.0),
+                step=MINUTE,
+                kind="minute",
+                flags=flags(*HIDE_M, "D"),
+            )
+        ),
+        "context": WATER,
+        "expect": 1,
+        "variant": "hidden_exceedance_no_feed",
+    },
+    {
+        "id": "clean: substitute-like data under a D flag (one value held for hours) above the limit",
+        "frame": frame(
+            series(
+                "w01018",
+                [64.7 if HIDE_H[0] <= i < HIDE_H[1] else v for i, v in enumerate(BASE_H)],
+                flags=flags(*HIDE_H, "D"),
+            )
+        ),
+        "context": WATER,
+        "expect": 0,
+        "variant": "hidden_exceedance_no_feed",
+    },
+    {
+        "id": "missing: the flagged rows carry no readings at all",
+        "frame": frame(
+            series(
+                "w01018",
+                [None if HIDE_H[0] <= i < HIDE_H[1] else v for i, v in enumerate(BASE_H)],
+                flags=flags(*HIDE_H, "M"),
+            )
+        ),
+        "context": WATER,
+        "expect": 0,
+        "variant": "hidden_exceedance_no_feed",
+    },
+    {
+        "id": "calibration flag: a span check reads two reference values (C), not a measurement",
+        "frame": frame(
+            series(
+                "w01018",
+                [(80.0 if i % 2 else 0.0) if HIDE_H[0] <= i < HIDE_H[1] else v for i, v in enumerate(BASE_H)],
+                flags=flags(*HIDE_H, "C"),
+            )
+        ),
+        "context": WATER,
+        "expect": 0,
+        "variant": "hidden_exceedance_no_feed",
+    },
+]
+
+WINDOWS = {
+    CASES[0]["id"]: (T0 + HIDE_H[0] * HOUR, T0 + HIDE_H[1] * HOUR),
+    CASES[1]["id"]: (T0 + HIDE_M[0] * MINUTE, T0 + HIDE_M[1] * MINUTE),
+}
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c["id"] for c in CASES])
+def test_r16_no_feed(case: Case) -> None:
+    found = check_case("R16", case)
+    if case["id"] in WINDOWS:
+        assert (found[0].start, found[0].end) == WINDOWS[case["id"]]
+        assert found[0].evidence["om_feed"] is False
+        assert "借标记掩盖超标" in found[0].explanation_zh

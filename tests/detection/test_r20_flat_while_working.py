@@ -1,0 +1,132 @@
+"""Table-driven tests of R20 (flat value while the working condition varies), minute and hour data."""
+
+import polars as pl
+import pytest
+
+from ecosentinel.detection import FactorSpec, PointContext, PointType
+from tests.detection.helpers import HOUR, MINUTE, MN, T0, Case, check_case, frame, series
+
+GAS = PointContext(mn=MN, point_type=PointType.GAS, factors={"a21002": FactorSpec(limit=200)})
+WATER = PointContext(mn=MN, point_type=PointType.WATER, factors={"w01018": FactorSpec(limit=100)})
+
+DAYS_M = 2 * 1440
+FREEZE_M = (1500, 1500 + 8 * 60)  # 8 hours of minutes on day 2
+
+
+def nox(n: int, period: int) -> list[float]:
+    """A load-following NOx signal at 0.1 resolution that never repeats for long."""
+    return [round(120.0 + 15.0 * ((i * 7) % period) / period + 0.1 * (i % 13), 1) for i in range(n)]
+
+
+def load(n: int, period: int) -> list[float]:
+    """Production power swinging between 60 and 100 % (kW)."""
+    return [6000.0 + 4000.0 * abs(((i % period) / period) * 2 - 1) for i in range(n)]
+
+
+def frozen(values: list[float], a: int, b: int) -> list[float | None]:
+    out: list[float | None] = list(values)
+    for i in range(a, b):
+        out[i] = values[a]
+    return out
+
+
+MIN_NOX = nox(DAYS_M, 37)
+MIN_LOAD = load(DAYS_M, 240)
+HOURS = 10 * 24
+FREEZE_H = (150, 160)
+HOUR_NOX = nox(HOURS, 11)
+HOUR_LOAD = load(HOURS, 12)
+
+
+def minute(code: str, values: list[float | None], flags: dict[int, str] | None = None) -> pl.DataFrame:
+    return series(code, values, step=MINUTE, kind="minute", flags=flags)
+
+
+CASES: list[Case] = [
+    {
+        "id": "catch: 8 hours of identical NOx minute values while production power swings 60-100 %",
+        "frame": frame(minute("a21002", frozen(MIN_NOX, *FREEZE_M)), minute("wc_prod_kw", list(MIN_LOAD))),
+        "context": GAS,
+        "expect": 1,
+        "severity": "high",
+    },
+    {
+        "id": "catch: hourly NOx identical for 10 hours while load swings",
+        "frame": frame(series("a21002", frozen(HOUR_NOX, *FREEZE_H)), series("wc_prod_kw", list(HOUR_LOAD))),
+        "context": GAS,
+        "expect": 1,
+    },
+    {
+        "id": "catch: no power meter, flue-gas flow follows the load (medium)",
+        "frame": frame(
+            minute("a21002", frozen(MIN_NOX, *FREEZE_M)), minute("a00000", [v * 30 for v in MIN_LOAD])
+        ),
+        "context": GAS,
+        "expect": 1,
+        "severity": "medium",
+    },
+    {
+        "id": "clean: a 60-min analyser holds each result while flow varies (its own cycle)",
+        "frame": frame(
+            minute("w01018", [v for v in nox(DAYS_M // 60, 9) for _ in range(60)]),
+            minute("w00000", [v / 100 for v in MIN_LOAD]),
+        ),
+        "context": WATER,
+        "expect": 0,
+    },
+    {
+        "id": "clean: identical values while the load is steady (base load)",
+        "frame": frame(minute("a21002", frozen(MIN_NOX, *FREEZE_M)), minute("wc_prod_kw", [8000.0] * DAYS_M)),
+        "context": GAS,
+        "expect": 0,
+    },
+    {
+        "id": "trap: the plant is stopped (power near zero) while the value is held",
+        "frame": frame(
+            minute("a21002", frozen(MIN_NOX, *FREEZE_M)),
+            minute(
+                "wc_prod_kw", [0.0 if FREEZE_M[0] <= i < FREEZE_M[1] else v for i, v in enumerate(MIN_LOAD)]
+            ),
+        ),
+        "context": GAS,
+        "expect": 0,
+    },
+    {
+        "id": "missing: the frozen stretch is broken by missing minutes every 90 minutes",
+        "frame": frame(
+            minute(
+                "a21002",
+                [
+                    None if (FREEZE_M[0] <= i < FREEZE_M[1] and i % 90 == 0) else v
+                    for i, v in enumerate(frozen(MIN_NOX, *FREEZE_M))
+                ],
+            ),
+            minute("wc_prod_kw", list(MIN_LOAD)),
+        ),
+        "context": GAS,
+        "expect": 0,
+    },
+    {
+        "id": "calibration flag: the held value is a calibration (flag C)",
+        "frame": frame(
+            minute("a21002", frozen(MIN_NOX, *FREEZE_M), flags={i: "C" for i in range(*FREEZE_M)}),
+            minute("wc_prod_kw", list(MIN_LOAD)),
+        ),
+        "context": GAS,
+        "expect": 0,
+    },
+]
+
+WINDOWS = {
+    CASES[0]["id"]: (T0 + FREEZE_M[0] * MINUTE, T0 + FREEZE_M[1] * MINUTE),
+    CASES[1]["id"]: (T0 + FREEZE_H[0] * HOUR, T0 + FREEZE_H[1] * HOUR),
+    CASES[2]["id"]: (T0 + FREEZE_M[0] * MINUTE, T0 + FREEZE_M[1] * MINUTE),
+}
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c["id"] for c in CASES])
+def test_r20(case: Case) -> None:
+    found = check_case("R20", case)
+    if case["id"] in WINDOWS:
+        assert (found[0].start, found[0].end) == WINDOWS[case["id"]]
+        assert "工况" in found[0].explanation_zh
