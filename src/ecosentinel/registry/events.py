@@ -22,6 +22,7 @@ from pydantic import ValidationError as PydanticValidationError
 from sqlalchemy.orm import Session
 
 from ecosentinel.auth.service import Principal
+from ecosentinel.config import DataTimeSettings
 from ecosentinel.detection.context import WC_PRODUCTION, WC_TREATMENT, EventType
 from ecosentinel.errors import PermissionDeniedError, ValidationError
 from ecosentinel.readings import CST, READING_SCHEMA, DataKind, Source
@@ -30,6 +31,7 @@ from ecosentinel.registry.enums import FacilityType
 from ecosentinel.registry.models import Camera, Door, Meter, Point, StationEvent
 from ecosentinel.registry.scope import visible_mns
 from ecosentinel.store.base import MeasurementStore
+from ecosentinel.store.timecheck import earliest_allowed, latest_allowed
 
 logger = logging.getLogger(__name__)
 
@@ -178,11 +180,16 @@ def meter_readings(
     *,
     source: str = "meters.csv",
     kind: DataKind = DataKind.MINUTE,
+    data_time: DataTimeSettings | None = None,
 ) -> pl.DataFrame:
     """Readings (READING_SCHEMA) from rows of meter,time,value (meter = a registered meter code).
 
-    Times without an offset are China Standard Time. Errors name the row (line in the CSV).
+    Times without an offset are China Standard Time; times beyond the future tolerance or before the
+    earliest date of ``data_time`` are refused like every other reading. Errors name the CSV line.
     """
+    policy = data_time or DataTimeSettings()
+    now = dt.datetime.now(dt.UTC)
+    latest, earliest = latest_allowed(policy, now), earliest_allowed(policy, now)
     meters = {
         code: (mn, facility)
         for code, mn, facility in session.execute(
@@ -195,13 +202,19 @@ def meter_readings(
         code = (row.get("meter") or "").strip()
         if code not in meters:
             raise ValidationError(messages.METER_UNKNOWN.format(code=code), location=where)
+        raw_time = str(row.get("time", "")).strip()
         try:
-            t = dt.datetime.fromisoformat(str(row.get("time", "")).strip())
-            value_text = str(row.get("value", "")).strip()
+            t = dt.datetime.fromisoformat(raw_time)
+        except ValueError as exc:
+            raise ValidationError(messages.METER_BAD_TIME.format(value=raw_time), location=where) from exc
+        value_text = str(row.get("value", "")).strip()
+        try:
             value = float(value_text) if value_text else None
         except ValueError as exc:
-            raise ValidationError(str(exc), location=where) from exc
+            raise ValidationError(messages.METER_BAD_VALUE.format(value=value_text), location=where) from exc
         t = (t if t.tzinfo else t.replace(tzinfo=CST)).astimezone(dt.UTC)
+        if t > latest or t < earliest:
+            raise ValidationError(messages.METER_TIME_OUT_OF_RANGE.format(value=raw_time), location=where)
         mn, facility = meters[code]
         out.append(
             {
