@@ -75,6 +75,17 @@ CASES: list[Case] = [
         "expect": 0,
     },
     {
+        "id": "clean: an integer-reported SO2 sitting at 3 (three steps above zero) while the load swings",
+        "frame": frame(
+            minute(
+                "a21002", [3.0 if FREEZE_M[0] <= i < FREEZE_M[1] else float(3 + i % 5) for i in range(DAYS_M)]
+            ),
+            minute("wc_prod_kw", list(MIN_LOAD)),
+        ),
+        "context": GAS,
+        "expect": 0,
+    },
+    {
         "id": "clean: identical values while the load is steady (base load)",
         "frame": frame(minute("a21002", frozen(MIN_NOX, *FREEZE_M)), minute("wc_prod_kw", [8000.0] * DAYS_M)),
         "context": GAS,

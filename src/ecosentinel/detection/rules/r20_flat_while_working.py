@@ -12,6 +12,7 @@ from ecosentinel.detection.config import RuleParams
 from ecosentinel.detection.context import FLOW_CODES, WC_PRODUCTION, PointType
 from ecosentinel.detection.findings import Finding, Severity, iso, num
 from ecosentinel.detection.messages import factor_name, kind_name
+from ecosentinel.detection.profile import quantum_of
 from ecosentinel.detection.rules._common import WC_KINDS, fmt, pct
 from ecosentinel.readings import DataKind
 
@@ -43,6 +44,10 @@ class FlatWhileWorkingParams(RuleParams):
     min_operating_share: float = 0.9
     """[P] share of the run during which the process is on (condition above 10 % of its 95th percentile):
     a stopped plant may hold a value legitimately."""
+    min_steps_above_zero: float = 10.0
+    """[P] as R01: a value fewer than this many reporting steps (the point's own quantum) above zero
+    cannot show a load change (an integer-reported SO2 of 3 mg/m3 stays 3 whatever the load: simulated
+    clean flue-gas stations were yellow on such runs)."""
 
 
 class FlatWhileWorkingRule(FactorRule[FlatWhileWorkingParams]):
@@ -79,6 +84,10 @@ class FlatWhileWorkingRule(FactorRule[FlatWhileWorkingParams]):
         cycle = float(durations.median() or 0.0)  # type: ignore[arg-type]
         threshold_s = max(params.hold_multiple * p95, params.min_cycles * cycle, params.min_hours * 3600.0)
         long = runs.filter(pl.col("duration_s") >= threshold_s)
+        if long.height == 0:
+            return []
+        quantum = quantum_of(series.valid["value"])
+        long = long.filter(pl.col("value").abs() >= params.min_steps_above_zero * quantum)
         if long.height == 0:
             return []
         on = float(wc.valid["value"].quantile(0.95) or 0.0) * 0.1
