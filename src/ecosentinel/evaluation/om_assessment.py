@@ -18,6 +18,7 @@ from ecosentinel.auth.service import Principal
 from ecosentinel.errors import NotFoundError
 from ecosentinel.evaluation import inputs
 from ecosentinel.evaluation.om_rating import RatingInputs, rate
+from ecosentinel.evaluation.service import publish_rows
 from ecosentinel.om import messages
 from ecosentinel.om.availability import Availability, hourly_availability
 from ecosentinel.om.enums import TIMELY_HOURS, ViolationKind
@@ -181,21 +182,8 @@ def publish_quarter(
     rows = list(session.scalars(sa.select(OMAssessment).where(OMAssessment.quarter == period.name)))
     if not rows:
         raise NotFoundError(messages.RATING_NOT_FOUND.format(quarter=period.name))
-    now = dt.datetime.now(dt.UTC)
-    for row in rows:
-        row.published = True
-        row.published_at = now
-    session.flush()
-    audit(
-        session,
-        principal,
-        "publish",
-        "om_assessment",
-        period.name,
-        messages.AUDIT_PUBLISHED.format(quarter=period.name),
-        {"agencies": len(rows)},
-        ip=ip,
-    )
+    summary = messages.AUDIT_PUBLISHED.format(quarter=period.name)
+    publish_rows(session, principal, rows, "om_assessment", period.name, summary, ip=ip)
     return rows
 
 

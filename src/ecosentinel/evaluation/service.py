@@ -6,8 +6,9 @@ import datetime as dt
 import json
 import logging
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import asdict
-from typing import Any
+from typing import Any, Protocol
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, selectinload
@@ -185,21 +186,8 @@ def publish_period(
     )
     if not rows:
         raise NotFoundError(messages.NOT_COMPUTED.format(period=period.name))
-    now = dt.datetime.now(dt.UTC)
-    for row in rows:
-        row.published = True
-        row.published_at = now
-    session.flush()
-    audit(
-        session,
-        principal,
-        "publish",
-        "enterprise_evaluation",
-        period.name,
-        messages.AUDIT_PUBLISHED.format(period=period.name),
-        {"enterprises": len(rows)},
-        ip=ip,
-    )
+    summary = messages.AUDIT_PUBLISHED.format(period=period.name)
+    publish_rows(session, principal, rows, "enterprise_evaluation", period.name, summary, ip=ip)
     return rows
 
 
@@ -291,3 +279,27 @@ def history(session: Session, principal: Principal, enterprise_id: int) -> list[
             query.order_by(EnterpriseEvaluation.computed_at.desc(), EnterpriseEvaluation.period.desc())
         )
     )
+
+
+class Publishable(Protocol):
+    published: bool
+    published_at: dt.datetime | None
+
+
+def publish_rows(
+    session: Session,
+    principal: Principal,
+    rows: Sequence[Publishable],
+    entity: str,
+    period: str,
+    summary: str,
+    *,
+    ip: str | None = None,
+) -> None:
+    """Mark computed rows published (向社会公开) now, in one audited step (evaluations and O&M ratings)."""
+    now = dt.datetime.now(dt.UTC)
+    for row in rows:
+        row.published = True
+        row.published_at = now
+    session.flush()
+    audit(session, principal, "publish", entity, period, summary, {"rows": len(rows)}, ip=ip)
