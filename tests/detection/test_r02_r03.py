@@ -3,7 +3,7 @@
 import pytest
 
 from ecosentinel.detection import FactorSpec, PointContext, PointType
-from tests.detection.helpers import Case, check_case, frame, replaced, series, wavy
+from tests.detection.helpers import HOUR, T0, Case, check_case, frame, replaced, series, wavy
 
 CTX = PointContext(
     mn="MN0001",
@@ -21,6 +21,7 @@ R02_CASES: list[Case] = [
         "context": CTX,
         "expect": 1,
         "severity": "high",
+        "windows": [(T0 + 20 * HOUR, T0 + 25 * HOUR)],  # the five zero hours, end of the last one
     },
     {
         "id": "catch: negative values with only flow to show operation",
@@ -28,6 +29,7 @@ R02_CASES: list[Case] = [
         "context": CTX,
         "expect": 1,
         "severity": "medium",
+        "windows": [(T0 + 20 * HOUR, T0 + 24 * HOUR)],
     },
     {
         "id": "clean: positive COD",
@@ -85,6 +87,7 @@ R03_CASES: list[Case] = [
         "context": CTX,
         "expect": 1,
         "variant": "unflagged_over_range",
+        "windows": [(T0 + 3 * HOUR, T0 + 5 * HOUR)],
     },
     {
         "id": "catch: five flagged values clipped at the ceiling in one day",
@@ -101,6 +104,7 @@ R03_CASES: list[Case] = [
         "context": CTX,
         "expect": 1,
         "variant": "pile_below_limit",
+        "windows": [(T0 + 2 * HOUR, T0 + 10 * HOUR)],
     },
     {
         "id": "clean: honest over-range flagged T twice",

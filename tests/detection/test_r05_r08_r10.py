@@ -238,6 +238,7 @@ R10_CASES: list[Case] = [
         "expect": 1,
         "variant": "treatment_off",
         "severity": "high",
+        "windows": [(T0 + 100 * MINUTE, T0 + 140 * MINUTE)],  # the 40 minutes the treatment was off
     },
     {
         "id": "catch: flagged F (stopped) while production runs",

@@ -6,7 +6,19 @@ import polars as pl
 import pytest
 
 from ecosentinel.detection import PointContext, PointType
-from tests.detection.helpers import MINUTE, MN, Case, check_case, frame, replaced, scaled, series, wavy
+from tests.detection.helpers import (
+    HOUR,
+    MINUTE,
+    MN,
+    T0,
+    Case,
+    check_case,
+    frame,
+    replaced,
+    scaled,
+    series,
+    wavy,
+)
 
 WATER = PointContext(mn=MN, point_type=PointType.WATER)
 M = 240
@@ -49,6 +61,7 @@ CASES: list[Case] = [
         "expect": 1,
         "variant": "zero",
         "severity": "high",
+        "windows": [(T0 + 100 * MINUTE, T0 + 180 * MINUTE)],  # the 80 zero minutes
     },
     {
         "id": "catch: flow frozen at one value for 130 minutes while production runs",
@@ -57,6 +70,7 @@ CASES: list[Case] = [
         "expect": 1,
         "variant": "flat",
         "severity": "medium",
+        "windows": [(T0 + 100 * MINUTE, T0 + 230 * MINUTE)],
     },
     {
         "id": "catch: Cou at 40% of flow x time for 80 minutes",
@@ -72,6 +86,7 @@ CASES: list[Case] = [
         "context": WATER,
         "expect": 1,
         "variant": "ratio_collapse",
+        "windows": [(T0 + 220 * HOUR, T0 + 226 * HOUR)],
     },
     {
         "id": "trap: flow zero while production is off too (a shutdown)",

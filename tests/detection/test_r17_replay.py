@@ -6,7 +6,7 @@ import random
 import pytest
 
 from ecosentinel.detection import FactorSpec, PointContext, PointType
-from tests.detection.helpers import MINUTE, MN, Case, check_case, frame, replaced, series
+from tests.detection.helpers import HOUR, MINUTE, MN, T0, Case, check_case, frame, replaced, series
 
 GAS = PointContext(mn=MN, point_type=PointType.GAS, factors={"a21026": FactorSpec(limit=35)})
 
@@ -41,6 +41,7 @@ CASES: list[Case] = [
         "expect": 1,
         "variant": "identical",
         "severity": "high",
+        "windows": [(T0 + 144 * HOUR, T0 + 168 * HOUR)],  # day 6, the copied day
     },
     {
         "id": "catch: day 6 is day 5 with 0.5% noise added (near-identical)",
@@ -56,6 +57,7 @@ CASES: list[Case] = [
         "context": GAS,
         "expect": 1,
         "variant": "identical",
+        "windows": [(T0 + 2880 * MINUTE, T0 + 4320 * MINUTE)],
     },
     {
         "id": "clean: eight honest days with the same daily cycle",

@@ -141,9 +141,23 @@ class ReplayRule(FactorRule[ReplayParams]):
             if min(np.unique(xs).size, np.unique(ys).size) < p.min_distinct:
                 continue
             same = float(np.mean(np.abs(xs - ys) <= 1e-9 * np.maximum(1.0, np.abs(xs))))
-            start, end = times[lo], times[hi - 1] + (s.step or dt.timedelta(0))
             lag_td = dt.timedelta(days=lag)
             identical = same >= p.identical_share
+            # The reported window: every row of the matching run's windows that was compared (and, for an
+            # identical copy, that is identical), so it names the replayed stretch itself, not the best
+            # 24-hour window around it (which may reach into rows with nothing to compare).
+            u_lo, u_hi = a, min(b + w, n)
+            keep = m[u_lo:u_hi]
+            if identical:
+                xu, yu = np.where(keep, x[u_lo:u_hi], np.nan), np.where(keep, y[u_lo:u_hi], np.nan)
+                keep = keep & (np.abs(xu - yu) <= 1e-9 * np.maximum(1.0, np.abs(np.nan_to_num(xu))))
+            rows = np.flatnonzero(keep)
+            if rows.size:
+                lo, hi = u_lo + int(rows[0]), u_lo + int(rows[-1]) + 1
+                sel = m[lo:hi]
+                xs, ys = x[lo:hi][sel], y[lo:hi][sel]
+                same = float(np.mean(np.abs(xs - ys) <= 1e-9 * np.maximum(1.0, np.abs(xs))))
+            start, end = times[lo], times[hi - 1] + (s.step or dt.timedelta(0))
             c, d = float(corr[best]), float(dist[best])
             evidence: dict[str, Any] = {
                 "window": [iso(start), iso(end)],
