@@ -78,6 +78,8 @@ CASES: list[Case] = [
         "context": ctx(uploads("i13008", changed(NIGHT, "0.600"))),
         "expect": 1,
         "severity": "high",
+        # from the upload that first showed 0.6 to the last upload still showing it (hourly uploads)
+        "windows": [(T0 + NIGHT * HOUR, T0 + (N - 1) * HOUR)],
     },
     {
         "id": "catch: slope 1.05 (inside 0.9-1.1) at night without a record: medium",

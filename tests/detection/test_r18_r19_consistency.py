@@ -7,7 +7,19 @@ import polars as pl
 import pytest
 
 from ecosentinel.detection import FactorSpec, PointContext, PointType
-from tests.detection.helpers import MINUTE, MN, T0, Case, check_case, frame, replaced, scaled, series, wavy
+from tests.detection.helpers import (
+    HOUR,
+    MINUTE,
+    MN,
+    T0,
+    Case,
+    check_case,
+    frame,
+    replaced,
+    scaled,
+    series,
+    wavy,
+)
 
 WATER = PointContext(mn=MN, point_type=PointType.WATER, factors={"w01018": FactorSpec(limit=50)})
 
@@ -63,6 +75,7 @@ R18_CASES: list[Case] = [
         "expect": 1,
         "variant": "hour",
         "severity": "medium",
+        "windows": [(T0 + HOUR, T0 + 2 * HOUR)],  # the one rewritten hour
     },
     {
         "id": "catch: minutes over the limit, hourly value reported under it",
@@ -152,6 +165,7 @@ R19_CASES: list[Case] = [
         "context": WATER,
         "expect": 1,
         "severity": "high",
+        "windows": [(T0 + 10 * HOUR, T0 + 14 * HOUR)],  # the four hours the platform differs
     },
     {
         "id": "catch: an exceedance at the analyser and logger arrives under the limit",
