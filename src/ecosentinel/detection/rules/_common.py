@@ -133,3 +133,21 @@ def mean_of(s: pl.Series) -> float | None:
     """Mean of the non-null values, or None."""
     m = s.drop_nulls().cast(pl.Float64).mean()
     return float(m) if isinstance(m, int | float) else None
+
+
+def identical_runs(frame: pl.DataFrame, min_n: int) -> pl.DataFrame:
+    """Runs of at least ``min_n`` consecutive equal valid values of a series frame (a missing value ends
+    a run): start, last (time of the run's last value), n, value; sorted by start."""
+    f = frame.select("time", "value").with_columns(pl.col("value").rle_id().alias("run"))
+    return (
+        f.filter(pl.col("value").is_not_null())
+        .group_by("run")
+        .agg(
+            pl.col("time").min().alias("start"),
+            pl.col("time").max().alias("last"),
+            pl.len().alias("n"),
+            pl.col("value").first().alias("value"),
+        )
+        .filter(pl.col("n") >= min_n)
+        .sort("start")
+    )

@@ -13,7 +13,7 @@ from ecosentinel.detection.context import PointType
 from ecosentinel.detection.findings import Finding, Severity, iso, num
 from ecosentinel.detection.messages import calibration_text, kind_name
 from ecosentinel.detection.profile import CalibratedLevel, PointProfile, State, quantum_of
-from ecosentinel.detection.rules._common import fmt
+from ecosentinel.detection.rules._common import fmt, identical_runs
 from ecosentinel.readings import CST, DataKind, Source
 
 
@@ -108,19 +108,7 @@ class ConstantValueRule(FactorRule[ConstantValueParams]):
         """Identical runs (start, end, count, value) that may be evidence: >= 2 values, above the
         resolution and detection-limit guards, not zero or negative (R02's business; a stopped source
         reads 0) and not during a stop (operating state from the profile)."""
-        f = s.frame.select("time", "value").with_columns(pl.col("value").rle_id().alias("run"))
-        runs = (
-            f.filter(pl.col("value").is_not_null())
-            .group_by("run")
-            .agg(
-                pl.col("time").min().alias("start"),
-                pl.col("time").max().alias("last"),
-                pl.len().alias("n"),
-                pl.col("value").first().alias("value"),
-            )
-            .filter(pl.col("n") >= 2)
-            .sort("start")
-        )
+        runs = identical_runs(s.frame, 2)
         step = s.step or dt.timedelta(0)
         profiled = data.profile.factor(s.code) if data.profile else None
         resolution = profiled.quantum if profiled is not None else quantum_of(s.frame["value"])
@@ -231,21 +219,9 @@ class ConstantValueRule(FactorRule[ConstantValueParams]):
         return out
 
     def _identical_cycles(self, s: Series, p: ConstantValueParams, data: PointData) -> list[Finding]:
-        f = s.frame.select("time", "value").with_columns(pl.col("value").rle_id().alias("run"))
-        runs = (
-            f.filter(pl.col("value").is_not_null())
-            .group_by("run")
-            .agg(
-                pl.col("time").min().alias("start"),
-                pl.col("time").max().alias("end"),
-                pl.len().alias("n"),
-                pl.col("value").first().alias("value"),
-            )
-            .filter(pl.col("n") >= p.min_identical_cycles)
-            .sort("start")
-        )
+        runs = identical_runs(s.frame, p.min_identical_cycles)
         out = []
-        for start, end, n, value in runs.select("start", "end", "n", "value").iter_rows():
+        for start, end, n, value in runs.select("start", "last", "n", "value").iter_rows():
             out.append(
                 self.finding(
                     data.context,
