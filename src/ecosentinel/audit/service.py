@@ -13,6 +13,7 @@ never forks. Call ``record`` inside the same transaction as the change it descri
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import hashlib
 import hmac
@@ -127,7 +128,8 @@ def verify(session: Session, *, anchors: Path | None = None, key: bytes | None =
     count = 0
     keyed_seen = False
     heads: dict[int, tuple[str, int]] = {}  # entry id -> (hash, position) for the anchor check
-    wanted = {a.head_id for a in read_anchors(anchors)} if anchors is not None else set()
+    anchored = read_anchors(anchors)
+    wanted = {a.head_id for a in anchored}
     for entry in session.scalars(sa.select(AuditEntry).order_by(AuditEntry.id)).yield_per(1000):
         count += 1
         if entry.prev_hash != prev:
@@ -141,7 +143,7 @@ def verify(session: Session, *, anchors: Path | None = None, key: bytes | None =
         if entry.id in wanted:
             heads[entry.id] = (entry.entry_hash, count)
         prev = entry.entry_hash
-    for anchor in read_anchors(anchors) if anchors is not None else []:
+    for anchor in anchored:
         if not hmac.compare_digest(anchor.mac, _anchor_mac(anchor, key)):
             return VerifyResult(False, count, None, REASON_ANCHOR_FORGED)
         head = heads.get(anchor.head_id)
@@ -190,10 +192,10 @@ def anchor(session: Session, path: Path, *, key: bytes | None = None) -> Anchor 
         head_hash=head.entry_hash,
         mac="",
     )
-    signed = Anchor(**{**unsigned.__dict__, "mac": _anchor_mac(unsigned, key)})
+    signed = dataclasses.replace(unsigned, mac=_anchor_mac(unsigned, key))
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("a", encoding="utf-8") as out:
-        out.write(_canonical(signed.__dict__) + "\n")
+        out.write(_canonical(dataclasses.asdict(signed)) + "\n")
         out.flush()
         os.fsync(out.fileno())
     return signed
