@@ -1,8 +1,9 @@
 """R16 without an O&M feed: exceedances measured under a C/M/D flag, hour and minute data.
 
-What the analyser measured under the flag is judged against the point's own data: readings above the
-limit and the point's own 99th percentile, changing as often as its valid readings (measured, not a
-zero/span reference nor Part 75-style substitute data). Every catch asserts the flagged window.
+What the analyser measured under the flag is judged against the data around it: readings above the
+limit and above the valid values just before and after the flag (a hump that stands out), changing as
+often as the point's valid readings (measured, not a zero/span reference nor Part 75-style substitute
+data). Every catch asserts the flagged window.
 """
 
 from collections.abc import Sequence
@@ -16,6 +17,11 @@ WATER = PointContext(mn=MN, point_type=PointType.WATER, factors={"w01018": Facto
 N_H = 96
 BASE_H = wavy(N_H, 30, 8)
 HIDE_H = (60, 66)  # six hours over the limit, flagged M
+# a point that often exceeds on its own: every 12th hour at 1.3 x the limit (its 99th percentile is
+# above the limit), otherwise the wavy base
+OFTEN_H = [65.0 if i % 12 == 3 else v for i, v in enumerate(BASE_H)]
+# a point that runs over the limit all along: flagging part of it hides no peak
+HIGH_H = [round(60.0 + 0.7 * ((i * 5) % 9), 2) for i in range(N_H)]
 
 
 def hump(values: Sequence[float | None], a: int, b: int, top: float) -> list[float | None]:
@@ -42,6 +48,34 @@ CASES: list[Case] = [
         "expect": 1,
         "variant": "hidden_exceedance_no_feed",
         "severity": "medium",
+    },
+    {
+        "id": "catch: a point that often exceeds on its own still cannot hide a hump under a flag",
+        "frame": frame(series("w01018", hump(OFTEN_H, *HIDE_H, 62.0), flags=flags(*HIDE_H, "M"))),
+        "context": WATER,
+        "expect": 1,
+        "variant": "hidden_exceedance_no_feed",
+        "severity": "medium",
+    },
+    {
+        "id": "catch: three hour means over the limit, two distinct values, flagged C",
+        "frame": frame(
+            series(
+                "w01018",
+                [(71.0 if i == 61 else 58.5) if 60 <= i < 63 else v for i, v in enumerate(BASE_H)],
+                flags=flags(60, 63, "C"),
+            )
+        ),
+        "context": WATER,
+        "expect": 1,
+        "variant": "hidden_exceedance_no_feed",
+    },
+    {
+        "id": "clean: a point over the limit all along, part of it flagged M (no peak stands out)",
+        "frame": frame(series("w01018", HIGH_H, flags=flags(*HIDE_H, "M"))),
+        "context": WATER,
+        "expect": 0,
+        "variant": "hidden_exceedance_no_feed",
     },
     {
         "id": "catch: minute COD over the limit for 90 minutes, flagged D",
@@ -101,7 +135,9 @@ CASES: list[Case] = [
 
 WINDOWS = {
     CASES[0]["id"]: (T0 + HIDE_H[0] * HOUR, T0 + HIDE_H[1] * HOUR),
-    CASES[1]["id"]: (T0 + HIDE_M[0] * MINUTE, T0 + HIDE_M[1] * MINUTE),
+    CASES[1]["id"]: (T0 + HIDE_H[0] * HOUR, T0 + HIDE_H[1] * HOUR),
+    CASES[2]["id"]: (T0 + 60 * HOUR, T0 + 63 * HOUR),
+    CASES[4]["id"]: (T0 + HIDE_M[0] * MINUTE, T0 + HIDE_M[1] * MINUTE),
 }
 
 

@@ -124,7 +124,7 @@ TEMPLATES: dict[tuple[str, str], str] = {
     "前后{slack}分钟内没有任何运维记录。接近或超过限值时立即以无运维依据的标记使数据无效，提示借标记掩盖超标。",
     ("R16_flag_abuse", "hidden_exceedance_no_feed"): _PREFIX
     + "{factors}被标记为{flags}共{minutes}分钟，而分析仪在标记期间仍在测量：多个不同读数的中位数为{before}，"
-    "达到排放限值的{pct}%，也高于本点位自身有效数据的99%分位（{own_high}）。校准或维护只读出一两个标准值，"
+    "达到排放限值的{pct}%{around}。校准或维护只读出一两个标准值，"
     "持续变化的超标读数说明这段时间是真实排放被标记为无效，提示借标记掩盖超标（该点位未接入运维记录，无法核对是否有运维依据）。",
     ("R16_flag_abuse", "long_calibration"): _PREFIX
     + "{factors}连续{minutes}分钟被标记为C（校准），超过{threshold}分钟的合理校准时长。"
@@ -346,3 +346,10 @@ def calibration_text(level: CalibratedLevel | None, unit: str, default: float) -
         ceiling="" if level.ceiling is None else f"，上限{_num(level.ceiling)}{unit}",
         default=_num(level.default),
     )
+
+
+def around_text(before: str | None, after: str | None) -> str:
+    """The valid values around a flagged run, as R16 cites them (empty when there are none)."""
+    parts = [f"标记前{before}" if before is not None else "", f"标记后{after}" if after is not None else ""]
+    text = "、".join(p for p in parts if p)
+    return f"，高于标记前后的有效数据（{text}）" if text else ""
