@@ -9,6 +9,7 @@ import datetime as dt
 import pytest
 
 from ecosentinel.detection import FactorSpec, PointContext, PointType
+from ecosentinel.detection.calibration import build_profile, with_profile
 from tests.detection.helpers import HOUR, MINUTE, MN, T0, Case, check_case, frame, series
 
 WATER = PointContext(mn=MN, point_type=PointType.WATER, factors={"w21003": FactorSpec(limit=5)})
@@ -135,3 +136,57 @@ def test_r04_collapse(case: Case) -> None:
         assert (found[0].start, found[0].end) == WINDOWS[case["id"]]
         assert "取样杯注水" in found[0].explanation_zh
         assert found[0].evidence["collapsed"]
+
+
+# Per-point calibration: a steady point (hourly NH3-N that never leaves 80-120 % of its level over 30
+# days) is judged on 'below half its own level'; the same fall to 35 % on a point with no history is not
+# 'near zero' (the rule's constant, 0.2 x level) and is not a finding.
+HIST_H = 30 * 24
+STEADY = [round(2.0 * (1 + 0.2 * (((i * 7) % 11) - 5) / 5), 2) for i in range(HIST_H)]
+STEADY_PROFILE = build_profile(frame(series("w21003", STEADY, start=T0 - HIST_H * HOUR)), WATER)
+HALF_FALL = cup(LEVEL, low=0.7)  # 35 % of the ~2 mg/L level
+
+
+def test_r04_collapse_ratio_is_calibrated_on_a_steady_point() -> None:
+    level = STEADY_PROFILE.level("R04", "collapse_ratio", "w21003")
+    assert level is not None
+    assert level.floor <= level.level <= 0.5
+    assert level.level > 0.35  # the steady history allows a fall to 35 % to count as 'near zero'
+    assert level.n >= 30  # CST days touched by 30 x 24 UTC hours
+
+
+@pytest.mark.parametrize("minute", [False, True], ids=["hour", "minute"])
+def test_r04_collapse_caught_only_with_the_points_own_history(minute: bool) -> None:
+    values = held(HALF_FALL) if minute else HALF_FALL
+    kw = {"step": MINUTE, "kind": "minute"} if minute else {}
+    f = frame(series("w21003", values, **kw))  # type: ignore[arg-type]
+    assert (
+        check_case(
+            "R04", {"id": "no history", "frame": f, "context": WATER, "expect": 0, "variant": "collapse"}
+        )
+        == []
+    )
+    found = check_case(
+        "R04",
+        {
+            "id": "steady history",
+            "frame": f,
+            "context": with_profile(WATER, STEADY_PROFILE),
+            "expect": 1,
+            "variant": "collapse",
+            "severity": "medium",
+        },
+    )
+    assert (found[0].start, found[0].end) == window(PEAK_AT, PEAK_AT + 3)
+    assert found[0].evidence["calibration"]["statistic"] == "collapse_ratio"
+    assert "该点位自身标定值" in found[0].explanation_zh
+
+
+def test_r04_deep_natural_dips_keep_the_rules_constant() -> None:
+    # a point whose own level falls to 10 % for two hours every night: the calibrated ratio stays at
+    # the rule's constant (it never drops below it), so the default judgement applies
+    dips = [0.2 if i % 24 in (3, 4) else v for i, v in enumerate(STEADY)]
+    profile = build_profile(frame(series("w21003", dips, start=T0 - HIST_H * HOUR)), WATER)
+    level = profile.level("R04", "collapse_ratio", "w21003")
+    assert level is not None
+    assert level.level == pytest.approx(0.2)

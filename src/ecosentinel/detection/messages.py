@@ -79,7 +79,7 @@ TEMPLATES: dict[tuple[str, str], str] = {
     + "{factors}一个测量周期（约{cycle_minutes}分钟）的结果为{peak}（{peak_time}起），达到排放限值（{limit}）的{peak_pct}%，"
     "紧接着的{n_low}个测量周期骤降至接近零（{lows}），最高仅为峰值前本点位常态水平{level}的{low_pct}%，其后回到{after}{extra}。"
     "真实的超标过程会经过中间浓度逐步回落，不会在下一周期跌到远低于此前常态的水平；{others}，"
-    "也没有校准或运维记录。这符合超标后向取样杯注水、重新做样以拉低均值的造假特征。",
+    "也没有校准或运维记录。这符合超标后向取样杯注水、重新做样以拉低均值的造假特征。{calibration}",
     ("R04_post_exceedance_drop", "extra_cycles"): _PREFIX
     + "{factors}在该小时内分析仪完成了{count}次测量，多于备案的每小时{scheduled}次（允许上限{allowed}次）。"
     "计划外的加测提示有人手动触发重新测量以替换不利结果。",
@@ -314,6 +314,7 @@ STATISTIC_NAMES: dict[str, str] = {
     "common_drop_ratio": "各因子同步下降至基线的比例",
     "night_day_ratio": "夜间与白天中位数之比",
     "gap_rate": "每个有效值之后出现缺失的概率",
+    "collapse_ratio": "每日连续测量周期相对此前常态水平的最深回落比例",
 }
 CALIBRATED = (
     "判定阈值{level}{unit}为该点位自身标定值：取自{h0}至{h1}的历史数据（{n}个历史单元），"

@@ -4,17 +4,20 @@ from __future__ import annotations
 
 import bisect
 import datetime as dt
+import math
 from typing import Any
 
 import polars as pl
 
 from ecosentinel.detection.base import SEGREGATED_FLAGS, FactorRule, PointData, Series
-from ecosentinel.detection.config import RuleParams
+from ecosentinel.detection.calibration import MIN_HISTORY_UNITS, upper_quantile
+from ecosentinel.detection.config import RuleParams, ScreeningConfig
 from ecosentinel.detection.context import FLOW_CODES, EventType
 from ecosentinel.detection.findings import Finding, Severity, cst_text, iso
-from ecosentinel.detection.messages import factor_name
+from ecosentinel.detection.messages import calibration_text, factor_name
+from ecosentinel.detection.profile import CalibratedLevel, PointProfile
 from ecosentinel.detection.rules._common import compared_values, fmt, pct
-from ecosentinel.readings import DataKind
+from ecosentinel.readings import CST, DataKind
 
 _SUSPECT_EVENTS = frozenset(
     {
@@ -81,6 +84,21 @@ class PostExceedanceDropParams(RuleParams):
     6 missed a real night on Tilburg NH4, where the value stays at 0.1-0.5 mg/L for hours."""
     level_cycles: int = 6
     """Cycles before the peak whose median is the point's own level."""
+    calibrated_floor_ratio: float = 0.2
+    """[P] per-point calibration of ``collapse_ratio`` (statistic ``collapse_ratio``: per clean history
+    day, the deepest fall of ``collapse_cycles`` consecutive cycles below the median of the
+    ``level_cycles`` before them): the calibrated ratio is never below ``collapse_ratio`` itself. The
+    statistic is a dip at any time, while the rule needs a dip right after the first cycle over the
+    limit, which is far rarer: a history with deep natural dips (Beijing NO2 washouts: 0.03-0.16) says
+    little about dips after a spike, so calibration only widens 'near zero' for a point that never dips
+    (measured: with a floor of 0.05 Beijing lost both of its caught injections and kept 22 of its 25
+    clean R04 days) ..."""
+    calibrated_ceiling_ratio: float = 0.5
+    """[P] ... nor above ``drop_ratio``: a point that never dips in its history is judged on 'below half
+    its own level', not on any shallow dip."""
+    calibrated_margin: float = 0.9
+    """[P] the calibrated ratio is 0.9 x the history's lower quantile at the budget (strictly deeper than
+    the deepest natural dip the budget allows)."""
     min_quanta: float = 2.0
     """'Near zero' (collapse_ratio x level) must span at least this many of the series' own quantisation
     steps: at an analyser's floor (a plant that nitrifies to ~0) 'near zero' says nothing."""
@@ -125,6 +143,43 @@ class PostExceedanceDropRule(FactorRule[PostExceedanceDropParams]):
         if source_kind == "analyser_cycles" and spec.cycles_per_hour:
             taken = {f.evidence.get("hour") for f in out}
             out.extend(self._extra_cycles(cycles, params, data, spec.cycles_per_hour, taken))
+        return out
+
+    def calibrate(
+        self, data: PointData, config: ScreeningConfig, profile: PointProfile, budget: float
+    ) -> list[CalibratedLevel]:
+        """``collapse_ratio`` per factor with a limit: how deep the point's own cycles dip below their
+        recent level in its clean history (per CST day, the deepest dip), at the budget's lower quantile
+        x calibrated_margin, between calibrated_floor_ratio and calibrated_ceiling_ratio. A base-load
+        stack whose NOx never leaves 60 % of its level is then judged on 'below half its level'; a
+        point with deep natural dips keeps the rule's constant (calibrated_floor_ratio)."""
+        out = []
+        for code in data.factor_codes(self.roles):
+            p: PostExceedanceDropParams = config.params_for(self, data.context, code)
+            s = data.series(code, self.kinds)
+            spec = data.context.factor(code)
+            if s is None or not p.enabled or spec.limit is None or spec.limit <= 0:
+                continue
+            units = _dip_units(_held_cycles(s), p)
+            if len(units) < MIN_HISTORY_UNITS:
+                continue
+            q = math.exp(-upper_quantile([-math.log(max(1e-6, x)) for x in units], budget))
+            level = min(p.calibrated_ceiling_ratio, max(p.calibrated_floor_ratio, q * p.calibrated_margin))
+            out.append(
+                CalibratedLevel(
+                    "R04",
+                    "collapse_ratio",
+                    code,
+                    level,
+                    q,
+                    p.calibrated_floor_ratio,
+                    p.collapse_ratio,
+                    budget,
+                    len(units),
+                    (iso(profile.start), iso(profile.end)),
+                    p.calibrated_ceiling_ratio,
+                )
+            )
         return out
 
     def _drops(
@@ -276,6 +331,8 @@ class PostExceedanceDropRule(FactorRule[PostExceedanceDropParams]):
         out: list[Finding] = []
         n = p.collapse_cycles
         k = p.level_cycles
+        calibrated = data.profile.level("R04", "collapse_ratio", series.code) if data.profile else None
+        ratio = calibrated.level if calibrated is not None else p.collapse_ratio
         while k < len(cyc) - 1:
             t_peak, t_peak_end, v_peak = cyc[k]
             if v_peak < p.collapse_exceed_fraction * limit or (
@@ -286,7 +343,7 @@ class PostExceedanceDropRule(FactorRule[PostExceedanceDropParams]):
             before = sorted(v for _, _, v in cyc[k - p.level_cycles : k])
             level = before[len(before) // 2]
             cycle_len = t_peak_end - t_peak
-            near_zero = p.collapse_ratio * min(level, v_peak)
+            near_zero = ratio * min(level, v_peak)
             # the low stretch: the n cycle lengths right after the peak, contiguous, all near zero
             j, t_prev = k + 1, t_peak_end
             while (
@@ -352,9 +409,10 @@ class PostExceedanceDropRule(FactorRule[PostExceedanceDropParams]):
                 "limit": limit,
                 "threshold": {
                     "collapse_exceed_fraction": p.collapse_exceed_fraction,
-                    "collapse_ratio": p.collapse_ratio,
+                    "collapse_ratio": round(ratio, 4),
                     "near_zero": round(near_zero, 4),
                 },
+                "calibration": calibrated.evidence() if calibrated is not None else None,
                 "events": [
                     {"time": iso(t), "type": ty} for t, ty in events.select("time", "type").iter_rows()
                 ],
@@ -384,6 +442,7 @@ class PostExceedanceDropRule(FactorRule[PostExceedanceDropParams]):
                     after=fmt(after),
                     extra=("，" + "，".join(reasons)) if reasons else "",
                     others=others_text,
+                    calibration=calibration_text(calibrated, "", p.collapse_ratio),
                 )
             )
         return out
@@ -538,6 +597,34 @@ def _minute_cycles(data: PointData, code: str) -> Series | None:
         .otherwise(prev_valid.is_null() | (pl.col("value") != prev_valid))
     )
     return Series(code, DataKind.RTD, minute.source, f, None)
+
+
+def _dip_units(cyc: list[tuple[dt.datetime, dt.datetime, float]], p: PostExceedanceDropParams) -> list[float]:
+    """Per CST day of the history, the deepest dip: after each cycle (the would-be peak), the largest
+    value over the next ``collapse_cycles`` of its cycle lengths (contiguous cycles; equal results are
+    one held cycle, as ``_collapses`` reads them), over the median of the ``level_cycles`` cycles before
+    it; taken where the values come back above the dip within ``max_collapse_cycles`` cycle lengths (a
+    longer low stretch is a stop, which the rule does not judge either)."""
+    n, m = p.collapse_cycles, p.level_cycles
+    deepest: dict[dt.date, float] = {}
+    for k in range(m, len(cyc) - 1):
+        t0, t1, _ = cyc[k]
+        length = t1 - t0
+        j, t, dip = k + 1, t1, 0.0
+        while j < len(cyc) and cyc[j][0] == t and t < t1 + n * length:
+            dip = max(dip, cyc[j][2])
+            t = cyc[j][1]
+            j += 1
+        if t < t1 + n * length:
+            continue  # a gap or the end of the data before n cycle lengths
+        before = sorted(v for _, _, v in cyc[k - m : k])
+        level = before[len(before) // 2]
+        horizon = t1 + p.max_collapse_cycles * length
+        if level <= 0 or not any(c[2] > dip and c[0] <= horizon for c in cyc[j : j + p.max_collapse_cycles]):
+            continue
+        day = t1.astimezone(CST).date()
+        deepest[day] = min(deepest.get(day, float("inf")), dip / level)
+    return [min(1.0, r) for r in deepest.values()]
 
 
 def _held_cycles(series: Series) -> list[tuple[dt.datetime, dt.datetime, float]]:
