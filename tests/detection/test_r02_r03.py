@@ -3,7 +3,9 @@
 import pytest
 
 from ecosentinel.detection import FactorSpec, PointContext, PointType
-from tests.detection.helpers import HOUR, T0, Case, check_case, frame, replaced, series, wavy
+from ecosentinel.detection.calibration import build_profile, with_profile
+from ecosentinel.detection.profile import PointProfile
+from tests.detection.helpers import HOUR, MINUTE, T0, Case, check_case, frame, replaced, series, wavy
 
 CTX = PointContext(
     mn="MN0001",
@@ -147,3 +149,42 @@ def test_r02_cases(case: Case) -> None:
 @pytest.mark.parametrize("case", R03_CASES, ids=[c["id"] for c in R03_CASES])
 def test_r03_cases(case: Case) -> None:
     check_case("R03", case)
+
+
+# Per-point calibration of R02 where nothing shows the process running (no power, no flow): six zero
+# hours on an NH3-N analyser whose 30-day history never reads zero are 'unlike this point' (medium); on a
+# point whose history holds such zero runs (a plant that stops without flagging F) they stay a clue.
+NH3 = PointContext(mn="MN0001", point_type=PointType.WATER, factors={"w21003": FactorSpec(limit=5)})
+HIST = 30 * 24
+NEVER_ZERO = build_profile(frame(series("w21003", wavy(HIST, 1.2, 0.5), start=T0 - HIST * HOUR)), NH3)
+STOPS = [0.0 if i % 72 < 8 else v for i, v in enumerate(wavy(HIST, 1.2, 0.5))]
+OFTEN_ZERO = build_profile(frame(series("w21003", STOPS, start=T0 - HIST * HOUR)), NH3)
+NH3_WINDOW = replaced(wavy(N, 1.2, 0.5), range(20, 26), 0.0)
+NH3_MINUTES = [v for v in NH3_WINDOW for _ in range(60)]
+
+
+@pytest.mark.parametrize("minute", [False, True], ids=["hour", "minute"])
+@pytest.mark.parametrize(
+    ("profile", "severity"),
+    [(None, "low"), (NEVER_ZERO, "medium"), (OFTEN_ZERO, "low")],
+    ids=["none", "never", "often"],
+)
+def test_r02_unknown_operation_judged_on_the_points_history(
+    minute: bool, profile: PointProfile | None, severity: str
+) -> None:
+    s = series("w21003", NH3_MINUTES, step=MINUTE, kind="minute") if minute else series("w21003", NH3_WINDOW)
+    context = NH3 if profile is None else with_profile(NH3, profile)
+    found = check_case(
+        "R02",
+        {
+            "id": "six zero hours, no power or flow",
+            "frame": frame(s),
+            "context": context,
+            "expect": 1,
+            "severity": severity,
+            "windows": [(T0 + 20 * HOUR, T0 + 26 * HOUR)],
+        },
+    )
+    if severity == "medium":
+        assert found[0].evidence["calibration"]["statistic"] == "zero_run_hours"
+        assert "自身历史中从未出现" in found[0].explanation_zh

@@ -315,6 +315,7 @@ STATISTIC_NAMES: dict[str, str] = {
     "night_day_ratio": "夜间与白天中位数之比",
     "gap_rate": "每个有效值之后出现缺失的概率",
     "collapse_ratio": "每日连续测量周期相对此前常态水平的最深回落比例",
+    "zero_run_hours": "每日最长零值或负值持续时间",
 }
 CALIBRATED = (
     "判定阈值{level}{unit}为该点位自身标定值：取自{h0}至{h1}的历史数据（{n}个历史单元），"

@@ -7,10 +7,13 @@ import datetime as dt
 import polars as pl
 
 from ecosentinel.detection.base import FactorRule, PointData, Series, true_runs
-from ecosentinel.detection.config import RuleParams
+from ecosentinel.detection.calibration import budget_level
+from ecosentinel.detection.config import RuleParams, ScreeningConfig
 from ecosentinel.detection.findings import Finding, Severity, iso
+from ecosentinel.detection.messages import calibration_text
+from ecosentinel.detection.profile import CalibratedLevel, PointProfile
 from ecosentinel.detection.rules._common import fmt, operating_state
-from ecosentinel.readings import DataKind
+from ecosentinel.readings import CST, DataKind
 
 
 class ZeroNegativeParams(RuleParams):
@@ -28,6 +31,13 @@ class ZeroNegativeParams(RuleParams):
     """How far back a working-condition or flow value may be matched to a reading."""
     min_operating_share: float = 0.5
     """[P] share of the run's rows during which the process must be shown running."""
+    calibrated_margin_hours: float = 1.0
+    """[P] per-point calibration (statistic ``zero_run_hours``: per clean history day, the longest run
+    of zero or negative flag-N values): where no power or flow shows the process running, a run longer
+    than the history's quantile at the budget plus this margin (and at least ``min_hours``) is
+    'unlike this point' and medium instead of low. An analyser that never reads zero in a month does
+    not start reading zero for hours while the plant runs; one whose history holds such runs (a plant
+    that stops without flagging F) stays a clue."""
 
 
 class ZeroNegativeRule(FactorRule[ZeroNegativeParams]):
@@ -46,6 +56,42 @@ class ZeroNegativeRule(FactorRule[ZeroNegativeParams]):
     params_model = ZeroNegativeParams
     kinds = (DataKind.HOUR, DataKind.MINUTE)
 
+    def calibrate(
+        self, data: PointData, config: ScreeningConfig, profile: PointProfile, budget: float
+    ) -> list[CalibratedLevel]:
+        """``zero_run_hours`` per factor: the longest zero-or-negative run of each clean history day."""
+        out = []
+        for code in data.factor_codes(self.roles):
+            p: ZeroNegativeParams = config.params_for(self, data.context, code)
+            s = data.series(code, self.kinds)
+            if s is None or not p.enabled or s.n_valid == 0:
+                continue
+            f = s.frame.select("time", "value")
+            step = s.step or dt.timedelta(0)
+            longest: dict[dt.date, float] = {
+                d: 0.0 for d in s.valid["time"].dt.convert_time_zone(CST.key).dt.date().unique().to_list()
+            }
+            times = f["time"].to_list()
+            for a, b in true_runs((f["value"] <= p.max_value).fill_null(False)):
+                hours = (times[b] + step - times[a]).total_seconds() / 3600
+                day = times[a].astimezone(CST).date()
+                longest[day] = max(longest.get(day, 0.0), hours)
+            level = budget_level(
+                "R02",
+                "zero_run_hours",
+                code,
+                list(longest.values()),
+                budget=budget,
+                floor=p.min_hours,
+                default=p.min_hours,
+                margin=p.calibrated_margin_hours,
+                ceiling=None,
+                profile=profile,
+            )
+            if level is not None:
+                out.append(level)
+        return out
+
     def detect(self, series: Series, params: ZeroNegativeParams, data: PointData) -> list[Finding]:
         f = series.frame.select("time", "value")
         mask = f["value"] <= params.max_value
@@ -60,6 +106,7 @@ class ZeroNegativeRule(FactorRule[ZeroNegativeParams]):
             dt.timedelta(minutes=params.align_minutes),
         )
         step = series.step or dt.timedelta(0)
+        calibrated = data.profile.level("R02", "zero_run_hours", series.code) if data.profile else None
         out = []
         for a, b in runs:
             rows = f.slice(a, b - a + 1)
@@ -74,6 +121,13 @@ class ZeroNegativeRule(FactorRule[ZeroNegativeParams]):
                 severity, operating = Severity.HIGH, "同期生产设施用电处于运行水平"
             elif basis == "flow" and known.len():
                 severity, operating = Severity.MEDIUM, "同期排放流量大于零"
+            elif calibrated is not None and end - start > dt.timedelta(hours=calibrated.level):
+                severity = Severity.MEDIUM
+                operating = (
+                    "数据未标记停运（F），且如此长的零值在该点位自身历史中从未出现（"
+                    + calibration_text(calibrated, "小时", params.min_hours).rstrip("。")
+                    + "）"
+                )
             else:
                 severity, operating = Severity.LOW, "数据未标记停运（F）"
             vmin = float(rows["value"].min())  # type: ignore[arg-type]
@@ -95,6 +149,7 @@ class ZeroNegativeRule(FactorRule[ZeroNegativeParams]):
                         "values": rows["value"].head(24).to_list(),
                         "threshold": params.max_value,
                         "operating_basis": basis,
+                        "calibration": calibrated.evidence() if calibrated is not None else None,
                         "comparison": "value <= threshold with flag N while the process runs",
                     },
                     count=rows.height,
