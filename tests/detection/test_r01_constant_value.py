@@ -321,3 +321,85 @@ def test_r01_identical_evidence_and_window() -> None:
     assert f.end - f.start == dt.timedelta(hours=30)
     assert "31" in f.explanation_zh
     assert "2024-03-03 00:00至2024-03-04 06:00" in f.explanation_zh  # 00:00 UTC + 40 h, shown in CST
+
+
+# One factor frozen, no other factor with it (a stuck analyser looks the same): a clue (low, under
+# yellow alone); two factors frozen over the same hours: medium (analysers do not stick together); one
+# factor frozen for twice the point's calibrated level: medium even alone.
+TWO = PointContext(
+    mn="MN0001",
+    point_type=PointType.WATER,
+    factors={"w01018": FactorSpec(limit=50, range_high=200), "w21003": FactorSpec(limit=5, range_high=20)},
+)
+FROZEN = (40, 70)  # 30 hours
+
+
+def _nh3(n: int, frozen: bool) -> list[float | None]:
+    values: list[float | None] = [round(2.0 + 0.4 * (((i * 7) % 11) - 5) / 5, 2) for i in range(n)]
+    if frozen:
+        for i in range(*FROZEN):
+            values[i] = 2.21
+    return values
+
+
+@pytest.mark.parametrize("minute", [False, True], ids=["hour", "minute"])
+@pytest.mark.parametrize(
+    ("nh3_frozen", "severity"), [(False, "low"), (True, "medium")], ids=["alone", "shared"]
+)
+def test_r01_identical_run_alone_is_a_clue_shared_is_evidence(
+    minute: bool, nh3_frozen: bool, severity: str
+) -> None:
+    cod = _with_constant(120, *FROZEN, 31.0)
+    nh3 = _nh3(120, nh3_frozen)
+    if minute:
+        cod, nh3 = [v for v in cod for _ in range(60)], [v for v in nh3 for _ in range(60)]
+        kw: dict[str, object] = {"step": MINUTE, "kind": "minute"}
+    else:
+        kw = {}
+    found = check_case(
+        "R01",
+        {
+            "id": "COD frozen 30 h",
+            "frame": frame(series("w01018", cod, **kw), series("w21003", nh3, **kw)),  # type: ignore[arg-type]
+            "context": TWO,
+            "expect": 2 if nh3_frozen else 1,
+            "variant": "identical",
+            "severity": severity,
+            "windows": [(T0 + FROZEN[0] * HOUR, T0 + FROZEN[1] * HOUR)] * (2 if nh3_frozen else 1),
+        },
+    )
+    cod_finding = next(f for f in found if f.factors == ("w01018",))
+    if nh3_frozen:
+        assert cod_finding.evidence["shared_with"] == ["w21003"]
+        assert "多台仪器不会同时卡滞" in cod_finding.explanation_zh
+    else:
+        assert cod_finding.evidence["shared_with"] == []
+        assert cod_finding.score <= 0.7  # a clue stays under yellow alone
+        assert "此项仅作提示" in cod_finding.explanation_zh
+
+
+STEADY_PROFILE = build_profile(frame(series("w21003", _nh3(720, False), start=T0 - 720 * HOUR)), NH3)
+
+
+def test_r01_alone_but_twice_the_calibrated_level_is_medium() -> None:
+    # a continuous analyser whose 30-day history never repeats a value: its calibrated level is the
+    # floor (24 h); a lone 50-h run is more than twice it (medium), a lone 30-h run is not (low)
+    level = STEADY_PROFILE.level("R01", "identical_run_hours", "w21003")
+    assert level is not None
+    assert level.level == pytest.approx(24.0)
+    for hours, severity in ((50, "medium"), (30, "low")):
+        values = _nh3(120, False)
+        values[40 : 40 + hours] = [3.33] * hours
+        found = check_case(
+            "R01",
+            {
+                "id": f"NH3-N held {hours} h",
+                "frame": frame(series("w21003", values)),
+                "context": with_profile(NH3, STEADY_PROFILE),
+                "expect": 1,
+                "variant": "identical",
+                "severity": severity,
+                "windows": [(T0 + 40 * HOUR, T0 + (40 + hours) * HOUR)],
+            },
+        )
+        assert ("倍" in found[0].explanation_zh) is (severity == "medium")

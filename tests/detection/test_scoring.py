@@ -334,3 +334,21 @@ def test_an_approved_cap_keeps_the_rule_at_yellow_at_its_point() -> None:
     assert (both.colour, both.basis) == (Colour.RED, Basis.STANDALONE)
     by_id = {f.id: f.rule for f in both.findings}
     assert {by_id[i] for i in both.deciding} == {"R02_zero_negative"}
+
+
+def test_overlapping_findings_of_one_rule_count_once_separate_ones_add_up() -> None:
+    # two low R01 clues about one stuck stretch (identical run and the band around it): one observation
+    run = finding("A", "R01_constant_value", Severity.LOW, 0.7, hours=6, kind="identical")  # 10-16 h CST
+    band = finding("A", "R01_constant_value", Severity.LOW, 0.63, start=T - dt.timedelta(hours=2), hours=9)
+    [w] = point_day_warnings([run, band], [ctx("A")])
+    assert w.score == pytest.approx(0.4 * 0.7)
+    assert w.colour is Colour.GREEN
+    # the same two clues far apart on the day are two observations
+    later = finding("A", "R01_constant_value", Severity.LOW, 0.63, start=T + dt.timedelta(hours=8), hours=2)
+    [w] = point_day_warnings([run, later], [ctx("A")])
+    assert w.score == pytest.approx(1 - (1 - 0.28) * (1 - 0.4 * 0.63), abs=1e-4)
+    assert w.colour is Colour.YELLOW
+    # overlapping findings of different rules stay independent evidence
+    other = finding("A", "R20_flat_while_working", Severity.LOW, 0.63, hours=6)
+    [w] = point_day_warnings([run, other], [ctx("A")])
+    assert w.score == pytest.approx(1 - (1 - 0.28) * (1 - 0.4 * 0.63), abs=1e-4)

@@ -48,7 +48,7 @@ _PREFIX = "规则「{title}」：{start}至{end}（北京时间），"
 TEMPLATES: dict[tuple[str, str], str] = {
     ("R01_constant_value", "identical"): _PREFIX
     + "{factors}{kind}连续{count}个有效值完全相同（均为{value}），持续{hours}小时，超过{threshold}小时的判定阈值。"
-    "{calibration}"
+    "{calibration}{shared}"
     "正常排放的监测数据应随工况波动，长时间恒值提示采样管插入清水或标液瓶（挂瓶）、数采仪输出被固定或设置了数据保持。",
     ("R01_constant_value", "identical_cycles"): _PREFIX
     + "{factors}分析仪连续{count}个测量周期结果完全相同（均为{value}），达到{threshold}个周期的判定阈值。"
@@ -355,3 +355,14 @@ def around_text(before: str | None, after: str | None) -> str:
     parts = [f"标记前{before}" if before is not None else "", f"标记后{after}" if after is not None else ""]
     text = "、".join(p for p in parts if p)
     return f"，高于标记前后的有效数据（{text}）" if text else ""
+
+
+R01_ALONE = "同期本点位其他因子没有同样的恒值，单一仪器卡滞或数采仪重复上一数值也会如此，此项仅作提示（请核查仪器状态）。"
+R01_ALONE_LONG = (
+    "同期本点位其他因子没有同样的恒值，但持续时间达到该点位标定阈值的{ratio}倍，远超其历史上出现过的恒值。"
+)
+
+
+def r01_shared_text(codes: list[str]) -> str:
+    """R01: the other factors frozen over the same run (several analysers do not stick at once)."""
+    return f"同期{'、'.join(factor_name(c) for c in codes)}也保持恒值：多台仪器不会同时卡滞，数采仪输出被固定或采样管挂瓶才会如此。"

@@ -6,8 +6,9 @@ capped at 1. The maintenance multiplier is 1 outside declared maintenance window
 ``maintenance_without_record`` (1.5) when none does (a declared window with no work done is a cover).
 A finding counts on every China-Standard-Time day its window touches.
 
-Point-day score: ``1 − Π(1 − wᵢ)`` over the day's findings (independent evidence accumulates, one
-strong finding is enough). Enterprise-day score: the same combination over its point-day scores.
+Point-day score: ``1 − Π(1 − wᵢ)`` over the day's independent findings (independent evidence
+accumulates, one strong finding is enough); overlapping findings of one rule on the same factors count
+once, with the heaviest weight (``_independent``). Enterprise-day score: the same combination over its point-day scores.
 Colours: red at ``red_at`` (0.7) or above, yellow at ``yellow_at`` (0.3) or above, else green.
 Only point-days with findings are returned; every other point-day is green.
 
@@ -263,7 +264,7 @@ def point_day_warnings(
     out = []
     for (mn, day), items in sorted(groups.items(), key=lambda kv: (kv[0][1], kv[0][0])):
         items.sort(key=lambda fw: -fw[1])
-        score = _combine(w for _, w in items)
+        score = _combine(_independent(items))
         context = ctx.get(mn)
         colour, basis, deciding, families = fuse(
             items, score, scoring, context.yellow_capped_rules if context else frozenset()
@@ -283,6 +284,29 @@ def point_day_warnings(
                 uncapped=colour_of(score, scoring),
             )
         )
+    return out
+
+
+def _independent(items: list[tuple[Finding, float]]) -> list[float]:
+    """The weights that count as independent evidence on one point-day: findings of one rule on the
+    same factors whose windows overlap are one observation told twice (two variants about one stuck
+    analyser), so such a cluster counts once with its heaviest weight; separate windows still add up
+    (measured in bench detect: a low R01 identical run and the low narrow band around it made a stuck
+    effluent analyser's clean days yellow together)."""
+    out: list[float] = []
+    groups: dict[tuple[str, tuple[str, ...]], list[tuple[Finding, float]]] = defaultdict(list)
+    for f, w in items:
+        groups[(f.rule, tuple(sorted(f.factors)))].append((f, w))
+    for group in groups.values():
+        group.sort(key=lambda fw: fw[0].start)
+        end, best = None, 0.0
+        for f, w in group:
+            if end is not None and f.start >= end:
+                out.append(best)
+                best = 0.0
+            best = max(best, w)
+            end = f.end if end is None or f.start >= end else max(end, f.end)
+        out.append(best)
     return out
 
 

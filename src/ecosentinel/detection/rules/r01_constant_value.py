@@ -6,6 +6,7 @@ import datetime as dt
 
 import polars as pl
 
+from ecosentinel.detection import messages
 from ecosentinel.detection.base import FactorRule, PointData, Series, true_runs
 from ecosentinel.detection.calibration import budget_level
 from ecosentinel.detection.config import RuleParams, ScreeningConfig
@@ -57,6 +58,19 @@ class ConstantValueParams(RuleParams):
     identical-run findings on CO quantised to 100 than with the 24 h constant."""
     calibrated_ceiling_hours: float = 168.0
     """[P] nor above a week: a history with a stuck analyser must not switch the rule off."""
+    alone_ratio: float = 2.0
+    """[P] an identical run of one factor that no other factor of the point shares is medium only when
+    it lasts at least this multiple of the point's calibrated level, and low (a clue: a stuck analyser
+    or a logger repeating its last value looks the same) when shorter or when the point has no history.
+    Measured in bench detect: stuck stretches of 50-185 h on a real effluent analyser and a flow meter
+    repeating one value for 148 h made 13.8 % and 7.5 % of clean point-days yellow."""
+    clue_score: float = 0.7
+    """[P] the score of an unshared run judged low: weight 0.4 x 0.7 = 0.28 stays under yellow (0.3)
+    alone; with another rule's finding on the day it adds up."""
+    shared_overlap: float = 0.5
+    """[P] another factor of the point (O2 included) identical over at least this share of the run:
+    several analysers do not stick at once, a frozen logger output or a bottle on the sampling line
+    does (the run is then judged on the threshold alone, as before)."""
     stopped_share: float = 0.5
     """[P] a run during which the source was stopped for at least this share of hours (operating state
     from the profile: power, flow, temperature or O2) is not a finding: a stopped source reads flat."""
@@ -176,6 +190,28 @@ class ConstantValueRule(FactorRule[ConstantValueParams]):
                 out.append(level)
         return out
 
+    def _shared_with(
+        self, code: str, start: dt.datetime, end: dt.datetime, p: ConstantValueParams, data: PointData
+    ) -> list[str]:
+        """Other factors of the point (pollutants, flow, O2) identical over ``shared_overlap`` of
+        [start, end)."""
+        out = []
+        need = p.shared_overlap * (end - start)
+        for other in data.factor_codes(("pollutant", "flow", "auxiliary")):
+            if other == code:
+                continue
+            s = data.series(other, self.kinds)
+            if s is None:
+                continue
+            step = s.step or dt.timedelta(0)
+            runs = identical_runs(_valid_n(s).frame, 2)
+            for a, last in runs.select("start", "last").iter_rows():
+                overlap = min(end, last + step) - max(start, a)
+                if overlap >= need:
+                    out.append(other)
+                    break
+        return out
+
     def _identical(self, s: Series, p: ConstantValueParams, data: PointData) -> list[Finding]:
         calibrated = data.profile.level("R01", "identical_run_hours", s.code) if data.profile else None
         hours_level = calibrated.level if calibrated is not None else p.min_identical_hours
@@ -187,14 +223,28 @@ class ConstantValueRule(FactorRule[ConstantValueParams]):
             if duration < threshold:
                 continue
             ratio = duration / threshold
+            shared = self._shared_with(s.code, start, end, p, data)
+            if shared:
+                severity = Severity.HIGH if ratio >= 3 else Severity.MEDIUM
+                alone = ""
+            elif calibrated is not None and ratio >= p.alone_ratio:
+                severity = Severity.MEDIUM
+                alone = messages.R01_ALONE_LONG.format(ratio=fmt(round(ratio, 1)))
+            else:
+                severity = Severity.LOW
+                alone = messages.R01_ALONE
+            # a clue stays under yellow on its own (LOW weight 0.4 x score < yellow_at 0.3)
+            score = 0.5 + 0.5 * min(1.0, (ratio - 1) / 2)
+            if severity is Severity.LOW:
+                score = min(score, p.clue_score)
             out.append(
                 self.finding(
                     data.context,
                     factors=[s.code],
                     start=start,
                     end=end,
-                    severity=Severity.HIGH if ratio >= 3 else Severity.MEDIUM,
-                    score=0.5 + 0.5 * min(1.0, (ratio - 1) / 2),
+                    severity=severity,
+                    score=score,
                     evidence={
                         "window": [iso(start), iso(end)],
                         "data_kind": s.kind.value,
@@ -202,6 +252,8 @@ class ConstantValueRule(FactorRule[ConstantValueParams]):
                         "count": n,
                         "hours": num(duration.total_seconds() / 3600, 2),
                         "threshold_hours": num(hours_level, 3),
+                        "shared_with": shared,
+                        "alone_ratio": None if shared else p.alone_ratio,
                         "resolution": resolution,
                         "calibration": calibrated.evidence() if calibrated is not None else None,
                         "comparison": "identical consecutive flag-N values for >= threshold_hours "
@@ -214,6 +266,7 @@ class ConstantValueRule(FactorRule[ConstantValueParams]):
                     hours=fmt(duration.total_seconds() / 3600),
                     threshold=fmt(round(hours_level, 2)),
                     calibration=calibration_text(calibrated, "小时", p.min_identical_hours),
+                    shared=messages.r01_shared_text(shared) if shared else alone,
                 )
             )
         return out
@@ -319,7 +372,10 @@ class ConstantValueRule(FactorRule[ConstantValueParams]):
                     factors=[s.code],
                     start=start,
                     end=end,
-                    severity=Severity.MEDIUM if hours >= 2 * p.band_hours else Severity.LOW,
+                    # a band no other factor shares is a clue, as an unshared identical run is
+                    severity=Severity.MEDIUM
+                    if hours >= 2 * p.band_hours and self._shared_with(s.code, start, end, p, data)
+                    else Severity.LOW,
                     score=0.4 + 0.3 * min(1.0, hours / p.band_hours - 1),
                     evidence={
                         "window": [iso(start), iso(end)],
