@@ -1,12 +1,13 @@
 """Table-driven tests of R12 (bunching below the limit) and R13 (last-digit and heaping tests)."""
 
+import datetime as dt
 import random
 
 import polars as pl
 import pytest
 
 from ecosentinel.detection import FactorSpec, PointContext, PointType
-from tests.detection.helpers import MINUTE, MN, Case, check_case, frame, replaced, series
+from tests.detection.helpers import MINUTE, MN, T0, Case, check_case, frame, replaced, series
 
 LIMIT = 35.0
 GAS = PointContext(mn=MN, point_type=PointType.GAS, factors={"a21026": FactorSpec(limit=LIMIT)})
@@ -84,8 +85,18 @@ def favoured(values: list[float | None], share: float, seed: int = 6) -> list[fl
     return out
 
 
-def minute(values: list[float | None], flags: dict[int, str] | None = None) -> pl.DataFrame:
-    return frame(series("a21026", values, step=MINUTE, kind="minute", flags=flags))
+def minute(
+    values: list[float | None], flags: dict[int, str] | None = None, start: dt.datetime = T0
+) -> pl.DataFrame:
+    return frame(series("a21026", values, start=start, step=MINUTE, kind="minute", flags=flags))
+
+
+# 12:00 CST on 31 March: 720 minutes of March (hand-rounded, the last five a held repeat), then 480 honest
+# minutes of April. Only March is judged heaped, so the window is March's readings, to the end of March.
+MARCH_END = dt.datetime(2024, 3, 31, 16, tzinfo=dt.UTC)  # 2024-04-01 00:00 CST
+ACROSS = MARCH_END - 720 * MINUTE
+MARCH = heaped(normal(720, 100, 20, 12, 1), 0.7)
+MARCH[715:] = [MARCH[714]] * 5
 
 
 R13_CASES: list[Case] = [
@@ -96,6 +107,7 @@ R13_CASES: list[Case] = [
         "expect": 1,
         "variant": "heaping",
         "severity": "low",
+        "windows": [(T0, T0 + 600 * MINUTE)],  # the month's readings, to the end of the last one
     },
     {
         "id": "catch: last digit 3 or 7 in half of the values",
@@ -104,6 +116,15 @@ R13_CASES: list[Case] = [
         "expect": 1,
         "variant": "last_digit",
         "severity": "low",
+        "windows": [(T0, T0 + 600 * MINUTE)],
+    },
+    {
+        "id": "catch: March rounded, April honest: the window is March's readings, held repeats included",
+        "frame": minute([*MARCH, *normal(480, 100, 20, 13, 1)], start=ACROSS),
+        "context": GAS,
+        "expect": 1,
+        "variant": "heaping",
+        "windows": [(ACROSS, MARCH_END)],
     },
     {
         "id": "clean: analyser readings at 0.1 resolution",

@@ -18,11 +18,15 @@ NIGHT = 14 * 60 + 18  # minutes after T0: 22:18 CST
 DAY = 3 * 60  # 11:00 CST
 
 
+def at(minutes: int) -> dt.datetime:
+    return T0 + dt.timedelta(minutes=minutes)
+
+
 def events(*items: tuple[int, str]) -> pl.DataFrame:
     return pl.DataFrame(
         {
             "mn": [MN] * len(items),
-            "time": [T0 + dt.timedelta(minutes=m) for m, _ in items],
+            "time": [at(m) for m, _ in items],
             "type": [t for _, t in items],
         },
         schema=EVENT_SCHEMA,
@@ -65,6 +69,7 @@ CASES: list[Case] = [
         "context": ctx(TAP_EVENTS),
         "expect": 1,
         "severity": "high",
+        "windows": [(at(NIGHT), at(NIGHT + 10))],  # camera turned 22:18 until the door closed 22:28
     },
     {
         "id": "catch: camera offline at night, data unchanged: low (an event alone is a weak clue)",
@@ -72,6 +77,7 @@ CASES: list[Case] = [
         "context": ctx(events((NIGHT, "camera_offline"))),
         "expect": 1,
         "severity": "low",
+        "windows": [(at(NIGHT), at(NIGHT))],  # a lone event: its moment
     },
     {
         "id": "catch: door opened by day with no record, data unchanged: low",
@@ -79,12 +85,30 @@ CASES: list[Case] = [
         "context": ctx(events((DAY, "door_open"))),
         "expect": 1,
         "severity": "low",
+        "windows": [(at(DAY), at(DAY))],
     },
     {
         "id": "catch: two separate episodes are two findings",
         "frame": water(),
         "context": ctx(events((DAY, "door_open"), (DAY + 180, "video_lost"))),
         "expect": 2,
+        "windows": [(at(DAY), at(DAY)), (at(DAY + 180), at(DAY + 180))],
+    },
+    {
+        "id": "catch: camera offline for 40 minutes by day: the window spans the outage, until back online",
+        "frame": water(),
+        "context": ctx(events((DAY, "camera_offline"), (DAY + 40, "camera_online"))),
+        "expect": 1,
+        "severity": "low",
+        "windows": [(at(DAY), at(DAY + 40))],
+    },
+    {
+        "id": "catch: a door closing 20 minutes before it opens ended an earlier visit: not in the window",
+        "frame": water(),
+        "context": ctx(events((DAY - 20, "door_close"), (DAY, "door_open"), (DAY + 15, "door_close"))),
+        "expect": 1,
+        "severity": "low",
+        "windows": [(at(DAY), at(DAY + 15))],
     },
     {
         "id": "clean: door opened by day within an O&M record",
@@ -104,6 +128,7 @@ CASES: list[Case] = [
         "context": ctx(events((NIGHT + 7, "door_open"))),
         "expect": 1,
         "severity": "low",
+        "windows": [(at(NIGHT + 7), at(NIGHT + 7))],
     },
     {
         "id": "calibration flag: the low values after the night event are C-flagged, not a shift",
@@ -111,6 +136,7 @@ CASES: list[Case] = [
         "context": ctx(events((NIGHT + 7, "door_open"))),
         "expect": 1,
         "severity": "low",
+        "windows": [(at(NIGHT + 7), at(NIGHT + 7))],
     },
 ]
 
@@ -125,13 +151,13 @@ def test_r15_tap_water_evidence() -> None:
     assert f.factors == ("w01018", "w21003")
     assert f.evidence["night"] is True
     assert f.evidence["camera_event"] is True
-    assert [e["type"] for e in f.evidence["events"]] == ["camera_moved", "door_open"]
+    assert [e["type"] for e in f.evidence["events"]] == ["camera_moved", "door_open", "door_close"]
     assert f.evidence["level_shifts"]["w01018"]["ratio"] == pytest.approx(0.1, abs=0.02)
     assert "摄像头被转动" in f.explanation_zh
     assert "夜间" in f.explanation_zh
 
 
 def test_r15_no_shift_evidence_when_data_missing() -> None:
-    f = check_case("R15", CASES[6])[0]
+    f = check_case("R15", CASES[8])[0]
     assert f.evidence["level_shifts"] == {}
     assert f.factors == ()

@@ -44,7 +44,7 @@ def warning_on(session: Session, mn: str, day: dt.date, rules: list[str]) -> Enf
     """A warning of ``mn`` on ``day`` with one finding per rule, built by the real sync."""
     for i, rule in enumerate(rules):
         add_finding(session, mn, at(day, 2 + i), at(day, 3 + i), rule=rule)
-    add_day(session, mn, day, rules=",".join(rules))
+    add_day(session, mn, day, rules=tuple(rules))
     sync_warnings(session, days=None)
     warning = session.scalar(
         sa.select(EnforcementWarning).where(

@@ -54,15 +54,15 @@ def add_finding(
     end: dt.datetime,
     *,
     rule: str = "R04_post_exceedance_drop",
-    factors: str = "w01018",
+    factors: tuple[str, ...] = ("w01018",),
     score: float = 0.9,
 ) -> ScreeningFinding:
-    key = hashlib.sha1(f"{mn}|{rule}|{start.isoformat()}|{factors}".encode()).hexdigest()
+    key = hashlib.sha1(f"{mn}|{rule}|{start.isoformat()}|{','.join(factors)}".encode()).hexdigest()
     row = ScreeningFinding(
         fingerprint=key,
         mn=mn,
         rule=rule,
-        factors=factors,
+        factors=list(factors),
         start=start,
         end=end,
         severity="high",
@@ -83,7 +83,7 @@ def add_day(
     day: dt.date,
     colour: str = "red",
     score: float = 0.9,
-    rules: str = "R04_post_exceedance_drop",
+    rules: tuple[str, ...] = ("R04_post_exceedance_drop",),
 ) -> None:
     session.add(
         PointDayScore(
@@ -92,7 +92,7 @@ def add_day(
             score=score,
             colour=colour,
             n_findings=1,
-            rules=rules,
+            rules=list(rules),
             updated_at=dt.datetime.now(dt.UTC),
         )
     )
@@ -142,7 +142,7 @@ def test_a_warning_states_the_evidence_that_set_its_colour(db_session: Session) 
             score=0.9,
             colour="red",
             n_findings=2,
-            rules="R04_post_exceedance_drop",
+            rules=["R04_post_exceedance_drop"],
             basis="corroborated",
             basis_zh=basis,
             updated_at=dt.datetime.now(dt.UTC),
@@ -172,7 +172,7 @@ def test_overlapping_and_next_day_findings_merge_into_the_open_warning(db_sessio
     assert w.colour == "red"
     assert w.score == pytest.approx(0.8)
     assert len(w.findings) == 2
-    assert w.rules == "R04_post_exceedance_drop,R19_three_way_mismatch"
+    assert w.rules == ["R04_post_exceedance_drop", "R19_three_way_mismatch"]
     assert "2024-03-01 至 2024-03-02" in w.summary_zh
 
 

@@ -46,7 +46,7 @@ def _hours(store: MeasurementStore, mn: str, count: int, bad: set[int]) -> None:
 
 def _scenario(session: Session, store: MeasurementStore) -> Ids:
     ids = make_registry(session)
-    session.add(Device(point_id=ids.point_1, serial_no="COD-0001", model="COD-2000", factor_codes="w01018"))
+    session.add(Device(point_id=ids.point_1, serial_no="COD-0001", model="COD-2000", factor_codes=["w01018"]))
     _hours(store, MN_A, 20, bad={3, 4})
     _hours(store, MN_B, 24, bad=set())
     om_service.create_violation(

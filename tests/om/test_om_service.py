@@ -118,7 +118,7 @@ def test_rate_quarter_hand_computed(db_session: Session, store: MeasurementStore
                 mn=MN_A,
                 enterprise_id=None,
                 rule="R01",
-                factors="w01018",
+                factors=["w01018"],
                 start=start,
                 end=start + dt.timedelta(hours=6),
                 severity="high",

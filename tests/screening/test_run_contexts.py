@@ -21,7 +21,7 @@ def test_filed_measuring_interval_gives_cycles_per_hour(
     codes = sorted(f.code for f in point.factors)
     cod = "w01018" if "w01018" in codes else codes[0]
     other = next(c for c in codes if c != cod)
-    device = Device(point_id=point.id, serial_no="SN-CTX-1", factor_codes=f"{cod},{other}")
+    device = Device(point_id=point.id, serial_no="SN-CTX-1", factor_codes=[cod, other])
     device.parameters = [
         FiledParameter(pol_id=cod, info_id="i13003", name="测量间隔", value="30", unit="min"),
         FiledParameter(pol_id=other, info_id="i13003", name="测量间隔", value="not-a-number"),

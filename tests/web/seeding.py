@@ -57,7 +57,7 @@ def seed(session: Session, store: MeasurementStore) -> World:
             mn=MN_A,
             enterprise_id=a.id,
             rule="R04_post_exceedance_drop",
-            factors="w01018",
+            factors=["w01018"],
             start=FINDING_START,
             end=FINDING_END,
             severity="high",
@@ -70,11 +70,11 @@ def seed(session: Session, store: MeasurementStore) -> World:
     )
     session.add(
         PointDayScore(
-            mn=MN_A, enterprise_id=a.id, day=DAY, score=0.9, colour="red", n_findings=1, rules="R04"
+            mn=MN_A, enterprise_id=a.id, day=DAY, score=0.9, colour="red", n_findings=1, rules=["R04"]
         )
     )
     session.add(
-        PointDayScore(mn=MN_B, enterprise_id=b.id, day=DAY, score=0.0, colour="green", n_findings=0, rules="")
+        PointDayScore(mn=MN_B, enterprise_id=b.id, day=DAY, score=0.0, colour="green", n_findings=0, rules=[])
     )
     session.add(
         EnterpriseDayScore(enterprise_id=a.id, day=DAY, score=0.9, colour="red", n_findings=1, points=1)

@@ -147,7 +147,7 @@ def warning_out(w: EnforcementWarning, *, with_findings: bool = False) -> Warnin
         score=w.score,
         period_start=as_utc(w.period_start),
         period_end=as_utc(w.period_end),
-        rules=[r for r in w.rules.split(",") if r],
+        rules=list(w.rules),
         summary_zh=w.summary_zh,
         basis_zh=w.basis_zh or "",
         status=w.status,
@@ -162,7 +162,7 @@ def warning_out(w: EnforcementWarning, *, with_findings: bool = False) -> Warnin
             FindingOut(
                 finding_id=f.finding_id,
                 rule=f.rule,
-                factors=[c for c in f.factors.split(",") if c],
+                factors=list(f.factors),
                 start=as_utc(f.start),
                 end=as_utc(f.end),
                 severity=f.severity,
@@ -429,7 +429,7 @@ def extract_out(e: DataExtract) -> ExtractOut:
     return ExtractOut(
         id=e.id,
         mn=e.mn,
-        codes=[c for c in e.codes.split(",") if c],
+        codes=list(e.codes),
         kind=e.kind,
         start=as_utc(e.start),
         end=as_utc(e.end),

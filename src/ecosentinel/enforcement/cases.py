@@ -314,7 +314,7 @@ def _save_extract(
     digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
     extract = DataExtract(
         mn=mn,
-        codes=",".join(codes),
+        codes=list(codes),
         kind=used_kind,
         start=start.astimezone(dt.UTC),
         end=end.astimezone(dt.UTC),
@@ -371,7 +371,7 @@ def add_finding_extracts(
             done.add(f.finding_id)
             start = as_utc(f.start) - EXTRACT_MARGIN
             end = max(as_utc(f.end), as_utc(f.start) + dt.timedelta(minutes=1)) + EXTRACT_MARGIN
-            codes = [c for c in f.factors.split(",") if c]
+            codes = list(f.factors)
             used_kind, frame = _read(store, warning.mn, start, end, codes, None)
             planned.append((warning.mn, start, end, codes, used_kind, frame, f.finding_id))
     if before_write is not None:

@@ -118,6 +118,11 @@ def _cst(value: dt.datetime) -> str:
 
 
 def _evidence_rows(session: Session, warning_id: int | None, point_id: int | None) -> list[dict[str, Any]]:
+    """The screening evidence snapshot stored with a new inspection (``Inspection.prefill``).
+
+    Its rows keep ``factors`` as ``"a,b"`` text, as snapshots stored before the columns became lists do: the
+    inspection page and the API's ``evidence`` read both alike.
+    """
     rows: list[dict[str, Any]] = []
     warnings: list[EnforcementWarning] = []
     if warning_id is not None:
@@ -137,7 +142,7 @@ def _evidence_rows(session: Session, warning_id: int | None, point_id: int | Non
                 {
                     "finding_id": f.finding_id,
                     "rule": f.rule,
-                    "factors": f.factors,
+                    "factors": ",".join(f.factors),
                     "start": _cst(f.start),
                     "end": _cst(f.end),
                     "severity": f.severity,
@@ -158,7 +163,7 @@ def _evidence_rows(session: Session, warning_id: int | None, point_id: int | Non
                 {
                     "finding_id": sf.fingerprint,
                     "rule": sf.rule,
-                    "factors": sf.factors,
+                    "factors": ",".join(sf.factors),
                     "start": _cst(sf.start),
                     "end": _cst(sf.end),
                     "severity": sf.severity,

@@ -117,7 +117,7 @@ class EnforcementWarning(Base):
     score: Mapped[float] = mapped_column(sa.Float)
     period_start: Mapped[dt.datetime] = mapped_column(_TS)  # start of the first CST day
     period_end: Mapped[dt.datetime] = mapped_column(_TS)  # end (exclusive) of the last CST day
-    rules: Mapped[str] = mapped_column(sa.String(500))  # comma-separated rule codes
+    rules: Mapped[list[str]] = mapped_column(sa.JSON, server_default="[]")  # rule codes, sorted
     summary_zh: Mapped[str] = mapped_column(sa.Text)
     # the evidence that set the colour, from the worst point-day (detection.scoring fusion), in Chinese
     basis_zh: Mapped[str] = mapped_column(sa.Text, default="", server_default="")
@@ -171,7 +171,7 @@ class WarningFinding(Base):
     warning_id: Mapped[int] = mapped_column(sa.ForeignKey("enf_warning.id", ondelete="CASCADE"), index=True)
     finding_id: Mapped[str] = mapped_column(sa.String(40), index=True)  # screening fingerprint
     rule: Mapped[str] = mapped_column(sa.String(64))
-    factors: Mapped[str] = mapped_column(sa.String(200))  # comma-separated factor codes
+    factors: Mapped[list[str]] = mapped_column(sa.JSON, server_default="[]")  # factor codes
     start: Mapped[dt.datetime] = mapped_column(_TS)
     end: Mapped[dt.datetime] = mapped_column(_TS)
     severity: Mapped[str] = mapped_column(sa.String(8))
@@ -390,7 +390,7 @@ class DataExtract(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(sa.ForeignKey("enf_case.id", ondelete="CASCADE"), index=True)
     mn: Mapped[str] = mapped_column(sa.String(24))
-    codes: Mapped[str] = mapped_column(sa.String(300))  # comma-separated factor codes ("" = all)
+    codes: Mapped[list[str]] = mapped_column(sa.JSON, server_default="[]")  # factor codes ([] = all)
     kind: Mapped[str] = mapped_column(sa.String(16))  # DataKind value
     start: Mapped[dt.datetime] = mapped_column(_TS)
     end: Mapped[dt.datetime] = mapped_column(_TS)

@@ -241,7 +241,7 @@ def warning_rules(session: Session, warning: EnforcementWarning) -> list[str]:
     """The rules a warning credits: those of its findings (its ``rules`` field when it has none)."""
     query = sa.select(WarningFinding.rule).where(WarningFinding.warning_id == warning.id)
     rules = set(session.scalars(query))
-    return sorted(rules or {r for r in warning.rules.split(",") if r})
+    return sorted(rules or set(warning.rules))
 
 
 def _zero() -> dict[str, int]:
@@ -280,7 +280,7 @@ def rule_reliability(
     wanted = set(rules) if rules is not None else None
     for row in outcomes:
         how = classify(row.result, row.category)
-        credited = finding_rules.get(row.id) or {r for r in row.rules.split(",") if r}
+        credited = finding_rules.get(row.id) or set(row.rules)
         for rule in credited:
             if wanted is None or rule in wanted:
                 counts[(row.mn, rule)][how] += 1

@@ -293,7 +293,7 @@ def warning_page(request: Request, warning_id: int, db: Db, principal: WarningRe
     findings = [
         {
             "rule": f.rule,
-            "factors": f.factors.replace(",", "、"),
+            "factors": "、".join(f.factors),
             "start": f.start,
             "end": f.end,
             "severity": f.severity,

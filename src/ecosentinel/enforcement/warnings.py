@@ -88,7 +88,7 @@ def _summary(session: Session, w: EnforcementWarning) -> str:
         mn=w.mn,
         colour=messages.COLOUR_NAMES.get(w.colour, w.colour),
         score=f"{w.score:.2f}",
-        rules="、".join(f"{rule_title(r)}（{r.split('_', 1)[0]}）" for r in w.rules.split(",") if r),
+        rules="、".join(f"{rule_title(r)}（{r.split('_', 1)[0]}）" for r in w.rules),
         n=len(w.findings),
     ) + (f"。{w.basis_zh}" if w.basis_zh else "")
 
@@ -99,7 +99,7 @@ def _attach(warning: EnforcementWarning, findings: Sequence[ScreeningFinding]) -
             WarningFinding(
                 finding_id=f.fingerprint,
                 rule=f.rule,
-                factors=f.factors,
+                factors=list(f.factors),
                 start=as_utc(f.start),
                 end=as_utc(f.end),
                 severity=f.severity,
@@ -152,7 +152,7 @@ def _sync_point_day(session: Session, actor: Principal, pds: PointDayScore, resu
         .order_by(EnforcementWarning.id)
         .limit(1)
     )
-    rules = {r for r in pds.rules.split(",") if r} | {f.rule for f in fresh}
+    rules = set(pds.rules) | {f.rule for f in fresh}
     if warning is None:
         point = session.scalar(sa.select(Point).where(Point.mn == pds.mn))
         warning = EnforcementWarning(
@@ -163,7 +163,7 @@ def _sync_point_day(session: Session, actor: Principal, pds: PointDayScore, resu
             score=pds.score,
             period_start=day_start,
             period_end=day_end,
-            rules=",".join(sorted(rules)),
+            rules=sorted(rules),
             summary_zh="",
             basis_zh=pds.basis_zh or "",
             status=WarningStatus.NEW.value,
@@ -183,7 +183,7 @@ def _sync_point_day(session: Session, actor: Principal, pds: PointDayScore, resu
         warning.score = max(warning.score, pds.score)
         warning.period_start = min(as_utc(warning.period_start), day_start)
         warning.period_end = max(as_utc(warning.period_end), day_end)
-        warning.rules = ",".join(sorted(rules | {r for r in warning.rules.split(",") if r}))
+        warning.rules = sorted(rules | set(warning.rules))
         _attach(warning, fresh)
         warning.summary_zh = _summary(session, warning)
         warning.updated_at = now

@@ -131,7 +131,7 @@ def devices(principal: Annotated[Principal, Depends(require(Perm.REGISTRY_READ))
             "manufacturer": d.manufacturer,
             "certification_no": d.certification_no,
             "install_date": d.install_date.isoformat() if d.install_date else None,
-            "factor_codes": [c for c in d.factor_codes.split(",") if c],
+            "factor_codes": list(d.factor_codes),
             "filed_parameters": [
                 {
                     "pol_id": p.pol_id or None,

@@ -169,7 +169,9 @@ class Device(Base):
     manufacturer: Mapped[str | None] = mapped_column(sa.String(200))
     certification_no: Mapped[str | None] = mapped_column(sa.String(100))  # 适用性检测/认证编号
     install_date: Mapped[dt.date | None] = mapped_column(sa.Date)
-    factor_codes: Mapped[str] = mapped_column(sa.String(200), default="")  # comma-separated factor codes
+    factor_codes: Mapped[list[str]] = mapped_column(
+        sa.JSON, default=list, server_default="[]"
+    )  # factor codes
 
     point: Mapped[Point] = relationship()
     parameters: Mapped[list[FiledParameter]] = relationship(

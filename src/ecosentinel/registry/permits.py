@@ -270,7 +270,7 @@ def check_permits(
     for pid, codes in session.execute(
         sa.select(Device.point_id, Device.factor_codes).where(Device.point_id.in_(point_ids))
     ):
-        devices |= {(pid, c) for c in (codes or "").split(",") if c}
+        devices |= {(pid, c) for c in codes or [] if c}
     mns = {o.point.mn for o in outlets.values() if o.point is not None}
     seen, valid = _valid_factors(store, mns, now, recent)
     tests: dict[tuple[int, str], list[ComparisonTest]] = {}

@@ -644,7 +644,7 @@ def apply_tables(session: Session, tables: Mapping[str, Sequence[Row]], *, sourc
             bad.missing(s, i, "mn", "监测点位", row["mn"])
             continue
         values = _pick(row, "serial_no", "mn")
-        values["factor_codes"] = ",".join(_split_codes(values["factor_codes"]))
+        values["factor_codes"] = _split_codes(values["factor_codes"])
         device = _upsert(session, Device, {"serial_no": row["serial_no"]}, {**values, "point_id": point.id})
         r.devices[row["serial_no"]] = device
     session.flush()
@@ -821,7 +821,7 @@ def export_tables(
                 "manufacturer": d.manufacturer,
                 "certification_no": d.certification_no,
                 "install_date": d.install_date,
-                "factor_codes": d.factor_codes or None,
+                "factor_codes": ",".join(d.factor_codes) or None,
             }
         )
     for fp in session.scalars(

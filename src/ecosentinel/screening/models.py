@@ -58,7 +58,7 @@ class ScreeningFinding(Base):
     mn: Mapped[str] = mapped_column(sa.String(24))
     enterprise_id: Mapped[int | None] = mapped_column(sa.Integer, index=True)
     rule: Mapped[str] = mapped_column(sa.String(64), index=True)
-    factors: Mapped[str] = mapped_column(sa.String(200))  # factor codes, comma-separated, sorted
+    factors: Mapped[list[str]] = mapped_column(sa.JSON, server_default="[]")  # factor codes, sorted
     start: Mapped[dt.datetime] = mapped_column(sa.DateTime(timezone=True), index=True)
     end: Mapped[dt.datetime] = mapped_column(sa.DateTime(timezone=True))
     severity: Mapped[str] = mapped_column(sa.String(8))
@@ -98,7 +98,7 @@ class PointDayScore(Base):
     score: Mapped[float] = mapped_column(sa.Float)
     colour: Mapped[str] = mapped_column(sa.String(8))
     n_findings: Mapped[int] = mapped_column(sa.Integer)
-    rules: Mapped[str] = mapped_column(sa.String(500))  # rule codes, comma-separated
+    rules: Mapped[list[str]] = mapped_column(sa.JSON, server_default="[]")  # rule codes, sorted
     # which evidence set the colour (detection.scoring.Basis) and the sentence that says so
     basis: Mapped[str] = mapped_column(sa.String(32), default="", server_default="")
     basis_zh: Mapped[str] = mapped_column(sa.Text, default="", server_default="")

@@ -6,7 +6,7 @@ import datetime as dt
 import json
 from typing import Any, Generic, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from ecosentinel.screening.models import (
     EnterpriseDayScore,
@@ -55,7 +55,7 @@ class FindingOut(BaseModel):
             mn=row.mn,
             enterprise_id=row.enterprise_id,
             rule=row.rule,
-            factors=row.factors.split(",") if row.factors else [],
+            factors=list(row.factors),
             start=utc(row.start),
             end=utc(row.end),
             severity=row.severity,
@@ -95,8 +95,13 @@ class PointDayScoreOut(BaseModel):
     score: float
     colour: str
     n_findings: int
-    rules: str
+    rules: str  # "a,b": this response has always given the rules comma-separated (the column is a list)
     run_id: int | None
+
+    @field_validator("rules", mode="before")
+    @classmethod
+    def _comma_separated(cls, value: Any) -> Any:
+        return ",".join(value) if isinstance(value, list) else value
 
 
 class EnterpriseDayScoreOut(BaseModel):

@@ -85,7 +85,7 @@ def finding_of(row: ScreeningFinding) -> Finding:
     return Finding(
         mn=row.mn,
         rule=row.rule,
-        factors=tuple(row.factors.split(",")) if row.factors else (),
+        factors=tuple(row.factors),
         start=utc(row.start),
         end=utc(row.end),
         severity=Severity(row.severity),
@@ -434,7 +434,7 @@ def save_findings(
                     mn=f.mn,
                     enterprise_id=_enterprise_int(context.enterprise_id) if context else None,
                     rule=f.rule,
-                    factors=",".join(sorted(f.factors)),
+                    factors=sorted(f.factors),
                     start=utc(f.start),
                     end=utc(f.end),
                     severity=f.severity.value,
@@ -520,7 +520,6 @@ def recompute_day_scores(
                 if row is not None:
                     session.delete(row)
                 continue
-            rules = ",".join(sorted({f.rule for f in w.findings}))
             if row is None:
                 row = PointDayScore(mn=mn, day=day)
                 session.add(row)
@@ -528,7 +527,7 @@ def recompute_day_scores(
             row.score = w.score
             row.colour = w.colour.value
             row.n_findings = len(w.findings)
-            row.rules = rules[:500]
+            row.rules = sorted({f.rule for f in w.findings})
             row.basis = w.basis.value
             row.basis_zh = w.basis_zh
             row.run_id = run_id

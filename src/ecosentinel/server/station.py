@@ -179,7 +179,7 @@ def findings(session: Session, mn: str, start: dt.datetime, end: dt.datetime) ->
                 "explanation": f.explanation_zh,
                 "severity": f.severity,
                 "severity_zh": SEVERITY_NAMES.get(f.severity, f.severity),
-                "factors": [c for c in f.factors.split(",") if c],
+                "factors": list(f.factors),
                 "start": _epoch_s(_utc(f.start)),
                 "end": _epoch_s(_utc(f.end)),
                 "evidence": evidence,

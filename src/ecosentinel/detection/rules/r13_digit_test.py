@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 
 import numpy as np
@@ -79,25 +80,38 @@ class DigitTestRule(FactorRule[DigitTestParams]):
         if series.kind is DataKind.RTD:
             cycles = data.cycles(series.code)
             series = cycles if cycles is not None else series
-        # A water analyser's result is held between cycles (minute data repeat it 60 times): one
-        # reading, counted once. Consecutive repeats are collapsed for every data kind.
-        valid = series.valid.select("time", "value").filter(
-            pl.col("value") != pl.col("value").shift(1).fill_null(float("nan"))
-        )
-        valid = valid.with_columns(
+        valid = series.valid.select("time", "value").with_columns(
             pl.col("time").dt.convert_time_zone(CST.key).dt.strftime("%Y-%m").alias("month")
         )
+        # The window of a month: its valid readings, from the first to the end of the last (held repeats
+        # included: they are readings of that month too).
+        step = series.step or dt.timedelta(0)
+        bounds = {
+            str(month): (first, last + step)
+            for month, first, last in valid.group_by("month")
+            .agg(pl.col("time").min().alias("first"), pl.col("time").max().alias("last"))
+            .iter_rows()
+        }
+        # A water analyser's result is held between cycles (minute data repeat it 60 times): one
+        # reading, counted once. Consecutive repeats are collapsed for every data kind.
+        valid = valid.filter(pl.col("value") != pl.col("value").shift(1).fill_null(float("nan")))
         out: list[Finding] = []
         for (month,), part in valid.group_by("month", maintain_order=True):
             if part.height < params.min_values:
                 continue
-            found = self._month(series, part, str(month), params, data)
+            found = self._month(series, part, str(month), bounds[str(month)], params, data)
             if found is not None:
                 out.append(found)
         return out
 
     def _month(
-        self, s: Series, part: pl.DataFrame, month: str, p: DigitTestParams, data: PointData
+        self,
+        s: Series,
+        part: pl.DataFrame,
+        month: str,
+        window: tuple[dt.datetime, dt.datetime],
+        p: DigitTestParams,
+        data: PointData,
     ) -> Finding | None:
         res = resolution_of(part["value"], p.dominant_share)
         if res < p.finest_resolution * (1 - 1e-9):
@@ -119,7 +133,7 @@ class DigitTestRule(FactorRule[DigitTestParams]):
         is_heap = heap >= p.heaping_share and heap_p < p.alpha
         if not is_heap and (float(p_value) >= p.alpha or effect < p.min_effect):
             return None
-        start, end = part["time"][0], part["time"][-1]
+        start, end = window
         top = int(np.argmax(counts))
         variant = "heaping" if is_heap else "last_digit"
         evidence = {

@@ -25,6 +25,8 @@ SUSPECT_EVENTS = {
 CAMERA_EVENTS = frozenset(
     {EventType.CAMERA_MOVED.value, EventType.CAMERA_OFFLINE.value, EventType.VIDEO_LOST.value}
 )
+CLOSING_EVENTS = frozenset({EventType.DOOR_CLOSE.value, EventType.CAMERA_ONLINE.value})
+"""Event types that end an episode (the door closed, the camera back): part of it, never its start."""
 
 
 class DoorCameraParams(RuleParams):
@@ -55,8 +57,10 @@ class DoorCameraRule(PointRule[DoorCameraParams]):
     Source: seed 004 (Jiaxing: a dyeing plant that switched the sampling tube to tap water at night and
     turned the camera away; 2,600 cameras and door access on the platform); research notes R15 (temporal
     join of change points with door / PTZ / video-loss events and O&M tickets; ±30 min; higher at night;
-    CN110245880A). One finding per episode of events; the level shift is looked for in every pollutant
-    and flow series (flagged rows are missing: a calibration is not a shift).
+    CN110245880A). One finding per episode of events; its window runs from the first suspect event to the
+    episode's last event, so it ends when the door was closed or the camera came back (when that follows
+    within ``cluster_minutes``). The level shift is looked for in every pollutant and flow series (flagged
+    rows are missing: a calibration is not a shift).
     """
 
     code = "R15_door_camera_correlation"
@@ -66,19 +70,25 @@ class DoorCameraRule(PointRule[DoorCameraParams]):
 
     def detect(self, data: PointData, params: DoorCameraParams, config: ScreeningConfig) -> list[Finding]:
         ctx = data.context
-        events = ctx.events.filter(pl.col("type").is_in(list(SUSPECT_EVENTS))).sort("time")
+        events = ctx.events.filter(pl.col("type").is_in([*SUSPECT_EVENTS, *CLOSING_EVENTS])).sort("time")
         if events.height == 0:
             return []
         cluster = dt.timedelta(minutes=params.cluster_minutes)
         slack = dt.timedelta(minutes=params.slack_minutes)
-        episodes: list[list[tuple[dt.datetime, str]]] = []
+        clusters: list[list[tuple[dt.datetime, str]]] = []
         for t, ty in events.select("time", "type").iter_rows():
-            if episodes and t - episodes[-1][-1][0] <= cluster:
-                episodes[-1].append((t, ty))
+            if clusters and t - clusters[-1][-1][0] <= cluster:
+                clusters[-1].append((t, ty))
             else:
-                episodes.append([(t, ty)])
+                clusters.append([(t, ty)])
         out = []
-        for ep in episodes:
+        for events_of in clusters:
+            # an episode starts at its first suspect event (a door closing before it ended an earlier visit);
+            # a cluster of closing events alone is no episode
+            first = next((i for i, (_, ty) in enumerate(events_of) if ty in SUSPECT_EVENTS), None)
+            if first is None:
+                continue
+            ep = events_of[first:]
             start, end = ep[0][0], ep[-1][0]
             records = ctx.om_overlapping(start, end, slack)
             if records.height:
@@ -96,7 +106,7 @@ class DoorCameraRule(PointRule[DoorCameraParams]):
         slack: dt.timedelta,
     ) -> Finding:
         types = sorted({ty for _, ty in ep})
-        night = any(_is_night(t, p) for t, _ in ep)
+        night = any(_is_night(t, p) for t, ty in ep if ty in SUSPECT_EVENTS)
         camera = any(ty in CAMERA_EVENTS for ty in types)
         shifts = self._shifts(data, p, start, end, slack)
         score = round(
