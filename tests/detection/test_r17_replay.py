@@ -6,7 +6,8 @@ import random
 import pytest
 
 from ecosentinel.detection import FactorSpec, PointContext, PointType
-from tests.detection.helpers import HOUR, MINUTE, MN, T0, Case, check_case, frame, replaced, series
+from ecosentinel.detection.calibration import build_profile, with_profile
+from tests.detection.helpers import HOUR, MINUTE, MN, T0, Case, check_case, frame, replaced, run_case, series
 
 GAS = PointContext(mn=MN, point_type=PointType.GAS, factors={"a21026": FactorSpec(limit=35)})
 
@@ -111,3 +112,49 @@ def test_r17_identical_evidence_names_the_source_day() -> None:
     assert f.evidence["window"] == ["2024-03-07T08:00+08:00", "2024-03-08T08:00+08:00"]
     assert f.evidence["source_window"] == ["2024-03-05T08:00+08:00", "2024-03-06T08:00+08:00"]
     assert "2天前" in f.explanation_zh
+
+
+# Per-point calibration (statistic replay_distance): a base-load point whose days repeat one schedule
+# matches its earlier days to about 1 % naturally. Its history sets the near-identical level below that,
+# so such a day is no finding with the profile (it is one with the rule's 2 % constant), while a copy
+# with 0.2 % noise is caught either way. Hour and minute data.
+def schedule(days: int, per_day: int, seed: int, noise: float = 0.007) -> list[float | None]:
+    rng = random.Random(seed)
+    return [
+        round(
+            300 * (1 + 0.2 * math.sin(2 * math.pi * (i % per_day) / per_day)) * (1 + rng.gauss(0, noise)), 1
+        )
+        for i in range(days * per_day)
+    ]
+
+
+@pytest.mark.parametrize("per_day", [24, 1440], ids=["hour", "minute"])
+def test_r17_near_identical_level_is_calibrated_on_a_repeating_schedule(per_day: int) -> None:
+    step, kind = (HOUR, "hour") if per_day == 24 else (MINUTE, "minute")
+    history = series("a21026", schedule(30, per_day, 3), start=T0 - 30 * 24 * HOUR, step=step, kind=kind)
+    profile = build_profile(frame(history), GAS)
+    level = profile.level("R17", "replay_distance", "a21026")
+    assert level is not None
+    assert 0.002 <= level.level < 0.01  # below the schedule's natural ~1 % day-to-day match
+    window = schedule(4, per_day, 4)
+    natural = frame(series("a21026", window, step=step, kind=kind))
+    plain = run_case("R17", {"id": "rule constant", "frame": natural, "context": GAS, "expect": 1})
+    assert plain
+    assert {f.evidence["kind"] for f in plain} == {"near_identical"}
+    check_case(
+        "R17", {"id": "calibrated", "frame": natural, "context": with_profile(GAS, profile), "expect": 0}
+    )
+    day3 = range(2 * per_day, 3 * per_day)
+    replay = frame(series("a21026", copied(window, day3, per_day, jitter=0.002), step=step, kind=kind))
+    found = check_case(
+        "R17",
+        {
+            "id": "a copy with 0.2 % noise",
+            "frame": replay,
+            "context": with_profile(GAS, profile),
+            "expect": 1,
+            "variant": "near_identical",
+            "windows": [(T0 + 2 * 24 * HOUR, T0 + 3 * 24 * HOUR)],
+        },
+    )
+    assert found[0].evidence["calibration"]["statistic"] == "replay_distance"

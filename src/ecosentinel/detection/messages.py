@@ -215,7 +215,7 @@ TEMPLATES.update(
         ("R17_replay", "near_identical"): _PREFIX
         + "{factors}{kind}共{count}个数据与{lag}天前同一时段（{source_start}至{source_end}）的数据几乎一致："
         "相关系数{corr}（阈值{corr_threshold}），均方根偏差仅为均值的{dist_pct}%（阈值{dist_threshold}%）。"
-        "不同日期的真实数据不会如此吻合，提示数据是对历史数据稍加扰动后的复制、回放。",
+        "不同日期的真实数据不会如此吻合，提示数据是对历史数据稍加扰动后的复制、回放。{calibration}",
         ("R18_hourly_mismatch", "hour"): _PREFIX
         + "{factors}共{count}个小时的上报小时值与该小时有效分钟数据的均值不符（超出修约容差），"
         "例如{example_time}上报{reported}，而{n_valid}个有效分钟数据均值为{expected}（{direction}{diff_pct}%）{limit_text}。"
@@ -316,6 +316,7 @@ STATISTIC_NAMES: dict[str, str] = {
     "gap_rate": "每个有效值之后出现缺失的概率",
     "collapse_ratio": "每日连续测量周期相对此前常态水平的最深回落比例",
     "zero_run_hours": "每日最长零值或负值持续时间",
+    "replay_distance": "每日与前1至7天同一时段数据的最小均方根偏差（相对均值）",
 }
 CALIBRATED = (
     "判定阈值{level}{unit}为该点位自身标定值：取自{h0}至{h1}的历史数据（{n}个历史单元），"
