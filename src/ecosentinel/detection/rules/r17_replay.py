@@ -184,6 +184,20 @@ class ReplayRule(FactorRule[ReplayParams]):
             if identical:
                 xu, yu = np.where(keep, x[u_lo:u_hi], np.nan), np.where(keep, y[u_lo:u_hi], np.nan)
                 keep = keep & (np.abs(xu - yu) <= 1e-9 * np.maximum(1.0, np.abs(np.nan_to_num(xu))))
+                # The stretch is bounded by replicated changes: two consecutive identical rows whose
+                # value changes between them. Equal values that only coincide (2, 2, 2 at a detection
+                # floor on both days) must not carry the stretch into a neighbouring day (measured on
+                # Beijing SO2: identical copies reached 4-6 h into the next or previous day, red there).
+                xs_all = x[u_lo:u_hi]
+                changed = np.zeros_like(keep)
+                changed[1:] = ~(
+                    np.abs(xs_all[1:] - xs_all[:-1]) <= 1e-9 * np.maximum(1.0, np.abs(xs_all[:-1]))
+                )
+                replicated = np.flatnonzero(keep[1:] & keep[:-1] & changed[1:]) + 1
+                if replicated.size:
+                    edge = np.zeros_like(keep)
+                    edge[int(replicated[0]) - 1 : int(replicated[-1]) + 1] = True
+                    keep = keep & edge
             rows = np.flatnonzero(keep)
             if rows.size:
                 lo, hi = u_lo + int(rows[0]), u_lo + int(rows[-1]) + 1
