@@ -54,6 +54,8 @@ class Perm(StrEnum):
     AUDIT_READ = "audit.read"
     INTERFERENCE_WRITE = "interference.write"  # 干预留痕: register a request to change results
     USERS_MANAGE = "users.manage"
+    FORWARD_MANAGE = "forward.manage"  # upstream forwarding targets, their mapping and status (admin)
+    COMMANDS_SEND = "commands.send"  # remote commands (反控) to a field logger
 
 
 _STAFF_READ = frozenset(
@@ -85,6 +87,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Perm]] = {
         Perm.EVENTS_WRITE,
         Perm.OM_RATE,
         Perm.AUDIT_READ,
+        Perm.COMMANDS_SEND,
     },
     Role.PATROL: frozenset(
         {

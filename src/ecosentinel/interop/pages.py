@@ -1,0 +1,116 @@
+"""Web UI pages of interoperation: forwarding targets and their status (admin), the command form posted from
+the station page, and the validity statistics page."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import HTMLResponse, Response
+from sqlalchemy.orm import Session
+
+from ecosentinel.auth.roles import Perm
+from ecosentinel.auth.service import Principal
+from ecosentinel.errors import EcoSentinelError
+from ecosentinel.interop import commands, forward
+from ecosentinel.protocol.hj212.control import CONTROL_COMMANDS
+from ecosentinel.registry.scope import check_mn
+from ecosentinel.web.deps import client_ip, get_db, require
+from ecosentinel.web.ui import page, redirect, register_nav
+
+router = APIRouter(include_in_schema=False)
+
+register_nav("级联转发", "/interop/forwarding", Perm.FORWARD_MANAGE, order=95)
+
+Db = Annotated[Session, Depends(get_db, scope="function")]
+Admin = Annotated[Principal, Depends(require(Perm.FORWARD_MANAGE))]
+
+
+@router.get("/interop/forwarding", response_class=HTMLResponse)
+def forwarding_page(request: Request, principal: Admin, db: Db) -> HTMLResponse:
+    """Every upstream target with queue depth, last acknowledgement and lag; forms to add and map."""
+    targets = forward.status(db)
+    return page(
+        request,
+        "interop/forwarding.html",
+        principal,
+        title="级联转发（上级平台）",
+        targets=targets,
+        mappings={t.id: forward.mappings(db, t.id) for t in targets},
+    )
+
+
+@router.post("/interop/forwarding/targets")
+def add_target_form(
+    request: Request,
+    principal: Admin,
+    db: Db,
+    name: Annotated[str, Form()],
+    host: Annotated[str, Form()],
+    port: Annotated[int, Form()],
+    cns: Annotated[str, Form()] = "2011,2051,2061,2031",
+) -> Response:
+    try:
+        forward.add_target(db, principal, name=name, host=host, port=port, cns=cns, ip=client_ip(request))
+    except EcoSentinelError as exc:
+        db.rollback()
+        return redirect("/interop/forwarding", flash=str(exc), level="error")
+    return redirect("/interop/forwarding", flash=f"已新增转发目标 {name}")
+
+
+@router.post("/interop/forwarding/targets/{target_id}/mappings")
+def set_mapping_form(
+    target_id: int,
+    request: Request,
+    principal: Admin,
+    db: Db,
+    mn: Annotated[str, Form()],
+    upstream_mn: Annotated[str, Form()],
+    upstream_pw: Annotated[str, Form()],
+) -> Response:
+    try:
+        forward.set_mapping(
+            db,
+            principal,
+            target_id,
+            mn=mn,
+            upstream_mn=upstream_mn,
+            upstream_pw=upstream_pw,
+            ip=client_ip(request),
+        )
+    except EcoSentinelError as exc:
+        db.rollback()
+        return redirect("/interop/forwarding", flash=str(exc), level="error")
+    return redirect("/interop/forwarding", flash=f"已设置 {mn} 的编码对照")
+
+
+@router.post("/stations/{mn}/commands")
+def command_form(
+    mn: str,
+    request: Request,
+    principal: Annotated[Principal, Depends(require(Perm.COMMANDS_SEND))],
+    db: Db,
+    command: Annotated[str, Form()],
+    pol_id: Annotated[str, Form()] = "",
+    value: Annotated[str, Form()] = "",
+    info_id: Annotated[str, Form()] = "",
+) -> Response:
+    """The station page's command form: one command with its few parameters."""
+    back = f"/stations/{mn}"
+    spec = CONTROL_COMMANDS.get(command)
+    params: dict[str, str | int] = {}
+    if spec is not None:
+        if pol_id and "PolId" in spec.params:
+            params["PolId"] = pol_id
+        if info_id and "InfoId" in spec.params:
+            params["InfoId"] = info_id
+        for name in ("SystemTime", "RtdInterval", "MinInterval", "Value"):
+            if value and name in spec.params:
+                params[name] = value
+    try:
+        check_mn(db, principal, mn)
+        row = commands.issue_command(db, principal, mn=mn, key=command, params=params, ip=client_ip(request))
+    except EcoSentinelError as exc:
+        db.rollback()
+        return redirect(back, flash=str(exc), level="error")
+    return redirect(back, flash=f"已排队反控命令（QN={row.qn}），现场机在线时发送")
