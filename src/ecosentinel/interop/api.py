@@ -6,6 +6,7 @@ Every route depends on ``require(...)``: forwarding needs ``forward.manage`` (ad
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request, Response
@@ -13,8 +14,9 @@ from sqlalchemy.orm import Session
 
 from ecosentinel.auth.roles import Perm
 from ecosentinel.auth.service import Principal
-from ecosentinel.interop import backfill, commands, forward
+from ecosentinel.interop import backfill, commands, forward, validity
 from ecosentinel.interop.schemas import (
+    AlarmRead,
     BackfillRead,
     CommandIn,
     CommandRead,
@@ -23,9 +25,12 @@ from ecosentinel.interop.schemas import (
     TargetIn,
     TargetStatusRead,
     TargetUpdate,
+    ValidityRead,
 )
-from ecosentinel.registry.scope import check_mn
-from ecosentinel.web.deps import client_ip, get_db, require
+from ecosentinel.readings import CST
+from ecosentinel.registry.scope import check_mn, visible_mns
+from ecosentinel.store.base import MeasurementStore
+from ecosentinel.web.deps import client_ip, get_db, require, store_of
 
 router = APIRouter(prefix="/api/interop", tags=["interop 级联转发与反控"])
 
@@ -33,6 +38,7 @@ Db = Annotated[Session, Depends(get_db, scope="function")]
 Admin = Annotated[Principal, Depends(require(Perm.FORWARD_MANAGE))]
 Sender = Annotated[Principal, Depends(require(Perm.COMMANDS_SEND))]
 Reader = Annotated[Principal, Depends(require(Perm.DATA_READ))]
+Store = Annotated[MeasurementStore, Depends(store_of)]
 
 
 @router.get("/targets")
@@ -119,3 +125,70 @@ def list_backfill(
     """Back-fill requests of a point, newest first, with how many packets each brought."""
     check_mn(db, principal, mn)
     return [BackfillRead.model_validate(v) for v in backfill.list_requests(db, mn=mn, limit=limit)]
+
+
+def _scoped_mns(db: Session, principal: Principal, mn: str | None) -> list[str] | None:
+    if mn is not None:
+        check_mn(db, principal, mn)
+        return [mn]
+    visible = visible_mns(db, principal)
+    return None if visible is None else sorted(visible)
+
+
+def _rows(
+    db: Session,
+    store: MeasurementStore,
+    principal: Principal,
+    start: dt.date | None,
+    end: dt.date | None,
+    period: str,
+    mn: str | None,
+) -> list[validity.ValidityRow]:
+    today = dt.datetime.now(CST).date()
+    end = end or today
+    start = start or end - dt.timedelta(days=6)
+    return validity.statistics(
+        db, store, start=start, end=end, mns=_scoped_mns(db, principal, mn), period=period
+    )
+
+
+@router.get("/validity")
+def validity_statistics(
+    db: Db,
+    principal: Reader,
+    store: Store,
+    start: Annotated[dt.date | None, Query(description="First day (CST), default a week before end")] = None,
+    end: Annotated[dt.date | None, Query(description="Last day (CST), default today")] = None,
+    period: Annotated[str, Query(pattern="^(day|month)$")] = "day",
+    mn: str | None = None,
+) -> list[ValidityRead]:
+    """Transmission rate (传输率), valid-data rate (有效率), capture rate per point, factor, day or month."""
+    return [ValidityRead.of(r) for r in _rows(db, store, principal, start, end, period, mn)]
+
+
+@router.get("/validity.xlsx")
+def validity_export(
+    db: Db,
+    principal: Reader,
+    store: Store,
+    start: dt.date | None = None,
+    end: dt.date | None = None,
+    period: Annotated[str, Query(pattern="^(day|month)$")] = "day",
+    mn: str | None = None,
+) -> Response:
+    """The same statistics as an Excel workbook."""
+    data = validity.workbook(_rows(db, store, principal, start, end, period, mn))
+    return Response(
+        data,
+        media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        headers={"Content-Disposition": 'attachment; filename="validity.xlsx"'},
+    )
+
+
+@router.get("/alarms")
+def data_alarms(db: Db, principal: Reader, store: Store) -> list[AlarmRead]:
+    """Offline points and point-factor-days with missing data (transmission rate below 90 %)."""
+    visible = visible_mns(db, principal)
+    return [
+        AlarmRead.model_validate(a) for a in validity.alarms(db, store) if visible is None or a.mn in visible
+    ]

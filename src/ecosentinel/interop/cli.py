@@ -16,11 +16,15 @@ if TYPE_CHECKING:
 
 forward_app = typer.Typer(help="Upstream forwarding targets (级联转发).", no_args_is_help=True)
 command_app = typer.Typer(help="Remote commands to field loggers (反控).", no_args_is_help=True)
+validity_app = typer.Typer(
+    help="Validity and completeness statistics (传输率、有效率).", no_args_is_help=True
+)
 
 
 def register(app: typer.Typer) -> None:
     app.add_typer(forward_app, name="forward", help="Upstream forwarding: targets, MN/PW mapping, status.")
     app.add_typer(command_app, name="command", help="Remote commands (反控) to connected loggers.")
+    app.add_typer(validity_app, name="validity", help="Transmission / valid-data / capture rates, alarms.")
 
 
 def _factory() -> sessionmaker[Session]:
@@ -156,3 +160,68 @@ def list_command(mn: str, limit: int = 20) -> None:
             f"{v.id}\t{v.cn} {v.name_zh}\tQN={v.qn}\t{v.status_zh}\t{v.qn_rtn_zh or '—'}"
             f"\t{v.exe_rtn_zh or '—'}\t{json.dumps(v.result, ensure_ascii=False)}"
         )
+
+
+@validity_app.command("stats")
+def stats_command(
+    start: Annotated[str, typer.Option("--from", help="First day, YYYY-MM-DD (CST).")],
+    end: Annotated[str, typer.Option("--to", help="Last day, YYYY-MM-DD (CST).")],
+    period: Annotated[str, typer.Option(help="day or month")] = "day",
+    mn: Annotated[list[str] | None, typer.Option("--mn", help="Only these points.")] = None,
+    out: Annotated[str | None, typer.Option(help="Write an Excel workbook here instead of printing.")] = None,
+) -> None:
+    """Per point, factor and day (or month): expected, received and valid hours and the three rates."""
+    import datetime as dt
+    from pathlib import Path
+
+    from ecosentinel.database import session_scope
+    from ecosentinel.interop import validity
+    from ecosentinel.store.base import open_store
+    from ecosentinel.store.cli import prepared_database_url
+
+    url = prepared_database_url()
+    store = open_store(url)
+    try:
+        with session_scope(_factory()) as session:
+            rows = validity.statistics(
+                session,
+                store,
+                start=dt.date.fromisoformat(start),
+                end=dt.date.fromisoformat(end),
+                mns=mn or None,
+                period=period,
+            )
+    finally:
+        store.close()
+    if out:
+        Path(out).write_bytes(validity.workbook(rows))
+        typer.echo(f"已导出 {len(rows)} 行到 {out}")
+        return
+    typer.echo("\t".join(validity.HEADERS))
+
+    def pct(v: float | None) -> str:
+        return "—" if v is None else f"{v:.1%}"
+
+    for r in rows:
+        typer.echo(
+            f"{r.mn}\t{r.point_name}\t{r.code}\t{r.period}\t{r.expected}\t{r.received}\t{r.valid}"
+            f"\t{pct(r.transmission_rate)}\t{pct(r.valid_rate)}\t{pct(r.capture_rate)}"
+        )
+
+
+@validity_app.command("alarms")
+def alarms_command() -> None:
+    """Offline points and point-factor-days with missing data (transmission rate below 90 %)."""
+    from ecosentinel.database import session_scope
+    from ecosentinel.interop import validity
+    from ecosentinel.store.base import open_store
+    from ecosentinel.store.cli import prepared_database_url
+
+    store = open_store(prepared_database_url())
+    try:
+        with session_scope(_factory()) as session:
+            found = validity.alarms(session, store)
+    finally:
+        store.close()
+    for a in found:
+        typer.echo(f"{a.mn}\t{a.point_name}\t{a.code or '—'}\t{a.period or '—'}\t{a.detail}")

@@ -3,6 +3,7 @@ the station page, and the validity statistics page."""
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, Request
@@ -12,15 +13,18 @@ from sqlalchemy.orm import Session
 from ecosentinel.auth.roles import Perm
 from ecosentinel.auth.service import Principal
 from ecosentinel.errors import EcoSentinelError
-from ecosentinel.interop import commands, forward
+from ecosentinel.interop import commands, forward, validity
 from ecosentinel.protocol.hj212.control import CONTROL_COMMANDS
-from ecosentinel.registry.scope import check_mn
-from ecosentinel.web.deps import client_ip, get_db, require
+from ecosentinel.readings import CST
+from ecosentinel.registry.scope import check_mn, visible_mns
+from ecosentinel.store.base import MeasurementStore
+from ecosentinel.web.deps import client_ip, get_db, require, store_of
 from ecosentinel.web.ui import page, redirect, register_nav
 
 router = APIRouter(include_in_schema=False)
 
 register_nav("级联转发", "/interop/forwarding", Perm.FORWARD_MANAGE, order=95)
+register_nav("数据有效性", "/interop/validity", Perm.DATA_READ, order=25)
 
 Db = Annotated[Session, Depends(get_db, scope="function")]
 Admin = Annotated[Principal, Depends(require(Perm.FORWARD_MANAGE))]
@@ -114,3 +118,45 @@ def command_form(
         db.rollback()
         return redirect(back, flash=str(exc), level="error")
     return redirect(back, flash=f"已排队反控命令（QN={row.qn}），现场机在线时发送")
+
+
+@router.get("/interop/validity", response_class=HTMLResponse)
+def validity_page(
+    request: Request,
+    principal: Annotated[Principal, Depends(require(Perm.DATA_READ))],
+    db: Db,
+    store: Annotated[MeasurementStore, Depends(store_of)],
+    start: str = "",
+    end: str = "",
+    period: str = "day",
+    mn: str = "",
+) -> HTMLResponse:
+    """Transmission, valid-data and capture rates per point and factor; offline and missing-data alarms."""
+    today = dt.datetime.now(CST).date()
+    flash: list[dict[str, str]] = []
+    try:
+        last = dt.date.fromisoformat(end) if end else today
+        first = dt.date.fromisoformat(start) if start else last - dt.timedelta(days=6)
+        if mn:
+            check_mn(db, principal, mn)
+        visible = visible_mns(db, principal)
+        mns = [mn] if mn else (None if visible is None else sorted(visible))
+        rows = validity.statistics(db, store, start=first, end=last, mns=mns, period=period)
+    except (ValueError, EcoSentinelError) as exc:
+        flash.append({"level": "error", "text": str(exc)})
+        rows, first, last = [], today, today
+    visible = visible_mns(db, principal)
+    found = [a for a in validity.alarms(db, store) if visible is None or a.mn in visible]
+    return page(
+        request,
+        "interop/validity.html",
+        principal,
+        title="数据有效性与完整性统计",
+        rows=rows,
+        alarms=found,
+        start=first.isoformat(),
+        end=last.isoformat(),
+        period=period,
+        mn=mn,
+        flash=flash,
+    )

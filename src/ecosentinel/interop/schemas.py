@@ -109,3 +109,42 @@ class BackfillRead(BaseModel):
     status: str
     packets: int
     qn: str | None
+
+
+class ValidityRead(BaseModel):
+    mn: str
+    point_name: str
+    code: str
+    period: str
+    expected: int
+    received: int
+    valid: int
+    transmission_rate: float | None
+    valid_rate: float | None
+    capture_rate: float | None
+
+    @classmethod
+    def of(cls, row: Any) -> ValidityRead:
+        return cls(
+            mn=row.mn,
+            point_name=row.point_name,
+            code=row.code,
+            period=row.period,
+            expected=row.expected,
+            received=row.received,
+            valid=row.valid,
+            transmission_rate=row.transmission_rate,
+            valid_rate=row.valid_rate,
+            capture_rate=row.capture_rate,
+        )
+
+
+class AlarmRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    kind: str
+    mn: str
+    point_name: str
+    code: str | None
+    period: str | None
+    detail: str
