@@ -1,9 +1,12 @@
 """Platform → field commands (反控) of HJ 212-2017: the command table and the request frames.
 
-The CN codes follow the command table (命令编码表) of HJ 212-2017 appendix as we recall it and as public
-implementations use it. Only 1011/1012, 3020/3021 and the data-request codes 2051/2061/2031 are in the shared
-notes (../shared/domain/hj212.md); the codes marked ``verified=False`` below were NOT checked against the
-standard's text and must be confirmed before a bureau relies on them (docs/interop.md lists them).
+The CN codes: 1011/1012, 3020/3021 and 2051/2061/2031 are in the shared notes (../shared/domain/hj212.md).
+1061-1064 and 3011/3012/3014/3015 are not; we checked them, as the notes ask for [verify] items, against
+several independent public implementations of HJ 212-2017 (Go, Erlang, Java, C#, C++/Qt code tables agree:
+1061/1062 real-time interval, 1063/1064 minute interval, 3011 zero/span calibration, 3012 instant sampling,
+3014 comparison sampling, 3015 exceedance sample retention), not against the standard's text itself.
+Still unverified: the parameter layout of 3021 (we send ``PolId`` and ``<InfoId>-Info=<value>``) and of the
+3015 upload (``DataTime``, ``VaseNo``), which public implementations write differently. docs/interop.md.
 
 A request goes out with Flag=5 (2017, answer required). The logger answers 9011 (QnRtn, "ready" or a
 refusal), then, for queries, uploads the answer with the request's CN and QN (e.g. ``CN=1011;…;
@@ -33,7 +36,7 @@ class ControlCommand:
     params: tuple[str, ...] = ()  # CP parameters the request carries (PolId, SystemTime …)
     required: tuple[str, ...] = ()  # parameters that must be given
     query: bool = False  # the logger uploads an answer (with this CN and the request's QN) before 9012
-    verified: bool = False  # CN and parameter names checked against the shared notes (hj212.md)
+    verified: bool = False  # the CN is in the shared notes; else checked against public implementations only
 
 
 _COMMANDS: Final = (
@@ -41,7 +44,7 @@ _COMMANDS: Final = (
     ControlCommand(
         "1012", "time_set", "设置现场机时间", ("PolId", "SystemTime"), ("SystemTime",), verified=True
     ),
-    # interval, calibration and sampling codes below: our reading of HJ 212-2017 [unverified]
+    # below: not in the notes; cross-checked with public implementations (module docstring)
     ControlCommand("1061", "rtd_interval_query", "提取实时数据间隔", (), query=True),
     ControlCommand("1062", "rtd_interval_set", "设置实时数据间隔", ("RtdInterval",), ("RtdInterval",)),
     ControlCommand("1063", "min_interval_query", "提取分钟数据间隔", (), query=True),
