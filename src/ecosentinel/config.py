@@ -95,6 +95,7 @@ class InteropSettings(BaseModel):
     backfill_max_span_hours: float = 6.0  # one request covers at most this much
     backfill_max_per_minute: int = 2  # requests sent per minute, platform-wide (the rate bound)
     backfill_retry_hours: float = 6.0  # a range already requested is not requested again before this
+    backfill_points_per_pass: int = 200  # connected points looked at per pass (round robin)
 
 
 class WebSettings(BaseModel):

@@ -72,13 +72,18 @@ class Platform:
     """One running receiver (with its interop runtime when asked) on its own database."""
 
     def __init__(
-        self, url: str, server: IngestServer, store: MeasurementStore, runtime: InteropRuntime | None
+        self,
+        url: str,
+        server: IngestServer,
+        store: MeasurementStore,
+        runtime: InteropRuntime | None,
+        engine: sa.Engine,
     ) -> None:
         self.url = url
         self.server = server
         self.store = store
         self.runtime = runtime
-        self.factory = session_factory(create_engine(url))
+        self.factory = session_factory(engine)
 
     @property
     def port(self) -> int:
@@ -108,7 +113,7 @@ async def platform(
         runtime = InteropRuntime(server, session_factory(engine), store, interop, dispatch_interval_s=0.05)
         await runtime.start()
     try:
-        yield Platform(url, server, store, runtime)
+        yield Platform(url, server, store, runtime, engine)
     finally:
         if runtime is not None:
             await runtime.stop()

@@ -41,8 +41,12 @@ ROUND_TRIPS: list[tuple[str, dict[str, str | int]]] = [
 
 
 def _rows(url: str) -> list[RemoteCommand]:
-    with session_factory(create_engine(url))() as session:
-        return list(session.scalars(sa.select(RemoteCommand).order_by(RemoteCommand.id)))
+    engine = create_engine(url)
+    try:
+        with session_factory(engine)() as session:
+            return list(session.scalars(sa.select(RemoteCommand).order_by(RemoteCommand.id)))
+    finally:
+        engine.dispose()
 
 
 async def test_every_command_round_trips_with_the_simulator(migrated_url: str, tmp_path: Path) -> None:
@@ -66,8 +70,10 @@ async def test_every_command_round_trips_with_the_simulator(migrated_url: str, t
     assert result["1063"] == {"MinInterval": "5"}
     assert result["3020"]["i13004-Info"] == "170"
     assert responder.handled == [c for c in (r.cn for r in rows)]
-    with session_factory(create_engine(migrated_url))() as session:
+    engine = create_engine(migrated_url)
+    with session_factory(engine)() as session:
         actions = list(session.scalars(sa.select(AuditEntry.action)))
+    engine.dispose()
     assert actions.count("interop.command.issue") == len(ROUND_TRIPS)
     assert actions.count("interop.command.result") == len(ROUND_TRIPS)
 

@@ -50,7 +50,13 @@ async def test_forwards_every_packet_with_the_mapped_mn_and_pw(migrated_url: str
     up_url = f"sqlite:///{tmp_path / 'city.db'}"
     prepare(up_url, mn=UP_MN, pw=UP_PW)  # the city platform knows the point under its own MN and PW
     async with platform(up_url) as city:
-        factory = session_factory(create_engine(migrated_url))
+        engine = create_engine(migrated_url)
+        factory = session_factory(engine)
+
+        def depth() -> int:
+            with factory() as session:
+                return forward.status(session)[0].queue_depth
+
         with factory() as session:
             forward.add_target(session, SYSTEM, name="city", host="127.0.0.1", port=city.port, cns="2051")
             forward.set_mapping(session, SYSTEM, "city", mn=MN, upstream_mn=UP_MN, upstream_pw=UP_PW)
@@ -64,11 +70,11 @@ async def test_forwards_every_packet_with_the_mapped_mn_and_pw(migrated_url: str
                 assert decode(await logger.reply()).cn == "9014"
             await logger.close()
             assert await wait_for(lambda: len(upstream_minutes(up_url, UP_MN)) >= 40)
+            assert await wait_for(lambda: depth() == 0)
             with factory() as session:
                 [status] = forward.status(session)
-                assert await wait_for(lambda: forward.status(factory())[0].queue_depth == 0)
-                assert status.name == "city"
-                assert status.mappings == 1
+            assert status.name == "city"
+            assert status.mappings == 1
         assert sorted(upstream_minutes(up_url, UP_MN)) == list(range(40))
         store = open_store(up_url)
         frame = store.read_window(
@@ -83,6 +89,7 @@ async def test_forwards_every_packet_with_the_mapped_mn_and_pw(migrated_url: str
             assert status.last_ack_at is not None
             actions = set(session.scalars(sa.select(AuditEntry.action)))
             assert {"interop.target.add", "interop.mapping.set"} <= actions
+        engine.dispose()
 
 
 # ------------------------------------------------------------------------------------------- kill -9

@@ -19,7 +19,6 @@ import itertools
 from collections import Counter
 from dataclasses import dataclass
 
-import polars as pl
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
@@ -30,7 +29,7 @@ from ecosentinel.interop import messages
 from ecosentinel.interop.commands import OPEN, issue_history_request
 from ecosentinel.interop.models import BackfillRequest, RemoteCommand, utc
 from ecosentinel.readings import CN_BY_KIND, CST, DataKind
-from ecosentinel.store.base import MeasurementStore, from_epoch_us
+from ecosentinel.store.base import from_epoch_us
 from ecosentinel.store.tables import ms_raw_packet, ms_station
 
 KINDS = (DataKind.MINUTE, DataKind.HOUR)
@@ -68,15 +67,26 @@ def find_gaps(
     return out
 
 
-def point_gaps(store: MeasurementStore, mn: str, *, now: dt.datetime, settings: InteropSettings) -> list[Gap]:
+def point_gaps(session: Session, mn: str, *, now: dt.datetime, settings: InteropSettings) -> list[Gap]:
+    """The interior gaps of the point's minute and hour packets in the look-back window, read from the
+    raw-packet log (one row per packet, indexed by station and data time), not from the readings."""
     start = now - dt.timedelta(hours=settings.backfill_lookback_hours)
     not_after = now - dt.timedelta(minutes=settings.backfill_settle_minutes)
+    raw, station = ms_raw_packet.c, ms_station.c
     out: list[Gap] = []
     for kind in KINDS:
-        frame = store.read_window(start=start, end=now, mns=[mn], kinds=[kind])
-        if frame.is_empty():
-            continue
-        times = frame.select(pl.col("time").unique()).to_series().to_list()
+        seconds = session.scalars(
+            sa.select(raw.t)
+            .distinct()
+            .select_from(ms_raw_packet.join(ms_station, raw.station_id == station.id))
+            .where(
+                station.mn == mn,
+                raw.cn == CN_BY_KIND[kind],
+                raw.t >= int(start.timestamp()),
+                raw.t < int(now.timestamp()),
+            )
+        ).all()
+        times = [dt.datetime.fromtimestamp(int(t), dt.UTC) for t in seconds]
         step = dt.timedelta(hours=1) if kind is DataKind.HOUR else None
         for begin, end, count in find_gaps(times, not_after=not_after, step=step):
             out.append(Gap(mn, kind, begin, end, count))
@@ -98,13 +108,16 @@ def _split(gap: Gap, max_span: dt.timedelta) -> list[Gap]:
 
 def plan(
     session: Session,
-    store: MeasurementStore,
     connected: set[str],
     settings: InteropSettings,
     *,
     now: dt.datetime | None = None,
-) -> list[BackfillRequest]:
-    """Create back-fill requests (and their commands) for connected points' gaps, within the rate bounds."""
+    start_after: str = "",
+) -> tuple[list[BackfillRequest], str]:
+    """Create back-fill requests (and their commands) for connected points' gaps, within the rate bounds.
+
+    At most ``backfill_points_per_pass`` points are looked at, in MN order from just after ``start_after``
+    (round robin over passes); returns the requests and the last MN looked at."""
     now = now or dt.datetime.now(dt.UTC)
     sent_last_minute = int(
         session.scalar(
@@ -118,7 +131,7 @@ def plan(
     )
     budget = settings.backfill_max_per_minute - sent_last_minute
     if budget <= 0 or not connected:
-        return []
+        return [], start_after
     busy = set(
         session.scalars(
             sa.select(RemoteCommand.mn).where(
@@ -129,9 +142,13 @@ def plan(
     recent_cutoff = now - dt.timedelta(hours=settings.backfill_retry_hours)
     created: list[BackfillRequest] = []
     max_span = dt.timedelta(hours=settings.backfill_max_span_hours)
-    for mn in sorted(connected - busy):
+    ordered = sorted(connected - busy)
+    ordered = [m for m in ordered if m > start_after] + [m for m in ordered if m <= start_after]
+    last = start_after
+    for mn in ordered[: settings.backfill_points_per_pass]:
         if budget <= 0:
             break
+        last = mn
         recent = [
             (utc(r.begin), utc(r.end), r.kind)
             for r in session.scalars(
@@ -140,7 +157,7 @@ def plan(
                 )
             )
         ]
-        for gap in point_gaps(store, mn, now=now, settings=settings):
+        for gap in point_gaps(session, mn, now=now, settings=settings):
             done = False
             for part in _split(gap, max_span):
                 if any(
@@ -186,7 +203,7 @@ def plan(
                 break
             if done or budget <= 0:
                 break
-    return created
+    return created, last
 
 
 @dataclass(frozen=True)

@@ -86,7 +86,11 @@ class RemoteCommand(Base):
     """A command sent to a field logger over its live connection (反控), tracked through 9011 and 9012."""
 
     __tablename__ = "rc_command"
-    __table_args__ = (sa.Index("ix_rc_command_mn_created_at", "mn", "created_at"),)
+    __table_args__ = (
+        sa.Index("ix_rc_command_mn_created_at", "mn", "created_at"),
+        sa.Index("ix_rc_command_status", "status"),
+        sa.Index("ix_rc_command_finished_at", "finished_at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     mn: Mapped[str] = mapped_column(sa.String(64))

@@ -36,7 +36,7 @@ class InteropRuntime:
         store: MeasurementStore,
         settings: InteropSettings,
         *,
-        dispatch_interval_s: float = 0.2,
+        dispatch_interval_s: float = 0.5,
     ) -> None:
         self.server = server
         self.factory = factory
@@ -47,6 +47,7 @@ class InteropRuntime:
         self.inbox: deque[Packet] = deque()
         self.forwarding = ForwardManager(factory, settings)
         self._tasks: list[asyncio.Task[None]] = []
+        self._backfill_after = ""  # the back-fill planner's round-robin position (last MN looked at)
 
     def observe(self, packet: Packet) -> None:
         qn = commands.packet_qn(packet)
@@ -127,5 +128,8 @@ class InteropRuntime:
 
     async def backfill_once(self) -> int:
         connected = set(self.server.links)
-        created = await self._db(lambda session: backfill.plan(session, self.store, connected, self.settings))
+        after = self._backfill_after
+        created, self._backfill_after = await self._db(
+            lambda session: backfill.plan(session, connected, self.settings, start_after=after)
+        )
         return len(created)

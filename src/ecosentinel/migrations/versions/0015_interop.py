@@ -101,6 +101,8 @@ def upgrade() -> None:
         sa.UniqueConstraint("qn", name=op.f("uq_rc_command_qn")),
     )
     op.create_index("ix_rc_command_mn_created_at", "rc_command", ["mn", "created_at"])
+    op.create_index("ix_rc_command_status", "rc_command", ["status"])
+    op.create_index("ix_rc_command_finished_at", "rc_command", ["finished_at"])
     op.create_table(
         "bf_request",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -125,6 +127,8 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_index("ix_bf_request_mn_kind_begin", table_name="bf_request")
     op.drop_table("bf_request")
+    op.drop_index("ix_rc_command_finished_at", table_name="rc_command")
+    op.drop_index("ix_rc_command_status", table_name="rc_command")
     op.drop_index("ix_rc_command_mn_created_at", table_name="rc_command")
     op.drop_table("rc_command")
     op.drop_index("ix_fwd_queue_target_id_acked_at_us_id", table_name="fwd_queue")
