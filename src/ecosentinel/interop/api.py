@@ -7,14 +7,16 @@ Every route depends on ``require(...)``: forwarding needs ``forward.manage`` (ad
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import APIRouter, Depends, File, Form, Query, Request, Response, UploadFile
 from sqlalchemy.orm import Session
 
 from ecosentinel.auth.roles import Perm
 from ecosentinel.auth.service import Principal
-from ecosentinel.interop import backfill, commands, forward, validity
+from ecosentinel.config import get_settings
+from ecosentinel.interop import backfill, commands, forward, marks, validity
 from ecosentinel.interop.schemas import (
     AlarmRead,
     BackfillRead,
@@ -22,6 +24,8 @@ from ecosentinel.interop.schemas import (
     CommandRead,
     MappingIn,
     MappingRead,
+    MarkRead,
+    ReviewIn,
     TargetIn,
     TargetStatusRead,
     TargetUpdate,
@@ -192,3 +196,72 @@ def data_alarms(db: Db, principal: Reader, store: Store) -> list[AlarmRead]:
     return [
         AlarmRead.model_validate(a) for a in validity.alarms(db, store) if visible is None or a.mn in visible
     ]
+
+
+def data_dir(request: Request) -> Path:
+    """The installation's data directory (``app.state.settings`` when the app carries one)."""
+    settings = getattr(request.app.state, "settings", None) or get_settings()
+    return Path(settings.data_dir)
+
+
+@router.post("/marks", status_code=201)
+async def create_mark(
+    request: Request,
+    db: Db,
+    principal: Annotated[Principal, Depends(require(Perm.MARKS_WRITE))],
+    folder: Annotated[Path, Depends(data_dir)],
+    mn: Annotated[str, Form()],
+    kind: Annotated[str, Form(description="stop, startup, shutdown, banked, fault, maintenance, …")],
+    start: Annotated[dt.datetime, Form()],
+    end: Annotated[dt.datetime, Form()],
+    reason: Annotated[str, Form()],
+    factor_code: Annotated[str | None, Form()] = None,
+    file: Annotated[UploadFile | None, File()] = None,
+) -> MarkRead:
+    """Mark a period of a point (数据标记) with its reason and an optional attachment (≤ 20 MB, SHA-256)."""
+    attachment = None
+    if file is not None and file.filename:
+        attachment = (file.filename, await file.read(marks.MAX_ATTACHMENT_BYTES + 1))
+    mark = marks.create_mark(
+        db,
+        principal,
+        mn=mn,
+        kind=kind,
+        start=start,
+        end=end,
+        reason=reason,
+        factor_code=factor_code or None,
+        attachment=attachment,
+        data_dir=folder,
+        ip=client_ip(request),
+    )
+    return MarkRead.model_validate(mark)
+
+
+@router.get("/marks")
+def list_marks(
+    db: Db,
+    principal: Reader,
+    mn: str | None = None,
+    status: Annotated[str | None, Query(pattern="^(submitted|approved|rejected)$")] = None,
+    limit: int = Query(200, ge=1, le=2000),
+) -> list[MarkRead]:
+    """Marks the caller may see, newest first."""
+    return [
+        MarkRead.model_validate(m) for m in marks.list_marks(db, principal, mn=mn, status=status, limit=limit)
+    ]
+
+
+@router.post("/marks/{mark_id}/review")
+def review_mark(
+    mark_id: int,
+    body: ReviewIn,
+    request: Request,
+    db: Db,
+    principal: Annotated[Principal, Depends(require(Perm.MARKS_REVIEW))],
+) -> MarkRead:
+    """Approve or reject a submitted mark (rejecting needs a reason)."""
+    mark = marks.review_mark(
+        db, principal, mark_id, approve=body.approve, note=body.note, ip=client_ip(request)
+    )
+    return MarkRead.model_validate(mark)

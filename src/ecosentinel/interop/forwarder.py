@@ -15,7 +15,7 @@ import contextlib
 import functools
 import logging
 from collections.abc import Callable
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -164,9 +164,13 @@ class Forwarder:
                         writer.write(frame)
                 await writer.drain()
                 self.sent += len(batch)
-                waiter = asyncio.gather(*answers.values())
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(asyncio.shield(waiter), s.forward_ack_timeout_s)
+                waiter: asyncio.Future[Any] = asyncio.gather(*answers.values())
+                gone: asyncio.Future[Any] = asyncio.ensure_future(closed.wait())
+                # every answer, or the connection lost (no point waiting out the time-out), or the time-out
+                await asyncio.wait(
+                    {waiter, gone}, timeout=s.forward_ack_timeout_s, return_when=asyncio.FIRST_COMPLETED
+                )
+                gone.cancel()
                 acked = [i.item_id for i in batch if answers[i.key].done() and answers[i.key].result() == 1]
                 refused = [i.item_id for i in batch if answers[i.key].done() and answers[i.key].result() != 1]
                 missing = [i.item_id for i in batch if not answers[i.key].done()]

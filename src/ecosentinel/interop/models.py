@@ -124,3 +124,29 @@ class BackfillRequest(Base):
     missing: Mapped[int] = mapped_column(sa.Integer)  # intervals missing when requested
     command_id: Mapped[int | None] = mapped_column(sa.ForeignKey("rc_command.id", ondelete="SET NULL"))
     created_at: Mapped[dt.datetime] = mapped_column(_TS, default=_utcnow)
+
+
+class DataMark(Base):
+    """A period an enterprise or O&M agency marks (数据标记) under 《污染物排放自动监测设备标记规则》: fault,
+    maintenance, calibration, stop, start-up …; reviewed by the bureau. Approved marks take the period's data
+    out of exceedance counts."""
+
+    __tablename__ = "dm_mark"
+    __table_args__ = (sa.Index("ix_dm_mark_mn_start", "mn", "start"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    mn: Mapped[str] = mapped_column(sa.String(64))
+    factor_code: Mapped[str | None] = mapped_column(sa.String(16))  # None: every factor of the point
+    kind: Mapped[str] = mapped_column(sa.String(16))  # MARK_KINDS key
+    start: Mapped[dt.datetime] = mapped_column(_TS)
+    end: Mapped[dt.datetime] = mapped_column(_TS)
+    reason: Mapped[str] = mapped_column(sa.Text)
+    attachment_name: Mapped[str | None] = mapped_column(sa.String(255))
+    attachment_sha256: Mapped[str | None] = mapped_column(sa.String(64))
+    status: Mapped[str] = mapped_column(sa.String(16), default="submitted")  # submitted | approved | rejected
+    created_by: Mapped[str] = mapped_column(sa.String(100))
+    created_role: Mapped[str] = mapped_column(sa.String(32))
+    created_at: Mapped[dt.datetime] = mapped_column(_TS, default=_utcnow)
+    reviewed_by: Mapped[str | None] = mapped_column(sa.String(100))
+    reviewed_at: Mapped[dt.datetime | None] = mapped_column(_TS)
+    review_note: Mapped[str | None] = mapped_column(sa.Text)

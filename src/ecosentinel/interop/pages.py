@@ -4,16 +4,18 @@ the station page, and the validity statistics page."""
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, Response
 from sqlalchemy.orm import Session
 
 from ecosentinel.auth.roles import Perm
 from ecosentinel.auth.service import Principal
 from ecosentinel.errors import EcoSentinelError
-from ecosentinel.interop import commands, forward, validity
+from ecosentinel.interop import commands, forward, marks, validity
+from ecosentinel.interop.api import data_dir
 from ecosentinel.protocol.hj212.control import CONTROL_COMMANDS
 from ecosentinel.readings import CST
 from ecosentinel.registry.scope import check_mn, visible_mns
@@ -25,6 +27,7 @@ router = APIRouter(include_in_schema=False)
 
 register_nav("级联转发", "/interop/forwarding", Perm.FORWARD_MANAGE, order=95)
 register_nav("数据有效性", "/interop/validity", Perm.DATA_READ, order=25)
+register_nav("数据标记", "/interop/marks", Perm.DATA_READ, order=26)
 
 Db = Annotated[Session, Depends(get_db, scope="function")]
 Admin = Annotated[Principal, Depends(require(Perm.FORWARD_MANAGE))]
@@ -160,3 +163,86 @@ def validity_page(
         mn=mn,
         flash=flash,
     )
+
+
+@router.get("/interop/marks", response_class=HTMLResponse)
+def marks_page(
+    request: Request, principal: Annotated[Principal, Depends(require(Perm.DATA_READ))], db: Db
+) -> HTMLResponse:
+    """Data marks the caller may see; the filing form (marks.write) and review buttons (marks.review)."""
+    visible = visible_mns(db, principal)
+    return page(
+        request,
+        "interop/marks.html",
+        principal,
+        title="数据标记",
+        marks=marks.list_marks(db, principal),
+        kinds=marks.MARK_KINDS,
+        statuses=marks.MARK_STATUS_ZH,
+        mns=sorted(visible) if visible is not None else None,
+        can_write=principal.can(Perm.MARKS_WRITE),
+        can_review=principal.can(Perm.MARKS_REVIEW),
+    )
+
+
+def _cst_input(value: str, field: str) -> dt.datetime:
+    try:
+        return dt.datetime.fromisoformat(value).replace(tzinfo=CST)
+    except ValueError as exc:
+        raise EcoSentinelError(f"{field}：时间格式不正确") from exc
+
+
+@router.post("/interop/marks")
+async def mark_form(
+    request: Request,
+    principal: Annotated[Principal, Depends(require(Perm.MARKS_WRITE))],
+    db: Db,
+    folder: Annotated[Path, Depends(data_dir)],
+    mn: Annotated[str, Form()],
+    kind: Annotated[str, Form()],
+    start: Annotated[str, Form()],
+    end: Annotated[str, Form()],
+    reason: Annotated[str, Form()],
+    factor_code: Annotated[str, Form()] = "",
+    file: Annotated[UploadFile | None, File()] = None,
+) -> Response:
+    try:
+        attachment = None
+        if file is not None and file.filename:
+            attachment = (file.filename, await file.read(marks.MAX_ATTACHMENT_BYTES + 1))
+        marks.create_mark(
+            db,
+            principal,
+            mn=mn,
+            kind=kind,
+            start=_cst_input(start, "开始时间"),
+            end=_cst_input(end, "结束时间"),
+            reason=reason,
+            factor_code=factor_code or None,
+            attachment=attachment,
+            data_dir=folder,
+            ip=client_ip(request),
+        )
+    except EcoSentinelError as exc:
+        db.rollback()
+        return redirect("/interop/marks", flash=str(exc), level="error")
+    return redirect("/interop/marks", flash="已提交数据标记，待审核")
+
+
+@router.post("/interop/marks/{mark_id}/review")
+def mark_review_form(
+    mark_id: int,
+    request: Request,
+    principal: Annotated[Principal, Depends(require(Perm.MARKS_REVIEW))],
+    db: Db,
+    decision: Annotated[str, Form()],
+    note: Annotated[str, Form()] = "",
+) -> Response:
+    try:
+        marks.review_mark(
+            db, principal, mark_id, approve=decision == "approve", note=note, ip=client_ip(request)
+        )
+    except EcoSentinelError as exc:
+        db.rollback()
+        return redirect("/interop/marks", flash=str(exc), level="error")
+    return redirect("/interop/marks", flash="已审核")

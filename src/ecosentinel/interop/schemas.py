@@ -122,6 +122,8 @@ class ValidityRead(BaseModel):
     transmission_rate: float | None
     valid_rate: float | None
     capture_rate: float | None
+    exceeded: int
+    exceeded_marked: int
 
     @classmethod
     def of(cls, row: Any) -> ValidityRead:
@@ -136,6 +138,8 @@ class ValidityRead(BaseModel):
             transmission_rate=row.transmission_rate,
             valid_rate=row.valid_rate,
             capture_rate=row.capture_rate,
+            exceeded=row.exceeded,
+            exceeded_marked=row.exceeded_marked,
         )
 
 
@@ -148,3 +152,29 @@ class AlarmRead(BaseModel):
     code: str | None
     period: str | None
     detail: str
+
+
+class MarkRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    mn: str
+    factor_code: str | None
+    kind: str
+    start: dt.datetime
+    end: dt.datetime
+    reason: str
+    attachment_name: str | None
+    attachment_sha256: str | None
+    status: str
+    created_by: str
+    created_role: str
+    created_at: dt.datetime
+    reviewed_by: str | None
+    reviewed_at: dt.datetime | None
+    review_note: str | None
+
+
+class ReviewIn(_In):
+    approve: bool
+    note: str = ""

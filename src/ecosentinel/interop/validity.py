@@ -12,6 +12,9 @@ Counted on hourly data (CN 2061, the platform's copy) in China Standard Time day
   capture rate (捕获率) = valid / expected.
 
 A month is the sum of its days' counts (rates from the sums, not averages of daily rates).
+
+Exceedance hours (超标小时) are valid hours beyond the factor's registered limits; an hour under an approved
+data mark (:mod:`interop.marks`) is counted apart (``exceeded_marked``) and not as an exceedance.
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ from openpyxl import Workbook
 from sqlalchemy.orm import Session, selectinload
 
 from ecosentinel.errors import ValidationError
+from ecosentinel.interop.marks import approved_periods, covers, marked_share
 from ecosentinel.readings import CST, DataKind, Source
 from ecosentinel.registry.models import Point
 from ecosentinel.store.base import MeasurementStore
@@ -44,6 +48,8 @@ class ValidityRow:
     expected: int
     received: int
     valid: int
+    exceeded: int = 0  # valid hours beyond the factor's limits, not under an approved mark
+    exceeded_marked: int = 0  # such hours under an approved data mark: excluded from the exceedance count
 
     @property
     def transmission_rate(self) -> float | None:
@@ -101,7 +107,22 @@ def statistics(
         start=t0, end=t1, mns=[p.mn for p in points], kinds=[DataKind.HOUR], sources=[Source.PLATFORM]
     )
     counts: dict[tuple[str, str, dt.date], tuple[int, int]] = {}
+    exceed: dict[tuple[str, str, dt.date], list[int]] = defaultdict(lambda: [0, 0])
+    limits = {
+        (p.mn, f.code): (f.limit_low, f.limit_high)
+        for p in points
+        for f in p.factors
+        if f.limit_low is not None or f.limit_high is not None
+    }
+    marked = approved_periods(session, [p.mn for p in points], t0, t1)
     if not frame.is_empty():
+        valid_rows = frame.filter(pl.col("flag").is_in(list(VALID_FLAGS)) & pl.col("value").is_not_null())
+        for mn, code, time, value in valid_rows.select("mn", "code", "time", "value").iter_rows():
+            low, high = limits.get((mn, code), (None, None))
+            if (high is not None and value > high) or (low is not None and value < low):
+                day = time.astimezone(CST).date()
+                under_mark = covers(marked.get(mn, []), code, time, dt.timedelta(hours=1))
+                exceed[(mn, code, day)][1 if under_mark else 0] += 1
         daily = (
             frame.with_columns(pl.col("time").dt.convert_time_zone("Asia/Shanghai").dt.date().alias("day"))
             .group_by(["mn", "code", "day"])
@@ -118,22 +139,27 @@ def statistics(
         registered = point.created_at.astimezone(CST).date() if point.created_at else None
         codes = [f.code for f in point.factors] or sorted({c for (m, c, _d) in counts if m == point.mn})
         for code in codes:
-            sums: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])
+            sums: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0, 0, 0])
             for day in days:
                 received, valid = counts.get((point.mn, code, day), (0, 0))
+                over, over_marked = exceed.get((point.mn, code, day), (0, 0))
                 key = day.isoformat() if period == "day" else day.strftime("%Y-%m")
                 acc = sums[key]
                 acc[0] += _expected_hours(day, now, None if received else registered)
                 acc[1] += received
                 acc[2] += valid
-            for key, (expected, received, valid) in sums.items():
-                rows.append(ValidityRow(point.mn, point.name, code, key, expected, received, valid))
+                acc[3] += over
+                acc[4] += over_marked
+            for key, (expected, received, valid, over, over_marked) in sums.items():
+                rows.append(
+                    ValidityRow(point.mn, point.name, code, key, expected, received, valid, over, over_marked)
+                )
     return rows
 
 
 @dataclass(frozen=True)
 class Alarm:
-    kind: str  # "offline" | "missing"
+    kind: str  # "offline" | "missing" | "marks"
     mn: str
     point_name: str
     code: str | None
@@ -149,9 +175,11 @@ def alarms(
     offline_after: dt.timedelta = dt.timedelta(hours=1),
     min_transmission: float = 0.9,
     days: int = 7,
+    max_marked_share: float = 0.3,
 ) -> list[Alarm]:
-    """Offline points (no data for ``offline_after``) and point-factor-days of the last ``days`` complete days
-    whose transmission rate is below ``min_transmission``."""
+    """Offline points (no data for ``offline_after``), points whose data marks cover more than
+    ``max_marked_share`` of the last 30 days (abuse of marks), and point-factor-days of the last ``days``
+    complete days whose transmission rate is below ``min_transmission``."""
     now = now or dt.datetime.now(dt.UTC)
     points = list(session.scalars(sa.select(Point).where(Point.active.is_(True)).order_by(Point.mn)))
     latest = store.latest()
@@ -165,6 +193,19 @@ def alarms(
         if seen is None or now - seen > offline_after:
             since = "从未上报数据" if seen is None else f"最近数据 {seen.astimezone(CST):%Y-%m-%d %H:%M}"
             out.append(Alarm("offline", point.mn, point.name, None, None, f"离线：{since}"))
+    for point in points:
+        share = marked_share(session, point.mn, since=now - dt.timedelta(days=30), until=now)
+        if share > max_marked_share:
+            out.append(
+                Alarm(
+                    "marks",
+                    point.mn,
+                    point.name,
+                    None,
+                    None,
+                    f"标记异常：近 30 天 {share:.0%} 的时段被标记（超过 {max_marked_share:.0%}）",
+                )
+            )
     today = now.astimezone(CST).date()
     rows = statistics(
         session,
@@ -190,7 +231,20 @@ def alarms(
     return out
 
 
-HEADERS = ("点位MN", "点位名称", "因子", "统计期", "应传输", "实际传输", "有效", "传输率", "有效率", "捕获率")
+HEADERS = (
+    "点位MN",
+    "点位名称",
+    "因子",
+    "统计期",
+    "应传输",
+    "实际传输",
+    "有效",
+    "传输率",
+    "有效率",
+    "捕获率",
+    "超标小时",
+    "标记剔除的超标小时",
+)
 
 
 def workbook(rows: list[ValidityRow]) -> bytes:
@@ -213,6 +267,8 @@ def workbook(rows: list[ValidityRow]) -> bytes:
                 r.transmission_rate,
                 r.valid_rate,
                 r.capture_rate,
+                r.exceeded,
+                r.exceeded_marked,
             ]
         )
     for row in sheet.iter_rows(min_row=2, min_col=8, max_col=10):

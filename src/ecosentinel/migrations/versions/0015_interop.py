@@ -122,9 +122,32 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_bf_request")),
     )
     op.create_index("ix_bf_request_mn_kind_begin", "bf_request", ["mn", "kind", "begin"])
+    op.create_table(
+        "dm_mark",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("mn", sa.String(64), nullable=False),
+        sa.Column("factor_code", sa.String(16), nullable=True),
+        sa.Column("kind", sa.String(16), nullable=False),
+        sa.Column("start", _TS, nullable=False),
+        sa.Column("end", _TS, nullable=False),
+        sa.Column("reason", sa.Text(), nullable=False),
+        sa.Column("attachment_name", sa.String(255), nullable=True),
+        sa.Column("attachment_sha256", sa.String(64), nullable=True),
+        sa.Column("status", sa.String(16), nullable=False),
+        sa.Column("created_by", sa.String(100), nullable=False),
+        sa.Column("created_role", sa.String(32), nullable=False),
+        sa.Column("created_at", _TS, nullable=False),
+        sa.Column("reviewed_by", sa.String(100), nullable=True),
+        sa.Column("reviewed_at", _TS, nullable=True),
+        sa.Column("review_note", sa.Text(), nullable=True),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_dm_mark")),
+    )
+    op.create_index("ix_dm_mark_mn_start", "dm_mark", ["mn", "start"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_dm_mark_mn_start", table_name="dm_mark")
+    op.drop_table("dm_mark")
     op.drop_index("ix_bf_request_mn_kind_begin", table_name="bf_request")
     op.drop_table("bf_request")
     op.drop_index("ix_rc_command_finished_at", table_name="rc_command")
