@@ -124,4 +124,13 @@ def test_command_api_checks_the_role_and_scope(engine: sa.Engine, client: TestCl
     page = client.get(f"/stations/{MN}", headers=analyst)
     assert "零点校准量程校准" in page.text
     assert client.get("/api/interop/targets", headers=analyst).status_code == 403
-    assert client.get("/api/interop/targets", headers=login_as(engine, Role.ADMIN)).status_code == 200
+    admin = login_as(engine, Role.ADMIN)
+    assert client.get("/api/interop/targets", headers=admin).status_code == 200
+    added = client.post(
+        "/api/interop/targets", json={"name": "province", "host": "10.0.0.9", "port": 9212}, headers=admin
+    )
+    assert added.status_code == 201, added.text
+    assert added.json()["queue_depth"] == 0
+    page = client.get("/interop/forwarding", headers=admin)
+    assert "province" in page.text
+    assert client.get("/interop/forwarding", headers=analyst).status_code == 403
