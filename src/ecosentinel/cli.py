@@ -17,6 +17,7 @@ from ecosentinel.bench.cli import bench_app
 from ecosentinel.enforcement.cli import register as register_enforcement
 from ecosentinel.enforcement.ledger.cli import register as register_ledger
 from ecosentinel.evaluation.cli import register as register_evaluation
+from ecosentinel.interop.cli import register as register_interop
 from ecosentinel.protocol.hj212.cli import hj212_app
 from ecosentinel.registry.cli import register as register_registry
 from ecosentinel.registry.import_cli import import_app
@@ -92,6 +93,7 @@ register_registry(app)
 register_ledger(app)
 register_enforcement(app)
 register_evaluation(app)
+register_interop(app)
 
 
 @app.callback()

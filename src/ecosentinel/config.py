@@ -63,6 +63,41 @@ class ScreeningSettings(BaseModel):
     config_path: Path | None = None  # screening rule overrides (YAML); None = sourced defaults
 
 
+class ForwardTargetSettings(BaseModel):
+    """An upstream platform configured in the settings (synchronised into the database at start-up)."""
+
+    name: str
+    host: str
+    port: int
+    cns: str = "2011,2051,2061,2031"
+    enabled: bool = True
+
+
+class InteropSettings(BaseModel):
+    """Upstream forwarding, remote commands (反控) and back-fill (docs/interop.md)."""
+
+    forward_enabled: bool = True  # run the forwarders of the enabled targets in serve / ingest
+    forward_targets: list[ForwardTargetSettings] = Field(default_factory=list)
+    forward_poll_s: float = 0.5  # new packets are queued and sent at most this late
+    forward_window: int = 32  # packets in flight per target
+    forward_ack_timeout_s: float = 10.0  # no 9014 within this: the connection is dropped and re-opened
+    forward_backoff_initial_s: float = 1.0
+    forward_backoff_max_s: float = 60.0
+    forward_connect_timeout_s: float = 5.0
+    forward_keep_acked_days: float = 7.0
+    command_answer_timeout_s: float = 30.0  # no 9011 within this after sending: timed out
+    command_result_timeout_s: float = 300.0  # no 9012 within this after sending: timed out
+    command_queue_timeout_s: float = 600.0  # not sent (logger not connected) within this: expired
+    backfill_enabled: bool = True
+    backfill_interval_s: float = 60.0  # how often gaps are looked for
+    backfill_lookback_hours: float = 48.0  # how far back gaps are looked for
+    backfill_settle_minutes: float = 15.0  # the newest minutes are not a gap yet (late packets)
+    backfill_max_span_hours: float = 6.0  # one request covers at most this much
+    backfill_max_per_minute: int = 2  # requests sent per minute, platform-wide (the rate bound)
+    backfill_retry_hours: float = 6.0  # a range already requested is not requested again before this
+    backfill_points_per_pass: int = 200  # connected points looked at per pass (round robin)
+
+
 class WebSettings(BaseModel):
     host: str = "127.0.0.1"
     port: int = 8000
@@ -89,6 +124,7 @@ class Settings(BaseSettings):
     data_time: DataTimeSettings = Field(default_factory=DataTimeSettings)
     web: WebSettings = Field(default_factory=WebSettings)
     screening: ScreeningSettings = Field(default_factory=ScreeningSettings)
+    interop: InteropSettings = Field(default_factory=InteropSettings)
 
     @property
     def effective_database_url(self) -> str:

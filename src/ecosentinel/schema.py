@@ -10,6 +10,7 @@ import ecosentinel.auth.models
 import ecosentinel.enforcement.ledger.models
 import ecosentinel.enforcement.models
 import ecosentinel.evaluation.models
+import ecosentinel.interop.models
 import ecosentinel.om.models
 import ecosentinel.registry.models
 import ecosentinel.screening.adjustments

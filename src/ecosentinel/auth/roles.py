@@ -54,6 +54,10 @@ class Perm(StrEnum):
     AUDIT_READ = "audit.read"
     INTERFERENCE_WRITE = "interference.write"  # 干预留痕: register a request to change results
     USERS_MANAGE = "users.manage"
+    FORWARD_MANAGE = "forward.manage"  # upstream forwarding targets, their mapping and status (admin)
+    COMMANDS_SEND = "commands.send"  # remote commands (反控) to a field logger
+    MARKS_WRITE = "marks.write"  # mark periods under the national marking rules (enterprise, O&M agency)
+    MARKS_REVIEW = "marks.review"  # approve or reject marks
 
 
 _STAFF_READ = frozenset(
@@ -85,6 +89,8 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Perm]] = {
         Perm.EVENTS_WRITE,
         Perm.OM_RATE,
         Perm.AUDIT_READ,
+        Perm.COMMANDS_SEND,
+        Perm.MARKS_REVIEW,
     },
     Role.PATROL: frozenset(
         {
@@ -129,6 +135,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Perm]] = {
             Perm.OM_READ,
             Perm.OM_WRITE,
             Perm.EVENTS_WRITE,
+            Perm.MARKS_WRITE,
         }
     ),
     Role.ENTERPRISE: frozenset(
@@ -140,6 +147,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Perm]] = {
             Perm.OM_READ,
             Perm.EVALUATION_READ,
             Perm.EVENTS_WRITE,
+            Perm.MARKS_WRITE,
         }
     ),
     Role.POLICE: frozenset({Perm.CASES_READ}),

@@ -221,6 +221,7 @@ class HJ212Connection(asyncio.Protocol):
         self._server.stats.connections_total += 1
 
     def connection_lost(self, exc: Exception | None) -> None:
+        self._server.unlink(self)
         if self._admitted:
             self._admitted = False
             self._server.connections.discard(self)
@@ -258,6 +259,8 @@ class HJ212Connection(asyncio.Protocol):
             if frame.cn.startswith("90"):  # a logger's answer to one of our requests: nothing to answer
                 if refusal is None:
                     self.last_frame_at = time.monotonic()
+                    self._server.link(frame.mn, self)
+                    self._server.observe(frame)
                 continue
             if refusal is not None:  # before reassembly: unauthenticated parts are never held
                 self._refuse(frame, refusal)
@@ -268,7 +271,10 @@ class HJ212Connection(asyncio.Protocol):
                 self._on_bad_frame(FrameError(raw=frame.raw, error=exc))
                 continue
             self.last_frame_at = time.monotonic()
+            self._server.link(frame.mn, self)
             if whole is not None:
+                if whole.cn not in DATA_CNS:  # an answer to a query (1011, 3020 …): seen in arrival order
+                    self._server.observe(whole)
                 self._on_packet(whole)
         # every GARBAGE_FRAMES frames' worth of bytes outside any frame counts as one bad frame
         limit = GARBAGE_FRAMES * self._settings.max_packet_bytes
@@ -348,6 +354,15 @@ class HJ212Connection(asyncio.Protocol):
         if packet.reply_required:
             cn = "9014" if packet.cn in DATA_CNS or packet.cn == "3020" else "9011"
             self._write(build_reply(packet, cn) if cn == "9014" else build_reply(packet, cn, QnRtn=1))
+        if packet.cn in DATA_CNS:  # data (also history sent for a back-fill request): seen once stored
+            self._server.observe(packet)
+
+    def send(self, data: bytes) -> bool:
+        """Write a frame of ours (a command to the logger); False when the connection is gone."""
+        if self._transport is None or self._transport.is_closing() or self._closing:
+            return False
+        self._transport.write(data)
+        return True
 
     def release(self) -> None:
         self._pending -= 1
@@ -408,6 +423,10 @@ class IngestServer:
         self.addresses = AddressBook(settings)
         self.sampler = RejectSampler(settings.reject_sample_interval_s)
         self.connections: set[HJ212Connection] = set()
+        # MN -> the connection its last authenticated frame came on (commands go out on it)
+        self.links: dict[str, HJ212Connection] = {}
+        # called on the loop with every authenticated answer (90xx) and every stored packet; must be cheap
+        self.observers: list[Callable[[Packet], None]] = []
         self._server: asyncio.Server | None = None
         self._sweeper: asyncio.Task[None] | None = None
         self.writer: StoreWriter
@@ -435,6 +454,27 @@ class IngestServer:
             self.addresses.max_connections,
             self.settings.max_connections_per_address,
         )
+
+    # live links (remote commands) -------------------------------------------------------------------------
+    def link(self, mn: str, conn: HJ212Connection) -> None:
+        if self.links.get(mn) is not conn:
+            self.links[mn] = conn
+
+    def unlink(self, conn: HJ212Connection) -> None:
+        for mn in [m for m, c in self.links.items() if c is conn]:
+            del self.links[mn]
+
+    def observe(self, packet: Packet) -> None:
+        for observer in self.observers:
+            try:
+                observer(packet)
+            except Exception:  # an observer must never break the receiver
+                log.exception("packet observer failed")
+
+    def send_to(self, mn: str, data: bytes) -> bool:
+        """Write ``data`` on the live connection of ``mn`` (call on the loop); False when not connected."""
+        conn = self.links.get(mn)
+        return conn is not None and conn.send(data)
 
     # budgets ----------------------------------------------------------------------------------------------
     def refuse_connection(self, conn: HJ212Connection, why: str) -> None:

@@ -30,6 +30,8 @@ from ecosentinel.evaluation import api as evaluation_api
 from ecosentinel.evaluation import om_api as evaluation_om_api
 from ecosentinel.evaluation import pages as evaluation_pages
 from ecosentinel.ingest.server import IngestServer
+from ecosentinel.interop import api as interop_api
+from ecosentinel.interop import pages as interop_pages
 from ecosentinel.jobs import JobRunner
 from ecosentinel.om import api as om_api
 from ecosentinel.om import pages as om_pages
@@ -56,10 +58,12 @@ ROUTERS = (
     evaluation_api.router,  # enterprise evaluation
     enforcement_api.router,  # warnings, tasks, inspections, ledger, cases, plans, reports, disclosure
     enforcement_outcomes_api.router,  # warning outcomes, rule reliability, reviewed rule adjustments
+    interop_api.router,  # forwarding targets, remote commands, back-fill, validity statistics
     pages.router,  # the Chinese web UI: layout, login, dashboard, station, audit, public pages
     screening_pages.router,  # UI pages of each area (on the layout of ecosentinel.web.ui)
     registry_pages.router,
     om_pages.router,
+    interop_pages.router,
     evaluation_pages.router,
     enforcement_pages.router,
     enforcement_ledger_pages.router,

@@ -23,6 +23,9 @@ from ecosentinel.auth.service import (
 )
 from ecosentinel.detection.messages import COLOUR_NAMES
 from ecosentinel.errors import AuthError
+from ecosentinel.interop import backfill as interop_backfill
+from ecosentinel.interop import commands as interop_commands
+from ecosentinel.protocol.hj212.control import CONTROL_COMMANDS
 from ecosentinel.registry.scope import check_mn
 from ecosentinel.server import admin_pages, station
 from ecosentinel.server import dashboard as dashboard_service
@@ -171,6 +174,10 @@ def station_page(
         end=end or "",
         kind=kind or "",
         show_findings=principal.can(Perm.FINDINGS_READ),
+        commands=[interop_commands.view(r) for r in interop_commands.list_commands(db, mn=mn, limit=30)],
+        backfills=interop_backfill.list_requests(db, mn=mn, limit=20),
+        can_command=principal.can(Perm.COMMANDS_SEND),
+        command_choices=CONTROL_COMMANDS,
     )
 
 

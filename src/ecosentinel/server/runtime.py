@@ -13,6 +13,7 @@ from ecosentinel.database import create_engine, session_factory, upgrade
 from ecosentinel.ingest import messages
 from ecosentinel.ingest.auth import AuthCache
 from ecosentinel.ingest.server import IngestServer
+from ecosentinel.interop.runtime import InteropRuntime
 from ecosentinel.jobs import JobRunner
 from ecosentinel.registry.service import load_point_auth
 from ecosentinel.server.app import create_app
@@ -42,9 +43,12 @@ async def running_ingest(settings: Settings) -> AsyncIterator[IngestServer]:
     auth = AuthCache(lambda: load_point_auth(engine))
     server = IngestServer(settings=settings.ingest, store=store, auth=auth, data_time=settings.data_time)
     await server.start()
+    interop = InteropRuntime(server, session_factory(engine), store, settings.interop)
+    await interop.start()
     try:
         yield server
     finally:
+        await interop.stop()
         await server.stop()
         store.close()
         engine.dispose()

@@ -15,7 +15,7 @@ import asyncio
 import contextlib
 import datetime as dt
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 
 import polars as pl
@@ -33,6 +33,7 @@ from ecosentinel.protocol.hj212 import (
 from ecosentinel.readings import CN_BY_KIND, DataKind, Source
 from ecosentinel.simulator.build import simulate
 from ecosentinel.simulator.models import SimulationConfig, SimulationResult
+from ecosentinel.simulator.responder import StationResponder
 
 logger = logging.getLogger(__name__)
 
@@ -151,45 +152,96 @@ def _group_by_time(
         yield current, factors
 
 
-class _Link:
-    """One logger's TCP connection: write a frame, read frames until its answer arrives."""
+def station_responder(
+    result: SimulationResult,
+    mn: str,
+    packets: list[OutgoingPacket],
+    *,
+    clock: Callable[[], dt.datetime] | None = None,
+) -> StationResponder:
+    """The responder of one station, holding all its data packets as history."""
+    point = result.point(mn)
+    kwargs = {} if clock is None else {"clock": clock}
+    return StationResponder.for_frames(
+        mn, point["pw"], ST_BY_TYPE[point["type"]], [p.frame for p in packets], **kwargs
+    )
 
-    def __init__(self, host: str, port: int, timeout: float) -> None:
+
+class _Link:
+    """One logger's TCP connection: write a frame and wait for the answer naming its QN; a reader task also
+    answers the platform's requests (反控, history requests) through the station's responder."""
+
+    def __init__(
+        self, host: str, port: int, timeout: float, responder: StationResponder | None = None
+    ) -> None:
         self.host, self.port, self.timeout = host, port, timeout
         self.reader: asyncio.StreamReader | None = None
         self.writer: asyncio.StreamWriter | None = None
         self.framer = Framer()
+        self.responder = responder
+        self._task: asyncio.Task[None] | None = None
+        self._waiting: tuple[str | None, asyncio.Future[Packet]] | None = None
 
     async def open(self) -> None:
-        self.reader, self.writer = await asyncio.wait_for(
-            asyncio.open_connection(self.host, self.port), self.timeout
-        )
+        reader, writer = await asyncio.wait_for(asyncio.open_connection(self.host, self.port), self.timeout)
+        self.reader, self.writer = reader, writer
         self.framer = Framer()
+        self._task = asyncio.create_task(self._read(reader, writer))
 
     async def close(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self._task
+            self._task = None
         if self.writer is not None:
             self.writer.close()
             with contextlib.suppress(OSError):
                 await self.writer.wait_closed()
         self.reader = self.writer = None
 
+    async def _read(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        error: Exception = ConnectionError("server closed the connection")
+        try:
+            while True:
+                data = await reader.read(4096)
+                if not data:
+                    break
+                for item in self.framer.feed(data):
+                    if isinstance(item, FrameError):
+                        logger.warning("bad frame from server: %s", item.error)
+                    elif item.cn in ("9014", "9011"):
+                        waiting = self._waiting
+                        if waiting is not None and waiting[0] == item.qn and not waiting[1].done():
+                            waiting[1].set_result(item)
+                    elif not item.cn.startswith("90") and self.responder is not None:
+                        for frame in self.responder.handle(item):
+                            writer.write(frame)
+        except (OSError, ConnectionError) as exc:
+            error = exc
+        waiting = self._waiting
+        if waiting is not None and not waiting[1].done():
+            waiting[1].set_exception(error)
+
     async def exchange(self, frame: bytes) -> Packet:
-        """Send one frame and return the server's answer (9014 or 9011)."""
-        if self.writer is None or self.reader is None:
+        """Send one frame and return the server's answer to it (9014 or 9011)."""
+        if self.writer is None or self._task is None or self._task.done():
+            await self.close()
             await self.open()
         assert self.writer is not None
-        assert self.reader is not None
+        future: asyncio.Future[Packet] = asyncio.get_running_loop().create_future()
+        self._waiting = (_qn_of(frame), future)
         self.writer.write(frame)
         await self.writer.drain()
-        while True:
-            data = await asyncio.wait_for(self.reader.read(4096), self.timeout)
-            if not data:
-                raise ConnectionError("server closed the connection")
-            for item in self.framer.feed(data):
-                if isinstance(item, FrameError):
-                    logger.warning("bad frame from server: %s", item.error)
-                elif item.cn in ("9014", "9011"):
-                    return item
+        return await asyncio.wait_for(future, self.timeout)
+
+
+def _qn_of(frame: bytes) -> str | None:
+    start = frame.find(b"QN=", 6)
+    if start < 0 or (start > 6 and frame[start - 1 : start] != b";"):
+        return None
+    end = frame.find(b";", start)
+    return frame[start + 3 : end].decode("ascii", "replace")
 
 
 async def _run_station(
@@ -202,11 +254,16 @@ async def _run_station(
     reply_timeout: float,
     retries: int,
     pace: _Pace | None,
+    responder: StationResponder | None = None,
+    outage: tuple[dt.datetime, dt.datetime] | None = None,
+    linger_s: float = 0.0,
 ) -> None:
-    link = _Link(host, port, reply_timeout)
+    link = _Link(host, port, reply_timeout, responder)
     sent = 0
     try:
         for p in packets:
+            if outage is not None and outage[0] <= p.due < outage[1]:
+                continue  # not sent live: the logger keeps it in its history (back-fill can fetch it)
             if pace is not None:
                 await pace.wait_until(p.due)
             stats.packets += 1
@@ -229,6 +286,10 @@ async def _run_station(
                     stats.refused += 1
                     logger.warning("%s: packet refused (QnRtn=%s)", mn, answer.param("QnRtn"))
                 break
+        if linger_s > 0:  # stay connected, answering the platform's requests
+            if link.writer is None:
+                await link.open()
+            await asyncio.sleep(linger_s)
     finally:
         await link.close()
         stats.per_station[mn] = sent
@@ -241,6 +302,11 @@ class _Pace:
     sim_start: dt.datetime
     wall_start: float
     speed: float
+
+    def now(self) -> dt.datetime:
+        """The simulated time now."""
+        elapsed = asyncio.get_running_loop().time() - self.wall_start
+        return self.sim_start + dt.timedelta(seconds=elapsed * self.speed)
 
     async def wait_until(self, due: dt.datetime) -> None:
         loop = asyncio.get_running_loop()
@@ -260,16 +326,37 @@ async def send_to_server(
     retries: int = 5,
     include_uploads: bool = True,
     include_wc: bool = True,
+    outage: tuple[dt.datetime, dt.datetime] | None = None,
+    linger_s: float = 0.0,
+    responders: dict[str, StationResponder] | None = None,
 ) -> SendStats:
-    """Send every station of ``result`` (one connection each, at most ``concurrency`` at once)."""
+    """Send every station of ``result`` (one connection each, at most ``concurrency`` at once).
+
+    Every station answers the platform's requests (反控, history) while connected; ``outage`` leaves the
+    packets due in ``[start, end)`` unsent (they stay in the station's history); ``linger_s`` keeps each
+    connection open that long after the last packet. ``responders`` (MN -> responder) is filled in.
+    """
     stats = SendStats()
     gate = asyncio.Semaphore(max(1, concurrency))
 
     async def one(mn: str) -> None:
         async with gate:
             packets = station_packets(result, mn, include_uploads=include_uploads, include_wc=include_wc)
+            responder = station_responder(result, mn, packets)
+            if responders is not None:
+                responders[mn] = responder
             await _run_station(
-                mn, packets, host, port, stats, reply_timeout=reply_timeout, retries=retries, pace=None
+                mn,
+                packets,
+                host,
+                port,
+                stats,
+                reply_timeout=reply_timeout,
+                retries=retries,
+                pace=None,
+                responder=responder,
+                outage=outage,
+                linger_s=linger_s,
             )
 
     await asyncio.gather(*(one(p["mn"]) for p in result.points()))
@@ -295,18 +382,25 @@ async def send_live(
     result = simulate(replace(config, start=start))
     stats = SendStats()
     pace = _Pace(start, asyncio.get_running_loop().time(), max(speed, 1e-6))
+    packets = {p["mn"]: station_packets(result, p["mn"]) for p in result.points()}
     tasks = [
         _run_station(
-            p["mn"],
-            station_packets(result, p["mn"]),
+            mn,
+            frames,
             host,
             port,
             stats,
             reply_timeout=reply_timeout,
             retries=retries,
             pace=pace,
+            responder=station_responder(result, mn, frames, clock=pace.now),
         )
-        for p in result.points()
+        for mn, frames in packets.items()
     ]
     await asyncio.gather(*tasks)
     return stats
+
+
+LoggerLink = _Link
+"""A simulated logger's connection (public name): ``exchange(frame)`` sends a packet and returns its answer;
+with a :class:`StationResponder` it answers the platform's requests while open."""
