@@ -54,6 +54,10 @@ class Perm(StrEnum):
     AUDIT_READ = "audit.read"
     INTERFERENCE_WRITE = "interference.write"  # 干预留痕: register a request to change results
     USERS_MANAGE = "users.manage"
+    COMPLAINTS_READ = "complaints.read"  # public reports (举报) and hotline tickets: the triage queue
+    COMPLAINTS_TRIAGE = "complaints.triage"  # enter hotline reports, merge, link, make a task, close, reply
+    COMPLAINTS_IDENTITY = "complaints.identity"  # the reporter's name and phone (needed to call back)
+    CREDIT_MANAGE = "credit.manage"  # joint-punishment credit records (联合惩戒): create, withdraw, export
 
 
 _STAFF_READ = frozenset(
@@ -85,6 +89,9 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Perm]] = {
         Perm.EVENTS_WRITE,
         Perm.OM_RATE,
         Perm.AUDIT_READ,
+        Perm.COMPLAINTS_READ,
+        Perm.COMPLAINTS_TRIAGE,
+        Perm.COMPLAINTS_IDENTITY,
     },
     Role.PATROL: frozenset(
         {
@@ -107,8 +114,12 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Perm]] = {
         Perm.CASES_WRITE,
         Perm.CASES_TRANSFER,
         Perm.PLANS_MANAGE,
+        Perm.COMPLAINTS_READ,
+        Perm.COMPLAINTS_IDENTITY,
+        Perm.CREDIT_MANAGE,
     },
-    Role.LEADER: _STAFF_READ | {Perm.AUDIT_READ, Perm.TASKS_DISPATCH, Perm.ADJUSTMENTS_APPROVE},
+    Role.LEADER: _STAFF_READ
+    | {Perm.AUDIT_READ, Perm.TASKS_DISPATCH, Perm.ADJUSTMENTS_APPROVE, Perm.COMPLAINTS_READ},
     Role.PERMIT_OFFICE: frozenset(
         {
             Perm.DATA_READ,
