@@ -85,7 +85,7 @@ class ReportFile(Base):
 
 
 class ReportEvent(Base):
-    """One step of a report's history; ``public`` steps (and only their ``public_text``) reach the reporter."""
+    """One step of a report's history; only ``public`` steps (their ``public_text``) reach the reporter."""
 
     __tablename__ = "public_report_event"
 
@@ -110,7 +110,9 @@ class ReportWarningLink(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     report_id: Mapped[int] = mapped_column(sa.ForeignKey("public_report.id", ondelete="CASCADE"), index=True)
     warning_id: Mapped[int] = mapped_column(sa.ForeignKey("enf_warning.id", ondelete="CASCADE"), index=True)
-    matched_findings: Mapped[int] = mapped_column(sa.Integer)  # findings of the warning in the report's window
+    matched_findings: Mapped[int] = mapped_column(
+        sa.Integer
+    )  # findings of the warning in the report's window
     colour_before: Mapped[str] = mapped_column(sa.String(8))
     colour_after: Mapped[str] = mapped_column(sa.String(8))
     linked_by: Mapped[str] = mapped_column(sa.String(64))
