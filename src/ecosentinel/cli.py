@@ -106,6 +106,10 @@ def _root(
     )
     if not verbose:  # Alembic announces every plugin and migration step at INFO
         logging.getLogger("alembic").setLevel(logging.WARNING)
+    if ctx.invoked_subcommand == "report":  # the monthly workbook gets the 投诉举报 sheet of public reporting
+        from ecosentinel.reporting.monthly import install
+
+        install()
 
 
 @app.command("demo")
