@@ -24,6 +24,7 @@ import datetime as dt
 import io
 import json
 import re
+import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
@@ -263,7 +264,7 @@ def create_records(
                 location="subjects",
             )
         rec = CreditRecord(
-            number=f"tmp-{penalty.id}-{len(created)}-{kind.value}-{identifier}",
+            number=f"tmp-{secrets.token_hex(8)}",  # the real number needs the row id
             penalty_id=penalty.id,
             case_id=case.id,
             subject_kind=kind.value,
