@@ -188,13 +188,13 @@ def report_track(
 def queue_page(request: Request, db: Db, principal: Reader, status: str | None = None) -> HTMLResponse:
     """The triage queue (no reporter contact here)."""
     rows = service.list_reports(db, principal, status=status or None)
-    names = dict(
-        db.execute(
-            sa.select(Enterprise.id, Enterprise.name).where(
-                Enterprise.id.in_({r.enterprise_id for r in rows if r.enterprise_id})
-            )
-        ).tuples()
-    )
+    wanted = {r.enterprise_id for r in rows if r.enterprise_id}
+    names = {
+        enterprise_id: name
+        for enterprise_id, name in db.execute(
+            sa.select(Enterprise.id, Enterprise.name).where(Enterprise.id.in_(wanted))
+        )
+    }
     return page(
         request,
         "reporting/queue.html",
