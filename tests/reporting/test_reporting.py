@@ -377,3 +377,31 @@ def test_bad_input_is_refused_in_chinese(db_session: Session, tmp_path: Path) ->
     for data, text in bad:
         with pytest.raises(ValidationError, match=text):
             service.submit_report(db_session, data, client_ip="192.0.2.1", data_dir=tmp_path)
+
+
+def test_the_monthly_report_cli_has_the_complaints_sheet(
+    migrated_url: str, db_session: Session, tmp_path: Path
+) -> None:
+    from typer.testing import CliRunner
+
+    from ecosentinel.cli import app as cli_app
+
+    report = service.submit_report(
+        db_session,
+        service.ReportInput("某化工厂", "falsification", "看到有人往采样杯里倒水", at(DAY, 1)),
+        client_ip="192.0.2.1",
+        data_dir=tmp_path,
+        now=dt.datetime(2026, 11, 5, 2, 0, tzinfo=dt.UTC),
+    )
+    db_session.commit()
+    assert report.id
+    out = tmp_path / "monthly.xlsx"
+    result = CliRunner().invoke(
+        cli_app,
+        ["report", "monthly", "--month", "2026-11", "--out", str(out), "--database-url", migrated_url],
+    )
+    assert result.exit_code == 0, result.output
+    sheet = load_workbook(out)["投诉举报办理情况"]
+    assert sheet["A1"].value == "2026年11月 投诉举报（自动监控）办理情况"
+    assert [c.value for c in sheet[3]] == ["网上举报", 1, 0, 0, 0, 0, 0]
+    assert [c.value for c in sheet[6]] == ["合计", 1, 0, 0, 0, 0, 0]
