@@ -15,6 +15,7 @@ from ecosentinel.accounts.cli import users_app
 from ecosentinel.audit.cli import audit_app
 from ecosentinel.bench.cli import bench_app
 from ecosentinel.enforcement.cli import register as register_enforcement
+from ecosentinel.enforcement.credit.cli import register as register_credit
 from ecosentinel.enforcement.ledger.cli import register as register_ledger
 from ecosentinel.evaluation.cli import register as register_evaluation
 from ecosentinel.protocol.hj212.cli import hj212_app
@@ -91,6 +92,7 @@ register_screening(app)
 register_registry(app)
 register_ledger(app)
 register_enforcement(app)
+register_credit(app)
 register_evaluation(app)
 
 

@@ -277,3 +277,35 @@ def test_records_are_checked_and_only_credit_managers_reach_them(
         for path in ("/api/credit/records", "/api/credit/export?format=csv", "/credit"):
             assert client.get(path, headers=headers).status_code == 403, (role, path)
         assert client.post("/api/credit/records", json=body, headers=headers).status_code == 403
+
+
+def test_credit_export_from_the_command_line(migrated_url: str, db_session: Session, tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from ecosentinel.cli import app as cli_app
+
+    _, agency_id, penalty_id, _ = _fixture_case(db_session)
+    credit.create_records(
+        db_session,
+        SYSTEM,
+        penalty_id,
+        facts=FACTS,
+        authority=AUTHORITY,
+        authority_code=AUTHORITY_CODE,
+        agency_ids=[agency_id],
+    )
+    db_session.commit()
+    out = tmp_path / "credit.json"
+    result = CliRunner().invoke(
+        cli_app, ["credit", "export", "--out", str(out), "--period", "2025", "--database-url", migrated_url]
+    )
+    assert result.exit_code == 0, result.output
+    document = json.loads(out.read_text(encoding="utf-8"))
+    assert [r["number"] for r in document["records"]] == ["XY2025000001", "XY2025000002"]
+    listed = CliRunner().invoke(cli_app, ["credit", "list", "--database-url", migrated_url])
+    assert "XY2025000002  运维单位  嘉兴某环保运维有限公司" in listed.output
+    bad = CliRunner().invoke(
+        cli_app, ["credit", "export", "--out", str(tmp_path / "x.pdf"), "--database-url", migrated_url]
+    )
+    assert bad.exit_code == 1
+    assert "未知的导出格式" in bad.output
