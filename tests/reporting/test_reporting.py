@@ -377,6 +377,7 @@ def test_bad_input_is_refused_in_chinese(db_session: Session, tmp_path: Path) ->
     for data, text in bad:
         with pytest.raises(ValidationError, match=text):
             service.submit_report(db_session, data, client_ip="192.0.2.1", data_dir=tmp_path)
+        db_session.rollback()  # as every caller does: the refused report is not counted
 
 
 def test_the_monthly_report_cli_has_the_complaints_sheet(
@@ -405,3 +406,35 @@ def test_the_monthly_report_cli_has_the_complaints_sheet(
     assert sheet["A1"].value == "2026年11月 投诉举报（自动监控）办理情况"
     assert [c.value for c in sheet[3]] == ["网上举报", 1, 0, 0, 0, 0, 0]
     assert [c.value for c in sheet[6]] == ["合计", 1, 0, 0, 0, 0, 0]
+
+
+def test_a_parallel_burst_from_one_address_is_counted_one_by_one(engine: sa.Engine, tmp_path: Path) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    from ecosentinel.database import session_factory
+
+    factory = session_factory(engine)
+
+    def one(i: int) -> str:
+        with factory() as session:
+            try:
+                service.submit_report(
+                    session,
+                    service.ReportInput(
+                        "某化工厂", "falsification", f"第{i}位：看到排口冒黑水，在线数据却达标", at(DAY, 1)
+                    ),
+                    client_ip="198.51.100.20",
+                    data_dir=tmp_path,
+                )
+            except service.TooManyRequestsError:
+                session.rollback()
+                return "refused"
+            session.commit()
+            return "filed"
+
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        outcomes = list(pool.map(one, range(6)))
+    assert sorted(outcomes) == ["filed"] * 3 + ["refused"] * 3
+    with factory() as session:
+        assert session.scalar(sa.select(sa.func.count()).select_from(PublicReport)) == 3
+        assert session.scalar(sa.select(sa.func.count()).select_from(RateEvent)) == 3

@@ -22,6 +22,7 @@ from ecosentinel.enforcement import messages as enforcement_messages
 from ecosentinel.enforcement import tasks as task_service
 from ecosentinel.enforcement.api import data_dir
 from ecosentinel.enforcement.ledger.service import CATEGORY_ZH
+from ecosentinel.enforcement.models import Task
 from ecosentinel.errors import NotFoundError, ValidationError
 from ecosentinel.readings import CST
 from ecosentinel.registry.models import Enterprise
@@ -271,6 +272,8 @@ def detail_page(
         report=report,
         enterprise=enterprise,
         merged_into=merged_into,
+        task=db.get(Task, report.task_id) if report.task_id else None,
+        task_status_names=enforcement_messages.TASK_STATUS_NAMES,
         enterprises=list(db.scalars(sa.select(Enterprise).order_by(Enterprise.name))),
         candidates=service.candidates(db, principal, report),
         findings=service.findings_in_window(db, principal, report),

@@ -126,12 +126,21 @@ def _wait_minutes(first: dt.datetime | None, window: dt.timedelta, now: dt.datet
 def check_report_limit(
     session: Session, client_ip: str | None, limits: Limits, now: dt.datetime
 ) -> str | None:
-    """The client key, after checking its limits (TooManyRequestsError when reached)."""
+    """Count this report against its address and check the limits (TooManyRequestsError when reached).
+
+    The event is written first, then counted with the others: on SQLite that write takes the database's write
+    lock, on PostgreSQL an advisory lock on the address is taken, so parallel reports from one address are
+    counted one after the other. A refused or invalid report is rolled back with its event (the caller's
+    transaction), so only accepted reports count.
+    """
     if not client_ip:
         return None
     key = keyed("report", client_ip)
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": int(key[:15], 16)})
+    _hit(session, "report", key, now)
     n, first = _count(session, "report", key, now - limits.report_window)
-    if n >= limits.reports_per_window:
+    if n > limits.reports_per_window:
         wait = _wait_minutes(first, limits.report_window, now)
         raise TooManyRequestsError(
             msg.TOO_MANY_REPORTS.format(
@@ -142,7 +151,7 @@ def check_report_limit(
             retry_after=wait * 60,
         )
     n_day, first_day = _count(session, "report", key, now - dt.timedelta(days=1))
-    if n_day >= limits.reports_per_day:
+    if n_day > limits.reports_per_day:
         raise TooManyRequestsError(
             msg.TOO_MANY_REPORTS_DAY.format(limit=limits.reports_per_day),
             retry_after=_wait_minutes(first_day, dt.timedelta(days=1), now) * 60,
@@ -416,8 +425,6 @@ def submit_report(
     session.flush()
     _store_files(report, files, data_dir)
     _event(report, PUBLIC, "receive", public_text=msg.PUBLIC_RECEIVED, now=at)
-    if key is not None:
-        _hit(session, "report", key, at)
     session.flush()
     record(
         session,
