@@ -15,6 +15,7 @@ from ecosentinel.accounts.cli import users_app
 from ecosentinel.audit.cli import audit_app
 from ecosentinel.bench.cli import bench_app
 from ecosentinel.enforcement.cli import register as register_enforcement
+from ecosentinel.enforcement.credit.cli import register as register_credit
 from ecosentinel.enforcement.ledger.cli import register as register_ledger
 from ecosentinel.evaluation.cli import register as register_evaluation
 from ecosentinel.interop.cli import register as register_interop
@@ -92,6 +93,7 @@ register_screening(app)
 register_registry(app)
 register_ledger(app)
 register_enforcement(app)
+register_credit(app)
 register_evaluation(app)
 register_interop(app)
 
@@ -108,6 +110,10 @@ def _root(
     )
     if not verbose:  # Alembic announces every plugin and migration step at INFO
         logging.getLogger("alembic").setLevel(logging.WARNING)
+    if ctx.invoked_subcommand == "report":  # the monthly workbook gets the 投诉举报 sheet of public reporting
+        from ecosentinel.reporting.monthly import install
+
+        install()
 
 
 @app.command("demo")

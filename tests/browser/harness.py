@@ -106,9 +106,14 @@ def live_app(tmp: Path) -> Iterator[Live]:
         engine.dispose()
 
 
-def chromium(width: int = 1366, height: int = 900) -> WebDriver:
-    """Headless Chromium through the system chromedriver."""
+def chromium(width: int = 1366, height: int = 900, *, mobile: bool = False) -> WebDriver:
+    """Headless Chromium through the system chromedriver; ``mobile`` emulates a phone of that size (a desktop
+    window cannot be narrower than about 500 px, and a phone reports a touch screen)."""
     options = webdriver.ChromeOptions()
+    if mobile:
+        options.add_experimental_option(
+            "mobileEmulation", {"deviceMetrics": {"width": width, "height": height, "pixelRatio": 3.0}}
+        )
     options.binary_location = CHROMIUM
     for arg in (
         "--headless=new",

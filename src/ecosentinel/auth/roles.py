@@ -58,6 +58,10 @@ class Perm(StrEnum):
     COMMANDS_SEND = "commands.send"  # remote commands (反控) to a field logger
     MARKS_WRITE = "marks.write"  # mark periods under the national marking rules (enterprise, O&M agency)
     MARKS_REVIEW = "marks.review"  # approve or reject marks
+    COMPLAINTS_READ = "complaints.read"  # public reports (举报) and hotline tickets: the triage queue
+    COMPLAINTS_TRIAGE = "complaints.triage"  # enter hotline reports, merge, link, make a task, close, reply
+    COMPLAINTS_IDENTITY = "complaints.identity"  # the reporter's name and phone (needed to call back)
+    CREDIT_MANAGE = "credit.manage"  # joint-punishment credit records (联合惩戒): create, withdraw, export
 
 
 _STAFF_READ = frozenset(
@@ -91,6 +95,9 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Perm]] = {
         Perm.AUDIT_READ,
         Perm.COMMANDS_SEND,
         Perm.MARKS_REVIEW,
+        Perm.COMPLAINTS_READ,
+        Perm.COMPLAINTS_TRIAGE,
+        Perm.COMPLAINTS_IDENTITY,
     },
     Role.PATROL: frozenset(
         {
@@ -113,8 +120,12 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Perm]] = {
         Perm.CASES_WRITE,
         Perm.CASES_TRANSFER,
         Perm.PLANS_MANAGE,
+        Perm.COMPLAINTS_READ,
+        Perm.COMPLAINTS_IDENTITY,
+        Perm.CREDIT_MANAGE,
     },
-    Role.LEADER: _STAFF_READ | {Perm.AUDIT_READ, Perm.TASKS_DISPATCH, Perm.ADJUSTMENTS_APPROVE},
+    Role.LEADER: _STAFF_READ
+    | {Perm.AUDIT_READ, Perm.TASKS_DISPATCH, Perm.ADJUSTMENTS_APPROVE, Perm.COMPLAINTS_READ},
     Role.PERMIT_OFFICE: frozenset(
         {
             Perm.DATA_READ,

@@ -279,3 +279,6 @@ FLASH_OUTCOME = "预警 #{id} 已登记检查结论：{result}"
 FLASH_ADJUSTMENT_PROPOSED = "已提出规则调整 #{id}，等待审核"
 FLASH_ADJUSTMENT_REVIEWED = "规则调整 #{id}：{status}"
 BAD_JSON_PARAMS = "参数不是有效的 JSON：{error}"
+
+WARNING_CORROBORATED_BASIS = "{source}与本预警的筛查发现时段吻合，预警升一级"
+WARNING_RAISED_SUMMARY = "预警 #{id} 由{before}升为{after}：{source}印证"

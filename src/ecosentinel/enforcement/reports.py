@@ -13,7 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import sqlalchemy as sa
@@ -384,6 +384,12 @@ def save_contact(
     return contact
 
 
+MonthlySheet = Callable[[Session, Workbook, int, int], None]
+MONTHLY_SHEETS: list[MonthlySheet] = []
+"""Further sheets of the monthly workbook, added by areas above enforcement (public reporting adds its
+投诉举报 sheet: ``reporting.monthly.install``), each called with (session, workbook, year, month)."""
+
+
 def monthly_workbook(
     session: Session,
     *,
@@ -407,6 +413,8 @@ def monthly_workbook(
     write_contacts_sheet(
         workbook.create_sheet(), list_contacts(session), unit=unit, filler=filler, phone=phone
     )
+    for extra in MONTHLY_SHEETS:
+        extra(session, workbook, year, month)
     return workbook
 
 

@@ -487,3 +487,46 @@ def get_patrol_report(session: Session, report_id: int) -> PatrolReport:
     if report is None:
         raise NotFoundError(messages.PATROL_REPORT_NOT_FOUND.format(id=report_id))
     return report
+
+
+def corroborate_warning(
+    session: Session,
+    actor: Principal,
+    warning_id: int,
+    *,
+    source_zh: str,
+    detail: dict[str, object] | None = None,
+    ip: str | None = None,
+) -> tuple[str, str]:
+    """Raise an open warning one colour (green → yellow → red) because an outside source matches one of its
+    findings (e.g. a public report of the same enterprise and period); the reason joins its basis.
+
+    Returns the colour before and after (equal when the warning is already red or no longer open).
+    """
+    warning = get_warning(session, actor, warning_id)
+    before = warning.colour
+    if warning.status not in OPEN_STATUSES or _rank(before) >= _rank("red"):
+        return before, before
+    after = next(c for c, r in messages.COLOUR_RANK.items() if r == _rank(before) + 1)
+    warning.colour = after
+    note = messages.WARNING_CORROBORATED_BASIS.format(source=source_zh)
+    warning.basis_zh = f"{warning.basis_zh}；{note}" if warning.basis_zh else note
+    warning.summary_zh = _summary(session, warning)
+    warning.updated_at = dt.datetime.now(dt.UTC)
+    session.flush()
+    record(
+        session,
+        actor,
+        "raise",
+        "warning",
+        warning.id,
+        messages.WARNING_RAISED_SUMMARY.format(
+            id=warning.id,
+            before=messages.COLOUR_NAMES[before],
+            after=messages.COLOUR_NAMES[after],
+            source=source_zh,
+        ),
+        {"from": before, "to": after, **(detail or {})},
+        ip=ip,
+    )
+    return before, after

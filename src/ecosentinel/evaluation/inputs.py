@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from ecosentinel.enforcement.credit import service as credit
 from ecosentinel.enforcement.models import Case, Penalty
 from ecosentinel.om.periods import Period
 from ecosentinel.readings import CST
@@ -119,8 +120,10 @@ def enforcement_penalties(
 ) -> dict[int, Penalties]:
     """Penalties per enterprise (a case's ``Penalty``, by decision date, else by entry time).
 
-    A case file records no offence category, so ``falsification`` stays False here; a confirmed
-    falsification reaches the evaluation through the O&M violation record instead.
+    A case file records no offence category; ``falsification`` is set when the enterprise has a joint-
+    punishment credit record (联合惩戒, a penalty for falsification) public at some day of the period and
+    not withdrawn after rectification before it. A confirmed falsification also reaches the evaluation
+    through the O&M violation record.
     """
     if not enterprise_ids:
         return {}
@@ -140,6 +143,12 @@ def enforcement_penalties(
         if inside and enterprise_id is not None:
             before = result.get(enterprise_id, Penalties())
             result[enterprise_id] = Penalties(before.count + 1, before.falsification)
+    wanted = set(enterprise_ids)
+    for rec in credit.active_between(session, first, last):
+        if rec.subject_kind == credit.SubjectKind.ENTERPRISE.value and rec.enterprise_id in wanted:
+            assert rec.enterprise_id is not None
+            before = result.get(rec.enterprise_id, Penalties())
+            result[rec.enterprise_id] = Penalties(before.count, True)
     return result
 
 

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session, selectinload
 from ecosentinel.audit.service import record as audit
 from ecosentinel.auth.roles import Role
 from ecosentinel.auth.service import Principal
+from ecosentinel.enforcement.credit import service as credit
 from ecosentinel.errors import NotFoundError
 from ecosentinel.evaluation import inputs
 from ecosentinel.evaluation.om_rating import RatingInputs, rate
@@ -79,6 +80,13 @@ def agency_inputs(
         v.description + (f"（{v.reference}）" if v.reference else "")
         for v in vetoes
         if _in_period(v.confirmed_at, period)
+    ]
+    # A joint-punishment credit record (联合惩戒) of the agency, or of a responsible person working for it,
+    # decided within the quarter vetoes it like a confirmed falsification.
+    reasons += [
+        f"联合惩戒失信记录 {r.number}（{r.decision_no}，{r.subject_name}）"
+        for r in credit.decided_between(session, period.first_day, period.last_day)
+        if r.agency_id == agency_id
     ]
     return RatingInputs(
         points=len({item.point_id for item in assignments}),

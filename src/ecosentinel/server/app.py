@@ -24,6 +24,8 @@ from ecosentinel.enforcement import api as enforcement_api
 from ecosentinel.enforcement import outcomes_api as enforcement_outcomes_api
 from ecosentinel.enforcement import outcomes_pages as enforcement_outcomes_pages
 from ecosentinel.enforcement import pages as enforcement_pages
+from ecosentinel.enforcement.credit import api as enforcement_credit_api
+from ecosentinel.enforcement.credit import pages as enforcement_credit_pages
 from ecosentinel.enforcement.ledger import pages as enforcement_ledger_pages
 from ecosentinel.errors import AuthError, NotFoundError, PermissionDeniedError, ValidationError
 from ecosentinel.evaluation import api as evaluation_api
@@ -38,6 +40,10 @@ from ecosentinel.om import pages as om_pages
 from ecosentinel.readings import CST
 from ecosentinel.registry import api as registry_api
 from ecosentinel.registry import pages as registry_pages
+from ecosentinel.reporting import api as reporting_api
+from ecosentinel.reporting import monthly as reporting_monthly
+from ecosentinel.reporting import pages as reporting_pages
+from ecosentinel.reporting.service import TooManyRequestsError
 from ecosentinel.screening import api as screening_api
 from ecosentinel.screening import pages as screening_pages
 from ecosentinel.server import auth_api, data_api, pages
@@ -59,6 +65,8 @@ ROUTERS = (
     enforcement_api.router,  # warnings, tasks, inspections, ledger, cases, plans, reports, disclosure
     enforcement_outcomes_api.router,  # warning outcomes, rule reliability, reviewed rule adjustments
     interop_api.router,  # forwarding targets, remote commands, back-fill, validity statistics
+    enforcement_credit_api.router,  # joint-punishment credit records, their export and public list
+    reporting_api.router,  # public reports (举报): public form and tracking, staff triage
     pages.router,  # the Chinese web UI: layout, login, dashboard, station, audit, public pages
     screening_pages.router,  # UI pages of each area (on the layout of ecosentinel.web.ui)
     registry_pages.router,
@@ -68,6 +76,8 @@ ROUTERS = (
     enforcement_pages.router,
     enforcement_ledger_pages.router,
     enforcement_outcomes_pages.router,
+    enforcement_credit_pages.router,
+    reporting_pages.router,
 )
 """Every area's router, included in this order."""
 
@@ -131,6 +141,14 @@ def create_app(
     @app.exception_handler(LoginLockedError)
     def _locked(_: Request, exc: LoginLockedError) -> JSONResponse:
         return _error(429, exc)
+
+    @app.exception_handler(TooManyRequestsError)
+    def _too_many(_: Request, exc: TooManyRequestsError) -> JSONResponse:
+        response = _error(429, exc)
+        response.headers["Retry-After"] = str(exc.retry_after)
+        return response
+
+    reporting_monthly.install()  # the 投诉举报 sheet of the monthly report workbook
 
     security.install(app, trusted_origins=settings.web.trusted_origins, hsts=settings.secure_cookies)
     ui.install(app)  # /static, and 401/403/404 as a login redirect or a Chinese page for browsers

@@ -58,6 +58,7 @@ PASSWORD_RESET_OK = "已重置账号 {username} 的密码，该账号需重新�
 
 # Public home
 PUBLIC_FEED_LABELS = {
+    "credit": "联合惩戒失信信息公示",
     "evaluation": "企业环境信用评价（环保脸谱）",
     "penalt": "行政处罚信息公开",
     "draw": "“双随机、一公开”抽查结果",
