@@ -192,7 +192,7 @@ def run_screening(
     chunk_points: int | None = None,
     on_progress: Progress | None = None,
     profile_history: dt.timedelta | None = PROFILE_HISTORY,
-    archive: Path | None = None,
+    archive: str | Path | None = None,
     executor: str = "local",
     spark_master: str | None = None,
 ) -> RunOutcome:
@@ -205,16 +205,19 @@ def run_screening(
     Each point is calibrated on its own ``profile_history`` before ``start`` (``screening.profiles``;
     None screens with the rules' documented constants only).
 
-    With ``archive`` the readings (window and calibration history) come from that Parquet archive instead
-    of the store; ``executor="spark"`` screens them on Spark (``screening.spark``, master ``spark_master``)
-    and needs the archive. ``url`` stays the database of the registry, findings and runs.
+    With ``archive`` (a directory) the readings (window and calibration history) come from that Parquet
+    archive instead of the store (an ``hdfs://``/``s3a://`` archive is read by Spark only);
+    ``executor="spark"`` screens them on Spark (``screening.spark``, master ``spark_master``) and needs
+    the archive. ``url`` stays the database of the registry, findings and runs.
     """
     t0 = dt.datetime.now(dt.UTC)
     if executor not in EXECUTORS:
         raise ValidationError(run_messages.BAD_EXECUTOR.format(value=executor), location="executor")
     if executor == "spark" and archive is None:
         raise ValidationError(run_messages.SPARK_NEEDS_ARCHIVE, location="archive")
-    reader_url = url if archive is None else archive_url(archive)
+    # an archive on HDFS or S3 is for Spark alone: the driver's own reads (calibration) use the store
+    remote = archive is not None and "://" in str(archive)
+    reader_url = url if archive is None or remote else archive_url(Path(archive))
     own_store = store is None
     opened = store or open_reader(reader_url)
     try:

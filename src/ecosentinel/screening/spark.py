@@ -15,6 +15,7 @@ import os
 import pickle
 import sys
 import time
+import uuid
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -36,7 +37,7 @@ DEFAULT_MASTER = "local[2]"
 RESULT_SCHEMA = "mn string, readings long, findings binary"
 DEBIAN_JAVA = Path("/usr/lib/jvm/java-17-openjdk-amd64")
 
-_broadcast_cache: dict[int, tuple[dict[str, PointContext], ScreeningConfig | None]] = {}
+_broadcast_cache: dict[str, tuple[dict[str, PointContext], ScreeningConfig | None]] = {}
 
 
 class SparkUnavailableError(EcoSentinelError):
@@ -76,12 +77,12 @@ def spark_session(master: str | None = None, app_name: str = "ecosentinel-screen
         ) from exc
 
 
-def _state(broadcast: Any) -> tuple[dict[str, PointContext], ScreeningConfig | None]:
-    """The broadcast contexts and configuration, unpickled once per worker process."""
-    key = int(broadcast.id)
-    state = _broadcast_cache.get(key)
+def _state(broadcast: Any, token: str) -> tuple[dict[str, PointContext], ScreeningConfig | None]:
+    """The broadcast contexts and configuration, unpickled once per worker process and pass (``token``)."""
+    state = _broadcast_cache.get(token)
     if state is None:
-        state = _broadcast_cache[key] = pickle.loads(broadcast.value)
+        _broadcast_cache.clear()  # one pass at a time per worker: drop the previous pass's contexts
+        state = _broadcast_cache[token] = pickle.loads(broadcast.value)
     return state
 
 
@@ -106,9 +107,9 @@ def screen_group(
     )
 
 
-def _group_function(broadcast: Any) -> Any:
+def _group_function(broadcast: Any, token: str) -> Any:
     def run(table: pa.Table) -> pa.Table:
-        contexts, config = _state(broadcast)
+        contexts, config = _state(broadcast, token)
         return screen_group(table, contexts, config)
 
     return run
@@ -168,7 +169,11 @@ def execute_spark(
         payload = pickle.dumps(({mn: contexts[mn] for mn in wanted if mn in contexts}, config))
         broadcast = session.sparkContext.broadcast(payload)
         try:
-            rows = frame.groupBy("mn").applyInArrow(_group_function(broadcast), RESULT_SCHEMA).collect()
+            rows = (
+                frame.groupBy("mn")
+                .applyInArrow(_group_function(broadcast, uuid.uuid4().hex), RESULT_SCHEMA)
+                .collect()
+            )
         finally:
             broadcast.unpersist()
         for row in rows:
