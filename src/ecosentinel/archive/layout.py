@@ -55,8 +55,9 @@ class Layout:
 
 
 def default_root() -> Path:
-    """The archive of this installation: ``archive`` under the data directory."""
-    return get_settings().data_dir / "archive"
+    """The archive of this installation (``ECOSENTINEL_ARCHIVE_DIR``, else ``archive`` under the data
+    directory)."""
+    return get_settings().effective_archive_dir
 
 
 def day_bounds(day: dt.date) -> tuple[dt.datetime, dt.datetime]:
