@@ -18,7 +18,7 @@ from ecosentinel.archive import messages
 from ecosentinel.archive.build import build_archive, days_of_frame
 from ecosentinel.archive.chain import read_chain, verify
 from ecosentinel.archive.layout import PACKETS, READINGS, open_layout
-from ecosentinel.archive.reader import ArchiveReader
+from ecosentinel.archive.reader import ArchiveReader, archive_url
 from ecosentinel.cli import app
 from ecosentinel.readings import DataKind, Reading, readings_frame
 from ecosentinel.screening.contextload import load_contexts
@@ -216,3 +216,7 @@ def test_screening_from_the_archive_equals_screening_the_store(
     assert local.findings
     assert [f.to_dict() for f in archived.findings] == [f.to_dict() for f in local.findings]
     assert archived.readings == local.readings
+    # a process pool whose workers open the archive from its URL
+    pooled = execute(archive_url(root), mns, seeded.start, seeded.end, contexts, workers=2, chunk_points=1)
+    assert pooled.pooled
+    assert [f.to_dict() for f in pooled.findings] == [f.to_dict() for f in local.findings]

@@ -206,7 +206,7 @@ def screen_command(
                 mode="cli",
                 config=config,
                 save=save,
-                store=store if workers <= 1 else None,
+                store=store,
                 archive=archive_root,
                 executor=executor,
                 spark_master=spark_master,

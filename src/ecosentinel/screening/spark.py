@@ -62,7 +62,7 @@ def spark_session(master: str | None = None, app_name: str = "ecosentinel-screen
     builder = SparkSession.builder.appName(app_name)
     if master is not None:
         builder = builder.master(master)
-    elif "SPARK_HOME" not in os.environ and "spark.master" not in os.environ.get("PYSPARK_SUBMIT_ARGS", ""):
+    elif "PYSPARK_GATEWAY_PORT" not in os.environ:  # not under spark-submit (which sets the master)
         builder = builder.master(DEFAULT_MASTER)
     builder = (
         builder.config("spark.sql.session.timeZone", "UTC")
