@@ -5,6 +5,9 @@ skips). One Spark session for the module: the JVM starts once."""
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -148,3 +151,23 @@ def test_spark_engine_sees_the_archive_only(spark: Any, archived: Archived) -> N
             )
     finally:
         engine.dispose()
+
+
+def test_without_java_the_command_says_so_in_one_line(archived: Archived) -> None:
+    env = {**os.environ, "JAVA_HOME": "/nonexistent-java", "PATH": str(Path(sys.executable).parent)}
+    done = subprocess.run(
+        [
+            *(sys.executable, "-m", "ecosentinel", "screen", "--executor", "spark", "--no-save"),
+            *("--from", "2024-05-06T00:00", "--to", "2024-05-07T00:00", "--database-url", archived.url),
+            *("--archive", str(archived.root)),
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert done.returncode == 1
+    last = done.stderr.strip().splitlines()[-1]
+    assert last.startswith("无法启动 Spark"), done.stderr
+    assert "openjdk-17-jre-headless" in last

@@ -57,8 +57,9 @@ def spark_session(master: str | None = None, app_name: str = "ecosentinel-screen
         raise SparkUnavailableError(messages.SPARK_MISSING.format(detail=exc)) from None
     if "JAVA_HOME" not in os.environ and DEBIAN_JAVA.is_dir():
         os.environ["JAVA_HOME"] = str(DEBIAN_JAVA)
-    # Local workers run this interpreter (the one with ecosentinel installed); a cluster sets its own.
-    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+    if master is None or master.startswith("local"):
+        # local workers run this interpreter (the one with ecosentinel installed); a cluster sets its own
+        os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     builder = SparkSession.builder.appName(app_name)
     if master is not None:
         builder = builder.master(master)
