@@ -17,7 +17,7 @@ $(STAMP): pyproject.toml requirements.lock
 ## Re-resolve requirements.lock from pyproject.toml (after changing a dependency).
 lock: $(STAMP)
 	$(BIN)/python -m pip install --quiet 'uv>=0.9,<1'
-	$(BIN)/uv pip compile pyproject.toml --extra dev --python-version 3.11 \
+	$(BIN)/uv pip compile pyproject.toml --extra dev --extra spark --python-version 3.11 \
 		--python-platform x86_64-unknown-linux-gnu --generate-hashes -o requirements.lock
 
 ## Run the platform on its embedded default (SQLite) with simulated demo stations.

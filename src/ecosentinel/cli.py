@@ -12,6 +12,7 @@ import typer
 from typer.core import TyperGroup
 
 from ecosentinel.accounts.cli import users_app
+from ecosentinel.archive.cli import archive_app
 from ecosentinel.audit.cli import audit_app
 from ecosentinel.bench.cli import bench_app
 from ecosentinel.enforcement.cli import register as register_enforcement
@@ -87,6 +88,9 @@ app.add_typer(db_app, name="db", help="Database schema (Alembic migrations).")
 app.add_typer(bench_app, name="bench", help="Benchmarks; results go to docs/benchmarks.md.")
 app.add_typer(audit_app, name="audit", help="Audit trail: verify the hash chain.")
 app.add_typer(users_app, name="users", help="User accounts: create, list.")
+app.add_typer(
+    archive_app, name="archive", help="Columnar archive: build, verify, list (Parquet + hash chain)."
+)
 register_serving(app)
 register_simulator(app)
 register_screening(app)

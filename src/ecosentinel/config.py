@@ -125,6 +125,8 @@ class Settings(BaseSettings):
     web: WebSettings = Field(default_factory=WebSettings)
     screening: ScreeningSettings = Field(default_factory=ScreeningSettings)
     interop: InteropSettings = Field(default_factory=InteropSettings)
+    archive_dir: Path | None = None  # the Parquet archive (docs/archive.md); None: data_dir / "archive"
+    archive_interval_s: float = 3600.0  # the receiver's archiver seals closed days this often; 0 = off
 
     @property
     def effective_database_url(self) -> str:
@@ -156,6 +158,10 @@ class Settings(BaseSettings):
     def audit_anchor_path(self) -> Path:
         """Where the audit chain's anchors are appended (outside the database)."""
         return self.data_dir / "audit-anchors.jsonl"
+
+    @property
+    def effective_archive_dir(self) -> Path:
+        return self.archive_dir if self.archive_dir is not None else self.data_dir / "archive"
 
     def ensure_dirs(self) -> None:
         self.data_dir.mkdir(parents=True, exist_ok=True)

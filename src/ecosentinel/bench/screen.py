@@ -22,6 +22,7 @@ from pathlib import Path
 
 import typer
 
+from ecosentinel.bench import archive_read
 from ecosentinel.bench.ingest import machine_line
 from ecosentinel.bench.report import write_section
 from ecosentinel.database import create_engine, session_factory, upgrade
@@ -181,6 +182,7 @@ def screen_bench_command(
     sizes: str = typer.Option("2x1,4x3,8x7,16x7", help="Points x days, comma-separated (scaling curve)."),
     workers: str = typer.Option("1,2", help="Worker counts to measure (1 = in-process)."),
     write_docs: bool = typer.Option(True, help="Record the results in docs/benchmarks.md."),
+    archive: bool = typer.Option(True, help="Also measure the Parquet archive's read next to the store's."),
 ) -> None:
     """Screening speed end to end on the embedded default (筛查性能基准): store read + all rules."""
 
@@ -189,6 +191,7 @@ def screen_bench_command(
     rows: list[ScreenBenchRow] = []
     breakdown: list[tuple[str, float]] = []
     breakdown_label = ""
+    reads: list[archive_read.ReadRow] = []
     parsed = parse_sizes(sizes)
     for i, (points, days) in enumerate(parsed):
         directory = Path(tempfile.mkdtemp(prefix="ecosentinel-bench-screen-"))
@@ -202,6 +205,9 @@ def screen_bench_command(
                 row = measure(url, mns, start, end, w, points, days)
                 typer.echo(row.row())
                 rows.append(row)
+            if archive:
+                reads.append(archive_read.measure_reads(url, directory, mns, start, end, points, days))
+                typer.echo(reads[-1].row())
             if i == len(parsed) - 1:
                 breakdown = rule_breakdown(url, mns[0], start, end)
                 breakdown_label = f"one wastewater point x {days:g} days"
@@ -211,7 +217,9 @@ def screen_bench_command(
         typer.echo(f"{code}: {seconds:.3f}s")
     if write_docs and rows:
         write_section(
-            "screen", _report(rows, breakdown, breakdown_label, sizes, workers, machine_line(), load)
+            "screen",
+            _report(rows, breakdown, breakdown_label, sizes, workers, machine_line(), load)
+            + "\n".join(archive_read.report_lines(reads)),
         )
 
 

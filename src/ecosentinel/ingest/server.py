@@ -27,7 +27,7 @@ import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import cast
+from typing import TYPE_CHECKING, cast
 
 from ecosentinel.config import DataTimeSettings, IngestSettings
 from ecosentinel.ingest import messages
@@ -48,7 +48,15 @@ from ecosentinel.readings import KIND_BY_CN
 from ecosentinel.store.base import MeasurementStore, RawPacket, RejectedPacket
 from ecosentinel.store.timecheck import time_refusal
 
+if TYPE_CHECKING:
+    import polars as pl
+
 log = logging.getLogger(__name__)
+
+AfterCommit = Callable[["pl.DataFrame"], None]
+"""Called by the store writer with each committed batch's readings, after its acknowledgements are
+scheduled (e.g. the archiver noting which days changed). Must be quick; its errors are logged, never
+raised into the writer."""
 
 DATA_CNS = frozenset({"2011", "2051", "2061", "2031"})
 FEED_BYTES = 4096  # bytes handed to the framer at a time, so a flood is cut off after its budget
@@ -95,7 +103,9 @@ class StoreWriter:
         loop: asyncio.AbstractEventLoop,
         settings: IngestSettings,
         stats: IngestStats,
+        after_commit: AfterCommit | None = None,
     ) -> None:
+        self._after_commit = after_commit
         self._store = store
         self._loop = loop
         self._settings = settings
@@ -160,6 +170,11 @@ class StoreWriter:
             return
         self._stats.batches += 1
         self._loop.call_soon_threadsafe(_acknowledge_all, batch, self._stats)
+        if self._after_commit is not None:
+            try:
+                self._after_commit(frame)
+            except Exception:
+                log.exception("after-commit hook failed (the batch is stored and acknowledged)")
 
 
 def _acknowledge_all(batch: list[_Pending], stats: IngestStats) -> None:
@@ -413,7 +428,9 @@ class IngestServer:
         auth: AuthCache,
         data_time: DataTimeSettings | None = None,
         clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
+        after_commit: AfterCommit | None = None,
     ) -> None:
+        self.after_commit = after_commit
         self.settings = settings
         self.store = store
         self.auth = auth
@@ -439,7 +456,7 @@ class IngestServer:
 
     async def start(self) -> None:
         loop = asyncio.get_running_loop()
-        self.writer = StoreWriter(self.store, loop, self.settings, self.stats)
+        self.writer = StoreWriter(self.store, loop, self.settings, self.stats, self.after_commit)
         self.writer.start()
         factory: Callable[[], HJ212Connection] = lambda: HJ212Connection(self)  # noqa: E731
         # a modest backlog: asyncio accepts up to this many connections per loop iteration

@@ -19,8 +19,24 @@ import_app = typer.Typer(no_args_is_help=True)
 def import_readings_command(
     file: Annotated[Path, typer.Argument(help="CSV with columns mn,time,kind,code,value,flag[,source].")],
     database_url: DatabaseUrl = None,
+    archive: Annotated[
+        bool,
+        typer.Option(
+            "--archive/--no-archive", help="Seal the closed days it touched into the Parquet archive."
+        ),
+    ] = True,
+    archive_dir: Annotated[
+        Path | None, typer.Option("--archive-dir", help="Archive directory (default: DATA_DIR/archive).")
+    ] = None,
 ) -> None:
-    """Import readings from CSV, all or nothing (times in China Standard Time unless they carry an offset)."""
+    """Import readings from CSV, all or nothing (times in China Standard Time unless they carry an offset).
+
+    Then the closed days the file touched are sealed into the columnar archive (docs/archive.md)."""
+    import polars as pl
+
+    from ecosentinel.archive import messages as archive_messages
+    from ecosentinel.archive.build import build_archive, days_of_frame
+    from ecosentinel.archive.layout import default_root
     from ecosentinel.config import get_settings
     from ecosentinel.database import create_engine, session_factory
     from ecosentinel.registry.service import registered_mns
@@ -37,16 +53,36 @@ def import_readings_command(
         finally:
             engine.dispose()
         store = open_store(url)
+        stored: list[pl.DataFrame] = []
         try:
             rows, inserted = import_readings(
-                file, store=store, known_mns=known, data_time=get_settings().data_time
+                file,
+                store=store,
+                known_mns=known,
+                data_time=get_settings().data_time,
+                on_stored=stored.append,
             )
+            typer.echo(messages.IMPORTED_READINGS.format(file=file, rows=rows, inserted=inserted))
+            days = set().union(*(days_of_frame(f) for f in stored))
+            if archive and inserted and days:
+                try:  # after the import's commit: the import stands even if the archive cannot be written
+                    result = build_archive(
+                        store, archive_dir or default_root(), url=url, days=days, packets=False
+                    )
+                except (EcoSentinelError, OSError) as exc:
+                    typer.echo(archive_messages.IMPORT_ARCHIVE_FAILED.format(detail=exc), err=True)
+                else:
+                    if result.entries:
+                        typer.echo(
+                            archive_messages.IMPORT_ARCHIVED.format(
+                                partitions=result.partitions, rows=result.rows
+                            )
+                        )
         finally:
             store.close()
     except EcoSentinelError as exc:
         fail(exc)
         return
-    typer.echo(messages.IMPORTED_READINGS.format(file=file, rows=rows, inserted=inserted))
 
 
 @import_app.command("registry")

@@ -16,6 +16,7 @@ from ecosentinel.detection import messages
 from ecosentinel.detection.findings import Finding
 from ecosentinel.errors import EcoSentinelError
 from ecosentinel.readings import CST
+from ecosentinel.screening import messages as run_messages
 
 MAX_WORKERS = 64
 
@@ -110,22 +111,48 @@ def screen_command(
         str | None,
         typer.Option("--database-url", help="Database URL (default: ECOSENTINEL_DATABASE_URL or data/…)."),
     ] = None,
+    executor: Annotated[
+        str,
+        typer.Option("--executor", help="local (this machine) | spark (Spark over the Parquet archive)."),
+    ] = "local",
+    spark_master: Annotated[
+        str | None,
+        typer.Option("--spark-master", help="Spark master URL (default local[2]; e.g. spark://host:7077)."),
+    ] = None,
+    source: Annotated[
+        str | None,
+        typer.Option("--source", help="store | archive: where readings are read (spark: archive)."),
+    ] = None,
+    archive: Annotated[
+        str | None,
+        typer.Option(
+            "--archive",
+            help="Archive directory (default: DATA_DIR/archive); for spark also hdfs://… or s3a://… URIs.",
+        ),
+    ] = None,
 ) -> None:
     """Screen the stored readings for falsification and print the findings (筛查，输出疑似线索).
 
-    Default window: the last 24 hours of data present in the store.
+    Default window: the last 24 hours of data present in the store (or the archive, when read from it).
     """
     from ecosentinel.database import create_engine, session_factory
     from ecosentinel.detection.config import ScreeningConfig
     from ecosentinel.registry.service import registered_mns
     from ecosentinel.screening.service import default_window, run_screening
-    from ecosentinel.store.base import open_store
+    from ecosentinel.store.base import MeasurementStore, open_store
     from ecosentinel.store.cli import prepared_database_url
 
     if output_format not in ("table", "jsonl"):
         raise typer.BadParameter("table | jsonl", param_hint="--format")
     if not 1 <= workers <= MAX_WORKERS:
         raise typer.BadParameter(messages.BAD_WORKERS.format(value=workers), param_hint="--workers")
+    if executor not in ("local", "spark"):
+        raise typer.BadParameter(run_messages.BAD_EXECUTOR.format(value=executor), param_hint="--executor")
+    source = source or ("archive" if executor == "spark" or archive is not None else "store")
+    if source not in ("store", "archive") or (executor == "spark" and source != "archive"):
+        raise typer.BadParameter(run_messages.BAD_SOURCE.format(value=source), param_hint="--source")
+    if executor == "spark" and workers > 1:
+        raise typer.BadParameter(run_messages.SPARK_WORKERS, param_hint="--workers")
     start = parse_time(time_from, "--from") if time_from else None
     end = parse_time(time_to, "--to") if time_to else None
     if start is not None and end is not None and start >= end:
@@ -134,10 +161,20 @@ def screen_command(
         )
     mns = parse_points(points) if points is not None else None
     database_url = prepared_database_url(database_url)
+    archive_root: str | None = None
+    if source == "archive":
+        from ecosentinel.archive.layout import default_root
+
+        archive_root = archive if archive is not None else str(default_root())
     try:
         config = ScreeningConfig.from_yaml(config_file) if config_file else None
         engine = create_engine(database_url)
-        store = open_store(database_url)
+        if archive_root is not None and "://" not in archive_root:
+            from ecosentinel.archive.reader import ArchiveReader
+
+            store: MeasurementStore = ArchiveReader(Path(archive_root))
+        else:
+            store = open_store(database_url)
         try:
             factory = session_factory(engine)
             if mns is not None:
@@ -170,6 +207,9 @@ def screen_command(
                 config=config,
                 save=save,
                 store=store,
+                archive=archive_root,
+                executor=executor,
+                spark_master=spark_master,
             )
         finally:
             store.close()

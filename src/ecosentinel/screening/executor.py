@@ -16,9 +16,11 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import polars as pl
 
+from ecosentinel.archive.reader import ARCHIVE_URL_PREFIX, ArchiveReader
 from ecosentinel.detection.config import ScreeningConfig
 from ecosentinel.detection.context import PointContext
 from ecosentinel.detection.engine import screen_point
@@ -114,6 +116,14 @@ def screen_chunk(
     return ChunkResult(list(mns), findings, frame.height, t1 - t0, t2 - t1, time.process_time() - cpu0)
 
 
+def open_reader(url: str) -> MeasurementStore:
+    """The store to read readings from: the database at ``url``, or the Parquet archive of an
+    ``archive:/path`` URL (``archive.reader.archive_url``)."""
+    if url.startswith(ARCHIVE_URL_PREFIX):
+        return ArchiveReader(Path(url.removeprefix(ARCHIVE_URL_PREFIX)))
+    return open_store(url)
+
+
 _worker_stores: dict[str, MeasurementStore] = {}
 
 
@@ -127,7 +137,7 @@ def _worker_chunk(
 ) -> ChunkResult:
     store = _worker_stores.get(url)
     if store is None:
-        store = _worker_stores[url] = open_store(url)
+        store = _worker_stores[url] = open_reader(url)
         if isinstance(store, SqliteStore):
             store.arrow_reads = True  # a worker only reads: the faster Arrow reader is safe here
     return screen_chunk(store, mns, start, end, contexts, config)
@@ -161,7 +171,7 @@ def execute(
     total = len(mns)
     if workers <= 1 or len(parts) <= 1:
         own = store is None
-        opened = store or open_store(url)
+        opened = store or open_reader(url)
         try:
             for part in parts:
                 result.add(screen_chunk(opened, part, start, end, contexts, config))

@@ -34,3 +34,18 @@ ADJUSTMENT_PROPOSED_SUMMARY = (
     "（依据：查实 {confirmed} 次，未查实/排除 {not_confirmed} 次，可靠度 {reliability}）"
 )
 ADJUSTMENT_REVIEWED_SUMMARY = "规则调整 #{id}（点位 {mn}，规则 {rule}）：{before} → {after}"
+
+# executors over the archive (ecosentinel screen --source archive / --executor spark)
+SPARK_MISSING = (
+    "Spark 执行器需要 pyspark（及 pandas）：请安装 `pip install 'pyspark>=3.5,<5' 'pandas>=2.2,<3'`，"
+    "或用 `make test` 创建的环境。（{detail}）"
+)
+SPARK_NO_JAVA = (
+    "无法启动 Spark：找不到可用的 Java（请安装 openjdk-17-jre-headless，或设置 JAVA_HOME）。（{detail}）"
+)
+SPARK_NEEDS_ARCHIVE = (
+    "Spark 执行器读取列式归档：请先运行 `ecosentinel archive build`，或用 --archive 指定归档目录。"
+)
+SPARK_WORKERS = "Spark 执行器由 Spark 分配并行度，不能与 --workers 大于 1 同时使用。"
+BAD_EXECUTOR = "--executor 只能是 local 或 spark，当前为 {value}"
+BAD_SOURCE = "--source 只能是 store（测量数据库）或 archive（列式归档），当前为 {value}"

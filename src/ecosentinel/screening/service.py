@@ -15,12 +15,14 @@ import threading
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import Any
 
 import polars as pl
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, sessionmaker
 
+from ecosentinel.archive.reader import archive_url
 from ecosentinel.audit.service import record
 from ecosentinel.auth.service import SYSTEM, Principal
 from ecosentinel.database import session_scope
@@ -37,7 +39,7 @@ from ecosentinel.registry.scope import check_mn, visible_enterprise_ids, visible
 from ecosentinel.screening import messages as run_messages
 from ecosentinel.screening.adjustments import Adjustment, approved_adjustments
 from ecosentinel.screening.contextload import load_contexts
-from ecosentinel.screening.executor import ExecutionResult, execute
+from ecosentinel.screening.executor import ExecutionResult, execute, open_reader
 from ecosentinel.screening.models import (
     EnterpriseDayScore,
     PointDayScore,
@@ -47,12 +49,13 @@ from ecosentinel.screening.models import (
     ScreeningRun,
 )
 from ecosentinel.screening.profiles import PROFILE_HISTORY, attach_profiles
-from ecosentinel.store.base import MeasurementStore, open_store
+from ecosentinel.store.base import MeasurementStore
 
 logger = logging.getLogger(__name__)
 
 SEVERITY_RANK: dict[str, int] = {Severity.LOW.value: 1, Severity.MEDIUM.value: 2, Severity.HIGH.value: 3}
 DEFAULT_WINDOW = dt.timedelta(hours=24)
+EXECUTORS = ("local", "spark")
 _IN_CHUNK = 500
 _save_lock = threading.Lock()  # one writer of findings/scores per process (scheduler + manual runs)
 
@@ -189,6 +192,9 @@ def run_screening(
     chunk_points: int | None = None,
     on_progress: Progress | None = None,
     profile_history: dt.timedelta | None = PROFILE_HISTORY,
+    archive: str | Path | None = None,
+    executor: str = "local",
+    spark_master: str | None = None,
 ) -> RunOutcome:
     """Screen ``mns`` (None = every point with readings) over [start, end) (None = last 24 h of data).
 
@@ -198,10 +204,22 @@ def run_screening(
 
     Each point is calibrated on its own ``profile_history`` before ``start`` (``screening.profiles``;
     None screens with the rules' documented constants only).
+
+    With ``archive`` (a directory) the readings (window and calibration history) come from that Parquet
+    archive instead of the store (an ``hdfs://``/``s3a://`` archive is read by Spark only);
+    ``executor="spark"`` screens them on Spark (``screening.spark``, master ``spark_master``) and needs
+    the archive. ``url`` stays the database of the registry, findings and runs.
     """
     t0 = dt.datetime.now(dt.UTC)
+    if executor not in EXECUTORS:
+        raise ValidationError(run_messages.BAD_EXECUTOR.format(value=executor), location="executor")
+    if executor == "spark" and archive is None:
+        raise ValidationError(run_messages.SPARK_NEEDS_ARCHIVE, location="archive")
+    # an archive on HDFS or S3 is for Spark alone: the driver's own reads (calibration) use the store
+    remote = archive is not None and "://" in str(archive)
+    reader_url = url if archive is None or remote else archive_url(Path(archive))
     own_store = store is None
-    opened = store or open_store(url)
+    opened = store or open_reader(reader_url)
     try:
         if start is None or end is None:
             default_start, default_end = default_window(opened)
@@ -222,7 +240,9 @@ def run_screening(
                 adjustments = approved_adjustments(session, points)
             config, contexts = apply_adjustments(config, contexts, adjustments)
             if profile_history is not None:
-                contexts = attach_profiles(opened, url, contexts, start, config, history=profile_history)
+                contexts = attach_profiles(
+                    opened, reader_url, contexts, start, config, history=profile_history
+                )
 
             def progress(done: int, total: int) -> None:
                 if on_progress is not None and total:
@@ -232,18 +252,33 @@ def run_screening(
                         _run(s, run_id).points_done = done
 
             kwargs: dict[str, Any] = {} if chunk_points is None else {"chunk_points": chunk_points}
-            result = execute(
-                url,
-                points,
-                start,
-                end,
-                contexts,
-                config=config,
-                workers=workers,
-                store=opened if workers <= 1 else None,
-                progress=progress,
-                **kwargs,
-            )
+            if executor == "spark":
+                from ecosentinel.screening.spark import execute_spark  # pyspark only where it is used
+
+                assert archive is not None
+                result = execute_spark(
+                    archive,
+                    points,
+                    start,
+                    end,
+                    contexts,
+                    config=config,
+                    master=spark_master,
+                    progress=progress,
+                )
+            else:
+                result = execute(
+                    reader_url,
+                    points,
+                    start,
+                    end,
+                    contexts,
+                    config=config,
+                    workers=workers,
+                    store=opened if workers <= 1 else None,
+                    progress=progress,
+                    **kwargs,
+                )
             outcome = RunOutcome(run_id, start, end, result, contexts, watermarks=dict(watermarks or {}))
             if run_id is not None:
                 with _save_lock, session_scope(factory) as session:

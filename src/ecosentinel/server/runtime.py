@@ -8,6 +8,7 @@ import logging
 import signal
 from collections.abc import AsyncIterator, Callable
 
+from ecosentinel.archive.archiver import Archiver
 from ecosentinel.config import Settings
 from ecosentinel.database import create_engine, session_factory, upgrade
 from ecosentinel.ingest import messages
@@ -41,15 +42,28 @@ async def running_ingest(settings: Settings) -> AsyncIterator[IngestServer]:
     engine = create_engine(url)
     store = open_store(url)
     auth = AuthCache(lambda: load_point_auth(engine))
-    server = IngestServer(settings=settings.ingest, store=store, auth=auth, data_time=settings.data_time)
+    archiver = None
+    if settings.archive_interval_s > 0:  # seals closed days into the Parquet archive (docs/archive.md)
+        archiver = Archiver(url, settings.effective_archive_dir, interval_s=settings.archive_interval_s)
+    server = IngestServer(
+        settings=settings.ingest,
+        store=store,
+        auth=auth,
+        data_time=settings.data_time,
+        after_commit=None if archiver is None else archiver.note,
+    )
     await server.start()
     interop = InteropRuntime(server, session_factory(engine), store, settings.interop)
     await interop.start()
+    if archiver is not None:
+        archiver.start()
     try:
         yield server
     finally:
         await interop.stop()
         await server.stop()
+        if archiver is not None:
+            await asyncio.to_thread(archiver.stop)
         store.close()
         engine.dispose()
 

@@ -11,7 +11,7 @@ import csv
 import datetime as dt
 import io
 import logging
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from pathlib import Path
 
 import polars as pl
@@ -282,9 +282,15 @@ def import_readings(
     store: MeasurementStore,
     known_mns: Collection[str],
     data_time: DataTimeSettings | None = None,
+    on_stored: Callable[[pl.DataFrame], None] | None = None,
 ) -> tuple[int, int]:
-    """Validate a readings CSV and store it in one transaction; return (rows in file, readings inserted)."""
+    """Validate a readings CSV and store it in one transaction; return (rows in file, readings inserted).
+
+    ``on_stored`` is called with the stored frame after the commit (the archive seals the days it touched).
+    """
     frame = read_readings_csv(path, known_mns=known_mns, data_time=data_time)
     inserted = store.append(frame)
+    if on_stored is not None:
+        on_stored(frame)
     logger.info("imported %s: %d rows, %d new readings", path, frame.height, inserted)
     return frame.height, inserted

@@ -1,0 +1,179 @@
+"""Read the archive like the measurement store: the screening executors take it in place of a store.
+
+Partition pruning comes from the chain (days of the window, buckets of the points, the points each file
+holds); inside the chosen files polars ``scan_parquet`` pushes the filters on mn, time, code, kind and
+source down to the Parquet row groups, so a point-window reads only the row groups that can hold it.
+Only sealed partitions are read: the day still open lives in the store alone.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from pathlib import Path
+
+import polars as pl
+import pyarrow as pa
+
+from ecosentinel.archive import messages
+from ecosentinel.archive.chain import Entry, read_chain
+from ecosentinel.archive.layout import PACKETS, READINGS, Layout, days_between, open_layout
+from ecosentinel.errors import EcoSentinelError
+from ecosentinel.readings import READING_SCHEMA, DataKind, Source
+from ecosentinel.store.base import (
+    LATEST_SCHEMA,
+    RawPacket,
+    RejectedPacket,
+    require_aware,
+)
+
+ARCHIVE_URL_PREFIX = "archive:"
+"""A store URL naming an archive directory (``archive:/path``): worker processes open a reader from it."""
+
+
+def archive_url(root: Path) -> str:
+    return f"{ARCHIVE_URL_PREFIX}{root.resolve()}"
+
+
+class ArchiveReader:
+    """The read side of ``MeasurementStore`` over an archive directory (``append`` is refused)."""
+
+    def __init__(self, root: Path) -> None:
+        self.layout: Layout = open_layout(root)
+        self._stamp: tuple[int, int] | None = None
+        self._entries: list[Entry] = []
+
+    # the catalogue ---------------------------------------------------------------------------------------
+    def entries(self, dataset: str = READINGS) -> list[Entry]:
+        """Chained entries of ``dataset`` (the chain is re-read when its file changed)."""
+        path = self.layout.chain_path
+        stat = path.stat() if path.exists() else None
+        stamp = (stat.st_size, stat.st_mtime_ns) if stat else (0, 0)
+        if stamp != self._stamp:
+            self._entries = read_chain(self.layout)
+            self._stamp = stamp
+        return [e for e in self._entries if e.dataset == dataset]
+
+    def files(
+        self, dataset: str, start: dt.datetime, end: dt.datetime, mns: Sequence[str] | None = None
+    ) -> list[Path]:
+        """Partition files that can hold rows of ``mns`` in [start, end)."""
+        days = {d.isoformat() for d in days_between(start, end)}
+        wanted = None if mns is None else set(mns)
+        buckets = None if wanted is None else {self.layout.bucket_of(mn) for mn in wanted}
+        return [
+            self.layout.root / e.path
+            for e in self.entries(dataset)
+            if e.day in days
+            and (buckets is None or e.bucket in buckets)
+            and (wanted is None or not wanted.isdisjoint(e.mns))
+        ]
+
+    # MeasurementStore, read side -------------------------------------------------------------------------
+    def scan(
+        self,
+        *,
+        start: dt.datetime,
+        end: dt.datetime,
+        mns: Sequence[str] | None = None,
+        codes: Sequence[str] | None = None,
+        kinds: Sequence[DataKind] | None = None,
+        sources: Sequence[Source] | None = None,
+    ) -> pl.LazyFrame | None:
+        """The lazy scan of a window with every filter pushed down (None when no partition can match)."""
+        start = require_aware(start, "start").astimezone(dt.UTC)
+        end = require_aware(end, "end").astimezone(dt.UTC)
+        files = self.files(READINGS, start, end, mns)
+        if not files:
+            return None
+        predicate = (pl.col("time") >= start) & (pl.col("time") < end)
+        if mns is not None:
+            predicate &= pl.col("mn").is_in(list(mns))
+        if codes is not None:
+            predicate &= pl.col("code").is_in(list(codes))
+        if kinds is not None:
+            predicate &= pl.col("kind").is_in([DataKind(k).value for k in kinds])
+        if sources is not None:
+            predicate &= pl.col("source").is_in([Source(s).value for s in sources])
+        return pl.scan_parquet(files, hive_partitioning=False).filter(predicate)
+
+    def read_window(
+        self,
+        *,
+        start: dt.datetime,
+        end: dt.datetime,
+        mns: Sequence[str] | None = None,
+        codes: Sequence[str] | None = None,
+        kinds: Sequence[DataKind] | None = None,
+        sources: Sequence[Source] | None = None,
+    ) -> pl.DataFrame:
+        """Readings with start <= time < end, READING_SCHEMA, sorted by mn, code, kind, source, time."""
+        scan = self.scan(start=start, end=end, mns=mns, codes=codes, kinds=kinds, sources=sources)
+        if scan is None:
+            return pl.DataFrame(schema=READING_SCHEMA)
+        frame = scan.select(list(READING_SCHEMA)).collect()
+        return frame.cast(READING_SCHEMA).sort("mn", "code", "kind", "source", "time")  # type: ignore[arg-type]
+
+    def read_arrow(
+        self,
+        *,
+        start: dt.datetime,
+        end: dt.datetime,
+        mns: Sequence[str] | None = None,
+        codes: Sequence[str] | None = None,
+        kinds: Sequence[DataKind] | None = None,
+        sources: Sequence[Source] | None = None,
+    ) -> pa.Table:
+        frame = self.read_window(start=start, end=end, mns=mns, codes=codes, kinds=kinds, sources=sources)
+        return frame.to_arrow()
+
+    def list_points(self) -> list[str]:
+        return sorted({mn for e in self.entries(READINGS) for mn in e.mns})
+
+    def raw_packets(self, *, mn: str, start: dt.datetime, end: dt.datetime) -> list[RawPacket]:
+        start = require_aware(start, "start").astimezone(dt.UTC)
+        end = require_aware(end, "end").astimezone(dt.UTC)
+        files = self.files(PACKETS, start, end, [mn])
+        if not files:
+            return []
+        frame = (
+            pl.scan_parquet(files, hive_partitioning=False)
+            .filter((pl.col("mn") == mn) & (pl.col("time") >= start) & (pl.col("time") < end))
+            .sort("time", "received_at")
+            .collect()
+        )
+        return [
+            RawPacket(
+                received_at=row["received_at"],
+                peer=row["peer"],
+                mn=row["mn"],
+                cn=row["cn"],
+                qn=row["qn"],
+                data_time=row["data_time"],
+                raw=bytes(row["raw"]),
+            )
+            for row in frame.iter_rows(named=True)
+        ]
+
+    def rejected_packets(self, *, start: dt.datetime, end: dt.datetime) -> list[RejectedPacket]:
+        """Refused packets are not archived (they are not data)."""
+        return []
+
+    def latest(self, until: dt.datetime | None = None) -> pl.DataFrame:
+        entries = self.entries(READINGS)
+        if not entries:
+            return pl.DataFrame(schema=LATEST_SCHEMA)
+        scan = pl.scan_parquet([self.layout.root / e.path for e in entries], hive_partitioning=False)
+        if until is not None:
+            scan = scan.filter(pl.col("time") <= require_aware(until, "until").astimezone(dt.UTC))
+        frame = scan.group_by("mn", "kind").agg(pl.col("time").max()).collect()
+        return frame.cast(LATEST_SCHEMA).sort("mn", "kind")  # type: ignore[arg-type]
+
+    def append(self, readings: pl.DataFrame, raw_packets: Sequence[RawPacket] = ()) -> int:
+        raise EcoSentinelError(messages.READ_ONLY)
+
+    def append_rejected(self, packets: Sequence[RejectedPacket]) -> None:
+        raise EcoSentinelError(messages.READ_ONLY)
+
+    def close(self) -> None:
+        """Nothing to release: every read opens and closes its files."""
