@@ -14,11 +14,13 @@ import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
+import polars as pl
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from ecosentinel.audit.service import record
 from ecosentinel.auth.service import Principal
+from ecosentinel.detection.context import MARK_SCHEMA
 from ecosentinel.errors import NotFoundError, ValidationError
 from ecosentinel.interop.models import DataMark, utc
 from ecosentinel.registry.models import Point
@@ -192,6 +194,24 @@ def approved_periods(
         assert e is not None
         out.setdefault(m.mn, []).append(MarkedPeriod(m.factor_code, s, e))
     return out
+
+
+def approved_marks_frame(
+    session: Session, mns: list[str], start: dt.datetime, end: dt.datetime
+) -> pl.DataFrame:
+    """Approved marks of the points overlapping ``[start, end)`` in MARK_SCHEMA (screening context)."""
+    rows = session.scalars(
+        sa.select(DataMark)
+        .where(
+            DataMark.mn.in_(mns), DataMark.status == "approved", DataMark.start < end, DataMark.end > start
+        )
+        .order_by(DataMark.mn, DataMark.start)
+    )
+    data = [
+        {"mn": m.mn, "start": utc(m.start), "end": utc(m.end), "kind": m.kind, "factor": m.factor_code}
+        for m in rows
+    ]
+    return pl.DataFrame(data, schema=MARK_SCHEMA) if data else pl.DataFrame(schema=MARK_SCHEMA)
 
 
 def covers(periods: list[MarkedPeriod], code: str, t: dt.datetime, length: dt.timedelta) -> bool:
