@@ -56,6 +56,10 @@ EXE_RTN_ZH = {
     6: "系统故障",
     100: "没有数据",
 }
+ALARM_MARKED_EXCEEDANCES = (
+    "标记异常：近 {days} 天 {code} 有 {marked} 个超标小时落在已通过的数据标记内并被剔除，"
+    "标记外仅 {unmarked} 个超标小时（标记恰好覆盖超标时段，且标记期间数据仍为正常 N 标识，须核查）"
+)
 KIND_ZH = {"minute": "分钟数据", "hour": "小时数据", "day": "日数据", "rtd": "实时数据"}
 
 CLI_TARGET_ADDED = "已新增转发目标 {name}（编号 {id}）"

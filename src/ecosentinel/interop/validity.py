@@ -30,6 +30,7 @@ from openpyxl import Workbook
 from sqlalchemy.orm import Session, selectinload
 
 from ecosentinel.errors import ValidationError
+from ecosentinel.interop import messages
 from ecosentinel.interop.marks import approved_periods, covers, marked_share
 from ecosentinel.readings import CST, DataKind, Source
 from ecosentinel.registry.models import Point
@@ -176,10 +177,17 @@ def alarms(
     min_transmission: float = 0.9,
     days: int = 7,
     max_marked_share: float = 0.3,
+    min_marked_exceedances: int = 3,
 ) -> list[Alarm]:
     """Offline points (no data for ``offline_after``), points whose data marks cover more than
     ``max_marked_share`` of the last 30 days (abuse of marks), and point-factor-days of the last ``days``
-    complete days whose transmission rate is below ``min_transmission``."""
+    complete days whose transmission rate is below ``min_transmission``.
+
+    A second abuse signal (also kind ``marks``): over the last ``days`` complete days, a point-factor
+    with at least ``min_marked_exceedances`` exceedance hours under approved marks and no more exceedance
+    hours outside them. The marks then fall on the exceedances themselves, and those hours were
+    transmitted flagged ``N`` (normal), which a device under maintenance or in fault would not send.
+    """
     now = now or dt.datetime.now(dt.UTC)
     points = list(session.scalars(sa.select(Point).where(Point.active.is_(True)).order_by(Point.mn)))
     latest = store.latest()
@@ -215,6 +223,18 @@ def alarms(
         mns=[p.mn for p in points],
         now=now,
     )
+    hidden: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0])
+    names = {p.mn: p.name for p in points}
+    for row in rows:
+        acc = hidden[(row.mn, row.code)]
+        acc[0] += row.exceeded
+        acc[1] += row.exceeded_marked
+    for (mn, code), (unmarked, marked_hours) in sorted(hidden.items()):
+        if marked_hours >= min_marked_exceedances and marked_hours >= unmarked:
+            detail = messages.ALARM_MARKED_EXCEEDANCES.format(
+                days=days, code=code, marked=marked_hours, unmarked=unmarked
+            )
+            out.append(Alarm("marks", mn, names[mn], code, None, detail))
     for row in rows:
         rate = row.transmission_rate
         if rate is not None and rate < min_transmission:
