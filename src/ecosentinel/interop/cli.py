@@ -206,6 +206,7 @@ def stats_command(
         typer.echo(
             f"{r.mn}\t{r.point_name}\t{r.code}\t{r.period}\t{r.expected}\t{r.received}\t{r.valid}"
             f"\t{pct(r.transmission_rate)}\t{pct(r.valid_rate)}\t{pct(r.capture_rate)}"
+            f"\t{r.exceeded}\t{r.exceeded_marked}\t{r.down}\t{r.operating}\t{pct(r.operating_rate)}"
         )
 
 

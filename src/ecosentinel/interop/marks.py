@@ -176,6 +176,7 @@ class MarkedPeriod:
     factor_code: str | None
     start: dt.datetime
     end: dt.datetime
+    kind: str = ""
 
 
 def approved_periods(
@@ -192,7 +193,7 @@ def approved_periods(
         s, e = utc(m.start), utc(m.end)
         assert s is not None
         assert e is not None
-        out.setdefault(m.mn, []).append(MarkedPeriod(m.factor_code, s, e))
+        out.setdefault(m.mn, []).append(MarkedPeriod(m.factor_code, s, e, m.kind))
     return out
 
 
