@@ -142,6 +142,10 @@ def test_rejecting_needs_a_reason_and_heavy_marking_is_an_alarm(
     assert "理由" in refused.text
     found = validity.alarms(db_session, store)
     assert [a.mn for a in found if a.kind == "marks"] == [MN]  # half of the last 30 days is marked
+    station = client.get(f"/stations/{MN}", headers=analyst)  # the alarm and the marks on the station page
+    assert station.status_code == 200
+    assert "标记异常：近 30 天" in station.text
+    assert "停产检修" in station.text
     bad = client.post("/api/interop/marks", data={**form, "kind": "holiday"}, headers=enterprise)
     assert bad.status_code == 422
 

@@ -230,6 +230,7 @@ def alarms(
     days: int = 7,
     max_marked_share: float = 0.3,
     min_marked_exceedances: int = 3,
+    mns: list[str] | None = None,
 ) -> list[Alarm]:
     """Offline points (no data for ``offline_after``), points whose data marks cover more than
     ``max_marked_share`` of the last 30 days (abuse of marks), and point-factor-days of the last ``days``
@@ -241,7 +242,10 @@ def alarms(
     transmitted flagged ``N`` (normal), which a device under maintenance or in fault would not send.
     """
     now = now or dt.datetime.now(dt.UTC)
-    points = list(session.scalars(sa.select(Point).where(Point.active.is_(True)).order_by(Point.mn)))
+    query = sa.select(Point).where(Point.active.is_(True)).order_by(Point.mn)
+    if mns is not None:  # e.g. one station's page
+        query = query.where(Point.mn.in_(mns))
+    points = list(session.scalars(query))
     latest = store.latest()
     last: dict[str, dt.datetime] = {}
     for mn, _kind, time in latest.select("mn", "kind", "time").iter_rows():
