@@ -9,7 +9,7 @@ import pytest
 
 from ecosentinel.detection import FactorSpec, PointContext, PointType, screen_point
 from ecosentinel.detection.calibration import build_profile, with_profile
-from ecosentinel.detection.context import WINDOW_SCHEMA
+from ecosentinel.detection.context import MARK_SCHEMA, WINDOW_SCHEMA
 from tests.detection.helpers import HOUR, MINUTE, MN, T0, Case, check_case, frame, replaced, series, wavy
 
 WATER = PointContext(mn=MN, point_type=PointType.WATER, factors={"w01018": FactorSpec(limit=50)})
@@ -17,6 +17,24 @@ MONTH = 720
 LEVEL = wavy(MONTH, 30, 6)
 HIGH_THEN_GAP = replaced(replaced(LEVEL, range(400, 403), 55.0), range(403, 407), None)
 GAP = [(T0 + 403 * HOUR, T0 + 407 * HOUR)]
+
+
+def _marked(factor: str | None) -> PointContext:
+    """WATER with an approved fault mark over the gap (hours 402-408), of ``factor`` or the whole point."""
+    marks = pl.DataFrame(
+        {
+            "mn": [MN],
+            "start": [T0 + 402 * HOUR],
+            "end": [T0 + 408 * HOUR],
+            "kind": ["fault"],
+            "factor": [factor],
+        },
+        schema=MARK_SCHEMA,
+    )
+    return PointContext(
+        mn=MN, point_type=PointType.WATER, factors={"w01018": FactorSpec(limit=50)}, data_marks=marks
+    )
+
 
 # the same point, but it loses data every day at ordinary levels (a flaky link): base rate trap
 FLAKY = replaced(HIGH_THEN_GAP, [i for d in range(30) if d != 16 for i in (24 * d + 5, 24 * d + 6)], None)
@@ -124,6 +142,26 @@ CASES: list[Case] = [
             ),
         ),
         "expect": 0,
+    },
+    {
+        "id": "trap: the gap is inside an approved data mark of the factor (数据标记)",
+        "frame": frame(series("w01018", HIGH_THEN_GAP)),
+        "context": _marked("w01018"),
+        "expect": 0,
+    },
+    {
+        "id": "trap: the gap is inside an approved data mark of the whole point",
+        "frame": frame(series("w01018", HIGH_THEN_GAP)),
+        "context": _marked(None),
+        "expect": 0,
+    },
+    {
+        "id": "catch: a mark of another factor does not excuse this one's gap",
+        "frame": frame(series("w01018", HIGH_THEN_GAP)),
+        "context": _marked("w21003"),
+        "expect": 1,
+        "variant": "gap",
+        "windows": GAP,
     },
     {
         "id": "calibration flag: the hours after the exceedance are C-flagged (R16's business)",

@@ -13,7 +13,9 @@ from sqlalchemy.orm import Session
 
 from ecosentinel.audit.models import AuditEntry
 from ecosentinel.auth.roles import Role
+from ecosentinel.auth.service import Principal
 from ecosentinel.interop import validity
+from ecosentinel.interop.marks import create_mark, review_mark
 from ecosentinel.readings import CST, READING_SCHEMA
 from ecosentinel.registry.models import Enterprise, Point
 from ecosentinel.registry.service import import_registry
@@ -140,5 +142,44 @@ def test_rejecting_needs_a_reason_and_heavy_marking_is_an_alarm(
     assert "理由" in refused.text
     found = validity.alarms(db_session, store)
     assert [a.mn for a in found if a.kind == "marks"] == [MN]  # half of the last 30 days is marked
+    station = client.get(f"/stations/{MN}", headers=analyst)  # the alarm and the marks on the station page
+    assert station.status_code == 200
+    assert "标记异常：近 30 天" in station.text
+    assert "停产检修" in station.text
     bad = client.post("/api/interop/marks", data={**form, "kind": "holiday"}, headers=enterprise)
     assert bad.status_code == 422
+
+
+def test_marks_over_exactly_the_exceedance_hours_are_an_alarm(
+    db_session: Session, store: MeasurementStore
+) -> None:
+    _seed(db_session, store)  # exceedances at hours 8-13 of DAY, flagged N
+    admin = Principal(user_id=None, username="admin-test", display_name="管理员", role=Role.ADMIN)
+    analyst = Principal(user_id=None, username="analyst-test", display_name="分析员", role=Role.ANALYST)
+    day0 = dt.datetime.combine(DAY, dt.time(), CST)
+
+    def mark(first_hour: int, hours: int) -> None:
+        created = create_mark(
+            db_session,
+            admin,
+            mn=MN,
+            kind="maintenance",
+            start=day0 + dt.timedelta(hours=first_hour),
+            end=day0 + dt.timedelta(hours=first_hour + hours),
+            reason="维护检修",
+            factor_code="w01018",
+        )
+        review_mark(db_session, analyst, created.id, approve=True)
+        db_session.commit()
+
+    def marks_alarms() -> list[validity.Alarm]:
+        return [a for a in validity.alarms(db_session, store, now=NOW) if a.kind == "marks"]
+
+    assert marks_alarms() == []
+    mark(8, 2)  # hours 8, 9: two exceedances hidden, four still counted
+    assert marks_alarms() == []
+    mark(10, 4)  # hours 10-13: now all six exceedance hours are under marks, none outside
+    found = marks_alarms()
+    assert [(a.mn, a.code) for a in found] == [(MN, "w01018")]
+    assert "6 个超标小时" in found[0].detail
+    assert "标记外仅 0 个" in found[0].detail

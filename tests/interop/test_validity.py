@@ -13,7 +13,9 @@ from openpyxl import load_workbook
 from sqlalchemy.orm import Session
 
 from ecosentinel.auth.roles import Role
+from ecosentinel.auth.service import Principal
 from ecosentinel.interop import validity
+from ecosentinel.interop.marks import create_mark, review_mark
 from ecosentinel.readings import CST, READING_SCHEMA
 from ecosentinel.registry.models import Point
 from ecosentinel.registry.service import import_registry
@@ -127,3 +129,61 @@ def test_excel_export_and_api(
     assert page.status_code == 200
     assert "83.3%" in page.text
     assert client.get("/api/interop/validity", headers=login_as(engine, Role.POLICE)).status_code == 403
+
+
+def test_operating_rate_matches_the_hand_computation(
+    fixture_data: Session, store: MeasurementStore, engine: sa.Engine, client: TestClient
+) -> None:
+    """运转率 = (expected - down) / expected; down = hours flagged F/D/P or under an approved fault, stop or
+    shutdown mark. COD D1 hours 18-19 are flagged D (2 down hours)."""
+    admin = Principal(user_id=None, username="admin-test", display_name="管理员", role=Role.ADMIN)
+    analyst = Principal(user_id=None, username="analyst-test", display_name="分析员", role=Role.ANALYST)
+
+    def mark(kind: str, start: dt.datetime, end: dt.datetime, *, approve: bool = True) -> None:
+        created = create_mark(fixture_data, admin, mn=MN, kind=kind, start=start, end=end, reason="测试")
+        if approve:
+            review_mark(fixture_data, analyst, created.id, approve=True)
+        fixture_data.commit()
+
+    d2 = dt.datetime.combine(D2, dt.time(), CST)
+    # whole-point fault from D2 20:30 to midnight: hours 20-23 of both factors are down (hour 20 in part)
+    mark("fault", d2 + dt.timedelta(hours=20, minutes=30), d2 + dt.timedelta(days=1))
+    # maintenance is not down time, and a submitted fault mark counts for nothing
+    mark("maintenance", d2 - dt.timedelta(days=1), d2 - dt.timedelta(hours=18))
+    mark("fault", d2 + dt.timedelta(hours=1), d2 + dt.timedelta(hours=5), approve=False)
+    # today (10 hours expected) a stop from 08:00 to 14:00: only hours 8 and 9 are expected ones
+    today = dt.datetime.combine(NOW.date(), dt.time(), CST)
+    mark("stop", today + dt.timedelta(hours=8), today + dt.timedelta(hours=14))
+
+    daily = _by(validity.statistics(fixture_data, store, start=D1, end=NOW.date(), now=NOW))
+    expected = {
+        ("w01018", "2026-11-10"): (24, 2, 22 / 24),
+        ("w01018", "2026-11-11"): (24, 4, 20 / 24),
+        ("w21003", "2026-11-10"): (24, 0, 1.0),
+        ("w21003", "2026-11-11"): (24, 4, 20 / 24),
+        ("w01018", "2026-11-12"): (10, 2, 8 / 10),
+    }
+    for key, (hours, down, rate) in expected.items():
+        row = daily[key]
+        assert (row.expected, row.down, row.operating) == (hours, down, hours - down), key
+        assert row.operating_rate == pytest.approx(rate), key
+    monthly = _by(validity.statistics(fixture_data, store, start=D1, end=D2, period="month", now=NOW))
+    assert monthly[("w21003", "2026-11")].operating_rate == pytest.approx(44 / 48)
+
+    sheet = load_workbook(
+        io.BytesIO(validity.workbook(validity.statistics(fixture_data, store, start=D1, end=D1, now=NOW)))
+    ).active
+    assert sheet is not None
+    values = list(sheet.values)
+    assert values[0][-3:] == ("停运故障小时", "运转小时", "运转率")
+    cod = next(v for v in values[1:] if v[2] == "w01018")
+    assert cod[-3:-1] == (2, 22)
+    assert cod[-1] == pytest.approx(22 / 24)
+    headers = login_as(engine, Role.ANALYST)
+    api = client.get(f"/api/interop/validity?start={D2}&end={D2}&mn={MN}", headers=headers).json()
+    row = next(r for r in api if r["code"] == "w01018")
+    assert (row["down"], row["operating"]) == (4, 20)
+    assert row["operating_rate"] == pytest.approx(20 / 24)
+    page = client.get(f"/interop/validity?start={D2}&end={D2}", headers=headers)
+    assert "运转率" in page.text
+    assert "83.3%" in page.text

@@ -144,8 +144,9 @@ def test_rate_quarter_hand_computed(db_session: Session, store: MeasurementStore
         1,
         1,
     )
-    # 20/24*30 + 18/24*30 + 1/2*15 + 1/2*15 + (1 - 1*2/10)*10 = 25 + 22.5 + 7.5 + 7.5 + 8 = 70.5
-    assert a.score == 70.5
+    # valid of received (interop validity): 20/24*30 + 18/20*30 + 1/2*15 + 1/2*15 + (1 - 1*2/10)*10
+    # = 25 + 27 + 7.5 + 7.5 + 8 = 75
+    assert a.score == 75.0
     assert (a.grade, a.veto, a.rank) == ("C", False, 1)
     b = by_agency[ids.agency_b]
     assert (b.expected_hours, b.received_hours, b.valid_hours) == (24, 24, 24)

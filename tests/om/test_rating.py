@@ -22,14 +22,15 @@ BASE: dict[str, Any] = {
 }
 
 CASES: list[dict[str, Any]] = [
-    # 0.95*30 + 0.90*30 + 0.8*15 + 0.75*15 + (1-0.2)*10 = 28.5 + 27 + 12 + 11.25 + 8 = 86.75
-    {"id": "all inputs", "change": {}, "score": 86.8, "grade": Grade.B},
-    # no comparison tests: (28.5 + 27 + 12 + 8) / 85 * 100 = 88.82…
+    # transmission 950/1000, valid 900/950 (valid of received, as on the validity page):
+    # 0.95*30 + 0.947368*30 + 0.8*15 + 0.75*15 + (1-0.2)*10 = 28.5 + 28.421 + 12 + 11.25 + 8 = 88.171
+    {"id": "all inputs", "change": {}, "score": 88.2, "grade": Grade.B},
+    # no comparison tests: (28.5 + 28.421 + 12 + 8) / 85 * 100 = 90.495…
     {
         "id": "no comparison tests",
         "change": {"comparison_tests": 0, "comparison_passed": 0},
-        "score": 88.8,
-        "grade": Grade.B,
+        "score": 90.5,
+        "grade": Grade.A,
     },
     # perfect agency
     {
@@ -44,17 +45,25 @@ CASES: list[dict[str, Any]] = [
         "score": 100.0,
         "grade": Grade.A,
     },
-    # no records with points: timeliness 0 → 28.5 + 27 + 0 + 11.25 + 8 = 74.75
-    {"id": "no records", "change": {"records": 0, "timely_records": 0}, "score": 74.8, "grade": Grade.C},
-    # six findings: the findings component is exhausted (not negative): 28.5 + 27 + 12 + 11.25 + 0
-    {"id": "many findings", "change": {"findings": 6}, "score": 78.8, "grade": Grade.C},
+    # no records with points: timeliness 0 → 28.5 + 28.421 + 0 + 11.25 + 8 = 76.171
+    {"id": "no records", "change": {"records": 0, "timely_records": 0}, "score": 76.2, "grade": Grade.C},
+    # six findings: the findings component is exhausted (not negative): 28.5 + 28.421 + 12 + 11.25 + 0
+    {"id": "many findings", "change": {"findings": 6}, "score": 80.2, "grade": Grade.B},
     # the one-vote veto overrides a good score
     {"id": "veto", "change": {"falsifications": ("运维人员协助篡改数据",)}, "score": 0.0, "grade": Grade.D},
-    # poor data: 0.5*30 + 0.4*30 + 0.8*15 + 0.75*15 + 8 = 15 + 12 + 12 + 11.25 + 8 = 58.25
+    # poor data: 500/1000 received, 400/500 valid: 0.5*30 + 0.8*30 + 0.8*15 + 0.75*15 + 8
+    # = 15 + 24 + 12 + 11.25 + 8 = 70.25 → 70.2 (half to even)
     {
         "id": "poor data",
         "change": {"received_hours": 500, "valid_hours": 400},
-        "score": 58.2,
+        "score": 70.2,
+        "grade": Grade.C,
+    },
+    # nothing received: transmission 0 and valid 0 (not left out): 0 + 0 + 12 + 11.25 + 8 = 31.25 → 31.2
+    {
+        "id": "nothing received",
+        "change": {"received_hours": 0, "valid_hours": 0},
+        "score": 31.2,
         "grade": Grade.D,
     },
 ]
@@ -76,7 +85,7 @@ def test_veto_reason_is_kept() -> None:
 def test_rates_are_reported() -> None:
     result = rate(RatingInputs(**BASE))
     assert result.transmission_rate == pytest.approx(0.95)
-    assert result.valid_rate == pytest.approx(0.9)
+    assert result.valid_rate == pytest.approx(900 / 950)
     assert result.timeliness_rate == pytest.approx(0.8)
     assert result.comparison_rate == pytest.approx(0.75)
 

@@ -63,6 +63,8 @@ class ScoringConfig(BaseModel):
     """Multiplier for a finding inside a declared maintenance window that has a matching O&M record."""
     maintenance_without_record: float = 1.5
     """Multiplier for a finding inside a declared maintenance window with no O&M record at all."""
+    marked_period: float = 0.5
+    """Multiplier for a finding overlapping an approved data mark (数据标记) of its point or factor."""
     yellow_at: float = 0.3
     red_at: float = 0.7
     fusion: bool = True

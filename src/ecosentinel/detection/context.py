@@ -8,7 +8,7 @@ empty frames, never ``None``, so rules need no special cases.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -118,6 +118,15 @@ STANDARD_CHECK_SCHEMA: dict[str, pl.DataType] = {
 """Standard-sample checks (标样核查) of the point's analysers: the standard's concentration and what the
 analyser measured (dynamic-control uploads or O&M records)."""
 """Declared maintenance windows (报备的维护时段)."""
+MARK_SCHEMA: dict[str, pl.DataType] = {
+    "mn": pl.Utf8(),
+    "start": _UTC,
+    "end": _UTC,
+    "kind": pl.Utf8(),
+    "factor": pl.Utf8(),
+}
+"""Approved data marks (数据标记, 《污染物排放自动监测设备标记规则》): ``kind`` is the mark's kind (fault,
+maintenance, calibration, stop …); ``factor`` the marked factor code, null when the whole point is marked."""
 
 
 def _empty(schema: Mapping[str, pl.DataType]) -> pl.DataFrame:
@@ -177,6 +186,8 @@ class PointContext:
     om_records: pl.DataFrame = field(default_factory=lambda: _empty(OM_SCHEMA))
     maintenance_windows: pl.DataFrame = field(default_factory=lambda: _empty(WINDOW_SCHEMA))
     standard_checks: pl.DataFrame = field(default_factory=lambda: _empty(STANDARD_CHECK_SCHEMA))
+    data_marks: pl.DataFrame = field(default_factory=lambda: _empty(MARK_SCHEMA))
+    """Approved data marks only (a submitted or rejected mark excuses nothing)."""
     profile: PointProfile | None = None
     """Per-point calibration from the point's own history (``calibration.build_profile``); rules fall
     back to their constants when it is None."""
@@ -194,6 +205,7 @@ class PointContext:
             ("om_records", OM_SCHEMA),
             ("maintenance_windows", WINDOW_SCHEMA),
             ("standard_checks", STANDARD_CHECK_SCHEMA),
+            ("data_marks", MARK_SCHEMA),
         ):
             frame = _check_frame(getattr(self, name), schema, name)
             if "mn" in frame.columns and frame.height:
@@ -212,6 +224,25 @@ class PointContext:
         """Whether [start, end] overlaps a declared maintenance window."""
         hits = self.maintenance_windows.filter((pl.col("start") <= end) & (pl.col("end") >= start))
         return hits.height > 0
+
+    def in_data_mark(self, start: dt.datetime, end: dt.datetime, factors: Iterable[str] = ()) -> bool:
+        """Whether [start, end) overlaps an approved data mark of the whole point or of one of ``factors``.
+
+        Marks are half-open like the hours they cover: a mark ending at 10:00 does not cover a finding that
+        starts at 10:00 (a declared window, closed, would).
+        """
+        if self.data_marks.height == 0:
+            return False
+        codes = list(factors)
+        begins = pl.col("start") <= end if start == end else pl.col("start") < end  # an instant: closed
+        hits = self.data_marks.filter(
+            begins & (pl.col("end") > start) & (pl.col("factor").is_null() | pl.col("factor").is_in(codes))
+        )
+        return hits.height > 0
+
+    def excused(self, start: dt.datetime, end: dt.datetime, factors: Iterable[str] = ()) -> bool:
+        """Inside a declared maintenance window or an approved data mark (rules skip such periods)."""
+        return self.in_maintenance_window(start, end) or self.in_data_mark(start, end, factors)
 
     def events_near(
         self, start: dt.datetime, end: dt.datetime, slack: dt.timedelta, types: frozenset[str]

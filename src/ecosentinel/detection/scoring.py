@@ -4,6 +4,8 @@ Weight of one finding: ``rule weight × severity weight × finding score × main
 capped at 1. The maintenance multiplier is 1 outside declared maintenance windows; inside one it is
 ``maintenance_with_record`` (0.5) when an O&M record overlaps the finding and
 ``maintenance_without_record`` (1.5) when none does (a declared window with no work done is a cover).
+A finding overlapping an approved data mark (数据标记) of its point or one of its factors takes
+``marked_period`` (0.5) instead: the bureau reviewed the mark's reason and attachment.
 A finding counts on every China-Standard-Time day its window touches.
 
 Point-day score: ``1 − Π(1 − wᵢ)`` over the day's independent findings (independent evidence
@@ -149,7 +151,11 @@ def finding_weight(finding: Finding, context: PointContext | None, scoring: Scor
         finding.rule, scoring.rule_weights.get(finding.rule.split("_", 1)[0], scoring.default_rule_weight)
     )
     w = rule_w * scoring.severity_weights.get(finding.severity, 1.0) * finding.score
-    if context is not None and context.in_maintenance_window(finding.start, finding.end):
+    if context is not None and context.in_data_mark(finding.start, finding.end, finding.factors):
+        # an approved data mark was reviewed by the bureau (reason, attachment): weighed like a window with
+        # an O&M record, never up
+        w *= scoring.marked_period
+    elif context is not None and context.in_maintenance_window(finding.start, finding.end):
         has_record = context.om_overlapping(finding.start, finding.end, dt.timedelta(0)).height > 0
         w *= scoring.maintenance_with_record if has_record else scoring.maintenance_without_record
     return max(0.0, min(1.0, w))

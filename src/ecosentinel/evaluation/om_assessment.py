@@ -20,8 +20,8 @@ from ecosentinel.errors import NotFoundError
 from ecosentinel.evaluation import inputs
 from ecosentinel.evaluation.om_rating import RatingInputs, rate
 from ecosentinel.evaluation.service import publish_rows
+from ecosentinel.interop import validity
 from ecosentinel.om import messages
-from ecosentinel.om.availability import Availability, hourly_availability
 from ecosentinel.om.enums import TIMELY_HOURS, ViolationKind
 from ecosentinel.om.models import MaintenanceRecord, OMAssessment, OMViolation
 from ecosentinel.om.periods import Period, parse_quarter
@@ -31,6 +31,7 @@ from ecosentinel.om.schemas import (
     RankingRow,
 )
 from ecosentinel.om.service import as_utc
+from ecosentinel.readings import CST
 from ecosentinel.store.base import MeasurementStore
 
 logger = logging.getLogger(__name__)
@@ -43,6 +44,29 @@ def _in_period(value: dt.datetime, period: Period) -> bool:
     return period.start <= as_utc(value) < period.end
 
 
+def validity_counts(
+    session: Session, store: MeasurementStore, assignments: Sequence[inputs.Assignment], *, now: dt.datetime
+) -> tuple[int, int, int]:
+    """(expected, received, valid) point-factor hours of the assigned points over the CST days they were
+    assigned, from the validity statistics (``interop.validity``, the 数据有效性 page's numbers); a day
+    assigned twice counts once."""
+    days: dict[str, set[dt.date]] = defaultdict(set)
+    for item in assignments:
+        day = item.start.astimezone(CST).date()
+        last = (item.end - dt.timedelta(microseconds=1)).astimezone(CST).date()
+        while day <= last:
+            days[item.mn].add(day)
+            day += dt.timedelta(days=1)
+    expected = received = valid = 0
+    for mn, wanted in sorted(days.items()):
+        for row in validity.statistics(session, store, start=min(wanted), end=max(wanted), mns=[mn], now=now):
+            if dt.date.fromisoformat(row.period) in wanted:
+                expected += row.expected
+                received += row.received
+                valid += row.valid
+    return expected, received, valid
+
+
 def agency_inputs(
     session: Session,
     store: MeasurementStore,
@@ -53,10 +77,7 @@ def agency_inputs(
     now: dt.datetime,
 ) -> RatingInputs:
     """Gather what one agency's quarter is rated on."""
-    intervals: dict[str, list[tuple[dt.datetime, dt.datetime]]] = defaultdict(list)
-    for item in assignments:
-        intervals[item.mn].append((item.start, item.end))
-    availability = sum(hourly_availability(store, intervals, now=now).values(), Availability())
+    counts = validity_counts(session, store, assignments, now=now)
     records = session.execute(
         sa.select(MaintenanceRecord.created_at, MaintenanceRecord.ended_at).where(
             MaintenanceRecord.agency_id == agency_id,
@@ -90,9 +111,9 @@ def agency_inputs(
     ]
     return RatingInputs(
         points=len({item.point_id for item in assignments}),
-        expected_hours=availability.expected_hours,
-        received_hours=availability.received_hours,
-        valid_hours=availability.valid_hours,
+        expected_hours=counts[0],
+        received_hours=counts[1],
+        valid_hours=counts[2],
         records=len(records),
         timely_records=timely,
         comparison_tests=tests,

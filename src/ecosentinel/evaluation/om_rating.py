@@ -12,8 +12,10 @@ from dataclasses import dataclass, field
 from ecosentinel.om.enums import Grade
 
 WEIGHTS: dict[str, float] = {
-    "transmission": 30.0,  # 数据传输率
-    "valid": 30.0,  # 数据有效率
+    # Both data rates are the validity statistics of interop.validity (per point and registered factor,
+    # hourly values, CST days the agency maintained the point), summed over the agency's points:
+    "transmission": 30.0,  # 数据传输率 = received / expected hours
+    "valid": 30.0,  # 数据有效率 = valid (flag N) / received hours; 0 when hours were expected, none received
     "timeliness": 15.0,  # 运维记录及时率
     "comparison": 15.0,  # 比对监测合格率
     "findings": 10.0,  # 异常线索扣分项
@@ -35,9 +37,9 @@ class RatingInputs:
     """What one agency's quarter is rated on (counts over the points it maintained, for the time it did)."""
 
     points: int
-    expected_hours: int  # hours the points should have reported an hourly value
-    received_hours: int  # hours with an hourly value on the platform
-    valid_hours: int  # hours whose every value is present and flagged N
+    expected_hours: int  # point-factor hours that should have an hourly value (interop.validity)
+    received_hours: int  # point-factor hours with an hourly value on the platform
+    valid_hours: int  # of which flagged N
     records: int  # maintenance records of the quarter
     timely_records: int  # of which filed within TIMELY_HOURS
     comparison_tests: int
@@ -74,7 +76,9 @@ def grade_of(score: float) -> Grade:
 def rate(inputs: RatingInputs) -> Rating:
     """Score (0–100, one decimal) and grade of one agency for one quarter."""
     transmission = _share(inputs.received_hours, inputs.expected_hours)
-    valid = _share(inputs.valid_hours, inputs.expected_hours)
+    valid = _share(inputs.valid_hours, inputs.received_hours)
+    if valid is None and inputs.expected_hours > 0:
+        valid = 0.0  # hours were due and none arrived: nothing valid was delivered
     # Points to maintain but no record at all: nothing was filed on time.
     timeliness = _share(inputs.timely_records, inputs.records)
     if timeliness is None and inputs.points > 0:

@@ -16,6 +16,7 @@ if TYPE_CHECKING:
 
 forward_app = typer.Typer(help="Upstream forwarding targets (级联转发).", no_args_is_help=True)
 command_app = typer.Typer(help="Remote commands to field loggers (反控).", no_args_is_help=True)
+mark_app = typer.Typer(help="Data marks (数据标记).", no_args_is_help=True)
 validity_app = typer.Typer(
     help="Validity and completeness statistics (传输率、有效率).", no_args_is_help=True
 )
@@ -25,6 +26,21 @@ def register(app: typer.Typer) -> None:
     app.add_typer(forward_app, name="forward", help="Upstream forwarding: targets, MN/PW mapping, status.")
     app.add_typer(command_app, name="command", help="Remote commands (反控) to connected loggers.")
     app.add_typer(validity_app, name="validity", help="Transmission / valid-data / capture rates, alarms.")
+    app.add_typer(
+        mark_app, name="mark", help="Data marks (数据标记): move pending window declarations to marks."
+    )
+
+
+@mark_app.command("import-windows")
+def import_windows_command() -> None:
+    """Turn every maintenance window still pending review into a submitted maintenance mark (audited)."""
+    from ecosentinel.auth.service import SYSTEM
+    from ecosentinel.interop import marks, messages
+
+    with _factory()() as session:
+        moved = marks.import_pending_windows(session, SYSTEM)
+        session.commit()
+    typer.echo(messages.CLI_WINDOWS_IMPORTED.format(count=len(moved)))
 
 
 def _factory() -> sessionmaker[Session]:
@@ -206,6 +222,7 @@ def stats_command(
         typer.echo(
             f"{r.mn}\t{r.point_name}\t{r.code}\t{r.period}\t{r.expected}\t{r.received}\t{r.valid}"
             f"\t{pct(r.transmission_rate)}\t{pct(r.valid_rate)}\t{pct(r.capture_rate)}"
+            f"\t{r.exceeded}\t{r.exceeded_marked}\t{r.down}\t{r.operating}\t{pct(r.operating_rate)}"
         )
 
 

@@ -14,14 +14,17 @@ import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
+import polars as pl
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from ecosentinel.audit.service import record
 from ecosentinel.auth.service import Principal
+from ecosentinel.detection.context import MARK_SCHEMA
 from ecosentinel.errors import NotFoundError, ValidationError
+from ecosentinel.interop import messages
 from ecosentinel.interop.models import DataMark, utc
-from ecosentinel.registry.models import Point
+from ecosentinel.registry.models import MaintenanceWindow, Point
 from ecosentinel.registry.scope import check_point, visible_mns
 
 MARK_KINDS = {
@@ -174,6 +177,7 @@ class MarkedPeriod:
     factor_code: str | None
     start: dt.datetime
     end: dt.datetime
+    kind: str = ""
 
 
 def approved_periods(
@@ -190,8 +194,26 @@ def approved_periods(
         s, e = utc(m.start), utc(m.end)
         assert s is not None
         assert e is not None
-        out.setdefault(m.mn, []).append(MarkedPeriod(m.factor_code, s, e))
+        out.setdefault(m.mn, []).append(MarkedPeriod(m.factor_code, s, e, m.kind))
     return out
+
+
+def approved_marks_frame(
+    session: Session, mns: list[str], start: dt.datetime, end: dt.datetime
+) -> pl.DataFrame:
+    """Approved marks of the points overlapping ``[start, end)`` in MARK_SCHEMA (screening context)."""
+    rows = session.scalars(
+        sa.select(DataMark)
+        .where(
+            DataMark.mn.in_(mns), DataMark.status == "approved", DataMark.start < end, DataMark.end > start
+        )
+        .order_by(DataMark.mn, DataMark.start)
+    )
+    data = [
+        {"mn": m.mn, "start": utc(m.start), "end": utc(m.end), "kind": m.kind, "factor": m.factor_code}
+        for m in rows
+    ]
+    return pl.DataFrame(data, schema=MARK_SCHEMA) if data else pl.DataFrame(schema=MARK_SCHEMA)
 
 
 def covers(periods: list[MarkedPeriod], code: str, t: dt.datetime, length: dt.timedelta) -> bool:
@@ -227,3 +249,44 @@ def marked_share(session: Session, mn: str, *, since: dt.datetime, until: dt.dat
         covered += current_end - current_start
     total = (until - since).total_seconds()
     return 0.0 if total <= 0 else covered.total_seconds() / total
+
+
+def import_pending_windows(session: Session, actor: Principal) -> list[DataMark]:
+    """Move every declared maintenance window still waiting for review (报备维护时段, ``pending``) into the
+    marks workflow: a submitted mark of kind ``maintenance`` with the window's point, times, reason and
+    declarer; the window becomes ``superseded`` (screening reads only approved windows, so it excuses
+    nothing more; the mark will once approved). Approved and rejected windows stay as they are. Each move is
+    audited on both records (``interop.mark.import``). Running it again finds nothing to move.
+    """
+    moved: list[DataMark] = []
+    windows = session.scalars(
+        sa.select(MaintenanceWindow)
+        .where(MaintenanceWindow.status == "pending")
+        .order_by(MaintenanceWindow.id)
+    )
+    for window in windows:
+        start, end = utc(window.start), utc(window.end)
+        assert start is not None
+        assert end is not None
+        declarer = window.created_by or actor.username
+        mark = DataMark(
+            mn=window.mn,
+            factor_code=None,
+            kind="maintenance",
+            start=start,
+            end=end,
+            reason=(window.reason or "").strip() or messages.WINDOW_IMPORTED_REASON.format(id=window.id),
+            status="submitted",
+            created_by=declarer,
+            created_role="maintenance_window",  # filed as a window declaration
+        )
+        session.add(mark)
+        window.status = "superseded"
+        window.review_note = messages.WINDOW_SUPERSEDED_NOTE
+        session.flush()
+        details = {"window_id": window.id, "mark_id": mark.id, "mn": window.mn, "declared_by": declarer}
+        summary = messages.AUDIT_WINDOW_IMPORTED.format(window=window.id, mark=mark.id, mn=window.mn)
+        record(session, actor, "interop.mark.import", "dm_mark", mark.id, summary, details)
+        record(session, actor, "interop.mark.import", "maintenance_window", window.id, summary, details)
+        moved.append(mark)
+    return moved

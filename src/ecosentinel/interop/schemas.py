@@ -124,6 +124,9 @@ class ValidityRead(BaseModel):
     capture_rate: float | None
     exceeded: int
     exceeded_marked: int
+    down: int  # expected hours flagged F/D/P or under an approved fault/stop/shutdown mark
+    operating: int  # 运转小时 = expected - down
+    operating_rate: float | None  # 运转率 = operating / expected
 
     @classmethod
     def of(cls, row: Any) -> ValidityRead:
@@ -140,6 +143,9 @@ class ValidityRead(BaseModel):
             capture_rate=row.capture_rate,
             exceeded=row.exceeded,
             exceeded_marked=row.exceeded_marked,
+            down=row.down,
+            operating=row.operating,
+            operating_rate=row.operating_rate,
         )
 
 

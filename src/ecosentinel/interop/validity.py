@@ -11,6 +11,12 @@ Counted on hourly data (CN 2061, the platform's copy) in China Standard Time day
 - transmission rate (传输率) = received / expected; valid-data rate (有效率) = valid / received;
   capture rate (捕获率) = valid / expected.
 
+Operating rate (运转率) = operating hours / expected hours, where the operating hours are the expected
+hours minus the *down* hours: expected hours whose reading of the factor is flagged ``F`` (stopped, 停运),
+``D`` (fault, 故障) or ``P`` (power failure), or that an approved data mark of kind fault (故障), stop (停运)
+or shutdown (停机) of the point or of the factor overlaps. An hour with no reading and no such mark counts
+as operating: nothing says the equipment was down (the missing hour lowers the transmission rate instead).
+
 A month is the sum of its days' counts (rates from the sums, not averages of daily rates).
 
 Exceedance hours (超标小时) are valid hours beyond the factor's registered limits; an hour under an approved
@@ -30,12 +36,17 @@ from openpyxl import Workbook
 from sqlalchemy.orm import Session, selectinload
 
 from ecosentinel.errors import ValidationError
+from ecosentinel.interop import messages
 from ecosentinel.interop.marks import approved_periods, covers, marked_share
 from ecosentinel.readings import CST, DataKind, Source
 from ecosentinel.registry.models import Point
 from ecosentinel.store.base import MeasurementStore
 
 VALID_FLAGS = frozenset({"N"})
+DOWN_FLAGS = frozenset({"F", "D", "P"})
+"""Flags of an hour the monitoring equipment was not running (stopped, fault, power failure)."""
+DOWN_MARK_KINDS = frozenset({"fault", "stop", "shutdown"})
+"""Approved mark kinds whose hours count as not running (运转率)."""
 MAX_DAYS = 366
 
 
@@ -50,6 +61,16 @@ class ValidityRow:
     valid: int
     exceeded: int = 0  # valid hours beyond the factor's limits, not under an approved mark
     exceeded_marked: int = 0  # such hours under an approved data mark: excluded from the exceedance count
+    down: int = 0  # expected hours flagged F/D/P or under an approved fault/stop/shutdown mark
+
+    @property
+    def operating(self) -> int:
+        """Operating hours (运转小时): expected hours the equipment was not known to be down."""
+        return max(0, self.expected - self.down)
+
+    @property
+    def operating_rate(self) -> float | None:
+        return None if self.expected == 0 else self.operating / self.expected
 
     @property
     def transmission_rate(self) -> float | None:
@@ -115,7 +136,25 @@ def statistics(
         if f.limit_low is not None or f.limit_high is not None
     }
     marked = approved_periods(session, [p.mn for p in points], t0, t1)
+    # hour indices (0-23, CST) of each point-factor-day the equipment was down
+    down: dict[tuple[str, str, dt.date], set[int]] = defaultdict(set)
+    for point in points:
+        codes_of_point = [f.code for f in point.factors]
+        for period_ in marked.get(point.mn, []):
+            if period_.kind not in DOWN_MARK_KINDS:
+                continue
+            codes = codes_of_point if period_.factor_code is None else [period_.factor_code]
+            hour = max(period_.start, t0).replace(minute=0, second=0, microsecond=0)
+            while hour < min(period_.end, t1):
+                local = hour.astimezone(CST)
+                for code in codes:
+                    down[(point.mn, code, local.date())].add(local.hour)
+                hour += dt.timedelta(hours=1)
     if not frame.is_empty():
+        stopped = frame.filter(pl.col("flag").is_in(list(DOWN_FLAGS)))
+        for mn, code, time in stopped.select("mn", "code", "time").iter_rows():
+            local = time.astimezone(CST)
+            down[(mn, code, local.date())].add(local.hour)
         valid_rows = frame.filter(pl.col("flag").is_in(list(VALID_FLAGS)) & pl.col("value").is_not_null())
         for mn, code, time, value in valid_rows.select("mn", "code", "time", "value").iter_rows():
             low, high = limits.get((mn, code), (None, None))
@@ -139,20 +178,34 @@ def statistics(
         registered = point.created_at.astimezone(CST).date() if point.created_at else None
         codes = [f.code for f in point.factors] or sorted({c for (m, c, _d) in counts if m == point.mn})
         for code in codes:
-            sums: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0, 0, 0])
+            sums: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0, 0, 0, 0])
             for day in days:
                 received, valid = counts.get((point.mn, code, day), (0, 0))
                 over, over_marked = exceed.get((point.mn, code, day), (0, 0))
                 key = day.isoformat() if period == "day" else day.strftime("%Y-%m")
                 acc = sums[key]
-                acc[0] += _expected_hours(day, now, None if received else registered)
+                expected = _expected_hours(day, now, None if received else registered)
+                acc[0] += expected
                 acc[1] += received
                 acc[2] += valid
                 acc[3] += over
                 acc[4] += over_marked
-            for key, (expected, received, valid, over, over_marked) in sums.items():
+                # the expected hours of a day are its first ``expected`` hours
+                acc[5] += sum(1 for h in down.get((point.mn, code, day), ()) if h < expected)
+            for key, (expected, received, valid, over, over_marked, down_hours) in sums.items():
                 rows.append(
-                    ValidityRow(point.mn, point.name, code, key, expected, received, valid, over, over_marked)
+                    ValidityRow(
+                        point.mn,
+                        point.name,
+                        code,
+                        key,
+                        expected,
+                        received,
+                        valid,
+                        over,
+                        over_marked,
+                        down_hours,
+                    )
                 )
     return rows
 
@@ -176,12 +229,23 @@ def alarms(
     min_transmission: float = 0.9,
     days: int = 7,
     max_marked_share: float = 0.3,
+    min_marked_exceedances: int = 3,
+    mns: list[str] | None = None,
 ) -> list[Alarm]:
     """Offline points (no data for ``offline_after``), points whose data marks cover more than
     ``max_marked_share`` of the last 30 days (abuse of marks), and point-factor-days of the last ``days``
-    complete days whose transmission rate is below ``min_transmission``."""
+    complete days whose transmission rate is below ``min_transmission``.
+
+    A second abuse signal (also kind ``marks``): over the last ``days`` complete days, a point-factor
+    with at least ``min_marked_exceedances`` exceedance hours under approved marks and no more exceedance
+    hours outside them. The marks then fall on the exceedances themselves, and those hours were
+    transmitted flagged ``N`` (normal), which a device under maintenance or in fault would not send.
+    """
     now = now or dt.datetime.now(dt.UTC)
-    points = list(session.scalars(sa.select(Point).where(Point.active.is_(True)).order_by(Point.mn)))
+    query = sa.select(Point).where(Point.active.is_(True)).order_by(Point.mn)
+    if mns is not None:  # e.g. one station's page
+        query = query.where(Point.mn.in_(mns))
+    points = list(session.scalars(query))
     latest = store.latest()
     last: dict[str, dt.datetime] = {}
     for mn, _kind, time in latest.select("mn", "kind", "time").iter_rows():
@@ -215,6 +279,18 @@ def alarms(
         mns=[p.mn for p in points],
         now=now,
     )
+    hidden: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0])
+    names = {p.mn: p.name for p in points}
+    for row in rows:
+        acc = hidden[(row.mn, row.code)]
+        acc[0] += row.exceeded
+        acc[1] += row.exceeded_marked
+    for (mn, code), (unmarked, marked_hours) in sorted(hidden.items()):
+        if marked_hours >= min_marked_exceedances and marked_hours >= unmarked:
+            detail = messages.ALARM_MARKED_EXCEEDANCES.format(
+                days=days, code=code, marked=marked_hours, unmarked=unmarked
+            )
+            out.append(Alarm("marks", mn, names[mn], code, None, detail))
     for row in rows:
         rate = row.transmission_rate
         if rate is not None and rate < min_transmission:
@@ -244,6 +320,9 @@ HEADERS = (
     "捕获率",
     "超标小时",
     "标记剔除的超标小时",
+    "停运故障小时",
+    "运转小时",
+    "运转率",
 )
 
 
@@ -269,9 +348,15 @@ def workbook(rows: list[ValidityRow]) -> bytes:
                 r.capture_rate,
                 r.exceeded,
                 r.exceeded_marked,
+                r.down,
+                r.operating,
+                r.operating_rate,
             ]
         )
     for row in sheet.iter_rows(min_row=2, min_col=8, max_col=10):
+        for cell in row:
+            cell.number_format = "0.0%"
+    for row in sheet.iter_rows(min_row=2, min_col=15, max_col=15):
         for cell in row:
             cell.number_format = "0.0%"
     buffer = io.BytesIO()

@@ -578,15 +578,18 @@ class WindowIn(BaseModel):
     reason: str | None = Field(default=None, max_length=500)
 
 
-@router.post("/maintenance-windows", status_code=201)
+@router.post("/maintenance-windows", status_code=201, deprecated=True)
 def post_maintenance_window(
     item: WindowIn,
     request: Request,
+    response: Response,
     principal: Annotated[Principal, Depends(require(Perm.EVENTS_WRITE))],
     db: Db,
 ) -> dict[str, Any]:
     """Declare a maintenance window for a point (screening weighs findings inside an approved one less).
 
+    Deprecated: data marks (``POST /api/interop/marks``, kind ``maintenance``) supersede declared windows
+    (docs/interop.md §5); this route stays for existing clients and says so in its headers.
     At most ``MAX_WINDOW`` long. Declared by an enterprise or an O&M agency it waits for an analyst's
     approval before it excuses anything; declared by the bureau's staff it is approved at once."""
     check_mn(db, principal, item.mn)
@@ -622,6 +625,8 @@ def post_maintenance_window(
         {**item.model_dump(mode="json"), "status": window.status},
         ip=client_ip(request),
     )
+    response.headers["Deprecation"] = "true"
+    response.headers["Link"] = '</api/interop/marks>; rel="successor-version"'
     return {"id": window.id, "status": window.status}
 
 

@@ -103,4 +103,9 @@ WINDOW_TOO_LONG = "维护时段最长 {hours} 小时，请分段报备（收到 
 WINDOW_NOT_PENDING = "维护时段 {id} 已审核（{status}），不能再次审核"
 WINDOW_NOT_FOUND = "维护时段 {id} 不存在"
 WINDOW_NOTE_REQUIRED = "驳回时请填写理由"
-WINDOW_STATUS_ZH = {"pending": "待审核", "approved": "已通过", "rejected": "已驳回"}
+WINDOW_STATUS_ZH = {
+    "pending": "待审核",
+    "approved": "已通过",
+    "rejected": "已驳回",
+    "superseded": "已转为数据标记",
+}

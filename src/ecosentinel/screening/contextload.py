@@ -2,7 +2,8 @@
 
 ``load_contexts`` is the one place that turns database records into what rules need. The registry gives
 point type, reference O2, enterprise, industry and per-factor limits / range / detection limit. Device
-filings, CN 3020 uploads, door/camera events, O&M records and maintenance windows are added by the
+filings, CN 3020 uploads, door/camera events, O&M records, maintenance windows and approved data marks are
+added by the
 extension point ``_extend`` (see below) from the registry and O&M areas.
 """
 
@@ -19,6 +20,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session, selectinload
 
 from ecosentinel.detection.context import FactorSpec, PointContext, PointType
+from ecosentinel.interop.marks import approved_marks_frame
 from ecosentinel.om.context import om_records_frame
 from ecosentinel.registry import context as registry_context
 from ecosentinel.registry.models import Point
@@ -73,16 +75,20 @@ def _side_records(
         "maintenance_windows": _by_mn(registry_context.maintenance_windows(session, mns, start, end)),
         "om_records": _by_mn(om_records_frame(session, mns, start, end)),
         "standard_checks": _by_mn(registry_context.standard_checks(session, mns, start, end)),
+        "data_marks": _by_mn(approved_marks_frame(session, mns, start, end)),
     }
 
 
 def _extend(
     session: Session, contexts: dict[str, PointContext], start: dt.datetime, end: dt.datetime
 ) -> dict[str, PointContext]:
-    """EXTENSION POINT: filed_parameters, parameter_uploads, events, om_records, maintenance_windows.
+    """EXTENSION POINT: filed_parameters, parameter_uploads, events, om_records, maintenance_windows,
+    data_marks.
 
     Filled from ``ecosentinel.registry.context`` (device filings, CN 3020 uploads, door/camera events,
-    declared maintenance windows) and ``ecosentinel.om.context`` (electronic O&M records). A new kind of
+    declared maintenance windows), ``ecosentinel.om.context`` (electronic O&M records) and
+    ``ecosentinel.interop.marks`` (approved data marks: rules skip them like windows, scoring weighs
+    findings in them ``marked_period``). A new kind of
     side record is one more entry in ``_side_records`` and a matching PointContext field.
     """
     if not contexts:

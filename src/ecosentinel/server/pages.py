@@ -25,6 +25,8 @@ from ecosentinel.detection.messages import COLOUR_NAMES
 from ecosentinel.errors import AuthError
 from ecosentinel.interop import backfill as interop_backfill
 from ecosentinel.interop import commands as interop_commands
+from ecosentinel.interop import marks as interop_marks
+from ecosentinel.interop import validity as interop_validity
 from ecosentinel.protocol.hj212.control import CONTROL_COMMANDS
 from ecosentinel.registry.scope import check_mn
 from ecosentinel.server import admin_pages, station
@@ -176,6 +178,12 @@ def station_page(
         show_findings=principal.can(Perm.FINDINGS_READ),
         commands=[interop_commands.view(r) for r in interop_commands.list_commands(db, mn=mn, limit=30)],
         backfills=interop_backfill.list_requests(db, mn=mn, limit=20),
+        marks=interop_marks.list_marks(db, principal, mn=mn, limit=20),
+        mark_kinds=interop_marks.MARK_KINDS,
+        mark_statuses=interop_marks.MARK_STATUS_ZH,
+        mark_alarms=[
+            a for a in interop_validity.alarms(db, store_of(request), mns=[mn]) if a.kind == "marks"
+        ],
         can_command=principal.can(Perm.COMMANDS_SEND),
         command_choices=CONTROL_COMMANDS,
     )

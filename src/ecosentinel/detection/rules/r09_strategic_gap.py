@@ -173,7 +173,7 @@ class StrategicGapRule(FactorRule[StrategicGapParams]):
             if r.before is None or r.before_time is None or level is None:
                 continue
             hours = (r.end - r.start).total_seconds() / 3600
-            if hours < params.min_gap_hours or data.context.in_maintenance_window(r.start, r.end):
+            if hours < params.min_gap_hours or data.context.excused(r.start, r.end, (series.code,)):
                 continue
             flags = f.slice(r.a, r.rows)["flag"].fill_null("absent").unique().sort().to_list()
             month = r.start.astimezone(CST).strftime("%Y-%m")

@@ -184,7 +184,7 @@ class FlagAbuseRule(FactorRule[FlagAbuseParams]):
                 level = under
             elif level < high or ctx.om_overlapping(r.start, r.end, slack).height:
                 continue
-            if ctx.in_maintenance_window(r.start, r.end):
+            if ctx.excused(r.start, r.end, (s.code,)):
                 continue
             flags = sorted(set(rows["flag"].drop_nulls().to_list()))
             strong = level >= limit and not no_feed
