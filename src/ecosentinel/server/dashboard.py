@@ -18,6 +18,7 @@ import sqlalchemy as sa
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, selectinload
 
+from ecosentinel.auth.roles import Perm
 from ecosentinel.auth.service import Principal
 from ecosentinel.enforcement.models import EnforcementWarning
 from ecosentinel.readings import CST
@@ -118,7 +119,8 @@ def build(
     board.online = sum(1 for s in board.stations if s.online)
     board.offline = len(board.stations) - board.online
 
-    _new_warnings(session, board, mns, now)
+    if principal.can(Perm.WARNINGS_READ):
+        _new_warnings(session, board, mns, now)
     _map(session, board, points, enterprise_ids, point_colour)
     return board
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 
 from ecosentinel.accounts import service as users
@@ -40,11 +40,19 @@ from ecosentinel.web.deps import (
     session_cookie,
     store_of,
 )
-from ecosentinel.web.ui import nav_for, page, public_links, redirect, register_nav, safe_next
+from ecosentinel.web.ui import STATIC_DIR, nav_for, page, public_links, redirect, register_nav, safe_next
 
 router = APIRouter(include_in_schema=False)
 router.include_router(admin_pages.router)
 register_nav(messages.NAV_STATIONS, "/stations", Perm.DATA_READ, order=20)
+
+
+@router.get("/favicon.ico", dependencies=[Depends(public)])
+def favicon() -> FileResponse:
+    """The site icon at the path browsers ask for by themselves (the file lives in /static)."""
+    return FileResponse(
+        STATIC_DIR / "favicon.ico", media_type="image/x-icon", headers={"Cache-Control": "max-age=86400"}
+    )
 
 
 @router.get("/login", response_class=HTMLResponse, dependencies=[Depends(public)])

@@ -58,6 +58,7 @@ env = Environment(
 env.filters["cst"] = _cst
 env.globals["ROLE_NAMES_ZH"] = ROLE_NAMES_ZH
 env.globals["msg"] = messages
+env.globals["perm"] = Perm
 
 
 @dataclass(frozen=True)
