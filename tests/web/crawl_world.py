@@ -3,8 +3,8 @@
 The web seed (two enterprises, readings, a finding, day scores) and the browser tests' enforcement data (a red
 warning, an O&M agency's published quarter, published evaluations, a penalty, a published draw), plus a task
 from the warning assigned to an officer, a submitted and a draft on-site inspection, two cases (one
-transferred to the police) and an overdue ledger problem of this year. One account per role; the enterprise and O&M
-accounts are bound to the enterprise and agency that have data.
+transferred to the police) and an overdue ledger problem of this year. One account per role;
+the enterprise and O&M accounts are bound to the enterprise and agency that have data.
 """
 
 from __future__ import annotations
