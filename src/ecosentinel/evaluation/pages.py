@@ -20,7 +20,7 @@ from ecosentinel.evaluation import om_assessment as service
 from ecosentinel.evaluation import service as evaluation_service
 from ecosentinel.om import messages
 from ecosentinel.web.deps import get_db, optional_principal, public, require
-from ecosentinel.web.ui import page, register_nav, register_public_link
+from ecosentinel.web.ui import error_flash, page, register_nav, register_public_link
 
 router = APIRouter(include_in_schema=False)
 
@@ -53,7 +53,7 @@ def assessments_page(
             rows=[],
             quarter=quarter,
             grades=messages.GRADE_ZH,
-            flash=[{"level": "error", "text": str(exc)}],
+            flash=[error_flash(exc, request)],
         )
     return page(
         request,
@@ -78,7 +78,7 @@ def evaluations_page(
         rows = evaluation_service.list_evaluations(db, principal, period_name=period or None)
     except EcoSentinelError as exc:
         rows = []
-        flash = [{"level": "error", "text": str(exc)}]
+        flash = [error_flash(exc, request)]
     else:
         flash = []
     return page(

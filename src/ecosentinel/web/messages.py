@@ -36,6 +36,13 @@ LOGGED_OUT = "已退出登录"
 FORBIDDEN_HEADING = "无权访问"
 NOT_FOUND_HEADING = "页面不存在"
 NOT_FOUND_TEXT = "您访问的页面或记录不存在。"
+SERVER_ERROR_HEADING = "系统出错"
+SERVER_ERROR_TEXT = (
+    "处理您的请求时系统发生错误，已记录在系统日志中。请稍后重试；如问题持续，请联系系统管理员。"
+)
+SERVER_ERROR_JSON = "服务器内部错误"
+BAD_REQUEST_HEADING = "请求有误"
+BAD_REQUEST_TEXT = "请求中有参数格式不正确（如日期、数字或编号）。请返回上一页检查后重试。"
 BACK_HOME = "返回首页"
 
 # Background jobs

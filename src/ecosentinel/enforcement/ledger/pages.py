@@ -23,7 +23,7 @@ from ecosentinel.enforcement.ledger import service as ledger
 from ecosentinel.errors import ValidationError
 from ecosentinel.registry.models import Enterprise
 from ecosentinel.web.deps import client_ip, get_db, optional_principal, public, require
-from ecosentinel.web.ui import page, redirect, register_nav, register_public_link
+from ecosentinel.web.ui import error_flash, error_redirect, page, redirect, register_nav, register_public_link
 
 router = APIRouter(include_in_schema=False)
 
@@ -187,7 +187,7 @@ async def ledger_create(request: Request, db: Db, principal: LedgerWriter) -> Re
             enterprises=_enterprises(db),
             values={k: v for k, v in form.items() if isinstance(v, str)},
             checked=[k for k in form.getlist("actions") if isinstance(k, str)],
-            flash=[{"level": "error", "text": str(exc)}],
+            flash=[error_flash(exc, request)],
             **_choices(),
         )
     return redirect(f"/enforcement/ledger/{problem.id}", flash=msg.FLASH_SAVED)
@@ -228,7 +228,7 @@ async def ledger_rectify(request: Request, problem_id: int, db: Db, principal: L
         )
     except ValidationError as exc:
         db.rollback()
-        return redirect(f"/enforcement/ledger/{problem_id}", flash=str(exc), level="error")
+        return error_redirect(f"/enforcement/ledger/{problem_id}", exc, request)
     return redirect(f"/enforcement/ledger/{problem_id}", flash=msg.FLASH_SAVED)
 
 
@@ -253,7 +253,7 @@ async def ledger_add_action(request: Request, problem_id: int, db: Db, principal
             ledger.add_action(db, principal, problem_id, action, ip=client_ip(request))
     except ValidationError as exc:
         db.rollback()
-        return redirect(f"/enforcement/ledger/{problem_id}", flash=str(exc), level="error")
+        return error_redirect(f"/enforcement/ledger/{problem_id}", exc, request)
     return redirect(f"/enforcement/ledger/{problem_id}", flash=msg.FLASH_SAVED)
 
 
@@ -313,7 +313,7 @@ async def plans_create(request: Request, db: Db, principal: PlanManager) -> Resp
         )
     except ValidationError as exc:
         db.rollback()
-        return redirect("/enforcement/plans", flash=str(exc), level="error")
+        return error_redirect("/enforcement/plans", exc, request)
     return redirect("/enforcement/plans", flash=msg.FLASH_SAVED)
 
 
@@ -332,7 +332,7 @@ async def positive_list_add(request: Request, db: Db, principal: PlanManager) ->
         )
     except ValidationError as exc:
         db.rollback()
-        return redirect("/enforcement/plans", flash=str(exc), level="error")
+        return error_redirect("/enforcement/plans", exc, request)
     return redirect("/enforcement/plans", flash=msg.FLASH_SAVED)
 
 
@@ -370,7 +370,7 @@ async def draws_create(request: Request, db: Db, principal: PlanManager) -> Resp
         )
     except ValidationError as exc:
         db.rollback()
-        return redirect("/enforcement/draws", flash=str(exc), level="error")
+        return error_redirect("/enforcement/draws", exc, request)
     return redirect(f"/enforcement/draws/{draw.id}", flash=msg.FLASH_DRAWN.format(seed=draw.seed))
 
 
@@ -407,7 +407,7 @@ def draw_publish(request: Request, draw_id: int, db: Db, principal: PlanManager)
         draws.publish_draw(db, principal, draw_id, ip=client_ip(request))
     except ValidationError as exc:
         db.rollback()
-        return redirect(f"/enforcement/draws/{draw_id}", flash=str(exc), level="error")
+        return error_redirect(f"/enforcement/draws/{draw_id}", exc, request)
     return redirect(f"/enforcement/draws/{draw_id}", flash=msg.FLASH_PUBLISHED)
 
 
@@ -429,7 +429,7 @@ async def draw_selection_result(
         )
     except ValidationError as exc:
         db.rollback()
-        return redirect(f"/enforcement/draws/{draw_id}", flash=str(exc), level="error")
+        return error_redirect(f"/enforcement/draws/{draw_id}", exc, request)
     return redirect(f"/enforcement/draws/{draw_id}", flash=msg.FLASH_SAVED)
 
 
