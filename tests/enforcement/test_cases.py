@@ -157,6 +157,10 @@ def test_demo_path_end_to_end(
     assert "嘉环移〔2024〕5号" in text
     assert "涉案物品清单" in text
     assert "三方数据是否一致" in text
+    for code in ("high", "platform", "minute", "w01018 "):  # words and codes are named in Chinese
+        assert code not in text, code
+    assert "分钟数据" in text
+    assert "平台" in text
     with Session(engine) as s:
         pack = s.scalars(sa.select(EvidencePack)).one()
         assert pack.sha256 == digest

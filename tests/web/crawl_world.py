@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from ecosentinel.auth.roles import Role
+from ecosentinel.auth.roles import ROLE_NAMES_ZH, Role
 from ecosentinel.auth.service import create_user, principal_of
 from ecosentinel.enforcement import cases, inspections, tasks
 from ecosentinel.enforcement.ledger import service as ledger
@@ -61,7 +61,7 @@ def seed_crawl_world(session: Session, store: MeasurementStore) -> CrawlWorld:
             username=name,
             password=PASSWORD,
             role=role,
-            display_name=f"{role.value}用户",
+            display_name=f"{ROLE_NAMES_ZH[role]}账号",
             enterprise_id=world.enterprise_a if role is Role.ENTERPRISE else None,
             agency_id=agency_id if role is Role.OM_AGENCY else None,
         )

@@ -139,3 +139,17 @@ def test_bad_number_raised_before_the_service_still_goes_back_to_the_form(site: 
     )
     assert api.status_code == 422
     assert api.json()["location"] == "fine_wan"
+
+
+def test_refused_dismissal_names_no_field_code(site: Site) -> None:
+    headers = site.headers(Role.ANALYST)
+    url = f"/enforcement/warnings/{site.world.warning_id}"
+    response = site.client.post(
+        f"{url}/dismiss", data={"reason": ""}, headers=headers, follow_redirects=False
+    )
+    assert response.status_code == 303
+    flash = _flash(response)
+    assert flash["level"] == "error"
+    assert not flash["text"].startswith("reason")
+    assert ":" not in flash["text"]
+    assert flash["field"] == "reason"

@@ -1,6 +1,6 @@
 """User-facing strings of accounts and permissions (Simplified Chinese)."""
 
-FORBIDDEN = "无权执行此操作（需要权限 {perm}）"
+FORBIDDEN = "无权执行此操作（需要“{perm}”权限，请联系系统管理员）"
 NOT_LOGGED_IN = "请先登录"
 BAD_LOGIN = "用户名或密码错误"
 LOGIN_LOCKED = "密码错误次数过多，该账户或地址已临时锁定，请 {minutes} 分钟后再试"

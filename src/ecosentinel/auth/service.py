@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from ecosentinel.auth import messages
 from ecosentinel.auth.models import AuthSession, LoginFailure, User
-from ecosentinel.auth.roles import Perm, Role, has_permission
+from ecosentinel.auth.roles import PERM_NAMES_ZH, Perm, Role, has_permission
 from ecosentinel.errors import AuthError, PermissionDeniedError, ValidationError
 
 SESSION_TTL = dt.timedelta(hours=12)
@@ -44,7 +44,7 @@ class Principal:
 
     def require(self, perm: Perm) -> None:
         if not self.can(perm):
-            raise PermissionDeniedError(messages.FORBIDDEN.format(perm=perm.value))
+            raise PermissionDeniedError(messages.FORBIDDEN.format(perm=PERM_NAMES_ZH[perm]))
 
 
 SYSTEM = Principal(user_id=None, username="system", display_name="系统自动任务", role=Role.ADMIN)

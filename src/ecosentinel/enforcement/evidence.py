@@ -31,6 +31,8 @@ from sqlalchemy.orm import Session
 
 from ecosentinel.audit.service import record
 from ecosentinel.auth.service import Principal
+from ecosentinel.detection.catalogue import rule_title
+from ecosentinel.detection.messages import factor_name, kind_name, severity_name
 from ecosentinel.enforcement import messages
 from ecosentinel.enforcement.cases import get_case
 from ecosentinel.enforcement.inspections import checklist_view
@@ -127,7 +129,7 @@ def _chart(frame: pl.DataFrame, title: str) -> Drawing | None:
     plot.xValueAxis.labels.fontSize = 6
     plot.yValueAxis.labels.fontSize = 6
     drawing.add(plot)
-    legend = "  ".join(f"{c}（{['红', '蓝', '绿'][i]}）" for i, c in enumerate(codes))
+    legend = "  ".join(f"{factor_name(c)}（{['红', '蓝', '绿'][i]}）" for i, c in enumerate(codes))
     drawing.add(String(12 * mm, 57 * mm, f"{title}  {legend}  横轴：小时", fontName=cjk_font(), fontSize=7))
     return drawing
 
@@ -158,7 +160,14 @@ def build_pdf(session: Session, case: Case, *, generated_by: str, generated_at: 
     for w in case.warnings:
         story.append(Paragraph(_esc(f"#{w.id} {w.summary_zh}"), st["body"]))
         for f in w.findings:
-            finding_rows.append([f.rule, f"{_t(f.start)} 至 {_t(f.end)}", f.severity, f.explanation_zh])
+            finding_rows.append(
+                [
+                    rule_title(f.rule),
+                    f"{_t(f.start)} 至 {_t(f.end)}",
+                    severity_name(f.severity),
+                    f.explanation_zh,
+                ]
+            )
     if len(finding_rows) > 1:
         story.append(_table(finding_rows, [30 * mm, 34 * mm, 14 * mm, 102 * mm], st["cell"]))
     else:
@@ -172,7 +181,12 @@ def build_pdf(session: Session, case: Case, *, generated_by: str, generated_at: 
             Paragraph(
                 _esc(
                     messages.PDF_EXTRACT_HEAD.format(
-                        id=e.id, mn=e.mn, kind=e.kind, start=_t(e.start), end=_t(e.end), rows=e.rows
+                        id=e.id,
+                        mn=e.mn,
+                        kind=kind_name(e.kind),
+                        start=_t(e.start),
+                        end=_t(e.end),
+                        rows=e.rows,
                     )
                 ),
                 st["body"],
@@ -194,7 +208,13 @@ def build_pdf(session: Session, case: Case, *, generated_by: str, generated_at: 
             for r in frame.head(PDF_MAX_ROWS).iter_rows(named=True):
                 value = r["value"]
                 rows.append(
-                    [r["time_cst"], r["code"], r["source"], "" if value is None else f"{value:g}", r["flag"]]
+                    [
+                        r["time_cst"],
+                        factor_name(r["code"]),
+                        messages.SOURCE_NAMES.get(r["source"], r["source"]),
+                        "" if value is None else f"{value:g}",
+                        r["flag"],
+                    ]
                 )
             story.append(_table(rows, [40 * mm, 28 * mm, 26 * mm, 30 * mm, 16 * mm], st["cell"]))
             if frame.height > PDF_MAX_ROWS:

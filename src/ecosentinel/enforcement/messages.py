@@ -191,6 +191,7 @@ PDF_NONE = "无"
 PDF_HASH_NOTE = "本证据包 PDF 文件本身的 SHA-256 记录于系统审计日志及证据包登记表中。"
 PDF_COLS_FINDING = ("规则", "时段", "等级", "说明")
 PDF_COLS_EXTRACT = ("时间（北京时间）", "因子", "来源", "数值", "标记")
+SOURCE_NAMES = {"platform": "平台", "logger": "数采仪", "analyser": "分析仪"}
 PDF_COLS_CHECK = ("序号", "检查内容", "结果", "情况说明")
 PDF_COLS_ATTACH = ("文件名", "类型", "大小（字节）", "SHA-256")
 PDF_COLS_PENALTY = ("金额（万元）", "法律依据", "决定书文号", "决定日期")

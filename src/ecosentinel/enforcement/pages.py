@@ -48,7 +48,7 @@ from ecosentinel.registry.scope import visible_point_ids
 from ecosentinel.screening.adjustments import approved_adjustments
 from ecosentinel.screening.service import rule_title
 from ecosentinel.web.deps import client_ip, current_principal, get_db, require, store_of
-from ecosentinel.web.ui import error_redirect, page, redirect, register_nav, safe_next
+from ecosentinel.web.ui import error_redirect, file_kind, page, redirect, register_nav, safe_next
 
 logger = logging.getLogger(__name__)
 
@@ -604,7 +604,7 @@ def inspection_page(request: Request, inspection_id: int, db: Db, principal: Tas
         status_names=msg.INSPECTION_STATUS_NAMES,
         editable=principal.can(Perm.INSPECTIONS_WRITE) and inspection.status == "draft",
         can_download=principal.can(Perm.CASES_READ),
-        content_types=", ".join(inspection_service.CONTENT_TYPES),
+        content_types="、".join(dict.fromkeys(file_kind(t) for t in inspection_service.CONTENT_TYPES)),
     )
 
 

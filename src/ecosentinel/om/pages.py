@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from ecosentinel.auth.roles import Perm
 from ecosentinel.auth.service import Principal
+from ecosentinel.detection.messages import FACTOR_NAMES
 from ecosentinel.errors import EcoSentinelError
 from ecosentinel.om import messages, service
 from ecosentinel.om.enums import RecordKind
@@ -57,6 +58,7 @@ def records_page(
         points=list(db.scalars(points)) if principal.can(Perm.OM_WRITE) else [],
         can_write=principal.can(Perm.OM_WRITE),
         kinds=messages.RECORD_KIND_ZH,
+        factor_names=FACTOR_NAMES,
     )
 
 

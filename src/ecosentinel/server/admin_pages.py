@@ -19,6 +19,7 @@ from ecosentinel.auth.roles import ROLE_NAMES_ZH, Perm, Role
 from ecosentinel.auth.service import Principal
 from ecosentinel.errors import NotFoundError, ValidationError
 from ecosentinel.readings import CST
+from ecosentinel.server import audit_view
 from ecosentinel.web import messages
 from ecosentinel.web.deps import client_ip, get_db, require
 from ecosentinel.web.ui import error_flash, error_redirect, page, redirect
@@ -195,6 +196,9 @@ def audit_page(
         choices=distinct_values(db),
         verified=verified,
         role_names={r.value: n for r, n in ROLE_NAMES_ZH.items()},
+        action_name=audit_view.action_name,
+        entity_name=audit_view.entity_name,
+        describe=audit_view.describe,
     )
 
 

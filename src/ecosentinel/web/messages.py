@@ -74,3 +74,19 @@ PUBLIC_FEED_LABELS = {
     "ranking": "运维单位考核排名",
 }
 CROSS_SITE_REFUSED = "跨站请求已拒绝：请从本平台的页面提交操作（请求来源与平台地址不符）"
+
+SYSTEM_ACTOR = "系统自动任务"
+FILE_KINDS = {
+    "image/*": "照片",
+    "video/*": "视频",
+    "audio/*": "录音",
+    "application/pdf": "PDF 文档",
+    "application/msword": "Word 文档",
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document": "Word 文档",
+    "application/vnd.ms-excel": "Excel 表格",
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": "Excel 表格",
+    "text/csv": "CSV 数据表",
+    "text/plain": "文本",
+    "application/zip": "压缩包",
+}
+FILE_OTHER = "其他文件"

@@ -29,6 +29,8 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ecosentinel.auth.roles import ROLE_NAMES_ZH, Perm
 from ecosentinel.auth.service import Principal, principal_for_token
+from ecosentinel.detection.catalogue import rule_title, rule_titles
+from ecosentinel.detection.messages import evidence_lines, factor_name
 from ecosentinel.errors import AuthError, NotFoundError, PermissionDeniedError, ValidationError
 from ecosentinel.readings import CST
 from ecosentinel.web import messages
@@ -50,6 +52,31 @@ def _cst(value: dt.datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
     return value.astimezone(CST).strftime(fmt)
 
 
+def _factor_names(codes: str | None) -> str:
+    """Stored factor codes (comma-separated) as their Chinese names, each with its code in brackets."""
+    return "、".join(factor_name(c.strip()) for c in (codes or "").split(",") if c.strip())
+
+
+def _who(username: str | None) -> str:
+    """Who did something: a login name, or the platform's own scheduled work in Chinese."""
+    if not username:
+        return ""
+    return messages.SYSTEM_ACTOR if username == "system" else username
+
+
+def file_kind(content_type: str | None) -> str:
+    """An upload's type as users name it (照片、PDF、Word …), not its MIME type."""
+    value = (content_type or "").split(";")[0].strip().lower()
+    return messages.FILE_KINDS.get(value) or messages.FILE_KINDS.get(
+        value.split("/")[0] + "/*", messages.FILE_OTHER
+    )
+
+
+def _params_text(params: dict[str, Any] | None) -> str:
+    """Rule parameters as ``名称＝值`` pairs."""
+    return "，".join(f"{k}＝{v}" for k, v in (params or {}).items())
+
+
 env = Environment(
     loader=FileSystemLoader(TEMPLATES_DIR),
     autoescape=select_autoescape(["html", "xml"]),
@@ -60,6 +87,14 @@ env.filters["cst"] = _cst
 env.globals["ROLE_NAMES_ZH"] = ROLE_NAMES_ZH
 env.globals["msg"] = messages
 env.globals["perm"] = Perm
+env.filters["rule_name"] = rule_title
+env.filters["rule_names"] = rule_titles
+env.filters["evidence_lines"] = evidence_lines
+env.filters["factor_name"] = factor_name
+env.filters["factor_names"] = _factor_names
+env.filters["who"] = _who
+env.filters["file_kind"] = file_kind
+env.filters["params_text"] = _params_text
 
 
 @dataclass(frozen=True)

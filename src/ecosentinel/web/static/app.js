@@ -17,10 +17,13 @@
         window.location.href = "/login?next=" + encodeURIComponent(window.location.pathname + window.location.search);
       }
       const detail = data && data.detail;
-      const text = typeof detail === "string" ? detail : (Array.isArray(detail) && detail[0] && detail[0].msg) || ("请求失败（" + response.status + "）");
+      let text = typeof detail === "string" ? detail : (Array.isArray(detail) && detail[0] && detail[0].msg) || ("请求失败（" + response.status + "）");
+      const where = data && data.location;
+      if (where && text.indexOf(where + ": ") === 0) text = text.slice(where.length + 2);  /* the field is shown, not its code */
       const err = new Error(text);
       err.status = response.status;
       err.data = data;
+      err.field = where || null;
       throw err;
     }
     return data;
