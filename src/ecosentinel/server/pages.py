@@ -22,6 +22,7 @@ from ecosentinel.auth.service import (
     principal_of,
 )
 from ecosentinel.detection.messages import COLOUR_NAMES
+from ecosentinel.enforcement.messages import TASK_STATUS_NAMES
 from ecosentinel.errors import AuthError
 from ecosentinel.registry.scope import check_mn
 from ecosentinel.server import admin_pages, station
@@ -130,6 +131,7 @@ def dashboard(
         title=messages.NAV_DASHBOARD,
         board=board,
         colour_names=COLOUR_NAMES,
+        task_status_names=TASK_STATUS_NAMES,
     )
 
 
