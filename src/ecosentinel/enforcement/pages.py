@@ -605,6 +605,15 @@ def inspection_page(request: Request, inspection_id: int, db: Db, principal: Tas
         editable=principal.can(Perm.INSPECTIONS_WRITE) and inspection.status == "draft",
         can_download=principal.can(Perm.CASES_READ),
         content_types="、".join(dict.fromkeys(file_kind(t) for t in inspection_service.CONTENT_TYPES)),
+        can_record=principal.can(Perm.LEDGER_WRITE),
+        can_open_case=principal.can(Perm.CASES_WRITE),
+        cases=list(
+            db.scalars(
+                sa.select(Case).where(Case.inspections.any(Inspection.id == inspection.id)).order_by(Case.id)
+            )
+        )
+        if principal.can(Perm.CASES_READ)
+        else [],
     )
 
 
@@ -637,9 +646,39 @@ async def inspection_save(request: Request, inspection_id: int, db: Db, principa
     except ValidationError as exc:
         db.rollback()
         return error_redirect(back, exc, request)
-    db.commit()  # what was entered is kept even when the submission below is refused
+    db.commit()  # what was entered is kept even when the submission below or an upload is refused
+    uploads: list[tuple[int | None, UploadFile]] = [
+        (spec.no, f)
+        for spec in msg.CHECKLIST
+        for f in form.getlist(f"photo_{spec.no}")
+        if isinstance(f, UploadFile)
+    ]
+    uploads += [(_int(form, "item_no"), f) for f in form.getlist("file") if isinstance(f, UploadFile)]
+    stored = 0
+    for item_no, upload in uploads:
+        if not upload.filename:
+            continue
+        data = await upload.read(inspection_service.MAX_ATTACHMENT_BYTES + 1)
+        try:
+            inspection_service.add_attachment(
+                db,
+                principal,
+                inspection_id,
+                data_dir=data_dir(request),
+                filename=upload.filename,
+                content_type=upload.content_type or "",
+                data=data,
+                item_no=item_no,
+                ip=client_ip(request),
+            )
+        except ValidationError as exc:
+            db.rollback()
+            return error_redirect(back, exc, request)
+        db.commit()
+        stored += 1
     if not submit:
-        return redirect(back, flash=msg.FLASH_INSPECTION_SAVED)
+        saved = msg.FLASH_INSPECTION_SAVED
+        return redirect(back, flash=saved + (msg.FLASH_INSPECTION_FILES.format(n=stored) if stored else ""))
     return _apply(
         request,
         db,
