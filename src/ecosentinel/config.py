@@ -89,6 +89,7 @@ class Settings(BaseSettings):
     data_time: DataTimeSettings = Field(default_factory=DataTimeSettings)
     web: WebSettings = Field(default_factory=WebSettings)
     screening: ScreeningSettings = Field(default_factory=ScreeningSettings)
+    reporting_unit: str = ""  # 填报单位 of the report forms (else the unit of the first 附表1 contact)
 
     @property
     def effective_database_url(self) -> str:

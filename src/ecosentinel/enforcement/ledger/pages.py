@@ -496,6 +496,7 @@ def reports_page(request: Request, db: Db, principal: ReportReader, month: str |
         headers=reports.PART1_HEADERS,
         rows=reports.PART1_ROWS,
         contacts=reports.list_contacts(db),
+        unit=reports.reporting_unit(db, request.app.state.settings.reporting_unit),
     )
 
 
