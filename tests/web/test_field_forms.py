@@ -72,12 +72,14 @@ def test_monthly_form_counts_submitted_inspections_and_names_the_unit(site: Site
 
 
 def test_enterprise_under_investigation_is_at_most_yellow() -> None:
-    perfect = dict(
-        points=1, installed=1, required=1, networked_points=1, expected_hours=24, received_hours=24,
-        valid_hours=24, findings=0, penalties=0,
-    )  # fmt: skip
-    assert evaluate(EvaluationInputs(**perfect)).colour is FaceColour.GREEN
-    held = evaluate(EvaluationInputs(**perfect, under_investigation=True))
+    def inputs(*, under_investigation: bool = False) -> EvaluationInputs:
+        return EvaluationInputs(
+            points=1, installed=1, required=1, networked_points=1, expected_hours=24, received_hours=24,
+            valid_hours=24, findings=0, penalties=0, under_investigation=under_investigation,
+        )  # fmt: skip
+
+    assert evaluate(inputs()).colour is FaceColour.GREEN
+    held = evaluate(inputs(under_investigation=True))
     assert held.colour is FaceColour.YELLOW
     assert held.score < 75
     assert held.investigated
