@@ -30,6 +30,7 @@ class Perm(StrEnum):
     SCREENING_RUN = "screening.run"  # start a screening pass
     WARNINGS_READ = "warnings.read"
     WARNINGS_TRIAGE = "warnings.triage"  # review, dismiss with reason, escalate, propose rule adjustments
+    WARNINGS_RESPOND = "warnings.respond"  # an enterprise answers its own warnings, submits rectification
     TASKS_READ = "tasks.read"
     TASKS_DISPATCH = "tasks.dispatch"  # create / assign / reassign tasks
     INSPECTIONS_WRITE = "inspections.write"  # fill in the on-site checklist, record a warning's outcome
@@ -140,6 +141,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Perm]] = {
             Perm.OM_READ,
             Perm.EVALUATION_READ,
             Perm.EVENTS_WRITE,
+            Perm.WARNINGS_RESPOND,
         }
     ),
     Role.POLICE: frozenset({Perm.CASES_READ}),
@@ -153,6 +155,7 @@ PERM_NAMES_ZH: dict[Perm, str] = {
     Perm.SCREENING_RUN: "发起筛查",
     Perm.WARNINGS_READ: "查看预警",
     Perm.WARNINGS_TRIAGE: "研判预警",
+    Perm.WARNINGS_RESPOND: "答复本企业预警",
     Perm.TASKS_READ: "查看任务",
     Perm.TASKS_DISPATCH: "派发任务",
     Perm.INSPECTIONS_WRITE: "填写现场检查",

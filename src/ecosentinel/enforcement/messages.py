@@ -281,3 +281,16 @@ FLASH_OUTCOME = "预警 #{id} 已登记检查结论：{result}"
 FLASH_ADJUSTMENT_PROPOSED = "已提出规则调整 #{id}，等待审核"
 FLASH_ADJUSTMENT_REVIEWED = "规则调整 #{id}：{status}"
 BAD_JSON_PARAMS = "参数不是有效的 JSON：{error}"
+
+# Enterprise responses to warnings
+RESPONSE_KIND_NAMES = {"explanation": "情况说明", "rectification": "整改材料"}
+RESPONSE_KIND = "请选择答复类型：情况说明或整改材料"
+RESPONSE_TEXT_REQUIRED = "请填写说明内容"
+RESPONSE_TEXT_TOO_LONG = "说明内容不能超过 {limit} 字"
+RESPONSE_SUMMARY = "企业就预警 #{id} 提交{kind}（附件：{file}）"
+RESPONSE_NOT_FOUND = "答复材料 {id} 不存在"
+RESPONSE_HASH_MISMATCH = "答复材料 {id} 的文件内容与登记的 SHA-256 不符"
+FLASH_RESPONSE = "已提交{kind}，监控中心将在预警页面看到"
+TITLE_OWN_WARNINGS = "预警答复"
+TITLE_OWN_WARNING = "预警 #{id} 答复"
+NAV_OWN_WARNINGS = "预警答复"

@@ -28,6 +28,7 @@ from ecosentinel.enforcement import cases as case_service
 from ecosentinel.enforcement import inspections as inspection_service
 from ecosentinel.enforcement import messages as msg
 from ecosentinel.enforcement import outcomes as outcome_service
+from ecosentinel.enforcement import responses as response_service
 from ecosentinel.enforcement import tasks as task_service
 from ecosentinel.enforcement import warnings as warning_service
 from ecosentinel.enforcement.api import data_dir
@@ -327,6 +328,8 @@ def warning_page(request: Request, warning_id: int, db: Db, principal: WarningRe
         show_curve=point is not None and principal.can(Perm.DATA_READ),
         show_findings=principal.can(Perm.FINDINGS_READ),
         here=f"/enforcement/warnings/{warning.id}",
+        responses=response_service.responses_of(db, warning.id),
+        response_kind_names=msg.RESPONSE_KIND_NAMES,
         **_warning_ctx(db, principal),
     )
 

@@ -24,6 +24,7 @@ from ecosentinel.enforcement import api as enforcement_api
 from ecosentinel.enforcement import outcomes_api as enforcement_outcomes_api
 from ecosentinel.enforcement import outcomes_pages as enforcement_outcomes_pages
 from ecosentinel.enforcement import pages as enforcement_pages
+from ecosentinel.enforcement import response_pages as enforcement_response_pages
 from ecosentinel.enforcement.ledger import pages as enforcement_ledger_pages
 from ecosentinel.errors import AuthError, NotFoundError, PermissionDeniedError, ValidationError
 from ecosentinel.evaluation import api as evaluation_api
@@ -64,6 +65,7 @@ ROUTERS = (
     enforcement_pages.router,
     enforcement_ledger_pages.router,
     enforcement_outcomes_pages.router,
+    enforcement_response_pages.router,  # enterprises answer their warnings
 )
 """Every area's router, included in this order."""
 
