@@ -67,6 +67,9 @@ def test_new_warning_cards_count_the_list_and_leave_out_decided_warnings(
     assert (_value(text, "new-red"), _value(text, "new-yellow"), _value(text, "new-green")) == (1, 1, 0)
     assert section.index("badge red") < section.index("badge yellow")  # red first
 
+    # the warning list: by colour, then score
+    listed = client.get("/enforcement/warnings", headers=headers).text
+    assert re.findall(r'data-colour="(red|yellow|green)"', listed) == ["red", "yellow"]
     yellow = db_session.scalar(sa.select(EnforcementWarning).where(EnforcementWarning.mn == MN_B))
     assert yellow is not None
     dismiss_warning(db_session, SYSTEM, yellow.id, reason="经核实为仪器校准", category="maintenance")
