@@ -48,4 +48,4 @@ def test_warning_page_shows_the_decisive_curve_first_near_the_top(live: Live, br
         "return document.getElementById('warning-curve').getBoundingClientRect().top;"
     )
     assert top < 400
-    assert browser.find_element(By.ID, "charts").get_attribute("data-order").split(",")[0] == "w01018"
+    assert (browser.find_element(By.ID, "charts").get_attribute("data-order") or "").split(",")[0] == "w01018"
