@@ -90,3 +90,4 @@ FILE_KINDS = {
     "application/zip": "压缩包",
 }
 FILE_OTHER = "其他文件"
+API_DOCS_TITLE = "接口文档"
