@@ -25,7 +25,7 @@ from ecosentinel.detection.messages import COLOUR_NAMES
 from ecosentinel.enforcement.messages import TASK_STATUS_NAMES
 from ecosentinel.errors import AuthError
 from ecosentinel.registry.scope import check_mn
-from ecosentinel.server import admin_pages, station
+from ecosentinel.server import admin_pages, map_view, station
 from ecosentinel.server import dashboard as dashboard_service
 from ecosentinel.web import messages
 from ecosentinel.web.deps import (
@@ -46,6 +46,32 @@ from ecosentinel.web.ui import STATIC_DIR, nav_for, page, public_links, redirect
 router = APIRouter(include_in_schema=False)
 router.include_router(admin_pages.router)
 register_nav(messages.NAV_STATIONS, "/stations", Perm.DATA_READ, order=20)
+register_nav(messages.NAV_MAP, "/map", Perm.DATA_READ, order=22)
+
+
+@router.get("/map", response_class=HTMLResponse)
+def map_page(
+    request: Request,
+    principal: Annotated[Principal, Depends(require(Perm.DATA_READ))],
+    db: Annotated[Session, Depends(get_db, scope="function")],
+    colour: str = "",
+    kind: str = "",
+    q: str = "",
+) -> Response:
+    """一张图: the caller's points on a plain outline by longitude and latitude, coloured by today's level."""
+    return page(
+        request,
+        "map/index.html",
+        principal,
+        title=messages.NAV_MAP,
+        view=map_view.build(db, principal, colour=colour, kind=kind, q=q.strip()),
+        colour=colour,
+        kind=kind,
+        q=q,
+        width=int(map_view.WIDTH),
+        height=int(map_view.HEIGHT),
+        colour_names=COLOUR_NAMES,
+    )
 
 
 @router.get("/favicon.ico", dependencies=[Depends(public)])

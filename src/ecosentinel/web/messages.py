@@ -91,3 +91,4 @@ FILE_KINDS = {
 }
 FILE_OTHER = "其他文件"
 API_DOCS_TITLE = "接口文档"
+NAV_MAP = "一张图"
