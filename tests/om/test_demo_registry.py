@@ -48,7 +48,7 @@ def test_demo_registry_and_assessments(db_session: Session, store: MeasurementSt
     placed = db_session.execute(sa.select(Enterprise.lon, Enterprise.lat)).all()
     assert placed
     assert all(
-        lon is not None and 120 < lon < 121.5 and 30 < lat < 31.5 for lon, lat in placed
+        lon is not None and lat is not None and 120 < lon < 121.5 and 30 < lat < 31.5 for lon, lat in placed
     )  # for the map
     assert len(set(placed)) == len(placed)
     records = db_session.scalars(sa.select(MaintenanceRecord)).all()
