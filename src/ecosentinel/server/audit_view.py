@@ -13,6 +13,7 @@ from ecosentinel.auth.roles import ROLE_NAMES_ZH
 from ecosentinel.detection.catalogue import rule_title
 from ecosentinel.detection.messages import FACTOR_NAMES
 from ecosentinel.enforcement import messages as enforcement_messages
+from ecosentinel.registry.tabular import SHEETS
 
 ACTION_NAMES: dict[str, str] = {
     "create": "新建",
@@ -175,6 +176,7 @@ KEY_NAMES: dict[str, str] = {
     "cap_yellow": "最高黄色",
     "outcome": "处置结果",
     "explanation": "说明",
+    "with_passwords": "含数采仪密码",
 }
 
 VALUE_NAMES: dict[str, str] = {
@@ -218,9 +220,15 @@ def entity_name(entity: str) -> str:
     return ENTITY_NAMES.get(entity, entity)
 
 
+SHEET_NAMES: dict[str, str] = {sheet.kind: sheet.title for sheet in SHEETS}
+"""Registry sheet kinds (counts of an import or export) by their Chinese sheet names."""
+
+
 def _key(key: str) -> str:
     if key in KEY_NAMES:
         return KEY_NAMES[key]
+    if key in SHEET_NAMES:
+        return SHEET_NAMES[key]
     if key in FACTOR_NAMES:
         return FACTOR_NAMES[key]
     if key.isdigit():
