@@ -153,3 +153,32 @@ def test_refused_dismissal_names_no_field_code(site: Site) -> None:
     assert not flash["text"].startswith("reason")
     assert ":" not in flash["text"]
     assert flash["field"] == "reason"
+
+
+def test_enterprise_account_whose_enterprise_is_gone_gets_pages_not_errors(site: Site) -> None:
+    """An enterprise deleted after its account was made leaves the account unbound (SET NULL): every page the
+    account is shown still answers (empty lists), none crashes."""
+    from ecosentinel.auth.service import hash_password, open_session
+    from tests.web.crawling import targets
+
+    with session_factory(site.engine)() as session:
+        user = User(
+            username="orphan",
+            display_name="已注销企业",
+            password_hash=hash_password("crawl-pass-1"),
+            role="enterprise",
+            enterprise_id=None,
+            active=True,
+        )
+        session.add(user)
+        session.flush()
+        token = open_session(session, user)
+        session.commit()
+    headers = {**HTML, "Authorization": f"Bearer {token}"}
+    home = site.client.get("/", headers=headers)
+    assert home.status_code == 200
+    assert "甲化工" not in home.text
+    for url in {t for t in targets("/", home.text) if not t.startswith(("/logout", "/static"))}:
+        response = site.client.get(url, headers=headers)
+        assert response.status_code < 500, url
+        assert "甲化工" not in response.text, url
