@@ -294,3 +294,14 @@ FLASH_RESPONSE = "已提交{kind}，监控中心将在预警页面看到"
 TITLE_OWN_WARNINGS = "预警答复"
 TITLE_OWN_WARNING = "预警 #{id} 答复"
 NAV_OWN_WARNINGS = "预警答复"
+PDF_PHOTO = "现场照片：{name}{item}"
+ATTACHMENT_KIND_NAMES = {
+    "image/jpeg": "照片",
+    "image/png": "照片",
+    "application/pdf": "PDF 文档",
+    "video/mp4": "视频",
+    "text/plain": "文本",
+    "text/csv": "CSV 数据表",
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": "Excel 表格",
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document": "Word 文档",
+}
