@@ -125,6 +125,7 @@ class Settings(BaseSettings):
     web: WebSettings = Field(default_factory=WebSettings)
     screening: ScreeningSettings = Field(default_factory=ScreeningSettings)
     interop: InteropSettings = Field(default_factory=InteropSettings)
+    reporting_unit: str = ""  # 填报单位 of the report forms (else the unit of the first 附表1 contact)
 
     @property
     def effective_database_url(self) -> str:

@@ -104,3 +104,6 @@ WINDOW_NOT_PENDING = "维护时段 {id} 已审核（{status}），不能再次�
 WINDOW_NOT_FOUND = "维护时段 {id} 不存在"
 WINDOW_NOTE_REQUIRED = "驳回时请填写理由"
 WINDOW_STATUS_ZH = {"pending": "待审核", "approved": "已通过", "rejected": "已驳回"}
+IMPORT_FILE_MISSING = "请选择要导入的登记信息文件"
+IMPORT_FILE_KIND = "只能导入 Excel 工作簿（.xlsx）或 YAML 文件（.yaml、.yml）"
+IMPORT_DONE = "登记信息已导入：{counts}"
