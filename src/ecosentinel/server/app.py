@@ -28,9 +28,9 @@ from ecosentinel.enforcement import api as enforcement_api
 from ecosentinel.enforcement import outcomes_api as enforcement_outcomes_api
 from ecosentinel.enforcement import outcomes_pages as enforcement_outcomes_pages
 from ecosentinel.enforcement import pages as enforcement_pages
+from ecosentinel.enforcement import response_pages as enforcement_response_pages
 from ecosentinel.enforcement.credit import api as enforcement_credit_api
 from ecosentinel.enforcement.credit import pages as enforcement_credit_pages
-from ecosentinel.enforcement import response_pages as enforcement_response_pages
 from ecosentinel.enforcement.ledger import pages as enforcement_ledger_pages
 from ecosentinel.errors import AuthError, NotFoundError, PermissionDeniedError, ValidationError
 from ecosentinel.evaluation import api as evaluation_api
