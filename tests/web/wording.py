@@ -35,6 +35,12 @@ ALLOWED = frozenset(
         "JPEG",
         "PNG",
         "MP4",
+        # file formats named where users pick an export or an upload (conventional in Chinese software)
+        "JSON",
+        "WebP",
+        "MOV",
+        # the prefix of public-report tracking codes, shown as the example code in the query box
+        "JB",
         "MB",
         "KB",
         "B",

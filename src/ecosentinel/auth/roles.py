@@ -199,6 +199,14 @@ PERM_NAMES_ZH: dict[Perm, str] = {
     Perm.AUDIT_READ: "查看审计日志",
     Perm.INTERFERENCE_WRITE: "登记干预记录",
     Perm.USERS_MANAGE: "管理用户账号",
+    Perm.FORWARD_MANAGE: "管理级联转发",
+    Perm.COMMANDS_SEND: "下发反控命令",
+    Perm.MARKS_WRITE: "填报数据标记",
+    Perm.MARKS_REVIEW: "审核数据标记",
+    Perm.COMPLAINTS_READ: "查看举报与投诉",
+    Perm.COMPLAINTS_TRIAGE: "受理办理举报",
+    Perm.COMPLAINTS_IDENTITY: "查看举报人身份",
+    Perm.CREDIT_MANAGE: "管理信用惩戒记录",
 }
 """Each permission as the refusal message names it."""
 

@@ -11,9 +11,14 @@ from typing import Any
 
 from ecosentinel.auth.roles import ROLE_NAMES_ZH
 from ecosentinel.detection.catalogue import rule_title
-from ecosentinel.detection.messages import FACTOR_NAMES
+from ecosentinel.detection.messages import FACTOR_NAMES, factor_name
 from ecosentinel.enforcement import messages as enforcement_messages
+from ecosentinel.enforcement.credit import messages as credit_messages
+from ecosentinel.interop import messages as interop_messages
+from ecosentinel.interop.marks import MARK_KINDS, MARK_STATUS_ZH
+from ecosentinel.protocol.hj212.control import CONTROL_COMMANDS
 from ecosentinel.registry.tabular import SHEETS
+from ecosentinel.reporting import messages as reporting_messages
 
 ACTION_NAMES: dict[str, str] = {
     "create": "新建",
@@ -65,6 +70,21 @@ ACTION_NAMES: dict[str, str] = {
     "reset_password": "重置密码",
     "password": "修改密码",
     "anchor": "锚定",
+    "view_identity": "查看举报人身份",
+    "merge": "合并",
+    "task": "转为核查任务",
+    "close": "办结",
+    "withdraw": "撤下",
+    "interop.backfill.request": "请求补传数据",
+    "interop.command.issue": "下发反控命令",
+    "interop.command.result": "反控命令结果",
+    "interop.target.add": "新增转发目标",
+    "interop.target.change": "修改转发目标",
+    "interop.target.remove": "删除转发目标",
+    "interop.mapping.set": "设置转发编码对照",
+    "interop.mapping.remove": "删除转发编码对照",
+    "interop.mark.create": "填报数据标记",
+    "interop.mark.review": "审核数据标记",
 }
 
 ENTITY_NAMES: dict[str, str] = {
@@ -103,6 +123,13 @@ ENTITY_NAMES: dict[str, str] = {
     "permit": "排污许可",
     "penalty": "行政处罚",
     "transfer": "移送",
+    "credit_record": "失信记录",
+    "public_report": "举报",
+    "bf_request": "补传请求",
+    "rc_command": "反控命令",
+    "fwd_target": "转发目标",
+    "fwd_mapping": "转发编码对照",
+    "dm_mark": "数据标记",
 }
 
 KEY_NAMES: dict[str, str] = {
@@ -177,9 +204,60 @@ KEY_NAMES: dict[str, str] = {
     "outcome": "处置结果",
     "explanation": "说明",
     "with_passwords": "含数采仪密码",
+    "format": "格式",
+    "numbers": "记录编号",
+    "number": "记录编号",
+    "penalty_id": "处罚编号",
+    "case_id": "案件编号",
+    "severity": "失信程度",
+    "withdrawn_on": "撤下日期",
+    "channel": "受理渠道",
+    "files": "附件",
+    "contact_given": "留有联系方式",
+    "ticket": "热线工单号",
+    "into": "并入举报",
+    "warning_id": "预警编号",
+    "reply": "答复",
+    "ledger_problem_id": "台账问题编号",
+    "command": "命令",
+    "cn": "命令编码",
+    "qn": "请求编号",
+    "qn_rtn": "请求应答",
+    "exe_rtn": "执行结果",
+    "host": "地址",
+    "port": "端口",
+    "cns": "转发的命令编码",
+    "enabled": "启用",
+    "only_mapped": "仅转发已对照的点位",
+    "before": "修改前",
+    "after": "修改后",
+    "target": "转发目标",
+    "upstream_mn": "上级平台MN",
+    "factor": "因子",
+    "attachment_sha256": "附件哈希",
+    "missing": "缺失条数",
+    "begin": "开始",
+    "name": "名称",
+    "PolId": "因子",
+    "InfoId": "信息项",
+    **interop_messages.PARAM_ZH,
 }
 
 VALUE_NAMES: dict[str, str] = {
+    # the newer areas' codes first: an older area's name for the same code wins
+    "csv": "CSV",
+    "json": "JSON",
+    "xlsx": "Excel",
+    **credit_messages.SEVERITY_ZH,
+    **reporting_messages.CHANNEL_ZH,
+    **reporting_messages.CATEGORY_ZH,
+    **reporting_messages.OUTCOME_ZH,
+    **reporting_messages.STATUS_ZH,
+    **credit_messages.STATUS_ZH,
+    **MARK_KINDS,
+    **MARK_STATUS_ZH,
+    **interop_messages.COMMAND_STATUS_ZH,
+    **{key: command.name_zh for key, command in CONTROL_COMMANDS.items()},
     **enforcement_messages.COLOUR_NAMES,
     **enforcement_messages.WARNING_STATUS_NAMES,
     **enforcement_messages.TASK_STATUS_NAMES,
@@ -244,6 +322,8 @@ def _value(key: str, value: Any) -> str:
     if isinstance(value, str):
         if key in ("rule", "rules"):
             return "、".join(rule_title(c) for c in value.split(",") if c)
+        if value in FACTOR_NAMES:
+            return factor_name(value)
         return VALUE_NAMES.get(value, value)
     if isinstance(value, dict):
         return "；".join(f"{_key(str(k))}：{_value(str(k), v)}" for k, v in value.items())

@@ -26,6 +26,8 @@ from ecosentinel.enforcement.messages import TASK_STATUS_NAMES
 from ecosentinel.errors import AuthError
 from ecosentinel.interop import backfill as interop_backfill
 from ecosentinel.interop import commands as interop_commands
+from ecosentinel.interop import messages as interop_messages
+from ecosentinel.protocol.hj212.codes import INFO_IDS
 from ecosentinel.protocol.hj212.control import CONTROL_COMMANDS
 from ecosentinel.registry.scope import check_mn
 from ecosentinel.server import admin_pages, map_view, station
@@ -214,6 +216,10 @@ def station_page(
         backfills=interop_backfill.list_requests(db, mn=mn, limit=20),
         can_command=principal.can(Perm.COMMANDS_SEND),
         command_choices=CONTROL_COMMANDS,
+        info_ids=INFO_IDS,
+        fields_text=interop_commands.fields_text,
+        backfill_kinds=interop_messages.KIND_ZH,
+        command_statuses=interop_messages.COMMAND_STATUS_ZH,
     )
 
 
