@@ -10,7 +10,7 @@ import pytest
 import sqlalchemy as sa
 
 from ecosentinel.auth.models import User
-from ecosentinel.auth.roles import Role
+from ecosentinel.auth.roles import PERM_NAMES_ZH, Perm, Role
 from ecosentinel.database import session_factory
 from tests.web.crawling import Site, crawl, site
 from tests.web.wording import foreign_words, visible_text
@@ -64,3 +64,9 @@ def test_refusal_pages_name_the_permission_in_chinese(site: Site, role: Role) ->
         assert "无权执行此操作（需要“" in text, href
         assert foreign_words(text, _usernames(site)) == [], href
     assert refused > 0
+
+
+def test_every_permission_has_a_chinese_name() -> None:
+    """A refusal names the permission it needs: a permission added without a name would be a 500 page."""
+    assert set(PERM_NAMES_ZH) == set(Perm)
+    assert all(foreign_words(name) == [] for name in PERM_NAMES_ZH.values())
