@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from ecosentinel.detection.base import Rule
@@ -67,6 +68,7 @@ def rule_title(code: str) -> str:
         return f"已停用的规则（{code.split('_', 1)[0]}）"
 
 
-def rule_titles(codes: str) -> str:
-    """A comma-separated list of rule codes (as warnings store them) as their Chinese names."""
-    return "、".join(rule_title(c) for c in codes.split(",") if c.strip())
+def rule_titles(codes: str | Sequence[str] | None) -> str:
+    """Rule codes (a stored JSON list, or comma-separated text) as their Chinese names."""
+    items = (codes or "").split(",") if isinstance(codes, str) or codes is None else list(codes)
+    return "、".join(rule_title(c) for c in items if c.strip())

@@ -14,6 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -52,9 +53,11 @@ def _cst(value: dt.datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
     return value.astimezone(CST).strftime(fmt)
 
 
-def _factor_names(codes: str | None) -> str:
-    """Stored factor codes (comma-separated) as their Chinese names, each with its code in brackets."""
-    return "、".join(factor_name(c.strip()) for c in (codes or "").split(",") if c.strip())
+def _factor_names(codes: str | Sequence[str] | None) -> str:
+    """Factor codes (a stored JSON list, or comma-separated text) as their Chinese names, each with its
+    code in brackets."""
+    items = (codes or "").split(",") if isinstance(codes, str) or codes is None else list(codes)
+    return "、".join(factor_name(c.strip()) for c in items if c.strip())
 
 
 def _who(username: str | None) -> str:
