@@ -127,6 +127,7 @@ class Settings(BaseSettings):
     interop: InteropSettings = Field(default_factory=InteropSettings)
     archive_dir: Path | None = None  # the Parquet archive (docs/archive.md); None: data_dir / "archive"
     archive_interval_s: float = 3600.0  # the receiver's archiver seals closed days this often; 0 = off
+    reporting_unit: str = ""  # 填报单位 of the report forms (else the unit of the first 附表1 contact)
 
     @property
     def effective_database_url(self) -> str:

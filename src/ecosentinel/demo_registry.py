@@ -14,6 +14,7 @@ from collections import defaultdict
 from typing import Any
 
 import polars as pl
+import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from ecosentinel.auth.service import SYSTEM
@@ -29,6 +30,7 @@ from ecosentinel.protocol.hj212.packet import decode
 from ecosentinel.readings import CST
 from ecosentinel.registry.dynamic import record_3020
 from ecosentinel.registry.events import EventIn, record_events
+from ecosentinel.registry.models import Enterprise
 from ecosentinel.registry.tabular import RawSheet, apply_tables, parse_tables
 from ecosentinel.simulator.models import SimulationResult
 from ecosentinel.simulator.profiles import credit_code
@@ -60,6 +62,14 @@ def _suffix(mn: str) -> str:
     return mn[-6:]
 
 
+def _demo_lon_lat(index: int) -> tuple[float, float]:
+    """Demo coordinates: a grid over Jiaxing's districts, so the map page has something to show."""
+    return (
+        round(120.58 + (index % 5) * 0.075 + (index * 7 % 3) * 0.012, 4),
+        round(30.66 + (index // 5) * 0.06 + (index * 5 % 4) * 0.009, 4),
+    )
+
+
 def demo_tables(result: SimulationResult, *, start: dt.datetime) -> dict[str, list[dict[str, Any]]]:
     """Rows of each registry sheet (by kind) for the simulated enterprises and the demo agencies."""
     first_day = start.astimezone(CST).date()
@@ -77,6 +87,8 @@ def demo_tables(result: SimulationResult, *, start: dt.datetime) -> dict[str, li
                 "industry": enterprise["industry"],
                 "address": enterprise.get("address"),
                 "key_category": category,
+                "lon": _demo_lon_lat(index)[0],
+                "lat": _demo_lon_lat(index)[1],
             }
         )
         permit = f"{code}{index + 1:03d}P"
@@ -220,6 +232,9 @@ def seed_demo_registry(session: Session, result: SimulationResult, *, start: dt.
     tables = demo_tables(result, start=start)
     raw = [RawSheet(kind, [(n + 1, row) for n, row in enumerate(rows)]) for kind, rows in tables.items()]
     counts = apply_tables(session, parse_tables(raw, source="demo"), source="demo")
+    unplaced = session.scalars(sa.select(Enterprise).where(Enterprise.lon.is_(None)).order_by(Enterprise.id))
+    for n, enterprise in enumerate(unplaced, start=len(tables["enterprises"])):
+        enterprise.lon, enterprise.lat = _demo_lon_lat(n)  # enterprises of scenarios outside the sheet
     staff_of = {}
     for index, (_, _, staff) in enumerate(AGENCIES):
         staff_of[index] = staff

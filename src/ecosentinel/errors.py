@@ -12,6 +12,7 @@ class ValidationError(EcoSentinelError):
 
     def __init__(self, message: str, *, location: str | None = None) -> None:
         self.location = location
+        self.message = message
         super().__init__(f"{location}: {message}" if location else message)
 
 

@@ -87,6 +87,7 @@ def _pages(live: Live, staged: Staged) -> tuple[tuple[str, str, str], ...]:
     return (
         ("dashboard", "/", "[data-testid=colour-counts]"),
         ("stations", "/stations", "[data-testid=station-table]"),
+        ("map", "/map", "[data-testid=point-map]"),
         (
             "station",
             f"/stations/{MN_A}?start=2025-03-10T08:00&end=2025-03-10T14:00",
@@ -97,6 +98,7 @@ def _pages(live: Live, staged: Staged) -> tuple[tuple[str, str, str], ...]:
         ("task", f"/enforcement/tasks/{staged.task_id}", "[data-testid=task-detail]"),
         ("inspection", f"/enforcement/inspections/{staged.inspection_id}", "#checklist-form"),
         ("case", f"/enforcement/cases/{staged.case_id}", "#evidence-pdf"),
+        ("enterprise_response", f"/enterprise/warnings/{live.enforcement.warning_id}", "#response-form"),
         ("ledger", "/enforcement/ledger?year=2025", "[data-testid=ledger-table]"),
         ("draws", "/enforcement/draws", "[data-testid=draws-table]"),
         ("om_ratings", "/om/assessments", "[data-testid=om-assessments]"),
@@ -122,6 +124,41 @@ def _shoot(driver: WebDriver, path: Path) -> None:
     driver.save_screenshot(str(path))
 
 
+PHONE_PAGES = (
+    ("phone_dashboard", "/", "[data-testid=menu-button]"),
+    ("phone_inspection", "/enforcement/inspections/{inspection_id}", "#checklist-form"),
+)
+
+
+def _phone_shots(live: Live, staged: Staged, out: Path) -> list[Path]:
+    """The officer's pages on a 390×844 phone (device metrics emulated), full length."""
+    driver = chromium(390, 844)
+    written = []
+    try:
+        driver.execute_cdp_cmd(
+            "Emulation.setDeviceMetricsOverride",
+            {"width": 390, "height": 844, "deviceScaleFactor": 2, "mobile": True},
+        )
+        log_in(driver, live.base_url, "zhifa")
+        for name, path, ready in PHONE_PAGES:
+            driver.get(live.base_url + path.format(inspection_id=staged.inspection_id))
+            wait_for(driver, ready)
+            height = int(driver.execute_script("return document.body.scrollHeight"))
+            driver.execute_cdp_cmd(
+                "Emulation.setDeviceMetricsOverride",
+                {"width": 390, "height": min(height, 3000), "deviceScaleFactor": 2, "mobile": True},
+            )
+            driver.save_screenshot(str(out / f"{name}.png"))
+            written.append(out / f"{name}.png")
+            driver.execute_cdp_cmd(
+                "Emulation.setDeviceMetricsOverride",
+                {"width": 390, "height": 844, "deviceScaleFactor": 2, "mobile": True},
+            )
+    finally:
+        driver.quit()
+    return written
+
+
 def main(out: Path) -> list[Path]:
     out.mkdir(parents=True, exist_ok=True)
     written = []
@@ -142,6 +179,7 @@ def main(out: Path) -> list[Path]:
                 written.append(out / f"{name}.png")
         finally:
             driver.quit()
+        written += _phone_shots(live, staged, out)
     return written
 
 

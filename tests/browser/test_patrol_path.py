@@ -30,7 +30,7 @@ def test_patrol_logs_in_sees_dashboard_and_station_curve_with_finding(live: Live
     assert browser.current_url == f"{live.base_url}/"
     assert browser.find_element(By.CSS_SELECTOR, "[data-testid=user-name]").text == "xunchao用户"
     counts = browser.find_element(By.CSS_SELECTOR, "[data-testid=colour-counts]").text
-    assert "红色预警点位\n1" in counts
+    assert "红色点位\n1" in counts
     assert len(browser.find_elements(By.CSS_SELECTOR, "[data-testid=enterprise-map] circle")) == 2
 
     browser.find_element(By.LINK_TEXT, "甲化工废水总排口").click()

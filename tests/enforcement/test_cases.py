@@ -13,6 +13,7 @@ import pytest
 import sqlalchemy as sa
 from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
+from PIL import Image
 from pypdf import PdfReader
 from sqlalchemy.orm import Session
 
@@ -26,10 +27,19 @@ from ecosentinel.enforcement.models import EvidencePack
 from ecosentinel.errors import ValidationError
 from ecosentinel.store.base import MeasurementStore
 from tests.conftest import login_as, use_data_dir
-from tests.enforcement.test_inspections import PNG
 from tests.enforcement.test_warnings import DAY, at, red_warning
 
 MN = "33040200000001"
+
+
+def _photo() -> bytes:
+    """A real (decodable) PNG photo, as a phone would send."""
+    buffer = io.BytesIO()
+    Image.new("RGB", (40, 30), (200, 30, 30)).save(buffer, "PNG")
+    return buffer.getvalue()
+
+
+PNG = _photo()
 
 
 def _readings(store: MeasurementStore) -> None:
@@ -94,6 +104,12 @@ def test_demo_path_end_to_end(
         data={"item_no": "3"},
         headers=officer,
     ).json()
+    undecodable = client.post(  # passes the type check (PNG signature) but is no image: listed, not embedded
+        f"/api/enforcement/inspections/{ins['id']}/attachments",
+        files={"file": ("损坏.png", b"\x89PNG\r\n\x1a\n" + b"\x00" * 64, "image/png")},
+        headers=officer,
+    )
+    assert undecodable.status_code == 201, undecodable.text
     items = [{"item_no": n, "result": "conform"} for n in range(1, 11)]
     items[2] = {"item_no": 3, "result": "nonconform", "notes": "取样杯注水"}
     client.put(f"/api/enforcement/inspections/{ins['id']}", json={"items": items}, headers=officer)
@@ -157,6 +173,16 @@ def test_demo_path_end_to_end(
     assert "嘉环移〔2024〕5号" in text
     assert "涉案物品清单" in text
     assert "三方数据是否一致" in text
+    for code in ("high", "platform", "minute", "w01018 "):  # words and codes are named in Chinese
+        assert code not in text, code
+    assert "分钟数据" in text
+    assert "现场照片：取样杯.png，检查项 3" in text  # the inspection photo is in the pack itself
+    assert "现场照片：损坏.png" not in text
+    assert "损坏.png" in text
+    assert b"/Subtype /Image" in pdf.content
+    assert "照片" in text
+    assert "image/png" not in text
+    assert "平台" in text
     with Session(engine) as s:
         pack = s.scalars(sa.select(EvidencePack)).one()
         assert pack.sha256 == digest

@@ -73,7 +73,8 @@ def test_pages(client: TestClient, engine: sa.Engine) -> None:
 
     reports = client.get("/enforcement/reports?month=2026-01", headers=html)
     assert reports.status_code == 200
-    assert "monthly.xlsx?month=2026-01" in reports.text
+    assert 'action="/api/enforcement/reports/monthly.xlsx"' in reports.text
+    assert '<input type="hidden" name="month" value="2026-01">' in reports.text
 
     client.cookies.clear()
     anonymous = {"accept": "text/html"}

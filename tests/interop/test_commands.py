@@ -134,3 +134,14 @@ def test_command_api_checks_the_role_and_scope(engine: sa.Engine, client: TestCl
     page = client.get("/interop/forwarding", headers=admin)
     assert "province" in page.text
     assert client.get("/interop/forwarding", headers=analyst).status_code == 403
+
+
+def test_command_fields_are_shown_by_chinese_name() -> None:
+    from ecosentinel.interop.commands import fields_text
+
+    text = fields_text({"PolId": "w01018", "InfoId": "i13004", "SystemTime": "20260105083000"})
+    assert text == "因子：化学需氧量（COD）[w01018]；信息项：消解温度（i13004）；现场机时间：20260105083000"
+    assert fields_text({"w01018-Rtd": "12.5", "i13004-Info": "165"}) == (
+        "化学需氧量（COD）[w01018]实时值：12.5；消解温度（i13004）：165"
+    )
+    assert fields_text({}) == "—"

@@ -44,6 +44,13 @@ def test_demo_registry_and_assessments(db_session: Session, store: MeasurementSt
     assert "钢铁" in industries
     assert len(industries) >= 3
     assert "applied" in set(db_session.scalars(sa.select(Permit.status)))
+    # every demo enterprise has coordinates, for the map
+    placed = db_session.execute(sa.select(Enterprise.lon, Enterprise.lat)).all()
+    assert placed
+    assert all(
+        lon is not None and lat is not None and 120 < lon < 121.5 and 30 < lat < 31.5 for lon, lat in placed
+    )  # for the map
+    assert len(set(placed)) == len(placed)
     records = db_session.scalars(sa.select(MaintenanceRecord)).all()
     assert counts["om_records"] == len(records) > 0
     assert all(r.agency_id is not None for r in records)

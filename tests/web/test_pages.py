@@ -78,7 +78,7 @@ def test_dashboard_counts_colours_and_stations(
 ) -> None:
     seed(db_session, store)
     text = client.get("/", headers=_html(login_as(engine, Role.PATROL))).text
-    assert '红色预警点位</div><div class="value">1<' in text
+    assert '红色点位</div><div class="value">1<' in text
     assert '绿色点位</div><div class="value">1<' in text
     assert "甲化工废水总排口" in text
     assert "乙热电废水排口" in text

@@ -1,6 +1,6 @@
 """User-facing strings of accounts and permissions (Simplified Chinese)."""
 
-FORBIDDEN = "无权执行此操作（需要权限 {perm}）"
+FORBIDDEN = "无权执行此操作（需要“{perm}”权限，请联系系统管理员）"
 NOT_LOGGED_IN = "请先登录"
 BAD_LOGIN = "用户名或密码错误"
 LOGIN_LOCKED = "密码错误次数过多，该账户或地址已临时锁定，请 {minutes} 分钟后再试"
@@ -8,6 +8,8 @@ AUDIT_LOCKED = "{username} 登录失败次数过多，已临时锁定（来源�
 PASSWORD_TOO_SHORT = "密码至少 8 位"
 ENTERPRISE_REQUIRED = "排污单位账号必须绑定企业"
 AGENCY_REQUIRED = "运维单位账号必须绑定运维单位"
+ENTERPRISE_NOT_FOUND = "编号为 {id} 的企业不存在，请先在登记信息中录入企业，或核对企业编号"
+AGENCY_NOT_FOUND = "编号为 {id} 的运维单位不存在，请先登记运维单位，或核对编号"
 USERNAME_TAKEN = "用户名 {username} 已存在"
 OUT_OF_SCOPE = "无权查看该企业或点位的数据"
 USER_NOT_FOUND = "账号 {user_id} 不存在"

@@ -30,6 +30,7 @@ class Perm(StrEnum):
     SCREENING_RUN = "screening.run"  # start a screening pass
     WARNINGS_READ = "warnings.read"
     WARNINGS_TRIAGE = "warnings.triage"  # review, dismiss with reason, escalate, propose rule adjustments
+    WARNINGS_RESPOND = "warnings.respond"  # an enterprise answers its own warnings, submits rectification
     TASKS_READ = "tasks.read"
     TASKS_DISPATCH = "tasks.dispatch"  # create / assign / reassign tasks
     INSPECTIONS_WRITE = "inspections.write"  # fill in the on-site checklist, record a warning's outcome
@@ -159,12 +160,55 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Perm]] = {
             Perm.EVALUATION_READ,
             Perm.EVENTS_WRITE,
             Perm.MARKS_WRITE,
+            Perm.WARNINGS_RESPOND,
         }
     ),
     Role.POLICE: frozenset({Perm.CASES_READ}),
     Role.PUBLIC: frozenset(),
 }
 """Role → permissions. Public pages need no permission (they use the ``public`` marker)."""
+
+PERM_NAMES_ZH: dict[Perm, str] = {
+    Perm.DATA_READ: "查看监测数据",
+    Perm.FINDINGS_READ: "查看筛查线索",
+    Perm.SCREENING_RUN: "发起筛查",
+    Perm.WARNINGS_READ: "查看预警",
+    Perm.WARNINGS_TRIAGE: "研判预警",
+    Perm.WARNINGS_RESPOND: "答复本企业预警",
+    Perm.TASKS_READ: "查看任务",
+    Perm.TASKS_DISPATCH: "派发任务",
+    Perm.INSPECTIONS_WRITE: "填写现场检查",
+    Perm.ADJUSTMENTS_APPROVE: "审批规则调整",
+    Perm.LEDGER_READ: "查看问题台账",
+    Perm.LEDGER_WRITE: "登记问题台账",
+    Perm.CASES_READ: "查看案件",
+    Perm.CASES_WRITE: "办理案件",
+    Perm.CASES_TRANSFER: "移送案件",
+    Perm.PLANS_READ: "查看检查计划",
+    Perm.PLANS_MANAGE: "管理检查计划与双随机抽查",
+    Perm.REPORTS_READ: "查看报表",
+    Perm.REGISTRY_READ: "查看登记信息",
+    Perm.REGISTRY_WRITE: "维护登记信息",
+    Perm.PERMITS_READ: "查看排污许可",
+    Perm.PERMITS_WRITE: "维护排污许可",
+    Perm.EVENTS_WRITE: "登记工况与站房事件",
+    Perm.OM_READ: "查看运维记录",
+    Perm.OM_WRITE: "填报运维记录",
+    Perm.OM_RATE: "运维考核",
+    Perm.EVALUATION_READ: "查看企业评价",
+    Perm.AUDIT_READ: "查看审计日志",
+    Perm.INTERFERENCE_WRITE: "登记干预记录",
+    Perm.USERS_MANAGE: "管理用户账号",
+    Perm.FORWARD_MANAGE: "管理级联转发",
+    Perm.COMMANDS_SEND: "下发反控命令",
+    Perm.MARKS_WRITE: "填报数据标记",
+    Perm.MARKS_REVIEW: "审核数据标记",
+    Perm.COMPLAINTS_READ: "查看举报与投诉",
+    Perm.COMPLAINTS_TRIAGE: "受理办理举报",
+    Perm.COMPLAINTS_IDENTITY: "查看举报人身份",
+    Perm.CREDIT_MANAGE: "管理信用惩戒记录",
+}
+"""Each permission as the refusal message names it."""
 
 ROLE_NAMES_ZH: dict[Role, str] = {
     Role.ADMIN: "系统管理员",

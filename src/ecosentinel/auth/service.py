@@ -6,6 +6,7 @@ import datetime as dt
 import hashlib
 import secrets
 from dataclasses import dataclass
+from typing import Any
 
 import sqlalchemy as sa
 from argon2 import PasswordHasher
@@ -14,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from ecosentinel.auth import messages
 from ecosentinel.auth.models import AuthSession, LoginFailure, User
-from ecosentinel.auth.roles import Perm, Role, has_permission
+from ecosentinel.auth.roles import PERM_NAMES_ZH, Perm, Role, has_permission
 from ecosentinel.errors import AuthError, PermissionDeniedError, ValidationError
 
 SESSION_TTL = dt.timedelta(hours=12)
@@ -43,7 +44,7 @@ class Principal:
 
     def require(self, perm: Perm) -> None:
         if not self.can(perm):
-            raise PermissionDeniedError(messages.FORBIDDEN.format(perm=perm.value))
+            raise PermissionDeniedError(messages.FORBIDDEN.format(perm=PERM_NAMES_ZH[perm]))
 
 
 SYSTEM = Principal(user_id=None, username="system", display_name="系统自动任务", role=Role.ADMIN)
@@ -65,6 +66,15 @@ def hash_password(password: str) -> str:
     return _hasher.hash(password)
 
 
+def _referenced_row_exists(session: Session, column: sa.Column[Any], value: int) -> bool:
+    """Whether the row a foreign-key column points to exists (the registry sits above this package, so the
+    target table is found through the key itself)."""
+    for key in column.foreign_keys:
+        target = key.column
+        return session.scalar(sa.select(target).where(target == value)) is not None
+    return True
+
+
 def create_user(
     session: Session,
     *,
@@ -84,6 +94,12 @@ def create_user(
         raise ValidationError(messages.AGENCY_REQUIRED, location="agency_id")
     if session.scalar(sa.select(User.id).where(User.username == username)) is not None:
         raise ValidationError(messages.USERNAME_TAKEN.format(username=username), location="username")
+    for column, value, text in (
+        (sa.inspect(User).columns["enterprise_id"], enterprise_id, messages.ENTERPRISE_NOT_FOUND),
+        (sa.inspect(User).columns["agency_id"], agency_id, messages.AGENCY_NOT_FOUND),
+    ):
+        if value is not None and not _referenced_row_exists(session, column, value):
+            raise ValidationError(text.format(id=value), location=column.name)
     user = User(
         username=username,
         display_name=display_name or username,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from ecosentinel.detection.base import Rule
@@ -56,3 +57,18 @@ def rule_class(code: str) -> type[Rule[Any]]:
         if code in (cls.code, cls.code.split("_", 1)[0]):
             return cls
     raise NotFoundError(f"未知的筛查规则：{code}")
+
+
+def rule_title(code: str) -> str:
+    """The Chinese name of a rule by full code or number (``R10_treatment_off`` → 治理设施停运或标停未停); an
+    unknown code (a rule since removed) is named as such, never shown raw alone."""
+    try:
+        return rule_class(code.strip()).title_zh
+    except NotFoundError:
+        return f"已停用的规则（{code.split('_', 1)[0]}）"
+
+
+def rule_titles(codes: str | Sequence[str] | None) -> str:
+    """Rule codes (a stored JSON list, or comma-separated text) as their Chinese names."""
+    items = (codes or "").split(",") if isinstance(codes, str) or codes is None else list(codes)
+    return "、".join(rule_title(c) for c in items if c.strip())

@@ -367,3 +367,125 @@ R01_ALONE_LONG = (
 def r01_shared_text(codes: list[str]) -> str:
     """R01: the other factors frozen over the same run (several analysers do not stick at once)."""
     return f"同期{'、'.join(factor_name(c) for c in codes)}也保持恒值：多台仪器不会同时卡滞，数采仪输出被固定或采样管挂瓶才会如此。"
+
+
+# Evidence of a finding, as a reader sees it: every key a rule writes, named in Chinese.
+EVIDENCE_LABELS: dict[str, str] = {
+    "after": "之后",
+    "alpha": "显著性水平",
+    "association": "关联",
+    "band": "波动区间",
+    "baseline_days": "基线天数",
+    "baseline_ratio": "基线比值",
+    "before": "之前",
+    "calibration": "校准",
+    "chi2": "卡方统计量",
+    "comparison": "比对",
+    "cou": "累计流量",
+    "count": "数量",
+    "data_kind": "数据类型",
+    "day": "日期",
+    "detection_limit": "检出限",
+    "digit_counts": "末位数字计数",
+    "effect_w": "效应量",
+    "events": "事件",
+    "examples": "示例",
+    "exceed_fraction": "超标比例",
+    "flags": "数据标记",
+    "flow_mean": "平均流量",
+    "gap_starts": "缺数开始时间",
+    "heaping_p_value": "堆积检验显著性",
+    "heaping_share": "堆积占比",
+    "hours": "小时数",
+    "level": "水平",
+    "limit": "限值",
+    "max": "最大值",
+    "median_under_flag": "标记期间中位数",
+    "min": "最小值",
+    "min_effect": "最小效应量",
+    "min_gaps": "最少缺数次数",
+    "min_hours": "最少小时数",
+    "min_runs": "最少连续段数",
+    "minutes": "分钟数",
+    "missing_flags": "缺失标记",
+    "month": "月份",
+    "om_feed": "运维记录",
+    "operating_basis": "生产判定依据",
+    "own_q99": "自身99分位数",
+    "p_value": "显著性概率",
+    "pattern_since": "模式开始时间",
+    "production_kw": "生产设施功率（kW）",
+    "production_on_kw": "生产运行功率阈值（kW）",
+    "range": "量程",
+    "range_high": "量程上限",
+    "rate_high": "高值比例",
+    "rate_low": "低值比例",
+    "ratio": "比值",
+    "ratio_drop": "比值降幅",
+    "ratio_in_window": "时段内比值",
+    "ratio_mean": "平均比值",
+    "relative": "相对偏差",
+    "resolution": "分辨率",
+    "rows": "数据行数",
+    "run_starts": "连续段开始时间",
+    "runs": "连续段",
+    "runs_after_high": "高值后连续段",
+    "runs_after_low": "低值后连续段",
+    "scheduled_cycles_per_hour": "每小时计划测量次数",
+    "share": "占比",
+    "slack_minutes": "容差分钟数",
+    "threshold": "阈值",
+    "threshold_cycles": "次数阈值",
+    "threshold_hours": "小时数阈值",
+    "threshold_minutes": "分钟数阈值",
+    "threshold_share": "占比阈值",
+    "threshold_slack_minutes": "容差分钟数阈值",
+    "time": "时间",
+    "times": "时间",
+    "tolerance": "容差",
+    "usual_ratio": "平常比值",
+    "valid_count": "有效数据数",
+    "value": "数值",
+    "values": "数值",
+    "values_high": "高值",
+    "values_low": "低值",
+    "window": "时段",
+    "factor": "因子",
+    "code": "因子",
+    "start": "开始时间",
+    "end": "结束时间",
+    "mean": "平均值",
+    "median": "中位数",
+    "std": "标准差",
+}
+_EVIDENCE_WORDS = {True: "是", False: "否", None: "无"}
+
+
+def _evidence_value(value: Any) -> str:
+    if isinstance(value, bool) or value is None:
+        return _EVIDENCE_WORDS[value]
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    if isinstance(value, str):
+        return FACTOR_NAMES.get(value) or KIND_NAMES.get(value) or value
+    if isinstance(value, dict):
+        return "；".join(f"{evidence_label(str(k))}：{_evidence_value(v)}" for k, v in value.items())
+    if isinstance(value, (list, tuple)):
+        shown = [_evidence_value(v) for v in value[:20]]
+        more = f" 等共 {len(value)} 项" if len(value) > 20 else ""
+        return "、".join(shown) + more
+    return str(value)
+
+
+def evidence_label(key: str) -> str:
+    """The Chinese name of an evidence key (a factor code is named as a factor)."""
+    if key in EVIDENCE_LABELS:
+        return EVIDENCE_LABELS[key]
+    if key in FACTOR_NAMES:
+        return factor_name(key)
+    return key
+
+
+def evidence_lines(evidence: dict[str, Any]) -> list[tuple[str, str]]:
+    """A finding's evidence as (Chinese label, readable value) rows, for pages and the evidence PDF."""
+    return [(evidence_label(str(k)), _evidence_value(v)) for k, v in evidence.items()]

@@ -23,18 +23,21 @@ from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
+from reportlab.lib.utils import ImageReader
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.cidfonts import UnicodeCIDFont
 from reportlab.pdfbase.ttfonts import TTFont
-from reportlab.platypus import Flowable, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+from reportlab.platypus import Flowable, Image, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 from sqlalchemy.orm import Session
 
 from ecosentinel.audit.service import record
 from ecosentinel.auth.service import Principal
+from ecosentinel.detection.catalogue import rule_title
+from ecosentinel.detection.messages import factor_name, kind_name, severity_name
 from ecosentinel.enforcement import messages
 from ecosentinel.enforcement.cases import get_case
 from ecosentinel.enforcement.inspections import checklist_view
-from ecosentinel.enforcement.models import Case, EvidencePack, as_utc
+from ecosentinel.enforcement.models import Attachment, Case, EvidencePack, as_utc
 from ecosentinel.readings import CST
 from ecosentinel.registry.models import Enterprise
 
@@ -127,13 +130,47 @@ def _chart(frame: pl.DataFrame, title: str) -> Drawing | None:
     plot.xValueAxis.labels.fontSize = 6
     plot.yValueAxis.labels.fontSize = 6
     drawing.add(plot)
-    legend = "  ".join(f"{c}（{['红', '蓝', '绿'][i]}）" for i, c in enumerate(codes))
+    legend = "  ".join(f"{factor_name(c)}（{['红', '蓝', '绿'][i]}）" for i, c in enumerate(codes))
     drawing.add(String(12 * mm, 57 * mm, f"{title}  {legend}  横轴：小时", fontName=cjk_font(), fontSize=7))
     return drawing
 
 
-def build_pdf(session: Session, case: Case, *, generated_by: str, generated_at: dt.datetime) -> bytes:
-    """Render the evidence pack of ``case`` as PDF bytes."""
+PHOTO_WIDTH = 80 * mm
+PHOTO_MAX_HEIGHT = 100 * mm
+
+
+def _photo(data_dir: Path, attachment: Attachment) -> Flowable | None:
+    """An inspection photo for the PDF, scaled to fit, only when its bytes still match the recorded hash."""
+    if attachment.content_type not in ("image/jpeg", "image/png"):
+        return None
+    path = Path(data_dir) / attachment.stored_path
+    try:
+        data = path.read_bytes()
+    except OSError:
+        logger.warning("photo %s of attachment %d is missing", path, attachment.id)
+        return None
+    if hashlib.sha256(data).hexdigest() != attachment.sha256:
+        logger.error("attachment %d does not match its recorded SHA-256; left out of the PDF", attachment.id)
+        return None
+    try:
+        width, height = ImageReader(io.BytesIO(data)).getSize()
+    except Exception:  # a file that passed the type check but does not decode: listed, not embedded
+        logger.warning("photo of attachment %d cannot be decoded; left out of the PDF", attachment.id)
+        return None
+    scale = min(PHOTO_WIDTH / max(width, 1), PHOTO_MAX_HEIGHT / max(height, 1))
+    return Image(io.BytesIO(data), width=width * scale, height=height * scale, hAlign="LEFT")
+
+
+def build_pdf(
+    session: Session,
+    case: Case,
+    *,
+    generated_by: str,
+    generated_at: dt.datetime,
+    data_dir: Path | None = None,
+) -> bytes:
+    """Render the evidence pack of ``case`` as PDF bytes (with the inspections' photos when ``data_dir``
+    holds them)."""
     st = _styles()
     story: list[Flowable] = [Paragraph(messages.PDF_TITLE, st["title"])]
     enterprise = session.get(Enterprise, case.enterprise_id) if case.enterprise_id else None
@@ -158,7 +195,14 @@ def build_pdf(session: Session, case: Case, *, generated_by: str, generated_at: 
     for w in case.warnings:
         story.append(Paragraph(_esc(f"#{w.id} {w.summary_zh}"), st["body"]))
         for f in w.findings:
-            finding_rows.append([f.rule, f"{_t(f.start)} 至 {_t(f.end)}", f.severity, f.explanation_zh])
+            finding_rows.append(
+                [
+                    rule_title(f.rule),
+                    f"{_t(f.start)} 至 {_t(f.end)}",
+                    severity_name(f.severity),
+                    f.explanation_zh,
+                ]
+            )
     if len(finding_rows) > 1:
         story.append(_table(finding_rows, [30 * mm, 34 * mm, 14 * mm, 102 * mm], st["cell"]))
     else:
@@ -172,7 +216,12 @@ def build_pdf(session: Session, case: Case, *, generated_by: str, generated_at: 
             Paragraph(
                 _esc(
                     messages.PDF_EXTRACT_HEAD.format(
-                        id=e.id, mn=e.mn, kind=e.kind, start=_t(e.start), end=_t(e.end), rows=e.rows
+                        id=e.id,
+                        mn=e.mn,
+                        kind=kind_name(e.kind),
+                        start=_t(e.start),
+                        end=_t(e.end),
+                        rows=e.rows,
                     )
                 ),
                 st["body"],
@@ -194,7 +243,13 @@ def build_pdf(session: Session, case: Case, *, generated_by: str, generated_at: 
             for r in frame.head(PDF_MAX_ROWS).iter_rows(named=True):
                 value = r["value"]
                 rows.append(
-                    [r["time_cst"], r["code"], r["source"], "" if value is None else f"{value:g}", r["flag"]]
+                    [
+                        r["time_cst"],
+                        factor_name(r["code"]),
+                        messages.SOURCE_NAMES.get(r["source"], r["source"]),
+                        "" if value is None else f"{value:g}",
+                        r["flag"],
+                    ]
                 )
             story.append(_table(rows, [40 * mm, 28 * mm, 26 * mm, 30 * mm, 16 * mm], st["cell"]))
             if frame.height > PDF_MAX_ROWS:
@@ -236,8 +291,16 @@ def build_pdf(session: Session, case: Case, *, generated_by: str, generated_at: 
     if attachments:
         rows = [list(messages.PDF_COLS_ATTACH)]
         for a in attachments:
-            rows.append([a.filename, a.content_type, a.size, Paragraph(a.sha256, st["cellhash"])])
+            kind = messages.ATTACHMENT_KIND_NAMES.get(a.content_type, a.content_type)
+            rows.append([a.filename, kind, a.size, Paragraph(a.sha256, st["cellhash"])])
         story.append(_table(rows, [36 * mm, 24 * mm, 16 * mm, 104 * mm], st["cell"]))
+        for a in attachments if data_dir is not None else []:
+            photo = _photo(data_dir, a) if data_dir is not None else None
+            if photo is None:
+                continue
+            where = f"，检查项 {a.item_no}" if a.item_no else ""
+            story.append(Paragraph(_esc(messages.PDF_PHOTO.format(name=a.filename, item=where)), st["body"]))
+            story.append(photo)
     else:
         story.append(Paragraph(messages.PDF_NONE, st["body"]))
 
@@ -303,7 +366,7 @@ def export_evidence_pack(
     """Render the case's evidence pack, store it under ``data_dir/evidence`` (when given), record its hash."""
     case = get_case(session, actor, case_id)
     now = dt.datetime.now(dt.UTC)
-    pdf = build_pdf(session, case, generated_by=actor.display_name, generated_at=now)
+    pdf = build_pdf(session, case, generated_by=actor.display_name, generated_at=now, data_dir=data_dir)
     digest = hashlib.sha256(pdf).hexdigest()
     stored: str | None = None
     if data_dir is not None:

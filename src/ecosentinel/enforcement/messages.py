@@ -191,6 +191,7 @@ PDF_NONE = "无"
 PDF_HASH_NOTE = "本证据包 PDF 文件本身的 SHA-256 记录于系统审计日志及证据包登记表中。"
 PDF_COLS_FINDING = ("规则", "时段", "等级", "说明")
 PDF_COLS_EXTRACT = ("时间（北京时间）", "因子", "来源", "数值", "标记")
+SOURCE_NAMES = {"platform": "平台", "logger": "数采仪", "analyser": "分析仪"}
 PDF_COLS_CHECK = ("序号", "检查内容", "结果", "情况说明")
 PDF_COLS_ATTACH = ("文件名", "类型", "大小（字节）", "SHA-256")
 PDF_COLS_PENALTY = ("金额（万元）", "法律依据", "决定书文号", "决定日期")
@@ -234,6 +235,7 @@ FLASH_PATROL = "已生成巡查报告：新增预警 {n} 条"
 FLASH_TASK_CHANGED = "任务 #{id}：{action}完成"
 FLASH_INSPECTION_OPENED = "已新建现场检查记录 #{id}"
 FLASH_INSPECTION_SAVED = "检查记录已保存"
+FLASH_INSPECTION_FILES = "，已上传 {n} 个照片或文件"
 FLASH_INSPECTION_SUBMITTED = "检查记录已提交签字"
 FLASH_ATTACHMENT = "附件 {filename} 已上传（SHA-256 {sha256}）"
 FLASH_ATTACHMENT_MISSING = "请选择要上传的文件"
@@ -282,3 +284,26 @@ BAD_JSON_PARAMS = "参数不是有效的 JSON：{error}"
 
 WARNING_CORROBORATED_BASIS = "{source}与本预警的筛查发现时段吻合，预警升一级"
 WARNING_RAISED_SUMMARY = "预警 #{id} 由{before}升为{after}：{source}印证"
+# Enterprise responses to warnings
+RESPONSE_KIND_NAMES = {"explanation": "情况说明", "rectification": "整改材料"}
+RESPONSE_KIND = "请选择答复类型：情况说明或整改材料"
+RESPONSE_TEXT_REQUIRED = "请填写说明内容"
+RESPONSE_TEXT_TOO_LONG = "说明内容不能超过 {limit} 字"
+RESPONSE_SUMMARY = "企业就预警 #{id} 提交{kind}（附件：{file}）"
+RESPONSE_NOT_FOUND = "答复材料 {id} 不存在"
+RESPONSE_HASH_MISMATCH = "答复材料 {id} 的文件内容与登记的 SHA-256 不符"
+FLASH_RESPONSE = "已提交{kind}，监控中心将在预警页面看到"
+TITLE_OWN_WARNINGS = "预警答复"
+TITLE_OWN_WARNING = "预警 #{id} 答复"
+NAV_OWN_WARNINGS = "预警答复"
+PDF_PHOTO = "现场照片：{name}{item}"
+ATTACHMENT_KIND_NAMES = {
+    "image/jpeg": "照片",
+    "image/png": "照片",
+    "application/pdf": "PDF 文档",
+    "video/mp4": "视频",
+    "text/plain": "文本",
+    "text/csv": "CSV 数据表",
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": "Excel 表格",
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document": "Word 文档",
+}

@@ -465,3 +465,30 @@ class EvidencePack(Base):
 def as_utc(value: dt.datetime) -> dt.datetime:
     """A stored timestamp as aware UTC (SQLite hands back naive UTC)."""
     return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
+
+
+class ResponseKind(StrEnum):
+    EXPLANATION = "explanation"  # 情况说明
+    RECTIFICATION = "rectification"  # 整改材料
+
+
+class WarningResponse(Base):
+    """An enterprise's answer to one of its warnings (情况说明) or its rectification evidence (整改材料),
+    with an optional document stored under the data directory with its SHA-256."""
+
+    __tablename__ = "enf_warning_response"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    warning_id: Mapped[int] = mapped_column(sa.ForeignKey("enf_warning.id", ondelete="CASCADE"), index=True)
+    enterprise_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("enterprise.id", ondelete="SET NULL"), index=True
+    )
+    kind: Mapped[str] = mapped_column(sa.String(16))
+    text: Mapped[str] = mapped_column(sa.Text)
+    filename: Mapped[str | None] = mapped_column(sa.String(255))
+    content_type: Mapped[str | None] = mapped_column(sa.String(100))
+    size: Mapped[int | None] = mapped_column(sa.BigInteger)
+    sha256: Mapped[str | None] = mapped_column(sa.String(64))
+    stored_path: Mapped[str | None] = mapped_column(sa.String(500))  # relative to the data directory
+    created_by: Mapped[str] = mapped_column(sa.String(64))
+    created_at: Mapped[dt.datetime] = mapped_column(_TS, default=_utcnow)

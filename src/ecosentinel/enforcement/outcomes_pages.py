@@ -129,6 +129,7 @@ def _params(form: FormData) -> dict[str, Any]:
 async def adjustment_propose(request: Request, db: Db, principal: Triager) -> Response:
     form = await request.form()
     return _apply(
+        request,
         db,
         lambda: outcome_service.propose_adjustment(
             db,
@@ -155,6 +156,7 @@ def _reviewed(adj: adjustment_service.RuleAdjustment) -> str:
 async def adjustment_approve(request: Request, adjustment_id: int, db: Db, principal: Approver) -> Response:
     form = await request.form()
     return _apply(
+        request,
         db,
         lambda: adjustment_service.approve(
             db, principal, adjustment_id, note=_text(form, "note"), ip=client_ip(request)
@@ -168,6 +170,7 @@ async def adjustment_approve(request: Request, adjustment_id: int, db: Db, princ
 async def adjustment_reject(request: Request, adjustment_id: int, db: Db, principal: Approver) -> Response:
     form = await request.form()
     return _apply(
+        request,
         db,
         lambda: adjustment_service.reject(
             db, principal, adjustment_id, note=_text(form, "note"), ip=client_ip(request)
@@ -181,6 +184,7 @@ async def adjustment_reject(request: Request, adjustment_id: int, db: Db, princi
 async def adjustment_revoke(request: Request, adjustment_id: int, db: Db, principal: Approver) -> Response:
     form = await request.form()
     return _apply(
+        request,
         db,
         lambda: adjustment_service.revoke(
             db, principal, adjustment_id, note=_text(form, "note"), ip=client_ip(request)

@@ -28,6 +28,7 @@ from ecosentinel.enforcement import cases as case_service
 from ecosentinel.enforcement import inspections as inspection_service
 from ecosentinel.enforcement import messages as msg
 from ecosentinel.enforcement import outcomes as outcome_service
+from ecosentinel.enforcement import responses as response_service
 from ecosentinel.enforcement import tasks as task_service
 from ecosentinel.enforcement import warnings as warning_service
 from ecosentinel.enforcement.api import data_dir
@@ -48,7 +49,7 @@ from ecosentinel.registry.scope import visible_point_ids
 from ecosentinel.screening.adjustments import approved_adjustments
 from ecosentinel.screening.service import rule_title
 from ecosentinel.web.deps import client_ip, current_principal, get_db, require, store_of
-from ecosentinel.web.ui import page, redirect, register_nav, safe_next
+from ecosentinel.web.ui import error_redirect, file_kind, page, redirect, register_nav, safe_next
 
 logger = logging.getLogger(__name__)
 
@@ -124,13 +125,15 @@ def _back(form: FormData, default: str) -> str:
     return safe_next(_text(form, "next"), default)
 
 
-def _apply(db: Session, action: Callable[[], Any], *, back: str, ok: str | Callable[[Any], str]) -> Response:
+def _apply(
+    request: Request, db: Session, action: Callable[[], Any], *, back: str, ok: str | Callable[[Any], str]
+) -> Response:
     """Run a service call: commit and go on with a message, or roll back and go back with the error."""
     try:
         result = action()
     except ValidationError as exc:
         db.rollback()
-        return redirect(back, flash=str(exc), level="error")
+        return error_redirect(back, exc, request)
     db.commit()  # before the redirect: get_db commits only after the response is sent
     return redirect(back, flash=ok(result) if callable(ok) else ok)
 
@@ -325,6 +328,8 @@ def warning_page(request: Request, warning_id: int, db: Db, principal: WarningRe
         show_curve=point is not None and principal.can(Perm.DATA_READ),
         show_findings=principal.can(Perm.FINDINGS_READ),
         here=f"/enforcement/warnings/{warning.id}",
+        responses=response_service.responses_of(db, warning.id),
+        response_kind_names=msg.RESPONSE_KIND_NAMES,
         **_warning_ctx(db, principal),
     )
 
@@ -333,6 +338,7 @@ def warning_page(request: Request, warning_id: int, db: Db, principal: WarningRe
 async def warning_review(request: Request, warning_id: int, db: Db, principal: WarningTriager) -> Response:
     form = await request.form()
     return _apply(
+        request,
         db,
         lambda: warning_service.review_warning(
             db, principal, warning_id, note=_text(form, "note"), ip=client_ip(request)
@@ -346,6 +352,7 @@ async def warning_review(request: Request, warning_id: int, db: Db, principal: W
 async def warning_dismiss(request: Request, warning_id: int, db: Db, principal: WarningTriager) -> Response:
     form = await request.form()
     return _apply(
+        request,
         db,
         lambda: warning_service.dismiss_warning(
             db,
@@ -365,6 +372,7 @@ async def warning_outcome(request: Request, warning_id: int, db: Db, principal: 
     """Record (or correct) the on-site result of an escalated warning: 查实 or 未查实."""
     form = await request.form()
     return _apply(
+        request,
         db,
         lambda: outcome_service.record_inspection_outcome(
             db,
@@ -400,7 +408,7 @@ async def warning_escalate(request: Request, warning_id: int, db: Db, principal:
         )
     except ValidationError as exc:
         db.rollback()
-        return redirect(back, flash=str(exc), level="error")
+        return error_redirect(back, exc, request)
     db.commit()
     target = f"/enforcement/tasks/{task.id}" if principal.can(Perm.TASKS_READ) else back
     return redirect(target, flash=msg.FLASH_ESCALATED.format(id=warning_id, task_id=task.id))
@@ -542,7 +550,7 @@ def _task_action(action: str) -> Callable[..., Any]:
             )
         except ValidationError as exc:
             db.rollback()
-            return redirect(back, flash=str(exc), level="error")
+            return error_redirect(back, exc, request)
         db.commit()
         return redirect(
             back, flash=msg.FLASH_TASK_CHANGED.format(id=task_id, action=msg.TASK_ACTION_NAMES[action])
@@ -570,7 +578,7 @@ def task_inspect(request: Request, task_id: int, db: Db, principal: Inspector) -
         )
     except ValidationError as exc:
         db.rollback()
-        return redirect(f"/enforcement/tasks/{task_id}", flash=str(exc), level="error")
+        return error_redirect(f"/enforcement/tasks/{task_id}", exc, request)
     db.commit()
     return redirect(
         f"/enforcement/inspections/{inspection.id}",
@@ -599,7 +607,16 @@ def inspection_page(request: Request, inspection_id: int, db: Db, principal: Tas
         status_names=msg.INSPECTION_STATUS_NAMES,
         editable=principal.can(Perm.INSPECTIONS_WRITE) and inspection.status == "draft",
         can_download=principal.can(Perm.CASES_READ),
-        content_types=", ".join(inspection_service.CONTENT_TYPES),
+        content_types="、".join(dict.fromkeys(file_kind(t) for t in inspection_service.CONTENT_TYPES)),
+        can_record=principal.can(Perm.LEDGER_WRITE),
+        can_open_case=principal.can(Perm.CASES_WRITE),
+        cases=list(
+            db.scalars(
+                sa.select(Case).where(Case.inspections.any(Inspection.id == inspection.id)).order_by(Case.id)
+            )
+        )
+        if principal.can(Perm.CASES_READ)
+        else [],
     )
 
 
@@ -631,11 +648,42 @@ async def inspection_save(request: Request, inspection_id: int, db: Db, principa
         )
     except ValidationError as exc:
         db.rollback()
-        return redirect(back, flash=str(exc), level="error")
-    db.commit()  # what was entered is kept even when the submission below is refused
+        return error_redirect(back, exc, request)
+    db.commit()  # what was entered is kept even when the submission below or an upload is refused
+    uploads: list[tuple[int | None, UploadFile]] = [
+        (spec.no, f)
+        for spec in msg.CHECKLIST
+        for f in form.getlist(f"photo_{spec.no}")
+        if isinstance(f, UploadFile)
+    ]
+    uploads += [(_int(form, "item_no"), f) for f in form.getlist("file") if isinstance(f, UploadFile)]
+    stored = 0
+    for item_no, upload in uploads:
+        if not upload.filename:
+            continue
+        data = await upload.read(inspection_service.MAX_ATTACHMENT_BYTES + 1)
+        try:
+            inspection_service.add_attachment(
+                db,
+                principal,
+                inspection_id,
+                data_dir=data_dir(request),
+                filename=upload.filename,
+                content_type=upload.content_type or "",
+                data=data,
+                item_no=item_no,
+                ip=client_ip(request),
+            )
+        except ValidationError as exc:
+            db.rollback()
+            return error_redirect(back, exc, request)
+        db.commit()
+        stored += 1
     if not submit:
-        return redirect(back, flash=msg.FLASH_INSPECTION_SAVED)
+        saved = msg.FLASH_INSPECTION_SAVED
+        return redirect(back, flash=saved + (msg.FLASH_INSPECTION_FILES.format(n=stored) if stored else ""))
     return _apply(
+        request,
         db,
         lambda: inspection_service.submit_inspection(db, principal, inspection_id, ip=client_ip(request)),
         back=back,
@@ -666,7 +714,7 @@ async def inspection_upload(request: Request, inspection_id: int, db: Db, princi
         )
     except ValidationError as exc:
         db.rollback()
-        return redirect(back, flash=str(exc), level="error")
+        return error_redirect(back, exc, request)
     db.commit()
     return redirect(
         back, flash=msg.FLASH_ATTACHMENT.format(filename=attachment.filename, sha256=attachment.sha256)
@@ -716,7 +764,7 @@ async def case_create(request: Request, db: Db, principal: CaseWriter) -> Respon
         )
     except ValidationError as exc:
         db.rollback()
-        return redirect(back, flash=str(exc), level="error")
+        return error_redirect(back, exc, request)
     db.commit()
     return redirect(f"/enforcement/cases/{case.id}", flash=msg.FLASH_CASE_CREATED.format(number=case.number))
 
@@ -757,8 +805,9 @@ async def case_link(request: Request, case_id: int, db: Db, principal: CaseWrite
     try:
         warning_ids, inspection_ids = _ints(form, "warning_ids"), _ints(form, "inspection_ids")
     except ValidationError as exc:
-        return redirect(back, flash=str(exc), level="error")
+        return error_redirect(back, exc, request)
     return _apply(
+        request,
         db,
         lambda: case_service.link_evidence(
             db,
@@ -777,6 +826,7 @@ async def case_link(request: Request, case_id: int, db: Db, principal: CaseWrite
 def case_extracts(request: Request, case_id: int, db: Db, principal: CaseWriter) -> Response:
     """Freeze the readings around every finding of the case's warnings (CSV + SHA-256)."""
     return _apply(
+        request,
         db,
         lambda: case_service.add_finding_extracts(
             db, principal, store_of(request), case_id, before_write=db.commit, ip=client_ip(request)
@@ -796,6 +846,7 @@ async def case_penalty(request: Request, case_id: int, db: Db, principal: CaseWr
     except ValueError:
         return redirect(back, flash=f"日期格式应为 YYYY-MM-DD：{decided}", level="error")
     return _apply(
+        request,
         db,
         lambda: case_service.add_penalty(
             db,
@@ -818,6 +869,7 @@ async def case_transfer(request: Request, case_id: int, db: Db, principal: CaseT
     form = await request.form()
     items = [line for line in (_text(form, "items") or "").splitlines() if line.strip()]
     return _apply(
+        request,
         db,
         lambda: case_service.transfer_case(
             db,
@@ -846,6 +898,7 @@ async def case_transfer_reply(
     """Record the receiving authority's written answer (是否立案)."""
     form = await request.form()
     return _apply(
+        request,
         db,
         lambda: case_service.record_reply(
             db, principal, transfer_id, reply=_text(form, "reply") or "", ip=client_ip(request)

@@ -38,7 +38,9 @@ from ecosentinel.enforcement.ledger.service import (
     list_problems,
     today_cst,
 )
+from ecosentinel.enforcement.models import Inspection
 from ecosentinel.errors import NotFoundError, ValidationError
+from ecosentinel.readings import CST
 
 # --- the seed's form text (seed 001 附表1 / 附表2), verbatim ---------------------------------------------
 
@@ -154,6 +156,18 @@ def counts_between(session: Session, start: dt.date, end: dt.date) -> Counts:
             DrawSelection.inspected_on >= start, DrawSelection.inspected_on <= end
         )
     )
+    # on-site inspections signed and submitted in the period (China Standard Time days) count as done too
+    first = dt.datetime.combine(start, dt.time(), tzinfo=CST)
+    after = dt.datetime.combine(end + dt.timedelta(days=1), dt.time(), tzinfo=CST)
+    submitted = session.scalar(
+        sa.select(sa.func.count(Inspection.id)).where(
+            Inspection.status == "submitted",
+            Inspection.submitted_at >= first,
+            Inspection.submitted_at < after,
+        )
+    )
+    completed = (completed or 0) + (submitted or 0)
+    planned = max(planned or 0, completed)  # an inspection done is one that was planned
     found = session.scalar(
         sa.select(sa.func.count(LedgerProblem.id)).where(
             LedgerProblem.found_on >= start, LedgerProblem.found_on <= end
@@ -416,6 +430,13 @@ def monthly_workbook(
     for extra in MONTHLY_SHEETS:
         extra(session, workbook, year, month)
     return workbook
+
+
+def reporting_unit(session: Session, configured: str = "") -> str:
+    """填报单位: the installation's setting, else the unit of the first contact of 附表1, else empty."""
+    if configured.strip():
+        return configured.strip()
+    return next((c.unit for c in list_contacts(session) if c.unit), "")
 
 
 def contacts_workbook(session: Session, *, unit: str = "", filler: str = "", phone: str = "") -> Workbook:

@@ -257,7 +257,14 @@ def list_warnings(
     total = session.scalar(sa.select(sa.func.count()).select_from(query.subquery())) or 0
     rows = session.scalars(
         query.options(selectinload(EnforcementWarning.outcome))
-        .order_by(EnforcementWarning.period_end.desc(), EnforcementWarning.id.desc())
+        .order_by(
+            sa.case(
+                (EnforcementWarning.colour == "red", 0), (EnforcementWarning.colour == "yellow", 1), else_=2
+            ),
+            EnforcementWarning.score.desc(),
+            EnforcementWarning.period_end.desc(),
+            EnforcementWarning.id.desc(),
+        )
         .limit(limit)
         .offset(offset)
     ).all()

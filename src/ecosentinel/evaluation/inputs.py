@@ -152,6 +152,18 @@ def enforcement_penalties(
     return result
 
 
+def enforcement_open_cases(session: Session, enterprise_ids: Sequence[int], end: dt.datetime) -> set[int]:
+    """Enterprises with a case opened before ``end`` and not closed (open, or transferred to the police)."""
+    if not enterprise_ids:
+        return set()
+    query = sa.select(Case.enterprise_id).where(
+        Case.enterprise_id.in_(list(enterprise_ids)),
+        Case.status.in_(("open", "transferred")),
+        Case.created_at < end,
+    )
+    return {e for e in session.scalars(query) if e is not None}
+
+
 FINDINGS: FindingsProvider = screening_findings
 """The findings provider in use (replaceable, e.g. in tests)."""
 PENALTIES: PenaltiesProvider = enforcement_penalties

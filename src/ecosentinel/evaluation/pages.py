@@ -6,6 +6,7 @@ Public pages (no login): the published O&M ranking and the published enterprise 
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
@@ -18,9 +19,10 @@ from ecosentinel.errors import EcoSentinelError
 from ecosentinel.evaluation import messages as evaluation_messages
 from ecosentinel.evaluation import om_assessment as service
 from ecosentinel.evaluation import service as evaluation_service
+from ecosentinel.evaluation.inputs import enforcement_open_cases
 from ecosentinel.om import messages
 from ecosentinel.web.deps import get_db, optional_principal, public, require
-from ecosentinel.web.ui import page, register_nav, register_public_link
+from ecosentinel.web.ui import error_flash, page, register_nav, register_public_link
 
 router = APIRouter(include_in_schema=False)
 
@@ -53,7 +55,7 @@ def assessments_page(
             rows=[],
             quarter=quarter,
             grades=messages.GRADE_ZH,
-            flash=[{"level": "error", "text": str(exc)}],
+            flash=[error_flash(exc, request)],
         )
     return page(
         request,
@@ -78,7 +80,7 @@ def evaluations_page(
         rows = evaluation_service.list_evaluations(db, principal, period_name=period or None)
     except EcoSentinelError as exc:
         rows = []
-        flash = [{"level": "error", "text": str(exc)}]
+        flash = [error_flash(exc, request)]
     else:
         flash = []
     return page(
@@ -113,14 +115,18 @@ def public_ranking_page(
 def public_evaluation_page(
     request: Request, principal: Annotated[Principal | None, Depends(optional_principal)], db: Db
 ) -> HTMLResponse:
-    """The published enterprise evaluations (环保脸谱, no login)."""
+    """The published enterprise evaluations (环保脸谱, no login). An enterprise with a case open now is listed
+    last, its published score withheld while the case runs (评价复核中), never ranked as 优/绿脸."""
     rows = [evaluation_service.public_read(r) for r in evaluation_service.published(db)]
+    held = enforcement_open_cases(db, [r.enterprise_id for r in rows], dt.datetime.now(dt.UTC))
+    rows = [r for r in rows if r.enterprise_id not in held] + [r for r in rows if r.enterprise_id in held]
     return page(
         request,
         "evaluation/public.html",
         principal,
         title="企业环保脸谱",
         rows=rows,
+        held=held,
         grades=evaluation_messages.GRADE_ZH,
         colours=evaluation_messages.COLOUR_ZH,
     )

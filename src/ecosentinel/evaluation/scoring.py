@@ -42,6 +42,9 @@ BANDS: tuple[tuple[float, EvaluationGrade, Colour], ...] = (
 )
 """Lowest score of each grade, best first; below the last: poor / red."""
 
+INVESTIGATION_CAP = 74.9
+"""Highest score while a case (立案调查) on the enterprise is open: the top of 一般 (yellow)."""
+
 
 @dataclass(frozen=True, slots=True)
 class EvaluationInputs:
@@ -55,6 +58,7 @@ class EvaluationInputs:
     findings: int
     penalties: int
     falsification: bool = False  # a confirmed falsification in the period: red whatever the score
+    under_investigation: bool = False  # an open (or transferred) case at the period's end: at most 一般/黄
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,6 +68,7 @@ class Evaluation:
     grade: EvaluationGrade
     colour: Colour
     capped: bool  # red because of a confirmed falsification
+    investigated: bool = False  # held to 一般/黄 (score below 良) while a case is open
 
 
 def _share(part: int, whole: int) -> float:
@@ -89,7 +94,10 @@ def evaluate(inputs: EvaluationInputs) -> Evaluation:
     }
     components = {name: round(WEIGHTS[name] * rate, 2) for name, rate in rates.items()}
     score = round(sum(WEIGHTS[name] * rate for name, rate in rates.items()), 1)
+    investigated = inputs.under_investigation and not inputs.falsification
+    if investigated:  # a suspected falsification under investigation cannot rank as 优/良 (or first)
+        score = min(score, INVESTIGATION_CAP)
     grade, colour = band(score)
     if inputs.falsification:
         grade, colour = EvaluationGrade.POOR, Colour.RED
-    return Evaluation(components, score, grade, colour, inputs.falsification)
+    return Evaluation(components, score, grade, colour, inputs.falsification, investigated)

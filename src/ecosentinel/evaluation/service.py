@@ -79,6 +79,7 @@ def enterprise_inputs(
     findings = inputs.FINDINGS(session, all_mns, period.start, period.end)
     enterprise_ids = list(session.scalars(sa.select(Enterprise.id).order_by(Enterprise.id)))
     penalties = inputs.PENALTIES(session, enterprise_ids, period.start, period.end)
+    investigated = inputs.enforcement_open_cases(session, enterprise_ids, period.end)
     fraud_points = {
         point_id
         for point_id, confirmed in session.execute(
@@ -107,6 +108,7 @@ def enterprise_inputs(
             findings=sum(findings.get(mn, 0) for _, mn in own),
             penalties=penalty.count,
             falsification=penalty.falsification or bool(fraud_points.intersection(ids)),
+            under_investigation=enterprise_id in investigated,
         )
         detail = {
             **asdict(data),
@@ -152,7 +154,11 @@ def evaluate_period(
         row.colour = result.colour.value
         row.findings = data.findings
         row.penalties = data.penalties
-        row.detail = json.dumps({**detail, "capped": result.capped}, ensure_ascii=False, sort_keys=True)
+        row.detail = json.dumps(
+            {**detail, "capped": result.capped, "investigated": result.investigated},
+            ensure_ascii=False,
+            sort_keys=True,
+        )
         row.published = False
         row.published_at = None
         row.computed_at = now

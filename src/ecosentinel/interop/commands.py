@@ -21,10 +21,12 @@ from sqlalchemy.orm import Session
 from ecosentinel.audit.service import record
 from ecosentinel.auth.service import SYSTEM, Principal
 from ecosentinel.config import InteropSettings
+from ecosentinel.detection.messages import factor_name
 from ecosentinel.errors import NotFoundError, ValidationError
 from ecosentinel.interop import messages
 from ecosentinel.interop.models import RemoteCommand, utc
 from ecosentinel.protocol.hj212 import Packet, format_datatime, packet_items
+from ecosentinel.protocol.hj212.codes import INFO_IDS
 from ecosentinel.protocol.hj212.control import CONTROL_COMMANDS, build_request
 from ecosentinel.readings import CST
 from ecosentinel.registry.models import Point
@@ -198,6 +200,32 @@ class CommandView:
 
 _NAME_BY_CN = {c.cn: c for c in CONTROL_COMMANDS.values()}
 _HISTORY_NAMES = {"2051": "补传分钟数据", "2061": "补传小时数据", "2031": "补传日数据"}
+
+
+def info_name(info_id: str) -> str:
+    """A field logger's information code as its Chinese name, with the code in brackets."""
+    name = INFO_IDS.get(info_id)
+    return f"{name}（{info_id}）" if name else f"信息项（{info_id}）"
+
+
+def fields_text(fields: dict[str, Any] | None) -> str:
+    """A command's parameters or a logger's answer (protocol field -> value) as Chinese ``名称：值`` pairs:
+    factor and information codes by name (code in brackets), protocol times as read."""
+    out = []
+    for key, value in (fields or {}).items():
+        text = str(value)
+        if key == "PolId":
+            out.append(f"因子：{factor_name(text)}")
+        elif key == "InfoId":
+            out.append(f"信息项：{info_name(text)}")
+        elif "-" in key:  # ``<code>-<field>`` items of an upload (w01018-Rtd, i13004-Info …)
+            code, field = key.split("-", 1)
+            label = info_name(code) if code.startswith("i") else factor_name(code)
+            suffix = messages.FIELD_ZH.get(field, f"（{field}）")
+            out.append(f"{label}{'' if code.startswith('i') and field == 'Info' else suffix}：{text}")
+        else:
+            out.append(f"{messages.PARAM_ZH.get(key, f'参数（{key}）')}：{text}")
+    return "；".join(out) or "—"
 
 
 def view(row: RemoteCommand) -> CommandView:

@@ -38,12 +38,12 @@ COMMAND_STATUS_ZH = {
 QN_RTN_ZH = {
     1: "准备执行请求",
     2: "请求被拒绝",
-    3: "PW 错误",
-    4: "MN 错误",
-    5: "ST 错误",
-    6: "Flag 错误",
-    7: "QN 错误",
-    8: "CN 错误",
+    3: "访问密码（PW）错误",
+    4: "设备编号（MN）错误",
+    5: "系统编码（ST）错误",
+    6: "应答标志（Flag）错误",
+    7: "请求编码（QN）错误",
+    8: "命令编码（CN）错误",
     9: "CRC 校验错误",
     100: "未知错误",
 }
@@ -64,6 +64,28 @@ WINDOW_IMPORTED_REASON = "报备维护时段 {id}（未填写原因）"
 WINDOW_SUPERSEDED_NOTE = "维护时段报备已由数据标记取代，已转为待审核的数据标记"
 AUDIT_WINDOW_IMPORTED = "待审核的维护时段 {window} 转为数据标记 {mark}（{mn}）"
 CLI_WINDOWS_IMPORTED = "已将 {count} 个待审核的维护时段转为数据标记"
+PARAM_ZH = {
+    "SystemTime": "现场机时间",
+    "RtdInterval": "实时数据间隔",
+    "MinInterval": "分钟数据间隔",
+    "Value": "参数值",
+    "BeginTime": "开始时间",
+    "EndTime": "结束时间",
+    "DataTime": "数据时间",
+    "RestartTime": "重启时间",
+}
+"""Protocol parameters of remote commands and their answers as the station page names them."""
+FIELD_ZH = {
+    "Rtd": "实时值",
+    "Avg": "平均值",
+    "Min": "最小值",
+    "Max": "最大值",
+    "Cou": "累计值",
+    "Flag": "数据标记",
+    "Info": "信息",
+    "SampleTime": "采样时间",
+}
+"""Fields of ``<code>-<field>`` upload items."""
 KIND_ZH = {"minute": "分钟数据", "hour": "小时数据", "day": "日数据", "rtd": "实时数据"}
 
 CLI_TARGET_ADDED = "已新增转发目标 {name}（编号 {id}）"

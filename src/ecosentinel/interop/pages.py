@@ -120,7 +120,7 @@ def command_form(
     except EcoSentinelError as exc:
         db.rollback()
         return redirect(back, flash=str(exc), level="error")
-    return redirect(back, flash=f"已排队反控命令（QN={row.qn}），现场机在线时发送")
+    return redirect(back, flash=f"已排队反控命令（请求编号 {row.qn}），现场机在线时发送")
 
 
 @router.get("/interop/validity", response_class=HTMLResponse)

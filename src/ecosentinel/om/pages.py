@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from ecosentinel.auth.roles import Perm
 from ecosentinel.auth.service import Principal
+from ecosentinel.detection.messages import FACTOR_NAMES
 from ecosentinel.errors import EcoSentinelError
 from ecosentinel.om import messages, service
 from ecosentinel.om.enums import RecordKind
@@ -21,7 +22,7 @@ from ecosentinel.readings import CST
 from ecosentinel.registry.models import Point
 from ecosentinel.registry.scope import visible_point_ids
 from ecosentinel.web.deps import client_ip, get_db, require
-from ecosentinel.web.ui import page, redirect, register_nav
+from ecosentinel.web.ui import error_redirect, page, redirect, register_nav
 
 router = APIRouter(include_in_schema=False)
 
@@ -57,6 +58,7 @@ def records_page(
         points=list(db.scalars(points)) if principal.can(Perm.OM_WRITE) else [],
         can_write=principal.can(Perm.OM_WRITE),
         kinds=messages.RECORD_KIND_ZH,
+        factor_names=FACTOR_NAMES,
     )
 
 
@@ -93,5 +95,5 @@ def file_record(
         with db.begin_nested():
             record = service.create_record(db, principal, body, ip=client_ip(request))
     except (EcoSentinelError, ValueError) as exc:
-        return redirect("/om", flash=str(exc), level="error")
+        return error_redirect("/om", exc, request)
     return redirect("/om", flash=f"已提交运维记录 {record.id}")

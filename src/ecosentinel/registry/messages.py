@@ -109,3 +109,6 @@ WINDOW_STATUS_ZH = {
     "rejected": "已驳回",
     "superseded": "已转为数据标记",
 }
+IMPORT_FILE_MISSING = "请选择要导入的登记信息文件"
+IMPORT_FILE_KIND = "只能导入 Excel 工作簿（.xlsx）或 YAML 文件（.yaml、.yml）"
+IMPORT_DONE = "登记信息已导入：{counts}"

@@ -108,7 +108,6 @@ def finding_page(
         title=messages.PAGE_FINDING.format(id=row.id),
         finding=row,
         evidence=evidence,
-        evidence_text=json.dumps(evidence, ensure_ascii=False, indent=2),
         severity_names=messages.SEVERITY_NAMES,
     )
 

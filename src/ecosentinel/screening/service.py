@@ -747,7 +747,7 @@ def get_finding(
             "view",
             "screening_finding",
             row.id,
-            messages.FINDING_VIEW_SUMMARY.format(id=row.id, mn=row.mn, rule=row.rule),
+            messages.FINDING_VIEW_SUMMARY.format(id=row.id, mn=row.mn, rule=row.title_zh),
             ip=ip,
         )
     return row

@@ -19,9 +19,10 @@ from ecosentinel.auth.roles import ROLE_NAMES_ZH, Perm, Role
 from ecosentinel.auth.service import Principal
 from ecosentinel.errors import NotFoundError, ValidationError
 from ecosentinel.readings import CST
+from ecosentinel.server import audit_view
 from ecosentinel.web import messages
 from ecosentinel.web.deps import client_ip, get_db, require
-from ecosentinel.web.ui import page, redirect
+from ecosentinel.web.ui import error_flash, error_redirect, page, redirect
 
 router = APIRouter(include_in_schema=False)
 PAGE_SIZE = 50
@@ -89,7 +90,7 @@ def users_create_form(
         )
     except ValidationError as exc:
         db.rollback()
-        return redirect("/admin/users", flash=str(exc), level="error")
+        return error_redirect("/admin/users", exc, request)
     db.commit()  # before the redirect (get_db commits after the response)
     return redirect("/admin/users", flash=messages.USER_CREATED_OK.format(username=user.username))
 
@@ -115,7 +116,7 @@ def users_active_form(
         user = users.set_active(db, principal, user_id, active, ip=client_ip(request))
     except (ValidationError, NotFoundError) as exc:
         db.rollback()
-        return redirect("/admin/users", flash=str(exc), level="error")
+        return error_redirect("/admin/users", exc, request)
     db.commit()  # before the redirect (get_db commits after the response)
     text = messages.USER_ACTIVATED_OK if active else messages.USER_DEACTIVATED_OK
     return redirect("/admin/users", flash=text.format(username=user.username))
@@ -133,7 +134,7 @@ def users_password_form(
         user = users.reset_password(db, principal, user_id, password, ip=client_ip(request))
     except (ValidationError, NotFoundError) as exc:
         db.rollback()
-        return redirect("/admin/users", flash=str(exc), level="error")
+        return error_redirect("/admin/users", exc, request)
     db.commit()  # before the redirect (get_db commits after the response)
     return redirect("/admin/users", flash=messages.PASSWORD_RESET_OK.format(username=user.username))
 
@@ -169,7 +170,7 @@ def audit_page(
         )
         total, rows = search(db, query, limit=PAGE_SIZE, offset=(max(page_no, 1) - 1) * PAGE_SIZE)
     except ValidationError as exc:
-        flash.append({"level": "error", "text": str(exc)})
+        flash.append(error_flash(exc, request))
     verified = None
     if check:
         result = verify(db, anchors=request.app.state.settings.audit_anchor_path)
@@ -195,6 +196,9 @@ def audit_page(
         choices=distinct_values(db),
         verified=verified,
         role_names={r.value: n for r, n in ROLE_NAMES_ZH.items()},
+        action_name=audit_view.action_name,
+        entity_name=audit_view.entity_name,
+        describe=audit_view.describe,
     )
 
 
@@ -244,6 +248,6 @@ def interference_form(
         )
     except ValidationError as exc:
         db.rollback()
-        return redirect("/audit/interference", flash=str(exc), level="error")
+        return error_redirect("/audit/interference", exc, request)
     db.commit()  # before the redirect (get_db commits after the response)
     return redirect("/audit/interference", flash=INTERFERENCE_RECORDED.format(id=entry.id))

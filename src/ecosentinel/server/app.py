@@ -11,11 +11,15 @@ import datetime as dt
 import html
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 from fastapi import Depends, FastAPI, Request
+from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel
 from sqlalchemy.orm import Session, sessionmaker
+from swagger_ui_bundle import swagger_ui_path  # type: ignore[import-untyped]
 
 from ecosentinel.audit import api as audit_api
 from ecosentinel.auth.service import LoginLockedError
@@ -24,6 +28,7 @@ from ecosentinel.enforcement import api as enforcement_api
 from ecosentinel.enforcement import outcomes_api as enforcement_outcomes_api
 from ecosentinel.enforcement import outcomes_pages as enforcement_outcomes_pages
 from ecosentinel.enforcement import pages as enforcement_pages
+from ecosentinel.enforcement import response_pages as enforcement_response_pages
 from ecosentinel.enforcement.credit import api as enforcement_credit_api
 from ecosentinel.enforcement.credit import pages as enforcement_credit_pages
 from ecosentinel.enforcement.ledger import pages as enforcement_ledger_pages
@@ -78,6 +83,7 @@ ROUTERS = (
     enforcement_outcomes_pages.router,
     enforcement_credit_pages.router,
     reporting_pages.router,
+    enforcement_response_pages.router,  # enterprises answer their warnings
 )
 """Every area's router, included in this order."""
 
@@ -112,7 +118,9 @@ def create_app(
     ``jobs`` is the process's job runner (background screening runs, imports, reports); without one the app
     makes its own and shuts it down with itself.
     """
-    app = FastAPI(title="EcoSentinel 自动监控哨兵", version="0.1.0")
+    # /docs is served below from local Swagger UI files (users are often on isolated networks: no CDN);
+    # ReDoc would load its script from a CDN, so it is off.
+    app = FastAPI(title="EcoSentinel 自动监控哨兵", version="0.1.0", docs_url=None, redoc_url=None)
     settings = settings or get_settings()
     app.state.settings = settings
     app.state.session_factory = session_factory
@@ -174,6 +182,19 @@ def create_app(
             packets_rejected=stats.packets_rejected,
             frames_bad=stats.frames_bad,
             last_packet_at=stats.last_packet_at,
+        )
+
+    app.mount("/swagger-ui", StaticFiles(directory=Path(swagger_ui_path)), name="swagger-ui")
+
+    @app.get("/docs", include_in_schema=False, dependencies=[Depends(public)])
+    def api_docs() -> HTMLResponse:
+        """The API documentation (Swagger UI from the installed swagger-ui-bundle, no CDN)."""
+        return get_swagger_ui_html(
+            openapi_url=app.openapi_url or "/openapi.json",
+            title=f"{app.title} · {messages.API_DOCS_TITLE}",
+            swagger_js_url="/swagger-ui/swagger-ui-bundle.js",
+            swagger_css_url="/swagger-ui/swagger-ui.css",
+            swagger_favicon_url="/favicon.ico",
         )
 
     @app.get("/healthz", dependencies=[Depends(public)])

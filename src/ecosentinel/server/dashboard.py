@@ -18,8 +18,10 @@ import sqlalchemy as sa
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, selectinload
 
+from ecosentinel.auth.roles import Perm, Role
 from ecosentinel.auth.service import Principal
-from ecosentinel.enforcement.models import EnforcementWarning
+from ecosentinel.enforcement.ledger.service import overdue_problems
+from ecosentinel.enforcement.models import Case, EnforcementWarning, Task, TaskMember
 from ecosentinel.readings import CST
 from ecosentinel.registry.models import Enterprise, Point
 from ecosentinel.registry.scope import visible_enterprise_ids, visible_mns
@@ -48,6 +50,9 @@ class Dashboard:
     colour_counts: dict[str, int] = field(default_factory=dict)
     new_warnings: list[dict[str, Any]] = field(default_factory=list)
     new_warning_counts: dict[str, int] = field(default_factory=dict)
+    new_warning_total: int = 0
+    workload: dict[str, int] = field(default_factory=dict)  # open_cases, open_tasks, overdue (by permission)
+    my_tasks: list[dict[str, Any]] = field(default_factory=list)
     warnings_available: bool = False
     stations: list[StationRow] = field(default_factory=list)
     online: int = 0
@@ -118,28 +123,38 @@ def build(
     board.online = sum(1 for s in board.stations if s.online)
     board.offline = len(board.stations) - board.online
 
-    _new_warnings(session, board, mns, now)
+    if principal.can(Perm.WARNINGS_READ):
+        _new_warnings(session, board, mns, now)
+    _workload(session, board, principal, now)
     _map(session, board, points, enterprise_ids, point_colour)
     return board
 
 
 def _new_warnings(session: Session, board: Dashboard, mns: set[str] | None, now: dt.datetime) -> None:
-    """Warnings created today (CST)."""
+    """Warnings created today (CST) still waiting for a decision (new or under review): dismissed and
+    escalated ones are no longer "new". Red first, then by score; the counts cover all of them."""
+    colour_order = sa.case(
+        (EnforcementWarning.colour == "red", 0), (EnforcementWarning.colour == "yellow", 1), else_=2
+    )
     query = (
         sa.select(EnforcementWarning)
-        .where(EnforcementWarning.created_at >= _today_start_utc(now))
-        .order_by(EnforcementWarning.score.desc())
+        .where(
+            EnforcementWarning.created_at >= _today_start_utc(now),
+            EnforcementWarning.status.in_(("new", "under_review")),
+        )
+        .order_by(colour_order, EnforcementWarning.score.desc(), EnforcementWarning.id)
     )
     if mns is not None:
         query = query.where(EnforcementWarning.mn.in_(mns or {""}))
     try:
         with session.begin_nested():
-            rows = list(session.scalars(query.limit(200)))
+            rows = list(session.scalars(query))
     except SQLAlchemyError:
         logger.warning("warnings table not readable; dashboard shows none", exc_info=True)
         return
     board.warnings_available = True
     board.new_warning_counts = dict(Counter(w.colour for w in rows))
+    board.new_warning_total = len(rows)
     board.new_warnings = [
         {
             "id": w.id,
@@ -151,6 +166,35 @@ def _new_warnings(session: Session, board: Dashboard, mns: set[str] | None, now:
         }
         for w in rows[:10]
     ]
+
+
+def _workload(session: Session, board: Dashboard, principal: Principal, now: dt.datetime) -> None:
+    """Open cases, open tasks, overdue rectifications (each for roles that may read them) and the caller's
+    own open tasks."""
+    open_tasks = ("pending", "dispatched", "in_progress")
+    if principal.can(Perm.CASES_READ) and principal.role is not Role.POLICE:
+        board.workload["open_cases"] = (
+            session.scalar(sa.select(sa.func.count()).select_from(Case).where(Case.status == "open")) or 0
+        )
+    if principal.can(Perm.TASKS_READ):
+        board.workload["open_tasks"] = (
+            session.scalar(sa.select(sa.func.count()).select_from(Task).where(Task.status.in_(open_tasks)))
+            or 0
+        )
+    if principal.can(Perm.LEDGER_READ):
+        board.workload["overdue"] = len(overdue_problems(session, today=now.astimezone(CST).date()))
+    if principal.can(Perm.INSPECTIONS_WRITE) and principal.user_id is not None:
+        mine = session.scalars(
+            sa.select(Task)
+            .where(
+                Task.status.in_(open_tasks),
+                Task.id.in_(sa.select(TaskMember.task_id).where(TaskMember.user_id == principal.user_id)),
+            )
+            .order_by(Task.deadline.is_(None), Task.deadline, Task.id)
+        )
+        board.my_tasks = [
+            {"id": t.id, "title": t.title, "status": t.status, "deadline": t.deadline} for t in mine
+        ]
 
 
 def _map(

@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 
 from ecosentinel.accounts import service as users
@@ -22,14 +22,17 @@ from ecosentinel.auth.service import (
     principal_of,
 )
 from ecosentinel.detection.messages import COLOUR_NAMES
+from ecosentinel.enforcement.messages import TASK_STATUS_NAMES
 from ecosentinel.errors import AuthError
 from ecosentinel.interop import backfill as interop_backfill
 from ecosentinel.interop import commands as interop_commands
 from ecosentinel.interop import marks as interop_marks
+from ecosentinel.interop import messages as interop_messages
 from ecosentinel.interop import validity as interop_validity
+from ecosentinel.protocol.hj212.codes import INFO_IDS
 from ecosentinel.protocol.hj212.control import CONTROL_COMMANDS
 from ecosentinel.registry.scope import check_mn
-from ecosentinel.server import admin_pages, station
+from ecosentinel.server import admin_pages, map_view, station
 from ecosentinel.server import dashboard as dashboard_service
 from ecosentinel.web import messages
 from ecosentinel.web.deps import (
@@ -45,11 +48,45 @@ from ecosentinel.web.deps import (
     session_cookie,
     store_of,
 )
-from ecosentinel.web.ui import nav_for, page, public_links, redirect, register_nav, safe_next
+from ecosentinel.web.ui import STATIC_DIR, nav_for, page, public_links, redirect, register_nav, safe_next
 
 router = APIRouter(include_in_schema=False)
 router.include_router(admin_pages.router)
 register_nav(messages.NAV_STATIONS, "/stations", Perm.DATA_READ, order=20)
+register_nav(messages.NAV_MAP, "/map", Perm.DATA_READ, order=22)
+
+
+@router.get("/map", response_class=HTMLResponse)
+def map_page(
+    request: Request,
+    principal: Annotated[Principal, Depends(require(Perm.DATA_READ))],
+    db: Annotated[Session, Depends(get_db, scope="function")],
+    colour: str = "",
+    kind: str = "",
+    q: str = "",
+) -> Response:
+    """一张图: the caller's points on a plain outline by longitude and latitude, coloured by today's level."""
+    return page(
+        request,
+        "map/index.html",
+        principal,
+        title=messages.NAV_MAP,
+        view=map_view.build(db, principal, colour=colour, kind=kind, q=q.strip()),
+        colour=colour,
+        kind=kind,
+        q=q,
+        width=int(map_view.WIDTH),
+        height=int(map_view.HEIGHT),
+        colour_names=COLOUR_NAMES,
+    )
+
+
+@router.get("/favicon.ico", dependencies=[Depends(public)])
+def favicon() -> FileResponse:
+    """The site icon at the path browsers ask for by themselves (the file lives in /static)."""
+    return FileResponse(
+        STATIC_DIR / "favicon.ico", media_type="image/x-icon", headers={"Cache-Control": "max-age=86400"}
+    )
 
 
 @router.get("/login", response_class=HTMLResponse, dependencies=[Depends(public)])
@@ -127,6 +164,7 @@ def dashboard(
         title=messages.NAV_DASHBOARD,
         board=board,
         colour_names=COLOUR_NAMES,
+        task_status_names=TASK_STATUS_NAMES,
     )
 
 
@@ -186,6 +224,10 @@ def station_page(
         ],
         can_command=principal.can(Perm.COMMANDS_SEND),
         command_choices=CONTROL_COMMANDS,
+        info_ids=INFO_IDS,
+        fields_text=interop_commands.fields_text,
+        backfill_kinds=interop_messages.KIND_ZH,
+        command_statuses=interop_messages.COMMAND_STATUS_ZH,
     )
 
 

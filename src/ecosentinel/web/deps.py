@@ -14,7 +14,7 @@ from fastapi import Depends, HTTPException, Request, Response
 from sqlalchemy.orm import Session
 
 from ecosentinel.auth import messages
-from ecosentinel.auth.roles import Perm
+from ecosentinel.auth.roles import PERM_NAMES_ZH, Perm
 from ecosentinel.auth.service import SESSION_TTL, LoginPolicy, Principal, principal_for_token
 from ecosentinel.store.base import MeasurementStore, open_store
 
@@ -72,7 +72,7 @@ def require(perm: Perm) -> Callable[..., Principal]:
 
     def dependency(principal: Principal = Depends(current_principal)) -> Principal:  # noqa: B008
         if not principal.can(perm):
-            raise HTTPException(status_code=403, detail=messages.FORBIDDEN.format(perm=perm.value))
+            raise HTTPException(status_code=403, detail=messages.FORBIDDEN.format(perm=PERM_NAMES_ZH[perm]))
         return principal
 
     dependency.required_permission = perm  # type: ignore[attr-defined]

@@ -36,6 +36,13 @@ LOGGED_OUT = "已退出登录"
 FORBIDDEN_HEADING = "无权访问"
 NOT_FOUND_HEADING = "页面不存在"
 NOT_FOUND_TEXT = "您访问的页面或记录不存在。"
+SERVER_ERROR_HEADING = "系统出错"
+SERVER_ERROR_TEXT = (
+    "处理您的请求时系统发生错误，已记录在系统日志中。请稍后重试；如问题持续，请联系系统管理员。"
+)
+SERVER_ERROR_JSON = "服务器内部错误"
+BAD_REQUEST_HEADING = "请求有误"
+BAD_REQUEST_TEXT = "请求中有参数格式不正确（如日期、数字或编号）。请返回上一页检查后重试。"
 BACK_HOME = "返回首页"
 
 # Background jobs
@@ -68,3 +75,21 @@ PUBLIC_FEED_LABELS = {
     "ranking": "运维单位考核排名",
 }
 CROSS_SITE_REFUSED = "跨站请求已拒绝：请从本平台的页面提交操作（请求来源与平台地址不符）"
+
+SYSTEM_ACTOR = "系统自动任务"
+FILE_KINDS = {
+    "image/*": "照片",
+    "video/*": "视频",
+    "audio/*": "录音",
+    "application/pdf": "PDF 文档",
+    "application/msword": "Word 文档",
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document": "Word 文档",
+    "application/vnd.ms-excel": "Excel 表格",
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": "Excel 表格",
+    "text/csv": "CSV 数据表",
+    "text/plain": "文本",
+    "application/zip": "压缩包",
+}
+FILE_OTHER = "其他文件"
+API_DOCS_TITLE = "接口文档"
+NAV_MAP = "一张图"

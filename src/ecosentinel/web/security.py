@@ -20,7 +20,8 @@ from ecosentinel.web.deps import SESSION_COOKIE
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 # The platform's pages load scripts, styles and fonts only from /static (no inline script, no CDN); the
-# API documentation pages (/docs, /redoc) are FastAPI's own and keep their defaults.
+# API documentation page (/docs: Swagger UI from local files, with its one inline start-up script) keeps
+# its own policy.
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
     "font-src 'self'; connect-src 'self'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'"

@@ -14,13 +14,15 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote, unquote
+from urllib.parse import quote, unquote, urlsplit
 
 from fastapi import FastAPI, HTTPException, Request
-from fastapi.exception_handlers import http_exception_handler
+from fastapi.exception_handlers import http_exception_handler, request_validation_exception_handler
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from jinja2 import Environment, FileSystemLoader, select_autoescape
@@ -28,7 +30,9 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ecosentinel.auth.roles import ROLE_NAMES_ZH, Perm
 from ecosentinel.auth.service import Principal, principal_for_token
-from ecosentinel.errors import AuthError, NotFoundError, PermissionDeniedError
+from ecosentinel.detection.catalogue import rule_title, rule_titles
+from ecosentinel.detection.messages import evidence_lines, factor_name
+from ecosentinel.errors import AuthError, NotFoundError, PermissionDeniedError, ValidationError
 from ecosentinel.readings import CST
 from ecosentinel.web import messages
 from ecosentinel.web.deps import request_token
@@ -49,6 +53,33 @@ def _cst(value: dt.datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
     return value.astimezone(CST).strftime(fmt)
 
 
+def _factor_names(codes: str | Sequence[str] | None) -> str:
+    """Factor codes (a stored JSON list, or comma-separated text) as their Chinese names, each with its
+    code in brackets."""
+    items = (codes or "").split(",") if isinstance(codes, str) or codes is None else list(codes)
+    return "、".join(factor_name(c.strip()) for c in items if c.strip())
+
+
+def _who(username: str | None) -> str:
+    """Who did something: a login name, or the platform's own scheduled work in Chinese."""
+    if not username:
+        return ""
+    return messages.SYSTEM_ACTOR if username == "system" else username
+
+
+def file_kind(content_type: str | None) -> str:
+    """An upload's type as users name it (照片、PDF、Word …), not its MIME type."""
+    value = (content_type or "").split(";")[0].strip().lower()
+    return messages.FILE_KINDS.get(value) or messages.FILE_KINDS.get(
+        value.split("/")[0] + "/*", messages.FILE_OTHER
+    )
+
+
+def _params_text(params: dict[str, Any] | None) -> str:
+    """Rule parameters as ``名称＝值`` pairs."""
+    return "，".join(f"{k}＝{v}" for k, v in (params or {}).items())
+
+
 env = Environment(
     loader=FileSystemLoader(TEMPLATES_DIR),
     autoescape=select_autoescape(["html", "xml"]),
@@ -58,6 +89,15 @@ env = Environment(
 env.filters["cst"] = _cst
 env.globals["ROLE_NAMES_ZH"] = ROLE_NAMES_ZH
 env.globals["msg"] = messages
+env.globals["perm"] = Perm
+env.filters["rule_name"] = rule_title
+env.filters["rule_names"] = rule_titles
+env.filters["evidence_lines"] = evidence_lines
+env.filters["factor_name"] = factor_name
+env.filters["factor_names"] = _factor_names
+env.filters["who"] = _who
+env.filters["file_kind"] = file_kind
+env.filters["params_text"] = _params_text
 
 
 @dataclass(frozen=True)
@@ -125,7 +165,12 @@ def _pop_flash(request: Request) -> list[dict[str, str]]:
     if not isinstance(items, list):
         return []
     return [
-        {"level": str(i.get("level", "info")), "text": str(i.get("text", ""))}
+        {
+            "level": str(i.get("level", "info")),
+            "text": str(i.get("text", "")),
+            "field": str(i.get("field") or ""),
+            "form": str(i.get("form") or ""),
+        }
         for i in items
         if isinstance(i, dict)
     ]
@@ -161,13 +206,42 @@ def page(
     return response
 
 
-def redirect(url: str, *, flash: str | None = None, level: str = "ok") -> RedirectResponse:
-    """A 303 redirect (after a form POST) carrying a one-time message for the next page."""
+def redirect(
+    url: str,
+    *,
+    flash: str | None = None,
+    level: str = "ok",
+    field: str | None = None,
+    form: str | None = None,
+) -> RedirectResponse:
+    """A 303 redirect (after a form POST) carrying a one-time message for the next page.
+
+    ``field`` (the bad input's name) and ``form`` (the action of the form it came from) let the page put the
+    message beside that field and restore what the user typed (``app.js`` keeps a form's values while it is
+    sent).
+    """
     response = RedirectResponse(url, status_code=303)
     if flash:
-        payload = quote(json.dumps([{"level": level, "text": flash}], ensure_ascii=False))
+        item = {"level": level, "text": flash, "field": field or "", "form": form or ""}
+        payload = quote(json.dumps([item], ensure_ascii=False))
         response.set_cookie(FLASH_COOKIE, payload, httponly=True, samesite="strict", max_age=60)
     return response
+
+
+def error_flash(exc: Exception, request: Request | None = None) -> dict[str, str]:
+    """A page message for a refused form: the Chinese text alone, the field it is about, the form's action."""
+    return {
+        "level": "error",
+        "text": str(getattr(exc, "message", None) or exc),
+        "field": str(getattr(exc, "location", None) or ""),
+        "form": request.url.path if request is not None else "",
+    }
+
+
+def error_redirect(url: str, exc: Exception, request: Request | None = None) -> RedirectResponse:
+    """Back to ``url`` after a refused form POST: the message beside the bad field, the typed values kept."""
+    item = error_flash(exc, request)
+    return redirect(url, flash=item["text"], level="error", field=item["field"], form=item["form"])
 
 
 def safe_next(target: str | None, default: str = "/") -> str:
@@ -211,6 +285,17 @@ def error_page(request: Request, status_code: int, heading: str, text: str) -> H
     )
 
 
+def _same_origin_referer(request: Request) -> str | None:
+    """The path (and query) of the page a form was sent from, when that page is on this site."""
+    referer = request.headers.get("referer")
+    if not referer:
+        return None
+    parts = urlsplit(referer)
+    if parts.netloc and parts.netloc != request.url.netloc:
+        return None
+    return safe_next(parts.path + (f"?{parts.query}" if parts.query else ""), default="") or None
+
+
 def install(app: FastAPI) -> None:
     """Mount /static and make 401/403/404 answer browsers with a redirect or a Chinese page."""
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
@@ -236,6 +321,40 @@ def install(app: FastAPI) -> None:
             return error_page(request, 404, messages.NOT_FOUND_HEADING, str(exc))
         return JSONResponse(status_code=404, content={"detail": str(exc)})
 
+    def _server_error(request: Request, exc: Exception) -> Response:
+        logger.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+        if wants_html(request):
+            try:
+                return error_page(request, 500, messages.SERVER_ERROR_HEADING, messages.SERVER_ERROR_TEXT)
+            except Exception:  # the layout itself failed (e.g. the database is gone): a bare page
+                logger.exception("error page failed")
+                return HTMLResponse(
+                    f"<!doctype html><meta charset=utf-8><h1>{messages.SERVER_ERROR_HEADING}</h1>"
+                    f"<p>{messages.SERVER_ERROR_TEXT}</p>",
+                    status_code=500,
+                )
+        return JSONResponse(status_code=500, content={"detail": messages.SERVER_ERROR_JSON})
+
+    async def _bad_request(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, RequestValidationError)
+        if wants_html(request):
+            return error_page(request, 400, messages.BAD_REQUEST_HEADING, messages.BAD_REQUEST_TEXT)
+        return await request_validation_exception_handler(request, exc)
+
+    def _invalid(request: Request, exc: Exception) -> Response:
+        """Bad input: a browser's form goes back to the page it came from, the message beside the field;
+        API clients get 422 with the message and where."""
+        assert isinstance(exc, ValidationError)
+        if wants_html(request):
+            back = _same_origin_referer(request)
+            if request.method != "GET" and back is not None:
+                return error_redirect(back, exc, request)
+            return error_page(request, 400, messages.BAD_REQUEST_HEADING, exc.message)
+        body = {"detail": str(exc)}
+        if exc.location:
+            body["location"] = exc.location
+        return JSONResponse(status_code=422, content=body)
+
     def _auth(request: Request, exc: Exception) -> Response:
         if wants_html(request):
             return _login_redirect(request)
@@ -253,3 +372,6 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(PermissionDeniedError, _denied)
     app.add_exception_handler(NotFoundError, _not_found)
     app.add_exception_handler(AuthError, _auth)
+    app.add_exception_handler(ValidationError, _invalid)
+    app.add_exception_handler(RequestValidationError, _bad_request)
+    app.add_exception_handler(Exception, _server_error)

@@ -149,6 +149,7 @@ def export(
 ) -> Response:
     """Excel, CSV or JSON for the national credit information sharing platform and the enterprise credit
     publicity system (every field, ID numbers in full); the export is audited."""
+    period = period or None  # the credit page's export form sends an empty period for "everything"
     data = service.export(db, principal, fmt=format, period=period, ip=client_ip(request))
     name = f"credit-records-{period or 'all'}.{format}"
     return Response(

@@ -501,6 +501,8 @@ def export_xlsx(rows: Sequence[dict[str, str]]) -> bytes:
     return out.getvalue()
 
 
+EXPORT_NAMES = {"csv": "CSV", "json": "JSON", "xlsx": "Excel"}
+"""Export formats as the audit summary names them."""
 EXPORT_TYPES = {
     "csv": "text/csv; charset=utf-8",
     "json": "application/json",
@@ -535,7 +537,7 @@ def export(
         "export",
         "credit_record",
         None,
-        msg.EXPORTED_SUMMARY.format(period=period or "全部", fmt=fmt, n=len(rows)),
+        msg.EXPORTED_SUMMARY.format(period=period or "全部", fmt=EXPORT_NAMES[fmt], n=len(rows)),
         {"period": period, "format": fmt, "numbers": [r["number"] for r in rows]},
         ip=ip,
     )

@@ -627,6 +627,7 @@ def monthly_report_xlsx(
 ) -> Response:
     """The monthly report form (附表2, with the 附表1 contacts) as an Excel workbook."""
     year, number = reports.parse_month(month)
+    unit = unit.strip() or reports.reporting_unit(db, request.app.state.settings.reporting_unit)
     workbook = reports.monthly_workbook(db, year=year, month=number, unit=unit, filler=filler, phone=phone)
     reports.record_export(db, principal, f"{year}-{number:02d}", ip=client_ip(request))
     return _xlsx(reports.workbook_bytes(workbook), f"monthly-{year}-{number:02d}.xlsx")

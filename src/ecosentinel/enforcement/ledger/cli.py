@@ -21,7 +21,10 @@ ledger_app = typer.Typer(no_args_is_help=True, help="Problem ledger (台账): ov
 draw_app = typer.Typer(
     no_args_is_help=True, help="Double-random draws (双随机): verify a draw from its seed."
 )
-report_app = typer.Typer(no_args_is_help=True, help="Report forms of seed 001 as Excel (附表1, 附表2, year).")
+report_app = typer.Typer(
+    no_args_is_help=True,
+    help="Report forms of the problem ledger (问题台账) as Excel: 附表1 contacts, 附表2, year summary.",
+)
 
 DatabaseUrl = Annotated[
     str | None,
@@ -134,7 +137,7 @@ def monthly_command(
     phone: Annotated[str, typer.Option(help="联系电话.")] = "",
     database_url: DatabaseUrl = None,
 ) -> None:
-    """Write the monthly report form (seed 001 附表2, with the 附表1 contacts list) as Excel."""
+    """Write the monthly report form (附表2 of the problem ledger, with the 附表1 contacts list) as Excel."""
     from ecosentinel.auth.service import SYSTEM
     from ecosentinel.enforcement.reports import monthly_workbook, parse_month, record_export
 

@@ -18,12 +18,15 @@ from starlette.datastructures import FormData
 from ecosentinel.auth.roles import Perm
 from ecosentinel.auth.service import Principal
 from ecosentinel.enforcement import disclosure, draws, plans, reports
+from ecosentinel.enforcement.inspections import checklist_view
 from ecosentinel.enforcement.ledger import messages as msg
 from ecosentinel.enforcement.ledger import service as ledger
+from ecosentinel.enforcement.models import Inspection, Task, as_utc
 from ecosentinel.errors import ValidationError
-from ecosentinel.registry.models import Enterprise
+from ecosentinel.readings import CST
+from ecosentinel.registry.models import Enterprise, Point
 from ecosentinel.web.deps import client_ip, get_db, optional_principal, public, require
-from ecosentinel.web.ui import page, redirect, register_nav, register_public_link
+from ecosentinel.web.ui import error_flash, error_redirect, page, redirect, register_nav, register_public_link
 
 router = APIRouter(include_in_schema=False)
 
@@ -126,15 +129,56 @@ def ledger_page(
     )
 
 
+def _suggested(db: Session, inspection_id: int | None, task_id: int | None) -> dict[str, str]:
+    """Form values taken from the inspection (or task) the problem is recorded from: its enterprise, task,
+    the point's type as 问题类别, the task's origin as 问题来源, the conclusion and the nonconforming items as
+    the description. Without one, 问题类别 and 问题来源 stay unchosen: the user must pick them."""
+    values = {"found_on": ledger.today_cst().isoformat()}
+    inspection = db.get(Inspection, inspection_id) if inspection_id is not None else None
+    if inspection is not None:
+        task_id = inspection.task_id
+        if inspection.inspected_at is not None:
+            values["found_on"] = as_utc(inspection.inspected_at).astimezone(CST).date().isoformat()
+        failed = [
+            f"{item['item_no']}. {item['title']}：{item['notes'] or '不符合'}"
+            for item in checklist_view(inspection)
+            if item["result"] == "nonconform"
+        ]
+        values["description"] = "\n".join([inspection.conclusion or "", *failed]).strip()
+    task = db.get(Task, task_id) if task_id is not None else None
+    if task is not None:
+        values["task_id"] = str(task.id)
+        if task.source in ledger.SOURCE_OF_TASK:
+            values["source"] = ledger.SOURCE_OF_TASK[task.source].value
+        values.setdefault("description", task.description or task.title)
+    enterprise_id = (inspection.enterprise_id if inspection else None) or (
+        task.enterprise_id if task else None
+    )
+    if enterprise_id is not None:
+        values["enterprise_id"] = str(enterprise_id)
+    point_id = (inspection.point_id if inspection else None) or (task.point_id if task else None)
+    point = db.get(Point, point_id) if point_id is not None else None
+    if point is not None and point.type in ledger.CATEGORY_OF_POINT_TYPE:
+        values["category"] = ledger.CATEGORY_OF_POINT_TYPE[point.type].value
+    return values
+
+
 @router.get("/enforcement/ledger/new", response_class=HTMLResponse)
-def ledger_new_page(request: Request, db: Db, principal: LedgerWriter) -> Response:
+def ledger_new_page(
+    request: Request,
+    db: Db,
+    principal: LedgerWriter,
+    inspection_id: int | None = None,
+    task_id: int | None = None,
+) -> Response:
+    """The form; from an inspection or task (记入台账) it comes filled in from that record."""
     return page(
         request,
         "enforcement/ledger_form.html",
         principal,
         title=msg.TITLE_LEDGER_NEW,
         enterprises=_enterprises(db),
-        values={"found_on": ledger.today_cst().isoformat()},
+        values=_suggested(db, inspection_id, task_id),
         **_choices(),
     )
 
@@ -187,7 +231,7 @@ async def ledger_create(request: Request, db: Db, principal: LedgerWriter) -> Re
             enterprises=_enterprises(db),
             values={k: v for k, v in form.items() if isinstance(v, str)},
             checked=[k for k in form.getlist("actions") if isinstance(k, str)],
-            flash=[{"level": "error", "text": str(exc)}],
+            flash=[error_flash(exc, request)],
             **_choices(),
         )
     return redirect(f"/enforcement/ledger/{problem.id}", flash=msg.FLASH_SAVED)
@@ -228,7 +272,7 @@ async def ledger_rectify(request: Request, problem_id: int, db: Db, principal: L
         )
     except ValidationError as exc:
         db.rollback()
-        return redirect(f"/enforcement/ledger/{problem_id}", flash=str(exc), level="error")
+        return error_redirect(f"/enforcement/ledger/{problem_id}", exc, request)
     return redirect(f"/enforcement/ledger/{problem_id}", flash=msg.FLASH_SAVED)
 
 
@@ -253,7 +297,7 @@ async def ledger_add_action(request: Request, problem_id: int, db: Db, principal
             ledger.add_action(db, principal, problem_id, action, ip=client_ip(request))
     except ValidationError as exc:
         db.rollback()
-        return redirect(f"/enforcement/ledger/{problem_id}", flash=str(exc), level="error")
+        return error_redirect(f"/enforcement/ledger/{problem_id}", exc, request)
     return redirect(f"/enforcement/ledger/{problem_id}", flash=msg.FLASH_SAVED)
 
 
@@ -313,7 +357,7 @@ async def plans_create(request: Request, db: Db, principal: PlanManager) -> Resp
         )
     except ValidationError as exc:
         db.rollback()
-        return redirect("/enforcement/plans", flash=str(exc), level="error")
+        return error_redirect("/enforcement/plans", exc, request)
     return redirect("/enforcement/plans", flash=msg.FLASH_SAVED)
 
 
@@ -332,7 +376,7 @@ async def positive_list_add(request: Request, db: Db, principal: PlanManager) ->
         )
     except ValidationError as exc:
         db.rollback()
-        return redirect("/enforcement/plans", flash=str(exc), level="error")
+        return error_redirect("/enforcement/plans", exc, request)
     return redirect("/enforcement/plans", flash=msg.FLASH_SAVED)
 
 
@@ -370,7 +414,7 @@ async def draws_create(request: Request, db: Db, principal: PlanManager) -> Resp
         )
     except ValidationError as exc:
         db.rollback()
-        return redirect("/enforcement/draws", flash=str(exc), level="error")
+        return error_redirect("/enforcement/draws", exc, request)
     return redirect(f"/enforcement/draws/{draw.id}", flash=msg.FLASH_DRAWN.format(seed=draw.seed))
 
 
@@ -407,7 +451,7 @@ def draw_publish(request: Request, draw_id: int, db: Db, principal: PlanManager)
         draws.publish_draw(db, principal, draw_id, ip=client_ip(request))
     except ValidationError as exc:
         db.rollback()
-        return redirect(f"/enforcement/draws/{draw_id}", flash=str(exc), level="error")
+        return error_redirect(f"/enforcement/draws/{draw_id}", exc, request)
     return redirect(f"/enforcement/draws/{draw_id}", flash=msg.FLASH_PUBLISHED)
 
 
@@ -429,7 +473,7 @@ async def draw_selection_result(
         )
     except ValidationError as exc:
         db.rollback()
-        return redirect(f"/enforcement/draws/{draw_id}", flash=str(exc), level="error")
+        return error_redirect(f"/enforcement/draws/{draw_id}", exc, request)
     return redirect(f"/enforcement/draws/{draw_id}", flash=msg.FLASH_SAVED)
 
 
@@ -452,6 +496,7 @@ def reports_page(request: Request, db: Db, principal: ReportReader, month: str |
         headers=reports.PART1_HEADERS,
         rows=reports.PART1_ROWS,
         contacts=reports.list_contacts(db),
+        unit=reports.reporting_unit(db, request.app.state.settings.reporting_unit),
     )
 
 

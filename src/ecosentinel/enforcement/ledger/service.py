@@ -53,6 +53,13 @@ CATEGORY_ZH: dict[ProblemCategory, str] = {
 }
 
 
+CATEGORY_OF_POINT_TYPE: dict[str, ProblemCategory] = {
+    "water": ProblemCategory.WATER,
+    "gas": ProblemCategory.AIR,
+}
+"""问题类别 suggested for a problem found at a monitoring point of this type (废水 → 水, 废气 → 大气)."""
+
+
 class ProblemSource(StrEnum):
     """问题来源 (seed 001 附表2, 填表说明 3)."""
 
@@ -63,6 +70,14 @@ class ProblemSource(StrEnum):
     ROUTINE = "routine"
     OTHER = "other"
 
+
+SOURCE_OF_TASK: dict[str, ProblemSource] = {
+    "warning": ProblemSource.BIG_DATA,
+    "complaint": ProblemSource.COMPLAINT,
+    "referral": ProblemSource.REFERRAL,
+    "random": ProblemSource.ROUTINE,
+}
+"""问题来源 suggested by where the task came from (a warning of this platform is 大数据平台推动)."""
 
 SOURCE_ZH: dict[ProblemSource, str] = {
     ProblemSource.REFERRAL: "上级转办",

@@ -17,10 +17,13 @@
         window.location.href = "/login?next=" + encodeURIComponent(window.location.pathname + window.location.search);
       }
       const detail = data && data.detail;
-      const text = typeof detail === "string" ? detail : (Array.isArray(detail) && detail[0] && detail[0].msg) || ("请求失败（" + response.status + "）");
+      let text = typeof detail === "string" ? detail : (Array.isArray(detail) && detail[0] && detail[0].msg) || ("请求失败（" + response.status + "）");
+      const where = data && data.location;
+      if (where && text.indexOf(where + ": ") === 0) text = text.slice(where.length + 2);  /* the field is shown, not its code */
       const err = new Error(text);
       err.status = response.status;
       err.data = data;
+      err.field = where || null;
       throw err;
     }
     return data;
@@ -66,7 +69,83 @@
     });
   }
 
+  /* Form errors: while a POST form is sent its typed values are kept in sessionStorage; when the answer is a
+     page whose error message names that form (data-form) and a field (data-field), the values come back and
+     the message is shown beside the field. */
+  const KEEP = "es-form:";
+
+  function keepValues(form) {
+    const values = [];
+    Array.prototype.forEach.call(form.elements, function (el) {
+      if (!el.name || el.type === "password" || el.type === "file" || el.type === "hidden") return;
+      if (el.type === "submit" || el.type === "button") return;
+      if ((el.type === "checkbox" || el.type === "radio")) { values.push([el.name, el.value, el.checked]); return; }
+      values.push([el.name, el.value, null]);
+    });
+    try { sessionStorage.setItem(KEEP + form.getAttribute("action"), JSON.stringify(values)); } catch (e) { /* full */ }
+  }
+
+  function restoreValues(form) {
+    let values = null;
+    try { values = JSON.parse(sessionStorage.getItem(KEEP + form.getAttribute("action")) || "null"); } catch (e) { values = null; }
+    if (!Array.isArray(values)) return;
+    const used = {};
+    values.forEach(function (v) {
+      const name = v[0];
+      const all = Array.prototype.filter.call(form.elements, function (el) { return el.name === name; });
+      if (v[2] !== null) {
+        all.forEach(function (el) { if (el.value === v[1]) el.checked = v[2]; });
+        return;
+      }
+      const i = used[name] || 0;
+      used[name] = i + 1;
+      if (all[i]) all[i].value = v[1];
+    });
+  }
+
+  function fieldOf(form, location) {
+    if (!location) return null;
+    const names = [location, location.replace(/^.*\./, ""), location.replace(/\[\d+\]/g, ""),
+      location.replace(/\[(\d+)\]\.(\w+)$/, "$2_$1"), location.replace(/^(\w+)\[(\d+)\]\.(\w+)$/, "$1-$2-$3")];
+    for (const name of names) {
+      const el = form.querySelector('[name="' + name.replace(/"/g, "") + '"]');
+      if (el) return el;
+    }
+    return null;
+  }
+
+  function showFormErrors() {
+    document.querySelectorAll("form[method=post], form[method=POST]").forEach(function (form) {
+      form.addEventListener("submit", function () { keepValues(form); });
+    });
+    document.querySelectorAll(".flash[data-form]").forEach(function (note) {
+      const form = document.querySelector('form[action="' + note.dataset.form.replace(/"/g, "") + '"]');
+      if (!form) return;
+      restoreValues(form);
+      const field = fieldOf(form, note.dataset.field);
+      const target = field || form;
+      const msg = document.createElement("div");
+      msg.className = "field-error";
+      msg.setAttribute("role", "alert");
+      msg.textContent = note.textContent;
+      if (field) {
+        field.classList.add("invalid");
+        field.setAttribute("aria-invalid", "true");
+        const label = field.closest("label") || field;
+        label.insertAdjacentElement("afterend", msg);
+        field.focus();
+      } else {
+        target.insertAdjacentElement("afterbegin", msg);
+      }
+      if (form.scrollIntoView) form.scrollIntoView({ block: "center" });
+    });
+    document.querySelectorAll(".flash.flash-ok").forEach(function () {
+      Object.keys(sessionStorage).forEach(function (k) { if (k.indexOf(KEEP) === 0) sessionStorage.removeItem(k); });
+    });
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
+    showFormErrors();
     document.querySelectorAll("[data-job-id]").forEach(function (el) {
       if (!el.classList.contains("progress")) trackJob(el.dataset.jobId, el).catch(function () {});
     });

@@ -158,7 +158,13 @@
         charts.forEach(function (c) { c.destroy(); });
         charts.length = 0;
         root.innerHTML = "";
-        data.factors.forEach(function (f) { drawFactor(f, data); });
+        /* the decisive curves first: factors named by a finding in the window, then the others */
+        const named = {};
+        (data.findings || []).forEach(function (f) { (f.factors || []).forEach(function (c) { named[c] = true; }); });
+        const ordered = data.factors.filter(function (f) { return named[f.code]; })
+          .concat(data.factors.filter(function (f) { return !named[f.code]; }));
+        root.dataset.order = ordered.map(function (f) { return f.code; }).join(",");
+        ordered.forEach(function (f) { drawFactor(f, data); });
         renderLists(data);
         const kinds = { minute: "分钟数据", hour: "小时数据", rtd: "实时数据", day: "日数据" };
         document.getElementById("window-text").textContent =
