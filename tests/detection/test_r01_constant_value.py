@@ -4,6 +4,7 @@ import pytest
 
 from ecosentinel.detection import FactorSpec, PointContext, PointType, screen_point
 from ecosentinel.detection.calibration import build_profile, with_profile
+from ecosentinel.detection.profile import PointProfile
 from tests.detection.helpers import HOUR, MINUTE, T0, Case, check_case, frame, series, wavy
 
 WATER = PointContext(
@@ -381,25 +382,48 @@ def test_r01_identical_run_alone_is_a_clue_shared_is_evidence(
 STEADY_PROFILE = build_profile(frame(series("w21003", _nh3(720, False), start=T0 - 720 * HOUR)), NH3)
 
 
-def test_r01_alone_but_twice_the_calibrated_level_is_medium() -> None:
-    # a continuous analyser whose 30-day history never repeats a value: its calibrated level is the
-    # floor (24 h); a lone 50-h run is more than twice it (medium), a lone 30-h run is not (low)
-    level = STEADY_PROFILE.level("R01", "identical_run_hours", "w21003")
+def _sticky_history() -> list[float | None]:
+    """30 days of the continuous analyser with three honest stuck stretches of 30 h."""
+    values = _nh3(720, False)
+    for a in (100, 340, 580):
+        values[a : a + 30] = [2.77] * 30
+    return values
+
+
+STICKY_PROFILE = build_profile(frame(series("w21003", _sticky_history(), start=T0 - 720 * HOUR)), NH3)
+
+
+@pytest.mark.parametrize(
+    ("profile", "hours", "severity", "text"),
+    [
+        (STEADY_PROFILE, 30, "medium", "从未出现过"),  # a history without stuck stretches: unlike it
+        (STICKY_PROFILE, 160, "low", "此项仅作提示"),  # a sticky instrument: a clue
+        (STICKY_PROFILE, 290, "medium", "倍"),  # a sticky instrument, but twice its level
+    ],
+    ids=["never-stuck", "sticky-short", "sticky-twice"],
+)
+def test_r01_lone_run_judged_on_the_points_own_stuck_history(
+    profile: PointProfile, hours: int, severity: str, text: str
+) -> None:
+    level = profile.level("R01", "identical_run_hours", "w21003")
     assert level is not None
-    assert level.level == pytest.approx(24.0)
-    for hours, severity in ((50, "medium"), (30, "low")):
-        values = _nh3(120, False)
-        values[40 : 40 + hours] = [3.33] * hours
-        found = check_case(
-            "R01",
-            {
-                "id": f"NH3-N held {hours} h",
-                "frame": frame(series("w21003", values)),
-                "context": with_profile(NH3, STEADY_PROFILE),
-                "expect": 1,
-                "variant": "identical",
-                "severity": severity,
-                "windows": [(T0 + 40 * HOUR, T0 + (40 + hours) * HOUR)],
-            },
-        )
-        assert ("倍" in found[0].explanation_zh) is (severity == "medium")
+    if profile is STEADY_PROFILE:
+        assert level.level == pytest.approx(level.floor)
+    else:
+        assert level.level > level.floor
+        assert level.level <= hours * (2 if severity == "low" else 1)
+    values = _nh3(360, False)
+    values[40 : 40 + hours] = [3.33] * hours
+    found = check_case(
+        "R01",
+        {
+            "id": f"NH3-N held {hours} h",
+            "frame": frame(series("w21003", values)),
+            "context": with_profile(NH3, profile),
+            "expect": 1,
+            "variant": "identical",
+            "severity": severity,
+            "windows": [(T0 + 40 * HOUR, T0 + (40 + hours) * HOUR)],
+        },
+    )
+    assert text in found[0].explanation_zh

@@ -59,9 +59,11 @@ class ConstantValueParams(RuleParams):
     calibrated_ceiling_hours: float = 168.0
     """[P] nor above a week: a history with a stuck analyser must not switch the rule off."""
     alone_ratio: float = 2.0
-    """[P] an identical run of one factor that no other factor of the point shares is medium only when
-    it lasts at least this multiple of the point's calibrated level, and low (a clue: a stuck analyser
+    """[P] an identical run of one factor that no other factor of the point shares, on a point whose own
+    history holds stuck stretches (its calibrated level is above the floor: a sticky instrument), is
+    medium only when it lasts at least this multiple of that level, and low (a clue: a stuck analyser
     or a logger repeating its last value looks the same) when shorter or when the point has no history.
+    On a point whose history shows no stuck stretch (level at the floor) it stays medium/high.
     Measured in bench detect: stuck stretches of 50-185 h on a real effluent analyser and a flow meter
     repeating one value for 148 h made 13.8 % and 7.5 % of clean point-days yellow."""
     clue_score: float = 0.7
@@ -227,6 +229,11 @@ class ConstantValueRule(FactorRule[ConstantValueParams]):
             if shared:
                 severity = Severity.HIGH if ratio >= 3 else Severity.MEDIUM
                 alone = ""
+            elif calibrated is not None and calibrated.level <= calibrated.floor:
+                # the point's own history shows no stuck stretch (its level is the floor): a first one,
+                # as long as this, is unlike this instrument and stays evidence
+                severity = Severity.HIGH if ratio >= 3 else Severity.MEDIUM
+                alone = messages.R01_ALONE_NEVER
             elif calibrated is not None and ratio >= p.alone_ratio:
                 severity = Severity.MEDIUM
                 alone = messages.R01_ALONE_LONG.format(ratio=fmt(round(ratio, 1)))
