@@ -58,7 +58,7 @@ EXE_RTN_ZH = {
 }
 ALARM_MARKED_EXCEEDANCES = (
     "标记异常：近 {days} 天 {code} 有 {marked} 个超标小时落在已通过的数据标记内并被剔除，"
-    "标记外仅 {unmarked} 个超标小时（标记恰好覆盖超标时段，且标记期间数据仍为正常 N 标识，须核查）"
+    "标记外仅 {unmarked} 个超标小时（标记恰好覆盖超标时段，且标记期间数据仍标为“正常”，须核查）"
 )
 WINDOW_IMPORTED_REASON = "报备维护时段 {id}（未填写原因）"
 WINDOW_SUPERSEDED_NOTE = "维护时段报备已由数据标记取代，已转为待审核的数据标记"
