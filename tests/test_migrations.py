@@ -126,3 +126,64 @@ def test_0013_turns_comma_separated_lists_into_json_arrays_and_back(database_url
         for child, count in (("filed_parameter", 1), ("enf_warning_finding", 2), ("enf_warning_outcome", 1)):
             assert c.execute(sa.text(f"SELECT count(*) FROM {child}")).scalar_one() == count, child
     engine.dispose()
+
+
+def test_downgrades_keep_the_rows_that_refer_to_altered_tables(database_url: str) -> None:
+    """Taking a column off a table keeps every row that refers to it (SQLite runs with foreign keys on).
+
+    A table rebuild (alembic's batch mode on SQLite) drops the old copy, which cascades to every row that
+    refers to it: a warning's findings, outcomes and case links, or sets a task's warning to NULL.
+    """
+    upgrade(database_url)
+    engine = create_engine(database_url)
+    head = sa.MetaData()
+    head.reflect(engine)
+    t = head.tables
+    with engine.begin() as c:
+        enterprise = insert(c, t["enterprise"])
+        warning = insert(c, t["enf_warning"], basis_zh="依据", rules=["R01_constant_value"])
+        insert(c, t["enf_warning_finding"], warning_id=warning, factors=["w01018"])
+        insert(c, t["enf_warning_finding"], warning_id=warning, factors=[])
+        insert(c, t["enf_warning_outcome"], warning_id=warning)
+        task = insert(c, t["enf_task"], enterprise_id=enterprise, warning_id=warning)
+        case = insert(c, t["enf_case"])
+        c.execute(sa.insert(t["enf_case_warning"]).values(case_id=case, warning_id=warning))
+        insert(c, t["maintenance_window"], status="pending", reason="calibration")
+        insert(c, t["point_day_score"], basis="ordinary", rules=[])
+        insert(c, t["audit_entry"])
+    expected = {
+        "enf_warning": 1,
+        "enf_warning_finding": 2,
+        "enf_warning_outcome": 1,
+        "enf_case_warning": 1,
+        "enf_task": 1,
+        "maintenance_window": 1,
+        "point_day_score": 1,
+        "audit_entry": 1,
+    }
+
+    def check(step: str) -> None:
+        with engine.connect() as c:
+            for table, count in expected.items():
+                stored = c.execute(sa.text(f"SELECT count(*) FROM {table}")).scalar_one()
+                assert stored == count, (step, table)
+            task_warning = c.execute(
+                sa.text(f"SELECT warning_id FROM enf_task WHERE id = {task}")
+            ).scalar_one()
+            assert task_warning == warning, step
+            reason = c.execute(sa.text("SELECT reason FROM maintenance_window")).scalar_one()
+            assert reason == "calibration", step
+
+    for revision in ("0014", "0013", "0012", "0011", "0010"):
+        downgrade(database_url, revision)
+        check(revision)
+    inspector = sa.inspect(engine)
+    assert "basis_zh" not in {column["name"] for column in inspector.get_columns("enf_warning")}
+    assert "status" not in {column["name"] for column in inspector.get_columns("maintenance_window")}
+    assert "scheme" in {column["name"] for column in inspector.get_columns("audit_entry")}
+
+    upgrade(database_url)
+    check("head")
+    with engine.connect() as c:
+        assert c.execute(sa.text("SELECT status FROM maintenance_window")).scalar_one() == "approved"
+    engine.dispose()

@@ -2,6 +2,11 @@
 
 Existing windows stay approved (they were accepted before the review step existed).
 
+Columns are added and dropped with plain ALTER TABLE on both backends (SQLite ≥ 3.35 has DROP COLUMN; none of
+these columns is indexed or constrained). ``batch_alter_table`` is not used: on SQLite it recreates the table,
+and dropping the old copy while ``PRAGMA foreign_keys=ON`` (always on here) cascades to any rows that refer to
+it (see 0013).
+
 Revision ID: 0011
 Revises: 0010
 Create Date: 2026-12-05
@@ -21,16 +26,14 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("maintenance_window") as batch:
-        batch.add_column(sa.Column("status", sa.String(16), nullable=False, server_default="approved"))
-        batch.add_column(sa.Column("reviewed_by", sa.String(64)))
-        batch.add_column(sa.Column("reviewed_at", sa.DateTime(timezone=True)))
-        batch.add_column(sa.Column("review_note", sa.String(500)))
+    op.add_column(
+        "maintenance_window", sa.Column("status", sa.String(16), nullable=False, server_default="approved")
+    )
+    op.add_column("maintenance_window", sa.Column("reviewed_by", sa.String(64)))
+    op.add_column("maintenance_window", sa.Column("reviewed_at", sa.DateTime(timezone=True)))
+    op.add_column("maintenance_window", sa.Column("review_note", sa.String(500)))
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("maintenance_window") as batch:
-        batch.drop_column("review_note")
-        batch.drop_column("reviewed_at")
-        batch.drop_column("reviewed_by")
-        batch.drop_column("status")
+    for column in ("review_note", "reviewed_at", "reviewed_by", "status"):
+        op.drop_column("maintenance_window", column)
