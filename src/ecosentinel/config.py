@@ -127,6 +127,9 @@ class Settings(BaseSettings):
     interop: InteropSettings = Field(default_factory=InteropSettings)
     archive_dir: Path | None = None  # the Parquet archive (docs/archive.md); None: data_dir / "archive"
     archive_interval_s: float = 3600.0  # the receiver's archiver seals closed days this often; 0 = off
+    # XYZ raster tile template for the map page (一张图), e.g. https://tiles.example/{z}/{x}/{y}.png;
+    # empty: the plain offline outline (nothing is fetched from outside)
+    map_tile_url: str = ""
     reporting_unit: str = ""  # 填报单位 of the report forms (else the unit of the first 附表1 contact)
 
     @property

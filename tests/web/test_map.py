@@ -10,6 +10,10 @@ from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
 from ecosentinel.auth.roles import Role
+from ecosentinel.config import get_settings
+from ecosentinel.database import session_factory
+from ecosentinel.server.app import create_app
+from ecosentinel.server.map_view import TILE, mercator
 from ecosentinel.store.base import MeasurementStore
 from tests.conftest import login_as
 from tests.web.seeding import MN_A, MN_B, seed
@@ -55,3 +59,33 @@ def test_map_places_colours_filters_and_scopes(
     )
     assert set(own) == {MN_B}
     assert client.get("/map", headers={**HTML, **login_as(engine, Role.POLICE)}).status_code == 403
+
+
+def test_map_draws_configured_tiles_under_the_points(
+    client: TestClient, engine: sa.Engine, db_session: Session, store: MeasurementStore
+) -> None:
+    seed(db_session, store)
+    headers = {**HTML, **login_as(engine, Role.ANALYST)}
+    plain = client.get("/map", headers=headers)
+    assert "tiles.example" not in plain.text
+    assert "<image" not in plain.text
+
+    template = "https://tiles.example/{z}/{x}/{y}.png"
+    settings = get_settings().model_copy(update={"map_tile_url": template})
+    with TestClient(create_app(session_factory=session_factory(engine), settings=settings)) as tiled:
+        page = tiled.get("/map", headers=headers)
+    assert page.status_code == 200
+    assert "https://tiles.example" in page.headers["content-security-policy"]
+    urls = re.findall(r'<image href="https://tiles\.example/(\d+)/(\d+)/(\d+)\.png"', page.text)
+    assert urls
+    zoom = int(urls[0][0])
+    assert all(int(z) == zoom for z, _, _ in urls)
+    # the tiles cover the seeded points (A at 120.75, 30.75; B at 120.80, 30.70)
+    covered = {(int(x), int(y)) for _, x, y in urls}
+    for lon, lat in ((120.75, 30.75), (120.80, 30.70)):
+        px, py = mercator(lon, lat, zoom)
+        assert (int(px // TILE), int(py // TILE)) in covered
+    points = _points(page.text)
+    assert set(points) == {MN_A, MN_B}
+    assert points[MN_A][1] < points[MN_B][1]
+    assert points[MN_A][2] < points[MN_B][2]

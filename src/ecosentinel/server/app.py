@@ -158,7 +158,12 @@ def create_app(
 
     reporting_monthly.install()  # the 投诉举报 sheet of the monthly report workbook
 
-    security.install(app, trusted_origins=settings.web.trusted_origins, hsts=settings.secure_cookies)
+    security.install(
+        app,
+        trusted_origins=settings.web.trusted_origins,
+        hsts=settings.secure_cookies,
+        image_url=settings.map_tile_url,
+    )
     ui.install(app)  # /static, and 401/403/404 as a login redirect or a Chinese page for browsers
 
     def status() -> IngestStatus:

@@ -1,5 +1,7 @@
 """The map page (一张图): monitoring points placed by their enterprise's longitude and latitude on a plain
-outline (no tiles: the platform runs offline), coloured by the level of the latest scored day."""
+outline (no tiles: the platform runs offline), coloured by the level of the latest scored day. When the
+operator configures an XYZ tile template (``map_tile_url``), the points are placed by Web Mercator at the
+largest zoom that fits them and the page draws those tiles under them."""
 
 from __future__ import annotations
 
@@ -16,6 +18,8 @@ from ecosentinel.registry.scope import visible_mns
 from ecosentinel.screening.models import PointDayScore
 
 WIDTH, HEIGHT, MARGIN = 900.0, 560.0, 40.0
+TILE = 256
+MAX_ZOOM = 16
 COLOURS = ("red", "yellow", "green", "none")
 
 
@@ -40,12 +44,28 @@ class MapView:
     counts: dict[str, int] = field(default_factory=dict)
     grid_x: list[tuple[float, str]] = field(default_factory=list)  # (x, longitude label)
     grid_y: list[tuple[float, str]] = field(default_factory=list)
+    tiles: list[MapTile] = field(default_factory=list)  # raster tiles under the points (configured template)
+    zoom: int | None = None
+
+
+@dataclass
+class MapTile:
+    url: str
+    x: float  # top-left corner on the page
+    y: float
 
 
 def build(
-    session: Session, principal: Principal, *, colour: str = "", kind: str = "", q: str = ""
+    session: Session,
+    principal: Principal,
+    *,
+    colour: str = "",
+    kind: str = "",
+    q: str = "",
+    tile_url: str = "",
 ) -> MapView:
-    """The caller's points (scope applied) with today's colour, filtered by colour, point type and a name."""
+    """The caller's points (scope applied) with today's colour, filtered by colour, point type and a name;
+    with ``tile_url`` (an XYZ template) placed by Web Mercator over the tiles of their area."""
     mns = visible_mns(session, principal)
     query = sa.select(Point).options(selectinload(Point.enterprise)).where(Point.active.is_(True))
     if mns is not None:
@@ -89,8 +109,57 @@ def build(
         point.lon += 0.004 * math.cos(n * 2.1) * (1 if n else 0)
         point.lat += 0.004 * math.sin(n * 2.1) * (1 if n else 0)
         view.points.append(point)
-    _project(view)
+    if tile_url:
+        _tiles(view, tile_url)
+    else:
+        _project(view)
     return view
+
+
+def mercator(lon: float, lat: float, zoom: int) -> tuple[float, float]:
+    """Global pixel coordinates of a position at a zoom level (Web Mercator, 256-pixel tiles)."""
+    size = TILE * 2**zoom
+    lat = max(min(lat, 85.0511), -85.0511)
+    s = math.sin(math.radians(lat))
+    return (lon + 180.0) / 360.0 * size, (0.5 - math.log((1 + s) / (1 - s)) / (4 * math.pi)) * size
+
+
+def tile_url_for(template: str, zoom: int, x: int, y: int) -> str:
+    return template.replace("{z}", str(zoom)).replace("{x}", str(x)).replace("{y}", str(y))
+
+
+def _tiles(view: MapView, template: str) -> None:
+    """Place the points on the tiles of the largest zoom whose view holds them all, centred on them."""
+    if not view.points:
+        return
+    lon0, lon1 = min(p.lon for p in view.points), max(p.lon for p in view.points)
+    lat0, lat1 = min(p.lat for p in view.points), max(p.lat for p in view.points)
+    zoom = 0
+    for z in range(MAX_ZOOM, -1, -1):
+        x0, y0 = mercator(lon0, lat1, z)
+        x1, y1 = mercator(lon1, lat0, z)
+        if x1 - x0 <= WIDTH - 2 * MARGIN and y1 - y0 <= HEIGHT - 2 * MARGIN:
+            zoom = z
+            break
+    x0, y0 = mercator(lon0, lat1, zoom)
+    x1, y1 = mercator(lon1, lat0, zoom)
+    left, top = (x0 + x1) / 2 - WIDTH / 2, (y0 + y1) / 2 - HEIGHT / 2
+    view.zoom = zoom
+    for p in view.points:
+        px, py = mercator(p.lon, p.lat, zoom)
+        p.x, p.y = round(px - left, 1), round(py - top, 1)
+    count = 2**zoom
+    for ty in range(math.floor(top / TILE), math.floor((top + HEIGHT) / TILE) + 1):
+        if not 0 <= ty < count:
+            continue
+        for tx in range(math.floor(left / TILE), math.floor((left + WIDTH) / TILE) + 1):
+            view.tiles.append(
+                MapTile(
+                    url=tile_url_for(template, zoom, tx % count, ty),
+                    x=round(tx * TILE - left, 1),
+                    y=round(ty * TILE - top, 1),
+                )
+            )
 
 
 def _project(view: MapView) -> None:

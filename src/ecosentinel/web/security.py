@@ -54,9 +54,19 @@ def request_origin_allowed(request: Request, trusted: frozenset[str]) -> bool:
     return claimed == own or claimed in trusted
 
 
-def install(app: FastAPI, *, trusted_origins: list[str], hsts: bool) -> None:
-    """Add the CSRF guard and the security headers to ``app``."""
+def csp_for(image_url: str = "") -> str:
+    """The pages' policy; with an operator-configured image source (the map tile template) its origin may
+    serve images too."""
+    origin = _origin_of(image_url)
+    if origin is None:
+        return CSP
+    return CSP.replace("img-src 'self' data:;", f"img-src 'self' data: {origin};")
+
+
+def install(app: FastAPI, *, trusted_origins: list[str], hsts: bool, image_url: str = "") -> None:
+    """Add the CSRF guard and the security headers to ``app`` (``image_url``: see ``csp_for``)."""
     trusted = frozenset(o.rstrip("/").lower() for o in trusted_origins)
+    csp = csp_for(image_url)
 
     @app.middleware("http")
     async def _guard(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
@@ -76,7 +86,7 @@ def install(app: FastAPI, *, trusted_origins: list[str], hsts: bool) -> None:
         headers.setdefault("X-Frame-Options", "DENY")
         headers.setdefault("Referrer-Policy", "same-origin")
         if not request.url.path.startswith(_NO_CSP_PREFIXES):
-            headers.setdefault("Content-Security-Policy", CSP)
+            headers.setdefault("Content-Security-Policy", csp)
         if hsts:
             headers.setdefault("Strict-Transport-Security", "max-age=31536000")
         return response
