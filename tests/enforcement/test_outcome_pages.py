@@ -7,6 +7,7 @@ import sqlalchemy as sa
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
+from ecosentinel.auth.models import User
 from ecosentinel.auth.roles import Role
 from ecosentinel.auth.service import SYSTEM
 from ecosentinel.enforcement.models import WarningOutcome
@@ -16,6 +17,7 @@ from tests.conftest import login_as
 from tests.enforcement.test_adjustments import five_false_alarms
 from tests.enforcement.test_outcomes import MN_A, R05
 from tests.enforcement.test_warnings import red_warning, seed_point
+from tests.web.wording import foreign_words, visible_text
 
 
 def _html(headers: dict[str, str]) -> dict[str, str]:
@@ -169,3 +171,36 @@ def test_reliability_and_adjustment_routes_by_role(
     )
     assert f"规则调整 #{new_id}：已驳回" in rejected.text
     assert "参数过松" in rejected.text
+
+
+def test_adjustment_page_names_parameters_in_chinese(
+    client: TestClient, engine: sa.Engine, db_session: Session
+) -> None:
+    seed_point(db_session, MN_A)
+    five_false_alarms(db_session)
+    analyst = _html(login_as(engine, Role.ANALYST))
+    proposed = client.post(
+        "/enforcement/adjustments",
+        data={
+            "mn": MN_A,
+            "rule": R05,
+            "kind": "raise_threshold",
+            "params": '{"drop_ratio": 0.3, "not_running_share": 0.6}',
+            "reason": "雨季",
+        },
+        headers=analyst,
+    )
+    assert "等待审核" in proposed.text
+    page = client.get("/enforcement/adjustments", headers=analyst)
+    assert page.status_code == 200
+    text = visible_text(page.text)
+    assert "最小降幅比例＝0.3" in text
+    assert "规则参数（not_running_share）＝0.6" in text  # no label yet: the code in brackets
+    assert "drop_ratio" not in text
+    usernames = frozenset(session_usernames(engine)) | {"testclient"}
+    assert foreign_words(text, usernames) == []
+
+
+def session_usernames(engine: sa.Engine) -> list[str]:
+    with Session(engine) as s:
+        return list(s.scalars(sa.select(User.username)))

@@ -492,3 +492,74 @@ def evidence_label(key: str) -> str:
 def evidence_lines(evidence: dict[str, Any]) -> list[tuple[str, str]]:
     """A finding's evidence as (Chinese label, readable value) rows, for pages and the evidence PDF."""
     return [(evidence_label(str(k)), _evidence_value(v)) for k, v in evidence.items()]
+
+
+# Chinese names of rule parameters a "参数调整" can override (any field of a rule's parameter model except
+# ``enabled``); the pages show these instead of the codes, others as 「规则参数（代码）」.
+RULE_PARAM_FALLBACK = "规则参数（{code}）"
+RULE_PARAM_NAMES = {
+    "drop_ratio": "最小降幅比例",
+    "exceed_fraction": "超标判定比例",
+    "within_cycles": "回落须在周期数内",
+    "max_gap_hours": "最大间隔（小时）",
+    "extra_cycles_allowed": "允许额外周期数",
+    "co_factor_drop": "其他因子同降比例",
+    "storm_flow_rise": "降雨流量增幅",
+    "calibration_guard_hours": "校准保护时长（小时）",
+    "event_minutes": "门禁视频事件时间窗（分钟）",
+    "rebound_fraction": "回升比例",
+    "rebound_within": "回升须在数值个数内",
+    "require_rebound_on_hourly": "小时数据须回升",
+    "baseline_hours": "基线时长（小时）",
+    "night_ratio": "夜间比例",
+    "flow_keep": "流量保持比例",
+    "production_keep": "生产保持比例",
+    "ratio_tolerance": "比值容差",
+    "min_factors": "最少因子数",
+    "min_hours": "最少小时数",
+    "min_minutes": "最少分钟数",
+    "min_values": "最少数值个数",
+    "min_coverage": "最低数据覆盖率",
+    "lookback_hours": "回看时长（小时）",
+    "window_hours": "时间窗（小时）",
+    "slope_low": "斜率下限",
+    "slope_high": "斜率上限",
+    "rel_tolerance": "相对容差",
+    "tolerance": "容差",
+    "high_error": "高误差限",
+    "om_slack_minutes": "运维记录宽限（分钟）",
+    "work_start_hour": "上班时间（时）",
+    "work_end_hour": "下班时间（时）",
+    "night_start_hour": "夜间开始（时）",
+    "night_end_hour": "夜间结束（时）",
+    "on_fraction": "运行判定比例",
+    "off_fraction": "停运判定比例",
+    "on_floor_kw": "运行功率下限（kW）",
+    "align_minutes": "对齐时间窗（分钟）",
+    "max_value": "最大值",
+    "min_operating_share": "最低运行占比",
+    "zero_fraction": "零值判定比例",
+    "zero_minutes": "零值持续（分钟）",
+    "ratio_drop": "比值降幅",
+    "alpha": "显著性水平",
+    "min_gap_hours": "最短缺失时长（小时）",
+    "pattern_ratio": "规律性比例",
+    "o2_margin": "氧含量余量",
+    "conc_drop": "浓度降幅",
+    "identical_share": "相同值占比",
+    "min_corr": "最低相关系数",
+    "clip_share": "截顶占比",
+    "pile_share": "堆积占比",
+    "min_identical_hours": "最少相同值小时数",
+    "min_identical_cycles": "最少相同值周期数",
+    "hold_multiple": "保持倍数",
+    "heaping_share": "尾数堆积占比",
+    "shift_ratio": "偏移比例",
+    "cluster_minutes": "聚集时间窗（分钟）",
+    "slack_minutes": "宽限（分钟）",
+}
+
+
+def rule_param_name(code: str) -> str:
+    """A rule parameter's Chinese name; 「规则参数（代码）」 for one without a label."""
+    return RULE_PARAM_NAMES.get(code) or RULE_PARAM_FALLBACK.format(code=code)

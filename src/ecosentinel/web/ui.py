@@ -31,7 +31,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from ecosentinel.auth.roles import ROLE_NAMES_ZH, Perm
 from ecosentinel.auth.service import Principal, principal_for_token
 from ecosentinel.detection.catalogue import rule_title, rule_titles
-from ecosentinel.detection.messages import evidence_lines, factor_name
+from ecosentinel.detection.messages import evidence_lines, factor_name, rule_param_name
 from ecosentinel.errors import AuthError, NotFoundError, PermissionDeniedError, ValidationError
 from ecosentinel.readings import CST
 from ecosentinel.web import messages
@@ -76,8 +76,16 @@ def file_kind(content_type: str | None) -> str:
 
 
 def _params_text(params: dict[str, Any] | None) -> str:
-    """Rule parameters as ``名称＝值`` pairs."""
-    return "，".join(f"{k}＝{v}" for k, v in (params or {}).items())
+    """Rule parameters as ``名称＝值`` pairs, each parameter by its Chinese name."""
+    return "，".join(f"{rule_param_name(k)}＝{_param_value(v)}" for k, v in (params or {}).items())
+
+
+def _param_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    if isinstance(value, list | tuple):
+        return "、".join(str(v) for v in value)
+    return str(value)
 
 
 env = Environment(
