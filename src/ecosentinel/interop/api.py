@@ -102,7 +102,7 @@ def issue_command(mn: str, body: CommandIn, request: Request, db: Db, principal:
     row = commands.issue_command(
         db, principal, mn=mn, key=body.command, params=body.params, ip=client_ip(request)
     )
-    return CommandRead.model_validate(commands.view(row))
+    return commands.view(row)
 
 
 @router.get("/points/{mn}/commands")
@@ -110,16 +110,14 @@ def list_commands(
     mn: str, db: Db, principal: Reader, limit: int = Query(100, ge=1, le=1000)
 ) -> list[CommandRead]:
     check_mn(db, principal, mn)
-    return [
-        CommandRead.model_validate(commands.view(r)) for r in commands.list_commands(db, mn=mn, limit=limit)
-    ]
+    return [commands.view(r) for r in commands.list_commands(db, mn=mn, limit=limit)]
 
 
 @router.get("/commands/{command_id}")
 def get_command(command_id: int, db: Db, principal: Reader) -> CommandRead:
     row = commands.get_command(db, command_id)
     check_mn(db, principal, row.mn)
-    return CommandRead.model_validate(commands.view(row))
+    return commands.view(row)
 
 
 @router.get("/points/{mn}/backfill")

@@ -25,6 +25,7 @@ from ecosentinel.detection.messages import factor_name
 from ecosentinel.errors import NotFoundError, ValidationError
 from ecosentinel.interop import messages
 from ecosentinel.interop.models import RemoteCommand, utc
+from ecosentinel.interop.schemas import CommandRead
 from ecosentinel.protocol.hj212 import Packet, format_datatime, packet_items
 from ecosentinel.protocol.hj212.codes import INFO_IDS
 from ecosentinel.protocol.hj212.control import CONTROL_COMMANDS, build_request
@@ -173,31 +174,6 @@ def list_commands(session: Session, *, mn: str | None = None, limit: int = 100) 
     return list(session.scalars(q))
 
 
-@dataclass(frozen=True)
-class CommandView:
-    id: int
-    mn: str
-    cn: str
-    qn: str
-    name_zh: str
-    purpose: str
-    params: dict[str, Any]
-    status: str
-    status_zh: str
-    created_by: str
-    created_at: dt.datetime
-    sent_at: dt.datetime | None
-    answered_at: dt.datetime | None
-    finished_at: dt.datetime | None
-    qn_rtn: int | None
-    qn_rtn_zh: str | None
-    exe_rtn: int | None
-    exe_rtn_zh: str | None
-    result: dict[str, Any]
-    packets: int
-    verified: bool
-
-
 _NAME_BY_CN = {c.cn: c for c in CONTROL_COMMANDS.values()}
 _HISTORY_NAMES = {"2051": "补传分钟数据", "2061": "补传小时数据", "2031": "补传日数据"}
 
@@ -228,10 +204,11 @@ def fields_text(fields: dict[str, Any] | None) -> str:
     return "；".join(out) or "—"
 
 
-def view(row: RemoteCommand) -> CommandView:
+def view(row: RemoteCommand) -> CommandRead:
+    """A command as the API, the CLI and the station page show it."""
     command = _NAME_BY_CN.get(row.cn)
     name = _HISTORY_NAMES.get(row.cn) if row.purpose == "backfill" else None
-    return CommandView(
+    return CommandRead(
         id=row.id,
         mn=row.mn,
         cn=row.cn,
