@@ -421,11 +421,7 @@ def submit_report(
         updated_at=at,
         **fields,
     )
-    session.add(report)
-    session.flush()
-    _store_files(report, files, data_dir)
-    _event(report, PUBLIC, "receive", public_text=msg.PUBLIC_RECEIVED, now=at)
-    session.flush()
+    _receive(session, report, files, PUBLIC, data_dir, at)
     record(
         session,
         PUBLIC,
@@ -443,6 +439,22 @@ def submit_report(
     )
     logger.info("public report %s received", report.id)
     return report
+
+
+def _receive(
+    session: Session,
+    report: PublicReport,
+    files: list[tuple[Upload, str, str]],
+    actor: Principal,
+    data_dir: Path,
+    at: dt.datetime,
+) -> None:
+    """Store a new report (web or hotline) with its files and its public 'received' step."""
+    session.add(report)
+    session.flush()
+    _store_files(report, files, data_dir)
+    _event(report, actor, "receive", public_text=msg.PUBLIC_RECEIVED, now=at)
+    session.flush()
 
 
 def create_hotline_report(
@@ -476,11 +488,7 @@ def create_hotline_report(
         updated_at=at,
         **fields,
     )
-    session.add(report)
-    session.flush()
-    _store_files(report, files, data_dir)
-    _event(report, actor, "receive", public_text=msg.PUBLIC_RECEIVED, now=at)
-    session.flush()
+    _receive(session, report, files, actor, data_dir, at)
     record(
         session,
         actor,
