@@ -413,7 +413,7 @@ def test_r01_lone_run_judged_on_the_points_own_stuck_history(
         assert level.level > level.floor
         assert level.level <= hours * (2 if severity == "low" else 1)
     values = _nh3(360, False)
-    values[40 : 40 + hours] = [3.33] * hours
+    values[40 : 40 + hours] = [2.13] * hours  # a usual level of this analyser (history 1.6-2.4)
     found = check_case(
         "R01",
         {
@@ -427,3 +427,32 @@ def test_r01_lone_run_judged_on_the_points_own_stuck_history(
         },
     )
     assert text in found[0].explanation_zh
+
+
+@pytest.mark.parametrize("minute", [False, True], ids=["hour", "minute"])
+@pytest.mark.parametrize(
+    ("held", "text"),
+    [(3.33, "高于该点位历史最大值2.4"), (5.2, "不低于排放限值5")],
+    ids=["above-history", "above-limit"],
+)
+def test_r01_lone_value_held_high_serves_no_falsifier(minute: bool, held: float, text: str) -> None:
+    # a history that never stuck would keep a lone 30 h run medium; held above everything the point
+    # reported (or over the limit) it reports more, not less: an instrument stuck high, a clue only
+    per = 60 if minute else 1
+    values = [v for v in _nh3(120, False) for _ in range(per)]
+    values[40 * per : 70 * per] = [held] * (30 * per)
+    kw = {"step": MINUTE, "kind": "minute"} if minute else {}
+    found = check_case(
+        "R01",
+        {
+            "id": f"NH3-N held at {held}",
+            "frame": frame(series("w21003", values, **kw)),  # type: ignore[arg-type]
+            "context": with_profile(NH3, STEADY_PROFILE),
+            "expect": 1,
+            "variant": "identical",
+            "severity": "low",
+            "windows": [(T0 + 40 * HOUR, T0 + 70 * HOUR)],
+        },
+    )
+    assert text in found[0].explanation_zh
+    assert found[0].score <= 0.7

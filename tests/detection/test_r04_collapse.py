@@ -190,3 +190,31 @@ def test_r04_deep_natural_dips_keep_the_rules_constant() -> None:
     level = profile.level("R04", "collapse_ratio", "w21003")
     assert level is not None
     assert level.level == pytest.approx(0.2)
+
+
+NOTCH = cup(LEVEL, low=0.5)  # two cycles at ~25 % of the ~2 mg/L level, then straight back at the level
+SETTLES = [*cup(LEVEL, low=0.5)[:15], 0.62, 0.65, 0.7, 0.68, 0.66, *LEVEL[20:]]  # stays low: a washout
+
+
+@pytest.mark.parametrize("minute", [False, True], ids=["hour", "minute"])
+def test_r04_notch_back_at_the_level_is_a_collapse(minute: bool) -> None:
+    # 25 % of the level is not 'near zero' (0.2), but the very next cycle is back at the pre-peak level:
+    # the water in the cup lowered two results while the effluent stayed as it was
+    kw = {"step": MINUTE, "kind": "minute"} if minute else {}
+    found = check_case(
+        "R04",
+        {
+            "id": "notch",
+            "frame": frame(series("w21003", held(NOTCH) if minute else NOTCH, **kw)),  # type: ignore[arg-type]
+            "context": WATER,
+            "expect": 1,
+            "variant": "collapse",
+            "severity": "medium",
+        },
+    )
+    assert (found[0].start, found[0].end) == window(PEAK_AT, PEAK_AT + 3)
+    assert found[0].evidence["notch"] is True
+    assert "回到" in found[0].explanation_zh
+    # the same two low cycles followed by a stretch that stays low: a real peak washing out
+    settles = frame(series("w21003", held(SETTLES) if minute else SETTLES, **kw))  # type: ignore[arg-type]
+    assert check_case("R04", {"id": "settles", "frame": settles, "context": WATER, "expect": 0}) == []

@@ -205,8 +205,8 @@ FUSION_CASES = [
         "a standalone rule below its severity is not standalone",
         [
             finding("A", "R02_zero_negative", Severity.MEDIUM, 0.6),
-            finding("A", "R02_zero_negative", Severity.MEDIUM, 0.6, start=T + dt.timedelta(hours=3)),
-            finding("A", "R02_zero_negative", Severity.MEDIUM, 0.6, start=T + dt.timedelta(hours=6)),
+            finding("A", "R02_zero_negative", Severity.MEDIUM, 0.6, start=T + dt.timedelta(hours=5)),
+            finding("A", "R02_zero_negative", Severity.MEDIUM, 0.6, start=T + dt.timedelta(hours=10)),
         ],
         Colour.YELLOW,
         Basis.SINGLE_FAMILY,
@@ -343,8 +343,12 @@ def test_overlapping_findings_of_one_rule_count_once_separate_ones_add_up() -> N
     [w] = point_day_warnings([run, band], [ctx("A")])
     assert w.score == pytest.approx(0.4 * 0.7)
     assert w.colour is Colour.GREEN
+    # within 3 h of each other they are one episode (a stuck stretch cut by missing data)
+    near = finding("A", "R01_constant_value", Severity.LOW, 0.63, start=T + dt.timedelta(hours=8), hours=2)
+    [w] = point_day_warnings([run, near], [ctx("A")])
+    assert w.score == pytest.approx(0.4 * 0.7)
     # the same two clues far apart on the day are two observations
-    later = finding("A", "R01_constant_value", Severity.LOW, 0.63, start=T + dt.timedelta(hours=8), hours=2)
+    later = finding("A", "R01_constant_value", Severity.LOW, 0.63, start=T + dt.timedelta(hours=10), hours=2)
     [w] = point_day_warnings([run, later], [ctx("A")])
     assert w.score == pytest.approx(1 - (1 - 0.28) * (1 - 0.4 * 0.63), abs=1e-4)
     assert w.colour is Colour.YELLOW

@@ -126,6 +126,7 @@ def factor_profile(s: Series) -> FactorProfile:
         if isinstance(med, int | float):
             cycle = float(med) * step_h
     median = values.median()
+    top = values.max()
     return FactorProfile(
         code=s.code,
         kind=s.kind.value,
@@ -135,6 +136,7 @@ def factor_profile(s: Series) -> FactorProfile:
         cycle_hours=cycle,
         n_valid=s.n_valid,
         median=float(median) if isinstance(median, int | float) else None,
+        maximum=float(top) if isinstance(top, int | float) else None,
     )
 
 

@@ -56,6 +56,8 @@ class FactorProfile:
     holds its result (held_share >= 0.3); None for a continuous analyser (one value per step)."""
     n_valid: int
     median: float | None
+    maximum: float | None = None
+    """The highest valid value of the history (R01: a value stuck above it serves no falsifier)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -294,12 +294,19 @@ def point_day_warnings(
     return out
 
 
+EPISODE_GAP = dt.timedelta(hours=3)
+"""Findings of one rule on the same factors whose windows lie within this of each other are one episode
+(R09's outage cluster: gaps within 3 h of each other are one outage)."""
+
+
 def _independent(items: list[tuple[Finding, float]]) -> list[float]:
     """The weights that count as independent evidence on one point-day: findings of one rule on the
-    same factors whose windows overlap are one observation told twice (two variants about one stuck
-    analyser), so such a cluster counts once with its heaviest weight; separate windows still add up
-    (measured in bench detect: a low R01 identical run and the low narrow band around it made a stuck
-    effluent analyser's clean days yellow together)."""
+    same factors whose windows overlap, or lie within ``EPISODE_GAP`` of each other, are one observation
+    told twice (two variants about one stuck analyser; one stuck episode cut in two by an hour or two of
+    missing data), so such a cluster counts once with its heaviest weight; separate episodes still add
+    up. Measured in bench detect: a low R01 identical run and the low narrow band around it made a stuck
+    effluent analyser's clean days yellow together; a flow meter stuck for 148 h, 2 h missing, then 44 h
+    more made two low findings that added up to yellow."""
     out: list[float] = []
     groups: dict[tuple[str, tuple[str, ...]], list[tuple[Finding, float]]] = defaultdict(list)
     for f, w in items:
@@ -308,11 +315,11 @@ def _independent(items: list[tuple[Finding, float]]) -> list[float]:
         group.sort(key=lambda fw: fw[0].start)
         end, best = None, 0.0
         for f, w in group:
-            if end is not None and f.start >= end:
+            if end is not None and f.start > end + EPISODE_GAP:
                 out.append(best)
                 best = 0.0
             best = max(best, w)
-            end = f.end if end is None or f.start >= end else max(end, f.end)
+            end = f.end if end is None else max(end, f.end)
         out.append(best)
     return out
 

@@ -229,6 +229,11 @@ class ConstantValueRule(FactorRule[ConstantValueParams]):
             if shared:
                 severity = Severity.HIGH if ratio >= 3 else Severity.MEDIUM
                 alone = ""
+            elif (above := _above_interest(s.code, value, data)) is not None:
+                # a lone value held above the limit or above everything the point reported before
+                # serves no falsifier (it reports more, not less): an instrument stuck or saturated
+                severity = Severity.LOW
+                alone = above
             elif calibrated is not None and calibrated.level <= calibrated.floor:
                 # the point's own history shows no stuck stretch (its level is the floor): a first one,
                 # as long as this, is unlike this instrument and stays evidence
@@ -478,3 +483,20 @@ def _median_step(s: Series) -> dt.timedelta | None:
 
 def _kind_zh(kind: DataKind) -> str:
     return kind_name(kind.value)
+
+
+def _above_interest(code: str, value: float, data: PointData) -> str | None:
+    """The reason a lone held value is against the discharger's interest, or None.
+
+    Falsification holds a value that reports less (below the limit, at a usual level). A value held at
+    or above the emission limit, or above the highest value of the point's clean history, reports more:
+    an analyser or flow meter stuck high or saturated (measured in bench detect: a Tilburg inflow meter
+    held 23,703 m3/h, above its history's maximum of 20,029, for 148 h during a storm period).
+    """
+    spec = data.context.factor(code)
+    if spec.limit is not None and spec.limit > 0 and spec.limit_low is None and value >= spec.limit:
+        return messages.R01_ABOVE_LIMIT.format(limit=fmt(spec.limit))
+    fp = data.profile.factor(code) if data.profile else None
+    if fp is not None and fp.maximum is not None and value > fp.maximum:
+        return messages.R01_ABOVE_HISTORY.format(maximum=fmt(fp.maximum))
+    return None

@@ -9,6 +9,7 @@ from typing import Any
 
 import polars as pl
 
+from ecosentinel.detection import messages
 from ecosentinel.detection.base import SEGREGATED_FLAGS, FactorRule, PointData, Series
 from ecosentinel.detection.calibration import MIN_HISTORY_UNITS, upper_quantile
 from ecosentinel.detection.config import RuleParams, ScreeningConfig
@@ -84,6 +85,14 @@ class PostExceedanceDropParams(RuleParams):
     6 missed a real night on Tilburg NH4, where the value stays at 0.1-0.5 mg/L for hours."""
     level_cycles: int = 6
     """Cycles before the peak whose median is the point's own level."""
+    notch_ratio: float = 0.3
+    """[P] a 'notch': the collapsed cycles may sit up to this share of the pre-peak level when the very
+    next cycle after them is back at the level (``notch_return_fraction``). Water in the sample cup lowers
+    the cycles measured on it and the analyser then reads the effluent again; a real exceedance that
+    washes out settles at a new, lower level instead of returning to the old one."""
+    notch_return_fraction: float = 0.7
+    """[P] 'back at the level': the first cycle after the low ones is at least this share of the
+    pre-peak level."""
     calibrated_floor_ratio: float = 0.2
     """[P] per-point calibration of ``collapse_ratio`` (statistic ``collapse_ratio``: per clean history
     day, the deepest fall of ``collapse_cycles`` consecutive cycles below the median of the
@@ -344,20 +353,25 @@ class PostExceedanceDropRule(FactorRule[PostExceedanceDropParams]):
             level = before[len(before) // 2]
             cycle_len = t_peak_end - t_peak
             near_zero = ratio * min(level, v_peak)
-            # the low stretch: the n cycle lengths right after the peak, contiguous, all near zero
-            j, t_prev = k + 1, t_peak_end
-            while (
-                j < len(cyc)
-                and cyc[j][0] == t_prev
-                and cyc[j][2] <= near_zero
-                and t_prev < t_peak_end + n * cycle_len
-            ):
-                t_prev = cyc[j][1]
-                j += 1
-            lows = cyc[k + 1 : j]
+            lows, t_prev, j, back = _low_stretch(cyc, k, near_zero, n, cycle_len)
+            notch = False
+            if not lows or t_prev - t_peak_end < n * cycle_len:
+                # a notch: the cycles right after the peak sit at most notch_ratio of the level, and the
+                # values come straight back to that level after them (a washout settles lower instead)
+                notch_zero = max(near_zero, p.notch_ratio * min(level, v_peak))
+                lows, t_prev, j, back = _low_stretch(cyc, k, notch_zero, n, cycle_len)
+                notch = (
+                    bool(lows)
+                    and back is not None
+                    and back == j
+                    and cyc[back][0] == t_prev
+                    and cyc[back][2] >= p.notch_return_fraction * level
+                )
+                if notch:
+                    near_zero = notch_zero
+                else:
+                    lows, t_prev, j, back = _low_stretch(cyc, k, near_zero, n, cycle_len)
             low_time = t_prev - t_peak_end
-            # the data come back above 'near zero' soon: a long near-zero stretch is a stop, not a re-run
-            back = next((m for m in range(j, len(cyc)) if cyc[m][2] > near_zero), None)
             if (
                 near_zero < p.min_quanta * quantum
                 or level >= limit
@@ -394,6 +408,8 @@ class PostExceedanceDropRule(FactorRule[PostExceedanceDropParams]):
             )
             severity, score = Severity.MEDIUM, 0.65
             reasons = []
+            if notch:
+                reasons.append(messages.R04_NOTCH.format(back=fmt(after), level=fmt(level)))
             if events.height:
                 severity, score = Severity.HIGH, 0.9
                 reasons.append(f"前后{fmt(p.event_minutes)}分钟内有{events.height}次门禁或视频异常事件")
@@ -411,7 +427,10 @@ class PostExceedanceDropRule(FactorRule[PostExceedanceDropParams]):
                     "collapse_exceed_fraction": p.collapse_exceed_fraction,
                     "collapse_ratio": round(ratio, 4),
                     "near_zero": round(near_zero, 4),
+                    "notch_ratio": p.notch_ratio,
+                    "notch_return_fraction": p.notch_return_fraction,
                 },
+                "notch": notch,
                 "calibration": calibrated.evidence() if calibrated is not None else None,
                 "events": [
                     {"time": iso(t), "type": ty} for t, ty in events.select("time", "type").iter_rows()
@@ -677,3 +696,27 @@ def _value_at(lookup: tuple[list[dt.datetime], list[float]], t: dt.datetime) -> 
     if i < 0 or t - times[i] > dt.timedelta(hours=2):
         return None
     return float(values[i])
+
+
+def _low_stretch(
+    cyc: list[tuple[dt.datetime, dt.datetime, float]],
+    k: int,
+    near_zero: float,
+    n: int,
+    cycle_len: dt.timedelta,
+) -> tuple[list[tuple[dt.datetime, dt.datetime, float]], dt.datetime, int, int | None]:
+    """The low stretch after peak cycle ``k``: the cycles within ``n`` cycle lengths after it,
+    contiguous and all at most ``near_zero`` (lows, end of the last low, index after them, index of the
+    first later cycle above ``near_zero`` or None)."""
+    t_peak_end = cyc[k][1]
+    j, t_prev = k + 1, t_peak_end
+    while (
+        j < len(cyc)
+        and cyc[j][0] == t_prev
+        and cyc[j][2] <= near_zero
+        and t_prev < t_peak_end + n * cycle_len
+    ):
+        t_prev = cyc[j][1]
+        j += 1
+    back = next((m for m in range(j, len(cyc)) if cyc[m][2] > near_zero), None)
+    return cyc[k + 1 : j], t_prev, j, back

@@ -34,8 +34,11 @@ _KINDS = (DataKind.HOUR, DataKind.MINUTE)
 class DilutionParams(RuleParams):
     """Thresholds of R05 (research notes §1 R5)."""
 
-    factors: tuple[str, ...] = ("w01018", "w21003", "w21011", "w21001")
-    """Pollutants whose joint fall is dilution (COD, NH3-N, TP, TN)."""
+    factors: tuple[str, ...] = ("w01018", "w21003", "w21011", "w21001", "w21007")
+    """Pollutants whose joint fall is dilution (COD, NH3-N, TP, TN, nitrate N): water added to the sample
+    divides every dissolved pollutant alike, nitrate included (in treated effluent nitrate and ammonia
+    move apart, nitrification turning one into the other, so a joint proportional fall is not their
+    natural co-movement)."""
     min_factors: int = 2
     """At least this many of them must have data."""
     baseline_hours: float = 24.0
