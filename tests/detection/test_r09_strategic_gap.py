@@ -54,7 +54,23 @@ FLAKY_HISTORY = series(
     start=T0 - 504 * HOUR,
 )
 
+# the exceedance is on record around the gap: over the limit for hours before and after it
+ON_RECORD = replaced(replaced(LEVEL, range(396, 412), 55.0), range(403, 407), None)
+M_ON_RECORD = replaced(replaced(M_LEVEL, range(9000, 9450), 56.0), range(9180, 9270), None)
+
 CASES: list[Case] = [
+    {
+        "id": "clean: the values before and after the gap are over the limit already (hourly)",
+        "frame": frame(series("w01018", ON_RECORD)),
+        "context": WATER,
+        "expect": 0,
+    },
+    {
+        "id": "clean: the values before and after the gap are over the limit already (minute)",
+        "frame": frame(series("w01018", M_ON_RECORD, step=MINUTE, kind="minute")),
+        "context": WATER,
+        "expect": 0,
+    },
     {
         "id": "catch: four missing hours right after an exceedance, in a month with no other gap "
         "(one month alone: a weak association, alpha_strong < p <= alpha; the gap hides >= 3 h over the "

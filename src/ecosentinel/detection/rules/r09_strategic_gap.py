@@ -96,7 +96,9 @@ class StrategicGapRule(FactorRule[StrategicGapParams]):
         for key in sorted({g.month for g in gaps}):
             n_high, n_all = counts.get(key, (0, 0))
             in_month = [g for g in gaps if g.month == key]
-            highs = [g for g in in_month if g.level >= bracket]
+            # a gap with the exceedance on record on both sides hides nothing (the values just before
+            # and after it are over the limit already): not a strategic gap
+            highs = [g for g in in_month if g.level >= bracket and not g.on_record(spec.limit)]
             if not highs or n_high == 0:
                 continue
             # exposure in clock hours (the same at minute and hour resolution); gaps -> outages (gaps
@@ -312,6 +314,13 @@ class _Gap:
     hours: float
     flags: list[str]
     month: str
+
+    def on_record(self, limit: float) -> bool:
+        """The exceedance is on record around the gap: the valid values just before and just after it
+        are both at or over the limit (measured on the Beijing series: outages in the middle of
+        smog episodes at 2-6 x the limit made most of R09's clean point-days yellow)."""
+        before = self.run.before
+        return before is not None and before >= limit and self.after is not None and self.after >= limit
 
 
 def _clusters(gaps: list[_Gap], hours: float) -> int:
