@@ -123,3 +123,31 @@ def test_r12_ceiling(case: Case) -> None:
     assert (found[0].start, found[0].end) == (T0 + a * HOUR, T0 + (b + 1) * HOUR)
     assert found[0].evidence["pre_window_share"] < 0.05
     assert "截顶" in found[0].explanation_zh
+
+
+@pytest.mark.parametrize("minute", [False, True], ids=["hour", "minute"])
+def test_r12_ceiling_window_starts_and_ends_with_the_pile_not_at_cst_midnight(minute: bool) -> None:
+    # the pile starts at 13:00 CST and ends at 06:00 CST: the day windows find it, the finding covers it
+    if minute:
+        a, b = PILE_M[0] - 11 * 60, PILE_M[1] + 6 * 60
+        values = clipped(MINUTES + MINUTES[: 24 * 60], a, b)
+        kw = {"step": MINUTE, "kind": "minute"}
+        first, last = first_last_in_band(values, 60)
+    else:
+        a, b = PILE_H[0] - 11, PILE_H[1] + 6
+        values = clipped(HOURLY + HOURLY[:24], a, b)
+        kw = {}
+        first, last = first_last_in_band(values, 1)
+    found = check_case(
+        "R12",
+        {
+            "id": "pile across CST midnights",
+            "frame": frame(series("a21026", values, **kw)),  # type: ignore[arg-type]
+            "context": GAS,
+            "expect": 1,
+            "variant": "ceiling",
+            "severity": "medium",
+        },
+    )
+    assert (found[0].start, found[0].end) == (T0 + first * HOUR, T0 + (last + 1) * HOUR)
+    assert found[0].start < T0 + (PILE_H[0] if not minute else PILE_M[0] // 60) * HOUR

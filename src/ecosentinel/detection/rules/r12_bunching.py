@@ -153,6 +153,7 @@ class BunchingRule(FactorRule[BunchingParams]):
             best = min(g, key=lambda h: h[1]["tail"])[1]
             step = dt.timedelta(hours=1)
             start, end = band_rows["time"][0], band_rows["time"][-1] + step
+            start, end = _pile_edges(f, start, end, p.ceiling_min_share)
             vmax = float(span["value"].max())  # type: ignore[arg-type]
             evidence: dict[str, Any] = {
                 "window": [iso(start), iso(end)],
@@ -298,3 +299,26 @@ def _counterfactual(x: np.ndarray[Any, Any], p: BunchingParams) -> float:
     coef = np.polyfit(centres[outside], counts[outside], p.degree)
     inside = (centres >= 1 - p.band) & (centres < 1)
     return float(np.clip(np.polyval(coef, centres[inside]), 0.0, None).sum())
+
+
+def _pile_edges(
+    f: pl.DataFrame, start: dt.datetime, end: dt.datetime, min_share: float
+) -> tuple[dt.datetime, dt.datetime]:
+    """The pile's edges: the CST-day windows start and end at midnight, while a pile starts and ends at
+    any hour. Widen [start, end) by up to a day on each side to the farthest in-band value such that
+    the values between it and the window are still in band at ``min_share`` (the window's own test)."""
+    day = dt.timedelta(days=1)
+    hour = dt.timedelta(hours=1)
+    before = f.filter(pl.col("time").is_between(start - day, start, closed="left")).sort("time")
+    times, band = before["time"].to_list(), before["in_band"].to_list()
+    for i, t in enumerate(times):
+        if band[i] and sum(band[i:]) >= min_share * (len(band) - i):
+            start = t
+            break
+    after = f.filter(pl.col("time").is_between(end, end + day, closed="left")).sort("time")
+    times, band = after["time"].to_list(), after["in_band"].to_list()
+    for i in range(len(times) - 1, -1, -1):
+        if band[i] and sum(band[: i + 1]) >= min_share * (i + 1):
+            end = times[i] + hour
+            break
+    return start, end
