@@ -183,13 +183,13 @@ TEMPLATES.update(
         "生产时排水（排气）流量不应为零，提示流量计被断开、旁路或数据被篡改，以少报排放量。",
         ("R11_flow_manipulation", "flat"): _PREFIX
         + "{factors}连续{count}个有效值完全相同（均为{value}），持续{minutes}分钟，而同期生产设施用电{prod}千瓦显示生产运行。"
-        "真实流量应随生产波动，生产期间流量长时间不变提示流量数据被固定或设置。",
+        "真实流量应随生产波动，生产期间流量长时间不变提示流量数据被固定或设置。{calibration}",
         ("R11_flow_manipulation", "cou_mismatch"): _PREFIX
         + "{factors}瞬时流量与累计流量（Cou）不符：共{count}个数据的累计量与“瞬时流量×时长”之比为本点位常态的{ratio_pct}%，"
         "偏差超过{tolerance}%（例如{example_time}瞬时流量{value}、累计量{cou}）。两者由同一流量计得出，应当一致，不一致提示其中之一被篡改。",
         ("R11_flow_manipulation", "ratio_collapse"): _PREFIX
         + "{factors}与生产设施用电之比降至前{baseline_days}天基线的{ratio_pct}%（阈值{threshold_pct}%），持续{hours}小时，"
-        "同期生产用电{prod}千瓦未相应下降。生产未减而排放流量骤减，提示流量被旁路、暗管偷排或流量数据被调低。",
+        "同期生产用电{prod}千瓦未相应下降。生产未减而排放流量骤减，提示流量被旁路、暗管偷排或流量数据被调低。{calibration}",
         ("R12_bunching", "default"): _PREFIX
         + "{factors}有效小时值中，落在排放限值（{limit}）下方10%区间[{low}, {limit})内的有{below}个，"
         "而上方10%区间({limit}, {high}]内仅{above}个；按限值两侧分布拟合，下方区间预计约{expected}个，超出{excess_pct}%（z={z}）。"
@@ -317,6 +317,8 @@ STATISTIC_NAMES: dict[str, str] = {
     "collapse_ratio": "每日连续测量周期相对此前常态水平的最深回落比例",
     "zero_run_hours": "每日最长零值或负值持续时间",
     "replay_distance": "每日与前1至7天同一时段数据的最小均方根偏差（相对均值）",
+    "flat_run_minutes": "每日生产期间流量最长恒值持续时间",
+    "flow_power_ratio": "每日流量与生产用电之比相对前7天基线的最深持续回落比例",
 }
 CALIBRATED = (
     "判定阈值{level}{unit}为该点位自身标定值：取自{h0}至{h1}的历史数据（{n}个历史单元），"

@@ -8,11 +8,14 @@ from typing import Any
 import polars as pl
 
 from ecosentinel.detection.base import PointData, PointRule, Series, true_runs
+from ecosentinel.detection.calibration import budget_level, budget_level_low
 from ecosentinel.detection.config import RuleParams, ScreeningConfig
 from ecosentinel.detection.context import FLOW_CODES, WC_PRODUCTION
 from ecosentinel.detection.findings import Finding, Severity, cst_text, iso
+from ecosentinel.detection.messages import calibration_text
+from ecosentinel.detection.profile import CalibratedLevel, PointProfile
 from ecosentinel.detection.rules._common import WC_KINDS, align, fmt, mean_of, pct, power_on_threshold
-from ecosentinel.readings import DataKind
+from ecosentinel.readings import CST, DataKind
 
 _FLOW_KINDS = (DataKind.MINUTE, DataKind.HOUR)
 
@@ -30,6 +33,10 @@ class FlowManipulationParams(RuleParams):
     """[P] flow at or below this share of its own median while producing counts as zero."""
     zero_minutes: float = 60.0
     """[P] shortest zero-flow run while producing."""
+    zero_min_rows: int = 2
+    """[P] and at least this many values: one hourly value near zero while the unit runs is a dropout
+    of the meter, not a bypass (measured in bench detect: single hours of 1 % of the usual stack flow on
+    real CEMS data made clean point-days red)."""
     flat_minutes: float = 120.0
     """[P] shortest run of identical flow values while producing."""
     flat_min_rows: int = 3
@@ -47,6 +54,18 @@ class FlowManipulationParams(RuleParams):
     """[P] shortest collapse run (hours)."""
     ratio_min_baseline_hours: int = 24
     """The baseline needs at least this many operating hours."""
+    calibrated_ceiling_minutes: float = 1440.0
+    """[P] per-point calibration of ``flat_minutes`` (statistic ``flat_run_minutes``: per clean history
+    day the longest run of identical flow values while producing, its quantile at the budget plus one
+    step): never below ``flat_minutes``, never above a day (a meter whose history holds flat stretches,
+    e.g. a flow computed from a steady load, is judged on runs longer than its own)."""
+    calibrated_floor_ratio: float = 0.1
+    """[P] per-point calibration of ``ratio_drop`` (statistic ``flow_power_ratio``: per clean history day
+    the deepest fall of the flow/power ratio below its 7-day baseline sustained for ``ratio_min_hours``):
+    0.9 x the history's lower quantile at the budget, at most ``ratio_drop``, never below 0.1."""
+    calibrated_margin: float = 0.9
+    """[P] the calibrated ratio is this share of the history quantile (strictly deeper than the deepest
+    natural fall the budget allows)."""
 
 
 class FlowManipulationRule(PointRule[FlowManipulationParams]):
@@ -88,9 +107,79 @@ class FlowManipulationRule(PointRule[FlowManipulationParams]):
             out.extend(self._cou(flow, params, data))
         return out
 
-    def _zero_flat(
-        self, flow: Series, prod: Series, on: float, p: FlowManipulationParams, data: PointData
-    ) -> list[Finding]:
+    def calibrate(
+        self, data: PointData, config: ScreeningConfig, profile: PointProfile, budget: float
+    ) -> list[CalibratedLevel]:
+        """Per flow factor, from the clean history while producing: ``flat_run_minutes`` (per CST day the
+        longest run of identical flow values, upper quantile at the budget plus one step, between
+        ``flat_minutes`` and ``calibrated_ceiling_minutes``) and ``flow_power_ratio`` (per CST day the
+        deepest fall of flow/power below its 7-day baseline held for ``ratio_min_hours``, 0.9 x the
+        lower quantile at the budget, at most ``ratio_drop``, at least ``calibrated_floor_ratio``)."""
+        p: FlowManipulationParams = config.params_for(self, data.context, None)
+        prod = data.series(WC_PRODUCTION, WC_KINDS)
+        if not p.enabled or prod is None or prod.n_valid == 0:
+            return []
+        on = power_on_threshold(prod, p.on_fraction, p.on_floor_kw)
+        out: list[CalibratedLevel] = []
+        for code in sorted(FLOW_CODES):
+            flow = data.series(code, _FLOW_KINDS)
+            if flow is None or flow.n_valid == 0:
+                continue
+            f = self._flagged(flow, prod, on, p)
+            step_min = (flow.step or dt.timedelta(hours=1)).total_seconds() / 60
+            longest: dict[dt.date, float] = {
+                d: 0.0 for d in f.filter(pl.col("operating"))["time"].dt.convert_time_zone(CST.key).dt.date()
+            }
+            times = f["time"].to_list()
+            for a, b in _value_runs(f, f["flat"], True):
+                if b - a + 1 < p.flat_min_rows:
+                    continue
+                day = times[a].astimezone(CST).date()
+                minutes = (times[b] - times[a]).total_seconds() / 60 + step_min
+                longest[day] = max(longest.get(day, 0.0), minutes)
+            flat = budget_level(
+                "R11",
+                "flat_run_minutes",
+                code,
+                list(longest.values()),
+                budget=budget,
+                floor=p.flat_minutes,
+                default=p.flat_minutes,
+                margin=step_min,
+                ceiling=p.calibrated_ceiling_minutes,
+                profile=profile,
+            )
+            if flat is not None:
+                out.append(flat)
+            h = _ratio_frame(flow, prod, on, p)
+            if h is None:
+                continue
+            units = (
+                h.filter(pl.col("n_base") >= p.ratio_min_baseline_hours)
+                .with_columns(
+                    pl.col("rel").rolling_max(p.ratio_min_hours).over("block").alias("held"),
+                    pl.col("time").dt.convert_time_zone(CST.key).dt.date().alias("day"),
+                )
+                .group_by("day")
+                .agg(pl.col("held").min())
+            )["held"].to_list()
+            ratio = budget_level_low(
+                "R11",
+                "flow_power_ratio",
+                code,
+                [min(1.0, float(x)) for x in units if x is not None and x > 0],
+                budget=budget,
+                floor=p.calibrated_floor_ratio,
+                default=p.ratio_drop,
+                factor_margin=p.calibrated_margin,
+                profile=profile,
+            )
+            if ratio is not None:
+                out.append(ratio)
+        return out
+
+    def _flagged(self, flow: Series, prod: Series, on: float, p: FlowManipulationParams) -> pl.DataFrame:
+        """Flow rows with production power aligned and the ``operating``, ``zero`` and ``flat`` masks."""
         tol = dt.timedelta(minutes=p.align_minutes)
         f = align(flow.frame.select("time", "value"), prod, "prod", tol).with_columns(
             (pl.col("prod") >= on).fill_null(False).alias("operating")
@@ -101,15 +190,27 @@ class FlowManipulationRule(PointRule[FlowManipulationParams]):
         same = (
             (pl.col("value") == pl.col("value").shift(1)) | (pl.col("value") == pl.col("value").shift(-1))
         ) & pl.col("operating")
-        f = f.with_columns(zero.fill_null(False).alias("zero"), (same & ~zero).fill_null(False).alias("flat"))
+        return f.with_columns(
+            zero.fill_null(False).alias("zero"), (same & ~zero).fill_null(False).alias("flat")
+        )
+
+    def _zero_flat(
+        self, flow: Series, prod: Series, on: float, p: FlowManipulationParams, data: PointData
+    ) -> list[Finding]:
+        f = self._flagged(flow, prod, on, p)
+        median = flow.valid["value"].median()
+        level = float(median) if isinstance(median, int | float) else 0.0
         step = flow.step or dt.timedelta(0)
+        calibrated = data.profile.level("R11", "flat_run_minutes", flow.code) if data.profile else None
+        flat_minutes = calibrated.level if calibrated is not None else p.flat_minutes
         out = []
-        for variant, threshold in (("zero", p.zero_minutes), ("flat", p.flat_minutes)):
+        for variant, threshold in (("zero", p.zero_minutes), ("flat", flat_minutes)):
             for a, b in _value_runs(f, f[variant], variant == "flat"):
                 rows = f.slice(a, b - a + 1)
                 start, end = rows["time"][0], rows["time"][-1] + step
                 minutes = (end - start).total_seconds() / 60
-                if minutes < threshold or (variant == "flat" and rows.height < p.flat_min_rows):
+                min_rows = p.flat_min_rows if variant == "flat" else p.zero_min_rows
+                if minutes < threshold or rows.height < min_rows:
                     continue
                 prod_kw = mean_of(rows["prod"])
                 evidence: dict[str, Any] = {
@@ -122,9 +223,12 @@ class FlowManipulationRule(PointRule[FlowManipulationParams]):
                     "production_kw": None if prod_kw is None else round(prod_kw, 3),
                     "threshold": {
                         "production_on_kw": round(on, 3),
-                        "minutes": threshold,
+                        "minutes": round(threshold, 3),
                         "zero_fraction": p.zero_fraction,
                     },
+                    "calibration": (
+                        calibrated.evidence() if calibrated is not None and variant == "flat" else None
+                    ),
                     "comparison": (
                         "flow <= zero_fraction x median while production >= on"
                         if variant == "zero"
@@ -146,6 +250,9 @@ class FlowManipulationRule(PointRule[FlowManipulationParams]):
                         prod_on=fmt(on),
                         count=rows.height,
                         value=fmt(rows["value"][0]),
+                        calibration=(
+                            calibration_text(calibrated, "分钟", p.flat_minutes) if variant == "flat" else ""
+                        ),
                     )
                 )
         return out
@@ -216,38 +323,15 @@ class FlowManipulationRule(PointRule[FlowManipulationParams]):
         data: PointData,
         taken: list[tuple[dt.datetime, dt.datetime]],
     ) -> list[Finding]:
-        hourly = (
-            flow.valid.group_by(pl.col("time").dt.truncate("1h"))
-            .agg(pl.col("value").mean().alias("flow"))
-            .join(
-                prod.valid.group_by(pl.col("time").dt.truncate("1h")).agg(
-                    pl.col("value").mean().alias("prod")
-                ),
-                on="time",
-            )
-            .filter(pl.col("prod") >= on)
-            .sort("time")
-            .with_columns((pl.col("flow") / pl.col("prod")).alias("ratio"))
-        )
-        if hourly.height == 0:
+        calibrated = data.profile.level("R11", "flow_power_ratio", flow.code) if data.profile else None
+        drop = calibrated.level if calibrated is not None else p.ratio_drop
+        h = _ratio_frame(flow, prod, on, p)
+        if h is None:
             return []
-        window = dt.timedelta(days=p.ratio_baseline_days)
-        h = hourly.with_columns(
-            pl.col("ratio").rolling_median_by("time", window_size=window, closed="left").alias("base"),
-            pl.col("ratio")
-            .is_not_null()
-            .cast(pl.Int32)
-            .rolling_sum_by("time", window_size=window, closed="left")
-            .alias("n_base"),
-        )
         h = h.with_columns(
-            (
-                (pl.col("ratio") <= p.ratio_drop * pl.col("base"))
-                & (pl.col("n_base") >= p.ratio_min_baseline_hours)
-            )
+            ((pl.col("rel") <= drop) & (pl.col("n_base") >= p.ratio_min_baseline_hours))
             .fill_null(False)
             .alias("bad"),
-            (pl.col("time").diff() != dt.timedelta(hours=1)).fill_null(True).cum_sum().alias("block"),
         )
         out = []
         for a, b in true_runs(h["bad"]):
@@ -264,7 +348,7 @@ class FlowManipulationRule(PointRule[FlowManipulationParams]):
                         start=start,
                         end=end,
                         severity=Severity.MEDIUM,
-                        score=0.5 + 0.3 * min(1.0, max(0.0, (p.ratio_drop - rel) / p.ratio_drop)),
+                        score=0.5 + 0.3 * min(1.0, max(0.0, (drop - rel) / drop)),
                         evidence={
                             "window": [iso(start), iso(end)],
                             "hours": rows.height,
@@ -274,18 +358,20 @@ class FlowManipulationRule(PointRule[FlowManipulationParams]):
                             "baseline_ratio": mean_of(rows["base"]),
                             "relative": round(rel, 4),
                             "threshold": {
-                                "ratio_drop": p.ratio_drop,
+                                "ratio_drop": round(drop, 4),
                                 "baseline_days": p.ratio_baseline_days,
                                 "min_hours": p.ratio_min_hours,
                             },
+                            "calibration": calibrated.evidence() if calibrated is not None else None,
                             "comparison": "hourly flow/power <= ratio_drop x 7-day median, power on",
                         },
                         variant="ratio_collapse",
                         baseline_days=fmt(p.ratio_baseline_days),
                         ratio_pct=pct(rel),
-                        threshold_pct=pct(p.ratio_drop),
+                        threshold_pct=pct(drop),
                         hours=rows.height,
                         prod=fmt(None if prod_kw is None else round(prod_kw, 1)),
+                        calibration=calibration_text(calibrated, "", p.ratio_drop),
                     )
                 )
         return out
@@ -306,3 +392,32 @@ def _value_runs(f: pl.DataFrame, mask: pl.Series, by_value: bool) -> list[tuple[
                 s = i
         out.append((s, b))
     return out
+
+
+def _ratio_frame(flow: Series, prod: Series, on: float, p: FlowManipulationParams) -> pl.DataFrame | None:
+    """Operating hours with the flow/power ratio, its 7-day median baseline (``base``, ``n_base``
+    hours behind it), ``rel`` = ratio / base and ``block`` (runs of consecutive hours); None when the
+    point never ran."""
+    hourly = (
+        flow.valid.group_by(pl.col("time").dt.truncate("1h"))
+        .agg(pl.col("value").mean().alias("flow"))
+        .join(
+            prod.valid.group_by(pl.col("time").dt.truncate("1h")).agg(pl.col("value").mean().alias("prod")),
+            on="time",
+        )
+        .filter(pl.col("prod") >= on)
+        .sort("time")
+        .with_columns((pl.col("flow") / pl.col("prod")).alias("ratio"))
+    )
+    if hourly.height == 0:
+        return None
+    window = dt.timedelta(days=p.ratio_baseline_days)
+    return hourly.with_columns(
+        pl.col("ratio").rolling_median_by("time", window_size=window, closed="left").alias("base"),
+        pl.col("ratio")
+        .is_not_null()
+        .cast(pl.Int32)
+        .rolling_sum_by("time", window_size=window, closed="left")
+        .alias("n_base"),
+        (pl.col("time").diff() != dt.timedelta(hours=1)).fill_null(True).cum_sum().alias("block"),
+    ).with_columns((pl.col("ratio") / pl.col("base")).alias("rel"))
