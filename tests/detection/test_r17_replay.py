@@ -158,3 +158,40 @@ def test_r17_near_identical_level_is_calibrated_on_a_repeating_schedule(per_day:
         },
     )
     assert found[0].evidence["calibration"]["statistic"] == "replay_distance"
+
+
+@pytest.mark.parametrize("minute", [False, True], ids=["hour", "minute"])
+@pytest.mark.parametrize("load_repeats", [True, False], ids=["load-repeats", "load-differs"])
+def test_r17_near_copy_explained_by_a_load_that_repeats_its_day(minute: bool, load_repeats: bool) -> None:
+    # a near-identical day (0.5 % noise) is medium; when the separately metered production power
+    # repeats that earlier day as closely, the unit simply ran the same schedule: a clue (low)
+    per_day, step, kind = (1440, MINUTE, "minute") if minute else (24, HOUR, "hour")
+    base = M if minute else H
+    rows = range(2 * per_day, 3 * per_day) if minute else DAY6
+    values = copied(base, rows, per_day, jitter=0.005)
+    rng = random.Random(3)
+    power = [
+        round(800 + 100 * math.sin(2 * math.pi * i / per_day) + rng.gauss(0, 40), 1)
+        for i in range(len(values))
+    ]
+    if load_repeats:
+        power[rows.start : rows.stop] = power[rows.start - per_day : rows.stop - per_day]
+    else:  # that day the unit ran another schedule (evening peak instead of a midday one)
+        power[rows.start : rows.stop] = [700 + 200 * (i % per_day > per_day * 3 // 4) for i in rows]
+    found = check_case(
+        "R17",
+        {
+            "id": "near copy with load",
+            "frame": frame(
+                series("a21026", values, step=step, kind=kind),
+                series("wc_prod_kw", power, step=step, kind=kind),
+            ),
+            "context": GAS,
+            "expect": 1,
+            "variant": "near_identical",
+            "severity": "low" if load_repeats else "medium",
+            "windows": [(T0 + rows.start * step, T0 + rows.stop * step)],
+        },
+    )
+    assert ("机组按相同的调度重复运行" in found[0].explanation_zh) is load_repeats
+    assert found[0].evidence["load_rms_over_level"] is not None

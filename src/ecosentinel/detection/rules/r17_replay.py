@@ -9,13 +9,15 @@ from typing import Any
 import numpy as np
 import polars as pl
 
+from ecosentinel.detection import messages
 from ecosentinel.detection.base import FactorRule, PointData, Series, true_runs
 from ecosentinel.detection.calibration import budget_level_low
 from ecosentinel.detection.config import RuleParams, ScreeningConfig
+from ecosentinel.detection.context import WC_PRODUCTION
 from ecosentinel.detection.findings import Finding, Severity, cst_text, iso
 from ecosentinel.detection.messages import calibration_text, kind_name
 from ecosentinel.detection.profile import CalibratedLevel, PointProfile
-from ecosentinel.detection.rules._common import fmt, pct
+from ecosentinel.detection.rules._common import WC_KINDS, fmt, pct
 from ecosentinel.detection.rules.r13_digit_test import resolution_of
 from ecosentinel.readings import CST, DataKind
 
@@ -206,6 +208,8 @@ class ReplayRule(FactorRule[ReplayParams]):
                 same = float(np.mean(np.abs(xs - ys) <= 1e-9 * np.maximum(1.0, np.abs(xs))))
             start, end = times[lo], times[hi - 1] + (s.step or dt.timedelta(0))
             c, d = float(corr[best]), float(dist[best])
+            load = None if identical else _load_distance(data, start, end, lag_td)
+            load_repeats = load is not None and load <= max_distance
             evidence: dict[str, Any] = {
                 "window": [iso(start), iso(end)],
                 "data_kind": s.kind.value,
@@ -216,6 +220,7 @@ class ReplayRule(FactorRule[ReplayParams]):
                 "corr": None if math.isnan(c) else round(c, 6),
                 "rms_over_level": None if math.isnan(d) else round(d, 6),
                 "matching_windows": [iso(times[a]), iso(times[b])],
+                "load_rms_over_level": None if load is None else round(load, 6),
                 "calibration": calibrated.evidence() if calibrated is not None else None,
                 "threshold": {
                     "min_corr": p.min_corr,
@@ -232,8 +237,15 @@ class ReplayRule(FactorRule[ReplayParams]):
                     factors=[s.code],
                     start=start,
                     end=end,
-                    severity=Severity.HIGH if identical else Severity.MEDIUM,
-                    score=0.9 if identical else 0.6 + 0.2 * max(0.0, 1 - d / max_distance),
+                    # a production load that repeats its earlier day as closely explains the match (a
+                    # unit on a repeating dispatch schedule): a clue only. A replayed logger output does
+                    # not replay the separate power-monitoring feed.
+                    severity=Severity.HIGH
+                    if identical
+                    else (Severity.LOW if load_repeats else Severity.MEDIUM),
+                    score=0.9
+                    if identical
+                    else min(0.6 if load_repeats else 1.0, 0.6 + 0.2 * max(0.0, 1 - d / max_distance)),
                     evidence=evidence,
                     variant="identical" if identical else "near_identical",
                     kind=kind_name(s.kind.value),
@@ -246,7 +258,16 @@ class ReplayRule(FactorRule[ReplayParams]):
                     corr_threshold=fmt(p.min_corr),
                     dist_pct=pct(d),
                     dist_threshold=fmt(round(100 * max_distance, 3)),
-                    calibration=calibration_text(calibrated, "", p.max_distance) if not identical else "",
+                    calibration=(
+                        calibration_text(calibrated, "", p.max_distance)
+                        + (
+                            messages.R17_LOAD_REPEATS.format(load_pct=pct(load))
+                            if load is not None and load_repeats
+                            else ""
+                        )
+                        if not identical
+                        else ""
+                    ),
                 )
             )
         return out
@@ -302,3 +323,24 @@ def _windows(
             & (corr >= p.min_corr)
         )
     return np.nan_to_num(ok, nan=0.0).astype(bool), dist, corr, cnt
+
+
+def _load_distance(data: PointData, start: dt.datetime, end: dt.datetime, lag: dt.timedelta) -> float | None:
+    """RMS difference over level between the production power (wc_prod_kw) of [start, end) and of the
+    same clock hours ``lag`` earlier, on hourly means; None without power data on both."""
+    prod = data.series(WC_PRODUCTION, WC_KINDS)
+    if prod is None or prod.n_valid == 0:
+        return None
+    hourly = prod.valid.group_by(pl.col("time").dt.truncate("1h")).agg(pl.col("value").mean())
+    now = hourly.filter(pl.col("time").is_between(start, end, closed="left"))
+    past = hourly.filter(pl.col("time").is_between(start - lag, end - lag, closed="left")).select(
+        (pl.col("time") + lag).alias("time"), pl.col("value").alias("past")
+    )
+    both = now.join(past, on="time")
+    if both.height < 4:
+        return None
+    x, y = both["value"].to_numpy(), both["past"].to_numpy()
+    level = float(np.mean(np.abs(x)))
+    if level <= 0:
+        return None
+    return float(np.sqrt(np.mean((x - y) ** 2)) / level)
