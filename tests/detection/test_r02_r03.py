@@ -188,3 +188,28 @@ def test_r02_unknown_operation_judged_on_the_points_history(
     if severity == "medium":
         assert found[0].evidence["calibration"]["statistic"] == "zero_run_hours"
         assert "自身历史中从未出现" in found[0].explanation_zh
+
+
+@pytest.mark.parametrize("minute", [False, True], ids=["hour", "minute"])
+@pytest.mark.parametrize(("hours", "severity"), [(2, "medium"), (3, "medium"), (4, "high")])
+def test_r02_with_power_on_high_from_twice_the_level(minute: bool, hours: int, severity: str) -> None:
+    # two hours of zeros while the power meter shows production is the rule's threshold itself: medium
+    # (yellow); twice it is high (red alone)
+    per = 60 if minute else 1
+    step, kind = (MINUTE, "minute") if minute else (HOUR, "hour")
+    cod = [v for v in COD for _ in range(per)]
+    values = replaced(cod, range(20 * per, (20 + hours) * per), 0.0)
+    check_case(
+        "R02",
+        {
+            "id": f"{hours} h of zeros",
+            "frame": frame(
+                series("w01018", values, step=step, kind=kind),
+                series("wc_prod_kw", [100.0] * len(cod), step=step, kind=kind),
+            ),
+            "context": CTX,
+            "expect": 1,
+            "severity": severity,
+            "windows": [(T0 + 20 * HOUR, T0 + (20 + hours) * HOUR)],
+        },
+    )

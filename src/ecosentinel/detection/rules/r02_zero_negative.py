@@ -31,6 +31,9 @@ class ZeroNegativeParams(RuleParams):
     """How far back a working-condition or flow value may be matched to a reading."""
     min_operating_share: float = 0.5
     """[P] share of the run's rows during which the process must be shown running."""
+    high_ratio: float = 2.0
+    """[P] with production power on, a run of at least this multiple of the point's zero-run level (the
+    rule's ``min_hours`` without a profile) is high; shorter runs are medium."""
     calibrated_margin_hours: float = 1.0
     """[P] per-point calibration (statistic ``zero_run_hours``: per clean history day, the longest run
     of zero or negative flag-N values): where no power or flow shows the process running, a run longer
@@ -117,8 +120,14 @@ class ZeroNegativeRule(FactorRule[ZeroNegativeParams]):
             known = op.drop_nulls()
             if known.len() and known.mean() < params.min_operating_share:  # type: ignore[operator]
                 continue  # the process really was stopped
+            level_hours = calibrated.level if calibrated is not None else params.min_hours
             if basis == "power" and known.len():
-                severity, operating = Severity.HIGH, "同期生产设施用电处于运行水平"
+                # high from twice the point's own level (or the rule's constant): two hourly zeros at
+                # the threshold itself stay medium (measured in bench detect: one 2-hour zero on a
+                # real CEMS unit while it ran made a clean day red on its own)
+                long_run = end - start >= dt.timedelta(hours=params.high_ratio * level_hours)
+                severity = Severity.HIGH if long_run else Severity.MEDIUM
+                operating = "同期生产设施用电处于运行水平"
             elif basis == "flow" and known.len():
                 severity, operating = Severity.MEDIUM, "同期排放流量大于零"
             elif calibrated is not None and end - start > dt.timedelta(hours=calibrated.level):
