@@ -7,7 +7,7 @@ import polars as pl
 import pytest
 
 from ecosentinel.detection import FactorSpec, PointContext, PointType
-from tests.detection.helpers import MINUTE, MN, T0, Case, check_case, frame, replaced, series
+from tests.detection.helpers import HOUR, MINUTE, MN, T0, Case, check_case, frame, replaced, series
 
 LIMIT = 35.0
 GAS = PointContext(mn=MN, point_type=PointType.GAS, factors={"a21026": FactorSpec(limit=LIMIT)})
@@ -30,6 +30,7 @@ def bunched(values: list[float | None], seed: int = 3) -> list[float | None]:
 HONEST = normal(240, 30, 8, 1)
 PILED = bunched(HONEST)
 PILED_ROWS = [i for i, v in enumerate(HONEST) if v is not None and v > 0.93 * LIMIT]
+IN_BAND = [i for i, v in enumerate(PILED) if v is not None and 0.9 * LIMIT <= v < LIMIT]
 
 R12_CASES: list[Case] = [
     {
@@ -38,6 +39,8 @@ R12_CASES: list[Case] = [
         "context": GAS,
         "expect": 1,
         "severity": "low",
+        # from the first value in [0.9 L, L) to the end of the hour of the last one
+        "windows": [(T0 + IN_BAND[0] * HOUR, T0 + (IN_BAND[-1] + 1) * HOUR)],
     },
     {
         "id": "clean: a smooth distribution across the limit",
