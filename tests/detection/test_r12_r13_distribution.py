@@ -101,6 +101,8 @@ ACROSS = MARCH_END - 720 * MINUTE
 MARCH = heaped(normal(720, 100, 20, 12, 1), 0.7)
 MARCH[715:] = [MARCH[714]] * 5
 
+ACROSS_H = MARCH_END - 400 * HOUR  # hourly: 400 hand-rounded March hours, then 300 honest April hours
+
 
 R13_CASES: list[Case] = [
     {
@@ -128,6 +130,29 @@ R13_CASES: list[Case] = [
         "expect": 1,
         "variant": "heaping",
         "windows": [(ACROSS, MARCH_END)],
+    },
+    {
+        "id": "catch: hourly values, 70% rounded to whole or half units",
+        "frame": frame(series("a21026", heaped(RAW, 0.7))),
+        "context": GAS,
+        "expect": 1,
+        "variant": "heaping",
+        "severity": "low",
+        "windows": [(T0, T0 + 600 * HOUR)],  # to the end of the last hour
+    },
+    {
+        "id": "catch: hourly values, March rounded, April honest: the window is March's hours",
+        "frame": frame(
+            series(
+                "a21026",
+                [*heaped(normal(400, 100, 20, 14, 1), 0.7), *normal(300, 100, 20, 15, 1)],
+                start=ACROSS_H,
+            )
+        ),
+        "context": GAS,
+        "expect": 1,
+        "variant": "heaping",
+        "windows": [(ACROSS_H, MARCH_END)],
     },
     {
         "id": "clean: analyser readings at 0.1 resolution",
