@@ -1,5 +1,7 @@
 """Table-driven tests of R02 (zero/negative while operating) and R03 (over-range, clipping)."""
 
+from collections.abc import Sequence
+
 import polars as pl
 import pytest
 
@@ -21,7 +23,7 @@ COD_MIN = wavy(M, 30, 8)
 POWER_MIN = [100.0] * M
 
 
-def minutes(code: str, values: list[float | None], flags: dict[int, str] | None = None) -> pl.DataFrame:
+def minutes(code: str, values: Sequence[float | None], flags: dict[int, str] | None = None) -> pl.DataFrame:
     return series(code, values, step=MINUTE, kind="minute", flags=flags)
 
 
