@@ -1,5 +1,8 @@
 """Table-driven tests of R02 (zero/negative while operating) and R03 (over-range, clipping)."""
 
+from collections.abc import Sequence
+
+import polars as pl
 import pytest
 
 from ecosentinel.detection import FactorSpec, PointContext, PointType
@@ -15,6 +18,14 @@ CTX = PointContext(
 N = 48
 COD = wavy(N, 30, 8)
 POWER = [100.0] * N
+M = 16 * 60  # minutes: T0 is 08:00 CST, so 16 hours stay inside one China day (R03 counts per day)
+COD_MIN = wavy(M, 30, 8)
+POWER_MIN = [100.0] * M
+
+
+def minutes(code: str, values: Sequence[float | None], flags: dict[int, str] | None = None) -> pl.DataFrame:
+    return series(code, values, step=MINUTE, kind="minute", flags=flags)
+
 
 R02_CASES: list[Case] = [
     {
@@ -32,6 +43,24 @@ R02_CASES: list[Case] = [
         "expect": 1,
         "severity": "medium",
         "windows": [(T0 + 20 * HOUR, T0 + 24 * HOUR)],
+    },
+    {
+        "id": "catch: minute data, 150 zero minutes while production power is on",
+        "frame": frame(
+            minutes("w01018", replaced(COD_MIN, range(300, 450), 0.0)), minutes("wc_prod_kw", POWER_MIN)
+        ),
+        "context": CTX,
+        "expect": 1,
+        "severity": "medium",  # 2.5 h: under twice the 2 h level (high from 4 h)
+        "windows": [(T0 + 300 * MINUTE, T0 + 450 * MINUTE)],  # end of the last zero minute
+    },
+    {
+        "id": "trap: minute data, 100 zero minutes stay below the 2-hour run (counted in hours, not rows)",
+        "frame": frame(
+            minutes("w01018", replaced(COD_MIN, range(300, 400), 0.0)), minutes("wc_prod_kw", POWER_MIN)
+        ),
+        "context": CTX,
+        "expect": 0,
     },
     {
         "id": "clean: positive COD",
@@ -92,6 +121,14 @@ R03_CASES: list[Case] = [
         "windows": [(T0 + 3 * HOUR, T0 + 5 * HOUR)],
     },
     {
+        "id": "catch: minute data, 20 minutes at the range ceiling without flag T",
+        "frame": frame(minutes("w01018", replaced(COD_MIN, range(200, 220), 200.0))),
+        "context": CTX,
+        "expect": 1,
+        "variant": "unflagged_over_range",
+        "windows": [(T0 + 200 * MINUTE, T0 + 220 * MINUTE)],
+    },
+    {
         "id": "catch: five flagged values clipped at the ceiling in one day",
         "frame": frame(
             series("w01018", replaced(COD, range(2, 7), 200.0), flags={i: "T" for i in range(2, 7)})
@@ -99,6 +136,7 @@ R03_CASES: list[Case] = [
         "context": CTX,
         "expect": 1,
         "variant": "clipped_at_range",
+        "windows": [(T0 + 2 * HOUR, T0 + 7 * HOUR)],
     },
     {
         "id": "catch: eight identical values just under the limit",
@@ -107,6 +145,14 @@ R03_CASES: list[Case] = [
         "expect": 1,
         "variant": "pile_below_limit",
         "windows": [(T0 + 2 * HOUR, T0 + 10 * HOUR)],
+    },
+    {
+        "id": "catch: minute data, five hours of minutes fixed just under the limit",
+        "frame": frame(minutes("w01018", replaced(COD_MIN, range(400, 700), 48.0))),
+        "context": CTX,
+        "expect": 1,
+        "variant": "pile_below_limit",
+        "windows": [(T0 + 400 * MINUTE, T0 + 700 * MINUTE)],
     },
     {
         "id": "clean: honest over-range flagged T twice",

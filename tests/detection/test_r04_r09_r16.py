@@ -11,7 +11,7 @@ import pytest
 
 from ecosentinel.detection import FactorSpec, PointContext, PointType
 from ecosentinel.detection.context import OM_SCHEMA
-from tests.detection.helpers import MN, T0, Case, check_case, frame, points, replaced, series, wavy
+from tests.detection.helpers import HOUR, MN, T0, Case, check_case, frame, points, replaced, series, wavy
 
 WATER = PointContext(
     mn=MN,
@@ -168,6 +168,7 @@ R16_CASES: list[Case] = [
         "context": GAS,
         "expect": 1,
         "variant": "flag_near_exceedance",
+        "windows": [(T0 + 51 * HOUR, T0 + 52 * HOUR)],  # the latest occurrence (evidence lists all)
     },
     {
         "id": "catch: a four-hour calibration",
@@ -175,6 +176,7 @@ R16_CASES: list[Case] = [
         "context": GAS,
         "expect": 1,
         "variant": "long_calibration",
+        "windows": [(T0 + 20 * HOUR, T0 + 24 * HOUR)],
     },
     {
         "id": "catch: a calibration flag with no O&M record",
@@ -182,6 +184,7 @@ R16_CASES: list[Case] = [
         "context": PointContext(mn=MN, point_type=PointType.GAS, om_records=_om(10, 11)),
         "expect": 1,
         "variant": "no_om_record",
+        "windows": [(T0 + 40 * HOUR, T0 + 41 * HOUR)],
     },
     {
         "id": "clean: a calibration flag covered by an O&M record",
@@ -216,6 +219,7 @@ R16_CASES: list[Case] = [
         "expect": 1,
         "variant": "hidden_exceedance",
         "severity": "high",
+        "windows": [(T0 + 21 * HOUR, T0 + 23 * HOUR)],  # the two D-flagged hours
     },
     {
         "id": "clean: the same D-flagged run covered by an O&M record (a real analyser fault)",

@@ -8,7 +8,19 @@ import pytest
 
 from ecosentinel.detection import FactorSpec, PointContext, PointType
 from ecosentinel.detection.context import EVENT_SCHEMA
-from tests.detection.helpers import MINUTE, MN, T0, Case, check_case, frame, replaced, scaled, series, wavy
+from tests.detection.helpers import (
+    HOUR,
+    MINUTE,
+    MN,
+    T0,
+    Case,
+    check_case,
+    frame,
+    replaced,
+    scaled,
+    series,
+    wavy,
+)
 
 WATER = PointContext(
     mn=MN,
@@ -145,6 +157,7 @@ R08_CASES: list[Case] = [
         "expect": 1,
         "variant": "zs_mismatch",
         "severity": "high",
+        "windows": [(T0 + 10 * HOUR, T0 + 14 * HOUR)],  # the four hours with the wrong 折算
     },
     {
         "id": "catch: O2 up with unchanged load while SO2 halves",
@@ -157,6 +170,7 @@ R08_CASES: list[Case] = [
         "expect": 1,
         "variant": "o2_high",
         "severity": "high",
+        "windows": [(T0 + 20 * HOUR, T0 + 26 * HOUR)],
     },
     {
         "id": "trap: O2 up because the load fell (honest excess air)",
@@ -248,6 +262,30 @@ R10_CASES: list[Case] = [
         "context": GAS,
         "expect": 1,
         "variant": "declared_stopped",
+        "windows": [(T0 + 100 * MINUTE, T0 + 160 * MINUTE)],  # the F-flagged hour
+    },
+    {
+        "id": "catch: hourly data, treatment off for three hours while production runs",
+        "frame": frame(
+            series("wc_prod_kw", PROD[:48]),
+            series("wc_treat_kw", replaced(TREAT[:48], range(20, 23), 0.5)),
+            series("a21026", SO2_MIN[:48]),
+        ),
+        "context": GAS,
+        "expect": 1,
+        "variant": "treatment_off",
+        "severity": "high",
+        "windows": [(T0 + 20 * HOUR, T0 + 23 * HOUR)],  # to the end of the last off hour
+    },
+    {
+        "id": "catch: hourly data, flagged F for two hours while production runs",
+        "frame": frame(
+            series("wc_prod_kw", PROD[:48]), series("a21026", SO2_MIN[:48], flags={i: "F" for i in (30, 31)})
+        ),
+        "context": GAS,
+        "expect": 1,
+        "variant": "declared_stopped",
+        "windows": [(T0 + 30 * HOUR, T0 + 32 * HOUR)],
     },
     {
         "id": "clean: treatment off for 10 minutes only",

@@ -8,7 +8,7 @@ import pytest
 
 from ecosentinel.detection import FactorSpec, PointContext, PointType
 from ecosentinel.detection.context import OM_SCHEMA, PARAMETER_SCHEMA
-from tests.detection.helpers import HOUR, MN, T0, Case, check_case, frame, scaled, series, wavy
+from tests.detection.helpers import HOUR, MINUTE, MN, T0, Case, check_case, frame, scaled, series, wavy
 
 FACTORS = {"w01018": FactorSpec(limit=50, cycles_per_hour=1)}
 FILED = pl.DataFrame(
@@ -70,6 +70,8 @@ def ctx(ups: pl.DataFrame, om_records: pl.DataFrame | None = None) -> PointConte
 
 
 COD = wavy(N, 30, 4)
+# minute data of the 60-minute COD analyser: each result held for its cycle
+COD_MINUTES = [v for v in scaled(COD, range(NIGHT, N), 0.6) for _ in range(60)]
 
 CASES: list[Case] = [
     {
@@ -79,6 +81,14 @@ CASES: list[Case] = [
         "expect": 1,
         "severity": "high",
         # from the upload that first showed 0.6 to the last upload still showing it (hourly uploads)
+        "windows": [(T0 + NIGHT * HOUR, T0 + (N - 1) * HOUR)],
+    },
+    {
+        "id": "catch: minute data, slope set to 0.6 at 02:00, the held minutes step down within one cycle",
+        "frame": frame(series("w01018", COD_MINUTES, step=MINUTE, kind="minute")),
+        "context": ctx(uploads("i13008", changed(NIGHT, "0.600"))),
+        "expect": 1,
+        "severity": "high",
         "windows": [(T0 + NIGHT * HOUR, T0 + (N - 1) * HOUR)],
     },
     {
@@ -150,8 +160,16 @@ def test_r06_evidence_of_the_night_slope_change() -> None:
     assert "2024-03-02 02:00" in f.explanation_zh
 
 
-def test_r06_restored_value_ends_the_episode() -> None:
+def test_r06_minute_data_show_the_step_in_the_first_cycle() -> None:
     f = check_case("R06", CASES[1])[0]
+    step = f.evidence["data_step"]
+    assert step is not None
+    assert step["first_after"]["time"] == "2024-03-02T02:00+08:00"  # the first held minute after the change
+    assert step["after"] / step["before"] == pytest.approx(0.6, abs=0.1)
+
+
+def test_r06_restored_value_ends_the_episode() -> None:
+    f = check_case("R06", CASES[2])[0]
     assert f.end - f.start == 5 * HOUR
     assert f.evidence["uploads"] == 5
     assert f.evidence["data_step"] is None

@@ -3,6 +3,7 @@
 Hour and minute data; every catch asserts the flagged window (CST days, T0 is 08:00 CST).
 """
 
+import datetime as dt
 import random
 
 import pytest
@@ -52,6 +53,15 @@ def first_last_in_band(values: list[float | None], step_rows: int) -> tuple[int,
     return inside[0], inside[-1]
 
 
+def ceiling_window(values: list[float | None], step_rows: int) -> tuple[dt.datetime, dt.datetime]:
+    """From the first clipped hour to the end of the last one."""
+    a, b = first_last_in_band(values, step_rows)
+    return T0 + a * HOUR, T0 + (b + 1) * HOUR
+
+
+H_WINDOW = ceiling_window(clipped(HOURLY, *PILE_H), 1)
+M_WINDOW = ceiling_window(clipped(MINUTES, *PILE_M), 60)
+
 CASES: list[Case] = [
     {
         "id": "catch: hourly values clipped just under the limit for three days",
@@ -60,6 +70,7 @@ CASES: list[Case] = [
         "expect": 1,
         "variant": "ceiling",
         "severity": "medium",
+        "windows": [H_WINDOW],
     },
     {
         "id": "catch: minute values clipped for three days (judged on clock-hour means)",
@@ -68,6 +79,7 @@ CASES: list[Case] = [
         "expect": 1,
         "variant": "ceiling",
         "severity": "medium",
+        "windows": [M_WINDOW],
     },
     {
         "id": "clean: thirteen honest days",
@@ -115,14 +127,14 @@ def test_r12_ceiling(case: Case) -> None:
     found = check_case("R12", case)
     if not case["id"].startswith("catch:"):
         return
-    if "minute" in case["id"]:
-        a, b = first_last_in_band(clipped(MINUTES, *PILE_M), 60)
-    else:
-        a, b = first_last_in_band(clipped(HOURLY, *PILE_H), 1)
-    assert PILE_H[0] - 1 <= a or "minute" in case["id"]
-    assert (found[0].start, found[0].end) == (T0 + a * HOUR, T0 + (b + 1) * HOUR)
     assert found[0].evidence["pre_window_share"] < 0.05
     assert "截顶" in found[0].explanation_zh
+
+
+def test_r12_ceiling_windows_lie_in_the_clipped_days() -> None:
+    """The expected windows are not read off the rule: the honest days before hold no in-band hour."""
+    assert T0 + (PILE_H[0] - 1) * HOUR <= H_WINDOW[0] < H_WINDOW[1] <= T0 + PILE_H[1] * HOUR
+    assert T0 + (PILE_M[0] // 60 - 1) * HOUR <= M_WINDOW[0] < M_WINDOW[1] <= T0 + PILE_M[1] * MINUTE
 
 
 @pytest.mark.parametrize("minute", [False, True], ids=["hour", "minute"])

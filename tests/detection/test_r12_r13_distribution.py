@@ -7,7 +7,7 @@ import polars as pl
 import pytest
 
 from ecosentinel.detection import FactorSpec, PointContext, PointType
-from tests.detection.helpers import MINUTE, MN, T0, Case, check_case, frame, replaced, series
+from tests.detection.helpers import HOUR, MINUTE, MN, T0, Case, check_case, frame, replaced, series
 
 LIMIT = 35.0
 GAS = PointContext(mn=MN, point_type=PointType.GAS, factors={"a21026": FactorSpec(limit=LIMIT)})
@@ -30,6 +30,7 @@ def bunched(values: list[float | None], seed: int = 3) -> list[float | None]:
 HONEST = normal(240, 30, 8, 1)
 PILED = bunched(HONEST)
 PILED_ROWS = [i for i, v in enumerate(HONEST) if v is not None and v > 0.93 * LIMIT]
+IN_BAND = [i for i, v in enumerate(PILED) if v is not None and 0.9 * LIMIT <= v < LIMIT]
 
 R12_CASES: list[Case] = [
     {
@@ -38,6 +39,8 @@ R12_CASES: list[Case] = [
         "context": GAS,
         "expect": 1,
         "severity": "low",
+        # from the first value in [0.9 L, L) to the end of the hour of the last one
+        "windows": [(T0 + IN_BAND[0] * HOUR, T0 + (IN_BAND[-1] + 1) * HOUR)],
     },
     {
         "id": "clean: a smooth distribution across the limit",
@@ -98,6 +101,8 @@ ACROSS = MARCH_END - 720 * MINUTE
 MARCH = heaped(normal(720, 100, 20, 12, 1), 0.7)
 MARCH[715:] = [MARCH[714]] * 5
 
+ACROSS_H = MARCH_END - 400 * HOUR  # hourly: 400 hand-rounded March hours, then 300 honest April hours
+
 
 R13_CASES: list[Case] = [
     {
@@ -125,6 +130,29 @@ R13_CASES: list[Case] = [
         "expect": 1,
         "variant": "heaping",
         "windows": [(ACROSS, MARCH_END)],
+    },
+    {
+        "id": "catch: hourly values, 70% rounded to whole or half units",
+        "frame": frame(series("a21026", heaped(RAW, 0.7))),
+        "context": GAS,
+        "expect": 1,
+        "variant": "heaping",
+        "severity": "low",
+        "windows": [(T0, T0 + 600 * HOUR)],  # to the end of the last hour
+    },
+    {
+        "id": "catch: hourly values, March rounded, April honest: the window is March's hours",
+        "frame": frame(
+            series(
+                "a21026",
+                [*heaped(normal(400, 100, 20, 14, 1), 0.7), *normal(300, 100, 20, 15, 1)],
+                start=ACROSS_H,
+            )
+        ),
+        "context": GAS,
+        "expect": 1,
+        "variant": "heaping",
+        "windows": [(ACROSS_H, MARCH_END)],
     },
     {
         "id": "clean: analyser readings at 0.1 resolution",

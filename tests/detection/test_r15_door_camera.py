@@ -8,7 +8,7 @@ import pytest
 
 from ecosentinel.detection import FactorSpec, PointContext, PointType
 from ecosentinel.detection.context import EVENT_SCHEMA, OM_SCHEMA
-from tests.detection.helpers import MN, T0, Case, check_case, frame, replaced, scaled, series, wavy
+from tests.detection.helpers import MINUTE, MN, T0, Case, check_case, frame, replaced, scaled, series, wavy
 
 FACTORS = {"w01018": FactorSpec(limit=100), "w21003": FactorSpec(limit=15)}
 N = 30
@@ -62,6 +62,18 @@ def water(
     return frame(series("w01018", cod, flags=flags), series("w21003", nh3, flags=flags))
 
 
+def water_minutes(tap_from: int | None = None) -> pl.DataFrame:
+    """Minute data of both factors (each hourly level with minute noise); from minute ``tap_from`` on, 10%."""
+    n = N * 60
+    out = []
+    for code, hourly in (("w01018", COD), ("w21003", NH3)):
+        values = [(hourly[i // 60] or 0.0) + 0.05 * (i % 7) for i in range(n)]
+        if tap_from is not None:
+            values = [v * 0.1 if tap_from <= i < tap_from + 8 * 60 else v for i, v in enumerate(values)]
+        out.append(series(code, values, step=MINUTE, kind="minute"))
+    return frame(*out)
+
+
 CASES: list[Case] = [
     {
         "id": "catch: camera turned and door opened at night, then COD and NH3-N fall to 10%",
@@ -70,6 +82,22 @@ CASES: list[Case] = [
         "expect": 1,
         "severity": "high",
         "windows": [(at(NIGHT), at(NIGHT + 10))],  # camera turned 22:18 until the door closed 22:28
+    },
+    {
+        "id": "catch: minute data, camera turned and door opened at night, the minutes after fall to 10%",
+        "frame": water_minutes(tap_from=NIGHT + 12),
+        "context": ctx(TAP_EVENTS),
+        "expect": 1,
+        "severity": "high",
+        "windows": [(at(NIGHT), at(NIGHT + 10))],
+    },
+    {
+        "id": "catch: minute data unchanged around the night camera turn: only a clue (low)",
+        "frame": water_minutes(),
+        "context": ctx(TAP_EVENTS),
+        "expect": 1,
+        "severity": "low",
+        "windows": [(at(NIGHT), at(NIGHT + 10))],
     },
     {
         "id": "catch: camera offline at night, data unchanged: low (an event alone is a weak clue)",
@@ -158,6 +186,12 @@ def test_r15_tap_water_evidence() -> None:
 
 
 def test_r15_no_shift_evidence_when_data_missing() -> None:
-    f = check_case("R15", CASES[8])[0]
+    f = check_case("R15", CASES[10])[0]
     assert f.evidence["level_shifts"] == {}
     assert f.factors == ()
+
+
+def test_r15_minute_shift_read_off_the_minutes() -> None:
+    f = check_case("R15", CASES[1])[0]
+    assert f.factors == ("w01018", "w21003")
+    assert f.evidence["level_shifts"]["w21003"]["ratio"] == pytest.approx(0.1, abs=0.02)

@@ -84,6 +84,7 @@ R18_CASES: list[Case] = [
         "expect": 1,
         "variant": "hour",
         "severity": "high",
+        "windows": [(T0 + HOUR, T0 + 2 * HOUR)],
     },
     {
         "id": "catch: daily value not the mean of its hourly values",
@@ -91,6 +92,7 @@ R18_CASES: list[Case] = [
         "context": WATER,
         "expect": 1,
         "variant": "day",
+        "windows": [(DAY0, DAY0 + dt.timedelta(days=1))],  # the China day
     },
     {
         "id": "clean: hourly and daily values are the means (with rounding)",
@@ -158,6 +160,23 @@ def three(
 
 C_WINDOW = {i: "C" for i in WINDOW}
 
+# Minute data of the three sources (no hourly data held): the platform 35% lower for 40 minutes.
+A_MIN = [round(v, 3) if v is not None else None for v in wavy(600, 30, 5)]
+L_MIN = [round(v, 2) if v is not None else None for v in A_MIN]
+LOW_MIN = [round(v, 2) if v is not None else None for v in scaled(L_MIN, range(100, 140), 0.65)]
+
+
+def three_minutes(
+    analyser: Sequence[float | None], logger: Sequence[float | None], platform: Sequence[float | None]
+) -> pl.DataFrame:
+    return frame(
+        *(
+            series("w01018", values, source=src, step=MINUTE, kind="minute")
+            for src, values in (("analyser", analyser), ("logger", logger), ("platform", platform))
+        )
+    )
+
+
 R19_CASES: list[Case] = [
     {
         "id": "catch: platform 35% lower than analyser and logger for four hours",
@@ -173,6 +192,7 @@ R19_CASES: list[Case] = [
         "context": WATER,
         "expect": 1,
         "severity": "high",
+        "windows": [(T0 + 10 * HOUR, T0 + 11 * HOUR)],
     },
     {
         "id": "catch: logger and platform agree on a value the analyser never measured",
@@ -180,6 +200,7 @@ R19_CASES: list[Case] = [
         "context": WATER,
         "expect": 1,
         "severity": "high",
+        "windows": [(T0 + 10 * HOUR, T0 + 14 * HOUR)],
     },
     {
         "id": "catch: only logger and platform held, they disagree (no odd one out)",
@@ -187,12 +208,28 @@ R19_CASES: list[Case] = [
         "context": WATER,
         "expect": 1,
         "severity": "medium",
+        "windows": [(T0 + 10 * HOUR, T0 + 14 * HOUR)],
     },
     {
         "id": "catch: N at the analyser and logger, C on the platform (flag changed)",
         "frame": three(A, L, L, (None, None, C_WINDOW)),
         "context": WATER,
         "expect": 1,
+        "windows": [(T0 + 10 * HOUR, T0 + 14 * HOUR)],
+    },
+    {
+        "id": "catch: minute data, platform 35% lower than analyser and logger for 40 minutes",
+        "frame": three_minutes(A_MIN, L_MIN, LOW_MIN),
+        "context": WATER,
+        "expect": 1,
+        "severity": "high",
+        "windows": [(T0 + 100 * MINUTE, T0 + 140 * MINUTE)],
+    },
+    {
+        "id": "clean: minute data, rounding only",
+        "frame": three_minutes(A_MIN, L_MIN, L_MIN),
+        "context": WATER,
+        "expect": 0,
     },
     {
         "id": "clean: analyser keeps 3 decimals, logger and platform 2 (rounding only)",

@@ -218,7 +218,8 @@ class BunchingRule(FactorRule[BunchingParams]):
         if excess < p.min_excess or z < p.min_z:
             return None
         in_band = part.filter(pl.col("value").is_between((1 - p.band) * limit, limit, closed="left"))
-        start, end = in_band["time"][0], in_band["time"][-1]
+        # to the end of the last in-band hour, as every other window (it ended at that hour's start)
+        start, end = in_band["time"][0], in_band["time"][-1] + (s.step or dt.timedelta(0))
         evidence: dict[str, Any] = {
             "window": [iso(start), iso(end)],
             "month": month,
