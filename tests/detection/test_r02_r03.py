@@ -259,3 +259,49 @@ def test_r02_with_power_on_high_from_twice_the_level(minute: bool, hours: int, s
             "windows": [(T0 + 20 * HOUR, T0 + (20 + hours) * HOUR)],
         },
     )
+
+
+def _held_history(per: int) -> PointProfile:
+    """30 days of an analyser that holds each COD result for 4 hours (its measuring cycle)."""
+    n = 30 * 24 * per
+    results = wavy(30 * 6, 30, 8)
+    values = [results[i // (4 * per)] for i in range(n)]
+    step, kind = (MINUTE, "minute") if per > 1 else (HOUR, "hour")
+    return build_profile(frame(series("w01018", values, step=step, kind=kind, start=T0 - n * step)), CTX)
+
+
+@pytest.mark.parametrize("minute", [False, True], ids=["hour", "minute"])
+def test_r03_pile_counts_measurements_of_a_holding_analyser(minute: bool) -> None:
+    per = 60 if minute else 1
+    step, kind = (MINUTE, "minute") if minute else (HOUR, "hour")
+    profile = _held_history(per)
+    assert profile.factor("w01018").cycle_hours == pytest.approx(4.0)  # type: ignore[union-attr]
+    ctx = with_profile(CTX, profile)
+    day = [v for v in COD[:24] for _ in range(per)]
+    # one result (48.0) held for 12 h: one measurement, not a pile
+    one = replaced(day, range(6 * per, 18 * per), 48.0)
+    f = frame(series("w01018", one, step=step, kind=kind))
+    assert (
+        check_case(
+            "R03", {"id": "held", "frame": f, "context": ctx, "expect": 0, "variant": "pile_below_limit"}
+        )
+        == []
+    )
+    # five separate measurements all landing on 48.0 (other results between them): a pile
+    many = list(day)
+    for k in range(5):  # within the first CST day (T0 is 08:00 CST)
+        many[(1 + 3 * k) * per : (3 + 3 * k) * per] = [48.0] * (2 * per)
+    found = check_case(
+        "R03",
+        {
+            "id": "five measurements",
+            "frame": frame(series("w01018", many, step=step, kind=kind)),
+            "context": ctx,
+            "expect": 1,
+            "variant": "pile_below_limit",
+            "windows": [(T0 + 1 * HOUR, T0 + 15 * HOUR)],
+        },
+    )
+    assert found[0].evidence["count"] == 5
+    assert found[0].evidence["counted"] == "measurements (runs of a held value)"
+    assert "按测量次数计" in found[0].explanation_zh

@@ -66,7 +66,7 @@ TEMPLATES: dict[tuple[str, str], str] = {
     + "{factors}有{count}个数据达到或超过量程上限（{range_high}，最大值{vmax}），却未按标准标记为T（超测上限）。"
     "超量程数据应如实标记，未标记的平顶数据提示量程设置或数据被人为截断。",
     ("R03_over_range", "pile_below_limit"): _PREFIX
-    + "{factors}当日{count}个有效值（占{share}%）恰好等于同一数值{value}，该值位于排放限值（{limit}）之下的{low_pct}%～100%区间。"
+    + "{factors}当日{count}个{unit}（占{share}%）恰好等于同一数值{value}，该值位于排放限值（{limit}）之下的{low_pct}%～100%区间。"
     "监测数据在限值下方同一数值上大量堆积，提示数据被人为设置或截顶以规避超标。",
     ("R03_over_range", "clipped_at_range"): _PREFIX
     + "{factors}有{count}个数据恰好等于量程上限{range_high}（占有效值{share}%）。数据在量程上限处平顶，"
@@ -364,6 +364,7 @@ R01_ALONE = "同期本点位其他因子没有同样的恒值，单一仪器卡�
 R01_ALONE_NEVER = (
     "同期本点位其他因子没有同样的恒值，但该点位历史数据中从未出现过如此长的恒值，不符合该仪器自身的表现。"
 )
+R03_HELD_UNIT = "测量结果（该分析仪每个结果保持一个测量周期，按测量次数计）"
 R17_LOAD_REPEATS = (
     "但同期生产用电与该日同一时段同样几乎一致（均方根偏差为均值的{load_pct}%）：机组按相同的调度重复运行，"
     "数据相似可由工况重复解释（回放数采仪数据不会同时回放独立的用电监控数据），此项仅作提示。"

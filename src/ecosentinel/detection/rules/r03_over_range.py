@@ -6,6 +6,7 @@ import datetime as dt
 
 import polars as pl
 
+from ecosentinel.detection import messages
 from ecosentinel.detection.base import FactorRule, PointData, Series
 from ecosentinel.detection.config import RuleParams
 from ecosentinel.detection.findings import Finding, Severity, iso
@@ -134,10 +135,22 @@ class OverRangeRule(FactorRule[OverRangeParams]):
         limit: float,
         step: dt.timedelta,
     ) -> list[Finding]:
+        # an analyser that holds each result for its measuring cycle (profile) reports one measurement
+        # many times: count measurements (runs of a held value), not reports (measured in bench detect: a
+        # real effluent analyser holding 4.22 mg/L for 15 h made a clean day yellow as a 'pile')
+        fp = data.profile.factor(series.code) if data.profile else None
+        held = fp is not None and fp.cycle_hours is not None
+        runs = (
+            series.frame.sort("time")
+            .with_columns(pl.col("value").rle_id().alias("run"))
+            .select("time", "run")
+        )
+        f = f.join(runs, on="time", how="left")
+        counted = pl.col("run").n_unique() if held else pl.len()
         band = f.filter(pl.col("value").is_between(params.pile_low_fraction * limit, limit, closed="left"))
-        totals = dict(f.group_by("day").agg(pl.len()).iter_rows())
+        totals = dict(f.group_by("day").agg(counted).iter_rows())
         piles = band.group_by("day", "value").agg(
-            pl.len().alias("count"), pl.col("time").min().alias("start"), pl.col("time").max().alias("last")
+            counted.alias("count"), pl.col("time").min().alias("start"), pl.col("time").max().alias("last")
         )
         out = []
         for day, value, count, start, last in piles.sort("day", "value").iter_rows():
@@ -162,10 +175,12 @@ class OverRangeRule(FactorRule[OverRangeParams]):
                         "limit": limit,
                         "band": [params.pile_low_fraction * limit, limit],
                         "threshold_share": params.pile_share,
+                        "counted": "measurements (runs of a held value)" if held else "values",
                         "comparison": "share of a day's values equal to one value just under the limit",
                     },
                     variant="pile_below_limit",
                     count=count,
+                    unit=messages.R03_HELD_UNIT if held else "有效值",
                     share=pct(count / n),
                     value=fmt(value),
                     limit=fmt(limit),
