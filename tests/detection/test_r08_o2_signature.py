@@ -166,3 +166,30 @@ def test_r08_signature(case: Case) -> None:
     if "windows" in case:
         assert "掺入空气稀释" in found[0].explanation_zh
         assert found[0].evidence["converted_ratios"]["a21002"] == pytest.approx(1.0, abs=0.05)
+
+
+@pytest.mark.parametrize("minute", [False, True], ids=["hour", "minute"])
+def test_a_load_dip_inside_an_air_leak_does_not_cut_the_episode(minute: bool) -> None:
+    # a 72-hour dilution (hourly) / 24-hour dilution (minutes); in its middle the load falls to 55 % for
+    # 8 hours (O2 rises further, honestly): the only place the segment runs at that load, so its own
+    # expected O2 there is the diluted value and those rows are not 'high'. One episode, one window.
+    per = 60 if minute else 1
+    n = (8 if minute else 7) * 24 * per
+    base = plant(n, 300 if minute else 10)
+    a, b = (1 * 1440, 2 * 1440) if minute else (72, 144)
+    dip = (a + (b - a) // 2 - 4 * per, a + (b - a) // 2 + 4 * per)
+    parts = low_load(base, *dip)
+    parts = diluted(parts, a, b)
+    found = check_case(
+        "R08",
+        {
+            "id": "dilution with a load dip",
+            "frame": gas(parts, minute=minute),
+            "context": GAS,
+            "expect": 1,
+            "variant": "o2_high",
+            "severity": "high",
+            "windows": [(T0 + a * (MINUTE if minute else HOUR), T0 + b * (MINUTE if minute else HOUR))],
+        },
+    )
+    assert found[0].evidence["edge"] == "onset"

@@ -54,6 +54,12 @@ class O2DilutionParams(RuleParams):
     """[P] the run's first (last) this many hours, at most half the run, are compared with the point's
     own normal rows in as many hours before (after) it. Comparing whole multi-day runs with the day
     before missed 40 % of the injected dilutions on the EPA CEMS units: their NOx drifts 15 % a day."""
+    episode_gap_hours: float = 24.0
+    """[P] two high-O2 runs at most this far apart are one episode when O2 never came back down in
+    between (every row at least ``o2 before the first run + the excess threshold``): a load dip during
+    an air leak raises the point's expected O2 and splits the run, and the later part has no clean edge
+    of its own (measured in bench detect: a 72-hour dilution on an EPA unit found only in its first 6 h,
+    the night at low load cutting the run)."""
     proportion_tolerance: float = 0.5
     """[P] 'in proportion': |ln(ratio) - ln(d)| for the measured value, |ln(ratio)| for the converted
     value and for the fuel-equivalent flow, each within this share of |ln d| (d = the dilution factor
@@ -219,7 +225,7 @@ class O2DilutionRule(PointRule[O2DilutionParams]):
         if not conc:
             return []
         out = []
-        for a, b in true_runs(f["high"]):
+        for a, b in _episodes(f, true_runs(f["high"]), base, p):
             rows = f.slice(a, b - a + 1)
             start, end = rows["time"][0], rows["time"][-1] + step
             if end - start < dt.timedelta(hours=p.min_hours):
@@ -362,6 +368,33 @@ class _Edge:
     fuel_ratio: float | None
     load_ratio: float | None
     explained: float
+
+
+def _episodes(
+    f: pl.DataFrame, runs: list[tuple[int, int]], base: float, p: O2DilutionParams
+) -> list[tuple[int, int]]:
+    """High-O2 runs joined into episodes: the next run joins when it starts within
+    ``episode_gap_hours`` and O2 stayed at least ``base`` above the level before the episode throughout
+    the gap (the point's normal rows in the ``edge_hours`` before it)."""
+    if len(runs) < 2:
+        return runs
+    times, o2 = f["time"].to_list(), f["o2"].to_list()
+    gap_max = dt.timedelta(hours=p.episode_gap_hours)
+    out: list[tuple[int, int]] = []
+    level: float | None = None
+    for a, b in runs:
+        if out:
+            a0, b0 = out[-1]
+            gap = [v for v in o2[b0 + 1 : a] if v is not None]
+            if level is not None and times[a] - times[b0] <= gap_max and gap and min(gap) >= level + base:
+                out[-1] = (a0, b)
+                continue
+        start = times[a]
+        before = _block(f, start - dt.timedelta(hours=p.edge_hours), start, normal=True)["o2"]
+        mean = before.mean() if before.len() else None
+        level = float(mean) if isinstance(mean, int | float) else None
+        out.append((a, b))
+    return out
 
 
 def _block(f: pl.DataFrame, a: dt.datetime, b: dt.datetime, normal: bool = False) -> pl.DataFrame:
