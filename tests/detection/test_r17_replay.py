@@ -195,3 +195,33 @@ def test_r17_near_copy_explained_by_a_load_that_repeats_its_day(minute: bool, lo
     )
     assert ("机组按相同的调度重复运行" in found[0].explanation_zh) is load_repeats
     assert found[0].evidence["load_rms_over_level"] is not None
+
+
+@pytest.mark.parametrize("minute", [False, True], ids=["hour", "minute"])
+def test_r17_identical_copy_is_contiguous_a_coincident_pair_before_it_stays_out(minute: bool) -> None:
+    # day 6 copied from day 4; three steps before day 6 two consecutive values happen to equal their
+    # source two days earlier (a 'replicated change'), with a differing value between them and the copy
+    per_day, step, kind = (1440, MINUTE, "minute") if minute else (24, HOUR, "hour")
+    base = M if minute else H
+    rows = range(per_day, 2 * per_day) if minute else DAY6
+    lag = per_day if minute else 48
+    values = copied(base, rows, lag)
+    a = rows.start - 3
+    values[a] = values[a - lag]
+    values[a + 1] = values[a + 1 - lag]
+    assert values[a] != values[a + 1]
+    assert values[a + 2] != values[a + 2 - lag]
+    found = check_case(
+        "R17",
+        {
+            "id": "copy with a coincident pair before it",
+            "frame": frame(series("a21026", values, step=step, kind=kind)),
+            "context": GAS,
+            "expect": 1,
+            "variant": "identical",
+        },
+    )
+    # starts with the copy, not at the coincident pair (the copy's last minutes are bounded by its last
+    # replicated change, a few minutes short of the day's end)
+    assert found[0].start == T0 + rows.start * step
+    assert T0 + (rows.stop - 5) * step <= found[0].end <= T0 + rows.stop * step
