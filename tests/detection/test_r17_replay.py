@@ -203,7 +203,7 @@ def test_r17_identical_copy_is_contiguous_a_coincident_pair_before_it_stays_out(
     # source two days earlier (a 'replicated change'), with a differing value between them and the copy
     per_day, step, kind = (1440, MINUTE, "minute") if minute else (24, HOUR, "hour")
     base = M if minute else H
-    rows = range(per_day, 2 * per_day) if minute else DAY6
+    rows = range(2 * per_day, 3 * per_day) if minute else DAY6
     lag = per_day if minute else 48
     values = copied(base, rows, lag)
     a = rows.start - 3
