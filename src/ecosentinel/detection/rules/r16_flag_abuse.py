@@ -11,7 +11,7 @@ from ecosentinel.detection.base import FactorRule, PointData, Series
 from ecosentinel.detection.config import RuleParams
 from ecosentinel.detection.context import PointType
 from ecosentinel.detection.findings import Finding, Severity, iso
-from ecosentinel.detection.rules._common import Run, compared_values, fmt, hazard, pct, runs_with_levels
+from ecosentinel.detection.rules._common import Run, compared_values, fmt, hazard, pct, runs_around
 from ecosentinel.readings import CST, DataKind
 
 ABUSABLE_FLAGS = ("C", "M", "D")
@@ -79,14 +79,14 @@ class FlagAbuseRule(FactorRule[FlagAbuseParams]):
         out: list[Finding] = []
         lookback = dt.timedelta(hours=params.lookback_hours)
         mask = f["flag"].is_in(list(ABUSABLE_FLAGS)).fill_null(False)
-        runs = runs_with_levels(f, mask, series.step, lookback)
+        runs = runs_around(f, mask, series.step, lookback)
         spec = data.context.factor(series.code)
         if spec.limit is not None and spec.limit > 0 and spec.limit_low is None:  # not a band (pH 6-9)
             out.extend(self._pattern(series, params, data, runs, params.exceed_fraction * spec.limit))
             out.extend(self._hidden_exceedance(series, params, data, runs, spec.limit))
-        c_runs = runs_with_levels(f, (f["flag"] == "C").fill_null(False), series.step, lookback)
+        c_runs = runs_around(f, (f["flag"] == "C").fill_null(False), series.step, lookback)
         out.extend(self._long_calibration(series, params, data, c_runs))
-        cm_runs = runs_with_levels(f, f["flag"].is_in(["C", "M"]).fill_null(False), series.step, lookback)
+        cm_runs = runs_around(f, f["flag"].is_in(["C", "M"]).fill_null(False), series.step, lookback)
         out.extend(self._no_record(series, params, data, cm_runs))
         return out
 
