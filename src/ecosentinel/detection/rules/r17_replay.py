@@ -255,12 +255,28 @@ class ReplayRule(FactorRule[ReplayParams]):
 def _lagged(series: Series, p: ReplayParams) -> list[tuple[int, pl.DataFrame]]:
     """(lag in days, the series joined with itself ``lag`` days earlier as ``past``) for 1..lag_days."""
     base = series.frame.select("time", "value")
+    step = series.step
+    # On a strictly regular grid (every row one step after the previous: what PointData makes of hour and
+    # minute data) the same clock time ``lag`` days earlier is ``lag`` days of rows earlier: a shift,
+    # not a join per lag.
+    regular = (
+        step is not None
+        and step > dt.timedelta(0)
+        and dt.timedelta(days=1) % step == dt.timedelta(0)
+        and base.height > 1
+        and bool((base["time"].diff().drop_nulls() == step).all())
+    )
     out = []
     for lag in range(1, p.lag_days + 1):
-        past = base.select(
-            (pl.col("time") + dt.timedelta(days=lag)).alias("time"), pl.col("value").alias("past")
-        )
-        j = base.join(past, on="time", how="left").sort("time")
+        if regular:
+            assert step is not None
+            rows = dt.timedelta(days=lag) // step
+            j = base.with_columns(pl.col("value").shift(rows).alias("past"))
+        else:
+            past = base.select(
+                (pl.col("time") + dt.timedelta(days=lag)).alias("time"), pl.col("value").alias("past")
+            )
+            j = base.join(past, on="time", how="left").sort("time")
         if j["past"].null_count() < j.height:
             out.append((lag, j))
     return out
