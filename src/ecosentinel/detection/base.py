@@ -179,6 +179,10 @@ class PointData:
         wanted = set(roles)
         return [c for c in self.codes if factor_role(c, self.context) in wanted]
 
+    def rows(self, code: str, kind: DataKind) -> pl.DataFrame | None:
+        """The point's rows of one factor and data kind, every source, as received (not prepared)."""
+        return self._parts.get((code, kind.value))
+
     def kinds_of(self, code: str) -> set[str]:
         return {kind for c, kind in self._parts if c == code}
 

@@ -71,20 +71,28 @@ class ThreeWayMismatchRule(PointRule[ThreeWayParams]):
         }
         if not wanted:
             return []
-        rows = _prepared(data.frame, list(wanted))
-        valid = rows.filter(pl.col("value").is_not_null())
-        held_by: dict[tuple[str, str], list[str]] = {}
-        for code, kind, source in valid.select("code", "kind", "source").unique().iter_rows():
-            held_by.setdefault((code, kind), []).append(source)
+        # kind by kind (hour first): the minute rows are touched only for factors without hourly copies
         chosen: dict[str, tuple[DataKind, list[str]]] = {}
-        for code in wanted:
-            for kind in KIND_ORDER:
-                present = held_by.get((code, kind.value), [])
+        prepared: list[pl.DataFrame] = []
+        for kind in KIND_ORDER:
+            parts = [r for c in wanted if c not in chosen and (r := data.rows(c, kind)) is not None]
+            if not parts:
+                continue
+            kind_rows = _prepared(pl.concat(parts))
+            held_by: dict[str, set[str]] = {}
+            valid = kind_rows.filter(pl.col("value").is_not_null()).select("code", "source").unique()
+            for code, source in valid.iter_rows():
+                held_by.setdefault(code, set()).add(source)
+            for code, present in held_by.items():
                 if len(present) >= 2:
                     chosen[code] = (kind, [s for s in SOURCES if s in present])
-                    break
+            prepared.append(kind_rows)
+            if len(chosen) == len(wanted):
+                break
         if not chosen:
             return []
+        chosen = {c: chosen[c] for c in wanted if c in chosen}
+        rows = pl.concat(prepared)
         pick = pl.DataFrame(
             [(c, k.value, s) for c, (k, srcs) in chosen.items() for s in srcs],
             schema={"code": pl.Utf8, "kind": pl.Utf8, "source": pl.Utf8},
@@ -237,15 +245,11 @@ class ThreeWayMismatchRule(PointRule[ThreeWayParams]):
         )
 
 
-def _prepared(frame: pl.DataFrame, codes: list[str]) -> pl.DataFrame:
-    """The rows every source holds for ``codes``, as ``PointData`` prepares a series: one row per time
-    (the last received), flag N when absent, value null when flagged C/M/D/F/P/B or NaN."""
+def _prepared(rows: pl.DataFrame) -> pl.DataFrame:
+    """Rows of the three sources as ``PointData`` prepares a series: one row per time (the last
+    received), flag N when absent, value null when flagged C/M/D/F/P/B or NaN."""
     return (
-        frame.filter(
-            pl.col("code").is_in(codes)
-            & pl.col("source").is_in(SOURCES)
-            & pl.col("kind").is_in([k.value for k in KIND_ORDER])
-        )
+        rows.filter(pl.col("source").is_in(SOURCES))
         .select("code", "kind", "source", "time", "value", pl.col("flag").fill_null("N"))
         .unique(subset=["code", "kind", "source", "time"], keep="last", maintain_order=True)
         .with_columns(
