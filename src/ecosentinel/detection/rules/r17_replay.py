@@ -148,13 +148,12 @@ class ReplayRule(FactorRule[ReplayParams]):
         data: PointData,
         calibrated: CalibratedLevel | None = None,
     ) -> list[Finding]:
-        x = j["value"].cast(pl.Float64).fill_null(np.nan).to_numpy()
-        y = j["past"].cast(pl.Float64).fill_null(np.nan).to_numpy()
+        x, y = _xy(j)
         n = x.size
         if n < w:
             return []
         m = np.isfinite(x) & np.isfinite(y)
-        correlated, dist, corr, _ = _windows(j, w, min_std, p)
+        correlated, dist, corr, _ = _windows(j, w, min_std, p, (x, y))
         max_distance = calibrated.level if calibrated is not None else p.max_distance
         with np.errstate(invalid="ignore"):
             ok = correlated & (dist <= max_distance)
@@ -282,13 +281,25 @@ def _lagged(series: Series, p: ReplayParams) -> list[tuple[int, pl.DataFrame]]:
     return out
 
 
+def _xy(j: pl.DataFrame) -> tuple[np.ndarray[Any, Any], np.ndarray[Any, Any]]:
+    """The values and the values ``lag`` days earlier as float arrays, NaN where missing."""
+    return (
+        j["value"].cast(pl.Float64).fill_null(np.nan).to_numpy(),
+        j["past"].cast(pl.Float64).fill_null(np.nan).to_numpy(),
+    )
+
+
 def _windows(
-    j: pl.DataFrame, w: int, min_std: float, p: ReplayParams
+    j: pl.DataFrame,
+    w: int,
+    min_std: float,
+    p: ReplayParams,
+    xy: tuple[np.ndarray[Any, Any], np.ndarray[Any, Any]] | None = None,
 ) -> tuple[np.ndarray[Any, Any], np.ndarray[Any, Any], np.ndarray[Any, Any], np.ndarray[Any, Any]]:
     """Per window of ``w`` rows ending at each row (from row w - 1): (correlated: covered, varying and
-    correlated at ``min_corr``; distance = RMS difference over level; correlation; compared count)."""
-    x = j["value"].cast(pl.Float64).fill_null(np.nan).to_numpy()
-    y = j["past"].cast(pl.Float64).fill_null(np.nan).to_numpy()
+    correlated at ``min_corr``; distance = RMS difference over level; correlation; compared count).
+    ``xy``: the arrays of ``_xy(j)`` when the caller already has them (converted once per lag)."""
+    x, y = xy if xy is not None else _xy(j)
     m = np.isfinite(x) & np.isfinite(y)
     empty = np.zeros(0)
     if x.size < w or not m.any():
