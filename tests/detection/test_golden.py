@@ -1,11 +1,13 @@
-"""Golden corpus: the rules' findings on a fixed simulated corpus must not change by accident.
+"""Golden corpus: the rules' findings on a fixed corpus must not change by accident.
 
 The corpus and the record format are in ``ecosentinel.bench.golden``; the frozen findings are in
-``tests/detection/golden/findings.jsonl``. When a rule changes on purpose, regenerate the file in
-the same commit and say why in the commit message:
+``tests/detection/golden/findings.jsonl`` (simulated, rebuilt from seeds in the repository: the
+primary set) and ``findings_real.jsonl`` (the real public backgrounds of /work/shared/data, evidence
+kept as a digest; skipped when that folder is absent). When a rule changes on purpose, regenerate
+both in the same commit and say why in the commit message:
 
     ECOSENTINEL_UPDATE_GOLDEN=1 pytest tests/detection/test_golden.py
-    # or: python -m ecosentinel.bench.golden tests/detection/golden/findings.jsonl
+    # or: python -m ecosentinel.bench.golden tests/detection/golden
 
 then read ``git diff tests/detection/golden/`` before committing: every changed line is a finding
 that changed.
@@ -20,9 +22,10 @@ from typing import Any
 
 import pytest
 
-from ecosentinel.bench.golden import corpus_records, dumps
+from ecosentinel.bench.golden import REAL_DATA, corpus_records, dumps, real_corpus_records
 
 GOLDEN = Path(__file__).parent / "golden" / "findings.jsonl"
+GOLDEN_REAL = Path(__file__).parent / "golden" / "findings_real.jsonl"
 SHOWN = 15
 
 
@@ -96,16 +99,24 @@ def test_golden_diff_names_what_changed() -> None:
     assert golden_diff([a], [a]) == []
 
 
-@pytest.mark.timeout(240)
-def test_findings_match_the_golden_corpus() -> None:
-    text = dumps(corpus_records())
+def _check(path: Path, records: list[dict[str, Any]]) -> None:
+    text = dumps(records)
     actual = [json.loads(line) for line in text.splitlines()]
     if os.environ.get("ECOSENTINEL_UPDATE_GOLDEN") == "1":
-        GOLDEN.parent.mkdir(parents=True, exist_ok=True)
-        GOLDEN.write_text(text, encoding="utf-8")
-        pytest.skip(f"golden file rewritten: {len(actual)} findings")
-    expected = [json.loads(line) for line in GOLDEN.read_text(encoding="utf-8").splitlines() if line]
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+        pytest.skip(f"golden file rewritten: {len(actual)} findings -> {path.name}")
+    expected = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line]
     diff = golden_diff(expected, actual)
-    assert not diff, "findings differ from the golden corpus (tests/detection/golden/findings.jsonl):\n" + (
-        "\n".join(diff)
-    )
+    assert not diff, f"findings differ from the golden corpus ({path.name}):\n" + "\n".join(diff)
+
+
+@pytest.mark.timeout(240)
+def test_findings_match_the_golden_corpus() -> None:
+    _check(GOLDEN, corpus_records())
+
+
+@pytest.mark.timeout(240)
+@pytest.mark.skipif(not REAL_DATA.is_dir(), reason=f"real public series absent: {REAL_DATA} not found")
+def test_findings_match_the_golden_corpus_on_real_backgrounds() -> None:
+    _check(GOLDEN_REAL, real_corpus_records())

@@ -11,16 +11,23 @@ The corpus is rebuilt from seeds inside the repository, nothing is read from out
   the last 6 with a replayed day and flag abuse injected there, so the calibrated paths of the rules
   run too.
 
+A second, smaller set screens the real public backgrounds (read from ``/work/shared/data`` at run time,
+never copied): the first two segments of every track of every background untouched, and one injection
+of every applicable scenario at the default severity (``detect_real``). Its records keep no data
+values: the evidence and the explanation are kept as a SHA-256 digest (``real_record``), so the
+repository holds no excerpt of those series.
+
 Each finding becomes one JSON record (``record``): point, rule, factors, window, severity, score,
 the evidence (floats to ``SIGNIFICANT`` significant digits, so last-bit float noise between machines
 does not count) and the Chinese explanation. The test ``tests/detection/test_golden.py`` screens the
-corpus again and compares; ``python -m ecosentinel.bench.golden FILE`` (or the test with
-``ECOSENTINEL_UPDATE_GOLDEN=1``) rewrites the file.
+corpus again and compares; ``python -m ecosentinel.bench.golden tests/detection/golden`` (or the test with
+``ECOSENTINEL_UPDATE_GOLDEN=1``) rewrites the files.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 import math
 import sys
@@ -31,7 +38,10 @@ from typing import Any
 
 import polars as pl
 
+from ecosentinel.bench.detect_backgrounds import LOADERS, load_background
 from ecosentinel.bench.detect_corpus import Batch, contexts, plan, point_runs, run_batch
+from ecosentinel.bench.detect_inject import INJECTORS
+from ecosentinel.bench.detect_real import clean_runs, injected_runs
 from ecosentinel.detection.calibration import build_profile, with_profile
 from ecosentinel.detection.engine import screen_point
 from ecosentinel.detection.findings import Finding
@@ -44,6 +54,8 @@ DAYS = 6.0
 SEVERITIES = ("default", "low")
 SIGNIFICANT = 6
 CALIBRATED_DAYS = 20.0
+REAL_DATA = Path("/work/shared/data")
+REAL_SEGMENTS = 2
 HISTORY_DAYS = 14
 
 
@@ -76,6 +88,16 @@ def record(batch: str, finding: Finding) -> dict[str, Any]:
         "evidence": _rounded(finding.evidence),
         "explanation_zh": finding.explanation_zh,
     }
+
+
+def real_record(batch: str, finding: Finding) -> dict[str, Any]:
+    """The frozen form of a finding on real data: evidence and explanation only as a digest."""
+    full = record(batch, finding)
+    digest = hashlib.sha256(
+        json.dumps([full["evidence"], full["explanation_zh"]], ensure_ascii=False, sort_keys=True).encode()
+    ).hexdigest()
+    kept = {k: v for k, v in full.items() if k not in ("evidence", "explanation_zh")}
+    return {**kept, "evidence": {"kind": full["evidence"].get("kind"), "sha256": digest}}
 
 
 def _batches() -> list[Batch]:
@@ -122,19 +144,46 @@ def corpus_records() -> list[dict[str, Any]]:
     return out
 
 
+def real_corpus_records(data: Path = REAL_DATA) -> list[dict[str, Any]]:
+    """Screen the real-background golden set (``data`` must hold the public series)."""
+    out: list[dict[str, Any]] = []
+    for name in LOADERS:
+        bg = load_background(name, data, seed=0)
+        runs = [
+            *clean_runs(bg, REAL_SEGMENTS),
+            *injected_runs(
+                bg,
+                seed=SEED,
+                severities=["default"],
+                scenarios=list(INJECTORS),
+                per_combo=1,
+                max_segments=REAL_SEGMENTS,
+            ),
+        ]
+        for run in runs:
+            out.extend(real_record(run.batch, f) for f in screen_point(run.frame, run.context))
+    return out
+
+
 def dumps(records: list[dict[str, Any]]) -> str:
     """One JSON object per line, keys sorted, Chinese kept readable."""
     return "".join(json.dumps(r, ensure_ascii=False, sort_keys=True) + "\n" for r in records)
 
 
-def write(path: Path) -> int:
-    """Regenerate the golden file; returns the number of findings."""
+def write(folder: Path) -> list[str]:
+    """Regenerate the golden files in ``folder`` (the real set only when the public series are there)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    done = []
     records = corpus_records()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(dumps(records), encoding="utf-8")
-    return len(records)
+    (folder / "findings.jsonl").write_text(dumps(records), encoding="utf-8")
+    done.append(f"{len(records)} findings -> {folder / 'findings.jsonl'}")
+    if REAL_DATA.is_dir():
+        real = real_corpus_records()
+        (folder / "findings_real.jsonl").write_text(dumps(real), encoding="utf-8")
+        done.append(f"{len(real)} findings -> {folder / 'findings_real.jsonl'}")
+    return done
 
 
-if __name__ == "__main__":  # python -m ecosentinel.bench.golden tests/detection/golden/findings.jsonl
-    target = Path(sys.argv[1] if len(sys.argv) > 1 else "tests/detection/golden/findings.jsonl")
-    sys.stdout.write(f"{write(target)} findings -> {target}\n")
+if __name__ == "__main__":  # python -m ecosentinel.bench.golden tests/detection/golden
+    target = Path(sys.argv[1] if len(sys.argv) > 1 else "tests/detection/golden")
+    sys.stdout.write("\n".join(write(target)) + "\n")
