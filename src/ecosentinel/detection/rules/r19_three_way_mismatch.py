@@ -61,7 +61,7 @@ class ThreeWayMismatchRule(PointRule[ThreeWayParams]):
     params_model = ThreeWayParams
 
     def detect(self, data: PointData, params: ThreeWayParams, config: ScreeningConfig) -> list[Finding]:
-        # All factors of the point in one frame (point, factor, time) x source, instead of one prepared
+        # All factors of the point in one frame (factor, time) x source, instead of one prepared
         # series per source, kind and factor: Python only picks each factor's data kind from a small
         # count table and builds the findings of the days that disagree.
         wanted = {
