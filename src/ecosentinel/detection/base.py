@@ -130,7 +130,8 @@ class PointData:
     def __init__(self, frame: pl.DataFrame, context: PointContext) -> None:
         self.context = context
         self.frame = frame.sort("code", "kind", "source", "time")
-        self._cache: dict[tuple[str, str, str | None], Series | None] = {}
+        self._cache: dict[tuple[str, str, str], Series | None] = {}
+        self._sources: dict[tuple[str, str], str | None] = {}
         self._lists: dict[tuple[str, str, str], tuple[list[dt.datetime], list[float]]] = {}
         # One pass splits the frame by (code, kind): building a series then touches only its own rows
         # instead of filtering the whole point-window again for every series a rule asks for.
@@ -179,19 +180,40 @@ class PointData:
         wanted = set(roles)
         return [c for c in self.codes if factor_role(c, self.context) in wanted]
 
+    def rows(self, code: str, kind: DataKind) -> pl.DataFrame | None:
+        """The point's rows of one factor and data kind, every source, as received (not prepared)."""
+        return self._parts.get((code, kind.value))
+
     def kinds_of(self, code: str) -> set[str]:
         return {kind for c, kind in self._parts if c == code}
 
     def series(self, code: str, kinds: Sequence[DataKind], source: str | None = None) -> Series | None:
         """The first of ``kinds`` that has data for ``code``, from the preferred source."""
         for kind in kinds:
-            key = (code, kind.value, source)
+            # cached under the source actually used, so a rule asking for the platform's copy by name
+            # shares the series another rule got by preference (it was built twice before)
+            src = source if source is not None else self._preferred_source(code, kind)
+            if src is None:
+                continue
+            key = (code, kind.value, src)
             if key not in self._cache:
-                self._cache[key] = self._build(code, kind, source)
+                self._cache[key] = self._build(code, kind, src)
             found = self._cache[key]
             if found is not None:
                 return found
         return None
+
+    def _preferred_source(self, code: str, kind: DataKind) -> str | None:
+        """Platform > data logger > analyser among the sources holding rows of (code, kind)."""
+        key = (code, kind.value)
+        if key not in self._sources:
+            rows = self._parts.get(key)
+            if rows is None or rows.height == 0:
+                self._sources[key] = None
+            else:
+                present = set(rows["source"].unique().to_list())
+                self._sources[key] = next((s for s in SOURCE_PREFERENCE if s in present), sorted(present)[0])
+        return self._sources[key]
 
     def valid_lists(self, series: Series) -> tuple[list[dt.datetime], list[float]]:
         """Times and values of the series' valid rows as Python lists (for bisect look-ups), cached."""

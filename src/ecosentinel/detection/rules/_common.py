@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+import numpy as np
 import polars as pl
 
 from ecosentinel.detection.base import PointData, Series, true_runs
@@ -95,6 +96,34 @@ def runs_with_levels(
                 before, before_time = float(values[i]), times[i]
                 break
         after = next((float(values[i]) for i in range(b + 1, len(values)) if values[i] is not None), None)
+        out.append(Run(a, b, start, times[b] + (step or dt.timedelta(0)), before, before_time, after))
+    return out
+
+
+def runs_around(
+    frame: pl.DataFrame, mask: pl.Series, step: dt.timedelta | None, lookback: dt.timedelta
+) -> list[Run]:
+    """``runs_with_levels`` without converting the whole frame to Python lists: the last valid row
+    before and the first valid row after every row come from two cumulative passes, and only the rows
+    around each run are read (the whole-column ``to_list()`` dominated R16 on minute data)."""
+    runs = true_runs(mask)
+    if not runs:
+        return []
+    n = frame.height
+    valid = frame["value"].is_not_null().to_numpy()
+    index = np.arange(n)
+    last_valid = np.maximum.accumulate(np.where(valid, index, -1))
+    next_valid = np.minimum.accumulate(np.where(valid, index, n)[::-1])[::-1]
+    times, values = frame["time"], frame["value"]
+    out: list[Run] = []
+    for a, b in runs:
+        start = times[a]
+        before, before_time = None, None
+        i = int(last_valid[a - 1]) if a > 0 else -1
+        if i >= 0 and start - times[i] <= lookback:  # sorted times: nothing nearer was valid
+            before, before_time = float(values[i]), times[i]
+        j = int(next_valid[b + 1]) if b + 1 < n else n
+        after = float(values[j]) if j < n else None
         out.append(Run(a, b, start, times[b] + (step or dt.timedelta(0)), before, before_time, after))
     return out
 

@@ -80,26 +80,39 @@ class DigitTestRule(FactorRule[DigitTestParams]):
         if series.kind is DataKind.RTD:
             cycles = data.cycles(series.code)
             series = cycles if cycles is not None else series
-        valid = series.valid.select("time", "value").with_columns(
-            pl.col("time").dt.convert_time_zone(CST.key).dt.strftime("%Y-%m").alias("month")
+        valid = series.valid.select(
+            "time",
+            "value",
+            (
+                pl.col("time").dt.convert_time_zone(CST.key).dt.year() * 100
+                + pl.col("time").dt.convert_time_zone(CST.key).dt.month()
+            ).alias("month"),
         )
+        if valid.height == 0:
+            return []
+        # Valid rows are in time order, so a CST month is one contiguous slice: month bounds and parts
+        # come from index arithmetic instead of two group-bys per factor.
+        months = valid["month"].to_numpy()
+        values = valid["value"].to_numpy()
+        edges = np.flatnonzero(months[1:] != months[:-1]) + 1
+        starts = np.concatenate(([0], edges))
+        ends = np.concatenate((edges, [months.size]))
+        # A water analyser's result is held between cycles (minute data repeat it 60 times): one
+        # reading, counted once. Consecutive repeats are collapsed for every data kind.
+        keep = np.concatenate(([True], values[1:] != values[:-1]))
         # The window of a month: its valid readings, from the first to the end of the last (held repeats
         # included: they are readings of that month too).
         step = series.step or dt.timedelta(0)
-        bounds = {
-            str(month): (first, last + step)
-            for month, first, last in valid.group_by("month")
-            .agg(pl.col("time").min().alias("first"), pl.col("time").max().alias("last"))
-            .iter_rows()
-        }
-        # A water analyser's result is held between cycles (minute data repeat it 60 times): one
-        # reading, counted once. Consecutive repeats are collapsed for every data kind.
-        valid = valid.filter(pl.col("value") != pl.col("value").shift(1).fill_null(float("nan")))
+        times = valid["time"]
         out: list[Finding] = []
-        for (month,), part in valid.group_by("month", maintain_order=True):
-            if part.height < params.min_values:
+        for a, b in zip(starts.tolist(), ends.tolist(), strict=True):
+            part = values[a:b][keep[a:b]]
+            if part.size < params.min_values:
                 continue
-            found = self._month(series, part, str(month), bounds[str(month)], params, data)
+            key = int(months[a])
+            month = f"{key // 100:04d}-{key % 100:02d}"
+            window = (times[a], times[b - 1] + step)
+            found = self._month(series, pl.Series("value", part), month, window, params, data)
             if found is not None:
                 out.append(found)
         return out
@@ -107,16 +120,16 @@ class DigitTestRule(FactorRule[DigitTestParams]):
     def _month(
         self,
         s: Series,
-        part: pl.DataFrame,
+        part: pl.Series,
         month: str,
         window: tuple[dt.datetime, dt.datetime],
         p: DigitTestParams,
         data: PointData,
     ) -> Finding | None:
-        res = resolution_of(part["value"], p.dominant_share)
+        res = resolution_of(part, p.dominant_share)
         if res < p.finest_resolution * (1 - 1e-9):
             return None
-        units = np.rint(part["value"].to_numpy() / res).astype(np.int64)
+        units = np.rint(part.to_numpy() / res).astype(np.int64)
         units = units[np.abs(units) >= p.min_units]
         if units.size < p.min_values:
             return None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+import numpy as np
 import polars as pl
 
 from ecosentinel.detection import messages
@@ -11,7 +12,7 @@ from ecosentinel.detection.base import FactorRule, PointData, Series
 from ecosentinel.detection.config import RuleParams
 from ecosentinel.detection.context import PointType
 from ecosentinel.detection.findings import Finding, Severity, iso
-from ecosentinel.detection.rules._common import Run, compared_values, fmt, hazard, pct, runs_with_levels
+from ecosentinel.detection.rules._common import Run, compared_values, fmt, hazard, pct, runs_around
 from ecosentinel.readings import CST, DataKind
 
 ABUSABLE_FLAGS = ("C", "M", "D")
@@ -79,14 +80,14 @@ class FlagAbuseRule(FactorRule[FlagAbuseParams]):
         out: list[Finding] = []
         lookback = dt.timedelta(hours=params.lookback_hours)
         mask = f["flag"].is_in(list(ABUSABLE_FLAGS)).fill_null(False)
-        runs = runs_with_levels(f, mask, series.step, lookback)
+        runs = runs_around(f, mask, series.step, lookback)
         spec = data.context.factor(series.code)
         if spec.limit is not None and spec.limit > 0 and spec.limit_low is None:  # not a band (pH 6-9)
             out.extend(self._pattern(series, params, data, runs, params.exceed_fraction * spec.limit))
             out.extend(self._hidden_exceedance(series, params, data, runs, spec.limit))
-        c_runs = runs_with_levels(f, (f["flag"] == "C").fill_null(False), series.step, lookback)
+        c_runs = runs_around(f, (f["flag"] == "C").fill_null(False), series.step, lookback)
         out.extend(self._long_calibration(series, params, data, c_runs))
-        cm_runs = runs_with_levels(f, f["flag"].is_in(["C", "M"]).fill_null(False), series.step, lookback)
+        cm_runs = runs_around(f, f["flag"].is_in(["C", "M"]).fill_null(False), series.step, lookback)
         out.extend(self._no_record(series, params, data, cm_runs))
         return out
 
@@ -155,24 +156,15 @@ class FlagAbuseRule(FactorRule[FlagAbuseParams]):
         slack = dt.timedelta(minutes=p.om_slack_minutes)
         high = p.exceed_fraction * limit
         out = []
-        for r in runs:
-            rows = s.frame.slice(r.a, r.rows)
+        for r, (n_raw, n_distinct, median, change) in zip(runs, _under_flag(s.frame, runs), strict=True):
             minutes = (r.end - r.start).total_seconds() / 60
-            # flue gas: the O2-converted value is what the limit applies to (and what a substitute or
-            # reference reading holds constant); the measured value varies with O2 alone
-            raw = rows.select(pl.coalesce("zs", "raw"))["zs"].drop_nulls()
             # what the analyser still measured under the flag: a calibration reads one or two reference
             # values; several distinct values for half an hour or more are real measurements
-            under = (
-                float(raw.median())  # type: ignore[arg-type]
-                if raw.len() and raw.n_unique() >= distinct and minutes >= p.min_raw_minutes
-                else None
-            )
+            under = median if n_raw and n_distinct >= distinct and minutes >= p.min_raw_minutes else None
             level = max(v for v in (r.before, under, -1.0) if v is not None)
             if no_feed:
                 # measured, not substituted: the readings under the flag change about as often as the
                 # point's own valid readings (EPA substitute data hold 1-3 values for many hours)
-                change = float((raw.diff().drop_nulls() != 0).mean() or 0.0) if raw.len() > 1 else 0.0  # type: ignore[arg-type]
                 around = max((v for v in (r.before, r.after) if v is not None), default=None)
                 if (
                     under is None
@@ -186,7 +178,7 @@ class FlagAbuseRule(FactorRule[FlagAbuseParams]):
                 continue
             if ctx.excused(r.start, r.end, (s.code,)):
                 continue
-            flags = sorted(set(rows["flag"].drop_nulls().to_list()))
+            flags = sorted(set(s.frame.slice(r.a, r.rows)["flag"].drop_nulls().to_list()))
             strong = level >= limit and not no_feed
             out.append(
                 self.finding(
@@ -309,3 +301,31 @@ class FlagAbuseRule(FactorRule[FlagAbuseParams]):
                 )
             )
         return out
+
+
+def _under_flag(frame: pl.DataFrame, runs: list[Run]) -> list[tuple[int, int, float | None, float]]:
+    """Per run, what was measured under the flag, all runs in one group-by: (readings, distinct values,
+    median, share of consecutive readings that change). Flue gas: the O2-converted value is what the
+    limit applies to (and what a substitute or reference reading holds constant); the measured value
+    varies with O2 alone, so ``zs`` is read where present, else the raw value."""
+    if not runs:
+        return []
+    run_of = np.full(frame.height, -1, dtype=np.int64)
+    for k, r in enumerate(runs):
+        run_of[r.a : r.b + 1] = k
+    stats = (
+        frame.select(pl.Series("_run", run_of), pl.coalesce("zs", "raw").alias("x"))
+        .filter((pl.col("_run") >= 0) & pl.col("x").is_not_null())
+        .group_by("_run")
+        .agg(
+            pl.len().alias("n"),
+            pl.col("x").n_unique().alias("distinct"),
+            pl.col("x").median().alias("median"),
+            (pl.col("x").diff().drop_nulls() != 0).mean().alias("change"),
+        )
+    )
+    found = {
+        int(k): (int(n), int(d), None if m is None else float(m), float(c or 0.0))
+        for k, n, d, m, c in stats.iter_rows()
+    }
+    return [found.get(k, (0, 0, None, 0.0)) for k in range(len(runs))]

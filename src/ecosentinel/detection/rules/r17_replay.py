@@ -150,13 +150,12 @@ class ReplayRule(FactorRule[ReplayParams]):
         data: PointData,
         calibrated: CalibratedLevel | None = None,
     ) -> list[Finding]:
-        x = j["value"].cast(pl.Float64).fill_null(np.nan).to_numpy()
-        y = j["past"].cast(pl.Float64).fill_null(np.nan).to_numpy()
+        x, y = _xy(j)
         n = x.size
         if n < w:
             return []
         m = np.isfinite(x) & np.isfinite(y)
-        correlated, dist, corr, _ = _windows(j, w, min_std, p)
+        correlated, dist, corr, _ = _windows(j, w, min_std, p, (x, y))
         max_distance = calibrated.level if calibrated is not None else p.max_distance
         with np.errstate(invalid="ignore"):
             ok = correlated & (dist <= max_distance)
@@ -289,24 +288,52 @@ class ReplayRule(FactorRule[ReplayParams]):
 def _lagged(series: Series, p: ReplayParams) -> list[tuple[int, pl.DataFrame]]:
     """(lag in days, the series joined with itself ``lag`` days earlier as ``past``) for 1..lag_days."""
     base = series.frame.select("time", "value")
+    step = series.step
+    # On a strictly regular grid (every row one step after the previous: what PointData makes of hour and
+    # minute data) the same clock time ``lag`` days earlier is ``lag`` days of rows earlier: a shift,
+    # not a join per lag.
+    regular = (
+        step is not None
+        and step > dt.timedelta(0)
+        and dt.timedelta(days=1) % step == dt.timedelta(0)
+        and base.height > 1
+        and bool((base["time"].diff().drop_nulls() == step).all())
+    )
     out = []
     for lag in range(1, p.lag_days + 1):
-        past = base.select(
-            (pl.col("time") + dt.timedelta(days=lag)).alias("time"), pl.col("value").alias("past")
-        )
-        j = base.join(past, on="time", how="left").sort("time")
+        if regular:
+            assert step is not None
+            rows = dt.timedelta(days=lag) // step
+            j = base.with_columns(pl.col("value").shift(rows).alias("past"))
+        else:
+            past = base.select(
+                (pl.col("time") + dt.timedelta(days=lag)).alias("time"), pl.col("value").alias("past")
+            )
+            j = base.join(past, on="time", how="left").sort("time")
         if j["past"].null_count() < j.height:
             out.append((lag, j))
     return out
 
 
+def _xy(j: pl.DataFrame) -> tuple[np.ndarray[Any, Any], np.ndarray[Any, Any]]:
+    """The values and the values ``lag`` days earlier as float arrays, NaN where missing."""
+    return (
+        j["value"].cast(pl.Float64).fill_null(np.nan).to_numpy(),
+        j["past"].cast(pl.Float64).fill_null(np.nan).to_numpy(),
+    )
+
+
 def _windows(
-    j: pl.DataFrame, w: int, min_std: float, p: ReplayParams
+    j: pl.DataFrame,
+    w: int,
+    min_std: float,
+    p: ReplayParams,
+    xy: tuple[np.ndarray[Any, Any], np.ndarray[Any, Any]] | None = None,
 ) -> tuple[np.ndarray[Any, Any], np.ndarray[Any, Any], np.ndarray[Any, Any], np.ndarray[Any, Any]]:
     """Per window of ``w`` rows ending at each row (from row w - 1): (correlated: covered, varying and
-    correlated at ``min_corr``; distance = RMS difference over level; correlation; compared count)."""
-    x = j["value"].cast(pl.Float64).fill_null(np.nan).to_numpy()
-    y = j["past"].cast(pl.Float64).fill_null(np.nan).to_numpy()
+    correlated at ``min_corr``; distance = RMS difference over level; correlation; compared count).
+    ``xy``: the arrays of ``_xy(j)`` when the caller already has them (converted once per lag)."""
+    x, y = xy if xy is not None else _xy(j)
     m = np.isfinite(x) & np.isfinite(y)
     empty = np.zeros(0)
     if x.size < w or not m.any():

@@ -8,7 +8,13 @@ from typing import Any
 
 import polars as pl
 
-from ecosentinel.detection.base import PointData, PointRule, Series
+from ecosentinel.detection.base import (
+    KIND_STEP,
+    SEGREGATED_FLAGS,
+    PointData,
+    PointRule,
+    _minute_step,
+)
 from ecosentinel.detection.config import RuleParams, ScreeningConfig
 from ecosentinel.detection.findings import Finding, Severity, cst_text, iso
 from ecosentinel.detection.messages import kind_name
@@ -55,62 +61,109 @@ class ThreeWayMismatchRule(PointRule[ThreeWayParams]):
     params_model = ThreeWayParams
 
     def detect(self, data: PointData, params: ThreeWayParams, config: ScreeningConfig) -> list[Finding]:
-        out: list[Finding] = []
-        for code in data.factor_codes({"pollutant", "flow", "auxiliary"}):
-            p = config.params_for(self, data.context, code)
-            if not p.enabled:
-                continue
-            for kind in KIND_ORDER:
-                held = {
-                    src: s
-                    for src in SOURCES
-                    if (s := data.series(code, [kind], source=src)) is not None and s.n_valid
-                }
-                if len(held) >= 2:
-                    out.extend(self._compare(code, kind, held, p, data))
-                    break
-        return out
-
-    def _compare(
-        self, code: str, kind: DataKind, held: dict[str, Series], p: ThreeWayParams, data: PointData
-    ) -> list[Finding]:
-        wide: pl.DataFrame | None = None
-        for src, s in held.items():
-            part = s.frame.select(
-                "time", pl.col("value").alias(f"v_{src}"), pl.col("flag").alias(f"f_{src}")
-            ).filter(pl.col(f"f_{src}").is_not_null())
-            wide = part if wide is None else wide.join(part, on="time", how="full", coalesce=True)
-        assert wide is not None
-        res = max(resolution_of(s.valid["value"]) for s in held.values())
-        tol = p.resolution_multiple * res
-        pairs = list(itertools.combinations(held, 2))
-        bad_cols = []
-        for a, b in pairs:
-            va, vb = pl.col(f"v_{a}"), pl.col(f"v_{b}")
-            value_bad = (va - vb).abs() > tol + p.rel_tolerance * pl.max_horizontal(va.abs(), vb.abs())
-            both = pl.col(f"f_{a}").is_not_null() & pl.col(f"f_{b}").is_not_null()
-            flag_bad = both & (pl.col(f"f_{a}") != pl.col(f"f_{b}"))
-            bad = value_bad.fill_null(False) | (flag_bad if p.compare_flags else pl.lit(False))
-            bad_cols.append(bad.alias(f"bad_{a}_{b}"))
-        wide = wide.with_columns(bad_cols).with_columns(
-            pl.any_horizontal([pl.col(f"bad_{a}_{b}") for a, b in pairs]).alias("bad"),
-            pl.col("time").dt.convert_time_zone(CST.key).dt.date().alias("day"),
-        )
-        rows = wide.filter(pl.col("bad")).sort("time")
-        if rows.height == 0:
+        # All factors of the point in one frame (factor, time) x source, instead of one prepared
+        # series per source, kind and factor: Python only picks each factor's data kind from a small
+        # count table and builds the findings of the days that disagree.
+        wanted = {
+            code: p
+            for code in data.factor_codes({"pollutant", "flow", "auxiliary"})
+            if (p := config.params_for(self, data.context, code)).enabled
+        }
+        if not wanted:
             return []
-        step = held[next(iter(held))].step
-        limit = data.context.factor(code).limit
-        out = []
-        for day_rows in rows.partition_by("day", maintain_order=True):
-            out.append(self._finding(code, kind, held, pairs, day_rows, step, limit, tol, p, data))
+        # kind by kind (hour first): the minute rows are touched only for factors without hourly copies
+        chosen: dict[str, tuple[DataKind, list[str]]] = {}
+        prepared: list[pl.DataFrame] = []
+        for kind in KIND_ORDER:
+            parts = [r for c in wanted if c not in chosen and (r := data.rows(c, kind)) is not None]
+            if not parts:
+                continue
+            kind_rows = _prepared(pl.concat(parts))
+            held_by: dict[str, set[str]] = {}
+            valid = kind_rows.filter(pl.col("value").is_not_null()).select("code", "source").unique()
+            for code, source in valid.iter_rows():
+                held_by.setdefault(code, set()).add(source)
+            for code, present in held_by.items():
+                if len(present) >= 2:
+                    chosen[code] = (kind, [s for s in SOURCES if s in present])
+            prepared.append(kind_rows)
+            if len(chosen) == len(wanted):
+                break
+        if not chosen:
+            return []
+        chosen = {c: chosen[c] for c in wanted if c in chosen}
+        rows = pl.concat(prepared)
+        pick = pl.DataFrame(
+            [(c, k.value, s) for c, (k, srcs) in chosen.items() for s in srcs],
+            schema={"code": pl.Utf8, "kind": pl.Utf8, "source": pl.Utf8},
+            orient="row",
+        )
+        rows = rows.join(pick, on=["code", "kind", "source"], how="semi")
+        tol: dict[str, float] = {}
+        for (code, _source), part in (
+            rows.filter(pl.col("value").is_not_null())
+            .partition_by("code", "source", as_dict=True, include_key=False)
+            .items()
+        ):
+            res = resolution_of(part["value"])
+            tol[str(code)] = max(tol.get(str(code), 0.0), res)
+        for code in chosen:
+            tol[code] = wanted[code].resolution_multiple * tol.get(code, 0.0)
+        limits = pl.DataFrame(
+            {
+                "code": list(chosen),
+                "_tol": [tol[c] for c in chosen],
+                "_rel": [wanted[c].rel_tolerance for c in chosen],
+                "_flags": [wanted[c].compare_flags for c in chosen],
+            },
+            schema={"code": pl.Utf8, "_tol": pl.Float64, "_rel": pl.Float64, "_flags": pl.Boolean},
+        )
+        wide = (
+            rows.pivot(on="source", index=["code", "time"], values=["value", "flag"], aggregate_function=None)
+            .rename(lambda c: c.replace("value_", "v_", 1).replace("flag_", "f_", 1))
+            .with_columns(
+                *(pl.lit(None, dtype=pl.Float64).alias(f"v_{s}") for s in SOURCES if s not in rows["source"]),
+                *(pl.lit(None, dtype=pl.Utf8).alias(f"f_{s}") for s in SOURCES if s not in rows["source"]),
+            )
+            .join(limits, on="code", how="left")
+        )
+        pairs_all = list(itertools.combinations(SOURCES, 2))
+        bad_cols = []
+        for a, b in pairs_all:
+            va, vb = pl.col(f"v_{a}"), pl.col(f"v_{b}")
+            value_bad = (va - vb).abs() > pl.col("_tol") + pl.col("_rel") * pl.max_horizontal(
+                va.abs(), vb.abs()
+            )
+            both = pl.col(f"f_{a}").is_not_null() & pl.col(f"f_{b}").is_not_null()
+            flag_bad = pl.col("_flags") & both & (pl.col(f"f_{a}") != pl.col(f"f_{b}"))
+            bad_cols.append((value_bad.fill_null(False) | flag_bad.fill_null(False)).alias(f"bad_{a}_{b}"))
+        bad = (
+            wide.with_columns(bad_cols)
+            .filter(pl.any_horizontal([pl.col(f"bad_{a}_{b}") for a, b in pairs_all]))
+            .with_columns(pl.col("time").dt.convert_time_zone(CST.key).dt.date().alias("day"))
+            .sort("code", "time")
+        )
+        if bad.height == 0:
+            return []
+        by_code = bad.partition_by("code", as_dict=True, include_key=False)
+        out: list[Finding] = []
+        for code, (kind, srcs) in chosen.items():
+            found = by_code.get((code,))
+            if found is None:
+                continue
+            pairs = list(itertools.combinations(srcs, 2))
+            step = _step(rows, code, kind, srcs[0])
+            limit = data.context.factor(code).limit
+            for day_rows in found.partition_by("day", maintain_order=True):
+                p = wanted[code]
+                out.append(self._finding(code, kind, srcs, pairs, day_rows, step, limit, tol[code], p, data))
         return out
 
     def _finding(
         self,
         code: str,
         kind: DataKind,
-        held: dict[str, Series],
+        held: list[str],
         pairs: list[tuple[str, str]],
         rows: pl.DataFrame,
         step: dt.timedelta | None,
@@ -190,6 +243,30 @@ class ThreeWayMismatchRule(PointRule[ThreeWayParams]):
             example_time=cst_text(example["time"]),
             example=example_text,
         )
+
+
+def _prepared(rows: pl.DataFrame) -> pl.DataFrame:
+    """Rows of the three sources as ``PointData`` prepares a series: one row per time (the last
+    received), flag N when absent, value null when flagged C/M/D/F/P/B or NaN."""
+    return (
+        rows.filter(pl.col("source").is_in(SOURCES))
+        .select("code", "kind", "source", "time", "value", pl.col("flag").fill_null("N"))
+        .unique(subset=["code", "kind", "source", "time"], keep="last", maintain_order=True)
+        .with_columns(
+            pl.when(pl.col("flag").is_in(list(SEGREGATED_FLAGS)) | pl.col("value").is_nan())
+            .then(None)
+            .otherwise(pl.col("value"))
+            .alias("value")
+        )
+    )
+
+
+def _step(rows: pl.DataFrame, code: str, kind: DataKind, source: str) -> dt.timedelta | None:
+    """The grid step of one source's series, as ``PointData`` gives it (minute data: the median step)."""
+    if kind is DataKind.MINUTE:
+        times = rows.filter((pl.col("code") == code) & (pl.col("source") == source))["time"].sort()
+        return _minute_step(times)
+    return KIND_STEP.get(kind.value)
 
 
 def _odd_one_out(sources: list[str], disagree: list[tuple[str, str]]) -> str | None:
