@@ -23,10 +23,10 @@ from ecosentinel.audit.models import AuditEntry
 from ecosentinel.audit.service import verify
 from ecosentinel.auth.roles import Role
 from ecosentinel.auth.service import SYSTEM
+from ecosentinel.enforcement import evidence
 from ecosentinel.enforcement.api import api as enforcement_api
 from ecosentinel.enforcement.cases import add_finding_extracts, add_penalty, create_case, transfer_case
-from ecosentinel.enforcement.evidence import _charts, build_pdf
-from ecosentinel.enforcement.models import EnforcementWarning, EvidencePack
+from ecosentinel.enforcement.models import Attachment, EnforcementWarning, EvidencePack
 from ecosentinel.enforcement.warnings import sync_warnings
 from ecosentinel.errors import ValidationError
 from ecosentinel.store.base import MeasurementStore
@@ -301,7 +301,7 @@ def test_evidence_pdf_charts_the_series_behind_the_finding(
     assert extract.rows == 3 * 180  # 01:00-04:00, the finding's hour and an hour either side, each series
     assert "2024-03-01 02:30:00,wc_treat_kw,minute,platform,0.5,N" in extract.csv_text
 
-    pdf = build_pdf(db_session, case, generated_by="测试", generated_at=dt.datetime.now(dt.UTC))
+    pdf = evidence.build_pdf(db_session, case, generated_by="测试", generated_at=dt.datetime.now(dt.UTC))
     text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages)
     for name in ("化学需氧量", "生产设施用电功率", "治理设施用电功率"):
         assert f"摘录 #{extract.id}：{name}" in text, name
@@ -311,10 +311,31 @@ def test_evidence_pdf_charts_the_series_behind_the_finding(
     frame = pl.read_csv(io.StringIO(extract.csv_text), schema_overrides={"value": pl.Float64}).with_columns(
         time=pl.col("time_cst").str.strptime(pl.Datetime("us"), "%Y-%m-%d %H:%M:%S")
     )
-    charts = _charts(frame, extract.codes, "摘录", (extract.start, extract.end), (at(DAY, 2), at(DAY, 3)))
+    charts = evidence._charts(
+        frame, extract.codes, "摘录", (extract.start, extract.end), (at(DAY, 2), at(DAY, 3))
+    )
     assert len(charts) == 3
     for chart in charts:
         band = next(c for c in chart.contents if isinstance(c, Rect))
         plot = next(c for c in chart.contents if isinstance(c, LinePlot))
         assert band.x == pytest.approx(plot.x + plot.width / 3)
         assert band.width == pytest.approx(plot.width / 3)
+
+
+def test_a_photo_cut_short_is_listed_not_embedded(tmp_path: Path) -> None:
+    """A PNG whose header decodes but whose pixel data is broken (a phone upload cut short) must not break
+    the whole evidence pack: it is left out of the PDF like any undecodable file."""
+    broken = PNG[:-40] + b"\x00" * 40
+    (tmp_path / "p.png").write_bytes(broken)
+    attachment = Attachment(
+        id=1,
+        filename="p.png",
+        content_type="image/png",
+        stored_path="p.png",
+        sha256=hashlib.sha256(broken).hexdigest(),
+        size=len(broken),
+    )
+    assert evidence._photo(tmp_path, attachment) is None
+    (tmp_path / "q.png").write_bytes(PNG)
+    attachment.stored_path, attachment.sha256 = "q.png", hashlib.sha256(PNG).hexdigest()
+    assert evidence._photo(tmp_path, attachment) is not None

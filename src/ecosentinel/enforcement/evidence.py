@@ -18,6 +18,7 @@ from pathlib import Path, PurePath
 from typing import Any
 
 import polars as pl
+from PIL import Image as PILImage
 from reportlab.graphics.charts.lineplots import LinePlot
 from reportlab.graphics.shapes import Drawing, Rect, String
 from reportlab.lib import colors
@@ -182,6 +183,8 @@ def _photo(data_dir: Path, attachment: Attachment) -> Flowable | None:
         logger.error("attachment %d does not match its recorded SHA-256; left out of the PDF", attachment.id)
         return None
     try:
+        with PILImage.open(io.BytesIO(data)) as decoded:
+            decoded.load()  # the whole stream: a photo cut short in transfer would fail the PDF's rendering
         width, height = ImageReader(io.BytesIO(data)).getSize()
     except Exception:  # a file that passed the type check but does not decode: listed, not embedded
         logger.warning("photo of attachment %d cannot be decoded; left out of the PDF", attachment.id)
