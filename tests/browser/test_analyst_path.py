@@ -49,7 +49,10 @@ def test_analyst_reviews_the_red_warning_and_escalates_it_to_an_officer(
 
     wait_for(browser, "#charts[data-loaded='1']")
     assert browser.find_element(By.ID, "charts").get_attribute("data-mn") == MN_A
-    assert FINDING_TEXT in browser.find_element(By.ID, "finding-list").text
+    finding = browser.find_element(By.ID, "finding-list").text
+    assert FINDING_TEXT in finding
+    assert "规则编号 R04" in finding
+    assert "R04_post_exceedance_drop" not in finding  # the rule's internal code is not shown
     assert browser.find_element(By.CSS_SELECTOR, "[data-testid=warning-status]").text == "新预警"
 
     browser.find_element(By.ID, "review").click()
