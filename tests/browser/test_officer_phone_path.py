@@ -154,6 +154,10 @@ def test_officer_walks_task_checklist_photo_ledger_case_and_pdf_on_a_phone(
     handset.find_element(By.ID, "make-extracts").click()
     wait_for(handset, "#extracts")
     _fits(handset, seen)
+    extracts = handset.find_element(By.ID, "extracts").text
+    assert "分钟数据" in extracts  # named in Chinese, not "minute"
+    assert "化学需氧量（COD）[w01018]" in extracts
+    assert "minute" not in extracts
     handset.find_element(By.ID, "evidence-pdf").click()
     import time
 

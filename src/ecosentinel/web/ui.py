@@ -31,7 +31,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from ecosentinel.auth.roles import ROLE_NAMES_ZH, Perm
 from ecosentinel.auth.service import Principal, principal_for_token
 from ecosentinel.detection.catalogue import rule_title, rule_titles
-from ecosentinel.detection.messages import evidence_lines, factor_name, rule_param_name
+from ecosentinel.detection.messages import evidence_lines, factor_name, kind_name, rule_param_name
 from ecosentinel.errors import AuthError, NotFoundError, PermissionDeniedError, ValidationError
 from ecosentinel.readings import CST
 from ecosentinel.web import messages
@@ -106,6 +106,7 @@ env.filters["rule_names"] = rule_titles
 env.filters["evidence_lines"] = evidence_lines
 env.filters["factor_name"] = factor_name
 env.filters["factor_names"] = _factor_names
+env.filters["kind_name"] = kind_name
 env.filters["who"] = _who
 env.filters["file_kind"] = file_kind
 env.filters["params_text"] = _params_text
