@@ -21,6 +21,7 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.support import expected_conditions
 from selenium.webdriver.support.wait import WebDriverWait
+from sqlalchemy.orm import Session
 
 from ecosentinel.auth.roles import Role
 from ecosentinel.auth.service import create_user
@@ -106,10 +107,18 @@ def live_app(tmp: Path) -> Iterator[Live]:
         engine.dispose()
 
 
-def chromium(width: int = 1366, height: int = 900, *, mobile: bool = False) -> WebDriver:
+def chromium(
+    width: int = 1366, height: int = 900, *, mobile: bool = False, downloads: Path | None = None
+) -> WebDriver:
     """Headless Chromium through the system chromedriver; ``mobile`` emulates a phone of that size (a desktop
-    window cannot be narrower than about 500 px, and a phone reports a touch screen)."""
+    window cannot be narrower than about 500 px, and a phone reports a touch screen); files the user
+    downloads are saved in ``downloads`` without a prompt."""
     options = webdriver.ChromeOptions()
+    if downloads is not None:
+        options.add_experimental_option(
+            "prefs",
+            {"download.default_directory": str(downloads), "download.prompt_for_download": False},
+        )
     if mobile:
         options.add_experimental_option(
             "mobileEmulation", {"deviceMetrics": {"width": width, "height": height, "pixelRatio": 3.0}}
@@ -161,3 +170,44 @@ def wait_for_text(driver: WebDriver, css: str, text: str) -> None:
     except TimeoutException as exc:
         body = driver.find_element(By.TAG_NAME, "body").text[:1500]
         raise AssertionError(f"{text!r} not in {css} on {driver.current_url}:\n{body}") from exc
+
+
+@contextmanager
+def open_db(live: Live) -> Iterator[Session]:
+    """A session on the live app's database (its own engine, disposed afterwards)."""
+    engine = create_engine(live.database_url)
+    try:
+        with Session(engine) as session:
+            yield session
+    finally:
+        engine.dispose()
+
+
+def phone(width: int = 390, height: int = 844, *, downloads: Path | None = None) -> WebDriver:
+    """Chromium as a phone of that size: device metrics and touch emulated (``innerWidth`` is ``width``)."""
+    driver = chromium(width, height, downloads=downloads)
+    driver.execute_cdp_cmd(
+        "Emulation.setDeviceMetricsOverride",
+        {"width": width, "height": height, "deviceScaleFactor": 3, "mobile": True},
+    )
+    return driver
+
+
+def sideways_overflow(driver: WebDriver) -> int:
+    """How many CSS pixels the page is wider than the screen (0 when nothing scrolls sideways)."""
+    widths = driver.execute_script("return [document.documentElement.scrollWidth, window.innerWidth];")
+    return max(0, int(widths[0]) - int(widths[1]))
+
+
+def wait_for_download(directory: Path, suffix: str) -> Path:
+    """The one finished download in ``directory`` whose name ends in ``suffix``."""
+    deadline = time.monotonic() + WAIT_S
+    while time.monotonic() < deadline:
+        done = [p for p in directory.iterdir() if p.name.endswith(suffix) and p.stat().st_size > 0]
+        if done and not any(p.name.endswith(".crdownload") for p in directory.iterdir()):
+            assert len(done) == 1, done
+            return done[0]
+        time.sleep(0.1)
+    raise AssertionError(
+        f"no *{suffix} download in {directory}: {sorted(p.name for p in directory.iterdir())}"
+    )

@@ -126,7 +126,17 @@ def _shoot(driver: WebDriver, path: Path) -> None:
 
 PHONE_PAGES = (
     ("phone_dashboard", "/", "[data-testid=menu-button]"),
+    ("phone_task", "/enforcement/tasks/{task_id}", "[data-testid=task-detail]"),
     ("phone_inspection", "/enforcement/inspections/{inspection_id}", "#checklist-form"),
+    ("phone_ledger", "/enforcement/ledger/new?inspection_id={inspection_id}", "[data-testid=ledger-form]"),
+    ("phone_case", "/enforcement/cases/{case_id}", "#evidence-pdf"),
+)
+
+ROLE_PAGES = (
+    # the leader's overview and report forms; the analyst's rule-adjustment form with its parameter hint
+    ("lingdao", "leader_dashboard", "/", "[data-testid=workload]"),
+    ("lingdao", "reports", "/enforcement/reports", "[data-testid=monthly-download-form]"),
+    ("fenxi", "adjustments", "/enforcement/adjustments", "#propose-form"),
 )
 
 
@@ -141,7 +151,12 @@ def _phone_shots(live: Live, staged: Staged, out: Path) -> list[Path]:
         )
         log_in(driver, live.base_url, "zhifa")
         for name, path, ready in PHONE_PAGES:
-            driver.get(live.base_url + path.format(inspection_id=staged.inspection_id))
+            driver.get(
+                live.base_url
+                + path.format(
+                    task_id=staged.task_id, inspection_id=staged.inspection_id, case_id=staged.case_id
+                )
+            )
             wait_for(driver, ready)
             height = int(driver.execute_script("return document.body.scrollHeight"))
             driver.execute_cdp_cmd(
@@ -173,6 +188,13 @@ def main(out: Path) -> list[Path]:
                 written.append(out / f"{name}.png")
             log_in(driver, live.base_url, "admin")
             for name, path, ready in _pages(live, staged):
+                driver.get(f"{live.base_url}{path}")
+                wait_for(driver, ready)
+                _shoot(driver, out / f"{name}.png")
+                written.append(out / f"{name}.png")
+            for user, name, path, ready in ROLE_PAGES:
+                driver.delete_all_cookies()
+                log_in(driver, live.base_url, user)
                 driver.get(f"{live.base_url}{path}")
                 wait_for(driver, ready)
                 _shoot(driver, out / f"{name}.png")

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from ecosentinel.database import create_engine
 from ecosentinel.enforcement.models import Task
 from ecosentinel.reporting.models import PublicReport
-from tests.browser.harness import Live, chromium, log_in, wait_for, wait_for_text
+from tests.browser.harness import Live, chromium, log_in, phone, sideways_overflow, wait_for, wait_for_text
 
 PHONE = "13800001111"
 REPLY = "经现场核查，该企业采样杯注水问题属实，已依法立案查处。感谢您的监督！"
@@ -142,3 +142,27 @@ def test_a_burst_from_one_phone_is_refused_with_a_clear_message(live: Live) -> N
         )
     finally:
         phone.quit()
+
+
+def test_every_public_page_fits_a_phone_without_an_account(live: Live) -> None:
+    """Each page linked from the public home opens without logging in and does not scroll sideways."""
+    handset = phone()
+    try:
+        handset.get(f"{live.base_url}/public")
+        wait_for(handset, "[data-testid=public-links]")
+        links = [
+            str(a.get_attribute("href"))
+            for a in handset.find_elements(By.CSS_SELECTOR, "[data-testid=public-links] a")
+        ]
+        assert len(links) >= 5
+        too_wide = []
+        for url in [f"{live.base_url}/public", *links]:
+            handset.get(url)
+            wait_for(handset, "footer")
+            assert "/login" not in handset.current_url, url
+            assert not handset.find_elements(By.CSS_SELECTOR, "[data-testid=logout]")
+            if sideways_overflow(handset):
+                too_wide.append(f"{url}: {sideways_overflow(handset)}px")
+        assert too_wide == []
+    finally:
+        handset.quit()

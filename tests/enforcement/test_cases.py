@@ -15,19 +15,23 @@ from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 from PIL import Image
 from pypdf import PdfReader
+from reportlab.graphics.charts.lineplots import LinePlot
+from reportlab.graphics.shapes import Rect
 from sqlalchemy.orm import Session
 
 from ecosentinel.audit.models import AuditEntry
 from ecosentinel.audit.service import verify
 from ecosentinel.auth.roles import Role
 from ecosentinel.auth.service import SYSTEM
+from ecosentinel.enforcement import evidence
 from ecosentinel.enforcement.api import api as enforcement_api
-from ecosentinel.enforcement.cases import add_penalty, create_case, transfer_case
-from ecosentinel.enforcement.models import EvidencePack
+from ecosentinel.enforcement.cases import add_finding_extracts, add_penalty, create_case, transfer_case
+from ecosentinel.enforcement.models import Attachment, EnforcementWarning, EvidencePack
+from ecosentinel.enforcement.warnings import sync_warnings
 from ecosentinel.errors import ValidationError
 from ecosentinel.store.base import MeasurementStore
 from tests.conftest import login_as, use_data_dir
-from tests.enforcement.test_warnings import DAY, at, red_warning
+from tests.enforcement.test_warnings import DAY, add_day, add_finding, at, red_warning, seed_point
 
 MN = "33040200000001"
 
@@ -251,3 +255,87 @@ def test_every_enforcement_route_declares_a_permission_and_refuses_anonymous(cli
             path = path.replace("{" + name + "}", "1")
         for method in route.methods or ():
             assert client.request(method, path).status_code == 401, f"{method} {path}"
+
+
+def _treatment_off_readings(store: MeasurementStore) -> None:
+    """COD normal all morning; production on; treatment power 0 from 02:00 to 03:00 (an R10 finding)."""
+    times = [at(DAY, 0) + dt.timedelta(minutes=i) for i in range(6 * 60)]
+    off = [at(DAY, 2) <= t < at(DAY, 3) for t in times]
+    series = {
+        "w01018": [40.0 + (i % 7) for i in range(len(times))],
+        "wc_prod_kw": [300.0 + (i % 5) for i in range(len(times))],
+        "wc_treat_kw": [0.5 if o else 80.0 + (i % 3) for i, o in enumerate(off)],
+    }
+    store.append(
+        pl.concat(
+            pl.DataFrame(
+                {
+                    "mn": [MN] * len(times),
+                    "code": [code] * len(times),
+                    "kind": ["minute"] * len(times),
+                    "time": times,
+                    "value": values,
+                }
+            )
+            for code, values in series.items()
+        ).with_columns(pl.col("time").dt.replace_time_zone("UTC"))
+    )
+
+
+def test_evidence_pdf_charts_the_series_behind_the_finding(
+    db_session: Session, store: MeasurementStore
+) -> None:
+    """A treatment-off finding names only COD; its evidence is the treatment power falling while production
+    runs. The extract holds all three series and the PDF charts each over the window, the finding shaded."""
+    seed_point(db_session, MN)
+    add_finding(db_session, MN, at(DAY, 2), at(DAY, 3), rule="R10_treatment_off")
+    add_day(db_session, MN, DAY, rules=("R10_treatment_off",))
+    sync_warnings(db_session, days=None)
+    warning = db_session.scalar(sa.select(EnforcementWarning).where(EnforcementWarning.mn == MN))
+    assert warning is not None
+    db_session.commit()  # SQLite: the store writes on its own connection
+    _treatment_off_readings(store)
+    case = create_case(db_session, SYSTEM, title="治理设施停运案", warning_ids=[warning.id])
+    (extract,) = add_finding_extracts(db_session, SYSTEM, store, case.id)
+    assert extract.codes == ["w01018", "wc_prod_kw", "wc_treat_kw"]
+    assert extract.rows == 3 * 180  # 01:00-04:00, the finding's hour and an hour either side, each series
+    assert "2024-03-01 02:30:00,wc_treat_kw,minute,platform,0.5,N" in extract.csv_text
+
+    pdf = evidence.build_pdf(db_session, case, generated_by="测试", generated_at=dt.datetime.now(dt.UTC))
+    text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages)
+    for name in ("化学需氧量", "生产设施用电功率", "治理设施用电功率"):
+        assert f"摘录 #{extract.id}：{name}" in text, name
+    assert "阴影：发现时段 2024-03-01 02:00 至 2024-03-01 03:00" in text
+
+    # Each chart spans 01:00-04:00 with 02:00-03:00 shaded: the middle third of the plot.
+    frame = pl.read_csv(io.StringIO(extract.csv_text), schema_overrides={"value": pl.Float64}).with_columns(
+        time=pl.col("time_cst").str.strptime(pl.Datetime("us"), "%Y-%m-%d %H:%M:%S")
+    )
+    charts = evidence._charts(
+        frame, extract.codes, "摘录", (extract.start, extract.end), (at(DAY, 2), at(DAY, 3))
+    )
+    assert len(charts) == 3
+    for chart in charts:
+        band = next(c for c in chart.contents if isinstance(c, Rect))
+        plot = next(c for c in chart.contents if isinstance(c, LinePlot))
+        assert band.x == pytest.approx(plot.x + plot.width / 3)
+        assert band.width == pytest.approx(plot.width / 3)
+
+
+def test_a_photo_cut_short_is_listed_not_embedded(tmp_path: Path) -> None:
+    """A PNG whose header decodes but whose pixel data is broken (a phone upload cut short) must not break
+    the whole evidence pack: it is left out of the PDF like any undecodable file."""
+    broken = PNG[:-40] + b"\x00" * 40
+    (tmp_path / "p.png").write_bytes(broken)
+    attachment = Attachment(
+        id=1,
+        filename="p.png",
+        content_type="image/png",
+        stored_path="p.png",
+        sha256=hashlib.sha256(broken).hexdigest(),
+        size=len(broken),
+    )
+    assert evidence._photo(tmp_path, attachment) is None
+    (tmp_path / "q.png").write_bytes(PNG)
+    attachment.stored_path, attachment.sha256 = "q.png", hashlib.sha256(PNG).hexdigest()
+    assert evidence._photo(tmp_path, attachment) is not None

@@ -10,6 +10,8 @@ from sqlalchemy.orm import Session
 from ecosentinel.auth.models import User
 from ecosentinel.auth.roles import Role
 from ecosentinel.auth.service import SYSTEM
+from ecosentinel.detection.catalogue import RULES
+from ecosentinel.detection.messages import RULE_PARAM_NAMES
 from ecosentinel.enforcement.models import WarningOutcome
 from ecosentinel.enforcement.tasks import create_task
 from ecosentinel.screening.adjustments import RuleAdjustment
@@ -195,8 +197,16 @@ def test_adjustment_page_names_parameters_in_chinese(
     assert page.status_code == 200
     text = visible_text(page.text)
     assert "最小降幅比例＝0.3" in text
-    assert "规则参数（not_running_share）＝0.6" in text  # no label yet: the code in brackets
-    assert "drop_ratio" not in text
+    assert "停运或启动时段占比＝0.6" in text
+    row = page.text.split('data-testid="adjustment-list"', 1)[1].split("</table>", 1)[0]
+    assert "drop_ratio" not in visible_text(row)  # the proposal names its parameters in Chinese
+    # The hint says what the field takes (a JSON object of parameter codes, with an example) and lists each
+    # rule's codes with their Chinese names.
+    hint = page.text.split('data-testid="params-hint"', 1)[1].split("</p>", 1)[0]
+    assert "JSON 对象" in hint
+    assert '{"drop_ratio": 0.3, "min_hours": 3}' in hint
+    assert "最小降幅比例（drop_ratio）＝0.5" in text
+    assert "参与判定的因子（factors）＝" in text
     usernames = frozenset(session_usernames(engine)) | {"testclient"}
     assert foreign_words(text, usernames) == []
 
@@ -204,3 +214,13 @@ def test_adjustment_page_names_parameters_in_chinese(
 def session_usernames(engine: sa.Engine) -> list[str]:
     with Session(engine) as s:
         return list(s.scalars(sa.select(User.username)))
+
+
+def test_every_rule_parameter_has_a_chinese_name() -> None:
+    unlabelled = [
+        f"{cls.code}.{key}"
+        for cls in RULES
+        for key in cls.params_model.model_fields
+        if key not in RULE_PARAM_NAMES
+    ]
+    assert unlabelled == []

@@ -4,6 +4,7 @@ with the message beside the field."""
 from __future__ import annotations
 
 import json
+from http.cookies import SimpleCookie
 from urllib.parse import unquote
 
 import sqlalchemy as sa
@@ -14,6 +15,8 @@ from ecosentinel.auth.models import User
 from ecosentinel.auth.roles import Role
 from ecosentinel.database import session_factory
 from ecosentinel.web.deps import public
+from ecosentinel.web.messages import FLASH_TRUNCATED
+from ecosentinel.web.ui import redirect
 from tests.web.crawling import HTML, Site, site
 
 __all__ = ["site"]
@@ -182,3 +185,26 @@ def test_enterprise_account_whose_enterprise_is_gone_gets_pages_not_errors(site:
         response = site.client.get(url, headers=headers)
         assert response.status_code < 500, url
         assert "甲化工" not in response.text, url
+
+
+def test_a_long_error_list_is_cut_to_fit_the_flash_cookie() -> None:
+    """Browsers drop a cookie over 4 KB silently: a registry import with many bad rows must still say so."""
+    errors = "\n".join(
+        f"工作表「监测点位」第 {n} 行，列「MN」：监测点位编码（MN）必须是 14 位数字" for n in range(2, 80)
+    )
+    response = redirect("/registry", flash=errors, level="error", field="file", form="/registry/import")
+    cookie = response.headers["set-cookie"]
+    assert len(cookie.encode()) < 4096
+    item = _flash_of(cookie)
+    assert item["text"].startswith("工作表「监测点位」第 2 行")
+    assert item["text"].endswith(FLASH_TRUNCATED)
+    assert (item["field"], item["form"]) == ("file", "/registry/import")
+    short = redirect("/registry", flash="登记信息已导入", level="ok")
+    assert _flash_of(short.headers["set-cookie"])["text"] == "登记信息已导入"
+
+
+def _flash_of(header: str) -> dict[str, str]:
+    jar: SimpleCookie = SimpleCookie()
+    jar.load(header)
+    item: dict[str, str] = json.loads(unquote(jar["es_flash"].value))[0]
+    return item

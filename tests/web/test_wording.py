@@ -40,8 +40,9 @@ def test_the_checker_finds_what_it_must() -> None:
     text = visible_text(
         "<p>规则 R10_treatment_off 命中</p><p title='warnings.read'>无权</p><script>var x = 'ok';</script>"
         "<p>化学需氧量（COD）12 mg/L，点位MN 88888880000001，哈希 a5fc4aad975da4c39e4a8cb4c505dc23</p>"
+        '<p>例如 <code class="input-example">{"drop_ratio": 0.3}</code> 或 <code>raw_code</code></p>'
     )
-    assert foreign_words(text) == ["R10_treatment_off", "warnings.read"]
+    assert foreign_words(text) == ["R10_treatment_off", "warnings.read", "raw_code"]
 
 
 @pytest.mark.parametrize(

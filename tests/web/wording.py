@@ -78,11 +78,15 @@ class _Text(HTMLParser):
         super().__init__()
         self.parts: list[str] = []
         self._skip = 0
+        self._examples = 0
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         if tag in ("script", "style", "svg"):
             self._skip += 1 if tag != "svg" else 0
         a = {k: v or "" for k, v in attrs}
+        if tag == "code" and "input-example" in a.get("class", "").split():
+            self._skip += 1  # an example of what to type into a field, in the field's own syntax
+            self._examples += 1
         for name in ("title", "placeholder", "aria-label", "alt"):
             if a.get(name):
                 self.parts.append(a[name])
@@ -91,6 +95,9 @@ class _Text(HTMLParser):
 
     def handle_endtag(self, tag: str) -> None:
         if tag in ("script", "style") and self._skip:
+            self._skip -= 1
+        if tag == "code" and self._examples:
+            self._examples -= 1
             self._skip -= 1
 
     def handle_data(self, data: str) -> None:

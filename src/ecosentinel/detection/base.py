@@ -309,7 +309,7 @@ class Rule(ABC, Generic[P]):
 
     Class attributes every rule sets: ``code`` (``R04_post_exceedance_drop``), ``title_zh``,
     ``title_en``, ``params_model`` (a ``RuleParams`` subclass with sourced defaults), and optionally
-    ``point_types`` (which point types the rule applies to).
+    ``point_types`` (which point types the rule applies to) and ``context_series``.
     """
 
     code: ClassVar[str]
@@ -317,6 +317,10 @@ class Rule(ABC, Generic[P]):
     title_en: ClassVar[str]
     params_model: ClassVar[type[RuleParams]]
     point_types: ClassVar[frozenset[PointType]] = frozenset({PointType.WATER, PointType.GAS})
+    context_series: ClassVar[tuple[str, ...]] = ()
+    """Reading codes besides a finding's own factors that its evidence rests on (working-condition power,
+    O2, flow): the series an inspector needs beside the pollutant to see the finding (e.g. R10's
+    treatment-power curve). Evidence packs extract and chart them; a point without them simply lacks them."""
 
     @abstractmethod
     def screen(self, data: PointData, config: ScreeningConfig) -> list[Finding]:

@@ -72,3 +72,13 @@ def rule_titles(codes: str | Sequence[str] | None) -> str:
     """Rule codes (a stored JSON list, or comma-separated text) as their Chinese names."""
     items = (codes or "").split(",") if isinstance(codes, str) or codes is None else list(codes)
     return "、".join(rule_title(c) for c in items if c.strip())
+
+
+def finding_series(rule: str, factors: Sequence[str]) -> list[str]:
+    """The reading codes that show a finding: its own factors, then the context series its rule's evidence
+    rests on (``Rule.context_series``, e.g. the treatment power of R10), each once."""
+    try:
+        context = rule_class(rule.strip()).context_series
+    except NotFoundError:
+        context = ()
+    return list(dict.fromkeys([*factors, *context]))

@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 from ecosentinel.audit.service import record
 from ecosentinel.auth.roles import Perm, Role
 from ecosentinel.auth.service import Principal
+from ecosentinel.detection.catalogue import finding_series
 from ecosentinel.enforcement import messages
 from ecosentinel.enforcement.ledger.service import ActionInput, add_action
 from ecosentinel.enforcement.models import (
@@ -357,7 +358,8 @@ def add_finding_extracts(
     before_write: Callable[[], None] | None = None,
     ip: str | None = None,
 ) -> list[DataExtract]:
-    """One extract per finding of the case's warnings (its window ± 1 hour, its factors), once each.
+    """One extract per finding of the case's warnings (its window ± 1 hour; its factors and the context
+    series its rule rests on, e.g. the treatment power of R10), once each.
 
     All windows are read from the store first, then ``before_write`` runs, then the extracts are written.
     """
@@ -371,8 +373,12 @@ def add_finding_extracts(
             done.add(f.finding_id)
             start = as_utc(f.start) - EXTRACT_MARGIN
             end = max(as_utc(f.end), as_utc(f.start) + dt.timedelta(minutes=1)) + EXTRACT_MARGIN
-            codes = list(f.factors)
-            used_kind, frame = _read(store, warning.mn, start, end, codes, None)
+            used_kind, frame = _read(store, warning.mn, start, end, list(f.factors), None)
+            codes = finding_series(f.rule, f.factors)
+            for code in codes[len(f.factors) :]:  # context series, each at the resolution it was sent in
+                _, extra = _read(store, warning.mn, start, end, [code], None)
+                if extra.height:
+                    frame = pl.concat([frame, extra], how="vertical_relaxed") if frame.height else extra
             planned.append((warning.mn, start, end, codes, used_kind, frame, f.finding_id))
     if before_write is not None:
         before_write()

@@ -1,6 +1,7 @@
 """The evidence pack (证据包) of a case as a PDF: facts, findings, data extracts with their SHA-256 and a
-chart, the inspection checklist, attachments with hashes, penalties and transfers. The PDF's own SHA-256
-is recorded in ``EvidencePack`` and the audit trail (a file cannot contain its own hash).
+chart of each series (the finding's window shaded), the inspection checklist, attachments with hashes,
+penalties and transfers. The PDF's own SHA-256 is recorded in ``EvidencePack`` and the audit trail (a file
+cannot contain its own hash).
 
 Chinese text uses WenQuanYi Micro Hei when installed, else reportlab's built-in STSong-Light CID font.
 """
@@ -17,8 +18,9 @@ from pathlib import Path, PurePath
 from typing import Any
 
 import polars as pl
+from PIL import Image as PILImage
 from reportlab.graphics.charts.lineplots import LinePlot
-from reportlab.graphics.shapes import Drawing, String
+from reportlab.graphics.shapes import Drawing, Rect, String
 from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
@@ -99,40 +101,68 @@ def _esc(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("\n", "<br/>")
 
 
-def _chart(frame: pl.DataFrame, title: str) -> Drawing | None:
-    """A line chart of up to three factors' platform values over the extract window."""
+CHART_MAX_SERIES = 6  # charts per extract: a finding's factors and its rule's context series fit
+_SHADE = colors.Color(0.85, 0.2, 0.15, alpha=0.18)
+
+
+def _naive_cst(value: dt.datetime) -> dt.datetime:
+    return as_utc(value).astimezone(CST).replace(tzinfo=None)
+
+
+def _charts(
+    frame: pl.DataFrame,
+    codes: list[str],
+    title: str,
+    span: tuple[dt.datetime, dt.datetime],
+    window: tuple[dt.datetime, dt.datetime] | None,
+) -> list[Drawing]:
+    """One small chart per series of an extract (in ``codes`` order, then any other code), each over the
+    extract's whole ``span`` with the finding's ``window`` shaded, so the pollutant and the series the finding
+    rests on (e.g. treatment power) can be read side by side. ``frame`` times are naive CST."""
     frame = frame.filter(pl.col("value").is_not_null())
-    if frame.height < 2:
-        return None
-    t0 = frame["time"].min()
-    series = []
-    codes = []
-    for code in frame["code"].unique(maintain_order=True).to_list()[:3]:
+    t0, t1 = (_naive_cst(t) for t in span)
+    hours = max((t1 - t0).total_seconds() / 3600.0, 1 / 60)
+    present = frame["code"].unique(maintain_order=True).to_list()
+    ordered = [c for c in codes if c in present] + [c for c in present if c not in codes]
+    shade = None
+    note = f"横轴：{t0:%Y-%m-%d %H:%M} 起的小时数"
+    if window is not None:
+        a = max(0.0, (_naive_cst(window[0]) - t0).total_seconds() / 3600.0)
+        b = min(hours, (_naive_cst(window[1]) - t0).total_seconds() / 3600.0)
+        if b > a:
+            shade = (a, b)
+            note += f"；阴影：发现时段 {_t(window[0])} 至 {_t(window[1])}"
+    out = []
+    for code in ordered[:CHART_MAX_SERIES]:
         part = frame.filter(pl.col("code") == code).sort("time")
         points = [
             ((t - t0).total_seconds() / 3600.0, float(v))
             for t, v in zip(part["time"], part["value"], strict=True)
         ]
-        if len(points) >= 2:
-            series.append(points)
-            codes.append(code)
-    if not series:
-        return None
-    drawing = Drawing(170 * mm, 62 * mm)
-    plot = LinePlot()
-    plot.x, plot.y = int(12 * mm), int(8 * mm)
-    plot.width, plot.height = int(150 * mm), int(46 * mm)
-    plot.data = series
-    palette = [colors.HexColor("#c0392b"), colors.HexColor("#2471a3"), colors.HexColor("#1e8449")]
-    for i in range(len(series)):
-        plot.lines[i].strokeColor = palette[i]
-        plot.lines[i].strokeWidth = 0.8
-    plot.xValueAxis.labels.fontSize = 6
-    plot.yValueAxis.labels.fontSize = 6
-    drawing.add(plot)
-    legend = "  ".join(f"{factor_name(c)}（{['红', '蓝', '绿'][i]}）" for i, c in enumerate(codes))
-    drawing.add(String(12 * mm, 57 * mm, f"{title}  {legend}  横轴：小时", fontName=cjk_font(), fontSize=7))
-    return drawing
+        if len(points) < 2:
+            continue
+        drawing = Drawing(170 * mm, 42 * mm)
+        plot = LinePlot()
+        plot.x, plot.y = int(12 * mm), int(7 * mm)
+        plot.width, plot.height = int(150 * mm), int(27 * mm)
+        plot.data = [points]
+        plot.lines[0].strokeColor = colors.HexColor("#2471a3")
+        plot.lines[0].strokeWidth = 0.8
+        plot.xValueAxis.valueMin, plot.xValueAxis.valueMax = 0.0, hours
+        plot.xValueAxis.labels.fontSize = 6
+        plot.yValueAxis.labels.fontSize = 6
+        if shade is not None:
+            x0 = plot.x + plot.width * shade[0] / hours
+            x1 = plot.x + plot.width * shade[1] / hours
+            band = Rect(x0, plot.y, x1 - x0, plot.height)
+            band.fillColor, band.strokeColor = _SHADE, None
+            drawing.add(band)
+        drawing.add(plot)
+        caption = f"{title}：{factor_name(code)}"
+        drawing.add(String(12 * mm, 38 * mm, caption, fontName=cjk_font(), fontSize=7.5))
+        drawing.add(String(12 * mm, 0.5 * mm, note, fontName=cjk_font(), fontSize=6))
+        out.append(drawing)
+    return out
 
 
 PHOTO_WIDTH = 80 * mm
@@ -153,6 +183,8 @@ def _photo(data_dir: Path, attachment: Attachment) -> Flowable | None:
         logger.error("attachment %d does not match its recorded SHA-256; left out of the PDF", attachment.id)
         return None
     try:
+        with PILImage.open(io.BytesIO(data)) as decoded:
+            decoded.load()  # the whole stream: a photo cut short in transfer would fail the PDF's rendering
         width, height = ImageReader(io.BytesIO(data)).getSize()
     except Exception:  # a file that passed the type check but does not decode: listed, not embedded
         logger.warning("photo of attachment %d cannot be decoded; left out of the PDF", attachment.id)
@@ -209,6 +241,7 @@ def build_pdf(
         story.append(Paragraph(messages.PDF_NONE, st["body"]))
 
     story.append(Paragraph(messages.PDF_EXTRACTS, st["h2"]))
+    windows = {f.finding_id: (f.start, f.end) for w in case.warnings for f in w.findings}
     if not case.extracts:
         story.append(Paragraph(messages.PDF_NONE, st["body"]))
     for e in case.extracts:
@@ -236,9 +269,13 @@ def build_pdf(
                 time=pl.col("time_cst").str.strptime(pl.Datetime("us"), "%Y-%m-%d %H:%M:%S")
             )
             platform = timed.filter(pl.col("source") == "platform")
-            chart = _chart(platform if platform.height else timed, f"摘录 #{e.id}")
-            if chart is not None:
-                story.append(chart)
+            story += _charts(
+                platform if platform.height else timed,
+                list(e.codes or []),
+                f"摘录 #{e.id}",
+                (e.start, e.end),
+                windows.get(e.finding_id or ""),
+            )
             rows: list[list[Any]] = [list(messages.PDF_COLS_EXTRACT)]
             for r in frame.head(PDF_MAX_ROWS).iter_rows(named=True):
                 value = r["value"]

@@ -12,12 +12,14 @@ from typing import Annotated, Any
 import sqlalchemy as sa
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, Response
+from markupsafe import Markup
 from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 
 from ecosentinel.auth.roles import Perm
 from ecosentinel.auth.service import Principal
 from ecosentinel.detection.catalogue import RULES
+from ecosentinel.detection.messages import rule_param_name
 from ecosentinel.enforcement import messages as msg
 from ecosentinel.enforcement import outcomes as outcome_service
 from ecosentinel.enforcement.pages import _apply, _back, _text
@@ -61,7 +63,28 @@ def _ctx(db: Session, principal: Principal) -> dict[str, Any]:
         "kind_names": screening_messages.ADJUSTMENT_KIND_NAMES,
         "status_names": screening_messages.ADJUSTMENT_STATUS_NAMES,
         "rules": [(cls.code, cls.title_zh) for cls in RULES],
+        "rule_params": [
+            (
+                cls.code,
+                cls.title_zh,
+                [
+                    (key, rule_param_name(key), _default_text(field.default))
+                    for key, field in cls.params_model.model_fields.items()
+                    if key != "enabled"  # switching a rule off is not an adjustment
+                ],
+            )
+            for cls in RULES
+        ],
     }
+
+
+def _default_text(value: Any) -> str | Markup:
+    """A parameter's default as typed in the JSON field: numbers as they are, anything else (lists of codes,
+    true / false) as a JSON example."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return f"{value:.10f}".rstrip("0").rstrip(".") if isinstance(value, float) else str(value)
+    text = json.dumps(list(value) if isinstance(value, tuple) else value, ensure_ascii=False)
+    return Markup('<code class="input-example">{}</code>').format(text)
 
 
 @router.get("/enforcement/reliability", response_class=HTMLResponse)

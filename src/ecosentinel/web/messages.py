@@ -93,3 +93,5 @@ FILE_KINDS = {
 FILE_OTHER = "其他文件"
 API_DOCS_TITLE = "接口文档"
 NAV_MAP = "一张图"
+
+FLASH_TRUNCATED = "……（内容过长，其余从略）"

@@ -31,7 +31,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from ecosentinel.auth.roles import ROLE_NAMES_ZH, Perm
 from ecosentinel.auth.service import Principal, principal_for_token
 from ecosentinel.detection.catalogue import rule_title, rule_titles
-from ecosentinel.detection.messages import evidence_lines, factor_name, rule_param_name
+from ecosentinel.detection.messages import evidence_lines, factor_name, kind_name, rule_param_name
 from ecosentinel.errors import AuthError, NotFoundError, PermissionDeniedError, ValidationError
 from ecosentinel.readings import CST
 from ecosentinel.web import messages
@@ -42,6 +42,9 @@ logger = logging.getLogger(__name__)
 TEMPLATES_DIR = Path(__file__).parent / "templates"
 STATIC_DIR = Path(__file__).parent / "static"
 FLASH_COOKIE = "es_flash"
+FLASH_COOKIE_BYTES = 3800
+"""Longest flash cookie value: browsers silently drop a cookie over 4096 bytes (name and attributes
+included), and a Chinese character takes 9 bytes once percent-encoded."""
 
 
 def _cst(value: dt.datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
@@ -103,6 +106,7 @@ env.filters["rule_names"] = rule_titles
 env.filters["evidence_lines"] = evidence_lines
 env.filters["factor_name"] = factor_name
 env.filters["factor_names"] = _factor_names
+env.filters["kind_name"] = kind_name
 env.filters["who"] = _who
 env.filters["file_kind"] = file_kind
 env.filters["params_text"] = _params_text
@@ -231,9 +235,28 @@ def redirect(
     response = RedirectResponse(url, status_code=303)
     if flash:
         item = {"level": level, "text": flash, "field": field or "", "form": form or ""}
-        payload = quote(json.dumps([item], ensure_ascii=False))
-        response.set_cookie(FLASH_COOKIE, payload, httponly=True, samesite="strict", max_age=60)
+        response.set_cookie(FLASH_COOKIE, _flash_payload(item), httponly=True, samesite="strict", max_age=60)
     return response
+
+
+def _flash_payload(item: dict[str, str]) -> str:
+    """The cookie value of one message, its text cut (and marked as cut) to fit ``FLASH_COOKIE_BYTES``: a
+    long list of import errors must still reach the page rather than vanish with a dropped cookie."""
+
+    def encoded(text: str) -> str:
+        return quote(json.dumps([{**item, "text": text}], ensure_ascii=False))
+
+    text = item["text"]
+    if len(encoded(text)) <= FLASH_COOKIE_BYTES:
+        return encoded(text)
+    low, high = 0, len(text)  # the longest prefix that fits with the mark
+    while low < high:
+        middle = (low + high + 1) // 2
+        if len(encoded(text[:middle] + messages.FLASH_TRUNCATED)) <= FLASH_COOKIE_BYTES:
+            low = middle
+        else:
+            high = middle - 1
+    return encoded(text[:low] + messages.FLASH_TRUNCATED)
 
 
 def error_flash(exc: Exception, request: Request | None = None) -> dict[str, str]:

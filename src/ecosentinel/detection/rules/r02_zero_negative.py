@@ -9,6 +9,7 @@ import polars as pl
 from ecosentinel.detection.base import FactorRule, PointData, Series, true_runs
 from ecosentinel.detection.calibration import budget_level
 from ecosentinel.detection.config import RuleParams, ScreeningConfig
+from ecosentinel.detection.context import GAS_FLOW, WATER_FLOW, WC_PRODUCTION
 from ecosentinel.detection.findings import Finding, Severity, iso
 from ecosentinel.detection.messages import calibration_text
 from ecosentinel.detection.profile import CalibratedLevel, PointProfile
@@ -57,6 +58,7 @@ class ZeroNegativeRule(FactorRule[ZeroNegativeParams]):
     title_zh = "运行期间零值或负值"
     title_en = "Zero or negative while operating"
     params_model = ZeroNegativeParams
+    context_series = (WC_PRODUCTION, WATER_FLOW, GAS_FLOW)
     kinds = (DataKind.HOUR, DataKind.MINUTE)
 
     def calibrate(

@@ -93,6 +93,7 @@ class DilutionRule(PointRule[DilutionParams]):
     title_zh = "样品稀释"
     title_en = "Dilution"
     params_model = DilutionParams
+    context_series = (WATER_FLOW, WC_PRODUCTION)
     point_types = frozenset({PointType.WATER})
 
     def detect(self, data: PointData, params: DilutionParams, config: ScreeningConfig) -> list[Finding]:

@@ -87,6 +87,7 @@ class O2DilutionRule(PointRule[O2DilutionParams]):
     title_zh = "掺风稀释或折算错误"
     title_en = "O2 dilution and wrong O2-converted concentration"
     params_model = O2DilutionParams
+    context_series = (O2_CODE, GAS_FLOW, WC_PRODUCTION)
     point_types = frozenset({PointType.GAS})
 
     def detect(self, data: PointData, params: O2DilutionParams, config: ScreeningConfig) -> list[Finding]:

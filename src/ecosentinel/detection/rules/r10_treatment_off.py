@@ -46,6 +46,7 @@ class TreatmentOffRule(PointRule[TreatmentOffParams]):
     title_zh = "治理设施停运或标停未停"
     title_en = "Treatment off while emissions look normal"
     params_model = TreatmentOffParams
+    context_series = (WC_PRODUCTION, WC_TREATMENT)
 
     def detect(self, data: PointData, params: TreatmentOffParams, config: ScreeningConfig) -> list[Finding]:
         prod = data.series(WC_PRODUCTION, WC_KINDS)

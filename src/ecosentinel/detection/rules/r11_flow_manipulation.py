@@ -87,6 +87,7 @@ class FlowManipulationRule(PointRule[FlowManipulationParams]):
     title_zh = "流量异常"
     title_en = "Flow manipulation"
     params_model = FlowManipulationParams
+    context_series = (WC_PRODUCTION,)
 
     def detect(
         self, data: PointData, params: FlowManipulationParams, config: ScreeningConfig

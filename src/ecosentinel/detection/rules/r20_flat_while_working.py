@@ -9,7 +9,7 @@ import polars as pl
 
 from ecosentinel.detection.base import FactorRule, PointData, Series
 from ecosentinel.detection.config import RuleParams
-from ecosentinel.detection.context import FLOW_CODES, WC_PRODUCTION, PointType
+from ecosentinel.detection.context import FLOW_CODES, GAS_FLOW, WATER_FLOW, WC_PRODUCTION, PointType
 from ecosentinel.detection.findings import Finding, Severity, iso, num
 from ecosentinel.detection.messages import factor_name, kind_name
 from ecosentinel.detection.profile import quantum_of
@@ -68,6 +68,7 @@ class FlatWhileWorkingRule(FactorRule[FlatWhileWorkingParams]):
     title_zh = "工况波动而监测值恒定"
     title_en = "Flat value while the working condition varies"
     params_model = FlatWhileWorkingParams
+    context_series = (WC_PRODUCTION, WATER_FLOW, GAS_FLOW)
     kinds = (DataKind.MINUTE, DataKind.HOUR)
     roles = frozenset({"pollutant"})
     point_types = frozenset({PointType.WATER, PointType.GAS})

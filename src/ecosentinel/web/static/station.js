@@ -132,7 +132,7 @@
         p.textContent = f.explanation;
         const t = document.createElement("div");
         t.className = "muted";
-        t.textContent = fmtTime(f.start) + " 至 " + fmtTime(f.end) + " · 规则 " + f.rule;
+        t.textContent = fmtTime(f.start) + " 至 " + fmtTime(f.end) + " · 规则编号 " + f.rule.split("_")[0];
         li.appendChild(b); li.appendChild(p); li.appendChild(t);
         list.appendChild(li);
       });
