@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import sqlalchemy as sa
 from fastapi.testclient import TestClient
@@ -84,6 +85,12 @@ def test_dashboard_counts_colours_and_stations(
     assert "乙热电废水排口" in text
     assert 'data-testid="enterprise-map"' in text
     assert "2025-03-10" in text
+    # every point label stays inside the 600-wide map: labels right of x=400 are anchored at their end
+    labels = re.findall(r'<text x="([\d.]+)" y="[\d.]+"( text-anchor="end")?>', text)
+    assert labels
+    for x, anchor in labels:
+        assert float(x) <= 400 + 11 or anchor, x
+        assert not anchor or float(x) > 400 - 11
 
 
 def test_enterprise_dashboard_shows_only_its_own_points(
