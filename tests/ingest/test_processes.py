@@ -8,11 +8,13 @@ import asyncio
 import datetime as dt
 import os
 import signal
+import socket
 import subprocess
 import sys
 from collections import deque
 from pathlib import Path
 
+import httpx
 import psutil
 import pytest
 
@@ -215,3 +217,43 @@ async def test_kill_9_of_one_receiver_process_loses_nothing_it_acknowledged(
     assert set(raw_minutes) >= acked
     assert len(raw_minutes) == len(set(raw_minutes))  # never stored twice
     assert set(per_time) == {len(FACTORS)}  # every stored packet whole: all its factors
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.mark.timeout(240)
+async def test_serve_runs_the_web_app_apart_from_its_receiver_processes(
+    registered_url: str, tmp_path: Path
+) -> None:
+    web_port, hj_port = _free_port(), _free_port()
+    env = dict(os.environ, ECOSENTINEL_DATA_DIR=str(tmp_path), ECOSENTINEL_DATABASE_URL=registered_url)
+    env["ECOSENTINEL_SCREENING__ENABLED"] = "false"
+    command = ["serve", "--port", str(web_port), "--hj212-port", str(hj_port), "--receivers", str(PROCESSES)]
+    proc = subprocess.Popen([sys.executable, "-m", "ecosentinel", *command], env=env, text=True)  # noqa: ASYNC220
+    try:
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{web_port}") as web:
+            async with asyncio.timeout(90):
+                while True:
+                    try:
+                        if (await web.get("/healthz")).status_code == 200:
+                            break
+                    except httpx.TransportError:
+                        await asyncio.sleep(0.2)
+            # the web app's process is not a receiver: the port is served by its receiver processes only
+            assert not any(
+                c.laddr and c.laddr.port == hj_port for c in psutil.Process(proc.pid).net_connections("tcp")
+            )
+            assert len(receivers(proc)) == PROCESSES
+            acked: list[int] = []
+            await _logger(0, hj_port, 5, acked)
+            assert len(acked) == 5
+            async with asyncio.timeout(30):  # the receivers report their counters every second
+                while (await web.get("/api/ingest/status")).json()["packets_stored"] < 5:  # noqa: ASYNC110
+                    await asyncio.sleep(0.2)
+    finally:
+        stop_pool(proc)
+    assert proc.returncode == 0

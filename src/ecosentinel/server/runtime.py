@@ -82,6 +82,10 @@ async def running_ingest(
         engine.dispose()
 
 
+def _exit_on_sigterm(signum: int, frame: object) -> None:
+    raise SystemExit(0)
+
+
 async def wait_for_shutdown_signal() -> None:
     """Return on SIGINT or SIGTERM."""
     stop = asyncio.Event()
@@ -127,8 +131,12 @@ async def run_platform(
             ready(server)
 
         scheduler = start_scheduler(settings, session_factory(engine), jobs=jobs)  # off the event loop
+        # uvicorn handles SIGINT / SIGTERM, then re-raises the signal once the web app is down; SIGTERM's
+        # default action would end the process on the spot, before the receivers flush and the scheduler
+        # stops. As an exception it unwinds through the clean-up below instead (exit code 0).
+        signal.signal(signal.SIGTERM, _exit_on_sigterm)
         try:
-            await web.serve()  # returns on SIGINT / SIGTERM (uvicorn handles the signals)
+            await web.serve()
         finally:
             if scheduler is not None:
                 await asyncio.to_thread(scheduler.stop)
