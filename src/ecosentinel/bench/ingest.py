@@ -103,8 +103,19 @@ def make_packets(conn_index: int, count: int, start: dt.datetime) -> list[bytes]
     return packets
 
 
-async def _logger(host: str, port: int, packets: list[bytes], window: int, latencies: list[float]) -> int:
-    reader, writer = await asyncio.open_connection(host, port)
+LOGGERS_PER_ADDRESS = 100
+"""Loggers sharing a source address (127.0.0.2, 127.0.0.3 … on loopback): as behind a carrier's NAT, and
+within the receiver's per-address connection limit (256 by default)."""
+
+
+def source_address(index: int) -> str:
+    return f"127.0.{1 + index // (250 * LOGGERS_PER_ADDRESS)}.{2 + index // LOGGERS_PER_ADDRESS % 250}"
+
+
+async def _logger(
+    host: str, port: int, packets: list[bytes], window: int, latencies: list[float], index: int = 0
+) -> int:
+    reader, writer = await asyncio.open_connection(host, port, local_addr=(source_address(index), 0))
     sent_at: deque[float] = deque()
     acked = 0
     buf = b""
@@ -179,11 +190,15 @@ async def _drive(host: str, port: int, per_conn: list[list[bytes]], window: int,
     sampler = asyncio.get_running_loop().run_in_executor(None, _sample_rss, pid, stop, peak)
     cpu0, client0 = _cpu_seconds(receiver), _cpu_seconds([me])
     t0 = time.perf_counter()
-    results = await asyncio.gather(*(_logger(host, port, p, window, latencies) for p in per_conn))
-    elapsed = time.perf_counter() - t0
-    cpu1, client1 = _cpu_seconds(receiver), _cpu_seconds([me])
-    stop.set()
-    await sampler
+    try:
+        results = await asyncio.gather(
+            *(_logger(host, port, p, window, latencies, i) for i, p in enumerate(per_conn))
+        )
+        elapsed = time.perf_counter() - t0
+        cpu1, client1 = _cpu_seconds(receiver), _cpu_seconds([me])
+    finally:
+        stop.set()  # else the sampler thread keeps the loop from closing when a logger fails
+        await sampler
     assert sum(results) == sum(len(p) for p in per_conn)
     return _Run(elapsed, latencies, peak[0], cpu1 - cpu0, client1 - client0)
 
