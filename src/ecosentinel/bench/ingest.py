@@ -10,6 +10,7 @@ in the store.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import os
 import platform
@@ -49,6 +50,7 @@ class IngestBenchResult:
     stored_readings: int
     receiver_cpu_s: float  # user + system CPU of every receiver process during the run
     client_cpu_s: float  # the load generator's (this process)
+    receiver_wait_s: float  # run-queue time of the receiver processes' threads: runnable, no CPU free
 
     @property
     def per_receiver_cpu_s(self) -> float:
@@ -59,7 +61,8 @@ class IngestBenchResult:
             f"| {self.backend} | {self.processes} | {self.connections} | {self.packets:,} | "
             f"{self.packets_per_s:,.0f} | {self.p50_ms:.1f} | {self.p99_ms:.1f} | "
             f"{self.receiver_cpu_s / self.seconds:.2f} | {self.per_receiver_cpu_s:,.0f} | "
-            f"{self.client_cpu_s / self.seconds:.2f} | {self.peak_rss_mb:.0f} | {self.stored_readings:,} |"
+            f"{self.receiver_wait_s / self.seconds:.2f} | {self.client_cpu_s / self.seconds:.2f} | "
+            f"{self.peak_rss_mb:.0f} | {self.stored_readings:,} |"
         )
 
 
@@ -159,6 +162,15 @@ def _cpu_seconds(procs: list[psutil.Process]) -> float:
     return total
 
 
+def run_queue_wait(pid: int) -> float:
+    """Seconds the process's threads have spent runnable but waiting for a CPU (Linux schedstat; else 0)."""
+    total = 0
+    for stat in Path(f"/proc/{pid}/task").glob("*/schedstat"):
+        with contextlib.suppress(OSError, ValueError, IndexError):
+            total += int(stat.read_text().split()[1])
+    return total / 1e9
+
+
 def _sample_rss(pid: int, stop: asyncio.Event, peak: list[float]) -> None:
     procs = _receiver_processes(pid)
     while not stop.is_set():
@@ -179,6 +191,7 @@ class _Run:
     peak_rss_mb: float
     receiver_cpu_s: float
     client_cpu_s: float
+    receiver_wait_s: float
 
 
 async def _drive(host: str, port: int, per_conn: list[list[bytes]], window: int, pid: int) -> _Run:
@@ -189,6 +202,7 @@ async def _drive(host: str, port: int, per_conn: list[list[bytes]], window: int,
     me = psutil.Process()
     sampler = asyncio.get_running_loop().run_in_executor(None, _sample_rss, pid, stop, peak)
     cpu0, client0 = _cpu_seconds(receiver), _cpu_seconds([me])
+    wait0 = sum(run_queue_wait(p.pid) for p in receiver)
     t0 = time.perf_counter()
     try:
         results = await asyncio.gather(
@@ -196,11 +210,12 @@ async def _drive(host: str, port: int, per_conn: list[list[bytes]], window: int,
         )
         elapsed = time.perf_counter() - t0
         cpu1, client1 = _cpu_seconds(receiver), _cpu_seconds([me])
+        wait1 = sum(run_queue_wait(p.pid) for p in receiver)
     finally:
         stop.set()  # else the sampler thread keeps the loop from closing when a logger fails
         await sampler
     assert sum(results) == sum(len(p) for p in per_conn)
-    return _Run(elapsed, latencies, peak[0], cpu1 - cpu0, client1 - client0)
+    return _Run(elapsed, latencies, peak[0], cpu1 - cpu0, client1 - client0, wait1 - wait0)
 
 
 def _run_loop(run: Coroutine[Any, Any, _Run]) -> _Run:
@@ -281,6 +296,7 @@ def run_ingest_bench(
         stored_readings=stored,
         receiver_cpu_s=run.receiver_cpu_s,
         client_cpu_s=run.client_cpu_s,
+        receiver_wait_s=run.receiver_wait_s,
     )
 
 
