@@ -97,7 +97,8 @@ async def _serve(settings: Settings, index: int, processes: int, pipe: Connectio
         pipe.send(("ready", server.port))
         while not stop.is_set():
             try:
-                pipe.send(("stats", _snapshot(server)))
+                # taken on the loop (consistent), sent from a thread: a slow pool never stalls the receiver
+                await asyncio.to_thread(pipe.send, ("stats", _snapshot(server)))
             except OSError:  # the pool is gone (killed): do not outlive it
                 log.warning("receiver pool gone; stopping")
                 break
