@@ -25,19 +25,19 @@ INGEST_GOAL = (
 
 
 INGEST_READING = (
-    "How to read it: packets per receiver CPU-second is what the receivers do with the CPU they get; "
-    "receiver CPU plus waiting shows how much of the two cores they wanted, and time spent waiting means "
-    "other work (the load generator, other users of this shared machine) held the cores, so packets/s and "
-    "latency are then lower bounds. A packet costs a receiver about 110-140 µs of CPU: decoding alone is "
-    "about 50 µs (codec section), then the readings frame, the store insert, the socket work. At that cost "
-    "two free cores give at most about 14,000-18,000 packets/s before the load generator's share, so the "
-    "20,000 packets/s goal needs a cheaper decode path (a compiled codec, or CP items parsed in bulk) as "
-    "well as the processes. A second process also makes each group commit about half as large (measured: "
-    "92 instead of 49 commits for 20,000 packets from 200 connections on SQLite), so per-commit costs weigh "
-    "more; on "
-    "SQLite the two writers also take turns on the database's one write lock (busy_timeout). Durability "
-    "holds in every configuration: tests/ingest/test_processes.py and test_kill9.py (kill -9 loses no "
-    "acknowledged packet)."
+    "How to read it: compare the rows of one run, not separate runs (on this shared machine the same "
+    "command gave 2,800-12,600 packets/s in runs half an hour apart). Packets per receiver CPU-second is "
+    "what the receivers do with the CPU they get; receiver CPU plus waiting shows how much of the two cores "
+    "they wanted, and time spent waiting means other work (the load generator, other users of the machine) "
+    "held the cores, so packets/s and latency are then lower bounds. A packet costs a receiver about "
+    "95-140 µs of CPU (8,000-10,500 packets per CPU-second across runs): decoding alone is about 50 µs "
+    "(codec section), then the readings frame, the store insert, the socket work. At that cost two free "
+    "cores give at most about 14,000-21,000 packets/s before the load generator's share, so the goal needs "
+    "a cheaper decode path (a compiled codec, or CP items parsed in bulk) as well as the processes. A second "
+    "process also makes each group commit about half as large (measured: 92 instead of 49 commits for "
+    "20,000 packets from 200 connections on SQLite), so per-commit costs weigh more; on SQLite the two "
+    "writers also take turns on the database's one write lock (busy_timeout). Durability holds in every "
+    "configuration: tests/ingest/test_processes.py and test_kill9.py (kill -9 loses no acknowledged packet)."
 )
 
 
