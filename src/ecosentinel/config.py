@@ -31,6 +31,13 @@ class IngestSettings(BaseModel):
     reject_sample_interval_s: float = 60.0  # at most one stored row and log line per (address, reason)
     max_packet_bytes: int = 4096  # 2017 allows 1024 bytes of data segment; leave room for 2005 loggers
     max_pending_per_connection: int = 64  # back-pressure: stop reading when this many await the store
+    # and every connection of the process stops reading while this many packets await the store in total
+    # (the writer queue is bounded; TCP flow control then holds the loggers back)
+    max_queued_packets: int = 8000
+    max_queued_rejected: int = (
+        1000  # sampled rejected-packet log rows waiting; beyond it they are only counted
+    )
+    reuse_port: bool = False  # SO_REUSEPORT: several receiver processes share the port (--processes N)
     batch_max_packets: int = 2000  # group commit: at most this many packets per durable write
     batch_max_delay_ms: float = 5.0  # and at most this long waiting for more
 

@@ -39,7 +39,7 @@ from typing import Any
 import psutil
 import typer
 
-from ecosentinel.bench.ingest import FACTORS_8, _start_receiver, machine_line, registry_for
+from ecosentinel.bench.ingest import FACTORS_8, _start_receiver, machine_line, registry_for, run_queue_wait
 from ecosentinel.bench.report import write_section
 from ecosentinel.database import create_engine, upgrade
 from ecosentinel.protocol.hj212 import build_data_packet, decode
@@ -299,15 +299,6 @@ async def _swarm_member(port: int, source: str, kind: int, stop: asyncio.Event, 
 # -- the run ----------------------------------------------------------------------------------------------
 
 
-def _run_queue_wait(pid: int) -> float:
-    """Seconds the process's threads have spent runnable but waiting for a CPU (Linux schedstat; else 0)."""
-    total = 0
-    for stat in Path(f"/proc/{pid}/task").glob("*/schedstat"):
-        with contextlib.suppress(OSError, ValueError, IndexError):
-            total += int(stat.read_text().split()[1])
-    return total / 1e9
-
-
 def _sample_receiver(pid: int, stop: asyncio.Event, peak: list[float]) -> None:
     proc = psutil.Process(pid)
     while not stop.is_set():
@@ -403,11 +394,11 @@ async def _drive(
             attacker.start()
             assert await asyncio.to_thread(out.get, True, 120) == "ready"  # the attack is on
         result = PhaseResult(name)
-        cpu0, wait0, t0 = sum(receiver.cpu_times()[:2]), _run_queue_wait(pid), time.perf_counter()
+        cpu0, wait0, t0 = sum(receiver.cpu_times()[:2]), run_queue_wait(pid), time.perf_counter()
         await good.run_phase(result, seconds)
         elapsed = time.perf_counter() - t0
         result.receiver_cpu = (sum(receiver.cpu_times()[:2]) - cpu0) / elapsed
-        result.receiver_wait = (_run_queue_wait(pid) - wait0) / elapsed
+        result.receiver_wait = (run_queue_wait(pid) - wait0) / elapsed
         stop.set()
         if attacker is not None:
             got = await asyncio.to_thread(out.get, True, 120)

@@ -1,14 +1,16 @@
 """``ecosentinel bench ingest``: simulated data loggers over loopback against a real receiver process.
 
-The receiver runs as its own process (``ecosentinel ingest``) on a fresh database, exactly as in production;
-this process opens N concurrent TCP connections, each behaving like a data logger that keeps up to ``window``
-unanswered packets in flight, and measures sustained stored packets/s, acknowledgement latency and the
-receiver's peak memory. Every acknowledged packet is then checked to be in the store.
+The receiver runs as its own process (``ecosentinel ingest [--processes N]``) on a fresh database, exactly as
+in production; this process opens N concurrent TCP connections, each behaving like a data logger that keeps up
+to ``window`` unanswered packets in flight, and measures sustained stored packets/s, acknowledgement latency,
+the receiver's peak memory and CPU time (all its processes). Every acknowledged packet is then checked to be
+in the store.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import os
 import platform
@@ -18,8 +20,10 @@ import sys
 import tempfile
 import time
 from collections import deque
+from collections.abc import Coroutine
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import psutil
 
@@ -35,6 +39,7 @@ FACTORS_8 = ("w01018", "w21003", "w21011", "w21001", "w01001", "w00000", "w01010
 @dataclass
 class IngestBenchResult:
     backend: str
+    processes: int
     connections: int
     packets: int
     seconds: float
@@ -43,11 +48,21 @@ class IngestBenchResult:
     p99_ms: float
     peak_rss_mb: float
     stored_readings: int
+    receiver_cpu_s: float  # user + system CPU of every receiver process during the run
+    client_cpu_s: float  # the load generator's (this process)
+    receiver_wait_s: float  # run-queue time of the receiver processes' threads: runnable, no CPU free
+
+    @property
+    def per_receiver_cpu_s(self) -> float:
+        return self.packets / self.receiver_cpu_s if self.receiver_cpu_s else 0.0
 
     def row(self) -> str:
         return (
-            f"| {self.backend} | {self.connections} | {self.packets:,} | {self.packets_per_s:,.0f} | "
-            f"{self.p50_ms:.1f} | {self.p99_ms:.1f} | {self.peak_rss_mb:.0f} | {self.stored_readings:,} |"
+            f"| {self.backend} | {self.processes} | {self.connections} | {self.packets:,} | "
+            f"{self.packets_per_s:,.0f} | {self.p50_ms:.1f} | {self.p99_ms:.1f} | "
+            f"{self.receiver_cpu_s / self.seconds:.2f} | {self.per_receiver_cpu_s:,.0f} | "
+            f"{self.receiver_wait_s / self.seconds:.2f} | {self.client_cpu_s / self.seconds:.2f} | "
+            f"{self.peak_rss_mb:.0f} | {self.stored_readings:,} |"
         )
 
 
@@ -91,8 +106,19 @@ def make_packets(conn_index: int, count: int, start: dt.datetime) -> list[bytes]
     return packets
 
 
-async def _logger(host: str, port: int, packets: list[bytes], window: int, latencies: list[float]) -> int:
-    reader, writer = await asyncio.open_connection(host, port)
+LOGGERS_PER_ADDRESS = 100
+"""Loggers sharing a source address (127.0.0.2, 127.0.0.3 … on loopback): as behind a carrier's NAT, and
+within the receiver's per-address connection limit (256 by default)."""
+
+
+def source_address(index: int) -> str:
+    return f"127.0.{1 + index // (250 * LOGGERS_PER_ADDRESS)}.{2 + index // LOGGERS_PER_ADDRESS % 250}"
+
+
+async def _logger(
+    host: str, port: int, packets: list[bytes], window: int, latencies: list[float], index: int = 0
+) -> int:
+    reader, writer = await asyncio.open_connection(host, port, local_addr=(source_address(index), 0))
     sent_at: deque[float] = deque()
     acked = 0
     buf = b""
@@ -119,36 +145,94 @@ async def _logger(host: str, port: int, packets: list[bytes], window: int, laten
     return acked
 
 
-def _sample_rss(pid: int, stop: asyncio.Event, peak: list[float]) -> None:
+def _receiver_processes(pid: int) -> list[psutil.Process]:
+    """The receiver: one process, or the pool process and its receiver processes."""
     proc = psutil.Process(pid)
-    while not stop.is_set():
+    return [proc, *proc.children(recursive=True)]
+
+
+def _cpu_seconds(procs: list[psutil.Process]) -> float:
+    total = 0.0
+    for proc in procs:
         try:
-            peak[0] = max(peak[0], proc.memory_info().rss / 1e6)
+            times = proc.cpu_times()
         except psutil.Error:
-            return
+            continue
+        total += times.user + times.system
+    return total
+
+
+def run_queue_wait(pid: int) -> float:
+    """Seconds the process's threads have spent runnable but waiting for a CPU (Linux schedstat; else 0)."""
+    total = 0
+    for stat in Path(f"/proc/{pid}/task").glob("*/schedstat"):
+        with contextlib.suppress(OSError, ValueError, IndexError):
+            total += int(stat.read_text().split()[1])
+    return total / 1e9
+
+
+def _sample_rss(pid: int, stop: asyncio.Event, peak: list[float]) -> None:
+    procs = _receiver_processes(pid)
+    while not stop.is_set():
+        rss = 0.0
+        for proc in procs:
+            try:
+                rss += proc.memory_info().rss / 1e6
+            except psutil.Error:
+                continue
+        peak[0] = max(peak[0], rss)
         time.sleep(0.2)
 
 
-async def _drive(
-    host: str, port: int, per_conn: list[list[bytes]], window: int, pid: int
-) -> tuple[float, list[float], float]:
+@dataclass
+class _Run:
+    seconds: float
+    latencies: list[float]
+    peak_rss_mb: float
+    receiver_cpu_s: float
+    client_cpu_s: float
+    receiver_wait_s: float
+
+
+async def _drive(host: str, port: int, per_conn: list[list[bytes]], window: int, pid: int) -> _Run:
     latencies: list[float] = []
     peak = [0.0]
     stop = asyncio.Event()
+    receiver = _receiver_processes(pid)
+    me = psutil.Process()
     sampler = asyncio.get_running_loop().run_in_executor(None, _sample_rss, pid, stop, peak)
+    cpu0, client0 = _cpu_seconds(receiver), _cpu_seconds([me])
+    wait0 = sum(run_queue_wait(p.pid) for p in receiver)
     t0 = time.perf_counter()
-    results = await asyncio.gather(*(_logger(host, port, p, window, latencies) for p in per_conn))
-    elapsed = time.perf_counter() - t0
-    stop.set()
-    await sampler
+    try:
+        results = await asyncio.gather(
+            *(_logger(host, port, p, window, latencies, i) for i, p in enumerate(per_conn))
+        )
+        elapsed = time.perf_counter() - t0
+        cpu1, client1 = _cpu_seconds(receiver), _cpu_seconds([me])
+        wait1 = sum(run_queue_wait(p.pid) for p in receiver)
+    finally:
+        stop.set()  # else the sampler thread keeps the loop from closing when a logger fails
+        await sampler
     assert sum(results) == sum(len(p) for p in per_conn)
-    return elapsed, latencies, peak[0]
+    return _Run(elapsed, latencies, peak[0], cpu1 - cpu0, client1 - client0, wait1 - wait0)
 
 
-def _start_receiver(database_url: str, data_dir: Path) -> tuple[subprocess.Popen[str], int]:
+def _run_loop(run: Coroutine[Any, Any, _Run]) -> _Run:
+    """The load generator on uvloop where installed (as the receiver): less of the shared CPU for it."""
+    try:
+        import uvloop
+    except ImportError:  # pragma: no cover - platforms without uvloop
+        return asyncio.run(run)
+    return uvloop.run(run)
+
+
+def _start_receiver(
+    database_url: str, data_dir: Path, processes: int = 1
+) -> tuple[subprocess.Popen[str], int]:
     env = dict(os.environ, ECOSENTINEL_DATA_DIR=str(data_dir), ECOSENTINEL_DATABASE_URL=database_url)
     proc = subprocess.Popen(
-        [sys.executable, "-m", "ecosentinel", "ingest", "--port", "0"],
+        [sys.executable, "-m", "ecosentinel", "ingest", "--port", "0", "--processes", str(processes)],
         env=env,
         stdout=subprocess.PIPE,
         text=True,
@@ -161,7 +245,13 @@ def _start_receiver(database_url: str, data_dir: Path) -> tuple[subprocess.Popen
 
 
 def run_ingest_bench(
-    *, database_url: str, backend: str, connections: int, packets_per_conn: int, window: int
+    *,
+    database_url: str,
+    backend: str,
+    connections: int,
+    packets_per_conn: int,
+    window: int,
+    processes: int = 1,
 ) -> IngestBenchResult:
     """Run one benchmark against a fresh schema at ``database_url``."""
     from sqlalchemy.orm import Session
@@ -178,12 +268,12 @@ def run_ingest_bench(
     start = now - dt.timedelta(days=360) + dt.timedelta(minutes=slot)
     per_conn = [make_packets(i, packets_per_conn, start) for i in range(connections)]
     with tempfile.TemporaryDirectory() as tmp:
-        proc, port = _start_receiver(database_url, Path(tmp))
+        proc, port = _start_receiver(database_url, Path(tmp), processes)
         try:
-            elapsed, latencies, peak = asyncio.run(_drive("127.0.0.1", port, per_conn, window, proc.pid))
+            run = _run_loop(_drive("127.0.0.1", port, per_conn, window, proc.pid))
         finally:
             proc.terminate()
-            proc.wait(timeout=60)
+            proc.wait(timeout=120)
     total = connections * packets_per_conn
     store = open_store(database_url)
     stored = store.read_window(
@@ -192,17 +282,21 @@ def run_ingest_bench(
     ).height
     store.close()
     engine.dispose()
-    qs = statistics.quantiles(latencies, n=100)
+    qs = statistics.quantiles(run.latencies, n=100)
     return IngestBenchResult(
         backend=backend,
+        processes=processes,
         connections=connections,
         packets=total,
-        seconds=elapsed,
-        packets_per_s=total / elapsed,
+        seconds=run.seconds,
+        packets_per_s=total / run.seconds,
         p50_ms=qs[49] * 1000,
         p99_ms=qs[98] * 1000,
-        peak_rss_mb=peak,
+        peak_rss_mb=run.peak_rss_mb,
         stored_readings=stored,
+        receiver_cpu_s=run.receiver_cpu_s,
+        client_cpu_s=run.client_cpu_s,
+        receiver_wait_s=run.receiver_wait_s,
     )
 
 

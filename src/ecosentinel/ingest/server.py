@@ -4,7 +4,12 @@ Design (see docs/decisions/0001-ingest-group-commit.md):
 - One asyncio Protocol per connection feeds bytes to a pure Framer (never raises) and a Reassembler.
 - Accepted packets go to a single writer thread that commits them in groups (group commit): a packet is
   acknowledged only after the transaction holding its raw bytes and decoded values has committed.
-- Per-connection back-pressure: reading pauses while too many packets of that connection await the store.
+- Back-pressure, so memory stays bounded: a connection stops reading while ``max_pending_per_connection`` of
+  its packets await the store, and every connection stops reading while ``max_queued_packets`` packets await
+  it in total (the writer's queue is bounded; the kernel's socket buffers and TCP flow control then hold the
+  loggers back). Sampled rejected-packet log rows beyond ``max_queued_rejected`` are only counted.
+- Several receiver processes may share one port (``reuse_port``, SO_REUSEPORT; docs/ingest.md): each has
+  its own writer and commits before it acknowledges, so a process killed loses nothing it acknowledged.
 - Refused packets (unknown MN, wrong PW, bad CRC, implausible DataTime) get the HJ 212 refusal reply
   (9011 with a QnRtn, docs/hj212.md) and are counted; never stored as readings. The rejected log is
   sampled: one row and one log line per (address, reason) and interval, the rest only counted.
@@ -78,6 +83,8 @@ class IngestStats:
     connections_over_budget: int = 0  # answered and closed after too many bad frames
     connections_timed_out: int = 0  # idle, or a frame not completed in time
     rejected_logged: int = 0  # rejections sampled into the rejected-packet log
+    rejected_log_dropped: int = 0  # sampled rows not logged because the writer's queue was full
+    queue_full: int = 0  # times every connection paused because max_queued_packets awaited the store
     rejected_by_reason: Counter[str] = field(default_factory=Counter)
     batches: int = 0
     last_packet_at: dt.datetime | None = None
@@ -113,12 +120,24 @@ class StoreWriter:
         self._queue: queue.SimpleQueue[_Pending | RejectedPacket | None] = queue.SimpleQueue()
         self._thread = threading.Thread(target=self._run, name="ecosentinel-store-writer", daemon=True)
         self._stopped = threading.Event()
+        self._rejected_waiting = 0  # rejected-log rows in the queue (both threads change it: under the lock)
+        self._rejected_lock = threading.Lock()
 
     def start(self) -> None:
         self._thread.start()
 
-    def submit(self, item: _Pending | RejectedPacket) -> None:
+    def submit(self, item: _Pending) -> None:
+        """Queue an accepted packet (the server bounds how many wait: ``IngestServer.queued``)."""
         self._queue.put(item)
+
+    def submit_rejected(self, item: RejectedPacket) -> bool:
+        """Queue a rejected-packet log row; False (dropped) when ``max_queued_rejected`` already wait."""
+        with self._rejected_lock:
+            if self._rejected_waiting >= self._settings.max_queued_rejected:
+                return False
+            self._rejected_waiting += 1
+        self._queue.put(item)
+        return True
 
     def stop(self) -> None:
         """Finish what is queued, then stop (blocking)."""
@@ -154,6 +173,8 @@ class StoreWriter:
 
     def _commit(self, batch: list[_Pending], rejected: list[RejectedPacket]) -> None:
         if rejected:
+            with self._rejected_lock:
+                self._rejected_waiting -= len(rejected)
             try:
                 self._store.append_rejected(rejected)
             except Exception:
@@ -169,7 +190,7 @@ class StoreWriter:
             self._loop.call_soon_threadsafe(_release_all, batch)
             return
         self._stats.batches += 1
-        self._loop.call_soon_threadsafe(_acknowledge_all, batch, self._stats)
+        self._loop.call_soon_threadsafe(_acknowledge_all, batch)
         if self._after_commit is not None:
             try:
                 self._after_commit(frame)
@@ -177,13 +198,18 @@ class StoreWriter:
                 log.exception("after-commit hook failed (the batch is stored and acknowledged)")
 
 
-def _acknowledge_all(batch: list[_Pending], stats: IngestStats) -> None:
+def _acknowledge_all(batch: list[_Pending]) -> None:
+    if not batch:
+        return
+    server = batch[0].conn.server
+    stats = server.stats
     now = time.monotonic()
     for item in batch:
         item.conn.acknowledge(item.packet)
         stats.online_mns[item.packet.mn] = now
     stats.packets_stored += len(batch)
     stats.last_packet_at = dt.datetime.now(dt.UTC)
+    server.dequeued(len(batch))
 
 
 def _abort_quietly(transport: asyncio.Transport) -> None:
@@ -194,13 +220,15 @@ def _abort_quietly(transport: asyncio.Transport) -> None:
 def _release_all(batch: list[_Pending]) -> None:
     for item in batch:
         item.conn.release()
+    if batch:
+        batch[0].conn.server.dequeued(len(batch))
 
 
 class HJ212Connection(asyncio.Protocol):
     """One data logger's TCP connection."""
 
     def __init__(self, server: IngestServer) -> None:
-        self._server = server
+        self.server = server
         self._settings = server.settings
         self._framer = Framer(max_packet_bytes=self._settings.max_packet_bytes)
         # a logger sends one split message at a time; a few in parallel is plenty (memory per connection)
@@ -224,34 +252,34 @@ class HJ212Connection(asyncio.Protocol):
         peername = self._transport.get_extra_info("peername")
         self.peer = f"{peername[0]}:{peername[1]}" if peername else "?"
         self.address = str(peername[0]) if peername else "?"
-        refusal = self._server.addresses.admit(self.address)
+        refusal = self.server.addresses.admit(self.address)
         if refusal is not None:
-            self._server.refuse_connection(self, refusal)
+            self.server.refuse_connection(self, refusal)
             self._closing = True
             self._transport.abort()  # at once: no handshake, no buffers, no timers
             return
         self._admitted = True
-        self._server.connections.add(self)
-        self._server.stats.connections += 1
-        self._server.stats.connections_total += 1
+        self.server.connections.add(self)
+        self.server.stats.connections += 1
+        self.server.stats.connections_total += 1
 
     def connection_lost(self, exc: Exception | None) -> None:
-        self._server.unlink(self)
+        self.server.unlink(self)
         if self._admitted:
             self._admitted = False
-            self._server.connections.discard(self)
-            self._server.stats.connections -= 1
-            self._server.addresses.release(self.address)
+            self.server.connections.discard(self)
+            self.server.stats.connections -= 1
+            self.server.addresses.release(self.address)
         self._transport = None
 
     def pause_writing(self) -> None:
         # the peer does not read its answers: stop reading its packets until it does
         self._write_paused = True
-        self._update_reading()
+        self.update_reading()
 
     def resume_writing(self) -> None:
         self._write_paused = False
-        self._update_reading()
+        self.update_reading()
 
     def data_received(self, data: bytes) -> None:
         for i in range(0, len(data), FEED_BYTES):
@@ -270,12 +298,12 @@ class HJ212Connection(asyncio.Protocol):
             if isinstance(frame, FrameError):
                 self._on_bad_frame(frame)
                 continue
-            refusal = self._server.auth.check(frame.mn, frame.pw)
+            refusal = self.server.auth.check(frame.mn, frame.pw)
             if frame.cn.startswith("90"):  # a logger's answer to one of our requests: nothing to answer
                 if refusal is None:
                     self.last_frame_at = time.monotonic()
-                    self._server.link(frame.mn, self)
-                    self._server.observe(frame)
+                    self.server.link(frame.mn, self)
+                    self.server.observe(frame)
                 continue
             if refusal is not None:  # before reassembly: unauthenticated parts are never held
                 self._refuse(frame, refusal)
@@ -286,10 +314,10 @@ class HJ212Connection(asyncio.Protocol):
                 self._on_bad_frame(FrameError(raw=frame.raw, error=exc))
                 continue
             self.last_frame_at = time.monotonic()
-            self._server.link(frame.mn, self)
+            self.server.link(frame.mn, self)
             if whole is not None:
                 if whole.cn not in DATA_CNS:  # an answer to a query (1011, 3020 …): seen in arrival order
-                    self._server.observe(whole)
+                    self.server.observe(whole)
                 self._on_packet(whole)
         # every GARBAGE_FRAMES frames' worth of bytes outside any frame counts as one bad frame
         limit = GARBAGE_FRAMES * self._settings.max_packet_bytes
@@ -305,7 +333,7 @@ class HJ212Connection(asyncio.Protocol):
 
     # packets ----------------------------------------------------------------------------------------------
     def _on_bad_frame(self, frame: FrameError) -> None:
-        self._server.stats.frames_bad += 1
+        self.server.stats.frames_bad += 1
         reply = error_reply(frame.raw, frame.error)
         if reply is not None:
             self._write(reply)
@@ -313,27 +341,27 @@ class HJ212Connection(asyncio.Protocol):
 
     def _count_bad(self, reason: str, raw: bytes | None, *, mn: str | None = None, detail: str = "") -> None:
         """Sample the rejection into the log, charge the connection's and the address's budgets."""
-        self._server.reject(self, reason, raw, mn=mn, detail=detail)
+        self.server.reject(self, reason, raw, mn=mn, detail=detail)
         self._bad += 1
-        if self._server.addresses.bad_frame(self.address):
+        if self.server.addresses.bad_frame(self.address):
             log.warning(
                 "address %s over its bad-frame budget: new connections refused for %.0f s",
                 self.address,
                 self._settings.address_ban_s,
             )
         if self._bad >= self._settings.max_bad_frames_per_connection:
-            self._server.stats.connections_over_budget += 1
-            if self._server.sampler.offer((self.address, "closed: bad-frame budget")):
+            self.server.stats.connections_over_budget += 1
+            if self.server.sampler.offer((self.address, "closed: bad-frame budget")):
                 log.warning("closing %s after %d bad frames", self.peer, self._bad)
             self.close()
 
     def _on_packet(self, packet: Packet) -> None:
         """A whole packet from an authenticated logger (MN and PW were checked on each part)."""
         if packet.data_time is not None:
-            now = self._server.clock()
-            bad_time = time_refusal(packet.data_time, self._server.data_time, now, KIND_BY_CN.get(packet.cn))
+            now = self.server.clock()
+            bad_time = time_refusal(packet.data_time, self.server.data_time, now, KIND_BY_CN.get(packet.cn))
             if bad_time is not None:
-                self._server.stats.packets_rejected += 1
+                self.server.stats.packets_rejected += 1
                 if packet.reply_required:
                     self._write(build_reply(packet, "9011", QnRtn=QnRtn.REJECTED))
                 self._count_bad(bad_time.reason, packet.raw, mn=packet.mn, detail=bad_time.message)
@@ -348,11 +376,11 @@ class HJ212Connection(asyncio.Protocol):
             raw=packet.raw,
         )
         self._pending += 1
-        self._update_reading()
-        self._server.writer.submit(_Pending(packet=packet, raw=raw, conn=self))
+        self.update_reading()
+        self.server.enqueue(_Pending(packet=packet, raw=raw, conn=self))
 
     def _refuse(self, packet: Packet, qn_rtn: int) -> None:
-        self._server.stats.packets_rejected += 1
+        self.server.stats.packets_rejected += 1
         unknown = qn_rtn == QN_RTN_MN_WRONG
         if packet.reply_required:
             self._write(build_reply(packet, "9011", QnRtn=qn_rtn))
@@ -370,7 +398,7 @@ class HJ212Connection(asyncio.Protocol):
             cn = "9014" if packet.cn in DATA_CNS or packet.cn == "3020" else "9011"
             self._write(build_reply(packet, cn) if cn == "9014" else build_reply(packet, cn, QnRtn=1))
         if packet.cn in DATA_CNS:  # data (also history sent for a back-fill request): seen once stored
-            self._server.observe(packet)
+            self.server.observe(packet)
 
     def send(self, data: bytes) -> bool:
         """Write a frame of ours (a command to the logger); False when the connection is gone."""
@@ -381,15 +409,14 @@ class HJ212Connection(asyncio.Protocol):
 
     def release(self) -> None:
         self._pending -= 1
-        self._update_reading()
+        self.update_reading()
 
-    def _update_reading(self) -> None:
-        """Read while fewer than max_pending packets await the store and the peer reads its answers."""
+    def update_reading(self) -> None:
+        """Read while fewer than max_pending packets await the store, the writer's queue is not full and the
+        peer reads its answers."""
         limit = self._settings.max_pending_per_connection
-        if self._paused:
-            pause = self._write_paused or self._pending >= limit // 2
-        else:
-            pause = self._write_paused or self._pending >= limit
+        held = self._write_paused or self.server.queue_full
+        pause = held or self._pending >= (limit // 2 if self._paused else limit)
         if pause == self._paused or self._transport is None or self._closing:
             return
         self._paused = pause
@@ -447,6 +474,8 @@ class IngestServer:
         self._server: asyncio.Server | None = None
         self._sweeper: asyncio.Task[None] | None = None
         self.writer: StoreWriter
+        self.queued = 0  # accepted packets handed to the writer and not yet acknowledged or released
+        self.queue_full = False  # every connection stops reading until ``queued`` is down to half the bound
 
     @property
     def port(self) -> int:
@@ -461,7 +490,12 @@ class IngestServer:
         factory: Callable[[], HJ212Connection] = lambda: HJ212Connection(self)  # noqa: E731
         # a modest backlog: asyncio accepts up to this many connections per loop iteration
         self._server = await loop.create_server(
-            factory, self.settings.host, self.settings.port, backlog=256, reuse_address=True
+            factory,
+            self.settings.host,
+            self.settings.port,
+            backlog=256,
+            reuse_address=True,
+            reuse_port=self.settings.reuse_port or None,
         )
         self._sweeper = asyncio.create_task(self._sweep(), name="hj212-sweeper")
         log.info(
@@ -471,6 +505,27 @@ class IngestServer:
             self.addresses.max_connections,
             self.settings.max_connections_per_address,
         )
+
+    # the writer's bounded queue -----------------------------------------------------------------------------
+    def enqueue(self, item: _Pending) -> None:
+        """Hand an accepted packet to the writer; at the bound every connection stops reading."""
+        self.queued += 1
+        self.writer.submit(item)
+        if not self.queue_full and self.queued >= self.settings.max_queued_packets:
+            self.queue_full = True
+            self.stats.queue_full += 1
+            self._update_all()
+
+    def dequeued(self, count: int) -> None:
+        """``count`` packets left the writer (acknowledged or released); at half the bound reading resumes."""
+        self.queued -= count
+        if self.queue_full and self.queued <= self.settings.max_queued_packets // 2:
+            self.queue_full = False
+            self._update_all()
+
+    def _update_all(self) -> None:
+        for conn in list(self.connections):
+            conn.update_reading()
 
     # live links (remote commands) -------------------------------------------------------------------------
     def link(self, mn: str, conn: HJ212Connection) -> None:
@@ -510,15 +565,15 @@ class IngestServer:
         self.stats.rejected_logged += 1
         log.warning("rejected from %s (MN %s): %s %s", conn.peer, mn or "?", reason, detail)
         if raw is not None:
-            self.writer.submit(
-                RejectedPacket(
-                    received_at=dt.datetime.now(dt.UTC),
-                    peer=conn.peer,
-                    mn=mn,
-                    raw=raw[: self.settings.max_packet_bytes],
-                    reason=f"{reason}: {detail}" if detail else reason,
-                )
+            row = RejectedPacket(
+                received_at=dt.datetime.now(dt.UTC),
+                peer=conn.peer,
+                mn=mn,
+                raw=raw[: self.settings.max_packet_bytes],
+                reason=f"{reason}: {detail}" if detail else reason,
             )
+            if not self.writer.submit_rejected(row):
+                self.stats.rejected_log_dropped += 1
 
     async def stop(self) -> None:
         if self._sweeper is not None:

@@ -37,12 +37,16 @@ class InteropRuntime:
         settings: InteropSettings,
         *,
         dispatch_interval_s: float = 0.5,
+        forwarding: bool = True,
     ) -> None:
+        """``forwarding=False``: this process neither forwards nor syncs the configured targets (with
+        several receiver processes on one database only the first forwards: the cursor allows one reader)."""
         self.server = server
         self.factory = factory
         self.store = store
         self.settings = settings
         self.dispatch_interval_s = dispatch_interval_s
+        self.forwarding_here = forwarding
         self.open_qns: set[str] = set()
         self.inbox: deque[Packet] = deque()
         self.forwarding = ForwardManager(factory, settings)
@@ -62,9 +66,10 @@ class InteropRuntime:
         return await asyncio.to_thread(work)
 
     async def start(self) -> None:
-        await self._db(lambda s: forward.sync_settings_targets(s, self.settings.forward_targets))
+        if self.forwarding_here:
+            await self._db(lambda s: forward.sync_settings_targets(s, self.settings.forward_targets))
         self.server.observers.append(self.observe)
-        if self.settings.forward_enabled:
+        if self.settings.forward_enabled and self.forwarding_here:
             self._tasks.append(asyncio.create_task(self.forwarding.run(), name="interop-forwarding"))
         self._tasks.append(asyncio.create_task(self._dispatch_forever(), name="interop-commands"))
         if self.settings.backfill_enabled:

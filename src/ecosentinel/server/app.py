@@ -12,6 +12,7 @@ import html
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Protocol
 
 from fastapi import Depends, FastAPI, Request
 from fastapi.openapi.docs import get_swagger_ui_html
@@ -36,7 +37,7 @@ from ecosentinel.errors import AuthError, NotFoundError, PermissionDeniedError, 
 from ecosentinel.evaluation import api as evaluation_api
 from ecosentinel.evaluation import om_api as evaluation_om_api
 from ecosentinel.evaluation import pages as evaluation_pages
-from ecosentinel.ingest.server import IngestServer
+from ecosentinel.ingest.server import IngestStats
 from ecosentinel.interop import api as interop_api
 from ecosentinel.interop import pages as interop_pages
 from ecosentinel.jobs import JobRunner
@@ -88,6 +89,14 @@ ROUTERS = (
 """Every area's router, included in this order."""
 
 
+class IngestView(Protocol):
+    """What the web app shows of the receiver: an ``IngestServer`` in this process, or the
+    ``ReceiverPool`` of receiver processes (their counters summed)."""
+
+    @property
+    def stats(self) -> IngestStats: ...
+
+
 class IngestStatus(BaseModel):
     points_configured: int
     points_online: int
@@ -108,7 +117,7 @@ def _error(status: int, exc: Exception, location: str | None = None) -> JSONResp
 def create_app(
     *,
     session_factory: sessionmaker[Session],
-    ingest: IngestServer | None = None,
+    ingest: IngestView | None = None,
     points_configured: Callable[[], int] = lambda: 0,
     jobs: JobRunner | None = None,
     settings: Settings | None = None,

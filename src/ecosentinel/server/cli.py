@@ -22,6 +22,9 @@ def ingest_command(
     host: str = typer.Option(None, help="Listen address (default from settings: 127.0.0.1)."),
     port: int = typer.Option(None, "--hj212-port", "--port", help="HJ 212 TCP port (default 9212; 0 = any)."),
     database_url: str = typer.Option(None, help="Database URL (default: SQLite under the data directory)."),
+    processes: int = typer.Option(
+        1, min=1, help="Receiver processes sharing the port (SO_REUSEPORT); 1 = in this process."
+    ),
 ) -> None:
     """Run the HJ 212 receiver alone (HJ 212 数据接收服务)."""
     settings = get_settings()
@@ -33,7 +36,7 @@ def ingest_command(
         settings.database_url = database_url
     settings.check()
     install_event_loop_policy()
-    asyncio.run(run_ingest_forever(settings))
+    asyncio.run(run_ingest_forever(settings, processes=processes))
 
 
 def serve_command(
@@ -41,6 +44,12 @@ def serve_command(
     port: int = typer.Option(None, help="Web port (default 8000)."),
     hj212_port: int = typer.Option(None, help="HJ 212 TCP port (default 9212)."),
     database_url: str = typer.Option(None, help="Database URL (default: SQLite under the data directory)."),
+    receivers: int = typer.Option(
+        0,
+        min=0,
+        help="HJ 212 receiver processes of their own, sharing the port (SO_REUSEPORT); 0 = in the web "
+        "app's process.",
+    ),
 ) -> None:
     """Run the platform: web app, API (OpenAPI at /openapi.json) and HJ 212 receiver (启动平台)."""
     settings = get_settings()
@@ -54,4 +63,4 @@ def serve_command(
         settings.database_url = database_url
     settings.check()
     install_event_loop_policy()
-    asyncio.run(run_platform(settings))
+    asyncio.run(run_platform(settings, receivers=receivers))

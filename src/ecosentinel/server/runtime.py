@@ -1,4 +1,9 @@
-"""Wiring of one running platform: settings -> database -> store -> auth cache -> receiver (+ web app)."""
+"""Wiring of one running platform: settings -> database -> store -> auth cache -> receiver (+ web app).
+
+The receiver runs in the web app's process (the default, and the demo) or as N processes of its own on one
+port (``serve --receivers N``, ``ingest --processes N``; ``server.receivers``), so that neither the web app
+nor screening can take the receiver's CPU, or the other way round (docs/ingest.md).
+"""
 
 from __future__ import annotations
 
@@ -17,7 +22,8 @@ from ecosentinel.ingest.server import IngestServer
 from ecosentinel.interop.runtime import InteropRuntime
 from ecosentinel.jobs import JobRunner
 from ecosentinel.registry.service import load_point_auth
-from ecosentinel.server.app import create_app
+from ecosentinel.server.app import IngestView, create_app
+from ecosentinel.server.receivers import ReceiverPool
 from ecosentinel.server.scheduler import start_scheduler
 from ecosentinel.store.base import open_store
 
@@ -34,16 +40,24 @@ def install_event_loop_policy() -> None:
 
 
 @contextlib.asynccontextmanager
-async def running_ingest(settings: Settings) -> AsyncIterator[IngestServer]:
-    """Migrate, open the store, start the HJ 212 receiver; stop it (flushing queued writes) on exit."""
+async def running_ingest(
+    settings: Settings, *, migrate: bool = True, primary: bool = True
+) -> AsyncIterator[IngestServer]:
+    """Migrate, open the store, start the HJ 212 receiver; stop it (flushing queued writes) on exit.
+
+    ``primary=False`` is a second (third …) receiver process on the same database (docs/ingest.md): it
+    receives, stores and answers remote commands like the first, but leaves forwarding and the archiver to
+    the first process (each needs one reader of the store per database).
+    """
     settings.ensure_dirs()
     url = settings.effective_database_url
-    await asyncio.to_thread(upgrade, url)
+    if migrate:
+        await asyncio.to_thread(upgrade, url)
     engine = create_engine(url)
     store = open_store(url)
     auth = AuthCache(lambda: load_point_auth(engine))
     archiver = None
-    if settings.archive_interval_s > 0:  # seals closed days into the Parquet archive (docs/archive.md)
+    if primary and settings.archive_interval_s > 0:  # seals closed days into the archive (docs/archive.md)
         archiver = Archiver(url, settings.effective_archive_dir, interval_s=settings.archive_interval_s)
     server = IngestServer(
         settings=settings.ingest,
@@ -53,7 +67,7 @@ async def running_ingest(settings: Settings) -> AsyncIterator[IngestServer]:
         after_commit=None if archiver is None else archiver.note,
     )
     await server.start()
-    interop = InteropRuntime(server, session_factory(engine), store, settings.interop)
+    interop = InteropRuntime(server, session_factory(engine), store, settings.interop, forwarding=primary)
     await interop.start()
     if archiver is not None:
         archiver.start()
@@ -68,6 +82,10 @@ async def running_ingest(settings: Settings) -> AsyncIterator[IngestServer]:
         engine.dispose()
 
 
+def _exit_on_sigterm(signum: int, frame: object) -> None:
+    raise SystemExit(0)
+
+
 async def wait_for_shutdown_signal() -> None:
     """Return on SIGINT or SIGTERM."""
     stop = asyncio.Event()
@@ -77,31 +95,48 @@ async def wait_for_shutdown_signal() -> None:
     await stop.wait()
 
 
-async def run_platform(settings: Settings, *, ready: Callable[[IngestServer], None] | None = None) -> None:
-    """The whole platform in one process: HJ 212 receiver and web app (API + UI) until SIGINT/SIGTERM."""
+async def run_platform(
+    settings: Settings, *, ready: Callable[[IngestServer], None] | None = None, receivers: int = 0
+) -> None:
+    """The platform until SIGINT/SIGTERM: web app (API + UI), scheduled screening and the HJ 212 receiver,
+    in this process (``receivers=0``) or as that many receiver processes of its own (``ready`` is then not
+    called: there is no receiver in this process)."""
     import uvicorn
 
-    async with running_ingest(settings) as server:
+    async with contextlib.AsyncExitStack() as stack:
+        view: IngestView
+        if receivers > 0:
+            pool = ReceiverPool(settings, receivers)
+            port = await asyncio.to_thread(pool.start)
+            stack.push_async_callback(asyncio.to_thread, pool.stop)
+            server, view, points = None, pool, lambda: pool.points
+        else:
+            server = await stack.enter_async_context(running_ingest(settings))
+            port, view, points = server.port, server, lambda: server.auth.points
         engine = create_engine(settings.effective_database_url)
         jobs = JobRunner()  # the process's one job runner: web requests and scheduled screening share it
         app = create_app(
             session_factory=session_factory(engine),
-            ingest=server,
-            points_configured=lambda: server.auth.points,
+            ingest=view,
+            points_configured=points,
             jobs=jobs,
         )
         config = uvicorn.Config(
             app, host=settings.web.host, port=settings.web.port, log_level="warning", access_log=False
         )
         web = uvicorn.Server(config)
-        log.info(messages.LISTENING.format(host=settings.ingest.host, port=server.port))
+        log.info(messages.LISTENING.format(host=settings.ingest.host, port=port))
         log.info(messages.WEB_LISTENING.format(host=settings.web.host, port=settings.web.port))
-        if ready is not None:
+        if ready is not None and server is not None:
             ready(server)
 
         scheduler = start_scheduler(settings, session_factory(engine), jobs=jobs)  # off the event loop
+        # uvicorn handles SIGINT / SIGTERM, then re-raises the signal once the web app is down; SIGTERM's
+        # default action would end the process on the spot, before the receivers flush and the scheduler
+        # stops. As an exception it unwinds through the clean-up below instead (exit code 0).
+        signal.signal(signal.SIGTERM, _exit_on_sigterm)
         try:
-            await web.serve()  # returns on SIGINT / SIGTERM (uvicorn handles the signals)
+            await web.serve()
         finally:
             if scheduler is not None:
                 await asyncio.to_thread(scheduler.stop)
@@ -109,7 +144,18 @@ async def run_platform(settings: Settings, *, ready: Callable[[IngestServer], No
             engine.dispose()
 
 
-async def run_ingest_forever(settings: Settings, *, ready_message: bool = True) -> None:
+async def run_ingest_forever(settings: Settings, *, ready_message: bool = True, processes: int = 1) -> None:
+    """The receiver alone until SIGINT/SIGTERM: in this process, or as ``processes`` (> 1) of its own."""
+    if processes > 1:
+        pool = ReceiverPool(settings, processes)
+        port = await asyncio.to_thread(pool.start)
+        try:
+            if ready_message:
+                print(f"ecosentinel-ingest ready port={port}", flush=True)
+            await wait_for_shutdown_signal()
+        finally:
+            await asyncio.to_thread(pool.stop)
+        return
     async with running_ingest(settings) as server:
         if ready_message:
             # A line scripts (and the kill -9 test) wait for; keep its shape stable.

@@ -104,6 +104,11 @@ class SqlStore(ABC):
         """Insert encoded rows, skipping existing keys; return how many were new."""
 
     @abstractmethod
+    def _order_raw_ids(self, conn: Any) -> None:
+        """Make raw-packet ids commit in increasing order even with several writer processes (the
+        forwarder's cursor relies on it, docs/interop.md)."""
+
+    @abstractmethod
     def _fetch_readings(self, conn: Any, sql: str) -> pl.DataFrame:
         """Run a SELECT of READING_COLUMNS and return it as a frame in ENCODED_SCHEMA."""
 
@@ -243,6 +248,7 @@ class SqlStore(ABC):
                     )
                 inserted = self._insert_readings(conn, encoded)
             if packets:
+                self._order_raw_ids(conn)
                 self._insert_raw(conn, packets, station_ids)
         return inserted, new_stations, new_codes, new_series
 

@@ -16,6 +16,7 @@ import polars as pl
 from ecosentinel.store._sql import ENCODED_SCHEMA, READING_COLUMNS, SqlStore
 
 _COPY_CHUNK_ROWS = 200_000
+RAW_ID_LOCK = 0x45_63_6F_52_61_77  # advisory lock key ("EcoRaw"): raw-packet inserts, one at a time
 
 _CREATE_TEMP = (
     "CREATE TEMP TABLE IF NOT EXISTS tmp_ms_reading ("
@@ -38,6 +39,14 @@ class PostgresStore(SqlStore):
 
     def _rollback(self, conn: Any) -> None:
         conn.rollback()
+
+    def _order_raw_ids(self, conn: Any) -> None:
+        # Ids come from a sequence when the row is inserted, so two receiver processes could commit id 8
+        # after id 9 and a forwarder that already read 9 would skip 8. A transaction-scoped advisory lock
+        # taken just before the raw rows are inserted (the last step of an append) orders the inserts and
+        # commits: the lock is held only for that insert and the commit.
+        with conn.cursor() as cur:
+            cur.execute("SELECT pg_advisory_xact_lock(%s)", (RAW_ID_LOCK,))
 
     def _insert_readings(self, conn: Any, encoded: pl.DataFrame) -> int:
         with conn.cursor() as cur:

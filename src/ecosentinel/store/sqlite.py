@@ -48,6 +48,9 @@ class SqliteStore(SqlStore):
         if conn.in_transaction:
             conn.execute("ROLLBACK")
 
+    def _order_raw_ids(self, conn: Any) -> None:
+        pass  # BEGIN IMMEDIATE already lets one writer at a time in, across processes too
+
     def _insert_readings(self, conn: Any, encoded: pl.DataFrame) -> int:
         before: int = conn.total_changes
         # pysqlite spends most of an insert binding parameters, so each (kind, source, code) group gets its
