@@ -517,6 +517,12 @@ def evidence_lines(evidence: dict[str, Any]) -> list[tuple[str, str]]:
 # ``enabled``); the pages show these instead of the codes, others as 「规则参数（代码）」.
 RULE_PARAM_FALLBACK = "规则参数（{code}）"
 RULE_PARAM_NAMES = {
+    "high_ratio": "判为高等级所需的持续时长倍数",
+    "notch_ratio": "缺口低值占此前水平比例上限",
+    "notch_return_fraction": "缺口后回到此前水平的比例",
+    "episode_gap_hours": "合并为同一事件的最大间隔（小时）",
+    "zero_min_rows": "零值最少数据个数",
+    "calibrated_ceiling_minutes": "标定阈值上限（分钟）",
     "drop_ratio": "最小降幅比例",
     "exceed_fraction": "超标判定比例",
     "within_cycles": "回落须在周期数内",
