@@ -225,3 +225,38 @@ def test_r17_identical_copy_is_contiguous_a_coincident_pair_before_it_stays_out(
     # replicated change, a few minutes short of the day's end)
     assert found[0].start == T0 + rows.start * step
     assert T0 + (rows.stop - 5) * step <= found[0].end <= T0 + rows.stop * step
+
+
+@pytest.mark.parametrize("minute", [False, True], ids=["hour", "minute"])
+def test_r17_a_logger_replay_is_bounded_by_the_factors_copied_with_it(minute: bool) -> None:
+    # every factor of day 6 copied from day 4 (a logger replay); just before the copy, SO2 happens to
+    # equal its source for two steps in a row (contiguous with the copy), NOx does not: the copy of
+    # SO2 starts where NOx's does
+    per_day, step, kind = (1440, MINUTE, "minute") if minute else (24, HOUR, "hour")
+    so2 = M if minute else H
+    nox = honest(len(so2), per_day, 5)
+    rows = range(2 * per_day, 3 * per_day) if minute else DAY6
+    lag = per_day if minute else 48
+    so2_c, nox_c = copied(so2, rows, lag), copied(nox, rows, lag)
+    for i in (rows.start - 2, rows.start - 1):
+        so2_c[i] = so2_c[i - lag]
+    assert so2_c[rows.start - 2] != so2_c[rows.start - 1]
+    ctx = PointContext(
+        mn=MN,
+        point_type=PointType.GAS,
+        factors={"a21026": FactorSpec(limit=35), "a21002": FactorSpec(limit=100)},
+    )
+    found = check_case(
+        "R17",
+        {
+            "id": "logger replay",
+            "frame": frame(
+                series("a21026", so2_c, step=step, kind=kind), series("a21002", nox_c, step=step, kind=kind)
+            ),
+            "context": ctx,
+            "expect": 2,
+            "variant": "identical",
+        },
+    )
+    by_factor = {f.factors[0]: f for f in found}
+    assert by_factor["a21026"].start == by_factor["a21002"].start == T0 + rows.start * step
