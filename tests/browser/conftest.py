@@ -1,4 +1,5 @@
-"""Fixtures of the browser tests: one live app (SQLite) and one headless Chromium per module."""
+"""Fixtures of the browser tests: one live app (SQLite) per module, and headless Chromium as a desktop or a
+390x844 phone, with or without a downloads folder."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from pathlib import Path
 import pytest
 from selenium.webdriver.remote.webdriver import WebDriver
 
-from tests.browser.harness import Live, chromium, live_app
+from tests.browser.harness import Live, chromium, live_app, phone
 
 
 @pytest.fixture(scope="module")
@@ -21,6 +22,34 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
 @pytest.fixture
 def browser() -> Iterator[WebDriver]:
     driver = chromium()
+    try:
+        yield driver
+    finally:
+        driver.quit()
+
+
+@pytest.fixture
+def downloads(tmp_path: Path) -> Path:
+    """An empty folder the browser saves downloads into."""
+    folder = tmp_path / "downloads"
+    folder.mkdir()
+    return folder
+
+
+@pytest.fixture
+def desk(downloads: Path) -> Iterator[WebDriver]:
+    """A desktop Chromium that saves downloads into ``downloads``."""
+    driver = chromium(downloads=downloads)
+    try:
+        yield driver
+    finally:
+        driver.quit()
+
+
+@pytest.fixture
+def handset(downloads: Path) -> Iterator[WebDriver]:
+    """A 390x844 phone Chromium that saves downloads into ``downloads``."""
+    driver = phone(downloads=downloads)
     try:
         yield driver
     finally:

@@ -4,7 +4,6 @@ file of the wrong kind or with a bad row is refused beside the file field with n
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import openpyxl
@@ -16,7 +15,7 @@ from selenium.webdriver.remote.webdriver import WebDriver
 
 from ecosentinel.registry.models import Enterprise, OMAgency
 from ecosentinel.registry.validation import credit_check_char
-from tests.browser.harness import Live, chromium, log_in, open_db, wait_for, wait_for_download, wait_for_text
+from tests.browser.harness import Live, log_in, open_db, wait_for, wait_for_download, wait_for_text
 
 OLD = "乙热电有限公司"
 NEW = "乙热电股份有限公司"
@@ -31,22 +30,6 @@ def valid_codes(live: Live) -> None:
             body = row.credit_code[:17].replace("O", "0")
             row.credit_code = body + credit_check_char(body)
         db.commit()
-
-
-@pytest.fixture
-def downloads(tmp_path: Path) -> Path:
-    folder = tmp_path / "downloads"
-    folder.mkdir()
-    return folder
-
-
-@pytest.fixture
-def desk(downloads: Path) -> Iterator[WebDriver]:
-    driver = chromium(downloads=downloads)
-    try:
-        yield driver
-    finally:
-        driver.quit()
 
 
 def _replace(book: openpyxl.Workbook, old: str, new: str) -> int:

@@ -4,7 +4,6 @@ the answer on the warning page and downloads the very file the enterprise sent."
 from __future__ import annotations
 
 import io
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -20,7 +19,6 @@ from ecosentinel.enforcement.models import WarningResponse
 from tests.browser.harness import (
     PASSWORD,
     Live,
-    chromium,
     log_in,
     open_db,
     wait_for,
@@ -55,27 +53,11 @@ def enterprise_user(live: Live) -> str:
     return "qiye_jia"
 
 
-@pytest.fixture
-def downloads(tmp_path: Path) -> Path:
-    folder = tmp_path / "downloads"
-    folder.mkdir()
-    return folder
-
-
-@pytest.fixture
-def analyst_browser(downloads: Path) -> Iterator[WebDriver]:
-    driver = chromium(downloads=downloads)
-    try:
-        yield driver
-    finally:
-        driver.quit()
-
-
 def test_enterprise_answers_with_a_document_and_the_analyst_sees_it(
     live: Live,
     enterprise_user: str,
     browser: WebDriver,
-    analyst_browser: WebDriver,
+    desk: WebDriver,
     downloads: Path,
     tmp_path: Path,
 ) -> None:
@@ -109,8 +91,8 @@ def test_enterprise_answers_with_a_document_and_the_analyst_sees_it(
         )
 
     # The analyst: the answer on the warning page, and the document itself.
-    log_in(analyst_browser, live.base_url, "fenxi", next_path=f"/enforcement/warnings/{warning_id}")
-    section = analyst_browser.find_element(By.CSS_SELECTOR, "[data-testid=enterprise-responses]")
+    log_in(desk, live.base_url, "fenxi", next_path=f"/enforcement/warnings/{warning_id}")
+    section = desk.find_element(By.CSS_SELECTOR, "[data-testid=enterprise-responses]")
     assert "企业答复（1）" in section.text
     assert TEXT in section.text
     assert "情况说明" in section.text

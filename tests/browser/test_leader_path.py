@@ -5,7 +5,6 @@ workbooks holding what the leader typed."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
 from pathlib import Path
 
 import openpyxl
@@ -17,7 +16,7 @@ from ecosentinel.auth.service import SYSTEM
 from ecosentinel.enforcement import cases, tasks
 from ecosentinel.enforcement.ledger import service as ledger
 from ecosentinel.readings import CST
-from tests.browser.harness import Live, chromium, log_in, open_db, wait_for, wait_for_download
+from tests.browser.harness import Live, log_in, open_db, wait_for, wait_for_download
 
 OVERDUE = "废气排口在线监测数据长期恒值，未按期整改"
 UNIT = "嘉兴市生态环境局南湖分局"
@@ -51,22 +50,6 @@ def staged(live: Live) -> None:
             today=today,
         )
         session.commit()
-
-
-@pytest.fixture
-def downloads(tmp_path: Path) -> Path:
-    folder = tmp_path / "downloads"
-    folder.mkdir()
-    return folder
-
-
-@pytest.fixture
-def desk(downloads: Path) -> Iterator[WebDriver]:
-    driver = chromium(downloads=downloads)
-    try:
-        yield driver
-    finally:
-        driver.quit()
 
 
 def _count(driver: WebDriver, testid: str) -> str:

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -26,7 +25,6 @@ from tests.browser.harness import (
     Live,
     log_in,
     open_db,
-    phone,
     sideways_overflow,
     wait_for,
     wait_for_download,
@@ -55,22 +53,6 @@ def task_id(live: Live) -> int:
         )
         session.commit()
         return task.id
-
-
-@pytest.fixture
-def downloads(tmp_path: Path) -> Path:
-    folder = tmp_path / "downloads"
-    folder.mkdir()
-    return folder
-
-
-@pytest.fixture
-def handset(downloads: Path) -> Iterator[WebDriver]:
-    driver = phone(downloads=downloads)
-    try:
-        yield driver
-    finally:
-        driver.quit()
 
 
 def _fits(driver: WebDriver, seen: list[str]) -> None:
