@@ -148,6 +148,15 @@ def wait_for(driver: WebDriver, css: str) -> None:
         raise AssertionError(f"{css} not found on {driver.current_url}:\n{body}\n{console}") from exc
 
 
+def wait_for_url(driver: WebDriver, fragment: str) -> None:
+    """Wait until the browser has navigated to a URL containing ``fragment`` (after a form submit the old
+    page's elements are still there until the new page arrives, so waiting for an element alone races)."""
+    try:
+        WebDriverWait(driver, WAIT_S).until(expected_conditions.url_contains(fragment))
+    except TimeoutException as exc:
+        raise AssertionError(f"the browser stayed on {driver.current_url}, expected {fragment!r}") from exc
+
+
 def log_in(driver: WebDriver, base_url: str, username: str, next_path: str = "/") -> None:
     """Log in through the login form, as a user would."""
     driver.get(f"{base_url}{next_path}")  # no session: the app sends the browser to /login?next=…

@@ -13,7 +13,7 @@ from selenium.webdriver.support.select import Select
 from ecosentinel.auth.models import User
 from ecosentinel.enforcement.models import EnforcementWarning, Task, TaskMember, as_utc
 from ecosentinel.readings import CST
-from tests.browser.harness import Live, log_in, open_db, wait_for, wait_for_text
+from tests.browser.harness import Live, log_in, open_db, wait_for, wait_for_text, wait_for_url
 from tests.web.seeding import FINDING_TEXT, MN_A
 
 TITLE = "核查甲化工总排口稀释嫌疑"
@@ -38,8 +38,8 @@ def test_analyst_reviews_the_red_warning_and_escalates_it_to_an_officer(
         browser.find_element(By.CSS_SELECTOR, "#warning-filters select[name=colour]")
     ).select_by_visible_text("红色")
     browser.find_element(By.CSS_SELECTOR, "#warning-filters button[type=submit]").click()
+    wait_for_url(browser, "colour=red")
     wait_for(browser, "#warning-list")
-    assert "colour=red" in browser.current_url
     rows = browser.find_elements(By.CSS_SELECTOR, "#warning-list tr[data-warning-id]")
     assert rows
     assert {r.get_attribute("data-colour") for r in rows} == {"red"}

@@ -24,6 +24,7 @@ from tests.browser.harness import (
     wait_for,
     wait_for_download,
     wait_for_text,
+    wait_for_url,
 )
 
 TEXT = "3月10日10时为运维人员更换采样泵，已附运维记录，请核查。"
@@ -68,6 +69,7 @@ def test_enterprise_answers_with_a_document_and_the_analyst_sees_it(
     # The enterprise: its warnings from the menu, the red one, the answer with the document.
     log_in(browser, live.base_url, enterprise_user)
     browser.find_element(By.CSS_SELECTOR, ".mainnav a[href='/enterprise/warnings']").click()
+    wait_for_url(browser, "/enterprise/warnings")
     wait_for(browser, f"a[href='/enterprise/warnings/{warning_id}']")
     browser.find_element(By.CSS_SELECTOR, f"a[href='/enterprise/warnings/{warning_id}']").click()
     wait_for(browser, "#response-form")

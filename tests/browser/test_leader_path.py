@@ -16,7 +16,7 @@ from ecosentinel.auth.service import SYSTEM
 from ecosentinel.enforcement import cases, tasks
 from ecosentinel.enforcement.ledger import service as ledger
 from ecosentinel.readings import CST
-from tests.browser.harness import Live, log_in, open_db, wait_for, wait_for_download
+from tests.browser.harness import Live, log_in, open_db, wait_for, wait_for_download, wait_for_url
 
 OVERDUE = "废气排口在线监测数据长期恒值，未按期整改"
 UNIT = "嘉兴市生态环境局南湖分局"
@@ -75,6 +75,7 @@ def test_leader_sees_counts_follows_them_and_downloads_the_report_forms(
     assert OVERDUE in desk.find_element(By.CSS_SELECTOR, "[data-testid=ledger-table]").text
     desk.back()
     desk.find_element(By.XPATH, "//a[.//*[@data-testid='open-cases']]").click()
+    wait_for_url(desk, "/enforcement/cases")
     wait_for(desk, "footer")
     assert "乙热电涉嫌数据弄虚作假案" in desk.find_element(By.TAG_NAME, "main").text
 
