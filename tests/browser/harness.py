@@ -19,6 +19,7 @@ from selenium.common.exceptions import StaleElementReferenceException, TimeoutEx
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
+from selenium.webdriver.remote.webelement import WebElement
 from selenium.webdriver.support import expected_conditions
 from selenium.webdriver.support.wait import WebDriverWait
 from sqlalchemy.orm import Session
@@ -155,6 +156,15 @@ def wait_for_url(driver: WebDriver, fragment: str) -> None:
         WebDriverWait(driver, WAIT_S).until(expected_conditions.url_contains(fragment))
     except TimeoutException as exc:
         raise AssertionError(f"the browser stayed on {driver.current_url}, expected {fragment!r}") from exc
+
+
+def wait_for_reload(driver: WebDriver, element: WebElement) -> None:
+    """Wait until ``element`` of the current page is gone (the next page has replaced it): after a form
+    posts back to the same URL, elements matching the old page's selectors are still there until then."""
+    try:
+        WebDriverWait(driver, WAIT_S).until(expected_conditions.staleness_of(element))
+    except TimeoutException as exc:
+        raise AssertionError(f"the page {driver.current_url} was not replaced") from exc
 
 
 def log_in(driver: WebDriver, base_url: str, username: str, next_path: str = "/") -> None:

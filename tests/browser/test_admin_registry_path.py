@@ -15,7 +15,15 @@ from selenium.webdriver.remote.webdriver import WebDriver
 
 from ecosentinel.registry.models import Enterprise, OMAgency
 from ecosentinel.registry.validation import credit_check_char
-from tests.browser.harness import Live, log_in, open_db, wait_for, wait_for_download, wait_for_text
+from tests.browser.harness import (
+    Live,
+    log_in,
+    open_db,
+    wait_for,
+    wait_for_download,
+    wait_for_reload,
+    wait_for_text,
+)
 
 OLD = "乙热电有限公司"
 NEW = "乙热电股份有限公司"
@@ -47,6 +55,7 @@ def _upload(driver: WebDriver, path: Path) -> None:
     form = driver.find_element(By.ID, "registry-import")
     form.find_element(By.NAME, "file").send_keys(str(path))
     form.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+    wait_for_reload(driver, form)  # the page posts back to itself: wait for the answer, not the old page
 
 
 def _enterprise_names(live: Live) -> set[str]:

@@ -429,6 +429,11 @@ class HJ212Connection(asyncio.Protocol):
         if self._transport is not None and not self._transport.is_closing():
             self._transport.write(data)
 
+    @property
+    def awaiting(self) -> int:
+        """Packets of this connection handed to the store and not yet acknowledged."""
+        return self._pending
+
     def close(self) -> None:
         """Close after the answers already written are sent (aborted if the peer does not take them)."""
         self._closing = True
@@ -599,9 +604,12 @@ class IngestServer:
             frame_cutoff = now - settings.frame_timeout_s
             for conn in list(self.connections):
                 started = conn.frame_started_at
-                if conn.last_frame_at < idle_cutoff or (started is not None and started < frame_cutoff):
+                # a connection still owed acknowledgements is waiting for the store, not idle (a slow
+                # commit must not cut it off before its packets are answered)
+                idle = conn.last_frame_at < idle_cutoff and conn.awaiting == 0
+                if idle or (started is not None and started < frame_cutoff):
                     self.stats.connections_timed_out += 1
-                    why = "idle" if conn.last_frame_at < idle_cutoff else "frame not completed in time"
+                    why = "idle" if idle else "frame not completed in time"
                     if self.sampler.offer((conn.address, f"timeout: {why}")):
                         log.info("closing %s: %s", conn.peer, why)
                     conn.abort()
