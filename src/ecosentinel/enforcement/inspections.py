@@ -366,6 +366,55 @@ def _content_type(declared: str) -> str:
     return declared.split(";", 1)[0].strip().lower()
 
 
+@dataclass(frozen=True, slots=True)
+class StoredUpload:
+    """An uploaded file checked and stored under the data directory, content-addressed."""
+
+    content_type: str
+    sha256: str
+    relative: PurePath
+    """Path under ``data_dir``."""
+    filename: str
+    """The uploader's file name without any directory, or the digest when it had none."""
+
+
+def store_upload(
+    data_dir: str | Path,
+    folder: PurePath,
+    filename: str | None,
+    content_type: str | None,
+    data: bytes,
+    *,
+    type_location: str = "file",
+) -> StoredUpload:
+    """Check an upload's declared type against its magic bytes and write it durably (fsync, then an atomic
+    rename) as ``folder/<sha256><ext>`` under ``data_dir``; an identical file is stored once."""
+    kind = _content_type(content_type or "")
+    if kind not in CONTENT_TYPES:
+        raise ValidationError(
+            messages.ATTACHMENT_TYPE.format(
+                content_type=kind or "（未声明）", allowed="、".join(CONTENT_TYPES)
+            ),
+            location=type_location,
+        )
+    ext, check = CONTENT_TYPES[kind]
+    if not check(data):
+        raise ValidationError(messages.ATTACHMENT_MISMATCH.format(content_type=kind), location="file")
+    digest = hashlib.sha256(data).hexdigest()
+    relative = folder / f"{digest}{ext}"
+    target = Path(data_dir) / relative
+    target.parent.mkdir(parents=True, exist_ok=True)
+    if not target.exists():
+        tmp = target.with_suffix(target.suffix + ".part")
+        with open(tmp, "wb") as out:
+            out.write(data)
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(tmp, target)
+    name = PurePath((filename or "").replace("\\", "/")).name[:255] or f"{digest}{ext}"
+    return StoredUpload(kind, digest, relative, name)
+
+
 def add_attachment(
     session: Session,
     actor: Principal,
@@ -390,29 +439,15 @@ def add_attachment(
         raise ValidationError(
             messages.ATTACHMENT_TOO_LARGE.format(size=len(data), limit=max_bytes), location="file"
         )
-    kind = _content_type(content_type)
-    if kind not in CONTENT_TYPES:
-        raise ValidationError(
-            messages.ATTACHMENT_TYPE.format(
-                content_type=kind or "（未声明）", allowed="、".join(CONTENT_TYPES)
-            ),
-            location="file.content_type",
-        )
-    ext, check = CONTENT_TYPES[kind]
-    if not check(data):
-        raise ValidationError(messages.ATTACHMENT_MISMATCH.format(content_type=kind), location="file")
-    digest = hashlib.sha256(data).hexdigest()
-    relative = PurePath("attachments", f"inspection-{inspection.id}", f"{digest}{ext}")
-    target = Path(data_dir) / relative
-    target.parent.mkdir(parents=True, exist_ok=True)
-    if not target.exists():
-        tmp = target.with_suffix(target.suffix + ".part")
-        with open(tmp, "wb") as out:
-            out.write(data)
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(tmp, target)
-    name = PurePath(filename.replace("\\", "/")).name[:255] or f"{digest}{ext}"
+    stored = store_upload(
+        data_dir,
+        PurePath("attachments", f"inspection-{inspection.id}"),
+        filename,
+        content_type,
+        data,
+        type_location="file.content_type",
+    )
+    kind, digest, relative, name = stored.content_type, stored.sha256, stored.relative, stored.filename
     attachment = Attachment(
         inspection_id=inspection.id,
         item_no=item_no,

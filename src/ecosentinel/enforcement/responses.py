@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import os
 from pathlib import Path, PurePath
 
 import sqlalchemy as sa
@@ -16,7 +15,7 @@ from ecosentinel.audit.service import record
 from ecosentinel.auth.roles import Perm, Role
 from ecosentinel.auth.service import Principal
 from ecosentinel.enforcement import messages
-from ecosentinel.enforcement.inspections import CONTENT_TYPES, MAX_ATTACHMENT_BYTES
+from ecosentinel.enforcement.inspections import MAX_ATTACHMENT_BYTES, store_upload
 from ecosentinel.enforcement.models import EnforcementWarning, ResponseKind, WarningResponse
 from ecosentinel.enforcement.warnings import get_warning
 from ecosentinel.errors import NotFoundError, ValidationError
@@ -89,33 +88,14 @@ def respond(
                 messages.ATTACHMENT_TOO_LARGE.format(size=len(data), limit=MAX_ATTACHMENT_BYTES),
                 location="file",
             )
-        declared = (content_type or "").split(";", 1)[0].strip().lower()
-        if declared not in CONTENT_TYPES:
-            raise ValidationError(
-                messages.ATTACHMENT_TYPE.format(
-                    content_type=declared or "（未声明）", allowed="、".join(CONTENT_TYPES)
-                ),
-                location="file",
-            )
-        ext, check = CONTENT_TYPES[declared]
-        if not check(data):
-            raise ValidationError(messages.ATTACHMENT_MISMATCH.format(content_type=declared), location="file")
-        digest = hashlib.sha256(data).hexdigest()
-        relative = PurePath("responses", f"warning-{warning.id}", f"{digest}{ext}")
-        target = Path(data_dir) / relative
-        target.parent.mkdir(parents=True, exist_ok=True)
-        if not target.exists():
-            tmp = target.with_suffix(target.suffix + ".part")
-            with open(tmp, "wb") as out:
-                out.write(data)
-                out.flush()
-                os.fsync(out.fileno())
-            os.replace(tmp, target)
-        response.filename = PurePath((filename or "").replace("\\", "/")).name[:255] or f"{digest}{ext}"
-        response.content_type = declared
+        stored = store_upload(
+            data_dir, PurePath("responses", f"warning-{warning.id}"), filename, content_type, data
+        )
+        response.filename = stored.filename
+        response.content_type = stored.content_type
         response.size = len(data)
-        response.sha256 = digest
-        response.stored_path = relative.as_posix()
+        response.sha256 = stored.sha256
+        response.stored_path = stored.relative.as_posix()
     session.add(response)
     session.flush()
     record(
