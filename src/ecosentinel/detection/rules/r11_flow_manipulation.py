@@ -126,7 +126,7 @@ class FlowManipulationRule(PointRule[FlowManipulationParams]):
             flow = data.series(code, _FLOW_KINDS)
             if flow is None or flow.n_valid == 0:
                 continue
-            f = self._flagged(flow, prod, on, p)
+            f, _ = self._flagged(flow, prod, on, p)
             step_min = (flow.step or dt.timedelta(hours=1)).total_seconds() / 60
             longest: dict[dt.date, float] = {
                 d: 0.0 for d in f.filter(pl.col("operating"))["time"].dt.convert_time_zone(CST.key).dt.date()
@@ -179,8 +179,11 @@ class FlowManipulationRule(PointRule[FlowManipulationParams]):
                 out.append(ratio)
         return out
 
-    def _flagged(self, flow: Series, prod: Series, on: float, p: FlowManipulationParams) -> pl.DataFrame:
-        """Flow rows with production power aligned and the ``operating``, ``zero`` and ``flat`` masks."""
+    def _flagged(
+        self, flow: Series, prod: Series, on: float, p: FlowManipulationParams
+    ) -> tuple[pl.DataFrame, float]:
+        """Flow rows with production power aligned and the ``operating``, ``zero`` and ``flat`` masks, and
+        the flow's median (the level 'zero' is relative to)."""
         tol = dt.timedelta(minutes=p.align_minutes)
         f = align(flow.frame.select("time", "value"), prod, "prod", tol).with_columns(
             (pl.col("prod") >= on).fill_null(False).alias("operating")
@@ -191,16 +194,15 @@ class FlowManipulationRule(PointRule[FlowManipulationParams]):
         same = (
             (pl.col("value") == pl.col("value").shift(1)) | (pl.col("value") == pl.col("value").shift(-1))
         ) & pl.col("operating")
-        return f.with_columns(
+        flagged = f.with_columns(
             zero.fill_null(False).alias("zero"), (same & ~zero).fill_null(False).alias("flat")
         )
+        return flagged, level
 
     def _zero_flat(
         self, flow: Series, prod: Series, on: float, p: FlowManipulationParams, data: PointData
     ) -> list[Finding]:
-        f = self._flagged(flow, prod, on, p)
-        median = flow.valid["value"].median()
-        level = float(median) if isinstance(median, int | float) else 0.0
+        f, level = self._flagged(flow, prod, on, p)
         step = flow.step or dt.timedelta(0)
         calibrated = data.profile.level("R11", "flat_run_minutes", flow.code) if data.profile else None
         flat_minutes = calibrated.level if calibrated is not None else p.flat_minutes
