@@ -35,6 +35,22 @@ def test_time_to_detection_uses_first_hit_on_a_flagged_day() -> None:
     assert time_to_detection(label, Detection(flagged=frozenset())) is None
 
 
+def test_time_to_detection_prefers_the_online_alert_on_a_flagged_day() -> None:
+    # one finding spanning the whole episode ends with it (9 h); the replay found it after 2 h
+    label = Label("M", "constant_value", _t(7, 0), _t(7, 10), ("w01018",), 1.0)
+    hits = ((_t(7, 0), _t(7, 9)),)
+    replayed = Detection(
+        flagged=frozenset({dt.date(2024, 5, 7)}), hits=hits, alerts={("constant_value", label.start): 2.0}
+    )
+    assert time_to_detection(label, replayed) == pytest.approx(2.0)
+    # an alert for another label, or on a day the full screening left green, is not this label's
+    day = frozenset({dt.date(2024, 5, 7)})
+    other = Detection(flagged=day, hits=hits, alerts={("replay", label.start): 2.0})
+    assert time_to_detection(label, other) == pytest.approx(9.0)
+    green = Detection(flagged=frozenset(), hits=hits, alerts={("constant_value", label.start): 2.0})
+    assert time_to_detection(label, green) is None
+
+
 def _truth_run(detector: str) -> tuple[dict[str, Detection], list[dt.date], Label]:
     days = [dt.date(2024, 5, d) for d in range(6, 16)]
     label = Label("M", "constant_value", _t(8, 0), _t(10, 0), ("a21026",), 1.0)

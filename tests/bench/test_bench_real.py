@@ -136,6 +136,29 @@ def test_injected_replay_is_found_on_a_real_background() -> None:
     assert s.ttd_median <= 24.0
 
 
+def test_online_alert_sees_only_the_data_received_by_then() -> None:
+    from ecosentinel.bench.detect import STEP_LIKE
+    from ecosentinel.bench.detect_baseline import online_alert, rules_detection
+    from ecosentinel.bench.detect_metrics import ALERT_LADDER, time_to_detection
+
+    bg = load_background("epa-cems", DATA)
+    run = next(injected_runs(bg, seed=100, severities=["default"], scenarios=["o2_dilution"], per_combo=1))
+    label = run.labels[0]
+    det = rules_detection(run, None, STEP_LIKE)
+    alert = det.alerts[(label.scenario, label.start)]
+    assert alert in ALERT_LADDER
+    # the whole-window finding ends with the 72 h episode; the replay flags it well before
+    assert alert < (label.end - label.start).total_seconds() / 3600
+    assert time_to_detection(label, det) == alert
+    assert online_alert(run, label) == alert
+    # without the online set the offline definition applies (the finding's end)
+    offline = rules_detection(run)
+    assert offline.alerts == {}
+    ttd = time_to_detection(label, offline)
+    assert ttd is not None
+    assert ttd > alert
+
+
 def _everything(run: PointRun) -> Detection:
     return Detection(flagged=frozenset(run.days), red=frozenset(run.days))
 

@@ -174,9 +174,7 @@ def _outcome(run: PointRun, detectors: dict[str, Detector]) -> Outcome:
 
 
 def _detectors(config: ScreeningConfig | None, baselines: dict[str, str | None]) -> dict[str, Detector]:
-    rules: Detector = (
-        functools.partial(rules_detection, config=config) if config is not None else rules_detection
-    )
+    rules: Detector = functools.partial(rules_detection, config=config, online=STEP_LIKE)
     out: dict[str, Detector] = {"rules": rules, "robust_z": robust_z_detection}
     out.update({k: fn for k, fn in GENERIC.items() if baselines.get(k, "absent") is None})
     return out
@@ -575,7 +573,12 @@ def report_body(result: DetectResult, quick: bool) -> str:
         "clean when no label touches it (days touched < 1 h are left out). Rules flag a point-day when "
         "its warning (detection.scoring) is yellow or red. Universe of a row: every point-day of the "
         "points carrying that injection (so flagging everything gives precision = prevalence). TTD: median "
-        "hours from the label's start to the end of the first finding overlapping it on a flagged day. "
+        "hours from the label's start to the first alert. Step-like types are replayed as in operation: a "
+        "screening pass at label start + 1, 2, 3, 4, 6, 8, 12, 16, 20, 24, 30, 36, 48, 60, 72, 96 h sees "
+        "only the data received by then, and the first pass that makes a label day yellow or red with a "
+        "finding overlapping the label is the alert (`bench.detect_baseline.online_alert`); other types "
+        "(and a step-like label no pass reached) count to the end of the first finding overlapping it on a "
+        "flagged day. "
         "Baselines flag a point-day when ≥2 of its hours are anomalous: robust z = per factor, hourly, "
         "trailing 7-day median/MAD modified z-score > 3.5; PyOD ECOD (contamination 0.01) on the hourly "
         "factor vectors of the point's segment; ADTK PersistAD(window 24, c 3) or LevelShiftAD(window 5, "

@@ -15,17 +15,23 @@ from collections import defaultdict
 import polars as pl
 
 from ecosentinel.bench.detect_corpus import PointRun
-from ecosentinel.bench.detect_metrics import Detection
+from ecosentinel.bench.detect_metrics import ALERT_LADDER, Detection, label_days
 from ecosentinel.detection import ScreeningConfig, point_day_warnings, screen_point
 from ecosentinel.detection.base import SEGREGATED_FLAGS
 from ecosentinel.detection.scoring import Colour
 from ecosentinel.readings import CST
+from ecosentinel.simulator.models import Label
 
 HOUR = dt.timedelta(hours=1)
 
 
-def rules_detection(run: PointRun, config: ScreeningConfig | None = None) -> Detection:
-    """Screen the point with every rule; flagged = yellow or red point-days (screening.scoring)."""
+def rules_detection(
+    run: PointRun, config: ScreeningConfig | None = None, online: frozenset[str] = frozenset()
+) -> Detection:
+    """Screen the point with every rule; flagged = yellow or red point-days (screening.scoring).
+
+    Labels of the ``online`` scenario types that the full screening detected are replayed as the
+    platform meets them in operation (``online_alert``), for their time to detection."""
     findings = screen_point(run.frame, run.context, config)
     warnings = point_day_warnings(findings, {run.context.mn: run.context}, config)
     flagged = frozenset(w.day for w in warnings if w.colour is not Colour.GREEN)
@@ -34,12 +40,49 @@ def rules_detection(run: PointRun, config: ScreeningConfig | None = None) -> Det
     for w in warnings:
         for f in w.findings:
             by_rule[f.rule.split("_", 1)[0]].add(w.day)
+    alerts: dict[tuple[str, dt.datetime], float] = {}
+    for label in run.labels:
+        if label.scenario in online and label_days(label)[0] & flagged:
+            hours = online_alert(run, label, config)
+            if hours is not None:
+                alerts[(label.scenario, label.start)] = hours
     return Detection(
         flagged=flagged,
         hits=tuple((f.start, f.end) for f in findings),
         by_rule={k: frozenset(v) for k, v in by_rule.items()},
         red=red,
+        alerts=alerts,
     )
+
+
+def online_alert(run: PointRun, label: Label, config: ScreeningConfig | None = None) -> float | None:
+    """Hours from the label's start to the first screening pass, at label start + k hours (k on
+    ``ALERT_LADDER``) over the rows received by then (an hour value exists once its hour has ended, a
+    minute value once its minute has), that makes a label day yellow or red with a finding overlapping
+    the label. None when no pass on the ladder does (the caller falls back to the finding's end)."""
+    positive = label_days(label)[0]
+    kind_step = (
+        pl.when(pl.col("kind") == "hour")
+        .then(pl.duration(hours=1))
+        .when(pl.col("kind") == "day")
+        .then(pl.duration(days=1))
+        .otherwise(pl.duration(minutes=1))
+    )
+    frame = run.frame.with_columns((pl.col("time") + kind_step).alias("_complete"))
+    last = frame["_complete"].max()
+    for k in ALERT_LADDER:
+        now = label.start + dt.timedelta(hours=k)
+        seen = frame.filter(pl.col("_complete") <= now).drop("_complete")
+        findings = [
+            f for f in screen_point(seen, run.context, config) if f.start < label.end and f.end > label.start
+        ]
+        if findings:
+            warnings = point_day_warnings(findings, {run.context.mn: run.context}, config)
+            if any(w.colour is not Colour.GREEN and w.day in positive for w in warnings):
+                return float(k)
+        if isinstance(last, dt.datetime) and now >= last:
+            break
+    return None
 
 
 def robust_z_detection(

@@ -11,9 +11,15 @@ scenario type and severity the universe is every non-ambiguous point-day of the 
 those injections, so a detector that flags every day has precision equal to the prevalence. The clean
 false-positive rate is over every clean point-day of the corpus (clean stations included).
 
-Time to detection of a label: from the label's start to the end of the first detector hit (a finding's
-window, or the baseline's anomalous hour) that overlaps the label window and lies on a flagged day; a
-hit's end is when its evidence is complete. Labels with no such hit are undetected.
+Time to detection of a label: for the rules, where the detector replayed the screening as it runs in
+operation (``Detection.alerts``: a screening pass at label start + k hours sees only the data received
+by then, k on the ``ALERT_LADDER``), the first k at which a label day turns yellow or red with a finding
+overlapping the label; otherwise (baselines, or a label the ladder did not reach) from the label's start
+to the end of the first detector hit (a finding's window, or the baseline's anomalous hour) that overlaps
+the label window and lies on a flagged day, a hit's end being when its evidence is complete. The second
+definition overstates the delay of a finding that covers a whole episode: its end is the episode's end,
+not the hour its evidence was first enough (measured: a 72 h O2 dilution flagged after 6 h reported 72 h).
+Labels with no such hit are undetected.
 """
 
 from __future__ import annotations
@@ -28,6 +34,8 @@ from ecosentinel.readings import CST
 from ecosentinel.simulator.models import Label
 
 MIN_OVERLAP = dt.timedelta(hours=1)
+ALERT_LADDER = (1, 2, 3, 4, 6, 8, 12, 16, 20, 24, 30, 36, 48, 60, 72, 96)
+"""Hours after a label's start at which the online replay screens the data received so far."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,6 +48,9 @@ class Detection:
     """Rules only: the days each rule has a finding on (for per-rule false-positive rates)."""
     red: frozenset[dt.date] = frozenset()
     """Rules only: the red point-days (a subset of ``flagged``)."""
+    alerts: dict[tuple[str, dt.datetime], float] = field(default_factory=dict)
+    """Rules only, labels replayed online: (scenario, label start) -> hours from the label's start to the
+    first screening pass (on the data received by then) that flagged a label day (``ALERT_LADDER``)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,7 +121,11 @@ def label_days(label: Label) -> tuple[set[dt.date], set[dt.date]]:
 
 
 def time_to_detection(label: Label, det: Detection) -> float | None:
-    """Hours from the label's start to the end of the first qualifying hit, None when undetected."""
+    """Hours from the label's start to its online alert (``Detection.alerts``), else to the end of the
+    first qualifying hit; None when undetected."""
+    alert = det.alerts.get((label.scenario, label.start))
+    if alert is not None and label_days(label)[0] & det.flagged:
+        return alert
     best: dt.datetime | None = None
     for start, end in det.hits:
         if end < label.start or start > label.end:
