@@ -118,6 +118,22 @@ CASES: list[Case] = [
         "context": WATER,
         "expect": 0,
     },
+    {
+        # EPA Part 75: substituted heat input holds the F-factor flow identical for hours at full load
+        "id": "substitute: flow frozen for 130 minutes but flagged S (substitute data) is not evidence",
+        "frame": frame(prod(), flow(FLAT, flags={i: "S" for i in range(100, 230)})),
+        "context": WATER,
+        "expect": 0,
+    },
+    {
+        "id": "substitute: flow/production ratio at 30% for 6 hours, all of it flagged S",
+        "frame": frame(
+            series("wc_prod_kw", PROD_H),
+            series("w00000", scaled(FLOW_H, range(220, 226), 0.3), flags={i: "S" for i in range(220, 226)}),
+        ),
+        "context": WATER,
+        "expect": 0,
+    },
 ]
 
 

@@ -180,3 +180,15 @@ def identical_runs(frame: pl.DataFrame, min_n: int) -> pl.DataFrame:
         .filter(pl.col("n") >= min_n)
         .sort("start")
     )
+
+
+def measured_only(s: Series) -> Series:
+    """The series with only flag-N values kept: substitute (S), over-range (T) and every other flag is
+    never evidence by itself (EPA Part 75 substitute data are long flat runs at a fixed value)."""
+    f = s.frame.with_columns(
+        pl.when(pl.col("flag").is_null() | (pl.col("flag") == "N"))
+        .then(pl.col("value"))
+        .otherwise(None)
+        .alias("value")
+    )
+    return Series(s.code, s.kind, s.source, f, s.step)

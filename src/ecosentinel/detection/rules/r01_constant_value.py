@@ -14,7 +14,7 @@ from ecosentinel.detection.context import PointType
 from ecosentinel.detection.findings import Finding, Severity, iso, num
 from ecosentinel.detection.messages import calibration_text, kind_name
 from ecosentinel.detection.profile import CalibratedLevel, PointProfile, State, quantum_of
-from ecosentinel.detection.rules._common import fmt, identical_runs
+from ecosentinel.detection.rules._common import fmt, identical_runs, measured_only
 from ecosentinel.readings import CST, DataKind, Source
 
 
@@ -97,7 +97,7 @@ class ConstantValueRule(FactorRule[ConstantValueParams]):
     roles = frozenset({"pollutant", "flow"})
 
     def detect(self, series: Series, params: ConstantValueParams, data: PointData) -> list[Finding]:
-        series = _valid_n(series)
+        series = measured_only(series)
         out = self._identical(series, params, data)
         if data.context.point_type is PointType.WATER:
             cycles = data.series(series.code, [DataKind.RTD], source=Source.ANALYSER.value)
@@ -159,7 +159,7 @@ class ConstantValueRule(FactorRule[ConstantValueParams]):
             fp = profile.factor(code)
             if s is None or fp is None or not p.enabled:
                 continue
-            s = _valid_n(s)
+            s = measured_only(s)
             step_h = (fp.step_seconds or 3600.0) / 3600
             cycle = fp.cycle_hours or step_h
             longest: dict[dt.date, float] = {
@@ -206,7 +206,7 @@ class ConstantValueRule(FactorRule[ConstantValueParams]):
             if s is None:
                 continue
             step = s.step or dt.timedelta(0)
-            runs = identical_runs(_valid_n(s).frame, 2)
+            runs = identical_runs(measured_only(s).frame, 2)
             for a, last in runs.select("start", "last").iter_rows():
                 overlap = min(end, last + step) - max(start, a)
                 if overlap >= need:
@@ -451,18 +451,6 @@ class ConstantValueRule(FactorRule[ConstantValueParams]):
                 )
             )
         return out
-
-
-def _valid_n(s: Series) -> Series:
-    """The series with only flag-N values kept: substitute (S), over-range (T) and every other flag is
-    never evidence of a constant value by itself (EPA Part 75 substitute data are long flat runs)."""
-    f = s.frame.with_columns(
-        pl.when(pl.col("flag").is_null() | (pl.col("flag") == "N"))
-        .then(pl.col("value"))
-        .otherwise(None)
-        .alias("value")
-    )
-    return Series(s.code, s.kind, s.source, f, s.step)
 
 
 def _stopped(data: PointData, start: dt.datetime, end: dt.datetime, p: ConstantValueParams) -> bool:

@@ -14,7 +14,15 @@ from ecosentinel.detection.context import FLOW_CODES, WC_PRODUCTION
 from ecosentinel.detection.findings import Finding, Severity, cst_text, iso
 from ecosentinel.detection.messages import calibration_text
 from ecosentinel.detection.profile import CalibratedLevel, PointProfile
-from ecosentinel.detection.rules._common import WC_KINDS, align, fmt, mean_of, pct, power_on_threshold
+from ecosentinel.detection.rules._common import (
+    WC_KINDS,
+    align,
+    fmt,
+    mean_of,
+    measured_only,
+    pct,
+    power_on_threshold,
+)
 from ecosentinel.readings import CST, DataKind
 
 _FLOW_KINDS = (DataKind.MINUTE, DataKind.HOUR)
@@ -101,10 +109,13 @@ class FlowManipulationRule(PointRule[FlowManipulationParams]):
             taken: list[tuple[dt.datetime, dt.datetime]] = []
             if prod is not None and prod.n_valid:
                 on = power_on_threshold(prod, params.on_fraction, params.on_floor_kw)
-                found = self._zero_flat(flow, prod, on, params, data)
+                # substitute (S) or over-range (T) flow is never evidence by itself (measured on EPA
+                # units: substituted heat input held the F-factor flow identical for 3-4 h at full load)
+                measured = measured_only(flow)
+                found = self._zero_flat(measured, prod, on, params, data)
                 taken = [(f.start, f.end) for f in found]
                 out.extend(found)
-                out.extend(self._ratio(flow, prod, on, params, data, taken))
+                out.extend(self._ratio(measured, prod, on, params, data, taken))
             out.extend(self._cou(flow, params, data))
         return out
 
@@ -123,9 +134,10 @@ class FlowManipulationRule(PointRule[FlowManipulationParams]):
         on = power_on_threshold(prod, p.on_fraction, p.on_floor_kw)
         out: list[CalibratedLevel] = []
         for code in sorted(FLOW_CODES):
-            flow = data.series(code, _FLOW_KINDS)
-            if flow is None or flow.n_valid == 0:
+            found_flow = data.series(code, _FLOW_KINDS)
+            if found_flow is None or found_flow.n_valid == 0:
                 continue
+            flow = measured_only(found_flow)
             f, _ = self._flagged(flow, prod, on, p)
             step_min = (flow.step or dt.timedelta(hours=1)).total_seconds() / 60
             longest: dict[dt.date, float] = {
