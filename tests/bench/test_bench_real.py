@@ -107,6 +107,26 @@ def test_post_exceedance_drop_is_one_cycle_over_then_near_zero_cycles() -> None:
     assert np.all(v[a + 60 : b] < 0.5 * limit)
 
 
+def test_treatment_off_cuts_tilburg_aeration_power_and_leaves_the_data_alone() -> None:
+    from ecosentinel.bench.detect_inject import treatment_off, why_not
+
+    bg = load_background("tilburg-wwtp", DATA)
+    tr = bg.tracks[0].slice(0, 20 * 24, "t")
+    assert tr.treat is not None
+    # the treatment meter is the real aeration air flow: it never sits near zero in the clean series
+    assert float(np.nanmin(tr.treat)) > 0.1 * float(np.nanpercentile(tr.treat, 95))
+    before = {c: v.copy() for c, v in tr.values.items()}
+    power = tr.treat.copy()
+    codes, a, b = treatment_off(tr, 10 * 24, 1.0, np.random.default_rng(1))
+    assert codes == ["wc_treat_kw"]
+    assert b - a == 6
+    assert np.all(tr.treat[a:b] <= 0.03 * 1.2 * power[a:b])
+    assert np.array_equal(tr.treat[:a], power[:a])
+    assert all(np.array_equal(tr.values[c], before[c], equal_nan=True) for c in before)
+    assert why_not(tr, "treatment_off") is None
+    assert why_not(load_background("epa-cems", DATA).tracks[0], "treatment_off") is not None
+
+
 def test_every_catalogue_type_is_injected_somewhere_or_explained() -> None:
     names = (
         "epa-cems",

@@ -234,6 +234,8 @@ PROD = [100.0] * M
 TREAT = [50.0] * M
 SO2_MIN = wavy(M, 20, 3)
 OFF = range(100, 140)
+FLOW_MIN = wavy(M, 300, 20)
+NH3N_MIN = wavy(M, 2, 0.3)
 
 
 def minute(code: str, values: Sequence[float | None], flags: dict[int, str] | None = None) -> pl.DataFrame:
@@ -337,6 +339,64 @@ R10_CASES: list[Case] = [
         "context": GAS,
         "expect": 0,
         "variant": "treatment_off",
+    },
+    # no production meter (a sewage plant): the discharge flow is what the treatment must run for
+    {
+        "id": "catch: no production meter, treatment off 40 min while effluent flows and NH3-N looks fine",
+        "frame": frame(
+            minute("w00000", FLOW_MIN),
+            minute("wc_treat_kw", replaced(TREAT, OFF, 0.5)),
+            minute("w21003", NH3N_MIN),
+        ),
+        "context": WATER,
+        "expect": 1,
+        "variant": "treatment_off_flow",
+        "severity": "high",
+        "windows": [(T0 + 100 * MINUTE, T0 + 140 * MINUTE)],
+    },
+    {
+        "id": "catch: hourly, no production meter, treatment off 3 hours while effluent flows",
+        "frame": frame(
+            series("w00000", FLOW_MIN[:48]),
+            series("wc_treat_kw", replaced(TREAT[:48], range(20, 23), 0.5)),
+            series("w21003", NH3N_MIN[:48]),
+        ),
+        "context": WATER,
+        "expect": 1,
+        "variant": "treatment_off_flow",
+        "severity": "high",
+        "windows": [(T0 + 20 * HOUR, T0 + 23 * HOUR)],
+    },
+    {
+        "id": "catch: flow-only point, treatment off 3 h while discharging: nothing to contradict (medium)",
+        "frame": frame(
+            series("w00000", FLOW_MIN[:48]), series("wc_treat_kw", replaced(TREAT[:48], range(20, 23), 0.5))
+        ),
+        "context": WATER,
+        "expect": 1,
+        "variant": "treatment_off_unchecked",
+        "severity": "medium",
+        "windows": [(T0 + 20 * HOUR, T0 + 23 * HOUR)],
+    },
+    {
+        "id": "clean: no production meter, treatment off while the effluent stops too (a plant shutdown)",
+        "frame": frame(
+            minute("w00000", replaced(FLOW_MIN, OFF, 0.0)),
+            minute("wc_treat_kw", replaced(TREAT, OFF, 0.5)),
+            minute("w21003", NH3N_MIN),
+        ),
+        "context": WATER,
+        "expect": 0,
+    },
+    {
+        "id": "substitute: effluent flow flagged S (an hour either side too) proves no discharge",
+        "frame": frame(
+            minute("w00000", FLOW_MIN, flags={i: "S" for i in range(30, 210)}),
+            minute("wc_treat_kw", replaced(TREAT, OFF, 0.5)),
+            minute("w21003", NH3N_MIN),
+        ),
+        "context": WATER,
+        "expect": 0,
     },
 ]
 

@@ -35,7 +35,11 @@ Backgrounds and their mapping (limits are the ``FactorSpec`` the rules see):
 ``tilburg-wwtp`` — Dutch WWTP sensors, 15-minute (water). Platform hourly means of the 15-minute
     values. 2021 (50 days): influent flow ``w00000`` (m3/h), NH4-N as ``w21003`` (limit 5 mg/L, range
     20) and NO3-N as nitrate nitrogen ``w21007`` (limit 15 mg/L: the GB 18918-2002 1A total-nitrogen
-    limit bounds nitrate, range 50). 2022 (90 days): flow only (with the all-zero outage rows).
+    limit bounds nitrate, range 50). 2022 (90 days): flow only (with the all-zero outage rows). Both
+    years: the treatment facility's power (``wc_treat_kw``) is modelled from the real aeration air flow,
+    the sum of ``Q_air_1..5`` (Nm3/h) × 0.025 kWh/Nm3 (a typical blower's specific energy; the rules
+    only use its level relative to its own 95th percentile): the working condition of the biological
+    treatment. Influent flow is the discharge that runs while it does (no production meter).
 ``dk-wwtp-inflow`` — Danish WWTP inflow, hourly 2023-11..2025-02 (water, flow only, ``w00000``,
     zero flows and rain peaks kept).
 ``beijing-aq`` — Beijing ambient stations (12), hourly 2013–2017, mapped to gas codes with GB 3095-2012
@@ -70,6 +74,9 @@ LB_PER_FT3_TO_MG_PER_M3 = 1.6018463e7
 FT3_TO_M3 = 0.0283168
 FD_COAL = 9780.0
 FD_GAS = 8710.0
+AERATION_KWH_PER_NM3 = 0.025
+"""Specific energy of aeration blowers (kWh per Nm3 of air): Tilburg's treatment power from air flow."""
+AIR_COLUMNS = [f"Q_air_{i}" for i in range(1, 6)]
 GAS_UNITS = ("CT4", "MAY1")
 """Unit files that are gas-fired combustion turbines (peaking units): natural-gas F-factor."""
 
@@ -94,6 +101,8 @@ class Track:
     zs: dict[str, np.ndarray] = field(default_factory=dict)
     wc: np.ndarray | None = None
     """Production power (kW) per grid step, when the point has a working-condition meter."""
+    treat: np.ndarray | None = None
+    """Treatment-facility power (kW) per grid step, when the point has a treatment meter."""
     hold_min: int = 0
     """Analyser measuring cycle in minutes when it holds its value (minute variants), else 0."""
     ref_o2: float | None = None
@@ -142,6 +151,7 @@ class Track:
             target=self.target,
             zs={k: v[a:b].copy() for k, v in self.zs.items()},
             wc=None if self.wc is None else self.wc[a:b].copy(),
+            treat=None if self.treat is None else self.treat[a:b].copy(),
             hold_min=self.hold_min,
             ref_o2=self.ref_o2,
             hour_scale=None if self.hour_scale is None else self.hour_scale[a:b].copy(),
@@ -294,13 +304,19 @@ def _hourly_means(raw: pl.DataFrame, cols: dict[str, str]) -> tuple[dt.datetime,
     return first, {code: hourly[code].cast(pl.Float64).to_numpy().copy() for code in cols.values()}
 
 
+def _with_air(raw: pl.DataFrame) -> pl.DataFrame:
+    """The raw Tilburg frame with ``AIR``: total aeration air flow (Nm3/h) over the five tanks."""
+    return raw.with_columns(pl.sum_horizontal([pl.col(c).cast(pl.Float64) for c in AIR_COLUMNS]).alias("AIR"))
+
+
 def load_tilburg(data: Path) -> list[Track]:
     out = []
     for name, sep, cols in (
         ("online_2021-05-05_2021-06-24.csv", ",", {"Q_inf": WATER_FLOW, "NH4": NH3N, "NO3": NO3N}),
         ("evaluation_online_2022.tsv", "\t", {"Q_inf": WATER_FLOW}),
     ):
-        first, values = _hourly_means(_tilburg_raw(data, name, sep), cols)
+        first, values = _hourly_means(_with_air(_tilburg_raw(data, name, sep)), {**cols, "AIR": "AIR"})
+        air = values.pop("AIR")
         n = len(values[WATER_FLOW])
         out.append(
             Track(
@@ -313,6 +329,7 @@ def load_tilburg(data: Path) -> list[Track]:
                 factors={c: _TB_FACTORS[c] for c in values},
                 resolution={c: 0.0 for c in values},
                 target=NH3N if NH3N in values else None,
+                treat=air * AERATION_KWH_PER_NM3,
             )
         )
     return out
@@ -439,7 +456,7 @@ def epa_minute(track: Track, days: int, seed: int) -> Track:
 def tilburg_minute(data: Path, seed: int, hold_min: int = 60) -> Track:
     """The 2021 Tilburg series at minute resolution; NH4/NO3 held per ``hold_min`` analyser cycle."""
     rng = np.random.default_rng(seed)
-    raw = _tilburg_raw(data, "online_2021-05-05_2021-06-24.csv", ",")
+    raw = _with_air(_tilburg_raw(data, "online_2021-05-05_2021-06-24.csv", ","))
     t0 = raw["DATETIME"][0].replace(minute=0, second=0) + dt.timedelta(hours=1)
     t_min = (raw["DATETIME"] - t0).dt.total_seconds().to_numpy() / 60.0
     n = int(t_min[-1] // 60) * 60
@@ -452,6 +469,7 @@ def tilburg_minute(data: Path, seed: int, hold_min: int = 60) -> Track:
         else:
             held = np.repeat(base[::hold_min], hold_min)[:n]
             values[code] = _quantise(np.maximum(held, 0.0), 0.01)
+    air = np.interp(grid, t_min, raw["AIR"].to_numpy())
     factors = {
         c: FactorSpec(
             limit=s.limit,
@@ -473,6 +491,7 @@ def tilburg_minute(data: Path, seed: int, hold_min: int = 60) -> Track:
         resolution={WATER_FLOW: 0.0, NH3N: 0.01, NO3N: 0.01},
         target=NH3N,
         hold_min=hold_min,
+        treat=air * AERATION_KWH_PER_NM3,
     )
 
 

@@ -31,6 +31,9 @@ What each scenario does (severity s: low 0.5, default 1.0, high 1.5):
 * ``zs_mismatch`` (flue gas): 48 h (12 h on minute data), reported zs × (1 − 0.4 s).
 * ``flow_manipulation``: 24 h (8 h on minute data) of flat flow at (1 − 0.6 s)·its mean while operating.
 * ``hourly_mismatch`` (minute data): 24 h of reported hour values × (1 − 0.35 s) against their minutes.
+* ``treatment_off`` (a point with a treatment meter, Tilburg's aeration): 6 h of treatment power ×
+  max(0.02, 1 − 0.97 s) (+5 % noise) while the influent keeps flowing; the pollutants are left as they
+  were (the reported numbers look fine), as in the simulator.
 """
 
 from __future__ import annotations
@@ -40,14 +43,13 @@ from collections.abc import Callable
 import numpy as np
 
 from ecosentinel.bench.detect_backgrounds import NH3N, NO3N, Track
-from ecosentinel.detection.context import O2_CODE, PointType
+from ecosentinel.detection.context import O2_CODE, WC_TREATMENT, PointType
 from ecosentinel.readings import CST
 
 Injector = Callable[[Track, int, float, np.random.Generator], tuple[list[str], int, int]]
 
 NEVER: dict[str, str] = {
     "parameter_change": "no analyser parameter records (CN 3020 uploads, filed slope/intercept)",
-    "treatment_off": "no treatment-facility power meter in any background",
     "three_way_mismatch": "one source per background (no analyser and data-logger copies to compare)",
 }
 """Scenario types no background can carry, and why."""
@@ -213,6 +215,8 @@ def gap_during_exceedance(
             tr.zs[c][idx] = np.nan
     if tr.wc is not None:
         tr.wc[idx] = np.nan
+    if tr.treat is not None:
+        tr.treat[idx] = np.nan
     return [code], i0, i1
 
 
@@ -336,6 +340,14 @@ def hourly_mismatch(tr: Track, i0: int, sev: float, rng: np.random.Generator) ->
     return list(tr.pollutants), i0, i1
 
 
+def treatment_off(tr: Track, i0: int, sev: float, rng: np.random.Generator) -> tuple[list[str], int, int]:
+    assert tr.treat is not None
+    i1 = min(tr.n, i0 + _hours(tr, 6))
+    keep = max(0.02, 1 - 0.97 * sev)
+    tr.treat[i0:i1] = tr.treat[i0:i1] * keep * (1 + 0.05 * np.abs(rng.standard_normal(i1 - i0)))
+    return [WC_TREATMENT], i0, i1
+
+
 INJECTORS: dict[str, Injector] = {
     "post_exceedance_drop": post_exceedance_drop,
     "dilution": dilution,
@@ -350,6 +362,7 @@ INJECTORS: dict[str, Injector] = {
     "hourly_mismatch": hourly_mismatch,
     "bunching": bunching,
     "zero_negative": zero_negative,
+    "treatment_off": treatment_off,
 }
 WINDOW_HOURS: dict[str, float] = {
     "post_exceedance_drop": 4,
@@ -365,6 +378,7 @@ WINDOW_HOURS: dict[str, float] = {
     "hourly_mismatch": 24,
     "bunching": 120,
     "zero_negative": 6,
+    "treatment_off": 6,
 }
 """Hours a window needs (for placing it inside a segment; minute variants use less of it)."""
 
@@ -388,6 +402,8 @@ def why_not(tr: Track, scenario: str) -> str | None:
         return "no O2 and no O2-converted value"
     if scenario == "flow_manipulation" and tr.flow_code is None:
         return "no flow series"
+    if scenario == "treatment_off" and (tr.treat is None or tr.flow_code is None):
+        return "no treatment-facility meter (only the Tilburg plant's aeration is metered)"
     if scenario == "hourly_mismatch" and not _minute(tr):
         return "hourly data only (needs minute data under the hour values)"
     if scenario not in INJECTORS:

@@ -21,7 +21,7 @@ from ecosentinel.bench.detect_backgrounds import Background, Track
 from ecosentinel.bench.detect_corpus import SEVERITIES, PointRun, cst_days
 from ecosentinel.bench.detect_inject import INJECTORS, NEVER, place, why_not
 from ecosentinel.detection.calibration import build_profile, with_profile
-from ecosentinel.detection.context import WC_PRODUCTION, PointContext
+from ecosentinel.detection.context import WC_PRODUCTION, WC_TREATMENT, PointContext
 from ecosentinel.detection.profile import PointProfile
 from ecosentinel.readings import CST, READING_SCHEMA
 from ecosentinel.simulator import SCENARIO_IDS
@@ -138,6 +138,8 @@ def frame_of(tr: Track, mn: str) -> pl.DataFrame:
         parts.append(_rows(mn, code, kind, times, arr, tr.flags[code], tr.zs.get(code)))
     if tr.wc is not None:
         parts.append(_rows(mn, WC_PRODUCTION, kind, times, tr.wc, np.full(tr.n, "N"), None))
+    if tr.treat is not None:
+        parts.append(_rows(mn, WC_TREATMENT, kind, times, tr.treat, np.full(tr.n, "N"), None))
     if kind == "minute":
         n_h = tr.n // 60
         htimes = times.gather(np.arange(n_h) * 60)

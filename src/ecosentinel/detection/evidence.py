@@ -89,7 +89,9 @@ STANDALONE: dict[str, Standalone] = {
         "reported zs differs from its formula, or O2 rose at the same metered load while measured "
         "values fell and the converted value stayed (air let in)",
     ),
-    "R10": Standalone(None, Severity.HIGH, "treatment power off (or flag F) while production power is on"),
+    "R10": Standalone(
+        None, Severity.HIGH, "treatment power off (or flag F) while production power or discharge flow is on"
+    ),
     "R11": Standalone(frozenset({"zero"}), Severity.HIGH, "flow at zero while production power is on"),
     "R16": Standalone(
         frozenset({"hidden_exceedance"}), Severity.HIGH, "readings over the limit hidden under C/M/D flags"

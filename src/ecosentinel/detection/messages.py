@@ -113,6 +113,13 @@ TEMPLATES: dict[tuple[str, str], str] = {
     ("R10_treatment_off", "treatment_off"): _PREFIX
     + "生产设施用电{prod}千瓦显示生产运行，而治理设施用电仅{treat}千瓦（低于停运阈值{treat_off}千瓦），"
     "持续{minutes}分钟；同期{factors}监测值为{conc}，{conc_text}。治理设施停运时排放数据仍然正常，提示监测数据不真实。",
+    ("R10_treatment_off", "treatment_off_flow"): _PREFIX
+    + "无生产设施用电监控，以排水流量判断运行：流量{prod}{unit}（高于运行阈值{prod_on}{unit}）显示污水仍在排放，"
+    "而治理设施用电仅{treat}千瓦（低于停运阈值{treat_off}千瓦），持续{minutes}分钟；同期{factors}监测值为{conc}，"
+    "{conc_text}。治理设施停运时排放数据仍然正常，提示监测数据不真实。",
+    ("R10_treatment_off", "treatment_off_unchecked"): _PREFIX
+    + "{basis}，而治理设施用电仅{treat}千瓦（低于停运阈值{treat_off}千瓦），持续{minutes}分钟。"
+    "该点位同期没有污染物监测值可供核对：治理设施停运期间仍在生产或排水，需现场核查是否超标排放。",
     ("R10_treatment_off", "declared_stopped"): _PREFIX
     + "{factors}数据被标记为F（停运），但同期生产设施用电{prod}千瓦（高于运行阈值{prod_on}千瓦），"
     "持续{minutes}分钟。标记停运而实际仍在生产（标停未停），提示通过停运标记逃避监管。",
@@ -133,6 +140,17 @@ TEMPLATES: dict[tuple[str, str], str] = {
     + "{factors}被标记为{flags}共{minutes}分钟，但前后{slack}分钟内没有对应的运维记录{window_text}。"
     "无运维记录的校准、维护标记不能说明数据无效的理由，提示标记被滥用。",
 }
+
+
+R10_BASIS = {
+    True: "无生产设施用电监控，以排水流量判断运行：流量{prod}{unit}（高于运行阈值{prod_on}{unit}）显示污水仍在排放",
+    False: "生产设施用电{prod}千瓦（高于运行阈值{prod_on}千瓦）显示生产运行",
+}
+"""R10: what showed the source running (discharge flow without a production meter, or production power)."""
+
+
+def r10_basis(by_flow: bool, **fields: str) -> str:
+    return R10_BASIS[by_flow].format(**fields)
 
 
 def explain(code: str, variant: str, **fields: Any) -> str:
@@ -279,7 +297,7 @@ STANDALONE_WHY: dict[str, str] = {
     "R04": "接近限值的测量周期后加测复测并骤降（有多余测量周期或门禁事件）",
     "R06": "仪器参数与备案值不一致",
     "R08": "上报折算浓度与计算结果不符，或同一计量负荷下氧含量升高、实测浓度同比下降而折算浓度不变（掺风）",
-    "R10": "生产设施运行而治理设施停运（或标记停运）",
+    "R10": "生产设施运行（或持续排水）而治理设施停运（或标记停运）",
     "R11": "生产设施运行期间流量为零",
     "R16": "超过限值的读数被标记为校准/维护/故障而隐藏",
     "R17": "整日数据与此前某日完全相同",

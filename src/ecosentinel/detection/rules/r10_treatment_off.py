@@ -7,11 +7,19 @@ from typing import Any
 
 import polars as pl
 
-from ecosentinel.detection.base import PointData, PointRule, true_runs
+from ecosentinel.detection import messages
+from ecosentinel.detection.base import PointData, PointRule, Series, true_runs
 from ecosentinel.detection.config import RuleParams, ScreeningConfig
-from ecosentinel.detection.context import WC_PRODUCTION, WC_TREATMENT
+from ecosentinel.detection.context import WATER_FLOW, WC_PRODUCTION, WC_TREATMENT
 from ecosentinel.detection.findings import Finding, Severity, iso
-from ecosentinel.detection.rules._common import WC_KINDS, align, fmt, mean_of, power_on_threshold
+from ecosentinel.detection.rules._common import (
+    WC_KINDS,
+    align,
+    fmt,
+    mean_of,
+    measured_only,
+    power_on_threshold,
+)
 from ecosentinel.readings import DataKind
 
 
@@ -38,8 +46,9 @@ class TreatmentOffRule(PointRule[TreatmentOffParams]):
     Source: seed 004 (Jiaxing: electricity monitoring of 9,564 production and 3,375 treatment facilities);
     seed 000 point 9 (start and stop treatment facilities and watch the data); research notes R10
     (state machine; 2026 CNKI paper on 标停未停). Working-condition series are readings with codes
-    ``wc_prod_kw`` and ``wc_treat_kw`` on the point's MN. Traps: standby or redundant trains and
-    mis-mapped meters (check the registry's meter mapping before acting).
+    ``wc_prod_kw`` and ``wc_treat_kw`` on the point's MN; a wastewater point with a treatment meter but no
+    production meter is judged on its discharge flow (measured values only) instead. Traps: standby or
+    redundant trains and mis-mapped meters (check the registry's meter mapping before acting).
     """
 
     code = "R10_treatment_off"
@@ -49,15 +58,28 @@ class TreatmentOffRule(PointRule[TreatmentOffParams]):
     context_series = (WC_PRODUCTION, WC_TREATMENT)
 
     def detect(self, data: PointData, params: TreatmentOffParams, config: ScreeningConfig) -> list[Finding]:
+        tol = dt.timedelta(minutes=params.align_minutes)
+        treat = data.series(WC_TREATMENT, WC_KINDS)
+        metered = treat is not None and treat.n_valid > 0
         prod = data.series(WC_PRODUCTION, WC_KINDS)
         if prod is None or prod.n_valid == 0:
-            return []
+            # no production meter (a sewage plant, an enterprise with only its treatment metered): the
+            # discharge flow is the production that the treatment must run for
+            flow = data.series(WATER_FLOW, (DataKind.MINUTE, DataKind.HOUR))
+            if not metered or flow is None or flow.n_valid == 0:
+                return []
+            basis = measured_only(flow)
+            # discharging = at least on_fraction of the typical (median) non-zero flow: a p95 'on' level
+            # would be set by storms (Tilburg 2022: p95 23,700 m3/h, the meter's ceiling; median 1,800)
+            typical = basis.valid.filter(pl.col("value") > 0)["value"].median()
+            if not isinstance(typical, int | float):
+                return []
+            on = max(params.on_floor_kw, params.on_fraction * float(typical))
+            return self._treatment_off(data, params, basis, on, tol)
         on = power_on_threshold(prod, params.on_fraction, params.on_floor_kw)
-        tol = dt.timedelta(minutes=params.align_minutes)
         out: list[Finding] = []
-        treat = data.series(WC_TREATMENT, WC_KINDS)
-        if treat is not None and treat.n_valid:
-            out.extend(self._treatment_off(data, params, on, tol))
+        if metered:
+            out.extend(self._treatment_off(data, params, prod, on, tol))
         out.extend(self._declared_stopped(data, params, on, tol))
         return out
 
@@ -65,13 +87,15 @@ class TreatmentOffRule(PointRule[TreatmentOffParams]):
         self,
         data: PointData,
         p: TreatmentOffParams,
+        prod: Series,
         on: float,
         tol: dt.timedelta,
     ) -> list[Finding]:
-        prod = data.series(WC_PRODUCTION, WC_KINDS)
+        """Runs of ``prod`` (production power, or the discharge flow without a production meter) at or
+        above ``on`` while the treatment power is below ``off_fraction`` x its 95th percentile."""
         treat = data.series(WC_TREATMENT, WC_KINDS)
-        assert prod is not None
         assert treat is not None
+        by_flow = prod.code == WATER_FLOW
         q = treat.valid["value"].quantile(0.95)
         off = p.off_fraction * float(q) if q is not None else 0.0
         step = treat.step
@@ -99,15 +123,24 @@ class TreatmentOffRule(PointRule[TreatmentOffParams]):
                 if limit is not None and m >= limit:
                     over.append(code)
             if not conc:
+                if not data.factor_codes({"pollutant"}):
+                    # a point monitoring no pollutant (flow only): the facility was off while producing
+                    # or discharging, a violation to check on site, but no data shows it was hidden
+                    # (yellow at most); pollutant data that are missing or flagged then claim nothing
+                    out.append(self._unchecked(data, prod, rows, start, end, minutes, on, off, by_flow))
                 continue
             normal = not over
             factors = sorted(conc)
             evidence: dict[str, Any] = {
                 "window": [iso(start), iso(end)],
                 "minutes": round(minutes, 1),
-                "production_kw": mean_of(rows["prod"]),
+                "production_basis": prod.code,
+                "production_kw" if not by_flow else "discharge_flow": mean_of(rows["prod"]),
                 "treatment_kw": mean_of(rows["treat"]),
-                "threshold": {"production_on_kw": round(on, 3), "treatment_off_kw": round(off, 3)},
+                "threshold": {
+                    "production_on_kw" if not by_flow else "discharge_on": round(on, 3),
+                    "treatment_off_kw": round(off, 3),
+                },
                 "concentration_mean": {c: round(v, 4) for c, v in conc.items()},
                 "limits": {c: data.context.factor(c).limit for c in factors},
                 "comparison": "production >= on and treatment <= off for >= min_minutes",
@@ -121,8 +154,10 @@ class TreatmentOffRule(PointRule[TreatmentOffParams]):
                     severity=Severity.HIGH if normal else Severity.MEDIUM,
                     score=(0.85 if normal else 0.55) + 0.1 * min(1.0, minutes / 240),
                     evidence=evidence,
-                    variant="treatment_off",
+                    variant="treatment_off_flow" if by_flow else "treatment_off",
                     prod=fmt(mean_of(rows["prod"])),
+                    prod_on=fmt(on),
+                    unit=data.context.factor(prod.code).unit or "",
                     treat=fmt(mean_of(rows["treat"])),
                     treat_off=fmt(off),
                     minutes=fmt(minutes),
@@ -131,6 +166,48 @@ class TreatmentOffRule(PointRule[TreatmentOffParams]):
                 )
             )
         return out
+
+    def _unchecked(
+        self,
+        data: PointData,
+        prod: Series,
+        rows: pl.DataFrame,
+        start: dt.datetime,
+        end: dt.datetime,
+        minutes: float,
+        on: float,
+        off: float,
+        by_flow: bool,
+    ) -> Finding:
+        """Treatment off while producing or discharging on a point with no pollutant data then."""
+        level = mean_of(rows["prod"])
+        unit = data.context.factor(prod.code).unit or ""
+        return self.finding(
+            data.context,
+            factors=[prod.code],
+            start=start,
+            end=end,
+            severity=Severity.MEDIUM,
+            score=0.5 + 0.1 * min(1.0, minutes / 240),
+            evidence={
+                "window": [iso(start), iso(end)],
+                "minutes": round(minutes, 1),
+                "production_basis": prod.code,
+                "production_kw" if not by_flow else "discharge_flow": level,
+                "treatment_kw": mean_of(rows["treat"]),
+                "threshold": {
+                    "production_on_kw" if not by_flow else "discharge_on": round(on, 3),
+                    "treatment_off_kw": round(off, 3),
+                },
+                "concentration_mean": {},
+                "comparison": "production >= on and treatment <= off for >= min_minutes, no pollutant data",
+            },
+            variant="treatment_off_unchecked",
+            basis=messages.r10_basis(by_flow, prod=fmt(level), prod_on=fmt(on), unit=unit),
+            treat=fmt(mean_of(rows["treat"])),
+            treat_off=fmt(off),
+            minutes=fmt(minutes),
+        )
 
     def _declared_stopped(
         self, data: PointData, p: TreatmentOffParams, on: float, tol: dt.timedelta
