@@ -10,6 +10,7 @@ import pytest
 
 from ecosentinel.detection import FactorSpec, PointContext, PointType
 from ecosentinel.detection.calibration import build_profile, with_profile
+from ecosentinel.detection.profile import PointProfile
 from tests.detection.helpers import HOUR, MINUTE, MN, T0, Case, check_case, frame, series
 
 WATER = PointContext(mn=MN, point_type=PointType.WATER, factors={"w21003": FactorSpec(limit=5)})
@@ -111,6 +112,12 @@ CASES: list[Case] = [
         "context": WATER,
         "expect": 0,
         "variant": "collapse",
+    },
+    {
+        "id": "substitute: the peak is a substituted value (flag S), never evidence",
+        "frame": frame(series("w21003", cup(LEVEL), flags={PEAK_AT: "S"})),
+        "context": WATER,
+        "expect": 0,
     },
     {
         "id": "calibration flag: the near-zero cycles are a zero check (flag C)",
@@ -215,6 +222,83 @@ def test_r04_notch_back_at_the_level_is_a_collapse(minute: bool) -> None:
     assert (found[0].start, found[0].end) == window(PEAK_AT, PEAK_AT + 3)
     assert found[0].evidence["notch"] is True
     assert "回到" in found[0].explanation_zh
-    # the same two low cycles followed by a stretch that stays low: a real peak washing out
+    # the same two low cycles followed by a stretch that stays low: not a notch (the values do not come
+    # back), but a one-cycle peak that fell 92 % in one cycle is still a spike (no intermediate values)
     settles = frame(series("w21003", held(SETTLES) if minute else SETTLES, **kw))  # type: ignore[arg-type]
-    assert check_case("R04", {"id": "settles", "frame": settles, "context": WATER, "expect": 0}) == []
+    found = check_case(
+        "R04", {"id": "settles", "frame": settles, "context": WATER, "expect": 1, "variant": "spike"}
+    )
+    assert found[0].evidence["notch"] is False
+    assert found[0].evidence["spike"] is True
+
+
+# 'spike': the pre-peak level is too low (or too noisy) for 'near zero' to say it, but the two cycles
+# after a one-cycle peak are each at most 15 % of the peak itself (an injection on the real Tilburg NH4
+# series: 2.24 -> 7.68 -> 0.46, 0.42 -> 0.51, 0.84 mg/L).
+SPIKE = [*LEVEL[:12], 7.7, 0.46, 0.42, 0.51, 0.84, 0.93, *LEVEL[18:]]
+WASHOUT = [*LEVEL[:12], 7.7, 4.1, 1.9, 0.9, 0.84, 0.93, *LEVEL[18:]]  # falls through intermediate values
+
+
+@pytest.mark.parametrize("minute", [False, True], ids=["hour", "minute"])
+def test_r04_spike_one_cycle_up_then_two_at_most_15_percent_of_it(minute: bool) -> None:
+    kw = {"step": MINUTE, "kind": "minute"} if minute else {}
+    found = check_case(
+        "R04",
+        {
+            "id": "spike",
+            "frame": frame(series("w21003", held(SPIKE) if minute else SPIKE, **kw)),  # type: ignore[arg-type]
+            "context": WATER,
+            "expect": 1,
+            "variant": "spike",
+            "severity": "medium",
+        },
+    )
+    assert (found[0].start, found[0].end) == window(PEAK_AT, PEAK_AT + 3)
+    assert [c["value"] for c in found[0].evidence["collapsed"]] == pytest.approx([0.46, 0.42])
+    assert "下降八成以上" in found[0].explanation_zh
+    washout = frame(series("w21003", held(WASHOUT) if minute else WASHOUT, **kw))  # type: ignore[arg-type]
+    assert check_case("R04", {"id": "washout", "frame": washout, "context": WATER, "expect": 0}) == []
+
+
+def _spiky_profile(low: float) -> PointProfile:
+    """30 days of the steady point with a one-cycle spike to 7.5 every third day, falling to ``low``."""
+    values = [7.5 if i % 72 == 30 else (low if i % 72 in (31, 32) else v) for i, v in enumerate(STEADY)]
+    return build_profile(frame(series("w21003", values, start=T0 - HIST_H * HOUR)), WATER)
+
+
+def test_r04_spike_is_calibrated_on_the_points_own_spikes() -> None:
+    # an analyser whose own history has isolated one-cycle spikes over the limit (the Chinese effluent
+    # analyser): the calibrated ratio sits under its deepest spike, so a fall like its own is no finding
+    spike = frame(series("w21003", SPIKE))  # 7.7 -> 0.46: 6 % of the peak
+    own = _spiky_profile(0.3)  # its own spikes fall to 4 % of the peak
+    level = own.level("R04", "spike_ratio", "w21003")
+    assert level is not None
+    assert level.level == pytest.approx(0.9 * 0.3 / 7.5)
+    context = with_profile(WATER, own)
+    assert check_case("R04", {"id": "spiky history", "frame": spike, "context": context, "expect": 0}) == []
+    # spikes deeper than the floor (to 1 % of the peak): the spike test is off for the point
+    deep = with_profile(WATER, _spiky_profile(0.075))
+    deeper = frame(series("w21003", [*LEVEL[:12], 7.7, 0.05, 0.05, 0.51, 0.84, 0.93, *LEVEL[18:]]))
+    found = check_case(
+        "R04", {"id": "deep", "frame": deeper, "context": deep, "expect": 0, "variant": "spike"}
+    )
+    assert found == []
+    # a history with no peak (deep nightly dips keep the collapse ratio at its constant) keeps the spike
+    # constant too, and the spike is caught citing the calibration
+    dips = [0.2 if i % 24 in (3, 4) else v for i, v in enumerate(STEADY)]
+    calm = build_profile(frame(series("w21003", dips, start=T0 - HIST_H * HOUR)), WATER)
+    calm_level = calm.level("R04", "spike_ratio", "w21003")
+    assert calm_level is not None
+    assert calm_level.level == pytest.approx(0.15)
+    found = check_case(
+        "R04",
+        {
+            "id": "calm history",
+            "frame": spike,
+            "context": with_profile(WATER, calm),
+            "expect": 1,
+            "variant": "spike",
+        },
+    )
+    assert found[0].evidence["spike_calibration"]["statistic"] == "spike_ratio"
+    assert "该点位自身标定值" in found[0].explanation_zh

@@ -80,6 +80,11 @@ TEMPLATES: dict[tuple[str, str], str] = {
     "紧接着的{n_low}个测量周期骤降至接近零（{lows}），最高仅为峰值前本点位常态水平{level}的{low_pct}%，其后回到{after}{extra}。"
     "真实的超标过程会经过中间浓度逐步回落，不会在下一周期跌到远低于此前常态的水平；{others}，"
     "也没有校准或运维记录。这符合超标后向取样杯注水、重新做样以拉低均值的造假特征。{calibration}",
+    ("R04_post_exceedance_drop", "spike"): _PREFIX
+    + "{factors}一个测量周期（约{cycle_minutes}分钟）的结果为{peak}（{peak_time}起），达到排放限值（{limit}）的{peak_pct}%，"
+    "紧接着的{n_low}个测量周期骤降至{lows}，最高仅为该峰值的{peak_low_pct}%（判定上限{spike_pct}%），其后回到{after}{extra}。"
+    "真实的超标过程会经过中间浓度逐步回落，不会在一个测量周期内下降八成以上并保持；{others}，"
+    "也没有校准或运维记录。这符合超标后向取样杯注水、重新做样以拉低均值的造假特征。{calibration}",
     ("R04_post_exceedance_drop", "extra_cycles"): _PREFIX
     + "{factors}在该小时内分析仪完成了{count}次测量，多于备案的每小时{scheduled}次（允许上限{allowed}次）。"
     "计划外的加测提示有人手动触发重新测量以替换不利结果。",
@@ -333,6 +338,7 @@ STATISTIC_NAMES: dict[str, str] = {
     "night_day_ratio": "夜间与白天中位数之比",
     "gap_rate": "每个有效值之后出现缺失的概率",
     "collapse_ratio": "每日连续测量周期相对此前常态水平的最深回落比例",
+    "spike_ratio": "每日首个超标周期之后连续周期相对该峰值的最深回落比例",
     "zero_run_hours": "每日最长零值或负值持续时间",
     "replay_distance": "每日与前1至7天同一时段数据的最小均方根偏差（相对均值）",
     "flat_run_minutes": "每日生产期间流量最长恒值持续时间",
@@ -623,6 +629,8 @@ RULE_PARAM_NAMES = {
     "collapse_cycles": "骤降周期数",
     "collapse_exceed_fraction": "骤降起点超标比例",
     "collapse_ratio": "骤降近零比例",
+    "spike_ratio": "峰值后骤降比例上限",
+    "spike_floor_ratio": "峰值后骤降比例校准下限",
     "co_collapse_ratio": "其他因子同步骤降比例",
     "stop_flow_fraction": "停排流量比例",
     "max_collapse_cycles": "骤降最长周期数",

@@ -11,13 +11,13 @@ import polars as pl
 
 from ecosentinel.detection import messages
 from ecosentinel.detection.base import SEGREGATED_FLAGS, FactorRule, PointData, Series
-from ecosentinel.detection.calibration import MIN_HISTORY_UNITS, upper_quantile
+from ecosentinel.detection.calibration import MIN_HISTORY_UNITS, budget_level_low, upper_quantile
 from ecosentinel.detection.config import RuleParams, ScreeningConfig
 from ecosentinel.detection.context import FLOW_CODES, EventType
 from ecosentinel.detection.findings import Finding, Severity, cst_text, iso
 from ecosentinel.detection.messages import calibration_text, factor_name
 from ecosentinel.detection.profile import CalibratedLevel, PointProfile
-from ecosentinel.detection.rules._common import compared_values, fmt, pct
+from ecosentinel.detection.rules._common import compared_values, fmt, measured_only, pct
 from ecosentinel.readings import CST, DataKind
 
 _SUSPECT_EVENTS = frozenset(
@@ -108,6 +108,18 @@ class PostExceedanceDropParams(RuleParams):
     calibrated_margin: float = 0.9
     """[P] the calibrated ratio is 0.9 x the history's lower quantile at the budget (strictly deeper than
     the deepest natural dip the budget allows)."""
+    spike_ratio: float = 0.15
+    """[P] 'spike': when the pre-peak level does not make the cycles after the peak 'near zero' (a low
+    level, or a notch that does not come straight back), they still collapse when each of the next
+    ``collapse_cycles`` is at most this share of the peak itself: a fall of 85 % or more in one cycle,
+    held for two. A washout passes through intermediate values (measured on the clean backgrounds: no
+    first cycle over 0.9 x limit of the Tilburg NH4 analyser, hourly or minute, was followed by two at
+    <= 0.2 of it; the Chinese effluent analyser's isolated spikes were, which its calibration catches).
+    Calibrated per point (statistic ``spike_ratio``: per clean history day the deepest such fall after
+    a first cycle over exceed_fraction x limit, 1 on days without one), at most this constant."""
+    spike_floor_ratio: float = 0.02
+    """[P] a calibrated spike ratio below this means the point's own history falls that deep after its
+    peaks (analyser spikes): the spike test is off for that point."""
     min_quanta: float = 2.0
     """'Near zero' (collapse_ratio x level) must span at least this many of the series' own quantisation
     steps: at an analyser's floor (a plant that nitrifies to ~0) 'near zero' says nothing."""
@@ -136,12 +148,17 @@ class PostExceedanceDropRule(FactorRule[PostExceedanceDropParams]):
         spec = data.context.factor(series.code)
         if spec.limit is None or spec.limit <= 0:
             return []
+        # substitute (S) and over-range (T) values are never evidence (EPA Part 75 substitutes hold the
+        # maximum potential value for hours, then measured values resume far below it)
+        series = measured_only(series)
         cycles = data.cycles(series.code)
         if cycles is None and spec.cycles_per_hour:
             cycles = _minute_cycles(data, series.code)
         source_kind = "analyser_cycles"
         if cycles is None or cycles.n_valid < 3:
             cycles, source_kind = series, series.kind.value
+        else:
+            cycles = measured_only(cycles)
         out = self._collapses(series, params, data, spec.limit)
         peaks = {f.start for f in out}
         out.extend(
@@ -169,7 +186,21 @@ class PostExceedanceDropRule(FactorRule[PostExceedanceDropParams]):
             spec = data.context.factor(code)
             if s is None or not p.enabled or spec.limit is None or spec.limit <= 0:
                 continue
-            units = _dip_units(_held_cycles(s), p)
+            cycles = _held_cycles(measured_only(s))
+            spike = budget_level_low(
+                "R04",
+                "spike_ratio",
+                code,
+                _spike_units(cycles, p, spec.limit),
+                budget=budget,
+                floor=p.spike_floor_ratio,
+                default=p.spike_ratio,
+                factor_margin=p.calibrated_margin,
+                profile=profile,
+            )
+            if spike is not None:
+                out.append(spike)
+            units = _dip_units(cycles, p)
             if len(units) < MIN_HISTORY_UNITS:
                 continue
             q = math.exp(-upper_quantile([-math.log(max(1e-6, x)) for x in units], budget))
@@ -342,6 +373,14 @@ class PostExceedanceDropRule(FactorRule[PostExceedanceDropParams]):
         k = p.level_cycles
         calibrated = data.profile.level("R04", "collapse_ratio", series.code) if data.profile else None
         ratio = calibrated.level if calibrated is not None else p.collapse_ratio
+        spiked = data.profile.level("R04", "spike_ratio", series.code) if data.profile else None
+        spike_ratio = spiked.level if spiked is not None else p.spike_ratio
+        if (
+            spiked is not None
+            and spiked.quantile is not None
+            and spiked.quantile * p.calibrated_margin < p.spike_floor_ratio
+        ):
+            spike_ratio = 0.0  # the point's own history falls this deep after its peaks
         while k < len(cyc) - 1:
             t_peak, t_peak_end, v_peak = cyc[k]
             if v_peak < p.collapse_exceed_fraction * limit or (
@@ -371,6 +410,15 @@ class PostExceedanceDropRule(FactorRule[PostExceedanceDropParams]):
                     near_zero = notch_zero
                 else:
                     lows, t_prev, j, back = _low_stretch(cyc, k, near_zero, n, cycle_len)
+            spike = False
+            if spike_ratio > 0 and (not lows or t_prev - t_peak_end < n * cycle_len):
+                # a spike: the next cycles fall to at most spike_ratio of the peak itself (the level
+                # before was too low, or too noisy, for 'near zero' to say it)
+                spike_zero = max(near_zero, spike_ratio * v_peak)
+                found = _low_stretch(cyc, k, spike_zero, n, cycle_len)
+                if found[0] and found[1] - t_peak_end >= n * cycle_len:
+                    lows, t_prev, j, back = found
+                    near_zero, spike = spike_zero, True
             low_time = t_prev - t_peak_end
             if (
                 near_zero < p.min_quanta * quantum
@@ -429,9 +477,12 @@ class PostExceedanceDropRule(FactorRule[PostExceedanceDropParams]):
                     "near_zero": round(near_zero, 4),
                     "notch_ratio": p.notch_ratio,
                     "notch_return_fraction": p.notch_return_fraction,
+                    "spike_ratio": round(spike_ratio, 4),
                 },
                 "notch": notch,
+                "spike": spike,
                 "calibration": calibrated.evidence() if calibrated is not None else None,
+                "spike_calibration": spiked.evidence() if spiked is not None else None,
                 "events": [
                     {"time": iso(t), "type": ty} for t, ty in events.select("time", "type").iter_rows()
                 ],
@@ -448,7 +499,7 @@ class PostExceedanceDropRule(FactorRule[PostExceedanceDropParams]):
                     severity=severity,
                     score=score,
                     evidence=evidence,
-                    variant="collapse",
+                    variant="spike" if spike else "collapse",
                     cycle_minutes=fmt(cycle_minutes),
                     peak_time=cst_text(t_peak),
                     peak=fmt(v_peak),
@@ -461,7 +512,13 @@ class PostExceedanceDropRule(FactorRule[PostExceedanceDropParams]):
                     after=fmt(after),
                     extra=("，" + "，".join(reasons)) if reasons else "",
                     others=others_text,
-                    calibration=calibration_text(calibrated, "", p.collapse_ratio),
+                    calibration=(
+                        calibration_text(spiked, "", p.spike_ratio)
+                        if spike
+                        else calibration_text(calibrated, "", p.collapse_ratio)
+                    ),
+                    peak_low_pct=pct(low_max / v_peak),
+                    spike_pct=pct(spike_ratio),
                 )
             )
         return out
@@ -643,6 +700,32 @@ def _dip_units(cyc: list[tuple[dt.datetime, dt.datetime, float]], p: PostExceeda
             continue
         day = t1.astimezone(CST).date()
         deepest[day] = min(deepest.get(day, float("inf")), dip / level)
+    return [min(1.0, r) for r in deepest.values()]
+
+
+def _spike_units(
+    cyc: list[tuple[dt.datetime, dt.datetime, float]], p: PostExceedanceDropParams, limit: float
+) -> list[float]:
+    """Per CST day of the history, the deepest fall after a first cycle at or over exceed_fraction x
+    limit (the cycle before it under that): the largest of the next ``collapse_cycles`` contiguous
+    cycles over the peak; 1 on days with no such peak (every day with cycles is a unit)."""
+    n = p.collapse_cycles
+    high = p.exceed_fraction * limit
+    deepest: dict[dt.date, float] = {}
+    for k, (t0, t1, v) in enumerate(cyc):
+        day = t0.astimezone(CST).date()
+        deepest.setdefault(day, 1.0)
+        if v < high or v <= 0 or (k and cyc[k - 1][1] == t0 and cyc[k - 1][2] >= high):
+            continue
+        length = t1 - t0
+        j, t, fall = k + 1, t1, 0.0
+        while j < len(cyc) and cyc[j][0] == t and t < t1 + n * length:
+            fall = max(fall, cyc[j][2])
+            t = cyc[j][1]
+            j += 1
+        if t < t1 + n * length:
+            continue  # a gap or the end of the data before n cycle lengths
+        deepest[day] = min(deepest[day], fall / v)
     return [min(1.0, r) for r in deepest.values()]
 
 
