@@ -260,6 +260,27 @@ def test_r04_spike_one_cycle_up_then_two_at_most_15_percent_of_it(minute: bool) 
     assert check_case("R04", {"id": "washout", "frame": washout, "context": WATER, "expect": 0}) == []
 
 
+def test_r04_spike_is_a_wastewater_analysers_pattern_only() -> None:
+    # the same shape on a stack or ambient monitor is a lone plume (Beijing PM2.5 9 -> 224 -> 30)
+    gas = [round(v * 30, 1) for v in LEVEL]
+    gas[PEAK_AT : PEAK_AT + 3] = [250.0, 20.0, 18.0]
+    f = frame(series("a21002", gas))
+    assert (
+        check_case("R04", {"id": "gas spike", "frame": f, "context": GAS, "expect": 0, "variant": "spike"})
+        == []
+    )
+    water = frame(series("w21003", [v / 30 for v in gas]))
+    ctx = PointContext(mn=MN, point_type=PointType.WATER, factors={"w21003": FactorSpec(limit=100 / 30)})
+    assert (
+        len(
+            check_case(
+                "R04", {"id": "water", "frame": water, "context": ctx, "expect": 1, "variant": "spike"}
+            )
+        )
+        == 1
+    )
+
+
 def _spiky_profile(low: float) -> PointProfile:
     """30 days of the steady point with a one-cycle spike to 7.5 every third day, falling to ``low``."""
     values = [7.5 if i % 72 == 30 else (low if i % 72 in (31, 32) else v) for i, v in enumerate(STEADY)]

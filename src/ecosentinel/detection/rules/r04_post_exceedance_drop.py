@@ -13,7 +13,7 @@ from ecosentinel.detection import messages
 from ecosentinel.detection.base import SEGREGATED_FLAGS, FactorRule, PointData, Series
 from ecosentinel.detection.calibration import MIN_HISTORY_UNITS, budget_level_low, upper_quantile
 from ecosentinel.detection.config import RuleParams, ScreeningConfig
-from ecosentinel.detection.context import FLOW_CODES, EventType
+from ecosentinel.detection.context import FLOW_CODES, EventType, PointType
 from ecosentinel.detection.findings import Finding, Severity, cst_text, iso
 from ecosentinel.detection.messages import calibration_text, factor_name
 from ecosentinel.detection.profile import CalibratedLevel, PointProfile
@@ -116,7 +116,8 @@ class PostExceedanceDropParams(RuleParams):
     first cycle over 0.9 x limit of the Tilburg NH4 analyser, hourly or minute, was followed by two at
     <= 0.2 of it; the Chinese effluent analyser's isolated spikes were, which its calibration catches).
     Calibrated per point (statistic ``spike_ratio``: per clean history day the deepest such fall after
-    a first cycle over exceed_fraction x limit, 1 on days without one), at most this constant."""
+    a first cycle over exceed_fraction x limit, 1 on days without one), at most this constant. Wastewater
+    points only: ambient and stack monitors show lone one-hour plumes (Beijing PM2.5 9 -> 224 -> 30)."""
     spike_floor_ratio: float = 0.02
     """[P] a calibrated spike ratio below this means the point's own history falls that deep after its
     peaks (analyser spikes): the spike test is off for that point."""
@@ -379,8 +380,11 @@ class PostExceedanceDropRule(FactorRule[PostExceedanceDropParams]):
             spiked is not None
             and spiked.quantile is not None
             and spiked.quantile * p.calibrated_margin < p.spike_floor_ratio
-        ):
-            spike_ratio = 0.0  # the point's own history falls this deep after its peaks
+        ) or data.context.point_type is not PointType.WATER:
+            # the point's own history falls this deep after its peaks; or not a wastewater analyser
+            # (the sample cup is a batch analyser's; ambient and stack monitors show lone one-hour plumes:
+            # measured on the Beijing PM2.5 series, 9 -> 224 -> 30 ug/m3 with no other factor moving)
+            spike_ratio = 0.0
         while k < len(cyc) - 1:
             t_peak, t_peak_end, v_peak = cyc[k]
             if v_peak < p.collapse_exceed_fraction * limit or (
