@@ -29,7 +29,8 @@ What each scenario does (severity s: low 0.5, default 1.0, high 1.5):
 * ``o2_dilution`` (flue gas): 72 h (12 h on minute data), O2 up by 4·s points (2 h ramps, ≤ 19.8 %),
   measured concentration × (21 − O2new)/(21 − O2), flow ÷ the same factor, zs and load unchanged.
 * ``zs_mismatch`` (flue gas): 48 h (12 h on minute data), reported zs × (1 − 0.4 s).
-* ``flow_manipulation``: 24 h (8 h on minute data) of flat flow at (1 − 0.6 s)·its mean while operating.
+* ``flow_manipulation``: 24 h (8 h on minute data) of flat flow at (1 − 0.6 s)·its mean while operating,
+  reported as measured (flag N, also where the real value was substituted).
 * ``hourly_mismatch`` (minute data): 24 h of reported hour values × (1 − 0.35 s) against their minutes.
 * ``treatment_off`` (a point with a treatment meter, Tilburg's aeration): 6 h of treatment power ×
   max(0.02, 1 − 0.97 s) (+5 % noise) while the influent keeps flowing; the pollutants are left as they
@@ -329,6 +330,8 @@ def flow_manipulation(tr: Track, i0: int, sev: float, rng: np.random.Generator) 
     tr.values[flow][i0:i1] = np.where(
         on, _q(tr, flow, np.array([max(level, 0.0)]))[0], tr.values[flow][i0:i1]
     )
+    # the flattened values are reported as measured (a substitute flag would declare them)
+    tr.flags[flow][i0:i1] = np.where(on, "N", tr.flags[flow][i0:i1])
     return [flow], i0, i1
 
 
