@@ -117,3 +117,45 @@ async def test_rejected_log_rows_beyond_their_bound_are_only_counted(
         await client.close()
         await server.stop()
         engine.dispose()
+
+
+async def test_a_connection_owed_acknowledgements_is_not_closed_as_idle(
+    registered_url: str, ingest_store: MeasurementStore
+) -> None:
+    # a commit slower than the idle timeout: the logger sent its packets and waits for their answers,
+    # so it is not idle; it must get every acknowledgement, then be closed as idle once answered
+    gate = threading.Event()
+    append = ingest_store.append
+
+    def slow_append(readings: pl.DataFrame, raw_packets: Any = ()) -> int:
+        gate.wait(timeout=60)
+        return append(readings, raw_packets)
+
+    ingest_store.append = slow_append  # type: ignore[method-assign]
+    engine = create_engine(registered_url)
+    server = IngestServer(
+        settings=IngestSettings(
+            port=0, idle_timeout_s=0.4, frame_timeout_s=5.0, max_pending_per_connection=16
+        ),
+        store=ingest_store,
+        auth=AuthCache(lambda: load_point_auth(engine)),
+    )
+    await server.start()
+    client = await LoggerClient.connect(server.port)
+    try:
+        packets = [minute_packet(k) for k in range(3)]
+        await client.send(b"".join(packets))
+        await asyncio.sleep(1.5)  # several idle timeouts pass while the store is stalled
+        assert server.stats.connections_timed_out == 0
+        assert len(server.connections) == 1
+        gate.set()
+        acks = await _read_acks(client, len(packets))
+        assert acks == [str(decode(p).qn) for p in packets]
+        async with asyncio.timeout(10):  # answered and silent: now it is idle and closed
+            while server.stats.connections_timed_out == 0:  # noqa: ASYNC110 - the receiver's own counter
+                await asyncio.sleep(0.05)
+        assert len(server.connections) == 0
+    finally:
+        gate.set()
+        await client.close()
+        await server.stop()
