@@ -24,6 +24,19 @@ PER_CONNECTION = 10
 MAX_QUEUED = 16
 
 
+def stall(store: MeasurementStore) -> threading.Event:
+    """Make the store's appends wait until the returned event is set (a commit slower than anything)."""
+    gate = threading.Event()
+    append = store.append
+
+    def slow_append(readings: pl.DataFrame, raw_packets: Any = ()) -> int:
+        gate.wait(timeout=60)
+        return append(readings, raw_packets)
+
+    store.append = slow_append  # type: ignore[method-assign]
+    return gate
+
+
 async def _read_acks(client: LoggerClient, count: int) -> list[str]:
     return [str(decode(await client.reply()).qn) for _ in range(count)]
 
@@ -31,14 +44,7 @@ async def _read_acks(client: LoggerClient, count: int) -> list[str]:
 async def test_full_queue_pauses_every_connection_and_loses_nothing(
     registered_url: str, ingest_store: MeasurementStore
 ) -> None:
-    gate = threading.Event()  # the store "stalls" until the test opens it
-    append = ingest_store.append
-
-    def slow_append(readings: pl.DataFrame, raw_packets: Any = ()) -> int:
-        gate.wait(timeout=60)
-        return append(readings, raw_packets)
-
-    ingest_store.append = slow_append  # type: ignore[method-assign]
+    gate = stall(ingest_store)  # the store "stalls" until the test opens it
     engine = create_engine(registered_url)
     server = IngestServer(
         settings=IngestSettings(
@@ -117,6 +123,7 @@ async def test_rejected_log_rows_beyond_their_bound_are_only_counted(
         await client.close()
         await server.stop()
         engine.dispose()
+        engine.dispose()
 
 
 async def test_a_connection_owed_acknowledgements_is_not_closed_as_idle(
@@ -124,14 +131,7 @@ async def test_a_connection_owed_acknowledgements_is_not_closed_as_idle(
 ) -> None:
     # a commit slower than the idle timeout: the logger sent its packets and waits for their answers,
     # so it is not idle; it must get every acknowledgement, then be closed as idle once answered
-    gate = threading.Event()
-    append = ingest_store.append
-
-    def slow_append(readings: pl.DataFrame, raw_packets: Any = ()) -> int:
-        gate.wait(timeout=60)
-        return append(readings, raw_packets)
-
-    ingest_store.append = slow_append  # type: ignore[method-assign]
+    gate = stall(ingest_store)
     engine = create_engine(registered_url)
     server = IngestServer(
         settings=IngestSettings(
@@ -159,3 +159,4 @@ async def test_a_connection_owed_acknowledgements_is_not_closed_as_idle(
         gate.set()
         await client.close()
         await server.stop()
+        engine.dispose()

@@ -679,6 +679,22 @@ def _minute_cycles(data: PointData, code: str) -> Series | None:
     return Series(code, DataKind.RTD, minute.source, f, None)
 
 
+def _next_cycles_max(
+    cyc: list[tuple[dt.datetime, dt.datetime, float]], k: int, n: int
+) -> tuple[float, int] | None:
+    """The largest value over the ``n`` cycle lengths after cycle ``k`` (contiguous cycles; equal
+    results are one held cycle) and the index after them; None when a gap or the end of the data comes
+    first."""
+    t1 = cyc[k][1]
+    horizon = t1 + n * (t1 - cyc[k][0])
+    j, t, top = k + 1, t1, 0.0
+    while j < len(cyc) and cyc[j][0] == t and t < horizon:
+        top = max(top, cyc[j][2])
+        t = cyc[j][1]
+        j += 1
+    return None if t < horizon else (top, j)
+
+
 def _dip_units(cyc: list[tuple[dt.datetime, dt.datetime, float]], p: PostExceedanceDropParams) -> list[float]:
     """Per CST day of the history, the deepest dip: after each cycle (the would-be peak), the largest
     value over the next ``collapse_cycles`` of its cycle lengths (contiguous cycles; equal results are
@@ -690,13 +706,10 @@ def _dip_units(cyc: list[tuple[dt.datetime, dt.datetime, float]], p: PostExceeda
     for k in range(m, len(cyc) - 1):
         t0, t1, _ = cyc[k]
         length = t1 - t0
-        j, t, dip = k + 1, t1, 0.0
-        while j < len(cyc) and cyc[j][0] == t and t < t1 + n * length:
-            dip = max(dip, cyc[j][2])
-            t = cyc[j][1]
-            j += 1
-        if t < t1 + n * length:
-            continue  # a gap or the end of the data before n cycle lengths
+        after = _next_cycles_max(cyc, k, n)
+        if after is None:
+            continue
+        dip, j = after
         before = sorted(v for _, _, v in cyc[k - m : k])
         level = before[len(before) // 2]
         horizon = t1 + p.max_collapse_cycles * length
@@ -713,23 +726,17 @@ def _spike_units(
     """Per CST day of the history, the deepest fall after a first cycle at or over exceed_fraction x
     limit (the cycle before it under that): the largest of the next ``collapse_cycles`` contiguous
     cycles over the peak; 1 on days with no such peak (every day with cycles is a unit)."""
-    n = p.collapse_cycles
     high = p.exceed_fraction * limit
+    n = p.collapse_cycles
     deepest: dict[dt.date, float] = {}
-    for k, (t0, t1, v) in enumerate(cyc):
+    for k, (t0, _, v) in enumerate(cyc):
         day = t0.astimezone(CST).date()
         deepest.setdefault(day, 1.0)
         if v < high or v <= 0 or (k and cyc[k - 1][1] == t0 and cyc[k - 1][2] >= high):
             continue
-        length = t1 - t0
-        j, t, fall = k + 1, t1, 0.0
-        while j < len(cyc) and cyc[j][0] == t and t < t1 + n * length:
-            fall = max(fall, cyc[j][2])
-            t = cyc[j][1]
-            j += 1
-        if t < t1 + n * length:
-            continue  # a gap or the end of the data before n cycle lengths
-        deepest[day] = min(deepest[day], fall / v)
+        after = _next_cycles_max(cyc, k, n)
+        if after is not None:
+            deepest[day] = min(deepest[day], after[0] / v)
     return [min(1.0, r) for r in deepest.values()]
 
 
