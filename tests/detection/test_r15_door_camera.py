@@ -159,6 +159,20 @@ CASES: list[Case] = [
         "windows": [(at(NIGHT + 7), at(NIGHT + 7))],
     },
     {
+        # a day-shift plant's flow rises ninefold at start-up while the camera is offline: production,
+        # not a swapped sample (the analysers read the same water)
+        "id": "trap: only the flow shifts across a camera outage (production starting): low",
+        "frame": frame(
+            series("w01018", COD),
+            series("w21003", NH3),
+            series("w00000", [4.0 if i < 15 else 37.0 for i in range(N)]),
+        ),
+        "context": ctx(events((NIGHT + 7, "door_open"))),
+        "expect": 1,
+        "severity": "low",
+        "windows": [(at(NIGHT + 7), at(NIGHT + 7))],
+    },
+    {
         "id": "calibration flag: the low values after the night event are C-flagged, not a shift",
         "frame": water(scaled(COD, TAP, 0.1), scaled(NH3, TAP, 0.1), flags={i: "C" for i in TAP}),
         "context": ctx(events((NIGHT + 7, "door_open"))),

@@ -7,7 +7,7 @@ from typing import Any
 
 import polars as pl
 
-from ecosentinel.detection.base import PointData, PointRule
+from ecosentinel.detection.base import PointData, PointRule, factor_role
 from ecosentinel.detection.config import RuleParams, ScreeningConfig
 from ecosentinel.detection.context import EventType
 from ecosentinel.detection.findings import Finding, Severity, cst_text, iso
@@ -185,6 +185,11 @@ class DoorCameraRule(PointRule[DoorCameraParams]):
             ratio = a / b
             if ratio <= p.shift_ratio or ratio >= 1 / p.shift_ratio:
                 out[code] = {"before": round(b, 4), "after": round(a, 4), "ratio": round(ratio, 4)}
+        # a swapped sample tube or a bottle changes what the analysers read; flow shifting alone is the
+        # production starting or stopping (measured on the simulated clean stations: a day-shift plant's
+        # flow rising ninefold at 09:00 during a camera outage made a clean day yellow)
+        if not any(factor_role(c, data.context) == "pollutant" for c in out):
+            return {}
         return out
 
 
