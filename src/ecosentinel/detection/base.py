@@ -19,7 +19,7 @@ import datetime as dt
 import logging
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, ClassVar, Generic
 
 import numpy as np
@@ -66,11 +66,15 @@ class Series:
     source: str
     frame: pl.DataFrame
     step: dt.timedelta | None
+    _valid: list[pl.DataFrame] = field(default_factory=list, init=False, repr=False, compare=False)
+    """``valid``, once computed (rules ask for it about 60 times per point; frames are immutable)."""
 
     @property
     def valid(self) -> pl.DataFrame:
         """Rows with a usable value."""
-        return self.frame.filter(pl.col("value").is_not_null())
+        if not self._valid:
+            self._valid.append(self.frame.filter(pl.col("value").is_not_null()))
+        return self._valid[0]
 
     @property
     def n_valid(self) -> int:
