@@ -155,8 +155,8 @@ class ReplayRule(FactorRule[ReplayParams]):
         if n < w:
             return []
         m = np.isfinite(x) & np.isfinite(y)
-        correlated, dist, corr, _ = _windows(j, w, min_std, p, (x, y))
         max_distance = calibrated.level if calibrated is not None else p.max_distance
+        correlated, dist, corr, _ = _windows(j, w, min_std, p, (x, y), max_distance)
         with np.errstate(invalid="ignore"):
             ok = correlated & (dist <= max_distance)
         ok = np.nan_to_num(ok, nan=0.0).astype(bool)
@@ -343,35 +343,42 @@ def _windows(
     min_std: float,
     p: ReplayParams,
     xy: tuple[np.ndarray[Any, Any], np.ndarray[Any, Any]] | None = None,
+    max_distance: float | None = None,
 ) -> tuple[np.ndarray[Any, Any], np.ndarray[Any, Any], np.ndarray[Any, Any], np.ndarray[Any, Any]]:
     """Per window of ``w`` rows ending at each row (from row w - 1): (correlated: covered, varying and
     correlated at ``min_corr``; distance = RMS difference over level; correlation; compared count).
-    ``xy``: the arrays of ``_xy(j)`` when the caller already has them (converted once per lag)."""
+    ``xy``: the arrays of ``_xy(j)`` when the caller already has them (converted once per lag).
+    ``max_distance``: the caller keeps only windows within this distance; when no covered window is,
+    the arrays come back empty without computing the correlation (most lags of most series)."""
     x, y = xy if xy is not None else _xy(j)
     m = np.isfinite(x) & np.isfinite(y)
     empty = np.zeros(0)
     if x.size < w or not m.any():
         return empty.astype(bool), empty, empty, empty
     x0, y0 = np.where(m, x, 0.0), np.where(m, y, 0.0)
-    # Window sums by cumulative sums (windows end at each row); centred for numerical stability.
-    cx, cy = x0 - np.mean(x[m]), y0 - np.mean(y[m])
-    cx, cy = np.where(m, cx, 0.0), np.where(m, cy, 0.0)
 
     def wsum(a: np.ndarray[Any, Any]) -> np.ndarray[Any, Any]:
         c = np.concatenate(([0.0], np.cumsum(a)))
         return c[w:] - c[:-w]
 
+    # Window sums by cumulative sums (windows end at each row).
     cnt = wsum(m.astype(float))
+    covered = cnt >= p.min_coverage * w
     with np.errstate(divide="ignore", invalid="ignore"):
+        rms = np.sqrt(wsum((x0 - y0) ** 2) / cnt)
+        level = np.abs(wsum(x0) / cnt)
+        dist = rms / level
+        if max_distance is not None and not (covered & (dist <= max_distance)).any():
+            return empty.astype(bool), empty, empty, empty
+        # centred for numerical stability
+        cx, cy = x0 - np.mean(x[m]), y0 - np.mean(y[m])
+        cx, cy = np.where(m, cx, 0.0), np.where(m, cy, 0.0)
         mx, my = wsum(cx) / cnt, wsum(cy) / cnt
         vx, vy = wsum(cx * cx) / cnt - mx * mx, wsum(cy * cy) / cnt - my * my
         cov = wsum(cx * cy) / cnt - mx * my
         corr = cov / np.sqrt(vx * vy)
-        rms = np.sqrt(wsum((x0 - y0) ** 2) / cnt)
-        level = np.abs(wsum(x0) / cnt)
-        dist = rms / level
         ok = (
-            (cnt >= p.min_coverage * w)
+            covered
             & (np.sqrt(np.maximum(vx, 0)) > min_std)
             & (np.sqrt(np.maximum(vy, 0)) > min_std)
             & (corr >= p.min_corr)
