@@ -275,25 +275,30 @@ class PointData:
         if source is None:
             present = set(rows["source"].unique().to_list())
             source = next((s for s in SOURCE_PREFERENCE if s in present), sorted(present)[0])
-        rows = rows.filter(pl.col("source") == source)
+        # the part is sorted by source: one source when the first row's is the last row's
+        sources = rows["source"]
+        if not (sources[0] == source and sources[-1] == source):
+            rows = rows.filter(pl.col("source") == source)
         if rows.height == 0:
             return None
+        time = pl.col("time")
         if _strictly_increasing(rows["time"]):  # store reads are sorted and unique: skip the hash
-            rows = rows.with_columns(pl.col("time").set_sorted())  # keep polars' sorted fast paths
+            time = time.set_sorted()  # keep polars' sorted fast paths
         else:
             rows = rows.unique(subset=["time"], keep="last", maintain_order=True).sort("time")
-        f = (
-            rows.with_columns(
-                pl.col("value").alias("raw"),
-                pl.col("flag").fill_null("N"),
-            )
-            .with_columns(
-                pl.when(pl.col("flag").is_in(list(SEGREGATED_FLAGS)) | pl.col("value").is_nan())
-                .then(None)
-                .otherwise(pl.col("value"))
-                .alias("value")
-            )
-            .select(_SERIES_COLUMNS)
+        flag = pl.col("flag").fill_null("N")
+        f = rows.select(  # _SERIES_COLUMNS
+            time,
+            pl.when(flag.is_in(list(SEGREGATED_FLAGS)) | pl.col("value").is_nan())
+            .then(None)
+            .otherwise(pl.col("value"))
+            .alias("value"),
+            pl.col("value").alias("raw"),
+            flag.alias("flag"),
+            "vmin",
+            "vmax",
+            "zs",
+            "cou",
         )
         step: dt.timedelta | None = KIND_STEP.get(kind.value)
         if kind is DataKind.MINUTE:
