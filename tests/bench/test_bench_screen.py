@@ -24,3 +24,10 @@ def test_ratio_is_screening_over_plain_pass() -> None:
     row = PlainPassRow(1, 1.0, 1000, 0.0, 0.1, 0.5, 200.0)
     assert row.per_cpu_second == 2000.0
     assert row.ratio == 0.1
+
+
+def test_archive_ratio_is_reported_next_to_the_store_ratio() -> None:
+    row = PlainPassRow(1, 1.0, 1000, 0.0, 0.1, 0.5, 200.0, 500.0)
+    assert row.archive_ratio == 0.25
+    assert row.row().endswith("| 200 | 0.100 | 500 | 0.250 |")
+    assert PlainPassRow(1, 1.0, 1000, 0.0, 0.1, 0.5, 200.0).row().endswith("| - | - |")

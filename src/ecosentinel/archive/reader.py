@@ -9,6 +9,7 @@ Only sealed partitions are read: the day still open lives in the store alone.
 from __future__ import annotations
 
 import datetime as dt
+import math
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -33,6 +34,35 @@ ARCHIVE_URL_PREFIX = "archive:"
 
 def archive_url(root: Path) -> str:
     return f"{ARCHIVE_URL_PREFIX}{root.resolve()}"
+
+
+_ORDER = ["mn", "code", "kind", "source", "time"]
+
+
+def sort_readings(frame: pl.DataFrame) -> pl.DataFrame:
+    """``frame`` (READING_SCHEMA) sorted by mn, code, kind, source, time.
+
+    The four text keys have few distinct values per read: each is ranked (cast to an Enum of its sorted
+    values) and the ranks and the time are packed into one integer in mixed radix, so one single-key
+    sort replaces a five-key sort that compared strings row by row (about 2.5x less CPU: it was 80 % of
+    an archive read). Rows equal on all five keys are tied either way. Falls back to the plain sort
+    with nulls in a key or when the packed key would not fit in 63 bits."""
+    if frame.height < 2 or any(frame[c].null_count() for c in _ORDER):
+        return frame.sort(_ORDER)
+    texts = _ORDER[:-1]
+    enums = {c: pl.Enum(sorted(frame[c].unique().to_list())) for c in texts}
+    epoch = frame["time"].dt.epoch("us")
+    first, last = epoch.min(), epoch.max()
+    assert isinstance(first, int)
+    assert isinstance(last, int)
+    span = last - first + 1
+    if math.prod(len(e.categories) for e in enums.values()) * span >= 2**62:
+        return frame.sort(_ORDER)
+    key: pl.Expr = pl.lit(0, dtype=pl.Int64)
+    for c in texts:
+        rank = pl.col(c).cast(enums[c]).to_physical().cast(pl.Int64)
+        key = key * len(enums[c].categories) + rank
+    return frame.sort(key * span + (pl.col("time").dt.epoch("us") - first))
 
 
 class ArchiveReader:
@@ -112,7 +142,7 @@ class ArchiveReader:
         if scan is None:
             return pl.DataFrame(schema=READING_SCHEMA)
         frame = scan.select(list(READING_SCHEMA)).collect()
-        return frame.cast(READING_SCHEMA).sort("mn", "code", "kind", "source", "time")  # type: ignore[arg-type]
+        return sort_readings(frame.cast(READING_SCHEMA))  # type: ignore[arg-type]
 
     def read_arrow(
         self,

@@ -66,6 +66,11 @@ def _best(read: Callable[[], pl.DataFrame], repeat: int) -> tuple[int, float]:
     return height, best
 
 
+def archive_root(directory: Path) -> Path:
+    """Where ``measure_reads`` builds the archive of the data prepared in ``directory``."""
+    return directory / "archive"
+
+
 def measure_reads(
     url: str,
     directory: Path,
@@ -76,7 +81,7 @@ def measure_reads(
     days: float,
     repeat: int = 2,
 ) -> ReadRow:
-    root = directory / "archive"
+    root = archive_root(directory)
     store = open_store(url)
     try:
         t0 = time.perf_counter()

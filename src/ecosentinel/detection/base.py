@@ -19,7 +19,7 @@ import datetime as dt
 import logging
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, ClassVar, Generic
 
 import numpy as np
@@ -66,11 +66,15 @@ class Series:
     source: str
     frame: pl.DataFrame
     step: dt.timedelta | None
+    _valid: list[pl.DataFrame] = field(default_factory=list, init=False, repr=False, compare=False)
+    """``valid``, once computed (rules ask for it about 60 times per point; frames are immutable)."""
 
     @property
     def valid(self) -> pl.DataFrame:
         """Rows with a usable value."""
-        return self.frame.filter(pl.col("value").is_not_null())
+        if not self._valid:
+            self._valid.append(self.frame.filter(pl.col("value").is_not_null()))
+        return self._valid[0]
 
     @property
     def n_valid(self) -> int:
@@ -124,6 +128,25 @@ def _minute_step(times: pl.Series) -> dt.timedelta | None:
     return median
 
 
+def split_contiguous(frame: pl.DataFrame, keys: Sequence[str]) -> dict[tuple[Any, ...], pl.DataFrame]:
+    """``frame.partition_by(keys, as_dict=True, maintain_order=True)``, by zero-copy slices when every
+    key combination occupies one contiguous run of rows (a sorted frame; copying every group out of a
+    chunk of points cost as much as a rule); otherwise by ``partition_by``. Same groups, same order."""
+    if frame.height == 0:
+        return {}
+    first = pl.int_range(pl.len()) == 0
+    changed = pl.any_horizontal(first, *(pl.col(k).ne_missing(pl.col(k).shift(1)) for k in keys))
+    starts = frame.select(changed.arg_true())[:, 0].to_list()
+    heads = frame.select(keys)[starts].rows()
+    if len(set(heads)) != len(heads):
+        return {
+            tuple(k): part
+            for k, part in frame.partition_by(list(keys), as_dict=True, maintain_order=True).items()
+        }
+    ends = [*starts[1:], frame.height]
+    return {head: frame.slice(a, b - a) for head, a, b in zip(heads, starts, ends, strict=True)}
+
+
 class PointData:
     """The readings of one point, prepared once and shared by all rules (built by ``screen_point``)."""
 
@@ -137,7 +160,7 @@ class PointData:
         # instead of filtering the whole point-window again for every series a rule asks for.
         self._parts: dict[tuple[str, str], pl.DataFrame] = {
             (str(code), str(kind)): part
-            for (code, kind), part in self.frame.partition_by("code", "kind", as_dict=True).items()
+            for (code, kind), part in split_contiguous(self.frame, ("code", "kind")).items()
         }
         self.codes: tuple[str, ...] = tuple(sorted({code for code, _ in self._parts}))
         self._states: pl.DataFrame | None = None
@@ -252,25 +275,30 @@ class PointData:
         if source is None:
             present = set(rows["source"].unique().to_list())
             source = next((s for s in SOURCE_PREFERENCE if s in present), sorted(present)[0])
-        rows = rows.filter(pl.col("source") == source)
+        # the part is sorted by source: one source when the first row's is the last row's
+        sources = rows["source"]
+        if not (sources[0] == source and sources[-1] == source):
+            rows = rows.filter(pl.col("source") == source)
         if rows.height == 0:
             return None
+        time = pl.col("time")
         if _strictly_increasing(rows["time"]):  # store reads are sorted and unique: skip the hash
-            rows = rows.with_columns(pl.col("time").set_sorted())  # keep polars' sorted fast paths
+            time = time.set_sorted()  # keep polars' sorted fast paths
         else:
             rows = rows.unique(subset=["time"], keep="last", maintain_order=True).sort("time")
-        f = (
-            rows.with_columns(
-                pl.col("value").alias("raw"),
-                pl.col("flag").fill_null("N"),
-            )
-            .with_columns(
-                pl.when(pl.col("flag").is_in(list(SEGREGATED_FLAGS)) | pl.col("value").is_nan())
-                .then(None)
-                .otherwise(pl.col("value"))
-                .alias("value")
-            )
-            .select(_SERIES_COLUMNS)
+        flag = pl.col("flag").fill_null("N")
+        f = rows.select(  # _SERIES_COLUMNS
+            time,
+            pl.when(flag.is_in(list(SEGREGATED_FLAGS)) | pl.col("value").is_nan())
+            .then(None)
+            .otherwise(pl.col("value"))
+            .alias("value"),
+            pl.col("value").alias("raw"),
+            flag.alias("flag"),
+            "vmin",
+            "vmax",
+            "zs",
+            "cou",
         )
         step: dt.timedelta | None = KIND_STEP.get(kind.value)
         if kind is DataKind.MINUTE:

@@ -21,6 +21,7 @@ from pathlib import Path
 import polars as pl
 
 from ecosentinel.archive.reader import ARCHIVE_URL_PREFIX, ArchiveReader
+from ecosentinel.detection.base import split_contiguous
 from ecosentinel.detection.config import ScreeningConfig
 from ecosentinel.detection.context import PointContext
 from ecosentinel.detection.engine import screen_point
@@ -85,7 +86,7 @@ def screen_frame(
     out: list[Finding] = []
     seen: set[str] = set()
     if frame.height:
-        for (mn,), part in frame.partition_by("mn", as_dict=True, maintain_order=True).items():
+        for (mn,), part in split_contiguous(frame, ("mn",)).items():
             mn = str(mn)
             seen.add(mn)
             context = contexts.get(mn) or PointContext(

@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import logging
+import math
 import threading
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Iterator, Sequence
@@ -404,13 +405,27 @@ class SqlStore(ABC):
         code_rank = {i: r for r, i in enumerate(sorted(codes, key=lambda i: codes[i]))}
         kind_rank = {i: r for r, i in enumerate(sorted(KIND_BY_ID, key=lambda i: KIND_BY_ID[i]))}
         source_rank = {i: r for r, i in enumerate(sorted(SOURCE_BY_ID, key=lambda i: SOURCE_BY_ID[i]))}
-        encoded = encoded.sort(
+        ranks = [
             pl.col("station_id").replace_strict(station_rank, return_dtype=pl.Int64),
             pl.col("code_id").replace_strict(code_rank, return_dtype=pl.Int64),
             pl.col("kind").replace_strict(kind_rank, return_dtype=pl.Int64),
             pl.col("source").replace_strict(source_rank, return_dtype=pl.Int64),
-            pl.col("t"),
-        )
+        ]
+        first, last = encoded["t"].min(), encoded["t"].max()
+        assert isinstance(first, int)
+        assert isinstance(last, int)
+        span = last - first + 1
+        sizes = [len(station_rank), len(code_rank), len(kind_rank), len(source_rank)]
+        if math.prod(sizes) * span < 2**62:
+            # The five keys packed into one integer (mixed radix, time last): one single-key sort instead
+            # of a five-key one, about 3x less CPU; the primary key makes every key distinct, so the order
+            # is the same.
+            key: pl.Expr = pl.lit(0, dtype=pl.Int64)
+            for rank, size in zip(ranks, sizes, strict=True):
+                key = key * size + rank
+            encoded = encoded.sort(key * span + (pl.col("t") - first))
+        else:
+            encoded = encoded.sort(*ranks, pl.col("t"))
         return encoded.select(
             pl.col("station_id").replace_strict(stations, return_dtype=pl.Utf8).alias("mn"),
             pl.col("code_id").replace_strict(codes, return_dtype=pl.Utf8).alias("code"),

@@ -82,22 +82,14 @@ class Run:
 def runs_with_levels(
     frame: pl.DataFrame, mask: pl.Series, step: dt.timedelta | None, lookback: dt.timedelta
 ) -> list[Run]:
-    """Runs of ``mask`` rows in a time-sorted series frame, each with the valid values around it."""
-    times = frame["time"].to_list()
-    values = frame["value"].to_list()
-    out: list[Run] = []
-    for a, b in true_runs(mask):
-        start = times[a]
-        before, before_time = None, None
-        for i in range(a - 1, -1, -1):
-            if start - times[i] > lookback:
-                break
-            if values[i] is not None:
-                before, before_time = float(values[i]), times[i]
-                break
-        after = next((float(values[i]) for i in range(b + 1, len(values)) if values[i] is not None), None)
-        out.append(Run(a, b, start, times[b] + (step or dt.timedelta(0)), before, before_time, after))
-    return out
+    """Runs of ``mask`` rows in a time-sorted series frame, each with the valid values around it: the
+    last valid value within ``lookback`` before the run's start, the first valid value after it.
+
+    The same runs and levels as walking Python lists of the whole frame from each run outwards (what
+    this did before; the whole-column ``to_list()`` cost about 0.2 s per 16-point week): in a time-sorted
+    frame the last valid row before the run is the one that walk stops at, and it is within the lookback
+    exactly when the walk reached it. Computed by ``runs_around``."""
+    return runs_around(frame, mask, step, lookback)
 
 
 def runs_around(

@@ -131,8 +131,8 @@ class ReplayRule(FactorRule[ReplayParams]):
         calibrated = data.profile.level("R17", "replay_distance", series.code) if data.profile else None
         out: list[Finding] = []
         taken: list[tuple[dt.datetime, dt.datetime]] = []
-        for lag, j in _lagged(series, params):
-            for found in self._matches(series, j, w, lag, min_std, params, data, calibrated):
+        for lag, times, x, y in _lagged_xy(series, params):
+            for found in self._matches(series, times, (x, y), w, lag, min_std, params, data, calibrated):
                 if any(found.start < e and s < found.end for s, e in taken):
                     continue
                 taken.append((found.start, found.end))
@@ -142,7 +142,8 @@ class ReplayRule(FactorRule[ReplayParams]):
     def _matches(
         self,
         s: Series,
-        j: pl.DataFrame,
+        times: pl.Series,
+        xy: tuple[np.ndarray[Any, Any], np.ndarray[Any, Any]],
         w: int,
         lag: int,
         min_std: float,
@@ -150,19 +151,21 @@ class ReplayRule(FactorRule[ReplayParams]):
         data: PointData,
         calibrated: CalibratedLevel | None = None,
     ) -> list[Finding]:
-        x, y = _xy(j)
+        """Findings of one lag: ``times`` of the compared rows, ``xy`` their values and the values
+        ``lag`` days earlier (``_lagged_xy``)."""
+        x, y = xy
         n = x.size
         if n < w:
             return []
         m = np.isfinite(x) & np.isfinite(y)
-        correlated, dist, corr, _ = _windows(j, w, min_std, p, (x, y))
         max_distance = calibrated.level if calibrated is not None else p.max_distance
+        correlated, dist, corr, _ = _windows(None, w, min_std, p, (x, y), max_distance)
         with np.errstate(invalid="ignore"):
             ok = correlated & (dist <= max_distance)
         ok = np.nan_to_num(ok, nan=0.0).astype(bool)
         if not ok.any():
             return []
-        times = j["time"]  # indexed only where a run matched (a whole-column to_list() dominated the rule)
+        # ``times`` is indexed only where a run matched (a whole-column to_list() dominated the rule)
         out = []
         for a, b in true_runs(pl.Series(ok)):
             # the best window of the run: the smallest distance
@@ -299,20 +302,48 @@ class ReplayRule(FactorRule[ReplayParams]):
         return out
 
 
-def _lagged(series: Series, p: ReplayParams) -> list[tuple[int, pl.DataFrame]]:
-    """(lag in days, the series joined with itself ``lag`` days earlier as ``past``) for 1..lag_days."""
-    base = series.frame.select("time", "value")
-    step = series.step
-    # On a strictly regular grid (every row one step after the previous: what PointData makes of hour and
-    # minute data) the same clock time ``lag`` days earlier is ``lag`` days of rows earlier: a shift,
-    # not a join per lag.
-    regular = (
+def _regular(base: pl.DataFrame, step: dt.timedelta | None) -> bool:
+    """On a strictly regular grid (every row one step after the previous: what PointData makes of hour
+    and minute data) the same clock time ``lag`` days earlier is ``lag`` days of rows earlier."""
+    return (
         step is not None
         and step > dt.timedelta(0)
         and dt.timedelta(days=1) % step == dt.timedelta(0)
         and base.height > 1
         and bool((base["time"].diff().drop_nulls() == step).all())
     )
+
+
+def _lagged_xy(
+    series: Series, p: ReplayParams
+) -> list[tuple[int, pl.Series, np.ndarray[Any, Any], np.ndarray[Any, Any]]]:
+    """``_lagged`` as arrays: (lag, times, values, values ``lag`` days earlier; NaN where missing).
+
+    On a regular grid the values are converted once and each lag is a shifted copy of them (the
+    same arrays ``_xy`` gives of ``_lagged``'s frames, without a frame and two conversions per lag)."""
+    base = series.frame.select("time", "value")
+    if not _regular(base, series.step):
+        return [(lag, j["time"], *_xy(j)) for lag, j in _lagged(series, p)]
+    assert series.step is not None
+    x = base["value"].cast(pl.Float64).fill_null(np.nan).to_numpy()
+    n = x.size
+    out = []
+    for lag in range(1, p.lag_days + 1):
+        rows = dt.timedelta(days=lag) // series.step
+        y = np.full(n, np.nan)
+        if rows < n:
+            y[rows:] = x[: n - rows]
+        if rows < n and not np.isnan(x[: n - rows]).all():  # ``past`` holds a value
+            out.append((lag, base["time"], x, y))
+    return out
+
+
+def _lagged(series: Series, p: ReplayParams) -> list[tuple[int, pl.DataFrame]]:
+    """(lag in days, the series joined with itself ``lag`` days earlier as ``past``) for 1..lag_days."""
+    base = series.frame.select("time", "value")
+    step = series.step
+    # On a regular grid the same clock time ``lag`` days earlier is a shift, not a join per lag.
+    regular = _regular(base, step)
     out = []
     for lag in range(1, p.lag_days + 1):
         if regular:
@@ -338,40 +369,50 @@ def _xy(j: pl.DataFrame) -> tuple[np.ndarray[Any, Any], np.ndarray[Any, Any]]:
 
 
 def _windows(
-    j: pl.DataFrame,
+    j: pl.DataFrame | None,
     w: int,
     min_std: float,
     p: ReplayParams,
     xy: tuple[np.ndarray[Any, Any], np.ndarray[Any, Any]] | None = None,
+    max_distance: float | None = None,
 ) -> tuple[np.ndarray[Any, Any], np.ndarray[Any, Any], np.ndarray[Any, Any], np.ndarray[Any, Any]]:
     """Per window of ``w`` rows ending at each row (from row w - 1): (correlated: covered, varying and
     correlated at ``min_corr``; distance = RMS difference over level; correlation; compared count).
-    ``xy``: the arrays of ``_xy(j)`` when the caller already has them (converted once per lag)."""
-    x, y = xy if xy is not None else _xy(j)
+    ``xy``: the arrays of ``_xy(j)`` when the caller already has them (converted once per lag).
+    ``max_distance``: the caller keeps only windows within this distance; when no covered window is,
+    the arrays come back empty without computing the correlation (most lags of most series)."""
+    if xy is None:
+        assert j is not None
+        xy = _xy(j)
+    x, y = xy
     m = np.isfinite(x) & np.isfinite(y)
     empty = np.zeros(0)
     if x.size < w or not m.any():
         return empty.astype(bool), empty, empty, empty
     x0, y0 = np.where(m, x, 0.0), np.where(m, y, 0.0)
-    # Window sums by cumulative sums (windows end at each row); centred for numerical stability.
-    cx, cy = x0 - np.mean(x[m]), y0 - np.mean(y[m])
-    cx, cy = np.where(m, cx, 0.0), np.where(m, cy, 0.0)
 
     def wsum(a: np.ndarray[Any, Any]) -> np.ndarray[Any, Any]:
         c = np.concatenate(([0.0], np.cumsum(a)))
         return c[w:] - c[:-w]
 
+    # Window sums by cumulative sums (windows end at each row).
     cnt = wsum(m.astype(float))
+    covered = cnt >= p.min_coverage * w
     with np.errstate(divide="ignore", invalid="ignore"):
+        rms = np.sqrt(wsum((x0 - y0) ** 2) / cnt)
+        level = np.abs(wsum(x0) / cnt)
+        dist = rms / level
+        if max_distance is not None and not (covered & (dist <= max_distance)).any():
+            return empty.astype(bool), empty, empty, empty
+        # centred for numerical stability
+        cx, cy = x0 - np.mean(x[m]), y0 - np.mean(y[m])
+        cx, cy = np.where(m, cx, 0.0), np.where(m, cy, 0.0)
         mx, my = wsum(cx) / cnt, wsum(cy) / cnt
         vx, vy = wsum(cx * cx) / cnt - mx * mx, wsum(cy * cy) / cnt - my * my
         cov = wsum(cx * cy) / cnt - mx * my
         corr = cov / np.sqrt(vx * vy)
-        rms = np.sqrt(wsum((x0 - y0) ** 2) / cnt)
-        level = np.abs(wsum(x0) / cnt)
-        dist = rms / level
         ok = (
-            (cnt >= p.min_coverage * w)
+            covered
             & (np.sqrt(np.maximum(vx, 0)) > min_std)
             & (np.sqrt(np.maximum(vy, 0)) > min_std)
             & (corr >= p.min_corr)
