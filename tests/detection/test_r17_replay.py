@@ -260,3 +260,51 @@ def test_r17_a_logger_replay_is_bounded_by_the_factors_copied_with_it(minute: bo
     )
     by_factor = {f.factors[0]: f for f in found}
     assert by_factor["a21026"].start == by_factor["a21002"].start == T0 + rows.start * step
+
+
+# An effluent analyser that holds each result for hours (cn-effluent: about 7): a day is a handful of
+# held values, fewer than min_distinct, yet a day copied identically carries far more information than
+# chance allows (each value held by 1-3 % of the month's runs), unlike a detection-floor day.
+WATER = PointContext(mn=MN, point_type=PointType.WATER, factors={"w21003": FactorSpec(limit=5)})
+
+
+def held_month(seed: int, hold: int = 5) -> list[float | None]:
+    """30 days of an analyser holding each result for ``hold`` hours, results at 0.01 mg/L."""
+    rng = random.Random(seed)
+    out: list[float | None] = []
+    level = 2.0
+    while len(out) < 30 * 24:
+        level = min(6.0, max(0.3, level + rng.gauss(0, 0.35)))
+        out += [round(level, 2)] * hold
+    return out[: 30 * 24]
+
+
+HELD = held_month(1)
+DAY20 = range(20 * 24, 21 * 24)
+FLOOR = [0.05 if i % 24 not in (9, 10) else 0.07 for i in range(30 * 24)]  # a plant at the analyser floor
+
+
+@pytest.mark.parametrize("minute", [False, True], ids=["hour", "minute"])
+def test_r17_identical_copy_of_a_held_analysers_day(minute: bool) -> None:
+    values = copied(HELD, DAY20, 5 * 24)
+    assert len(set(values[DAY20.start : DAY20.stop])) < 6  # under min_distinct: found by its information
+    if minute:
+        f = frame(series("w21003", [v for v in values for _ in range(60)], step=MINUTE, kind="minute"))
+    else:
+        f = frame(series("w21003", values))
+    found = check_case(
+        "R17",
+        {"id": "held", "frame": f, "context": WATER, "expect": 1, "variant": "identical", "severity": "high"},
+    )
+    # the copied stretch: within the copied day, bounded by its replicated changes
+    assert T0 + 20 * 24 * HOUR <= found[0].start < found[0].end <= T0 + 21 * 24 * HOUR
+    assert found[0].end - found[0].start >= 12 * HOUR
+    # the uncopied month has no finding, and a floor day repeating itself carries too little information
+    assert (
+        check_case(
+            "R17", {"id": "honest", "frame": frame(series("w21003", HELD)), "context": WATER, "expect": 0}
+        )
+        == []
+    )
+    floor = frame(series("w21003", FLOOR))
+    assert check_case("R17", {"id": "floor", "frame": floor, "context": WATER, "expect": 0}) == []

@@ -701,6 +701,7 @@ RULE_PARAM_NAMES = {
     "min_std_steps": "最小波动（分辨率步数）",
     "calibrated_floor": "校准差异下限",
     "min_distinct": "最少不同数值个数",
+    "min_bits": "完全相同序列最少信息量（比特）",
     "min_valid_minutes": "有效小时最少分钟数",
     "min_valid_hours": "有效日最少小时数",
     "resolution_multiple": "修约容差（分辨率步数）",

@@ -51,7 +51,14 @@ class ReplayParams(RuleParams):
     """[P] ... nor tighter than 0.2 % of the level (a copy with less noise than that is a copy)."""
     min_distinct: int = 6
     """[P] and the matching window must hold at least this many distinct values (a day at the
-    detection floor, 2, 2, 2, ..., 4, repeats by itself: seen in the real Beijing SO2 series)."""
+    detection floor, 2, 2, 2, ..., 4, repeats by itself: seen in the real Beijing SO2 series) ..."""
+    min_bits: float = 24.0
+    """[P] ... unless the copy is identical and its sequence of held values is improbable by chance:
+    the sum over the window's runs of -log2(the share of the screened series' runs holding that value)
+    is at least this (one chance in 1.7e7 for the values alone; the change times matching too are not
+    counted). An analyser that holds each result for hours copies a day in a few runs (cn-effluent:
+    1.97, 2.14, 2.28, 2.44, 2.49 mg/L over 24 hours, identical five days later: 27 bits, each value
+    held by 2-3 % of the month's runs); a detection-floor day (2, 2, ..., 4, 2) is a few bits."""
 
 
 class ReplayRule(FactorRule[ReplayParams]):
@@ -131,8 +138,9 @@ class ReplayRule(FactorRule[ReplayParams]):
         calibrated = data.profile.level("R17", "replay_distance", series.code) if data.profile else None
         out: list[Finding] = []
         taken: list[tuple[dt.datetime, dt.datetime]] = []
+        sh = _SharesOnce(series)
         for lag, times, x, y in _lagged_xy(series, params):
-            for found in self._matches(series, times, (x, y), w, lag, min_std, params, data, calibrated):
+            for found in self._matches(series, times, (x, y), w, lag, min_std, params, data, sh, calibrated):
                 if any(found.start < e and s < found.end for s, e in taken):
                     continue
                 taken.append((found.start, found.end))
@@ -149,6 +157,7 @@ class ReplayRule(FactorRule[ReplayParams]):
         min_std: float,
         p: ReplayParams,
         data: PointData,
+        shares: _SharesOnce,
         calibrated: CalibratedLevel | None = None,
     ) -> list[Finding]:
         """Findings of one lag: ``times`` of the compared rows, ``xy`` their values and the values
@@ -173,9 +182,11 @@ class ReplayRule(FactorRule[ReplayParams]):
             lo, hi = best, best + w  # rows [lo, hi)
             sel = m[lo:hi]
             xs, ys = x[lo:hi][sel], y[lo:hi][sel]
-            if min(np.unique(xs).size, np.unique(ys).size) < p.min_distinct:
-                continue
             same = float(np.mean(np.abs(xs - ys) <= 1e-9 * np.maximum(1.0, np.abs(xs))))
+            if min(np.unique(xs).size, np.unique(ys).size) < p.min_distinct and not (
+                same >= p.identical_share and run_bits(xs, shares(s)) >= p.min_bits
+            ):
+                continue
             lag_td = dt.timedelta(days=lag)
             identical = same >= p.identical_share
             # The reported window: every row of the matching run's windows that was compared (and, for an
@@ -300,6 +311,42 @@ class ReplayRule(FactorRule[ReplayParams]):
                 )
             )
         return out
+
+
+class _SharesOnce:
+    """``run_shares`` of a series, computed on first use (only held, few-valued copies need it)."""
+
+    def __init__(self, series: Series) -> None:
+        self._series = series
+        self._shares: dict[float, float] | None = None
+
+    def __call__(self, _: Series) -> dict[float, float]:
+        if self._shares is None:
+            values = self._series.frame["value"].cast(pl.Float64).fill_null(np.nan).to_numpy()
+            self._shares = run_shares(values)
+        return self._shares
+
+
+def run_shares(values: np.ndarray[Any, Any]) -> dict[float, float]:
+    """Per value, the share of the series' runs (consecutive equal values: one held result) holding it."""
+    v = values[np.isfinite(values)]
+    if v.size == 0:
+        return {}
+    starts = np.concatenate(([True], v[1:] != v[:-1]))
+    heads = v[starts]
+    uniq, counts = np.unique(heads, return_counts=True)
+    return {float(u): float(c) / heads.size for u, c in zip(uniq, counts, strict=True)}
+
+
+def run_bits(window: np.ndarray[Any, Any], shares: dict[float, float]) -> float:
+    """Information of a window's sequence of runs: sum of -log2(share) over its runs (a value the
+    series never held counts as one run in the series)."""
+    v = window[np.isfinite(window)]
+    if v.size == 0 or not shares:
+        return 0.0
+    heads = v[np.concatenate(([True], v[1:] != v[:-1]))]
+    floor = min(shares.values())
+    return float(sum(-math.log2(shares.get(float(h), floor)) for h in heads))
 
 
 def _regular(base: pl.DataFrame, step: dt.timedelta | None) -> bool:
