@@ -5,7 +5,8 @@ with the three-way hourly copies) for a mix of wastewater and flue-gas points, w
 temporary SQLite database (the embedded default) with its registry. The timed part is exactly what a
 screening pass does: load the contexts, read each chunk of points from the store, run all rules. It runs
 in-process and with a process pool; the scaling curve (readings vs seconds) and readings per CPU-second
-(per core) go to docs/benchmarks.md, with a city-month extrapolated from the largest size measured.
+(per core) go to docs/benchmarks.md. The city-month itself is measured by ``bench city`` (``bench.city``),
+not extrapolated here.
 
 In the same run, a plain vectorised polars pass over the same readings (``plain_pass``: all points at
 once, run lengths of equal values, 24-hour rolling median and MAD, gap flags, a daily group-by) is timed
@@ -44,8 +45,6 @@ from ecosentinel.simulator.models import SimulationConfig
 from ecosentinel.store.base import open_store
 
 GOAL_PER_CORE = 2_000_000
-CITY_MONTH_READINGS = 800 * 30 * 1440 * 8
-"""800 points x 30 days x minute data x 8 factors (about 276 million readings)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -341,11 +340,6 @@ def _report(
     machine: str,
     load: float,
 ) -> str:
-    largest = max(r.readings for r in rows)
-    best = {
-        w: max((r for r in rows if r.workers == w and r.readings == largest), key=lambda r: r.per_second)
-        for w in {r.workers for r in rows}
-    }
     lines = [
         "## Screening speed (store read + all rules, embedded SQLite)",
         "",
@@ -363,13 +357,10 @@ def _report(
         "|---|---|---|---|---|---|---|---|---|---|",
         *(r.row() for r in rows),
         "",
-        f"City-month ({CITY_MONTH_READINGS:,} readings: 800 points x 30 days x minute data x 8 factors), "
-        f"**extrapolated** linearly from the largest size measured ({largest:,} readings), not measured:",
-        "",
+        "City-month (800 points x 30 days x minute data x 8 factors, about 276 million readings): measured, "
+        "not extrapolated, by `ecosentinel bench city` (generated into the Parquet archive and screened from "
+        "it): see its section below.",
     ]
-    for w, r in sorted(best.items()):
-        minutes = CITY_MONTH_READINGS / r.per_second / 60 if r.per_second else float("inf")
-        lines.append(f"- {w} worker(s): {r.per_second:,.0f} readings/s -> about {minutes:,.0f} minutes")
     per_core = max(r.per_cpu_second for r in rows)
     in_process = [r for r in rows if r.workers == 1] or rows
     read = sum(r.read_s for r in in_process)
@@ -377,7 +368,8 @@ def _report(
     lines += [
         "",
         f"Goal (issue #3): >= {GOAL_PER_CORE:,} readings/s per core and a city-month in <= 3 minutes "
-        f"on 2 cores. Measured: at most {per_core:,.0f} readings per CPU-second, so **not met** (about "
+        f"on 2 cores (the latter: `bench city`). Measured: at most {per_core:,.0f} readings per CPU-second, "
+        "so **not met** (about "
         f"{GOAL_PER_CORE / per_core:,.0f}x short). In-process, the store read is {read_share:.0%} of the "
         "time (column `read s`); the rules are the rest, led by the ones in the table below. Engine and "
         "read-path changes "
