@@ -76,50 +76,57 @@ def reset_peak_rss() -> bool:
 class MemorySampler:
     """Samples this process and all its descendants (the forkserver and the pool workers) in a thread:
     the largest sum of resident sets at one moment (RSS: pages shared by the forked workers count once per
-    process, an upper bound; PSS: shared pages split among their sharers, the machine's actual use), and
-    each process's peak (VmHWM)."""
+    process, an upper bound; every ``interval``), the largest sum of proportional set sizes (PSS: shared
+    pages split among their sharers, the machine's actual use; every ``pss_interval``, since reading
+    ``smaps_rollup`` walks the page tables and costs kernel time), and each process's peak (VmHWM).
+    ``cpu_s`` is the sampler thread's own CPU time, to take out of the measured CPU seconds."""
 
-    def __init__(self, interval: float = 0.2) -> None:
+    def __init__(self, interval: float = 0.2, pss_interval: float = 5.0) -> None:
         self.interval = interval
+        self.pss_every = max(1, round(pss_interval / interval))
         self.max_total = 0
         self.max_pss = 0
         self.peaks: dict[int, int] = {}
         self.samples = 0
+        self.cpu_s = 0.0
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="rss-sampler", daemon=True)
         self._me = psutil.Process()
 
-    def _sample(self) -> None:
+    def _sample(self, pss: bool) -> None:
         try:
             procs = [self._me, *self._me.children(recursive=True)]
         except psutil.Error:
             return
-        total = pss = 0
+        total = proportional = 0
         for proc in procs:
             try:
                 total += proc.memory_info().rss
             except psutil.Error:
                 continue
-            pss += _pss(proc.pid)
+            if pss:
+                proportional += _pss(proc.pid)
             if proc.pid != self._me.pid:
                 self.peaks[proc.pid] = max(self.peaks.get(proc.pid, 0), _vm_hwm(proc.pid))
         self.max_total = max(self.max_total, total)
-        self.max_pss = max(self.max_pss, pss)
+        self.max_pss = max(self.max_pss, proportional)
         self.samples += 1
 
     def _run(self) -> None:
+        t0 = time.thread_time()
         while not self._stop.wait(self.interval):
-            self._sample()
+            self._sample(pss=self.samples % self.pss_every == 0)
+        self.cpu_s = time.thread_time() - t0
 
     def __enter__(self) -> MemorySampler:
-        self._sample()
+        self._sample(pss=True)
         self._thread.start()
         return self
 
     def __exit__(self, *exc: object) -> None:
         self._stop.set()
         self._thread.join()
-        self._sample()
+        self._sample(pss=True)
 
     @property
     def max_child(self) -> int:
@@ -143,6 +150,7 @@ class CityResult:
     chain_ok: bool = False
     screen_s: float = 0.0
     screen_cpu_s: float = 0.0
+    sampler_cpu_s: float = 0.0  # the memory sampler's own CPU time (taken out of screen_cpu_s)
     screened_readings: int = 0
     read_s: float = 0.0
     rules_s: float = 0.0
@@ -155,6 +163,7 @@ class CityResult:
     total_peak_pss: int = 0  # the same with proportional set sizes (shared pages counted once)
     children_maxrss: int = 0  # ru_maxrss of waited-for children (getrusage), for the record
     load_before: float = 0.0
+    load_after: tuple[float, float, float] = (0.0, 0.0, 0.0)  # 1, 5 and 15 minutes, after screening
 
     @property
     def per_second(self) -> float:
@@ -163,6 +172,12 @@ class CityResult:
     @property
     def per_cpu_second(self) -> float:
         return self.screened_readings / self.screen_cpu_s if self.screen_cpu_s else 0.0
+
+    @property
+    def cpu_bound_s(self) -> float:
+        """The least wall time the measured CPU seconds need on ``workers`` free cores (a bound derived
+        from the measurement, not a measurement)."""
+        return self.screen_cpu_s / max(1, self.workers)
 
     @property
     def peak_rss(self) -> int:
@@ -266,12 +281,14 @@ def run_city(
                 archive=str(archive),
             )
         result.screen_s = time.perf_counter() - t3
+        result.load_after = os.getloadavg()
         cpu = _cpu_self() - cpu0
     finally:
         store.close()
         engine.dispose()
     run = outcome.result
-    result.screen_cpu_s = cpu + (run.cpu_s if run.pooled else 0.0)
+    result.sampler_cpu_s = sampler.cpu_s
+    result.screen_cpu_s = cpu - sampler.cpu_s + (run.cpu_s if run.pooled else 0.0)
     result.screened_readings = run.readings
     result.read_s, result.rules_s = run.read_s, run.screen_s
     result.findings = len(run.findings)
@@ -297,7 +314,8 @@ def report(result: CityResult, command: str, machine: str) -> str:
     )
     rules = ", ".join(f"{rule} {n}" for rule, n in r.by_rule.items()) or "none"
     goal_time = (
-        f"{'met' if r.time_met else '**not met**'} ({r.screen_s:,.0f} s)"
+        f"{'met' if r.time_met else '**not met**'} ({r.screen_s:,.0f} s wall clock on the shared machine; "
+        f"the CPU seconds alone need at least {r.cpu_bound_s:,.0f} s on {r.workers} free cores)"
         if r.full_size
         else f"not measured at full size (this run: {r.screen_s:,.0f} s for {size})"
     )
@@ -306,8 +324,9 @@ def report(result: CityResult, command: str, machine: str) -> str:
             "## City-month, measured (generate into the archive, screen from it)",
             "",
             f"Command: `{command}`  ",
-            f"Machine: {machine}; load average before the run {r.load_before:.1f} "
-            "(the machine is shared: figures are lower bounds).  ",
+            f"Machine: {machine}; load average before the run {r.load_before:.1f}, after screening "
+            f"{r.load_after[0]:.1f} / {r.load_after[1]:.1f} / {r.load_after[2]:.1f} (1 / 5 / 15 min): the "
+            "machine is shared with other jobs, so wall-clock figures are lower bounds.  ",
             f"Run: {dt.datetime.now().astimezone():%Y-%m-%d %H:%M %Z}. Size: {scope}.",
             "",
             "Generated (`bench.city_data`, vectorised, one day at a time, every point at once): minute "
@@ -334,11 +353,14 @@ def report(result: CityResult, command: str, machine: str) -> str:
             f"| readings screened | {r.screened_readings:,} |",
             f"| screening wall s | {r.screen_s:,.1f} (read {r.read_s:,.1f} s + rules {r.rules_s:,.1f} s, "
             "summed over chunks) |",
-            f"| screening CPU s | {r.screen_cpu_s:,.1f} (this process + the workers) |",
+            f"| screening CPU s | {r.screen_cpu_s:,.1f} (this process + the workers, without the memory "
+            f"sampler's {r.sampler_cpu_s:,.1f} s); / {r.workers} "
+            f"workers = {r.cpu_bound_s:,.1f} s, the least wall time on {r.workers} free cores "
+            "(derived, not measured) |",
             f"| readings/s | {r.per_second:,.0f} |",
             f"| readings per CPU-s | {r.per_cpu_second:,.0f} |",
-            f"| peak memory, all processes at once (sampled every 0.2 s) | {_mib(r.total_peak_rss)} RSS "
-            f"summed (shared pages once per process), {_mib(r.total_peak_pss)} PSS summed |",
+            f"| peak memory, all processes at once | {_mib(r.total_peak_rss)} RSS summed (every 0.2 s; "
+            f"shared pages once per process), {_mib(r.total_peak_pss)} PSS summed (every 5 s) |",
             f"| peak RSS, largest worker | {_mib(r.worker_peak_rss)} |",
             f"| peak RSS, main process while screening | {_mib(r.parent_peak_rss)} "
             f"(whole command, generation included: {_mib(r.process_peak_rss)}) |",
