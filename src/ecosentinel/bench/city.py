@@ -36,6 +36,8 @@ CITY_POINTS = 800
 CITY_DAYS = 30
 GOAL_SECONDS = 180.0
 GOAL_RSS_BYTES = 4 * 2**30
+"""The issue's "4 GB" read as 4 GiB; the report also says how the figures compare with 4 * 10**9 bytes."""
+GOAL_RSS_DECIMAL = 4 * 10**9
 MAX_WORKERS = 64
 
 
@@ -302,6 +304,10 @@ def run_city(
     return result
 
 
+def _side(value: int) -> str:
+    return "under" if value <= GOAL_RSS_DECIMAL else "over"
+
+
 def report(result: CityResult, command: str, machine: str) -> str:
     """The ``bench:city`` section of docs/benchmarks.md."""
     r = result
@@ -367,8 +373,12 @@ def report(result: CityResult, command: str, machine: str) -> str:
             f"| findings | {r.findings:,} ({rules}) |",
             "",
             f"Goal (issue 10): city-month (800 points x 30 days) screened in <= {GOAL_SECONDS:.0f} s on this "
-            f"2-core machine with peak RSS <= 4 GiB. Time: {goal_time}. Memory: "
-            f"{'met' if r.memory_met else '**not met**'} ({_mib(r.peak_rss)} at most at once).",
+            f"2-core machine with peak RSS <= 4 GB. Time: {goal_time}. Memory: "
+            f"{'met' if r.memory_met else '**not met**'} read as 4 GiB ({_mib(GOAL_RSS_BYTES)}): at most "
+            f"{_mib(r.peak_rss)} RSS summed over all processes at once (an upper bound: pages the forked "
+            f"workers share are counted in each) and {_mib(r.total_peak_pss)} PSS. Read as 4 * 10^9 bytes "
+            f"({_mib(GOAL_RSS_DECIMAL)}), the RSS sum is {_side(r.peak_rss)} and the PSS sum "
+            f"{_side(r.total_peak_pss)}.",
         ]
     )
 
