@@ -147,6 +147,49 @@ def packets_frame(packets: Iterable[RawPacket]) -> pl.DataFrame:
     return pl.DataFrame(rows, schema=PACKET_SCHEMA)
 
 
+def seal_partition(
+    layout: Layout,
+    dataset: str,
+    day: dt.date,
+    bucket: int,
+    part: int,
+    frame: pl.DataFrame,
+    previous: Entry | None,
+    *,
+    presorted: bool = False,
+) -> Entry:
+    """Write one non-empty partition file (sorted, zstd, row groups, atomically) and chain it after
+    ``previous`` (the chain's last entry). The caller holds the archive's lock (``locked``).
+
+    ``presorted``: the frame is already in the dataset's order (a generator that builds it so skips the
+    sort; the order is what readers and the docs promise, so only say so when it holds).
+    """
+    if not presorted:
+        frame = frame.sort(READING_ORDER if dataset == READINGS else ["mn", "time", "digest"])
+    relative = layout.relative_path(dataset, day, bucket, part)
+    target = layout.root / relative
+    _write_partition(frame, target)
+    times = frame.select(pl.col("time").min().alias("lo"), pl.col("time").max().alias("hi")).row(0)
+    return append_entry(
+        layout,
+        {
+            "dataset": dataset,
+            "day": day.isoformat(),
+            "bucket": bucket,
+            "part": part,
+            "path": relative,
+            "rows": frame.height,
+            "bytes": target.stat().st_size,
+            "sha256": file_sha256(target),
+            "mns": sorted(frame["mn"].unique().to_list()),
+            "min_time": times[0].isoformat(),
+            "max_time": times[1].isoformat(),
+            "sealed_at": dt.datetime.now(dt.UTC).isoformat(),
+        },
+        previous,
+    )
+
+
 class Builder:
     """Seals days of one store into one archive."""
 
@@ -219,31 +262,8 @@ class Builder:
             frame = frame.join(sealed, on=key, how="anti", nulls_equal=True)
             if frame.height == 0:
                 return last
-        order = READING_ORDER if dataset == READINGS else ["mn", "time", "digest"]
-        frame = frame.sort(order)
         part = max((e.part for e in earlier), default=-1) + 1
-        relative = self.layout.relative_path(dataset, day, bucket, part)
-        target = self.layout.root / relative
-        _write_partition(frame, target)
-        times = frame.select(pl.col("time").min().alias("lo"), pl.col("time").max().alias("hi")).row(0)
-        entry = append_entry(
-            self.layout,
-            {
-                "dataset": dataset,
-                "day": day.isoformat(),
-                "bucket": bucket,
-                "part": part,
-                "path": relative,
-                "rows": frame.height,
-                "bytes": target.stat().st_size,
-                "sha256": file_sha256(target),
-                "mns": sorted(frame["mn"].unique().to_list()),
-                "min_time": times[0].isoformat(),
-                "max_time": times[1].isoformat(),
-                "sealed_at": dt.datetime.now(dt.UTC).isoformat(),
-            },
-            last,
-        )
+        entry = seal_partition(self.layout, dataset, day, bucket, part, frame, last)
         earlier.append(entry)
         result.entries.append(entry)
         result.days.add(day)

@@ -9,13 +9,14 @@ from pathlib import Path
 import psutil
 import typer
 
-from ecosentinel.bench import decode, detect, hostile, ingest, screen
+from ecosentinel.bench import city, decode, detect, hostile, ingest, screen
 from ecosentinel.bench.report import write_section
 
 bench_app = typer.Typer(no_args_is_help=True)
 detect.register(bench_app)  # bench detect: screening accuracy vs a generic baseline
 screen.register(bench_app)  # bench screen: screening speed and scaling curve
 hostile.register(bench_app)  # bench hostile: a good logger's acks under floods and swarms
+city.register(bench_app)  # bench city: the city-month generated into the archive and screened
 
 
 INGEST_GOAL = (
