@@ -24,6 +24,7 @@ LONG_RUNNING = {
     "ingest",
     "demo",
     "bench decode",
+    "bench city",
     "bench detect",
     "bench hostile",
     "bench ingest",
