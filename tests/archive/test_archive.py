@@ -220,3 +220,26 @@ def test_screening_from_the_archive_equals_screening_the_store(
     pooled = execute(archive_url(root), mns, seeded.start, seeded.end, contexts, workers=2, chunk_points=1)
     assert pooled.pooled
     assert [f.to_dict() for f in pooled.findings] == [f.to_dict() for f in local.findings]
+
+
+def test_screening_from_the_archive_reads_points_grouped_by_bucket(
+    seeded: Seeded, store: MeasurementStore, migrated_url: str, tmp_path: Path
+) -> None:
+    from ecosentinel.screening.executor import chunks, read_order
+
+    root = tmp_path / "archive"
+    _build(store, migrated_url, root)
+    reader = ArchiveReader(root)
+    mns = [f"33040000000000{k:04d}000001" for k in range(40)]
+    ordered = read_order(archive_url(root), mns)
+    assert sorted(ordered) == sorted(mns)
+    assert ordered == read_order("unused", mns, reader)
+    buckets = [reader.layout.bucket_of(mn) for mn in ordered]
+    assert buckets == sorted(buckets)
+    # a chunk of 8 reads fewer bucket directories per day than chunks in name order do
+    per_chunk = [len({reader.layout.bucket_of(mn) for mn in c}) for c in chunks(ordered, 8)]
+    by_name = [len({reader.layout.bucket_of(mn) for mn in c}) for c in chunks(sorted(mns), 8)]
+    assert sum(per_chunk) < sum(by_name)
+    # the store and a path that is no archive keep the order given
+    assert read_order(migrated_url, mns) == mns
+    assert read_order(archive_url(tmp_path / "nowhere"), mns) == mns

@@ -20,6 +20,7 @@ from pathlib import Path
 
 import polars as pl
 
+from ecosentinel.archive.layout import open_layout
 from ecosentinel.archive.reader import ARCHIVE_URL_PREFIX, ArchiveReader
 from ecosentinel.detection.base import split_contiguous
 from ecosentinel.detection.config import ScreeningConfig
@@ -27,6 +28,7 @@ from ecosentinel.detection.context import PointContext
 from ecosentinel.detection.engine import screen_point
 from ecosentinel.detection.findings import Finding
 from ecosentinel.detection.rules.q01_standard_check import StandardCheckRule
+from ecosentinel.errors import EcoSentinelError
 from ecosentinel.screening.contextload import guess_point_type
 from ecosentinel.store.base import MeasurementStore, open_store
 from ecosentinel.store.sqlite import SqliteStore
@@ -144,6 +146,22 @@ def _worker_chunk(
     return screen_chunk(store, mns, start, end, contexts, config)
 
 
+def read_order(url: str, mns: Sequence[str], store: MeasurementStore | None = None) -> list[str]:
+    """The points in the order their reads are cheapest. From the Parquet archive: grouped by point
+    group (bucket), so a chunk reads the files of one or two buckets per day instead of up to one per
+    point (measured on an 800-point x 2-day archive: the read's CPU time fell by about a quarter); from
+    the store: as given. Findings are sorted afterwards, so the order changes no result."""
+    layout = store.layout if isinstance(store, ArchiveReader) else None
+    if layout is None and store is None and url.startswith(ARCHIVE_URL_PREFIX):
+        try:
+            layout = open_layout(Path(url.removeprefix(ARCHIVE_URL_PREFIX)))
+        except EcoSentinelError:
+            layout = None  # not an archive: the reader says so when it opens
+    if layout is None:
+        return list(mns)
+    return sorted(mns, key=lambda mn: (layout.bucket_of(mn), mn))
+
+
 def chunks(mns: Sequence[str], size: int) -> list[list[str]]:
     """Split points into chunks of ``size``."""
     size = max(1, size)
@@ -167,7 +185,7 @@ def execute(
 
     ``store`` (in-process only) reuses an open store; otherwise one is opened from ``url``.
     """
-    parts = chunks(list(mns), chunk_points)
+    parts = chunks(read_order(url, mns, store), chunk_points)
     result = ExecutionResult()
     total = len(mns)
     if workers <= 1 or len(parts) <= 1:
