@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import math
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -138,7 +140,10 @@ class ReplayRule(FactorRule[ReplayParams]):
         calibrated = data.profile.level("R17", "replay_distance", series.code) if data.profile else None
         out: list[Finding] = []
         taken: list[tuple[dt.datetime, dt.datetime]] = []
-        sh = _SharesOnce(series)
+        # run_shares of the series, computed on first use (only held, few-valued copies need it)
+        sh = functools.cache(
+            lambda: run_shares(series.frame["value"].cast(pl.Float64).fill_null(np.nan).to_numpy())
+        )
         for lag, times, x, y in _lagged_xy(series, params):
             for found in self._matches(series, times, (x, y), w, lag, min_std, params, data, sh, calibrated):
                 if any(found.start < e and s < found.end for s, e in taken):
@@ -157,7 +162,7 @@ class ReplayRule(FactorRule[ReplayParams]):
         min_std: float,
         p: ReplayParams,
         data: PointData,
-        shares: _SharesOnce,
+        shares: Callable[[], dict[float, float]],
         calibrated: CalibratedLevel | None = None,
     ) -> list[Finding]:
         """Findings of one lag: ``times`` of the compared rows, ``xy`` their values and the values
@@ -184,7 +189,7 @@ class ReplayRule(FactorRule[ReplayParams]):
             xs, ys = x[lo:hi][sel], y[lo:hi][sel]
             same = float(np.mean(np.abs(xs - ys) <= 1e-9 * np.maximum(1.0, np.abs(xs))))
             if min(np.unique(xs).size, np.unique(ys).size) < p.min_distinct and not (
-                same >= p.identical_share and run_bits(xs, shares(s)) >= p.min_bits
+                same >= p.identical_share and run_bits(xs, shares()) >= p.min_bits
             ):
                 continue
             lag_td = dt.timedelta(days=lag)
@@ -313,27 +318,18 @@ class ReplayRule(FactorRule[ReplayParams]):
         return out
 
 
-class _SharesOnce:
-    """``run_shares`` of a series, computed on first use (only held, few-valued copies need it)."""
-
-    def __init__(self, series: Series) -> None:
-        self._series = series
-        self._shares: dict[float, float] | None = None
-
-    def __call__(self, _: Series) -> dict[float, float]:
-        if self._shares is None:
-            values = self._series.frame["value"].cast(pl.Float64).fill_null(np.nan).to_numpy()
-            self._shares = run_shares(values)
-        return self._shares
+def _run_heads(values: np.ndarray[Any, Any]) -> np.ndarray[Any, Any]:
+    """The value of each run (consecutive equal values: one held result) of the finite values."""
+    v: np.ndarray[Any, Any] = values[np.isfinite(values)]
+    if v.size == 0:
+        return v
+    heads: np.ndarray[Any, Any] = v[np.concatenate(([True], v[1:] != v[:-1]))]
+    return heads
 
 
 def run_shares(values: np.ndarray[Any, Any]) -> dict[float, float]:
-    """Per value, the share of the series' runs (consecutive equal values: one held result) holding it."""
-    v = values[np.isfinite(values)]
-    if v.size == 0:
-        return {}
-    starts = np.concatenate(([True], v[1:] != v[:-1]))
-    heads = v[starts]
+    """Per value, the share of the series' runs holding it."""
+    heads = _run_heads(values)
     uniq, counts = np.unique(heads, return_counts=True)
     return {float(u): float(c) / heads.size for u, c in zip(uniq, counts, strict=True)}
 
@@ -341,10 +337,9 @@ def run_shares(values: np.ndarray[Any, Any]) -> dict[float, float]:
 def run_bits(window: np.ndarray[Any, Any], shares: dict[float, float]) -> float:
     """Information of a window's sequence of runs: sum of -log2(share) over its runs (a value the
     series never held counts as one run in the series)."""
-    v = window[np.isfinite(window)]
-    if v.size == 0 or not shares:
+    heads = _run_heads(window)
+    if heads.size == 0 or not shares:
         return 0.0
-    heads = v[np.concatenate(([True], v[1:] != v[:-1]))]
     floor = min(shares.values())
     return float(sum(-math.log2(shares.get(float(h), floor)) for h in heads))
 
