@@ -119,8 +119,7 @@ TEMPLATES: dict[tuple[str, str], str] = {
     + "生产设施用电{prod}千瓦显示生产运行，而治理设施用电仅{treat}千瓦（低于停运阈值{treat_off}千瓦），"
     "持续{minutes}分钟；同期{factors}监测值为{conc}，{conc_text}。治理设施停运时排放数据仍然正常，提示监测数据不真实。",
     ("R10_treatment_off", "treatment_off_flow"): _PREFIX
-    + "无生产设施用电监控，以排水流量判断运行：流量{prod}{unit}（高于运行阈值{prod_on}{unit}）显示污水仍在排放，"
-    "而治理设施用电仅{treat}千瓦（低于停运阈值{treat_off}千瓦），持续{minutes}分钟；同期{factors}监测值为{conc}，"
+    + "{basis}，而治理设施用电仅{treat}千瓦（低于停运阈值{treat_off}千瓦），持续{minutes}分钟；同期{factors}监测值为{conc}，"
     "{conc_text}。治理设施停运时排放数据仍然正常，提示监测数据不真实。",
     ("R10_treatment_off", "treatment_off_unchecked"): _PREFIX
     + "{basis}，而治理设施用电仅{treat}千瓦（低于停运阈值{treat_off}千瓦），持续{minutes}分钟。"

@@ -132,15 +132,7 @@ class TreatmentOffRule(PointRule[TreatmentOffParams]):
             normal = not over
             factors = sorted(conc)
             evidence: dict[str, Any] = {
-                "window": [iso(start), iso(end)],
-                "minutes": round(minutes, 1),
-                "production_basis": prod.code,
-                "production_kw" if not by_flow else "discharge_flow": mean_of(rows["prod"]),
-                "treatment_kw": mean_of(rows["treat"]),
-                "threshold": {
-                    "production_on_kw" if not by_flow else "discharge_on": round(on, 3),
-                    "treatment_off_kw": round(off, 3),
-                },
+                **_running_evidence(prod.code, rows, start, end, minutes, on, off, by_flow),
                 "concentration_mean": {c: round(v, 4) for c, v in conc.items()},
                 "limits": {c: data.context.factor(c).limit for c in factors},
                 "comparison": "production >= on and treatment <= off for >= min_minutes",
@@ -156,8 +148,12 @@ class TreatmentOffRule(PointRule[TreatmentOffParams]):
                     evidence=evidence,
                     variant="treatment_off_flow" if by_flow else "treatment_off",
                     prod=fmt(mean_of(rows["prod"])),
-                    prod_on=fmt(on),
-                    unit=data.context.factor(prod.code).unit or "",
+                    basis=messages.r10_basis(
+                        True,
+                        prod=fmt(mean_of(rows["prod"])),
+                        prod_on=fmt(on),
+                        unit=data.context.factor(prod.code).unit or "",
+                    ),
                     treat=fmt(mean_of(rows["treat"])),
                     treat_off=fmt(off),
                     minutes=fmt(minutes),
@@ -190,15 +186,7 @@ class TreatmentOffRule(PointRule[TreatmentOffParams]):
             severity=Severity.MEDIUM,
             score=0.5 + 0.1 * min(1.0, minutes / 240),
             evidence={
-                "window": [iso(start), iso(end)],
-                "minutes": round(minutes, 1),
-                "production_basis": prod.code,
-                "production_kw" if not by_flow else "discharge_flow": level,
-                "treatment_kw": mean_of(rows["treat"]),
-                "threshold": {
-                    "production_on_kw" if not by_flow else "discharge_on": round(on, 3),
-                    "treatment_off_kw": round(off, 3),
-                },
+                **_running_evidence(prod.code, rows, start, end, minutes, on, off, by_flow),
                 "concentration_mean": {},
                 "comparison": "production >= on and treatment <= off for >= min_minutes, no pollutant data",
             },
@@ -253,3 +241,28 @@ class TreatmentOffRule(PointRule[TreatmentOffParams]):
                     )
                 )
         return out
+
+
+def _running_evidence(
+    basis: str,
+    rows: pl.DataFrame,
+    start: dt.datetime,
+    end: dt.datetime,
+    minutes: float,
+    on: float,
+    off: float,
+    by_flow: bool,
+) -> dict[str, Any]:
+    """The evidence every treatment-off finding carries: its window, what showed the source running
+    (production power, or the discharge flow without a production meter) and the treatment power."""
+    return {
+        "window": [iso(start), iso(end)],
+        "minutes": round(minutes, 1),
+        "production_basis": basis,
+        "production_kw" if not by_flow else "discharge_flow": mean_of(rows["prod"]),
+        "treatment_kw": mean_of(rows["treat"]),
+        "threshold": {
+            "production_on_kw" if not by_flow else "discharge_on": round(on, 3),
+            "treatment_off_kw": round(off, 3),
+        },
+    }
