@@ -17,7 +17,7 @@ import polars as pl
 from ecosentinel.bench.detect_corpus import PointRun
 from ecosentinel.bench.detect_metrics import ALERT_LADDER, Detection, label_days
 from ecosentinel.detection import ScreeningConfig, point_day_warnings, screen_point
-from ecosentinel.detection.base import SEGREGATED_FLAGS
+from ecosentinel.detection.base import KIND_STEP, SEGREGATED_FLAGS
 from ecosentinel.detection.scoring import Colour
 from ecosentinel.readings import CST
 from ecosentinel.simulator.models import Label
@@ -61,12 +61,8 @@ def online_alert(run: PointRun, label: Label, config: ScreeningConfig | None = N
     minute value once its minute has), that makes a label day yellow or red with a finding overlapping
     the label. None when no pass on the ladder does (the caller falls back to the finding's end)."""
     positive = label_days(label)[0]
-    kind_step = (
-        pl.when(pl.col("kind") == "hour")
-        .then(pl.duration(hours=1))
-        .when(pl.col("kind") == "day")
-        .then(pl.duration(days=1))
-        .otherwise(pl.duration(minutes=1))
+    kind_step = pl.col("kind").replace_strict(
+        KIND_STEP, default=dt.timedelta(minutes=1), return_dtype=pl.Duration("us")
     )
     frame = run.frame.with_columns((pl.col("time") + kind_step).alias("_complete"))
     last = frame["_complete"].max()
