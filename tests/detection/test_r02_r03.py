@@ -305,3 +305,46 @@ def test_r03_pile_counts_measurements_of_a_holding_analyser(minute: bool) -> Non
     assert found[0].evidence["count"] == 5
     assert found[0].evidence["counted"] == "measurements (runs of a held value)"
     assert "按测量次数计" in found[0].explanation_zh
+
+
+# A discharge flow meter judged like a pollutant (a sewage plant's inflow does not stop): six hours of
+# zero and negative flow on a flow-only point are judged on the meter's own history (never on the flow
+# itself as the operating basis); with a production power meter, zero flow while it runs is R11's.
+FLOW_ONLY = PointContext(mn="MN0001", point_type=PointType.WATER, factors={"w00000": FactorSpec()})
+INFLOW_HISTORY = wavy(HIST, 1200.0, 300.0)
+NEVER_DRY = build_profile(frame(series("w00000", INFLOW_HISTORY, start=T0 - HIST * HOUR)), FLOW_ONLY)
+NIGHTS_DRY = [0.0 if i % 24 < 8 else v for i, v in enumerate(INFLOW_HISTORY)]
+OFTEN_DRY = build_profile(frame(series("w00000", NIGHTS_DRY, start=T0 - HIST * HOUR)), FLOW_ONLY)
+INFLOW = replaced(replaced(wavy(N, 1200.0, 300.0), range(20, 26), 0.0), [22], -0.02)
+
+
+@pytest.mark.parametrize("minute", [False, True], ids=["hour", "minute"])
+@pytest.mark.parametrize(
+    ("profile", "power", "severity"),
+    [
+        (None, None, "low"),
+        (NEVER_DRY, None, "medium"),
+        (OFTEN_DRY, None, "low"),
+        (NEVER_DRY, 100.0, None),
+        (NEVER_DRY, 0.0, None),
+    ],
+    ids=["no-history", "never-dry", "often-dry", "power-on-is-R11s", "power-off"],
+)
+def test_r02_flow_meter_reading_zero(
+    minute: bool, profile: PointProfile | None, power: float | None, severity: str | None
+) -> None:
+    per = 60 if minute else 1
+    step, kind = (MINUTE, "minute") if minute else (HOUR, "hour")
+    parts = [series("w00000", [v for v in INFLOW for _ in range(per)], step=step, kind=kind)]
+    if power is not None:
+        parts.append(series("wc_prod_kw", [power] * (N * per), step=step, kind=kind))
+    context = FLOW_ONLY if profile is None else with_profile(FLOW_ONLY, profile)
+    case: Case = {"id": "inflow at zero", "frame": frame(*parts), "context": context, "expect": 0}
+    if severity is not None:
+        case |= {"expect": 1, "severity": severity, "windows": [(T0 + 20 * HOUR, T0 + 26 * HOUR)]}
+    found = check_case("R02", case)
+    if found:
+        assert found[0].evidence["operating_basis"] == "unknown"
+        assert found[0].evidence["kind"] == "flow"
+        assert found[0].evidence["min"] == -0.02
+        assert "流量计" in found[0].explanation_zh

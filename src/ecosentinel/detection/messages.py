@@ -62,6 +62,10 @@ TEMPLATES: dict[tuple[str, str], str] = {
     ("R02_zero_negative", "default"): _PREFIX
     + "{factors}连续{count}个有效值为零或负值（最小值{vmin}），而{operating}，说明生产处于运行状态。"
     "生产运行时污染物浓度不应为零或负值，提示分析仪被干扰、采样中断或数据被篡改。",
+    ("R02_zero_negative", "flow"): _PREFIX
+    + "{factors}连续{count}个有效值为零或负值（最小值{vmin}），而{operating}。"
+    "污水处理厂进水或持续排放的排口流量不会凭空中断，负流量在单向流量计上没有物理意义，"
+    "提示流量计被干扰、旁路或数据被篡改。",
     ("R03_over_range", "unflagged_over_range"): _PREFIX
     + "{factors}有{count}个数据达到或超过量程上限（{range_high}，最大值{vmax}），却未按标准标记为T（超测上限）。"
     "超量程数据应如实标记，未标记的平顶数据提示量程设置或数据被人为截断。",

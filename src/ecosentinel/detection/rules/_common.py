@@ -40,18 +40,24 @@ def align(left: pl.DataFrame, right: Series, name: str, tolerance: dt.timedelta)
 
 
 def operating_state(
-    data: PointData, times: pl.DataFrame, on_fraction: float, floor_kw: float, tolerance: dt.timedelta
+    data: PointData,
+    times: pl.DataFrame,
+    on_fraction: float,
+    floor_kw: float,
+    tolerance: dt.timedelta,
+    use_flow: bool = True,
 ) -> tuple[pl.DataFrame, str]:
     """Add a boolean ``operating`` column (null when unknown) to ``times`` and say what it is based on.
 
-    Production power when metered (``wc_prod_kw``), else discharge flow > 0, else unknown.
+    Production power when metered (``wc_prod_kw``), else discharge flow > 0 (unless ``use_flow`` is
+    False: the flow itself is being judged), else unknown.
     """
     prod = data.series(WC_PRODUCTION, WC_KINDS)
     if prod is not None and prod.n_valid:
         on = power_on_threshold(prod, on_fraction, floor_kw)
         out = align(times, prod, "_power", tolerance)
         return out.with_columns((pl.col("_power") >= on).alias("operating")).drop("_power"), "power"
-    for code in FLOW_CODES:
+    for code in FLOW_CODES if use_flow else ():
         flow = data.series(code, (DataKind.HOUR, DataKind.MINUTE, DataKind.RTD))
         if flow is not None and flow.n_valid:
             out = align(times, flow, "_flow", tolerance)

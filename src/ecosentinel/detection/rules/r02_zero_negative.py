@@ -9,7 +9,7 @@ import polars as pl
 from ecosentinel.detection.base import FactorRule, PointData, Series, true_runs
 from ecosentinel.detection.calibration import budget_level
 from ecosentinel.detection.config import RuleParams, ScreeningConfig
-from ecosentinel.detection.context import GAS_FLOW, WATER_FLOW, WC_PRODUCTION
+from ecosentinel.detection.context import FLOW_CODES, GAS_FLOW, WATER_FLOW, WC_PRODUCTION
 from ecosentinel.detection.findings import Finding, Severity, iso
 from ecosentinel.detection.messages import calibration_text
 from ecosentinel.detection.profile import CalibratedLevel, PointProfile
@@ -60,6 +60,11 @@ class ZeroNegativeRule(FactorRule[ZeroNegativeParams]):
     params_model = ZeroNegativeParams
     context_series = (WC_PRODUCTION, WATER_FLOW, GAS_FLOW)
     kinds = (DataKind.HOUR, DataKind.MINUTE)
+    roles = frozenset({"pollutant", "flow"})
+    """A discharge or flue-gas flow meter reading zero or negative as well (variant ``flow``): a sewage
+    plant's inflow or a stack's flow does not stop while the process runs. Where production power is
+    metered, zero flow while it runs is R11's (zero flow while producing); here the flow is judged on its
+    own history, never on itself as the operating basis."""
 
     def calibrate(
         self, data: PointData, config: ScreeningConfig, profile: PointProfile, budget: float
@@ -99,6 +104,7 @@ class ZeroNegativeRule(FactorRule[ZeroNegativeParams]):
 
     def detect(self, series: Series, params: ZeroNegativeParams, data: PointData) -> list[Finding]:
         f = series.frame.select("time", "value")
+        is_flow = series.code in FLOW_CODES
         mask = f["value"] <= params.max_value
         runs = true_runs(mask)
         if not runs:
@@ -109,7 +115,10 @@ class ZeroNegativeRule(FactorRule[ZeroNegativeParams]):
             params.on_fraction,
             params.on_floor_kw,
             dt.timedelta(minutes=params.align_minutes),
+            use_flow=not is_flow,
         )
+        if is_flow and basis == "power":
+            return []  # R11 judges flow against the production power meter
         step = series.step or dt.timedelta(0)
         calibrated = data.profile.level("R02", "zero_run_hours", series.code) if data.profile else None
         out = []
@@ -163,6 +172,7 @@ class ZeroNegativeRule(FactorRule[ZeroNegativeParams]):
                         "calibration": calibrated.evidence() if calibrated is not None else None,
                         "comparison": "value <= threshold with flag N while the process runs",
                     },
+                    variant="flow" if is_flow else "default",
                     count=rows.height,
                     vmin=fmt(vmin),
                     operating=operating,
