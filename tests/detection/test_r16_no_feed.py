@@ -35,6 +35,19 @@ N_M = 2 * 1440
 BASE_M = [round(30.0 + 6.0 * ((i // 60) % 7) / 7 + 0.01 * (i % 17), 2) for i in range(N_M)]
 HIDE_M = (1800, 1800 + 90)  # 90 minutes flagged D
 
+# an analyser holding each result for its 60-minute measuring cycle (one value per hour of minutes)
+HELD_M = [BASE_M[(i // 60) * 60] for i in range(N_M)]
+HELD_HIDE = (1800, 1920)  # two measuring cycles flagged
+
+
+def held(values: Sequence[float | None], a: int, b: int, results: Sequence[float]) -> list[float | None]:
+    """``values`` with the held results from row a to b replaced, cycle by cycle (a cycle starts every
+    60 rows)."""
+    out = list(values)
+    for i in range(a, b):
+        out[i] = results[i // 60 - a // 60]
+    return out
+
 
 def flags(a: int, b: int, flag: str) -> dict[int, str]:
     return {i: flag for i in range(a, b)}
@@ -95,6 +108,53 @@ CASES: list[Case] = [
         "expect": 1,
         "variant": "hidden_exceedance_no_feed",
         "windows": [(T0 + HIDE_M[0] * MINUTE, T0 + HIDE_M[1] * MINUTE)],
+    },
+    {
+        "id": "catch: a 60-min analyser's minutes, two held measurements over the limit flagged M",
+        "frame": frame(
+            series(
+                "w01018",
+                held(HELD_M, *HELD_HIDE, [61.5, 66.0]),
+                step=MINUTE,
+                kind="minute",
+                flags=flags(*HELD_HIDE, "M"),
+            )
+        ),
+        "context": WATER,
+        "expect": 1,
+        "variant": "hidden_exceedance_no_feed",
+        "windows": [(T0 + HELD_HIDE[0] * MINUTE, T0 + HELD_HIDE[1] * MINUTE)],
+    },
+    {
+        "id": "calibration flag: a 60-min analyser reads one standard sample under C (one measurement)",
+        "frame": frame(
+            series(
+                "w01018",
+                held(HELD_M, 1800, 1860, [60.0]),
+                step=MINUTE,
+                kind="minute",
+                flags=flags(1800, 1860, "C"),
+            )
+        ),
+        "context": WATER,
+        "expect": 0,
+        "variant": "hidden_exceedance_no_feed",
+    },
+    {
+        "id": "trap: a continuous analyser's minutes, two distinct values over the limit under C (a "
+        "zero/span reference pair, not measurements: three are needed)",
+        "frame": frame(
+            series(
+                "w01018",
+                [(61.5 if i < 1845 else 66.0) if 1800 <= i < 1890 else v for i, v in enumerate(BASE_M)],
+                step=MINUTE,
+                kind="minute",
+                flags=flags(1800, 1890, "C"),
+            )
+        ),
+        "context": WATER,
+        "expect": 0,
+        "variant": "hidden_exceedance_no_feed",
     },
     {
         "id": "clean: substitute-like data under a D flag (one value held for hours) above the limit",

@@ -696,6 +696,7 @@ RULE_PARAM_NAMES = {
     "max_calibration_minutes_water": "废水校准最长时长（分钟）",
     "min_distinct_raw": "标记期间最少不同数值个数",
     "min_raw_minutes": "标记期间实测最短时长（分钟）",
+    "held_share_cycle": "判定分析仪按测量周期保持读数的重复值占比",
     "stand_out": "标记期间数值突出倍数",
     "own_change_share": "标记期间数值变化频率占比",
     "skip_om_check_without_records": "无运维记录时跳过核对",
