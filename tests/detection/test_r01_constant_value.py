@@ -456,3 +456,41 @@ def test_r01_lone_value_held_high_serves_no_falsifier(minute: bool, held: float,
     )
     assert text in found[0].explanation_zh
     assert found[0].score <= 0.7
+
+
+@pytest.mark.parametrize("minute", [False, True], ids=["hour", "minute"])
+@pytest.mark.parametrize(
+    ("days", "cycle", "severity", "text"),
+    [
+        (14, 1, "medium", "本次筛查时段内其余"),  # a continuous instrument, two weeks: unlike itself
+        (5, 1, "low", "此项仅作提示"),  # too short a window to say how it behaves
+        (14, 4, "low", "此项仅作提示"),  # an analyser holding each result: the window cannot tell
+    ],
+    ids=["continuous-two-weeks", "five-days", "holding-analyser"],
+)
+def test_r01_lone_run_without_history_judged_on_the_rest_of_the_window(
+    minute: bool, days: int, cycle: int, severity: str, text: str
+) -> None:
+    # no profile yet (a new point): a lone 30 h run is judged on the rest of the window when that holds
+    # a week or more of an instrument that never repeats a value; otherwise it stays a clue
+    per = 60 if minute else 1
+    n = days * 24 * per
+    base = _nh3(n, False)
+    values = [base[(i // cycle) * cycle] for i in range(n)]
+    values[40 * per : 70 * per] = [2.13] * (30 * per)
+    kw = {"step": MINUTE, "kind": "minute"} if minute else {}
+    found = check_case(
+        "R01",
+        {
+            "id": f"NH3-N held 30 h in {days} days",
+            "frame": frame(series("w21003", values, **kw)),  # type: ignore[arg-type]
+            "context": NH3,
+            "expect": 1,
+            "variant": "identical",
+            "severity": severity,
+            "windows": [(T0 + 40 * HOUR, T0 + 70 * HOUR)],
+        },
+    )
+    assert text in found[0].explanation_zh
+    other = found[0].evidence["window_longest_other_hours"]
+    assert (other is not None) == (severity == "medium")

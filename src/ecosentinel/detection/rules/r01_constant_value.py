@@ -66,6 +66,16 @@ class ConstantValueParams(RuleParams):
     On a point whose history shows no stuck stretch (level at the floor) it stays medium/high.
     Measured in bench detect: stuck stretches of 50-185 h on a real effluent analyser and a flow meter
     repeating one value for 148 h made 13.8 % and 7.5 % of clean point-days yellow."""
+    window_history_days: float = 7.0
+    """[P] a point without a profile is judged on the rest of the screening window instead, when it
+    holds at least this many days of valid values of the factor (measured in bench detect: a Tilburg
+    flow meter with no history held one full-precision value for 24 h, a first in its 29 other days,
+    and stayed a clue)."""
+    window_max_held_share: float = 0.05
+    """[P] ... and only for a continuous instrument: at most this share of its other valid values repeat
+    the previous one (measured in bench detect: a real effluent NH3-N analyser whose window showed no
+    run over 23 h stuck for 71 h; its history holds 50-185 h runs, and it repeats a third of its
+    values)."""
     clue_score: float = 0.7
     """[P] the score of an unshared run judged low: weight 0.4 x 0.7 = 0.28 stays under yellow (0.3)
     alone; with another rule's finding on the day it adds up."""
@@ -219,13 +229,15 @@ class ConstantValueRule(FactorRule[ConstantValueParams]):
         hours_level = calibrated.level if calibrated is not None else p.min_identical_hours
         threshold = dt.timedelta(hours=hours_level)
         resolution = quantum_of(s.frame["value"])
+        runs = self._runs(s, p, data)
         out = []
-        for start, end, n, value in self._runs(s, p, data):
+        for start, end, n, value in runs:
             duration = end - start
             if duration < threshold:
                 continue
             ratio = duration / threshold
             shared = self._shared_with(s.code, start, end, p, data)
+            window_other = None if calibrated is not None else self._window_longest(s, p, runs, start, end)
             if shared:
                 severity = Severity.HIGH if ratio >= 3 else Severity.MEDIUM
                 alone = ""
@@ -239,6 +251,11 @@ class ConstantValueRule(FactorRule[ConstantValueParams]):
                 # as long as this, is unlike this instrument and stays evidence
                 severity = Severity.HIGH if ratio >= 3 else Severity.MEDIUM
                 alone = messages.R01_ALONE_NEVER
+            elif window_other is not None:
+                # no history yet, but the rest of this window (a week or more of this instrument)
+                # holds no run near the floor: judged as a history that shows no stuck stretch
+                severity = Severity.HIGH if ratio >= 3 else Severity.MEDIUM
+                alone = messages.R01_ALONE_WINDOW.format(days=window_other[0], hours=fmt(window_other[1]))
             elif calibrated is not None and ratio >= p.alone_ratio:
                 severity = Severity.MEDIUM
                 alone = messages.R01_ALONE_LONG.format(ratio=fmt(round(ratio, 1)))
@@ -268,6 +285,7 @@ class ConstantValueRule(FactorRule[ConstantValueParams]):
                         "alone_ratio": None if shared else p.alone_ratio,
                         "resolution": resolution,
                         "calibration": calibrated.evidence() if calibrated is not None else None,
+                        "window_longest_other_hours": None if window_other is None else window_other[1],
                         "comparison": "identical consecutive flag-N values for >= threshold_hours "
                         "(the point's calibrated level when it has a profile)",
                     },
@@ -282,6 +300,36 @@ class ConstantValueRule(FactorRule[ConstantValueParams]):
                 )
             )
         return out
+
+    def _window_longest(
+        self,
+        s: Series,
+        p: ConstantValueParams,
+        runs: list[tuple[dt.datetime, dt.datetime, int, float]],
+        start: dt.datetime,
+        end: dt.datetime,
+    ) -> tuple[int, float] | None:
+        """For a point without a profile: (days, hours) when the window outside [start, end) holds at
+        least ``window_history_days`` days of valid values whose longest identical run (hours) plus one
+        reporting step stays under the calibration floor, i.e. the window itself shows an instrument
+        that does not stick (as a profile whose level is the floor would); None otherwise."""
+        step = s.step or dt.timedelta(hours=1)
+        step_h = step.total_seconds() / 3600
+        outside = s.valid.filter((pl.col("time") < start) | (pl.col("time") >= end))
+        days = outside["time"].dt.convert_time_zone(CST.key).dt.date().n_unique()
+        if outside.height * step_h < 24 * p.window_history_days:
+            return None
+        values = outside["value"]
+        held = float((values.diff().drop_nulls() == 0).mean() or 0.0) if values.len() > 1 else 1.0  # type: ignore[arg-type]
+        if held > p.window_max_held_share:
+            return None  # an analyser that repeats values at all (held cycles, coarse steps): a window
+            # cannot show how long it may stick; that needs its history
+        floor = max(p.calibrated_floor_hours, p.calibrated_floor_values * step_h)
+        other = [(b - a).total_seconds() / 3600 for a, b, _, _ in runs if b <= start or a >= end]
+        longest = max(other, default=0.0)
+        if longest + step_h > floor:
+            return None
+        return days, round(longest, 2)
 
     def _identical_cycles(self, s: Series, p: ConstantValueParams, data: PointData) -> list[Finding]:
         runs = identical_runs(s.frame, p.min_identical_cycles)
