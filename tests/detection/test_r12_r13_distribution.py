@@ -232,3 +232,24 @@ def test_r13_evidence_digit_counts() -> None:
     assert 590 <= sum(counts) <= 600  # consecutive repeats count once
     assert counts[3] + counts[7] > 0.4 * sum(counts)
     assert f.evidence["resolution"] == 0.1
+
+
+# An analyser that holds each result for its 4-hour measuring cycle: a month of hourly values is 180
+# measurements. One result stuck just under the limit for three days is one measurement (R01's business),
+# not a pile; results that would pass the limit reported just under it still are.
+HELD_HONEST = [v for v in normal(180, 30, 8, 1) for _ in range(4)]
+HELD_PILED = [v for v in bunched(normal(180, 30, 8, 1)) for _ in range(4)]
+STUCK = replaced(HELD_HONEST, range(100, 172), 0.92 * LIMIT)
+
+
+@pytest.mark.parametrize(
+    ("values", "expect"), [(HELD_PILED, 1), (STUCK, 0)], ids=["piled-results", "one-result-stuck"]
+)
+def test_r12_counts_the_results_of_a_holding_analyser(values: list[float | None], expect: int) -> None:
+    found = check_case(
+        "R12",
+        {"id": "4-h analyser", "frame": frame(series("a21026", values)), "context": GAS, "expect": expect},
+    )
+    if found:
+        assert found[0].evidence["kind"] == "default"
+        assert found[0].evidence["below_count"] < 180  # counted in results, not hours

@@ -347,11 +347,23 @@ def test_overlapping_findings_of_one_rule_count_once_separate_ones_add_up() -> N
     near = finding("A", "R01_constant_value", Severity.LOW, 0.63, start=T + dt.timedelta(hours=8), hours=2)
     [w] = point_day_warnings([run, near], [ctx("A")])
     assert w.score == pytest.approx(0.4 * 0.7)
-    # the same two clues far apart on the day are two observations
+    # two clues of one rule far apart on the day: the same natural behaviour seen twice, still a clue
     later = finding("A", "R01_constant_value", Severity.LOW, 0.63, start=T + dt.timedelta(hours=10), hours=2)
     [w] = point_day_warnings([run, later], [ctx("A")])
-    assert w.score == pytest.approx(1 - (1 - 0.28) * (1 - 0.4 * 0.63), abs=1e-4)
+    assert w.score == pytest.approx(0.4 * 0.7)
+    assert w.colour is Colour.GREEN
+    # separate episodes that are more than clues are two observations
+    medium = finding(
+        "A", "R01_constant_value", Severity.MEDIUM, 0.5, start=T + dt.timedelta(hours=10), hours=2
+    )
+    [w] = point_day_warnings([run, medium], [ctx("A")])
+    assert w.score == pytest.approx(1 - (1 - 0.28) * (1 - 0.7 * 0.5), abs=1e-4)
     assert w.colour is Colour.YELLOW
+    other_medium = finding(
+        "A", "R01_constant_value", Severity.MEDIUM, 0.4, start=T - dt.timedelta(hours=9), hours=1
+    )
+    [w] = point_day_warnings([medium, other_medium], [ctx("A")])
+    assert w.score == pytest.approx(1 - (1 - 0.35) * (1 - 0.28), abs=1e-4)
     # overlapping findings of different rules stay independent evidence
     other = finding("A", "R20_flat_while_working", Severity.LOW, 0.63, hours=6)
     [w] = point_day_warnings([run, other], [ctx("A")])

@@ -702,7 +702,6 @@ RULE_PARAM_NAMES = {
     "min_raw_minutes": "标记期间实测最短时长（分钟）",
     "window_history_days": "无历史标定时以筛查时段自身判定所需的最少天数",
     "window_max_held_share": "无历史标定时按连续仪器判定的重复值占比上限",
-    "held_share_cycle": "判定分析仪按测量周期保持读数的重复值占比",
     "stand_out": "标记期间数值突出倍数",
     "own_change_share": "标记期间数值变化频率占比",
     "skip_om_check_without_records": "无运维记录时跳过核对",

@@ -190,3 +190,33 @@ def measured_only(s: Series) -> Series:
         .alias("value")
     )
     return Series(s.code, s.kind, s.source, f, s.step)
+
+
+HOLDING_SHARE = 0.3
+"""An analyser whose valid readings repeat the previous one at least this often holds each result for
+its measuring cycle (the profile's rule for ``FactorProfile.cycle_hours``)."""
+
+
+def held_share(values: pl.Series) -> float:
+    """Share of consecutive valid values equal to the previous one (0 with fewer than two)."""
+    v = values.drop_nulls()
+    if v.len() < 2:
+        return 0.0
+    share = (v.diff().drop_nulls() == 0).mean()
+    return float(share) if isinstance(share, int | float) else 0.0
+
+
+def holds_results(s: Series, data: PointData, values: pl.Series | None = None) -> bool:
+    """Whether the factor's analyser holds each result for a measuring cycle: its profile says so
+    (``cycle_hours``), else the window's own values (``values``, default the series' valid values)
+    repeat at least ``HOLDING_SHARE`` of the time. Its distinct values are then its measurements."""
+    fp = data.profile.factor(s.code) if data.profile else None
+    if fp is not None and fp.cycle_hours is not None:
+        return True
+    return held_share(s.valid["value"] if values is None else values) >= HOLDING_SHARE
+
+
+def measurements(frame: pl.DataFrame) -> pl.DataFrame:
+    """The rows of a time-sorted ``time``/``value`` frame that start a new value: one row per result of
+    an analyser that holds it (a value held for three days is one measurement, not 72)."""
+    return frame.filter(pl.col("value").ne_missing(pl.col("value").shift(1)))

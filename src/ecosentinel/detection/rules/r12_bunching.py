@@ -12,7 +12,7 @@ import polars as pl
 from ecosentinel.detection.base import FactorRule, PointData, Series
 from ecosentinel.detection.config import RuleParams
 from ecosentinel.detection.findings import Finding, Severity, iso
-from ecosentinel.detection.rules._common import compared_values, fmt, pct
+from ecosentinel.detection.rules._common import compared_values, fmt, holds_results, measurements, pct
 from ecosentinel.readings import CST, DataKind
 
 
@@ -83,7 +83,13 @@ class BunchingRule(FactorRule[BunchingParams]):
         out = self._ceilings(series, hourly, limit, params, data)
         if series.kind is not DataKind.HOUR:
             return out
-        valid = series.valid.select("time", "value").with_columns(
+        valid = series.valid.select("time", "value")
+        if holds_results(series, data):
+            # an analyser that holds each result for its measuring cycle is counted in measurements: a
+            # value held for days is one result, not a pile (measured on a real effluent analyser stuck
+            # for three days just under a limit set at 0.6 x: R01 reports it as what it is)
+            valid = measurements(valid)
+        valid = valid.with_columns(
             pl.col("time").dt.convert_time_zone(CST.key).dt.strftime("%Y-%m").alias("month")
         )
         for (month,), part in valid.group_by("month", maintain_order=True):

@@ -12,7 +12,16 @@ from ecosentinel.detection.base import FactorRule, PointData, Series
 from ecosentinel.detection.config import RuleParams
 from ecosentinel.detection.context import PointType
 from ecosentinel.detection.findings import Finding, Severity, iso
-from ecosentinel.detection.rules._common import Run, compared_values, fmt, hazard, pct, runs_around
+from ecosentinel.detection.rules._common import (
+    Run,
+    compared_values,
+    fmt,
+    hazard,
+    held_share,
+    holds_results,
+    pct,
+    runs_around,
+)
 from ecosentinel.readings import CST, DataKind
 
 ABUSABLE_FLAGS = ("C", "M", "D")
@@ -37,12 +46,8 @@ class FlagAbuseParams(RuleParams):
     """[P] values measured under a flag count as real measurements (not a zero/span or standard-sample
     reading) when they take at least this many distinct values (two for hour means: each is already the
     mean of at least 45 minutes of readings, so two different hour means over the limit are not one
-    reference value) ..."""
-    held_share_cycle: float = 0.3
-    """[P] an analyser whose valid readings repeat the previous one at least this often holds its
-    result for a measuring cycle (the profile's rule for ``cycle_hours``): under a flag its distinct
-    values are measurements, and two of them count as for hour means (measured in bench detect: a
-    60-min NH4 analyser's flagged humps held two measurements, never three, and none was found)."""
+    reference value; two also for an analyser that holds each result for its measuring cycle
+    (``_common.holds_results``): its distinct values are measurements) ..."""
     min_raw_minutes: float = 30.0
     """[P] ... over at least this long (a gas zero/span check takes about 15 min)."""
     om_slack_minutes: float = 60.0
@@ -156,12 +161,12 @@ class FlagAbuseRule(FactorRule[FlagAbuseParams]):
         # (issue 17: flag abuse recall 0.21; every benchmark background has no O&M feed).
         no_feed = p.skip_om_check_without_records and ctx.om_records.height == 0
         cmp = compared_values(s.frame)["value"].drop_nulls()
-        own_change = float((cmp.diff().drop_nulls() != 0).mean() or 0.0) if cmp.len() > 1 else 0.0  # type: ignore[arg-type]
-        # an analyser that holds each result for its measuring cycle (held share >= held_share_cycle:
-        # the point's profile, else this window) shows one value per measurement: its distinct values
-        # count measurements, like hour means (each an independent reading), not minutes
-        fp = data.profile.factor(s.code) if data.profile else None
-        holding = (fp is not None and fp.cycle_hours is not None) or 1.0 - own_change >= p.held_share_cycle
+        own_change = 1.0 - held_share(cmp) if cmp.len() > 1 else 0.0
+        # an analyser that holds each result for its measuring cycle (the point's profile, else this
+        # window) shows one value per measurement: its distinct values count measurements, like hour
+        # means (each an independent reading), not minutes (measured in bench detect: a 60-min NH4
+        # analyser's flagged humps held two measurements, never three, and none was found)
+        holding = holds_results(s, data, cmp)
         distinct = min(p.min_distinct_raw, 2) if s.kind is DataKind.HOUR or holding else p.min_distinct_raw
         slack = dt.timedelta(minutes=p.om_slack_minutes)
         high = p.exceed_fraction * limit
