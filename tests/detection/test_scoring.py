@@ -15,6 +15,7 @@ from ecosentinel.detection import (
     point_day_warnings,
     score_days,
 )
+from ecosentinel.detection.config import ScoringConfig
 from ecosentinel.detection.context import OM_SCHEMA, WINDOW_SCHEMA
 from ecosentinel.detection.scoring import Basis
 
@@ -368,3 +369,20 @@ def test_overlapping_findings_of_one_rule_count_once_separate_ones_add_up() -> N
     other = finding("A", "R20_flat_while_working", Severity.LOW, 0.63, hours=6)
     [w] = point_day_warnings([run, other], [ctx("A")])
     assert w.score == pytest.approx(1 - (1 - 0.28) * (1 - 0.4 * 0.63), abs=1e-4)
+
+
+def test_statistical_clues_pool_across_their_rules() -> None:
+    # a low R12 (bunching) and a low R13 (heaping) read the same month of values: one clue together
+    bunching = finding("A", "R12_bunching", Severity.LOW, 0.8, hours=6)
+    heaping = finding("A", "R13_digit_test", Severity.LOW, 0.9, hours=6)
+    [w] = point_day_warnings([bunching, heaping], [ctx("A")])
+    assert w.score == pytest.approx(0.4 * 0.9)
+    # a clue of another family still adds to it
+    drop = finding("A", "R04_post_exceedance_drop", Severity.LOW, 0.6, start=T + dt.timedelta(hours=3))
+    [w] = point_day_warnings([bunching, heaping, drop], [ctx("A")])
+    assert w.score == pytest.approx(1 - (1 - 0.36) * (1 - 0.24), abs=1e-4)
+    assert w.colour is Colour.YELLOW
+    # configuration may move a rule out of the family: then it counts on its own again
+    config = ScreeningConfig(scoring=ScoringConfig(rule_families={"R13": "concentration"}))
+    [w] = point_day_warnings([bunching, heaping], [ctx("A")], config)
+    assert w.score == pytest.approx(1 - (1 - 0.32) * (1 - 0.36), abs=1e-4)

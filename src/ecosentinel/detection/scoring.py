@@ -271,7 +271,7 @@ def point_day_warnings(
     out = []
     for (mn, day), items in sorted(groups.items(), key=lambda kv: (kv[0][1], kv[0][0])):
         items.sort(key=lambda fw: -fw[1])
-        score = _combine(_independent(items))
+        score = _combine(_independent(items, scoring.rule_families))
         context = ctx.get(mn)
         colour, basis, deciding, families = fuse(
             items, score, scoring, context.yellow_capped_rules if context else frozenset()
@@ -299,7 +299,7 @@ EPISODE_GAP = dt.timedelta(hours=3)
 (R09's outage cluster: gaps within 3 h of each other are one outage)."""
 
 
-def _independent(items: list[tuple[Finding, float]]) -> list[float]:
+def _independent(items: list[tuple[Finding, float]], families: dict[str, str] | None = None) -> list[float]:
     """The weights that count as independent evidence on one point-day: findings of one rule on the
     same factors whose windows overlap, or lie within ``EPISODE_GAP`` of each other, are one observation
     told twice (two variants about one stuck analyser; one stuck episode cut in two by an hour or two of
@@ -314,12 +314,18 @@ def _independent(items: list[tuple[Finding, float]]) -> list[float]:
     ammonium peak that washes out every afternoon) is not a second piece of evidence. Medium and high
     episodes still add up, and a rule that judges repetition itself escalates on its own (R09's and R16's
     month-level association, R04's extra cycles). Measured: with the limits of the real backgrounds at
-    0.6 x, two low R04 drops a day made 37 of the 42 clean Tilburg minute point-days yellow."""
+    0.6 x, two low R04 drops a day made 37 of the 42 clean Tilburg minute point-days yellow.
+
+    The statistical family's clues (R12 bunching, R13 digits) pool across its rules: both test the
+    distribution of the same month of values, so one quirk of that distribution (coarse output steps
+    near the limit) is one clue however many of its tests notice it (measured with the Beijing limits
+    at 0.6 x: a low R12 and a low R13 on CO made 23 clean point-days yellow together)."""
     out: list[float] = []
+    statistical_clues: list[float] = []
     groups: dict[tuple[str, tuple[str, ...]], list[tuple[Finding, float]]] = defaultdict(list)
     for f, w in items:
         groups[(f.rule, tuple(sorted(f.factors)))].append((f, w))
-    for group in groups.values():
+    for (rule, _), group in groups.items():
         group.sort(key=lambda fw: fw[0].start)
         episodes: list[tuple[float, bool]] = []  # (heaviest weight, only low findings)
         end, best, low = None, 0.0, True
@@ -333,8 +339,12 @@ def _independent(items: list[tuple[Finding, float]]) -> list[float]:
         episodes.append((best, low))
         out.extend(w for w, only_low in episodes if not only_low)
         clues = [w for w, only_low in episodes if only_low]
-        if clues:
+        if clues and family_of(rule, families) is Family.STATISTICAL:
+            statistical_clues.append(max(clues))
+        elif clues:
             out.append(max(clues))
+    if statistical_clues:
+        out.append(max(statistical_clues))
     return out
 
 
