@@ -479,6 +479,8 @@ def test_r01_lone_run_without_history_judged_on_the_rest_of_the_window(
     values = [base[(i // cycle) * cycle] for i in range(n)]
     values[40 * per : 70 * per] = [2.13] * (30 * per)
     kw = {"step": MINUTE, "kind": "minute"} if minute else {}
+    if minute and severity == "medium":
+        severity = "high"
     found = check_case(
         "R01",
         {
@@ -493,4 +495,9 @@ def test_r01_lone_run_without_history_judged_on_the_rest_of_the_window(
     )
     assert text in found[0].explanation_zh
     other = found[0].evidence["window_longest_other_hours"]
-    assert (other is not None) == (severity == "medium")
+    assert (other is not None) == (severity != "low")
+    if other is not None:
+        # judged on the calibration floor (24 values: 24 h of hours, 4 h of minutes), as a history
+        # without stuck stretches would be; 30 h is then 7.5 x the minute level (high)
+        assert found[0].evidence["threshold_hours"] == (4.0 if minute else 24.0)
+        assert "以本次筛查时段内该仪器自身的数据判定" in found[0].explanation_zh

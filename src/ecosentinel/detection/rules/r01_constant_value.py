@@ -226,18 +226,28 @@ class ConstantValueRule(FactorRule[ConstantValueParams]):
 
     def _identical(self, s: Series, p: ConstantValueParams, data: PointData) -> list[Finding]:
         calibrated = data.profile.level("R01", "identical_run_hours", s.code) if data.profile else None
-        hours_level = calibrated.level if calibrated is not None else p.min_identical_hours
-        threshold = dt.timedelta(hours=hours_level)
+        default_level = calibrated.level if calibrated is not None else p.min_identical_hours
         resolution = quantum_of(s.frame["value"])
         runs = self._runs(s, p, data)
+        step_h = (s.step or dt.timedelta(hours=1)).total_seconds() / 3600
+        floor = max(p.calibrated_floor_hours, p.calibrated_floor_values * step_h)
         out = []
         for start, end, n, value in runs:
             duration = end - start
+            if duration < dt.timedelta(hours=min(default_level, floor)):
+                continue
+            window_other = None
+            hours_level = default_level
+            if calibrated is None:
+                # no history: the rest of the window may stand in for it (a continuous instrument that
+                # never sticks there is judged on the calibration floor, as a history like it would be)
+                window_other = self._window_longest(s, p, runs, start, end)
+                hours_level = floor if window_other is not None else default_level
+            threshold = dt.timedelta(hours=hours_level)
             if duration < threshold:
                 continue
             ratio = duration / threshold
             shared = self._shared_with(s.code, start, end, p, data)
-            window_other = None if calibrated is not None else self._window_longest(s, p, runs, start, end)
             if shared:
                 severity = Severity.HIGH if ratio >= 3 else Severity.MEDIUM
                 alone = ""
@@ -295,7 +305,11 @@ class ConstantValueRule(FactorRule[ConstantValueParams]):
                     value=fmt(value),
                     hours=fmt(duration.total_seconds() / 3600),
                     threshold=fmt(round(hours_level, 2)),
-                    calibration=calibration_text(calibrated, "小时", p.min_identical_hours),
+                    calibration=(
+                        messages.R01_WINDOW_LEVEL.format(hours=fmt(hours_level))
+                        if window_other is not None
+                        else calibration_text(calibrated, "小时", p.min_identical_hours)
+                    ),
                     shared=messages.r01_shared_text(shared) if shared else alone,
                 )
             )
