@@ -323,3 +323,41 @@ def test_r04_spike_is_calibrated_on_the_points_own_spikes() -> None:
     )
     assert found[0].evidence["spike_calibration"]["statistic"] == "spike_ratio"
     assert "该点位自身标定值" in found[0].explanation_zh
+
+
+# The inflow pumps pause for three hours among the cycles before the peak (1,700 -> 100 m3/h): the flow after
+# the peak is the plant's ordinary flow, not a storm; judged against the flow's day before the peak, the
+# cup stays a finding. A flow three times its day's level after the peak is a storm and explains it.
+DAY_BEFORE = 24
+FLOW_LEVEL = [1700.0 + 40.0 * ((i * 3) % 5) for i in range(DAY_BEFORE + 36)]
+PAUSE = [100.0 if 0 < DAY_BEFORE + PEAK_AT - i <= 3 else v for i, v in enumerate(FLOW_LEVEL)]  # 3 h
+SURGE = [
+    3.0 * v if DAY_BEFORE + PEAK_AT < i < DAY_BEFORE + PEAK_AT + 4 else v for i, v in enumerate(FLOW_LEVEL)
+]
+
+
+@pytest.mark.parametrize("minute", [False, True], ids=["hour", "minute"])
+@pytest.mark.parametrize(
+    ("flow", "expect"), [(PAUSE, 1), (SURGE, 0)], ids=["pump-pause-before", "storm-after"]
+)
+def test_r04_flow_is_judged_against_its_day_before_the_peak(
+    minute: bool, flow: list[float], expect: int
+) -> None:
+    nh4 = [*LEVEL[:DAY_BEFORE], *SPIKE]  # a day of the usual level, then the 36 h with the cup
+    kw = {"step": MINUTE, "kind": "minute"} if minute else {}
+    start = T0 - DAY_BEFORE * HOUR
+    found = check_case(
+        "R04",
+        {
+            "id": "cup after a pump pause",
+            "frame": frame(
+                series("w21003", held(nh4) if minute else nh4, start=start, **kw),  # type: ignore[arg-type]
+                series("w00000", held(flow) if minute else flow, start=start, **kw),  # type: ignore[arg-type]
+            ),
+            "context": WATER,
+            "expect": expect,
+            "variant": "spike",
+        },
+    )
+    if found:
+        assert (found[0].start, found[0].end) == window(PEAK_AT, PEAK_AT + 3)

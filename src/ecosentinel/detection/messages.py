@@ -703,6 +703,7 @@ RULE_PARAM_NAMES = {
     "max_calibration_minutes_water": "废水校准最长时长（分钟）",
     "min_distinct_raw": "标记期间最少不同数值个数",
     "min_raw_minutes": "标记期间实测最短时长（分钟）",
+    "flow_baseline_hours": "流量基线时长（小时）",
     "window_history_days": "无历史标定时以筛查时段自身判定所需的最少天数",
     "window_max_held_share": "无历史标定时按连续仪器判定的重复值占比上限",
     "stand_out": "标记期间数值突出倍数",

@@ -79,6 +79,11 @@ class PostExceedanceDropParams(RuleParams):
     stop_flow_fraction: float = 0.2
     """[P] flow at or below this share of its pre-peak level over the low stretch is a stop (Tilburg:
     inflow 1900 -> 117-303 m3/h while NH4 fell from 3.8 to 0.1 mg/L)."""
+    flow_baseline_hours: float = 24.0
+    """[P] the storm / stop test compares the flow over the low stretch with its median over this many
+    hours before the peak (measured in bench detect: Tilburg's inflow pumps pause for an hour at night
+    (1,700 -> 100 m3/h); with a pause among the six cycles before a peak, the ordinary flow after it
+    read as a 1.6-2.1 x storm and explained away 2 of 6 injected sample-cup drops)."""
     max_collapse_cycles: int = 24
     """[P] the values must come back above 'near zero' within this many cycles (a day at 60-min cycles):
     a longer near-zero stretch is a stop or an outage, not a re-run (R02 judges zeros while operating).
@@ -540,7 +545,8 @@ class PostExceedanceDropRule(FactorRule[PostExceedanceDropParams]):
     ) -> tuple[bool, list[str]]:
         """(explained, factors checked). Explained when the stream itself changed over the low
         stretch: another pollutant collapses too, to at most ``co_collapse_ratio`` of its own pre-peak
-        level (dilution, shutdown); flow stops; or flow rises enough to explain the fall by storm
+        level (dilution, shutdown); flow (against its median over ``flow_baseline_hours`` before the
+        peak) stops; or flow rises enough to explain the fall by storm
         dilution (mixing with clean water lowers a concentration by at most the flow ratio, so a fall to
         ``own_ratio`` needs flow x 1/own_ratio; half of that is accepted). Half-way falls of a second
         factor are ordinary co-movement (Beijing SO2 at 3-8 ug/m3 halves from one hour to the next)."""
@@ -552,7 +558,10 @@ class PostExceedanceDropRule(FactorRule[PostExceedanceDropParams]):
             if s is None:
                 continue
             v = s.valid
-            before = v.filter(pl.col("time").is_between(level_start, t_peak, closed="left"))["value"].median()
+            # flow is compared with its usual level over the day before the peak: the few cycles before
+            # it may hold a pump pause, which made the ordinary flow after it look like a storm
+            since = t_peak - dt.timedelta(hours=p.flow_baseline_hours) if other in FLOW_CODES else level_start
+            before = v.filter(pl.col("time").is_between(since, t_peak, closed="left"))["value"].median()
             during = v.filter(pl.col("time").is_between(low_start, low_end, closed="left"))["value"].median()
             if not isinstance(before, int | float) or not isinstance(during, int | float) or before <= 0:
                 continue
