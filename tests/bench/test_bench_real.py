@@ -21,6 +21,7 @@ from ecosentinel.bench.detect_backgrounds import (
     Background,
     UnknownBackgroundError,
     load_background,
+    with_limits_scaled,
 )
 from ecosentinel.bench.detect_corpus import PointRun
 from ecosentinel.bench.detect_generic import availability
@@ -294,3 +295,40 @@ def test_injected_runs_are_copies_with_one_label_each() -> None:
     first = runs[0].labels[0].start
     assert first.tzinfo is not None
     assert first.astimezone(dt.UTC).minute == 0
+
+
+def test_limits_scaled_change_only_the_factor_specs() -> None:
+    bg = load_background("cn-effluent", DATA)
+    moved = with_limits_scaled(bg, 0.6)
+    assert moved.name == "cn-effluent@limits×0.6"
+    before, after = bg.tracks[0], moved.tracks[0]
+    assert after.factors[NH3N].limit == pytest.approx(0.6 * (before.factors[NH3N].limit or 0))
+    assert after.factors[NH3N].range_high == before.factors[NH3N].range_high
+    assert after.values[NH3N] is before.values[NH3N]  # shared, not copied
+    assert bg.tracks[0].factors[NH3N].limit == 5.0  # the original is untouched
+
+
+def test_untouched_segments_are_screened_again_with_moved_limits() -> None:
+    result = run_detect(
+        _options(backgrounds=("cn-effluent",), scenarios=("replay",), limit_scales=(0.6, 1.5))
+    )
+    sources = {o.source for o in result.scaled}
+    assert sources == {"cn-effluent@limits×0.6", "cn-effluent@limits×1.5"}
+    assert all(set(o.detections) == {"rules"} and not o.labels for o in result.scaled)
+    clean = [o for o in result.outcomes if not o.labels]
+    assert len(result.scaled) == 2 * len(clean)
+    body = report_body(result, quick=False)
+    assert "#### Limits moved: the clean-day rate with every limit scaled" in body
+    row = next(ln for ln in body.splitlines() if ln.startswith("| cn-effluent | ") and "/" in ln)
+    assert row.count("/") == 3  # limits x 1, 0.6 and 1.5
+    assert "--limit-scales 0.6,1.5" in body
+
+
+def test_bad_limit_scales_are_a_clear_one_line_error() -> None:
+    result = CliRunner().invoke(
+        app, ["bench", "detect", "--limit-scales", "0.6,x", "--no-sim", "--no-write-docs"]
+    )
+    assert result.exit_code == 2
+    lines = [ln for ln in result.output.splitlines() if ln.strip()]
+    assert len(lines) == 1
+    assert "--limit-scales" in lines[0]

@@ -54,6 +54,7 @@ Backgrounds and their mapping (limits are the ``FactorSpec`` the rules see):
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import math
 from collections.abc import Callable
@@ -167,6 +168,24 @@ class Background:
     summary: str
     tracks: list[Track]
     segment_days: int
+
+
+def with_limits_scaled(bg: Background, scale: float) -> Background:
+    """The background with every factor limit (and band limit) times ``scale``: the same series judged
+    against a different permit (a robustness check: how much the clean-day rate depends on the limit
+    mapping chosen here). Series arrays are shared, not copied; only the factor specs change."""
+    tracks = []
+    for tr in bg.tracks:
+        factors = {
+            code: dataclasses.replace(
+                spec,
+                limit=None if spec.limit is None else spec.limit * scale,
+                limit_low=None if spec.limit_low is None else spec.limit_low * scale,
+            )
+            for code, spec in tr.factors.items()
+        }
+        tracks.append(dataclasses.replace(tr, factors=factors))
+    return dataclasses.replace(bg, name=f"{bg.name}@limits×{scale:g}", tracks=tracks)
 
 
 def _cst_start(naive_local: dt.datetime) -> dt.datetime:
