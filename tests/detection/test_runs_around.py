@@ -1,4 +1,4 @@
-"""``runs_around`` (vectorised, R16) returns exactly what ``runs_with_levels`` returns."""
+"""``runs_around`` (vectorised) returns exactly what walking the lists out of each run returns."""
 
 from __future__ import annotations
 
@@ -8,9 +8,33 @@ import numpy as np
 import polars as pl
 import pytest
 
-from ecosentinel.detection.rules._common import runs_around, runs_with_levels
+from ecosentinel.detection.base import true_runs
+from ecosentinel.detection.rules._common import Run, runs_around, runs_with_levels
 
 T0 = dt.datetime(2024, 3, 1, tzinfo=dt.UTC)
+
+
+def walked(
+    frame: pl.DataFrame, mask: pl.Series, step: dt.timedelta | None, lookback: dt.timedelta
+) -> list[Run]:
+    """The reference: Python lists, walking out of each run to the nearest valid value on each side."""
+    times, values = frame["time"].to_list(), frame["value"].to_list()
+    out = []
+    for a, b in true_runs(mask):
+        before = before_time = after = after_time = None
+        for i in range(a - 1, -1, -1):
+            if times[a] - times[i] > lookback:
+                break
+            if values[i] is not None:
+                before, before_time = float(values[i]), times[i]
+                break
+        for j in range(b + 1, len(values)):
+            if values[j] is not None:
+                after, after_time = float(values[j]), times[j]
+                break
+        end = times[b] + (step or dt.timedelta(0))
+        out.append(Run(a, b, times[a], end, before, before_time, after, after_time))
+    return out
 
 
 @pytest.mark.parametrize("seed", range(20))
@@ -26,4 +50,6 @@ def test_runs_around_matches_runs_with_levels(seed: int) -> None:
     mask = pl.Series(rng.random(n) < 0.35)
     for step in (None, dt.timedelta(minutes=1)):
         lookback = dt.timedelta(minutes=int(rng.integers(10, 120)))
-        assert runs_around(frame, mask, step, lookback) == runs_with_levels(frame, mask, step, lookback)
+        expected = walked(frame, mask, step, lookback)
+        assert runs_around(frame, mask, step, lookback) == expected
+        assert runs_with_levels(frame, mask, step, lookback) == expected

@@ -79,6 +79,8 @@ class Run:
     before_time: dt.datetime | None
     after: float | None
     """First valid value after the run."""
+    after_time: dt.datetime | None = None
+    """Its time."""
 
     @property
     def rows(self) -> int:
@@ -121,8 +123,9 @@ def runs_around(
         if i >= 0 and start - times[i] <= lookback:  # sorted times: nothing nearer was valid
             before, before_time = float(values[i]), times[i]
         j = int(next_valid[b + 1]) if b + 1 < n else n
-        after = float(values[j]) if j < n else None
-        out.append(Run(a, b, start, times[b] + (step or dt.timedelta(0)), before, before_time, after))
+        after, after_time = (float(values[j]), times[j]) if j < n else (None, None)
+        end = times[b] + (step or dt.timedelta(0))
+        out.append(Run(a, b, start, end, before, before_time, after, after_time))
     return out
 
 

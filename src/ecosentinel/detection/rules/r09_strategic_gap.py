@@ -167,10 +167,11 @@ class StrategicGapRule(FactorRule[StrategicGapParams]):
         mask = f["value"].is_null() & (f["flag"].is_null() | f["flag"].is_in(list(GAP_FLAGS)))
         lookback = dt.timedelta(hours=params.lookback_hours)
         runs = runs_with_levels(f, mask, series.step, lookback)
-        times, values = f["time"].to_list(), f["value"].to_list()
         out = []
         for r in runs:
-            after = _after_within(times, values, r.b, r.end, lookback)
+            # the first valid value after the gap, when it comes within the lookback of the gap's end
+            # (sorted times: nothing nearer was valid)
+            after = r.after if r.after_time is not None and r.after_time - r.end <= lookback else None
             level = _level(r, after)
             if r.before is None or r.before_time is None or level is None:
                 continue
@@ -371,19 +372,6 @@ def _history_text(level: CalibratedLevel | None) -> str:
         f"本月低浓度时段与该点位{level.history[0][:10]}至{level.history[1][:10]}历史数据"
         f"（{level.n}个有效小时中中断{round(level.level * level.n)}次）"
     )
-
-
-def _after_within(
-    times: list[dt.datetime], values: list[float | None], b: int, end: dt.datetime, lookahead: dt.timedelta
-) -> float | None:
-    """First valid value after row ``b`` within ``lookahead`` of the gap's end."""
-    for i in range(b + 1, len(values)):
-        if times[i] - end > lookahead:
-            return None
-        v = values[i]
-        if v is not None:
-            return float(v)
-    return None
 
 
 def _level(r: Run, after: float | None) -> float | None:
