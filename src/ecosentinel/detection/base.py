@@ -147,6 +147,14 @@ def split_contiguous(frame: pl.DataFrame, keys: Sequence[str]) -> dict[tuple[Any
     return {head: frame.slice(a, b - a) for head, a, b in zip(heads, starts, ends, strict=True)}
 
 
+def _epoch_us(t: dt.datetime) -> int:
+    """Microseconds since the Unix epoch of an aware datetime (polars' ``dt.epoch("us")``)."""
+    return (t - _EPOCH) // dt.timedelta(microseconds=1)
+
+
+_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+
+
 class PointData:
     """The readings of one point, prepared once and shared by all rules (built by ``screen_point``)."""
 
@@ -197,6 +205,27 @@ class PointData:
         if rows.height == 0:
             return None
         return share_true(rows["state"] == state.value)
+
+    def state_shares(
+        self, spans: Sequence[tuple[dt.datetime, dt.datetime]], state: State
+    ) -> list[float | None]:
+        """``state_share`` of many spans at once (cumulative counts and binary search over the sorted
+        hours, instead of one filter of the states per span: R01 asks for every identical run)."""
+        st = self.states()
+        if st.height == 0 or not spans:
+            return [None] * len(spans)
+        st = st.sort("hour")
+        hours = st["hour"].dt.epoch("us").to_numpy()
+        known = (st["state"] != State.UNKNOWN.value).fill_null(False).to_numpy()
+        hit = (st["state"] == state.value).fill_null(False).to_numpy() & known
+        n_known = np.concatenate(([0], np.cumsum(known)))
+        n_hit = np.concatenate(([0], np.cumsum(hit)))
+        lead = dt.timedelta(minutes=59)
+        lo = np.searchsorted(hours, [_epoch_us(a - lead) for a, _ in spans], side="left")
+        hi = np.searchsorted(hours, [_epoch_us(b) for _, b in spans], side="left")
+        known_in = n_known[hi] - n_known[lo]
+        hit_in = n_hit[hi] - n_hit[lo]
+        return [float(h) / float(k) if k > 0 else None for h, k in zip(hit_in, known_in, strict=True)]
 
     def factor_codes(self, roles: Iterable[str]) -> list[str]:
         """Codes present in the frame that play one of the roles: pollutant, flow, auxiliary, wc."""

@@ -139,7 +139,7 @@ class ConstantValueRule(FactorRule[ConstantValueParams]):
         profiled = data.profile.factor(s.code) if data.profile else None
         resolution = profiled.quantum if profiled is not None else quantum_of(s.frame["value"])
         dl = data.context.factor(s.code).detection_limit
-        out = []
+        kept = []
         for start, last, n, value in runs.select("start", "last", "n", "value").iter_rows():
             if value <= 0:
                 continue
@@ -149,11 +149,13 @@ class ConstantValueRule(FactorRule[ConstantValueParams]):
                 # at the detection limit an honest clean source reads one value for days (Beijing SO2 at
                 # 2 with DL 3: 63 identical-run findings); the near-DL check's business, as for the band
                 continue
-            end = last + step
-            if _stopped(data, start, end, p):
-                continue
-            out.append((start, end, int(n), float(value)))
-        return out
+            kept.append((start, last + step, int(n), float(value)))
+        # runs while the source was stopped for most of them (profile's operating state) are not
+        # evidence: a stopped source reads flat (all runs' shares in one pass)
+        shares = data.state_shares([(a, b) for a, b, _, _ in kept], State.STOPPED)
+        return [
+            run for run, share in zip(kept, shares, strict=True) if share is None or share < p.stopped_share
+        ]
 
     def calibrate(
         self, data: PointData, config: ScreeningConfig, profile: PointProfile, budget: float
