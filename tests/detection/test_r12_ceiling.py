@@ -9,6 +9,7 @@ import random
 import pytest
 
 from ecosentinel.detection import FactorSpec, PointContext, PointType
+from ecosentinel.detection.calibration import build_profile, with_profile
 from tests.detection.helpers import HOUR, MINUTE, MN, T0, Case, check_case, frame, series
 
 LIMIT = 35.0
@@ -163,3 +164,38 @@ def test_r12_ceiling_window_starts_and_ends_with_the_pile_not_at_cst_midnight(mi
     )
     assert (found[0].start, found[0].end) == (T0 + first * HOUR, T0 + (last + 1) * HOUR)
     assert found[0].start < T0 + (PILE_H[0] if not minute else PILE_M[0] // 60) * HOUR
+
+
+# A short screening window (the pile's three CST days and half a day before them): the window holds too
+# few values before the pile to say what is usual for this point, so the ceiling test reads the point's
+# clean history instead (profile ``band_share``); without a profile it cannot judge.
+SHORT_PRE = 12  # hours of the window before the pile
+
+
+@pytest.mark.parametrize("minute", [False, True], ids=["hour", "minute"])
+@pytest.mark.parametrize("with_history", [True, False], ids=["history", "no-history"])
+def test_r12_ceiling_on_a_short_window_reads_the_points_history(minute: bool, with_history: bool) -> None:
+    per, kw = (60, {"step": MINUTE, "kind": "minute"}) if minute else (1, {})
+    hist_h = 30 * 24
+    history = honest(hist_h, 7)
+    profile = build_profile(frame(series("a21026", history, start=T0 - hist_h * HOUR)), GAS)
+    assert profile.level("R12", "band_share", "a21026") is not None
+    hours = clipped(honest(SHORT_PRE + 3 * 24, 3), SHORT_PRE, SHORT_PRE + 3 * 24)
+    values = [v for v in hours for _ in range(per)]
+    start = T0 + (CST_MIDNIGHT - SHORT_PRE) * HOUR  # the pile starts at 00:00 CST
+    context = with_profile(GAS, profile) if with_history else GAS
+    found = check_case(
+        "R12",
+        {
+            "id": "short window",
+            "frame": frame(series("a21026", values, start=start, **kw)),  # type: ignore[arg-type]
+            "context": context,
+            "expect": 1 if with_history else 0,
+            "variant": "ceiling",
+        },
+    )
+    if found:
+        a, b = first_last_in_band(values, per)
+        assert (found[0].start, found[0].end) == (start + a * HOUR, start + (b + 1) * HOUR)
+        assert found[0].evidence["history"]["statistic"] == "band_share"
+        assert "历史标定数据" in found[0].explanation_zh

@@ -9,9 +9,11 @@ from typing import Any
 import numpy as np
 import polars as pl
 
+from ecosentinel.detection import messages
 from ecosentinel.detection.base import FactorRule, PointData, Series
-from ecosentinel.detection.config import RuleParams
+from ecosentinel.detection.config import RuleParams, ScreeningConfig
 from ecosentinel.detection.findings import Finding, Severity, iso
+from ecosentinel.detection.profile import CalibratedLevel, PointProfile
 from ecosentinel.detection.rules._common import compared_values, fmt, holds_results, measurements, pct
 from ecosentinel.readings import CST, DataKind
 
@@ -99,11 +101,47 @@ class BunchingRule(FactorRule[BunchingParams]):
                     out.append(found)
         return out
 
+    def calibrate(
+        self, data: PointData, config: ScreeningConfig, profile: PointProfile, budget: float
+    ) -> list[CalibratedLevel]:
+        """``band_share`` per factor with a limit: the share of the clean history's hourly values in
+        [(1 - band) L, L) (history_units = those hourly values). The ceiling test's baseline when the
+        window itself holds too few values before a pile (a short screening window, a source that just
+        restarted)."""
+        out = []
+        for code in data.factor_codes(self.roles):
+            p: BunchingParams = config.params_for(self, data.context, code)
+            s = data.series(code, self.kinds)
+            spec = data.context.factor(code)
+            if (
+                s is None
+                or not p.enabled
+                or spec.limit is None
+                or spec.limit <= 0
+                or spec.limit_low is not None
+            ):
+                continue
+            values = _hourly(s)["value"]
+            if values.len() < p.ceiling_min_pre_hours:
+                continue
+            k = int(values.is_between((1 - p.band) * spec.limit, spec.limit, closed="left").sum())
+            share = k / values.len()
+            span = (iso(profile.start), iso(profile.end))
+            out.append(
+                CalibratedLevel("R12", "band_share", code, share, share, 0.0, 0.0, budget, values.len(), span)
+            )
+        return out
+
     def _ceilings(
         self, s: Series, hourly: pl.DataFrame, limit: float, p: BunchingParams, data: PointData
     ) -> list[Finding]:
-        """Values piled just under the limit for days, measured against the point's own earlier values."""
-        if hourly.height < p.ceiling_min_pre_hours:
+        """Values piled just under the limit for days, measured against the point's own earlier values:
+        those of the window before the pile, or, when the window holds fewer than
+        ``ceiling_min_pre_hours`` of them, those of the point's clean history (profile ``band_share``)."""
+        history = data.profile.level("R12", "band_share", s.code) if data.profile else None
+        hist_n = history.n if history is not None else 0
+        hist_k = round(history.level * history.n) if history is not None else 0
+        if hourly.height < p.ceiling_min_pre_hours and hist_n < p.ceiling_min_pre_hours:
             return []
         low = (1 - p.band) * limit
         f = hourly.with_columns(
@@ -131,12 +169,17 @@ class BunchingRule(FactorRule[BunchingParams]):
         for i in range(len(days) - p.ceiling_days + 1):
             j = i + p.ceiling_days
             pre_n, n = cum["n"][i], cum["n"][j] - cum["n"][i]
+            pre_k = cum["k"][i]
+            pooled = pre_n < p.ceiling_min_pre_hours and hist_n > 0
+            if pooled:
+                # too little of the window before the pile: the point's clean history stands in for it
+                pre_n, pre_k = pre_n + hist_n, pre_k + hist_k
             if pre_n < p.ceiling_min_pre_hours or n < 12 * p.ceiling_days:
                 continue
             k = cum["k"][j] - cum["k"][i]
             above = cum["above"][j] - cum["above"][i]
             share = k / n
-            p0 = (cum["k"][i] + 1) / (pre_n + 2)
+            p0 = (pre_k + 1) / (pre_n + 2)
             if share < p.ceiling_min_share or share < p.ceiling_min_ratio * p0:
                 continue
             if above > p.ceiling_max_above * k:
@@ -155,6 +198,7 @@ class BunchingRule(FactorRule[BunchingParams]):
                         "p0": p0,
                         "tail": tail,
                         "pre_n": pre_n,
+                        "pooled": pooled,
                     },
                 )
             )
@@ -186,6 +230,7 @@ class BunchingRule(FactorRule[BunchingParams]):
                 "window_share": round(best["share"], 4),
                 "pre_window_values": best["pre_n"],
                 "pre_window_share": round(best["p0"], 5),
+                "history": history.evidence() if history is not None and best["pooled"] else None,
                 "above_limit": best["above"],
                 "max_value": vmax,
                 "binomial_tail": float(f"{best['tail']:.3g}"),
@@ -215,6 +260,13 @@ class BunchingRule(FactorRule[BunchingParams]):
                     k=best["k"],
                     share_pct=pct(best["share"]),
                     pre_n=best["pre_n"],
+                    pre_source=(
+                        messages.R12_WITH_HISTORY.format(
+                            h0=history.history[0][:10], h1=history.history[1][:10]
+                        )
+                        if history is not None and best["pooled"]
+                        else ""
+                    ),
                     pre_pct=pct(best["p0"]),
                     ratio=fmt(round(best["share"] / best["p0"], 1)),
                     above=best["above"],
