@@ -30,9 +30,9 @@ import queue
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, cast
+from typing import cast
 
 from ecosentinel.config import DataTimeSettings, IngestSettings
 from ecosentinel.ingest import messages
@@ -47,19 +47,16 @@ from ecosentinel.protocol.hj212 import (
     Reassembler,
     build_reply,
     error_reply,
-    packet_readings_frame,
+    packet_reading_rows,
 )
-from ecosentinel.readings import KIND_BY_CN
+from ecosentinel.readings import KIND_BY_CN, ReadingRow
 from ecosentinel.store.base import MeasurementStore, RawPacket, RejectedPacket
 from ecosentinel.store.timecheck import time_refusal
 
-if TYPE_CHECKING:
-    import polars as pl
-
 log = logging.getLogger(__name__)
 
-AfterCommit = Callable[["pl.DataFrame"], None]
-"""Called by the store writer with each committed batch's readings, after its acknowledgements are
+AfterCommit = Callable[[Sequence[ReadingRow]], None]
+"""Called by the store writer with each committed batch's readings (as rows), after its acknowledgements are
 scheduled (e.g. the archiver noting which days changed). Must be quick; its errors are logged, never
 raised into the writer."""
 
@@ -182,8 +179,8 @@ class StoreWriter:
         if not batch:
             return
         try:
-            frame = packet_readings_frame([p.packet for p in batch])
-            self._store.append(frame, [p.raw for p in batch])
+            rows = packet_reading_rows([p.packet for p in batch])
+            self._store.append_rows(rows, [p.raw for p in batch])
         except Exception:
             # Nothing is acknowledged: the loggers will re-send (HJ 212 retries unanswered packets).
             log.exception("store write failed for %d packets; none acknowledged", len(batch))
@@ -193,7 +190,7 @@ class StoreWriter:
         self._loop.call_soon_threadsafe(_acknowledge_all, batch)
         if self._after_commit is not None:
             try:
-                self._after_commit(frame)
+                self._after_commit(rows)
             except Exception:
                 log.exception("after-commit hook failed (the batch is stored and acknowledged)")
 

@@ -64,7 +64,7 @@ async def running_ingest(
         store=store,
         auth=auth,
         data_time=settings.data_time,
-        after_commit=None if archiver is None else archiver.note,
+        after_commit=None if archiver is None else archiver.note_rows,
     )
     await server.start()
     interop = InteropRuntime(server, session_factory(engine), store, settings.interop, forwarding=primary)
