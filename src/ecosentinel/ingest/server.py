@@ -201,9 +201,20 @@ def _acknowledge_all(batch: list[_Pending]) -> None:
     server = batch[0].conn.server
     stats = server.stats
     now = time.monotonic()
-    for item in batch:
-        item.conn.acknowledge(item.packet)
-        stats.online_mns[item.packet.mn] = now
+    # Each connection's answers in this batch leave in one write (one send() instead of one per packet);
+    # what else is written to a connection meanwhile (a command from an observer) is queued in between,
+    # so the bytes on the wire are the same, in the same order.
+    corked: list[HJ212Connection] = []
+    try:
+        for item in batch:
+            conn = item.conn
+            if conn.cork():
+                corked.append(conn)
+            conn.acknowledge(item.packet)
+            stats.online_mns[item.packet.mn] = now
+    finally:
+        for conn in corked:
+            conn.uncork()
     stats.packets_stored += len(batch)
     stats.last_packet_at = dt.datetime.now(dt.UTC)
     server.dequeued(len(batch))
@@ -241,6 +252,7 @@ class HJ212Connection(asyncio.Protocol):
         self.address = "?"
         self.last_frame_at = time.monotonic()  # last complete good frame (or the connection's start)
         self.frame_started_at: float | None = None  # first byte of the frame being received
+        self._corked: list[bytes] | None = None  # writes held by cork() until uncork()
 
     # asyncio.Protocol -------------------------------------------------------------------------------------
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
@@ -401,8 +413,24 @@ class HJ212Connection(asyncio.Protocol):
         """Write a frame of ours (a command to the logger); False when the connection is gone."""
         if self._transport is None or self._transport.is_closing() or self._closing:
             return False
-        self._transport.write(data)
+        if self._corked is not None:
+            self._corked.append(data)
+        else:
+            self._transport.write(data)
         return True
+
+    def cork(self) -> bool:
+        """Hold this connection's writes until :meth:`uncork` (True if it was not held already)."""
+        if self._corked is not None:
+            return False
+        self._corked = []
+        return True
+
+    def uncork(self) -> None:
+        """Write what was held, in one write."""
+        held, self._corked = self._corked, None
+        if held and self._transport is not None and not self._transport.is_closing():
+            self._transport.write(held[0] if len(held) == 1 else b"".join(held))
 
     def release(self) -> None:
         self._pending -= 1
@@ -424,7 +452,10 @@ class HJ212Connection(asyncio.Protocol):
 
     def _write(self, data: bytes) -> None:
         if self._transport is not None and not self._transport.is_closing():
-            self._transport.write(data)
+            if self._corked is not None:
+                self._corked.append(data)
+            else:
+                self._transport.write(data)
 
     @property
     def awaiting(self) -> int:
@@ -434,6 +465,7 @@ class HJ212Connection(asyncio.Protocol):
     def close(self) -> None:
         """Close after the answers already written are sent (aborted if the peer does not take them)."""
         self._closing = True
+        self.uncork()  # what was written before closing still goes out
         transport = self._transport
         if transport is not None and not transport.is_closing():
             transport.close()
@@ -442,6 +474,7 @@ class HJ212Connection(asyncio.Protocol):
     def abort(self) -> None:
         """Drop the connection at once."""
         self._closing = True
+        self.uncork()  # as if written before: the kernel may have sent it already
         if self._transport is not None:
             self._transport.abort()
 
