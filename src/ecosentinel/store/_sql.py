@@ -242,8 +242,8 @@ class SqlStore(ABC):
         return self._append(frame, raw_packets, mns, codes)
 
     def append_rows(self, readings: Sequence[ReadingRow], raw_packets: Sequence[RawPacket] = ()) -> int:
-        rows = normalise_reading_rows(readings)
-        return self._append(rows, raw_packets, {r[0] for r in rows}, {r[1] for r in rows})
+        checked = normalise_reading_rows(readings)
+        return self._append(checked.rows, raw_packets, checked.mns, checked.codes)
 
     def _append(
         self,

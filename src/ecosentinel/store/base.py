@@ -10,7 +10,7 @@ import datetime as dt
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Protocol, runtime_checkable
+from typing import NamedTuple, Protocol, runtime_checkable
 
 import polars as pl
 import pyarrow as pa
@@ -176,32 +176,42 @@ def normalise_readings(readings: pl.DataFrame) -> pl.DataFrame:
 _FLOAT_SLOTS = range(5, 10)  # value, vmin, vmax, cou, zs in a ReadingRow
 
 
-def normalise_reading_rows(rows: Sequence[ReadingRow]) -> list[ReadingRow]:
+class CheckedRows(NamedTuple):
+    """Reading rows that passed :func:`normalise_reading_rows`, with their distinct points and factors."""
+
+    rows: list[ReadingRow]
+    mns: set[str]
+    codes: set[str]
+
+
+def normalise_reading_rows(rows: Sequence[ReadingRow]) -> CheckedRows:
     """Check reading rows as :func:`normalise_readings` checks a frame (same errors, in the same order) and
     return them with NaN as None (missing, on both backends); raise ValidationError."""
     if not rows:
-        return []
+        return CheckedRows([], set(), set())
     columns = list(zip(*rows, strict=True))
-    mns, codes, kinds, times, sources, flags = (columns[i] for i in (0, 1, 2, 3, 4, 10))
+    # distinct values once per column: the checks below and the store's dictionaries need only these
+    mns, codes, kinds, times, sources, flags = (set(columns[i]) for i in (0, 1, 2, 3, 4, 10))
     problems = {
         "nulls": any(None in c for c in (mns, codes, kinds, times, sources, flags)),
-        "kind": not set(kinds) <= _KIND_SET,
-        "source": not set(sources) <= _SOURCE_SET,
-        "flag": not set(flags) <= _FLAG_SET,
+        "kind": not kinds <= _KIND_SET,
+        "source": not sources <= _SOURCE_SET,
+        "flag": not flags <= _FLAG_SET,
         "subsecond": False,
     }
     if not problems["nulls"]:
-        problems["subsecond"] = any(t % 1_000_000 for t in set(times))
+        problems["subsecond"] = any(t % 1_000_000 for t in times)
     for key, bad in problems.items():
         if bad:
             raise ValidationError(_PROBLEMS[key], location=f"readings.{key}")
     # A sum over a column is NaN or infinite only if a value is: then (rarely) look at each value.
     if all(math.isfinite(sum(filter(None, columns[i]))) for i in _FLOAT_SLOTS):
-        return list(rows)
-    return [
+        return CheckedRows(list(rows), mns, codes)
+    cleaned: list[ReadingRow] = [
         (*row[:5], *(None if v is not None and v != v else v for v in row[5:10]), row[10])  # type: ignore[misc]
         for row in rows
     ]
+    return CheckedRows(cleaned, mns, codes)
 
 
 def require_aware(value: dt.datetime, name: str) -> dt.datetime:
