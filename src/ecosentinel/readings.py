@@ -8,6 +8,7 @@ kind (real-time / minute / hour / day), from one source (platform / data logger 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from zoneinfo import ZoneInfo
@@ -113,3 +114,22 @@ def readings_frame(readings: list[Reading]) -> pl.DataFrame:
 def empty_readings_frame() -> pl.DataFrame:
     """A frame with READING_SCHEMA and no rows."""
     return pl.DataFrame(schema=READING_SCHEMA)
+
+
+ReadingRow = tuple[
+    str, str, str, int, str, float | None, float | None, float | None, float | None, float | None, str
+]
+"""One reading as a plain tuple in READING_SCHEMA column order, with ``time`` as microseconds since
+1970-01-01 UTC: the ingest writer's batch format (no frame is built for a batch on its way to the store)."""
+
+
+def reading_rows_frame(rows: Sequence[ReadingRow]) -> pl.DataFrame:
+    """Build a frame in READING_SCHEMA from reading rows."""
+    columns: list[Sequence[object]] = list(zip(*rows, strict=True)) if rows else [() for _ in READING_SCHEMA]
+    frame = pl.DataFrame(
+        {
+            name: pl.Series(name, column, dtype=pl.Int64 if name == "time" else dtype)
+            for (name, dtype), column in zip(READING_SCHEMA.items(), columns, strict=True)
+        }
+    )
+    return frame.with_columns(pl.col("time").cast(READING_SCHEMA["time"]))

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+from collections.abc import Sequence
 from pathlib import Path
 
-import polars as pl
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 from typer.testing import CliRunner
@@ -22,7 +22,7 @@ from ecosentinel.database import create_engine
 from ecosentinel.ingest.auth import AuthCache
 from ecosentinel.ingest.server import IngestServer
 from ecosentinel.protocol.hj212 import build_data_packet, decode
-from ecosentinel.readings import CST
+from ecosentinel.readings import CST, ReadingRow
 from ecosentinel.registry.service import import_registry, load_point_auth
 from ecosentinel.simulator.build import simulate
 from ecosentinel.simulator.models import SimulationConfig
@@ -77,11 +77,11 @@ async def test_the_receiver_feeds_the_archiver_after_the_commit(
     pw = str(simulated.point(mn)["pw"])
     auth_engine = create_engine(migrated_url)
     archiver = Archiver(migrated_url, tmp_path / "archive")
-    noted: list[pl.DataFrame] = []
+    noted: list[Sequence[ReadingRow]] = []
 
-    def after_commit(frame: pl.DataFrame) -> None:
-        noted.append(frame)
-        archiver.note(frame)
+    def after_commit(rows: Sequence[ReadingRow]) -> None:
+        noted.append(rows)
+        archiver.note_rows(rows)
 
     server = IngestServer(
         settings=IngestSettings(port=0),
@@ -106,7 +106,7 @@ async def test_the_receiver_feeds_the_archiver_after_the_commit(
     finally:
         await server.stop()
         auth_engine.dispose()
-    assert [f.height for f in noted] == [1]
+    assert [len(rows) for rows in noted] == [1]
     result = await asyncio.to_thread(archiver.run_once)
     day = at.date().isoformat()
     assert day in {e.day for e in result.entries}

@@ -5,15 +5,15 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import threading
+from collections.abc import Sequence
 from typing import Any
-
-import polars as pl
 
 from ecosentinel.config import IngestSettings
 from ecosentinel.database import create_engine
 from ecosentinel.ingest.auth import AuthCache
 from ecosentinel.ingest.server import IngestServer
 from ecosentinel.protocol.hj212 import decode
+from ecosentinel.readings import ReadingRow
 from ecosentinel.registry.service import load_point_auth
 from ecosentinel.store.base import MeasurementStore
 from tests.ingest.conftest import FACTORS, MN, T0, LoggerClient
@@ -25,15 +25,16 @@ MAX_QUEUED = 16
 
 
 def stall(store: MeasurementStore) -> threading.Event:
-    """Make the store's appends wait until the returned event is set (a commit slower than anything)."""
+    """Make the store's appends (the writer's append_rows) wait until the returned event is set (a commit
+    slower than anything)."""
     gate = threading.Event()
-    append = store.append
+    append_rows = store.append_rows
 
-    def slow_append(readings: pl.DataFrame, raw_packets: Any = ()) -> int:
+    def slow_append(readings: Sequence[ReadingRow], raw_packets: Any = ()) -> int:
         gate.wait(timeout=60)
-        return append(readings, raw_packets)
+        return append_rows(readings, raw_packets)
 
-    store.append = slow_append  # type: ignore[method-assign]
+    store.append_rows = slow_append  # type: ignore[method-assign]
     return gate
 
 

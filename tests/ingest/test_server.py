@@ -2,11 +2,16 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+from typing import Any
 
 import pytest
 
+from ecosentinel.config import IngestSettings
+from ecosentinel.database import create_engine
+from ecosentinel.ingest.auth import AuthCache
 from ecosentinel.ingest.server import IngestServer
-from ecosentinel.protocol.hj212 import build_data_packet, decode
+from ecosentinel.protocol.hj212 import Packet, build_data_packet, build_reply, decode
+from ecosentinel.registry.service import load_point_auth
 from ecosentinel.store.base import MeasurementStore
 from tests.ingest.conftest import FACTORS, MN, PW, T0, LoggerClient
 
@@ -134,3 +139,59 @@ async def test_idle_connection_is_closed(server: IngestServer) -> None:
     data = await asyncio.wait_for(client.reader.read(), timeout=15)  # EOF once the 2 s idle timeout passes
     assert data == b""
     assert server.stats.connections == 0
+
+
+class RecordingTransport:
+    """Passes everything to the real transport and records each write."""
+
+    def __init__(self, inner: asyncio.Transport) -> None:
+        self.inner = inner
+        self.writes: list[bytes] = []
+
+    def write(self, data: bytes) -> None:
+        self.writes.append(bytes(data))
+        self.inner.write(data)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.inner, name)
+
+
+async def test_acknowledgements_of_one_batch_leave_in_one_write_in_order(
+    registered_url: str, ingest_store: MeasurementStore
+) -> None:
+    engine = create_engine(registered_url)
+    server = IngestServer(
+        settings=IngestSettings(port=0, batch_max_delay_ms=300),  # the three packets make one group commit
+        store=ingest_store,
+        auth=AuthCache(lambda: load_point_auth(engine)),
+    )
+    packets = [minute_packet(20 + i) for i in range(3)]
+    command = b"##0010QN=command\r\n"  # what an observer sends while the batch is acknowledged
+    second = decode(packets[1]).qn
+
+    def observer(packet: Packet) -> None:
+        if packet.qn == second:
+            server.send_to(packet.mn, command)
+
+    server.observers.append(observer)
+    await server.start()
+    client = await LoggerClient.connect(server.port)
+    try:
+        async with asyncio.timeout(10):
+            while not server.connections:  # noqa: ASYNC110 - the receiver's own set, no event
+                await asyncio.sleep(0.01)
+        conn = next(iter(server.connections))
+        assert conn._transport is not None
+        recorder = RecordingTransport(conn._transport)
+        conn._transport = recorder  # type: ignore[assignment]
+        await client.send(b"".join(packets))
+        replies = [await client.reply() for _ in range(4)]
+        acks = [build_reply(decode(p), "9014") for p in packets]
+        expected = [acks[0], acks[1], command, acks[2]]  # the command after the ack that prompted it
+        assert replies == expected
+        assert recorder.writes == [b"".join(expected)]
+        assert server.stats.batches == 1
+    finally:
+        await client.close()
+        await server.stop()
+        engine.dispose()

@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import polars as pl
@@ -22,10 +22,12 @@ from ecosentinel.archive.build import (
     Builder,
     BuildResult,
     days_of_frame,
+    days_of_rows,
     earliest_reading,
     first_open_day,
 )
 from ecosentinel.archive.layout import day_of
+from ecosentinel.readings import ReadingRow
 from ecosentinel.store.base import open_store
 
 logger = logging.getLogger(__name__)
@@ -60,7 +62,13 @@ class Archiver:
 
     def note(self, frame: pl.DataFrame) -> None:
         """Record the days a committed batch touched (cheap: the batch's earliest and latest time)."""
-        days = days_of_frame(frame)
+        self._note_days(days_of_frame(frame))
+
+    def note_rows(self, rows: Sequence[ReadingRow]) -> None:
+        """Same as :meth:`note`, for a batch of reading rows (the ingest writer's after-commit hook)."""
+        self._note_days(days_of_rows(rows))
+
+    def _note_days(self, days: set[dt.date]) -> None:
         if days:
             with self._lock:
                 self._dirty |= days

@@ -15,7 +15,7 @@ import hashlib
 import logging
 import os
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -33,7 +33,8 @@ from ecosentinel.archive.layout import (
     day_of,
     open_layout,
 )
-from ecosentinel.store.base import MeasurementStore, RawPacket
+from ecosentinel.readings import ReadingRow
+from ecosentinel.store.base import MeasurementStore, RawPacket, from_epoch_us
 
 logger = logging.getLogger(__name__)
 
@@ -308,5 +309,17 @@ def days_of_frame(frame: pl.DataFrame) -> set[dt.date]:
     if frame.height == 0 or "time" not in frame.columns:
         return set()
     lo, hi = frame.select(pl.col("time").min(), pl.col("time").max().alias("hi")).row(0)
+    return _days_spanned(lo, hi)
+
+
+def days_of_rows(rows: Sequence[ReadingRow]) -> set[dt.date]:
+    """The China-Standard-Time days reading rows' times span (from the first to the last)."""
+    if not rows:
+        return set()
+    times = [r[3] for r in rows]
+    return _days_spanned(from_epoch_us(min(times)), from_epoch_us(max(times)))
+
+
+def _days_spanned(lo: dt.datetime, hi: dt.datetime) -> set[dt.date]:
     first, last = day_of(lo), day_of(hi)
     return {first + dt.timedelta(days=i) for i in range((last - first).days + 1)}

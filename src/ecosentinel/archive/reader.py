@@ -20,7 +20,7 @@ from ecosentinel.archive import messages
 from ecosentinel.archive.chain import Entry, read_chain
 from ecosentinel.archive.layout import PACKETS, READINGS, Layout, days_between, open_layout
 from ecosentinel.errors import EcoSentinelError
-from ecosentinel.readings import READING_SCHEMA, DataKind, Source
+from ecosentinel.readings import READING_SCHEMA, DataKind, ReadingRow, Source
 from ecosentinel.store.base import (
     LATEST_SCHEMA,
     RawPacket,
@@ -200,6 +200,9 @@ class ArchiveReader:
         return frame.cast(LATEST_SCHEMA).sort("mn", "kind")  # type: ignore[arg-type]
 
     def append(self, readings: pl.DataFrame, raw_packets: Sequence[RawPacket] = ()) -> int:
+        raise EcoSentinelError(messages.READ_ONLY)
+
+    def append_rows(self, readings: Sequence[ReadingRow], raw_packets: Sequence[RawPacket] = ()) -> int:
         raise EcoSentinelError(messages.READ_ONLY)
 
     def append_rejected(self, packets: Sequence[RejectedPacket]) -> None:

@@ -30,9 +30,9 @@ import queue
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, cast
+from typing import cast
 
 from ecosentinel.config import DataTimeSettings, IngestSettings
 from ecosentinel.ingest import messages
@@ -47,19 +47,16 @@ from ecosentinel.protocol.hj212 import (
     Reassembler,
     build_reply,
     error_reply,
-    packet_readings_frame,
+    packet_reading_rows,
 )
-from ecosentinel.readings import KIND_BY_CN
+from ecosentinel.readings import KIND_BY_CN, ReadingRow
 from ecosentinel.store.base import MeasurementStore, RawPacket, RejectedPacket
 from ecosentinel.store.timecheck import time_refusal
 
-if TYPE_CHECKING:
-    import polars as pl
-
 log = logging.getLogger(__name__)
 
-AfterCommit = Callable[["pl.DataFrame"], None]
-"""Called by the store writer with each committed batch's readings, after its acknowledgements are
+AfterCommit = Callable[[Sequence[ReadingRow]], None]
+"""Called by the store writer with each committed batch's readings (as rows), after its acknowledgements are
 scheduled (e.g. the archiver noting which days changed). Must be quick; its errors are logged, never
 raised into the writer."""
 
@@ -182,8 +179,8 @@ class StoreWriter:
         if not batch:
             return
         try:
-            frame = packet_readings_frame([p.packet for p in batch])
-            self._store.append(frame, [p.raw for p in batch])
+            rows = packet_reading_rows([p.packet for p in batch])
+            self._store.append_rows(rows, [p.raw for p in batch])
         except Exception:
             # Nothing is acknowledged: the loggers will re-send (HJ 212 retries unanswered packets).
             log.exception("store write failed for %d packets; none acknowledged", len(batch))
@@ -193,7 +190,7 @@ class StoreWriter:
         self._loop.call_soon_threadsafe(_acknowledge_all, batch)
         if self._after_commit is not None:
             try:
-                self._after_commit(frame)
+                self._after_commit(rows)
             except Exception:
                 log.exception("after-commit hook failed (the batch is stored and acknowledged)")
 
@@ -204,9 +201,20 @@ def _acknowledge_all(batch: list[_Pending]) -> None:
     server = batch[0].conn.server
     stats = server.stats
     now = time.monotonic()
-    for item in batch:
-        item.conn.acknowledge(item.packet)
-        stats.online_mns[item.packet.mn] = now
+    # Each connection's answers in this batch leave in one write (one send() instead of one per packet);
+    # what else is written to a connection meanwhile (a command from an observer) is queued in between,
+    # so the bytes on the wire are the same, in the same order.
+    corked: list[HJ212Connection] = []
+    try:
+        for item in batch:
+            conn = item.conn
+            if conn.cork():
+                corked.append(conn)
+            conn.acknowledge(item.packet)
+            stats.online_mns[item.packet.mn] = now
+    finally:
+        for conn in corked:
+            conn.uncork()
     stats.packets_stored += len(batch)
     stats.last_packet_at = dt.datetime.now(dt.UTC)
     server.dequeued(len(batch))
@@ -244,6 +252,7 @@ class HJ212Connection(asyncio.Protocol):
         self.address = "?"
         self.last_frame_at = time.monotonic()  # last complete good frame (or the connection's start)
         self.frame_started_at: float | None = None  # first byte of the frame being received
+        self._corked: list[bytes] | None = None  # writes held by cork() until uncork()
 
     # asyncio.Protocol -------------------------------------------------------------------------------------
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
@@ -404,8 +413,24 @@ class HJ212Connection(asyncio.Protocol):
         """Write a frame of ours (a command to the logger); False when the connection is gone."""
         if self._transport is None or self._transport.is_closing() or self._closing:
             return False
-        self._transport.write(data)
+        if self._corked is not None:
+            self._corked.append(data)
+        else:
+            self._transport.write(data)
         return True
+
+    def cork(self) -> bool:
+        """Hold this connection's writes until :meth:`uncork` (True if it was not held already)."""
+        if self._corked is not None:
+            return False
+        self._corked = []
+        return True
+
+    def uncork(self) -> None:
+        """Write what was held, in one write."""
+        held, self._corked = self._corked, None
+        if held and self._transport is not None and not self._transport.is_closing():
+            self._transport.write(held[0] if len(held) == 1 else b"".join(held))
 
     def release(self) -> None:
         self._pending -= 1
@@ -427,7 +452,10 @@ class HJ212Connection(asyncio.Protocol):
 
     def _write(self, data: bytes) -> None:
         if self._transport is not None and not self._transport.is_closing():
-            self._transport.write(data)
+            if self._corked is not None:
+                self._corked.append(data)
+            else:
+                self._transport.write(data)
 
     @property
     def awaiting(self) -> int:
@@ -437,6 +465,7 @@ class HJ212Connection(asyncio.Protocol):
     def close(self) -> None:
         """Close after the answers already written are sent (aborted if the peer does not take them)."""
         self._closing = True
+        self.uncork()  # what was written before closing still goes out
         transport = self._transport
         if transport is not None and not transport.is_closing():
             transport.close()
@@ -445,6 +474,7 @@ class HJ212Connection(asyncio.Protocol):
     def abort(self) -> None:
         """Drop the connection at once."""
         self._closing = True
+        self.uncork()  # as if written before: the kernel may have sent it already
         if self._transport is not None:
             self._transport.abort()
 

@@ -85,7 +85,7 @@ def receiver_main(settings: Settings, index: int, processes: int, pipe: Connecti
 
 
 async def _serve(settings: Settings, index: int, processes: int, pipe: Connection) -> None:
-    from ecosentinel.server.runtime import running_ingest
+    from ecosentinel.server.runtime import freeze_startup_heap, running_ingest
 
     settings.ingest.reuse_port = True
     # the platform-wide back-fill rate is shared out (each process asks only its own loggers)
@@ -94,6 +94,7 @@ async def _serve(settings: Settings, index: int, processes: int, pipe: Connectio
     stop = asyncio.Event()
     asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)
     async with running_ingest(settings, migrate=False, primary=index == 0) as server:
+        freeze_startup_heap()
         pipe.send(("ready", server.port))
         while not stop.is_set():
             try:

@@ -21,13 +21,14 @@ import pyarrow as pa
 
 from ecosentinel.database import create_engine
 from ecosentinel.errors import ConfigError
-from ecosentinel.readings import READING_SCHEMA, DataKind, Source
+from ecosentinel.readings import READING_SCHEMA, DataKind, ReadingRow, Source
 from ecosentinel.store import messages
 from ecosentinel.store.base import (
     LATEST_SCHEMA,
     RawPacket,
     RejectedPacket,
     from_epoch_us,
+    normalise_reading_rows,
     normalise_readings,
     require_aware,
     to_epoch_us,
@@ -58,6 +59,33 @@ READING_COLUMNS = ", ".join(ENCODED_SCHEMA)
 _IN_CHUNK = 500
 
 Series = tuple[int, int, int, int]
+EncodedRow = tuple[
+    int, int, int, int, int, float | None, float | None, float | None, float | None, float | None, str
+]
+"""A reading as stored (ENCODED_SCHEMA order): ids instead of names, time in epoch seconds."""
+
+
+def _encode_rows(
+    rows: list[ReadingRow], station_ids: dict[str, int], code_ids: dict[str, int]
+) -> list[EncodedRow]:
+    kinds = _KIND_ID_BY_NAME
+    sources = _SOURCE_ID_BY_NAME
+    return [
+        (
+            station_ids[mn],
+            code_ids[code],
+            kinds[kind],
+            sources[source],
+            t // 1_000_000,
+            v,
+            lo,
+            hi,
+            cou,
+            zs,
+            flag,
+        )
+        for mn, code, kind, t, source, v, lo, hi, cou, zs, flag in rows
+    ]
 
 
 def packet_digest(packet: RawPacket, data_time_us: int | None) -> bytes:
@@ -103,6 +131,10 @@ class SqlStore(ABC):
     @abstractmethod
     def _insert_readings(self, conn: Any, encoded: pl.DataFrame) -> int:
         """Insert encoded rows, skipping existing keys; return how many were new."""
+
+    @abstractmethod
+    def _insert_rows(self, conn: Any, rows: list[EncodedRow]) -> int:
+        """Insert encoded rows (ENCODED_SCHEMA order), skipping existing keys; return how many were new."""
 
     @abstractmethod
     def _order_raw_ids(self, conn: Any) -> None:
@@ -205,27 +237,46 @@ class SqlStore(ABC):
 
     def append(self, readings: pl.DataFrame, raw_packets: Sequence[RawPacket] = ()) -> int:
         frame = normalise_readings(readings)
+        mns = set(frame["mn"].unique().to_list())
+        codes = set(frame["code"].unique().to_list())
+        return self._append(frame, raw_packets, mns, codes)
+
+    def append_rows(self, readings: Sequence[ReadingRow], raw_packets: Sequence[RawPacket] = ()) -> int:
+        checked = normalise_reading_rows(readings)
+        return self._append(checked.rows, raw_packets, checked.mns, checked.codes)
+
+    def _append(
+        self,
+        readings: pl.DataFrame | list[ReadingRow],
+        raw_packets: Sequence[RawPacket],
+        mns: set[str],
+        codes: set[str],
+    ) -> int:
         packets = list(raw_packets)
         for packet in packets:
             require_aware(packet.received_at, "raw_packet.received_at")
             if packet.data_time is not None:
                 require_aware(packet.data_time, "raw_packet.data_time")
-        if frame.height == 0 and not packets:
+        count = readings.height if isinstance(readings, pl.DataFrame) else len(readings)
+        if count == 0 and not packets:
             return 0
-        mns = set(frame["mn"].unique().to_list()) | {p.mn for p in packets}
-        codes = set(frame["code"].unique().to_list())
+        mns |= {p.mn for p in packets}
         with self._write_lock:
-            inserted, new_stations, new_codes, new_series = self._append_locked(frame, packets, mns, codes)
+            inserted, new_stations, new_codes, new_series = self._append_locked(readings, packets, mns, codes)
             # Caches change only once the transaction is committed.
             self._stations.update(new_stations)
             self._codes.update(new_codes)
             if self._series is not None:
                 self._series.update(new_series)
-        logger.debug("appended %d of %d readings, %d raw packets", inserted, frame.height, len(packets))
+        logger.debug("appended %d of %d readings, %d raw packets", inserted, count, len(packets))
         return inserted
 
     def _append_locked(
-        self, frame: pl.DataFrame, packets: list[RawPacket], mns: set[str], codes: set[str]
+        self,
+        readings: pl.DataFrame | list[ReadingRow],
+        packets: list[RawPacket],
+        mns: set[str],
+        codes: set[str],
     ) -> tuple[int, dict[str, int], dict[str, int], set[Series]]:
         with self._transaction() as conn:
             new_stations = self._resolve(conn, "ms_station", "mn", mns, self._stations)
@@ -234,10 +285,18 @@ class SqlStore(ABC):
             code_ids = {c: new_codes[c] if c in new_codes else self._codes[c] for c in codes}
             inserted = 0
             new_series: set[Series] = set()
-            if frame.height:
-                encoded = self._encode(frame, station_ids, code_ids)
+            if isinstance(readings, pl.DataFrame):
+                encoded = self._encode(readings, station_ids, code_ids) if readings.height else None
+                present = (
+                    set()
+                    if encoded is None
+                    else set(encoded.select("station_id", "code_id", "kind", "source").unique().rows())
+                )
+            else:
+                rows = _encode_rows(readings, station_ids, code_ids)
+                present = {(r[0], r[1], r[2], r[3]) for r in rows}
+            if present:
                 known = self._known_series(conn)
-                present = encoded.select("station_id", "code_id", "kind", "source").unique().rows()
                 new_series = {s for s in present if s not in known}
                 if new_series:
                     ph = self.placeholder
@@ -247,7 +306,11 @@ class SqlStore(ABC):
                         f"VALUES ({ph}, {ph}, {ph}, {ph}) ON CONFLICT DO NOTHING",
                         sorted(new_series),
                     )
-                inserted = self._insert_readings(conn, encoded)
+                if isinstance(readings, pl.DataFrame):
+                    assert encoded is not None
+                    inserted = self._insert_readings(conn, encoded)
+                else:
+                    inserted = self._insert_rows(conn, rows)
             if packets:
                 self._order_raw_ids(conn)
                 self._insert_raw(conn, packets, station_ids)

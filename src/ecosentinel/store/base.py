@@ -7,15 +7,16 @@ Two backends implement it over the one database: :mod:`ecosentinel.store.sqlite`
 from __future__ import annotations
 
 import datetime as dt
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Protocol, runtime_checkable
+from typing import NamedTuple, Protocol, runtime_checkable
 
 import polars as pl
 import pyarrow as pa
 
 from ecosentinel.errors import ValidationError
-from ecosentinel.readings import READING_SCHEMA, DataFlag, DataKind, Source
+from ecosentinel.readings import READING_SCHEMA, DataFlag, DataKind, ReadingRow, Source
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,6 +54,11 @@ class MeasurementStore(Protocol):
         raw bytes): sending the same again inserts nothing. The transaction is committed (and, per backend
         settings, fsynced) before this returns.
         """
+        ...
+
+    def append_rows(self, readings: Sequence[ReadingRow], raw_packets: Sequence[RawPacket] = ()) -> int:
+        """Same as :meth:`append`, with the readings as plain rows (:data:`ReadingRow`, time in epoch
+        microseconds): the ingest writer's path, which builds no frame per batch."""
         ...
 
     def append_rejected(self, packets: Sequence[RejectedPacket]) -> None:
@@ -114,7 +120,17 @@ _MICROSECOND = dt.timedelta(microseconds=1)
 _KINDS = [k.value for k in DataKind]
 _SOURCES = [s.value for s in Source]
 _FLAGS = [f.value for f in DataFlag]
+_KIND_SET = frozenset(_KINDS)
+_SOURCE_SET = frozenset(_SOURCES)
+_FLAG_SET = frozenset(_FLAGS)
 _REQUIRED = ("mn", "code", "kind", "time")
+_PROBLEMS = {
+    "nulls": "mn, code, kind, time, source and flag must not be null",
+    "kind": f"kind must be one of {_KINDS}",
+    "source": f"source must be one of {_SOURCES}",
+    "flag": f"flag must be one of {_FLAGS}",
+    "subsecond": "time must be whole seconds (HJ 212 DataTime has one-second resolution)",
+}
 
 
 def normalise_readings(readings: pl.DataFrame) -> pl.DataFrame:
@@ -151,17 +167,51 @@ def normalise_readings(readings: pl.DataFrame) -> pl.DataFrame:
         flag=(~pl.col("flag").is_in(_FLAGS)).any(),
         subsecond=(pl.col("time").dt.microsecond() != 0).any(),
     ).row(0, named=True)
-    messages = {
-        "nulls": "mn, code, kind, time, source and flag must not be null",
-        "kind": f"kind must be one of {_KINDS}",
-        "source": f"source must be one of {_SOURCES}",
-        "flag": f"flag must be one of {_FLAGS}",
-        "subsecond": "time must be whole seconds (HJ 212 DataTime has one-second resolution)",
-    }
     for key, bad in problems.items():
         if bad:
-            raise ValidationError(messages[key], location=f"readings.{key}")
+            raise ValidationError(_PROBLEMS[key], location=f"readings.{key}")
     return frame
+
+
+_FLOAT_SLOTS = range(5, 10)  # value, vmin, vmax, cou, zs in a ReadingRow
+
+
+class CheckedRows(NamedTuple):
+    """Reading rows that passed :func:`normalise_reading_rows`, with their distinct points and factors."""
+
+    rows: list[ReadingRow]
+    mns: set[str]
+    codes: set[str]
+
+
+def normalise_reading_rows(rows: Sequence[ReadingRow]) -> CheckedRows:
+    """Check reading rows as :func:`normalise_readings` checks a frame (same errors, in the same order) and
+    return them with NaN as None (missing, on both backends); raise ValidationError."""
+    if not rows:
+        return CheckedRows([], set(), set())
+    columns = list(zip(*rows, strict=True))
+    # distinct values once per column: the checks below and the store's dictionaries need only these
+    mns, codes, kinds, times, sources, flags = (set(columns[i]) for i in (0, 1, 2, 3, 4, 10))
+    problems = {
+        "nulls": any(None in c for c in (mns, codes, kinds, times, sources, flags)),
+        "kind": not kinds <= _KIND_SET,
+        "source": not sources <= _SOURCE_SET,
+        "flag": not flags <= _FLAG_SET,
+        "subsecond": False,
+    }
+    if not problems["nulls"]:
+        problems["subsecond"] = any(t % 1_000_000 for t in times)
+    for key, bad in problems.items():
+        if bad:
+            raise ValidationError(_PROBLEMS[key], location=f"readings.{key}")
+    # A sum over a column is NaN or infinite only if a value is: then (rarely) look at each value.
+    if all(math.isfinite(sum(filter(None, columns[i]))) for i in _FLOAT_SLOTS):
+        return CheckedRows(list(rows), mns, codes)
+    cleaned: list[ReadingRow] = [
+        (*row[:5], *(None if v is not None and v != v else v for v in row[5:10]), row[10])  # type: ignore[misc]
+        for row in rows
+    ]
+    return CheckedRows(cleaned, mns, codes)
 
 
 def require_aware(value: dt.datetime, name: str) -> dt.datetime:

@@ -1,9 +1,10 @@
 """PostgreSQL backend of the measurement store (city and larger deployments).
 
-Appends COPY the batch (as CSV written by polars) into a session temp table, then move it with one
-``INSERT … SELECT … ON CONFLICT DO NOTHING`` (idempotency on the primary key); reads stream
-``COPY (SELECT …) TO STDOUT`` as CSV straight into polars. Durability: ``synchronous_commit`` as the
-server sets it (``on`` by default: the commit is flushed to the WAL before it returns).
+Appends COPY the batch (as CSV written by polars, or row by row for the ingest writer's plain rows) into
+a session temp table, then move it with one ``INSERT … SELECT … ON CONFLICT DO NOTHING`` (idempotency on
+the primary key); reads stream ``COPY (SELECT …) TO STDOUT`` as CSV straight into polars. Durability:
+``synchronous_commit`` as the server sets it (``on`` by default: the commit is flushed to the WAL before
+it returns).
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from typing import Any
 
 import polars as pl
 
-from ecosentinel.store._sql import ENCODED_SCHEMA, READING_COLUMNS, SqlStore
+from ecosentinel.store._sql import ENCODED_SCHEMA, READING_COLUMNS, EncodedRow, SqlStore
 
 _COPY_CHUNK_ROWS = 200_000
 RAW_ID_LOCK = 0x45_63_6F_52_61_77  # advisory lock key ("EcoRaw"): raw-packet inserts, one at a time
@@ -23,6 +24,11 @@ _CREATE_TEMP = (
     "station_id integer, code_id integer, kind smallint, source smallint, t bigint, value double precision, "
     "vmin double precision, vmax double precision, cou double precision, zs double precision, flag varchar(2)"
     ") ON COMMIT DELETE ROWS"
+)
+
+_MOVE_TEMP = (
+    f"INSERT INTO ms_reading ({READING_COLUMNS}) SELECT {READING_COLUMNS} FROM tmp_ms_reading "
+    "ON CONFLICT DO NOTHING"
 )
 
 
@@ -54,12 +60,21 @@ class PostgresStore(SqlStore):
             with cur.copy(f"COPY tmp_ms_reading ({READING_COLUMNS}) FROM STDIN (FORMAT csv)") as copy:
                 for chunk in encoded.iter_slices(_COPY_CHUNK_ROWS):
                     copy.write(chunk.write_csv(include_header=False))
-            cur.execute(
-                f"INSERT INTO ms_reading ({READING_COLUMNS}) SELECT {READING_COLUMNS} FROM tmp_ms_reading "
-                "ON CONFLICT DO NOTHING"
-            )
+            cur.execute(_MOVE_TEMP)
             inserted = int(cur.rowcount)
             cur.execute("TRUNCATE tmp_ms_reading")  # a long import may append again in this transaction
+        return inserted
+
+    def _insert_rows(self, conn: Any, rows: list[EncodedRow]) -> int:
+        with conn.cursor() as cur:
+            cur.execute(_CREATE_TEMP)
+            with cur.copy(f"COPY tmp_ms_reading ({READING_COLUMNS}) FROM STDIN") as copy:
+                write_row = copy.write_row
+                for row in rows:
+                    write_row(row)
+            cur.execute(_MOVE_TEMP)
+            inserted = int(cur.rowcount)
+            cur.execute("TRUNCATE tmp_ms_reading")
         return inserted
 
     def _fetch_readings(self, conn: Any, sql: str) -> pl.DataFrame:

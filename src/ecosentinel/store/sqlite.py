@@ -15,7 +15,7 @@ import polars as pl
 import sqlalchemy as sa
 
 from ecosentinel.readings import DataFlag
-from ecosentinel.store._sql import ENCODED_SCHEMA, READING_COLUMNS, SqlStore
+from ecosentinel.store._sql import ENCODED_SCHEMA, READING_COLUMNS, EncodedRow, SqlStore
 
 _FLOAT_COLUMNS = {name for name, dtype in ENCODED_SCHEMA.items() if dtype == pl.Float64()}
 _INTEGER_COLUMNS = {name for name, dtype in ENCODED_SCHEMA.items() if dtype == pl.Int64()}
@@ -88,6 +88,35 @@ class SqliteStore(SqlStore):
             # about ten times as much as binding a float (it goes through the adapter lookup).
             rows = group.select(bound).with_columns(pl.col(floats).fill_null(float("nan"))).iter_rows()
             conn.executemany(sql, rows)
+        return int(conn.total_changes) - before
+
+    def _insert_rows(self, conn: Any, rows: list[EncodedRow]) -> int:
+        # As in _insert_readings, columns constant over the batch (kind, source, all-null extras, a uniform
+        # flag: integers, NULL and validated flags only, never floats) are written as literals and the rest
+        # bound, here for the whole batch at once: an ingest batch then binds 6 values a row instead of 11
+        # (grouping the rows in Python by factor, as the frame path does, costs more than it saves).
+        before: int = conn.total_changes
+        columns = list(zip(*rows, strict=True))
+        values: list[str] = []
+        bound: list[tuple[object, ...]] = []
+        for name, column in zip(ENCODED_SCHEMA, columns, strict=True):
+            first = column[0]
+            if name != "t" and column.count(first) == len(column):  # t stays bound: one column at least
+                if first is None:
+                    values.append("NULL")
+                    continue
+                if name in _INTEGER_COLUMNS:
+                    values.append(str(int(first)))
+                    continue
+                if name == "flag" and first in _FLAG_VALUES:
+                    values.append(f"'{first}'")
+                    continue
+            values.append("?")
+            bound.append(column)
+        conn.executemany(
+            f"INSERT INTO ms_reading ({READING_COLUMNS}) VALUES ({', '.join(values)}) ON CONFLICT DO NOTHING",
+            zip(*bound, strict=True),
+        )
         return int(conn.total_changes) - before
 
     def _select_columns(self) -> str:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from functools import lru_cache
 
 from ecosentinel.config import DataTimeSettings
 from ecosentinel.readings import CST, DataKind
@@ -34,18 +35,34 @@ def earliest_allowed(
     settings: DataTimeSettings, now: dt.datetime, kind: DataKind | str | None = None
 ) -> dt.datetime:
     """The earliest acceptable reading time: the fixed earliest date, or later by the kind's age limit."""
-    earliest = dt.datetime.combine(settings.earliest, dt.time(), tzinfo=CST)
+    earliest = _midnight_cst(settings.earliest)
     if kind is None:
         return earliest
-    days = {
-        DataKind.RTD: settings.max_age_rtd_days,
-        DataKind.MINUTE: settings.max_age_minute_days,
-        DataKind.HOUR: settings.max_age_hour_days,
-        DataKind.DAY: settings.max_age_day_days,
-    }.get(DataKind(kind))
+    # checked for every received packet: one attribute read, no dict or enum lookup built per call
+    days: float | None = getattr(settings, _AGE_LIMIT[kind if isinstance(kind, DataKind) else DataKind(kind)])
     if days is None:
         return earliest
-    return max(earliest, now - dt.timedelta(days=days))
+    limit = now - dt.timedelta(days=days)
+    # max(earliest, limit), compared in UTC: a comparison across zones looks up both offsets
+    return limit if limit > _midnight_utc(settings.earliest) else earliest
+
+
+_AGE_LIMIT = {
+    DataKind.RTD: "max_age_rtd_days",
+    DataKind.MINUTE: "max_age_minute_days",
+    DataKind.HOUR: "max_age_hour_days",
+    DataKind.DAY: "max_age_day_days",
+}
+
+
+@lru_cache(maxsize=16)
+def _midnight_cst(day: dt.date) -> dt.datetime:
+    return dt.datetime.combine(day, dt.time(), tzinfo=CST)
+
+
+@lru_cache(maxsize=16)
+def _midnight_utc(day: dt.date) -> dt.datetime:
+    return _midnight_cst(day).astimezone(dt.UTC)
 
 
 def time_refusal(
@@ -56,7 +73,9 @@ def time_refusal(
 ) -> TimeRefusal | None:
     """None when ``t`` (tz-aware) is plausible at ``now``; else why not. ``kind`` applies its age limit."""
     latest = latest_allowed(settings, now)
-    if t > latest:
+    # t (a DataTime, in CST) is compared twice: converted once, both comparisons are within one zone
+    t_utc = t.astimezone(dt.UTC) if t.tzinfo is not None else t  # naive: refused by the comparison as before
+    if t_utc > latest:
         return TimeRefusal(
             "time: future",
             messages.TIME_IN_FUTURE.format(
@@ -64,7 +83,7 @@ def time_refusal(
             ),
         )
     earliest = earliest_allowed(settings, now, kind)
-    if t < earliest:
+    if t_utc < earliest:
         return TimeRefusal(
             "time: too old", messages.TIME_TOO_OLD.format(time=_cst(t), earliest=_cst(earliest))
         )

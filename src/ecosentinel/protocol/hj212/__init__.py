@@ -18,7 +18,7 @@ from ecosentinel.protocol.hj212.codes import (
     QnRtn,
     normalise_code,
 )
-from ecosentinel.protocol.hj212.convert import packet_readings, packet_readings_frame
+from ecosentinel.protocol.hj212.convert import packet_reading_rows, packet_readings, packet_readings_frame
 from ecosentinel.protocol.hj212.crc import crc16, crc16_modbus
 from ecosentinel.protocol.hj212.dynamic import DeviceParameter, device_parameters
 from ecosentinel.protocol.hj212.errors import Hj212Error
@@ -69,6 +69,7 @@ __all__ = [
     "make_packet",
     "normalise_code",
     "packet_items",
+    "packet_reading_rows",
     "packet_readings",
     "packet_readings_frame",
     "packet_to_json",

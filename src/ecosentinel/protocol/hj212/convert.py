@@ -9,9 +9,9 @@ import polars as pl
 
 from ecosentinel.protocol.hj212.codes import normalise_code
 from ecosentinel.protocol.hj212.packet import Packet, packet_items
-from ecosentinel.readings import KIND_BY_CN, READING_SCHEMA, DataKind, Reading, Source
+from ecosentinel.readings import KIND_BY_CN, DataKind, Reading, ReadingRow, Source, reading_rows_frame
 
-__all__ = ["packet_readings", "packet_readings_frame"]
+__all__ = ["packet_reading_rows", "packet_readings", "packet_readings_frame"]
 
 Row = list[float | str | None]
 
@@ -74,18 +74,12 @@ def packet_readings(packet: Packet, *, source: Source = Source.PLATFORM) -> list
     return out
 
 
-def packet_readings_frame(packets: Sequence[Packet], *, source: Source = Source.PLATFORM) -> pl.DataFrame:
-    """The readings of many packets as one frame in READING_SCHEMA (no Reading objects are built)."""
-    mns: list[str] = []
-    codes: list[str] = []
-    kinds: list[str] = []
-    times: list[int] = []
-    values: list[float | None] = []
-    vmins: list[float | None] = []
-    vmaxs: list[float | None] = []
-    cous: list[float | None] = []
-    zss: list[float | None] = []
-    flags: list[str] = []
+def packet_reading_rows(packets: Sequence[Packet], *, source: Source = Source.PLATFORM) -> list[ReadingRow]:
+    """The readings of many packets as plain rows (``ReadingRow``, time in epoch microseconds): what the
+    ingest writer hands to the store, without building Reading objects or a frame."""
+    out: list[ReadingRow] = []
+    add = out.append
+    source_value = source.value
     for packet in packets:
         kind = KIND_BY_CN.get(packet.cn)
         if kind is None:
@@ -93,40 +87,32 @@ def packet_readings_frame(packets: Sequence[Packet], *, source: Source = Source.
         rows = _rows(packet, kind)
         if not rows:
             continue
-        n = len(rows)
         assert packet.data_time is not None  # _rows gave no rows otherwise
+        mn = packet.mn
+        kind_value = kind.value
         t = (packet.data_time - _EPOCH) // _US
-        mns.extend([packet.mn] * n)
-        kinds.extend([kind.value] * n)
-        times.extend([t] * n)
         for code, row in rows.items():
-            codes.append(normalise_code(code))
             v = row[0] if row[0] is not None else row[6]
-            values.append(v if isinstance(v, float) else None)
-            r = row[1]
-            vmins.append(r if isinstance(r, float) else None)
-            r = row[2]
-            vmaxs.append(r if isinstance(r, float) else None)
-            r = row[3]
-            cous.append(r if isinstance(r, float) else None)
-            r = row[4] if row[4] is not None else row[7]
-            zss.append(r if isinstance(r, float) else None)
-            f = row[5]
-            flags.append(f if isinstance(f, str) else "N")
-    frame = pl.DataFrame(
-        {
-            "mn": mns,
-            "code": codes,
-            "kind": kinds,
-            "time": pl.Series("time", times, dtype=pl.Int64),
-            "source": [source.value] * len(codes),
-            "value": values,
-            "vmin": vmins,
-            "vmax": vmaxs,
-            "cou": cous,
-            "zs": zss,
-            "flag": flags,
-        },
-        schema_overrides={k: v for k, v in READING_SCHEMA.items() if k != "time"},
-    )
-    return frame.with_columns(pl.col("time").cast(READING_SCHEMA["time"]))
+            zs = row[4] if row[4] is not None else row[7]
+            vmin, vmax, cou, flag = row[1], row[2], row[3], row[5]
+            add(
+                (
+                    mn,
+                    normalise_code(code),
+                    kind_value,
+                    t,
+                    source_value,
+                    v if isinstance(v, float) else None,
+                    vmin if isinstance(vmin, float) else None,
+                    vmax if isinstance(vmax, float) else None,
+                    cou if isinstance(cou, float) else None,
+                    zs if isinstance(zs, float) else None,
+                    flag if isinstance(flag, str) else "N",
+                )
+            )
+    return out
+
+
+def packet_readings_frame(packets: Sequence[Packet], *, source: Source = Source.PLATFORM) -> pl.DataFrame:
+    """The readings of many packets as one frame in READING_SCHEMA (no Reading objects are built)."""
+    return reading_rows_frame(packet_reading_rows(packets, source=source))
