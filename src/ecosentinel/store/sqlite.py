@@ -132,7 +132,7 @@ class SqliteStore(SqlStore):
         pysqlite builds a Python object per value, so the row is made narrow in SQL: the series (point,
         factor, kind, source) and the flag (its index in ``_FLAG_ORDER``) packed into one integer, the
         time, and the five values (missing ones as the sentinel); numpy then reads the flattened rows in C
-        (no row tuples kept, no per-row record conversion: 1.85 instead of 2.3 CPU-s for a 16-point
+        (no row tuples kept, no per-row record conversion: about 1.65 instead of 2.3 CPU-s for a 16-point
         week). Integers below 2**53 are exact in float64; larger ids take the row reader, and so does a
         read that meets an id newer than the radix it packed with (a point or factor added meanwhile)."""
         top_station, top_code = self._top_ids(conn)
