@@ -41,6 +41,16 @@ DEFAULT_CHUNK_READINGS = 1_000_000
 the points per chunk follow the window length and the data's resolution instead of being fixed."""
 MAX_CHUNK_POINTS = 32
 """Points per chunk at most, however sparse their data (one read per chunk, the point list in its SQL)."""
+EXPECTED_SERIES_PER_POINT = 8
+EXPECTED_STEP = dt.timedelta(minutes=1)
+"""Before the first chunk comes back, a point is expected to send 8 series of minute data (the densest
+data screening usually gets); what the chunks read then replaces the guess."""
+
+
+def expected_readings(start: dt.datetime, end: dt.datetime) -> float:
+    """Readings one point is expected to have in [start, end) before any was read."""
+    return max(0.0, (end - start) / EXPECTED_STEP) * EXPECTED_SERIES_PER_POINT
+
 
 Progress = Callable[[int, int], None]
 """Called with (points done, points total) after each chunk."""
@@ -174,16 +184,19 @@ def chunks(mns: Sequence[str], size: int) -> list[list[str]]:
 
 class Chunker:
     """Cuts the points into chunks of about ``budget`` readings, learning the readings per point from the
-    chunks already read: a fixed ``points`` per chunk when given; otherwise one point per chunk until a
-    chunk with readings came back, then as many points as the budget allows at the densest rate seen so
-    far (readings per point of one chunk). The window length and the data's resolution (minute, hour, real
-    time; gaps) thus set the chunk size, measured rather than assumed. Findings do not depend on it: each
-    point is screened on its own."""
+    chunks already read: a fixed ``points`` per chunk when given; otherwise as many points as the budget
+    allows at ``expected`` readings per point (from the window length, ``expected_readings``) until a
+    chunk with readings came back, then at the densest rate seen so far (readings per point of one
+    chunk). The window length and the data's resolution (minute, hour, real time; gaps) thus set the
+    chunk size. Findings do not depend on it: each point is screened on its own."""
 
-    def __init__(self, mns: Sequence[str], *, budget: int, points: int | None = None) -> None:
+    def __init__(
+        self, mns: Sequence[str], *, budget: int, points: int | None = None, expected: float = 0.0
+    ) -> None:
         self.queue = list(mns)
         self.budget = max(1, budget)
         self.points = points
+        self.expected = expected
         self.per_point = 0.0  # the densest readings per point seen in one chunk so far
 
     def __bool__(self) -> bool:
@@ -191,18 +204,20 @@ class Chunker:
 
     @property
     def learning(self) -> bool:
-        """No chunk with readings came back yet (chunks are single points until then)."""
+        """No chunk with readings came back yet (chunk sizes still rest on ``expected``)."""
         return self.points is None and self.per_point == 0
 
     def size(self) -> int:
         if self.points is not None:
             return max(1, self.points)
-        if self.per_point == 0:
+        per_point = self.per_point or self.expected
+        if per_point <= 0:
             return 1
-        return max(1, min(MAX_CHUNK_POINTS, int(self.budget // self.per_point)))
+        return max(1, min(MAX_CHUNK_POINTS, int(self.budget // per_point)))
 
     def next(self) -> list[str]:
-        part, self.queue = self.queue[: self.size()], self.queue[self.size() :]
+        size = self.size()
+        part, self.queue = self.queue[:size], self.queue[size:]
         return part
 
     def observe(self, chunk: ChunkResult) -> None:
@@ -229,10 +244,15 @@ def execute(
     Chunks hold about ``chunk_readings`` readings (``Chunker``), or ``chunk_points`` points when given.
     ``store`` (in-process only) reuses an open store; otherwise one is opened from ``url``.
     """
-    chunker = Chunker(read_order(url, mns, store), budget=chunk_readings, points=chunk_points)
+    chunker = Chunker(
+        read_order(url, mns, store),
+        budget=chunk_readings,
+        points=chunk_points,
+        expected=expected_readings(start, end),
+    )
     result = ExecutionResult()
     total = len(mns)
-    if workers <= 1 or len(mns) <= (chunk_points or 1):  # one chunk: no pool to start
+    if workers <= 1 or len(mns) <= chunker.size():  # one chunk: no pool to start
         own = store is None
         opened = store or open_reader(url)
         try:
@@ -254,8 +274,8 @@ def execute(
         with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
             pending: set[Future[ChunkResult]] = set()
             while chunker or pending:
-                # Bounded queue of submitted chunks keeps the parent's memory flat on long passes; while
-                # the chunker is still learning the data's density, one single-point chunk per worker.
+                # Bounded queue of submitted chunks keeps the parent's memory flat on long passes; until a
+                # chunk has shown the data's density, one chunk per worker.
                 while chunker and len(pending) < (workers if chunker.learning else 2 * workers):
                     part = chunker.next()
                     sub = {mn: contexts[mn] for mn in part if mn in contexts}
