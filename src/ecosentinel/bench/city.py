@@ -347,7 +347,8 @@ def report(result: CityResult, command: str, machine: str) -> str:
             "`archive.build.seal_partition`), the points' registry into a temporary SQLite database. "
             "Screened: exactly `ecosentinel screen --source archive --workers N --no-save` over the whole "
             "window (`run_screening`: contexts, calibration history - none before the generated month -, "
-            "reads of 8 points per chunk from the archive, all rules); findings counted, not saved. "
+            "reads of chunks of about 1,000,000 readings - 2 points of a minute-data month - from the "
+            "archive, all rules); findings counted, not saved. "
             "Generation is timed apart and not counted in the screening time.",
             "",
             "| measure | value |",

@@ -35,8 +35,22 @@ from ecosentinel.store.sqlite import SqliteStore
 
 logger = logging.getLogger(__name__)
 
-DEFAULT_CHUNK_POINTS = 8
-"""Points read and screened together: one store query per chunk, memory bounded by chunk × window."""
+DEFAULT_CHUNK_READINGS = 1_000_000
+"""About how many readings one chunk reads and screens at most: a process's memory grows with its chunk
+(measured: a worker peaked at about 2 GB on 8 points x 30 days of minute data, 2.8 million readings), so
+the points per chunk follow the window length and the data's resolution instead of being fixed."""
+MAX_CHUNK_POINTS = 32
+"""Points per chunk at most, however sparse their data (one read per chunk, the point list in its SQL)."""
+EXPECTED_SERIES_PER_POINT = 8
+EXPECTED_STEP = dt.timedelta(minutes=1)
+"""Before the first chunk comes back, a point is expected to send 8 series of minute data (the densest
+data screening usually gets); what the chunks read then replaces the guess."""
+
+
+def expected_readings(start: dt.datetime, end: dt.datetime) -> float:
+    """Readings one point is expected to have in [start, end) before any was read."""
+    return max(0.0, (end - start) / EXPECTED_STEP) * EXPECTED_SERIES_PER_POINT
+
 
 Progress = Callable[[int, int], None]
 """Called with (points done, points total) after each chunk."""
@@ -168,6 +182,49 @@ def chunks(mns: Sequence[str], size: int) -> list[list[str]]:
     return [list(mns[i : i + size]) for i in range(0, len(mns), size)]
 
 
+class Chunker:
+    """Cuts the points into chunks of about ``budget`` readings, learning the readings per point from the
+    chunks already read: a fixed ``points`` per chunk when given; otherwise as many points as the budget
+    allows at ``expected`` readings per point (from the window length, ``expected_readings``) until a
+    chunk with readings came back, then at the densest rate seen so far (readings per point of one
+    chunk). The window length and the data's resolution (minute, hour, real time; gaps) thus set the
+    chunk size. Findings do not depend on it: each point is screened on its own."""
+
+    def __init__(
+        self, mns: Sequence[str], *, budget: int, points: int | None = None, expected: float = 0.0
+    ) -> None:
+        self.queue = list(mns)
+        self.budget = max(1, budget)
+        self.points = points
+        self.expected = expected
+        self.per_point = 0.0  # the densest readings per point seen in one chunk so far
+
+    def __bool__(self) -> bool:
+        return bool(self.queue)
+
+    @property
+    def learning(self) -> bool:
+        """No chunk with readings came back yet (chunk sizes still rest on ``expected``)."""
+        return self.points is None and self.per_point == 0
+
+    def size(self) -> int:
+        if self.points is not None:
+            return max(1, self.points)
+        per_point = self.per_point or self.expected
+        if per_point <= 0:
+            return 1
+        return max(1, min(MAX_CHUNK_POINTS, int(self.budget // per_point)))
+
+    def next(self) -> list[str]:
+        size = self.size()
+        part, self.queue = self.queue[:size], self.queue[size:]
+        return part
+
+    def observe(self, chunk: ChunkResult) -> None:
+        if chunk.mns:
+            self.per_point = max(self.per_point, chunk.readings / len(chunk.mns))
+
+
 def execute(
     url: str,
     mns: Sequence[str],
@@ -177,23 +234,32 @@ def execute(
     *,
     config: ScreeningConfig | None = None,
     workers: int = 1,
-    chunk_points: int = DEFAULT_CHUNK_POINTS,
+    chunk_points: int | None = None,
+    chunk_readings: int = DEFAULT_CHUNK_READINGS,
     store: MeasurementStore | None = None,
     progress: Progress | None = None,
 ) -> ExecutionResult:
     """Screen ``mns`` over [start, end): in-process when ``workers`` <= 1, else a pool of ``workers``.
 
+    Chunks hold about ``chunk_readings`` readings (``Chunker``), or ``chunk_points`` points when given.
     ``store`` (in-process only) reuses an open store; otherwise one is opened from ``url``.
     """
-    parts = chunks(read_order(url, mns, store), chunk_points)
+    chunker = Chunker(
+        read_order(url, mns, store),
+        budget=chunk_readings,
+        points=chunk_points,
+        expected=expected_readings(start, end),
+    )
     result = ExecutionResult()
     total = len(mns)
-    if workers <= 1 or len(parts) <= 1:
+    if workers <= 1 or len(mns) <= chunker.size():  # one chunk: no pool to start
         own = store is None
         opened = store or open_reader(url)
         try:
-            for part in parts:
-                result.add(screen_chunk(opened, part, start, end, contexts, config))
+            while chunker:
+                chunk = screen_chunk(opened, chunker.next(), start, end, contexts, config)
+                chunker.observe(chunk)
+                result.add(chunk)
                 if progress:
                     progress(result.points, total)
         finally:
@@ -207,16 +273,18 @@ def execute(
         result.pooled = True
         with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
             pending: set[Future[ChunkResult]] = set()
-            queue = list(parts)
-            while queue or pending:
-                # Bounded queue of submitted chunks keeps the parent's memory flat on long passes.
-                while queue and len(pending) < 2 * workers:
-                    part = queue.pop(0)
+            while chunker or pending:
+                # Bounded queue of submitted chunks keeps the parent's memory flat on long passes; until a
+                # chunk has shown the data's density, one chunk per worker.
+                while chunker and len(pending) < (workers if chunker.learning else 2 * workers):
+                    part = chunker.next()
                     sub = {mn: contexts[mn] for mn in part if mn in contexts}
                     pending.add(pool.submit(_worker_chunk, url, part, start, end, sub, config))
                 done, pending = wait(pending, return_when=FIRST_COMPLETED)
                 for future in done:
-                    result.add(future.result())
+                    chunk = future.result()
+                    chunker.observe(chunk)
+                    result.add(chunk)
                     if progress:
                         progress(result.points, total)
     result.findings = sort_findings(result.findings)

@@ -142,8 +142,9 @@ class SqlStore(ABC):
         forwarder's cursor relies on it, docs/interop.md)."""
 
     @abstractmethod
-    def _fetch_readings(self, conn: Any, sql: str) -> pl.DataFrame:
-        """Run a SELECT of READING_COLUMNS and return it as a frame in ENCODED_SCHEMA."""
+    def _fetch_readings(self, conn: Any, source: str) -> pl.DataFrame:
+        """Fetch the readings of ``source`` (the ``FROM … WHERE …`` of a SELECT, ``r`` is ms_reading) as a
+        frame in ENCODED_SCHEMA, in any order."""
 
     def _select_columns(self) -> str:
         """The select list of a readings fetch (``r`` is ms_reading), in ENCODED_SCHEMA order."""
@@ -436,14 +437,13 @@ class SqlStore(ABC):
                     conditions.append(f"r.source IN ({_int_list(ids)})")
                 # Readings are clustered by (point, kind, time): each (point, kind) of the series catalogue is
                 # one index range on t. CROSS JOIN keeps SQLite from reordering; PostgreSQL plans freely.
-                sql = (
-                    f"SELECT {self._select_columns()} "
+                source = (
                     "FROM (SELECT DISTINCT s.station_id, s.kind FROM ms_series s "
                     f"WHERE {' AND '.join(series_conditions) or 'TRUE'}) p "
                     "CROSS JOIN ms_reading r WHERE r.station_id = p.station_id AND r.kind = p.kind "
                     f"AND {' AND '.join(conditions)}"
                 )
-                encoded = self._fetch_readings(conn, sql)
+                encoded = self._fetch_readings(conn, source)
                 if encoded.height == 0:
                     return empty
                 station_ids = set(encoded["station_id"].unique().to_list())

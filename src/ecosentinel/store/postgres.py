@@ -77,8 +77,9 @@ class PostgresStore(SqlStore):
             cur.execute("TRUNCATE tmp_ms_reading")
         return inserted
 
-    def _fetch_readings(self, conn: Any, sql: str) -> pl.DataFrame:
+    def _fetch_readings(self, conn: Any, source: str) -> pl.DataFrame:
         buffer = io.BytesIO()
+        sql = f"SELECT {self._select_columns()} {source}"
         with conn.cursor() as cur, cur.copy(f"COPY ({sql}) TO STDOUT (FORMAT csv)") as copy:
             for data in copy:
                 buffer.write(data)

@@ -7,6 +7,8 @@ NOTHING`` straight into the ``WITHOUT ROWID`` table (see docs/store.md for the m
 
 from __future__ import annotations
 
+import itertools
+import math
 import threading
 from typing import Any
 
@@ -16,6 +18,7 @@ import sqlalchemy as sa
 
 from ecosentinel.readings import DataFlag
 from ecosentinel.store._sql import ENCODED_SCHEMA, READING_COLUMNS, EncodedRow, SqlStore
+from ecosentinel.store.tables import KIND_ID, SOURCE_ID
 
 _FLOAT_COLUMNS = {name for name, dtype in ENCODED_SCHEMA.items() if dtype == pl.Float64()}
 _INTEGER_COLUMNS = {name for name, dtype in ENCODED_SCHEMA.items() if dtype == pl.Int64()}
@@ -28,7 +31,23 @@ _ROW_DTYPE = np.dtype(
     ]
 )
 """A fetched row as numpy reads it from the pysqlite cursor (flags stay Python objects)."""
-_COMMON_FLAG = DataFlag.NORMAL.value
+_VALUE_COLUMNS = [c for c in ENCODED_SCHEMA if c in _FLOAT_COLUMNS]
+_FLAG_ORDER = [flag.value for flag in DataFlag]
+_FLAG_RADIX = 16
+_FLAG_OTHER = _FLAG_RADIX - 1
+assert len(_FLAG_ORDER) < _FLAG_OTHER, "the packed series key needs a larger flag radix"
+_FLAG_CASE = (
+    "CASE r.flag "
+    + " ".join(f"WHEN '{flag}' THEN {i}" for i, flag in enumerate(_FLAG_ORDER))
+    + f" ELSE {_FLAG_OTHER} END"
+)
+"""The flag as its index in ``_FLAG_ORDER`` (``_FLAG_OTHER``: a flag outside DataFlag)."""
+_EXACT_LIMIT = 2**53
+"""Integers up to this are exact in float64: the packed series key must stay below it."""
+_KIND_RADIX = 4
+_SOURCE_RADIX = 4
+assert max(KIND_ID.values()) < _KIND_RADIX, "the packed series key needs a larger kind radix"
+assert max(SOURCE_ID.values()) < _SOURCE_RADIX, "the packed series key needs a larger source radix"
 
 try:  # optional fast path: Arrow straight from SQLite
     import adbc_driver_sqlite.dbapi as _adbc_sqlite
@@ -121,37 +140,110 @@ class SqliteStore(SqlStore):
 
     def _select_columns(self) -> str:
         # Missing floats come out as a sentinel: the Arrow reader types each column from its first values,
-        # and a column that starts with NULLs would otherwise be typed as integers; the numpy reader of
-        # the pysqlite path needs every float present. That path also reads the common flag as NULL
-        # (flag is NOT NULL in ms_reading, so NULL can only mean it): pysqlite then hands out None
-        # instead of building a string object per row.
-        arrow = self._arrow_path is not None
+        # and a column that starts with NULLs would otherwise be typed as integers; the numeric reader of
+        # the pysqlite path needs every value to be a number.
         return ", ".join(
-            f"IFNULL(r.{c}, {_MISSING!r})"
-            if c in _FLOAT_COLUMNS
-            else f"NULLIF(r.{c}, '{_COMMON_FLAG}')"
-            if c == "flag" and not arrow
-            else f"r.{c}"
-            for c in ENCODED_SCHEMA
+            f"IFNULL(r.{c}, {_MISSING!r})" if c in _FLOAT_COLUMNS else f"r.{c}" for c in ENCODED_SCHEMA
         )
 
-    def _fetch_readings(self, conn: Any, sql: str) -> pl.DataFrame:
+    def _fetch_readings(self, conn: Any, source: str) -> pl.DataFrame:
         if self._arrow_path is not None:
-            frame = self._fetch_arrow(sql)
+            frame = self._fetch_arrow(f"SELECT {self._select_columns()} {source}")
         else:
-            # numpy fills typed columns straight from the cursor: no list of row tuples, no row-wise
-            # frame construction (about 25 % less CPU than fetchall + DataFrame(orient="row"))
-            rows = np.fromiter(conn.execute(sql), dtype=_ROW_DTYPE)
-            frame = pl.DataFrame(
-                [
-                    pl.Series(c, rows[c].tolist(), dtype=pl.Utf8).fill_null(_COMMON_FLAG)
-                    if c == "flag"
-                    else pl.Series(c, rows[c], dtype=t)
-                    for c, t in ENCODED_SCHEMA.items()
-                ]
-            )
+            frame = self._fetch_numbers(conn, source)
         return frame.with_columns(
             pl.when(pl.col(c) == _MISSING).then(None).otherwise(pl.col(c)).alias(c) for c in _FLOAT_COLUMNS
+        )
+
+    def _fetch_numbers(self, conn: Any, source: str) -> pl.DataFrame:
+        """The pysqlite read: every row as numbers only, streamed into one float64 array.
+
+        pysqlite builds a Python object per value, so the row is made narrow in SQL: the series (point,
+        factor, kind, source) and the flag (its index in ``_FLAG_ORDER``) packed into one integer, the
+        time, and the five values (missing ones as the sentinel); numpy then reads the flattened rows in C
+        (no row tuples kept, no per-row record conversion: about 1.65 instead of 2.3 CPU-s for a 16-point
+        week). Integers below 2**53 are exact in float64; larger ids take the row reader, and so does a
+        read that meets an id newer than the radix it packed with (a point or factor added meanwhile)."""
+        top_station, top_code = self._top_ids(conn)
+        if top_station is None or top_code is None:
+            return pl.DataFrame(schema=ENCODED_SCHEMA)
+        codes = top_code + 1
+        radix = [codes, _KIND_RADIX, _SOURCE_RADIX, _FLAG_RADIX]  # below the station id, in this order
+        if (top_station + 1) * math.prod(radix) > _EXACT_LIMIT:
+            return self._fetch_rows(conn, source)
+        series = (
+            f"((r.station_id * {codes} + r.code_id) * {_KIND_RADIX} + r.kind) * {_SOURCE_RADIX} + r.source"
+        )
+        key = (
+            f"CASE WHEN r.station_id <= {top_station} AND r.code_id < {codes} "
+            f"THEN ({series}) * {_FLAG_RADIX} + {_FLAG_CASE} ELSE -1 END"
+        )
+        values = ", ".join(f"IFNULL(r.{c}, {_MISSING!r})" for c in _VALUE_COLUMNS)
+        width = 2 + len(_VALUE_COLUMNS)
+        flat = np.fromiter(
+            itertools.chain.from_iterable(conn.execute(f"SELECT {key}, r.t, {values} {source}")),
+            dtype=np.float64,
+        )
+        rows = flat.reshape(-1, width)
+        packed = rows[:, 0].astype(np.int64)
+        if (packed < 0).any():
+            return self._fetch_rows(conn, source)
+        t = rows[:, 1].astype(np.int64)
+        parts = []
+        for size in reversed(radix):
+            packed, part = np.divmod(packed, size)
+            parts.append(part)
+        flag_index, source_id, kind, code_id = parts
+        flags = pl.Series("flag", [*_FLAG_ORDER, ""], dtype=pl.Utf8).gather(
+            np.minimum(flag_index, len(_FLAG_ORDER))
+        )
+        other = flag_index == _FLAG_OTHER
+        if other.any():  # a flag outside DataFlag (kept as sent): fetch those few as text
+            stored = {
+                (int(k), int(when)): str(flag)
+                for k, when, flag in conn.execute(
+                    f"SELECT {series}, r.t, r.flag {source} AND r.flag NOT IN "
+                    f"({', '.join(repr(f) for f in _FLAG_ORDER)})"
+                )
+            }
+            keys = ((packed * codes + code_id) * _KIND_RADIX + kind) * _SOURCE_RADIX + source_id
+            flags = flags.scatter(
+                np.flatnonzero(other),
+                [stored[(int(k), int(when))] for k, when in zip(keys[other], t[other], strict=True)],
+            )
+        return pl.DataFrame(
+            [
+                pl.Series("station_id", packed),
+                pl.Series("code_id", code_id),
+                pl.Series("kind", kind),
+                pl.Series("source", source_id),
+                pl.Series("t", t),
+                *(pl.Series(c, np.ascontiguousarray(rows[:, 2 + i])) for i, c in enumerate(_VALUE_COLUMNS)),
+                flags,
+            ]
+        )
+
+    @staticmethod
+    def _top_ids(conn: Any) -> tuple[int | None, int | None]:
+        """The largest point and factor ids (the radix of the packed series key)."""
+        top_station, top_code = conn.execute(
+            "SELECT (SELECT MAX(id) FROM ms_station), (SELECT MAX(id) FROM ms_code)"
+        ).fetchone()
+        return (
+            None if top_station is None else int(top_station),
+            None if top_code is None else int(top_code),
+        )
+
+    def _fetch_rows(self, conn: Any, source: str) -> pl.DataFrame:
+        """The pysqlite read for ids too large to pack exactly: typed numpy columns filled row by row."""
+        rows = np.fromiter(conn.execute(f"SELECT {self._select_columns()} {source}"), dtype=_ROW_DTYPE)
+        return pl.DataFrame(
+            [
+                pl.Series(c, rows[c].tolist(), dtype=pl.Utf8)
+                if c == "flag"
+                else pl.Series(c, rows[c], dtype=t)
+                for c, t in ENCODED_SCHEMA.items()
+            ]
         )
 
     arrow_reads = False
