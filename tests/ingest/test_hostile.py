@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime as dt
+import re
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -148,6 +149,12 @@ MALFORMED = {
     "length longer than the data": (b"##%04d" % (len(BODY) + 7) + BODY + GOOD[-6:], "100"),
     "length shorter than the data": (b"##%04d" % (len(BODY) - 3) + BODY + GOOD[-6:], "9"),
     "missing DataTime": (reframe(BODY.replace(b"DataTime=", b"DataTimX=")), "100"),
+    # a DataTime with milliseconds (17 digits, QN's format) decoded before and then failed the store's
+    # whole-second check inside the group commit: nothing of that batch was acknowledged
+    "DataTime with milliseconds": (
+        reframe(re.sub(rb"DataTime=(\d{14})", rb"DataTime=\g<1>123", BODY)),
+        "100",
+    ),
     "nan": (reframe(BODY.replace(b"Avg=42.5", b"Avg=nan")), "100"),
     "inf": (reframe(BODY.replace(b"Avg=42.5", b"Avg=inf")), "100"),
     "-1e400": (reframe(BODY.replace(b"Avg=42.5", b"Avg=-1e400")), "100"),

@@ -158,6 +158,13 @@ ERROR_CASES = [
         ["DataTime", "20261301000000"],
     ),
     (
+        "DataTime with milliseconds (QN's format, not DataTime's)",
+        samples.reframe(b"ST=32;CN=2011;PW=1;MN=M;CP=&&DataTime=20260101000000123;w01018-Rtd=1&&"),
+        "datatime",
+        100,
+        ["DataTime", "20260101000000123", "YYYYMMDDhhmmss"],
+    ),
+    (
         "data without DataTime",
         samples.reframe(b"ST=32;CN=2051;PW=1;MN=M;CP=&&w01018-Avg=1&&"),
         "missing_field",

@@ -329,9 +329,11 @@ def _tokens_quoted(cp: str) -> list[str]:
 
 @lru_cache(maxsize=4096)
 def _datatime(text: str) -> dt.datetime:
-    if len(text) not in (14, 17) or not (text.isascii() and text.isdigit()):
+    # HJ 212-2017 6.3.2: DataTime is YYYYMMDDhhmmss; only QN carries milliseconds. A 17-digit DataTime
+    # decoded before and then failed the store's whole-second check inside a group commit, so nothing of
+    # that batch was acknowledged: it is a malformed packet, answered as such.
+    if len(text) != 14 or not (text.isascii() and text.isdigit()):
         raise ValueError(text)
-    ms = int(text[14:17]) * 1000 if len(text) == 17 else 0
     return dt.datetime(
         int(text[0:4]),
         int(text[4:6]),
@@ -339,13 +341,12 @@ def _datatime(text: str) -> dt.datetime:
         int(text[8:10]),
         int(text[10:12]),
         int(text[12:14]),
-        ms,
         tzinfo=CST,
     )
 
 
 def parse_datatime(text: str, field: str = "DataTime") -> dt.datetime:
-    """Parse ``YYYYMMDDhhmmss`` (or with milliseconds ``…zzz``) as China Standard Time."""
+    """Parse ``YYYYMMDDhhmmss`` as China Standard Time (whole seconds: milliseconds are QN's only)."""
     try:
         return _datatime(text)
     except ValueError:
