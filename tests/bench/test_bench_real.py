@@ -271,14 +271,18 @@ def test_the_bench_runs_without_pyod_and_adtk_and_says_so(monkeypatch: pytest.Mo
 def test_unknown_background_is_a_clear_one_line_error() -> None:
     with pytest.raises(UnknownBackgroundError):
         load_background("nope", DATA)
-    result = CliRunner().invoke(
-        app, ["bench", "detect", "--backgrounds", "nope", "--no-sim", "--no-write-docs"]
-    )
+    line = _one_line_error("--backgrounds", "nope")
+    assert "未知的背景数据：nope" in line
+    assert "epa-cems" in line
+
+
+def _one_line_error(*args: str) -> str:
+    """``bench detect`` with ``args`` exits 2 with exactly one non-empty line of output: that line."""
+    result = CliRunner().invoke(app, ["bench", "detect", *args, "--no-sim", "--no-write-docs"])
     assert result.exit_code == 2
     lines = [ln for ln in result.output.splitlines() if ln.strip()]
     assert len(lines) == 1
-    assert "未知的背景数据：nope" in lines[0]
-    assert "epa-cems" in lines[0]
+    return lines[0]
 
 
 def test_injected_runs_are_copies_with_one_label_each() -> None:
@@ -325,10 +329,5 @@ def test_untouched_segments_are_screened_again_with_moved_limits() -> None:
 
 
 def test_bad_limit_scales_are_a_clear_one_line_error() -> None:
-    result = CliRunner().invoke(
-        app, ["bench", "detect", "--limit-scales", "0.6,x", "--no-sim", "--no-write-docs"]
-    )
-    assert result.exit_code == 2
-    lines = [ln for ln in result.output.splitlines() if ln.strip()]
-    assert len(lines) == 1
-    assert "--limit-scales" in lines[0]
+    assert "--limit-scales" in _one_line_error("--limit-scales", "0.6,x")
+    assert "--limit-scales" in _one_line_error("--limit-scales", "-1")
