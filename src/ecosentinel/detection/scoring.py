@@ -10,8 +10,9 @@ A finding counts on every China-Standard-Time day its window touches.
 
 Point-day score: ``1 − Π(1 − wᵢ)`` over the day's independent findings (independent evidence
 accumulates, one strong finding is enough); overlapping findings of one rule on the same factors count
-once, with the heaviest weight (``_independent``). Enterprise-day score: the same combination over
-its point-day scores.
+once, with the heaviest weight, and so do all its low-only episodes of the day (a clue repeated is one
+clue); the statistical family's low clues pool across its rules (``_independent``). Enterprise-day
+score: the same combination over its point-day scores.
 Colours: red at ``red_at`` (0.7) or above, yellow at ``yellow_at`` (0.3) or above, else green.
 Only point-days with findings are returned; every other point-day is green.
 
