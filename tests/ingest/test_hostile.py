@@ -162,6 +162,8 @@ MALFORMED = {
     "Flag not a number": (reframe(BODY.replace(b"Flag=5", b"Flag=x")), "6"),
     "QN not digits": (reframe(BODY.replace(b"QN=", b"QN=A")), "7"),
     "no PW": (reframe(BODY.replace(b"PW=" + PW.encode() + b";", b"")), "3"),
+    # decoded before, then build_reply refused to echo it on the acknowledgement path
+    "PW with reserved characters": (reframe(BODY.replace(b"PW=" + PW.encode(), b"PW=a=b&c")), "3"),
 }
 
 

@@ -134,6 +134,14 @@ ERROR_CASES = [
     ("missing ST", samples.reframe(b"CN=2011;PW=1;MN=M;CP=&&&&"), "missing_field", 5, ["ST"]),
     ("missing CN", samples.reframe(b"ST=32;PW=1;MN=M;CP=&&&&"), "missing_field", 8, ["CN"]),
     ("bad QN", samples.reframe(b"QN=2016x;ST=32;CN=2011;PW=1;MN=M;CP=&&&&"), "header", 7, ["2016x"]),
+    (
+        "PW with = and &",
+        samples.reframe(b"ST=32;CN=2011;PW=a=b&c;MN=M;CP=&&&&"),
+        "header",
+        3,
+        ["PW", "a=b&c"],
+    ),
+    ("MN with =", samples.reframe(b"ST=32;CN=2011;PW=1;MN=M=1;CP=&&&&"), "header", 4, ["MN", "M=1"]),
     ("bad Flag", samples.reframe(b"ST=32;CN=2011;PW=1;MN=M;Flag=A;CP=&&&&"), "header", 6, ["Flag"]),
     ("header item", samples.reframe(b"ST=32;CN=2011;PW=1;MN=M;junk;CP=&&&&"), "header", 100, ["junk"]),
     (

@@ -192,6 +192,18 @@ def parse_body(text: str, *, raw: bytes = b"", crc_variant: str = "none") -> Pac
         raise _missing("PW", QnRtn.PW_WRONG)
     if not mn:
         raise _missing("MN", QnRtn.MN_WRONG)
+    for name, value, rtn in (
+        ("ST", st, QnRtn.ST_WRONG),
+        ("CN", cn, QnRtn.CN_WRONG),
+        ("PW", pw, QnRtn.PW_WRONG),
+        ("MN", mn, QnRtn.MN_WRONG),
+    ):
+        if "=" in value or "&" in value:
+            # a header value holding a reserved character cannot be echoed in the answer (build_reply
+            # refuses it): answered here as a malformed header instead of failing on the ack path
+            raise Hj212Error(
+                msg.BAD_TEXT.format(field=name, value=value), reason="header", qn_rtn=rtn, location=name
+            )
     qn = get("QN")
     if qn is not None and not (qn.isascii() and qn.isdigit()):
         raise Hj212Error(msg.BAD_QN.format(value=qn), reason="header", qn_rtn=QnRtn.QN_WRONG, location="QN")
