@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import datetime as dt
 import gc
+import math
 import os
 import resource
 import shutil
@@ -182,6 +183,10 @@ def plain_pass(frame: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
     return out_summary, out_daily
 
 
+PLAIN_REPEATS = 3
+"""The plain pass is timed this many times; the fastest counts (wall and CPU each at their least)."""
+
+
 def measure_plain(
     url: str,
     mns: list[str],
@@ -200,10 +205,14 @@ def measure_plain(
         read_s = time.perf_counter() - t0
     finally:
         store.close()
-    gc.collect()
-    cpu0, t0 = _cpu_seconds(), time.perf_counter()
-    plain_pass(frame)
-    seconds, cpu = time.perf_counter() - t0, _cpu_seconds() - cpu0
+    # the fastest of PLAIN_REPEATS passes: on a shared machine one pass varied by 0.78-1.07 M readings per
+    # CPU-second between identical runs; the best is the sternest yardstick (the ratio can only fall)
+    seconds, cpu = math.inf, math.inf
+    for _ in range(PLAIN_REPEATS):
+        gc.collect()
+        cpu0, t0 = _cpu_seconds(), time.perf_counter()
+        plain_pass(frame)
+        seconds, cpu = min(seconds, time.perf_counter() - t0), min(cpu, _cpu_seconds() - cpu0)
     return PlainPassRow(
         points,
         days,
@@ -505,7 +514,8 @@ def _plain_report(rows: list[PlainPassRow]) -> list[str]:
         "Yardstick (issue 10): a plain vectorised polars pass over the same readings in the same run, all "
         "points at once (`bench.screen.plain_pass`: per series, run lengths of equal values, 24-hour "
         "rolling median and MAD, gap flags, a daily group-by), timed after one store read of the whole "
-        "window (`read s`, not counted). Per core = readings per CPU-second; screening per core is the "
+        f"window (`read s`, not counted); the fastest of {PLAIN_REPEATS} passes counts. Per core = "
+        "readings per CPU-second; screening per core is the "
         "in-process (1 worker) row above of each source, read + all rules. Ratio = screening / plain pass "
         "per core, once with the store read and once with the archive read.",
         "",
