@@ -199,3 +199,31 @@ def test_r12_ceiling_on_a_short_window_reads_the_points_history(minute: bool, wi
         assert (found[0].start, found[0].end) == (start + a * HOUR, start + (b + 1) * HOUR)
         assert found[0].evidence["history"]["statistic"] == "band_share"
         assert "历史标定数据" in found[0].explanation_zh
+
+
+# An analyser that holds each result for its 4-hour cycle: the ceiling counts its results. Clipped
+# results over three days are a pile; one result stuck just under the limit for the three days is one
+# measurement (R01 reports the stuck analyser), not a pile.
+def _held(hours: list[float | None], cycle: int = 4) -> list[float | None]:
+    return [hours[(i // cycle) * cycle] for i in range(len(hours))]
+
+
+HELD_PILED = _held(clipped(HOURLY, *PILE_H))
+HELD_STUCK = _held([0.97 * LIMIT if PILE_H[0] <= i < PILE_H[1] else v for i, v in enumerate(HOURLY)])
+
+
+@pytest.mark.parametrize(("values", "expect"), [(HELD_PILED, 1), (HELD_STUCK, 0)], ids=["piled", "stuck"])
+def test_r12_ceiling_counts_a_holding_analysers_results(values: list[float | None], expect: int) -> None:
+    found = check_case(
+        "R12",
+        {
+            "id": "4-h analyser",
+            "frame": frame(series("a21026", values)),
+            "context": GAS,
+            "expect": expect,
+            "variant": "ceiling",
+        },
+    )
+    if found:
+        assert found[0].evidence["window_count"] <= 3 * 24 // 4 + 1  # results, not hours
+        assert found[0].start >= T0 + PILE_H[0] * HOUR - dt.timedelta(days=1)
