@@ -37,7 +37,7 @@ from ecosentinel.detection.context import (
     PointType,
 )
 from ecosentinel.detection.findings import Finding, Severity, cst_text
-from ecosentinel.detection.profile import CalibratedLevel, PointProfile, State, operating_states, share_true
+from ecosentinel.detection.profile import CalibratedLevel, PointProfile, State, operating_states
 from ecosentinel.readings import DataKind, Source
 
 logger = logging.getLogger(__name__)
@@ -194,23 +194,14 @@ class PointData:
 
     def state_share(self, start: dt.datetime, end: dt.datetime, state: State) -> float | None:
         """Share of the hours in [start, end) in ``state``; None when the states are unknown."""
-        st = self.states()
-        if st.height == 0:
-            return None
-        rows = st.filter(
-            (pl.col("hour") >= start - dt.timedelta(minutes=59))
-            & (pl.col("hour") < end)
-            & (pl.col("state") != State.UNKNOWN.value)
-        )
-        if rows.height == 0:
-            return None
-        return share_true(rows["state"] == state.value)
+        return self.state_shares([(start, end)], state)[0]
 
     def state_shares(
         self, spans: Sequence[tuple[dt.datetime, dt.datetime]], state: State
     ) -> list[float | None]:
-        """``state_share`` of many spans at once (cumulative counts and binary search over the sorted
-        hours, instead of one filter of the states per span: R01 asks for every identical run)."""
+        """``state_share`` of many spans at once: the hours whose hour starts within 59 minutes before a
+        span's start up to its end, known states only (cumulative counts and binary search over the
+        sorted hours, not one filter of the states per span: R01 asks for every identical run)."""
         st = self.states()
         if st.height == 0 or not spans:
             return [None] * len(spans)

@@ -14,7 +14,7 @@ from ecosentinel.detection.context import PointType
 from ecosentinel.detection.findings import Finding, Severity, iso, num
 from ecosentinel.detection.messages import calibration_text, kind_name
 from ecosentinel.detection.profile import CalibratedLevel, PointProfile, State, quantum_of
-from ecosentinel.detection.rules._common import fmt, identical_runs, measured_only
+from ecosentinel.detection.rules._common import fmt, held_share, identical_runs, measured_only
 from ecosentinel.readings import CST, DataKind, Source
 
 
@@ -190,11 +190,7 @@ class ConstantValueRule(FactorRule[ConstantValueParams]):
                 code,
                 list(longest.values()),
                 budget=budget,
-                floor=max(
-                    p.calibrated_floor_hours,
-                    p.calibrated_floor_values * step_h,
-                    p.min_identical_cycles * cycle,
-                ),
+                floor=max(_floor_hours(p, step_h), p.min_identical_cycles * cycle),
                 default=p.min_identical_hours,
                 margin=cycle,
                 ceiling=p.calibrated_ceiling_hours,
@@ -232,7 +228,7 @@ class ConstantValueRule(FactorRule[ConstantValueParams]):
         resolution = quantum_of(s.frame["value"])
         runs = self._runs(s, p, data)
         step_h = (s.step or dt.timedelta(hours=1)).total_seconds() / 3600
-        floor = max(p.calibrated_floor_hours, p.calibrated_floor_values * step_h)
+        floor = _floor_hours(p, step_h)
         out = []
         for start, end, n, value in runs:
             duration = end - start
@@ -243,7 +239,7 @@ class ConstantValueRule(FactorRule[ConstantValueParams]):
             if calibrated is None:
                 # no history: the rest of the window may stand in for it (a continuous instrument that
                 # never sticks there is judged on the calibration floor, as a history like it would be)
-                window_other = self._window_longest(s, p, runs, start, end)
+                window_other = self._window_longest(s, p, runs, start, end, floor, step_h)
                 hours_level = floor if window_other is not None else default_level
             threshold = dt.timedelta(hours=hours_level)
             if duration < threshold:
@@ -324,23 +320,20 @@ class ConstantValueRule(FactorRule[ConstantValueParams]):
         runs: list[tuple[dt.datetime, dt.datetime, int, float]],
         start: dt.datetime,
         end: dt.datetime,
+        floor: float,
+        step_h: float,
     ) -> tuple[int, float] | None:
         """For a point without a profile: (days, hours) when the window outside [start, end) holds at
         least ``window_history_days`` days of valid values whose longest identical run (hours) plus one
         reporting step stays under the calibration floor, i.e. the window itself shows an instrument
         that does not stick (as a profile whose level is the floor would); None otherwise."""
-        step = s.step or dt.timedelta(hours=1)
-        step_h = step.total_seconds() / 3600
         outside = s.valid.filter((pl.col("time") < start) | (pl.col("time") >= end))
         days = outside["time"].dt.convert_time_zone(CST.key).dt.date().n_unique()
         if outside.height * step_h < 24 * p.window_history_days:
             return None
-        values = outside["value"]
-        held = float((values.diff().drop_nulls() == 0).mean() or 0.0) if values.len() > 1 else 1.0  # type: ignore[arg-type]
-        if held > p.window_max_held_share:
+        if held_share(outside["value"]) > p.window_max_held_share:
             return None  # an analyser that repeats values at all (held cycles, coarse steps): a window
             # cannot show how long it may stick; that needs its history
-        floor = max(p.calibrated_floor_hours, p.calibrated_floor_values * step_h)
         other = [(b - a).total_seconds() / 3600 for a, b, _, _ in runs if b <= start or a >= end]
         longest = max(other, default=0.0)
         if longest + step_h > floor:
@@ -521,6 +514,13 @@ def _stopped(data: PointData, start: dt.datetime, end: dt.datetime, p: ConstantV
     """Whether the source was stopped for most of [start, end) (profile's operating state)."""
     share = data.state_share(start, end, State.STOPPED)
     return share is not None and share >= p.stopped_share
+
+
+def _floor_hours(p: ConstantValueParams, step_h: float) -> float:
+    """The identical-run floor in hours for a series reported every ``step_h`` hours: at least
+    ``calibrated_floor_hours`` and ``calibrated_floor_values`` reported values (a holding analyser's
+    calibration adds its measuring cycles)."""
+    return max(p.calibrated_floor_hours, p.calibrated_floor_values * step_h)
 
 
 def _cst_day(t: dt.datetime) -> dt.date:
