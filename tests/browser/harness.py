@@ -15,7 +15,7 @@ from pathlib import Path
 
 import uvicorn
 from selenium import webdriver
-from selenium.common.exceptions import StaleElementReferenceException, TimeoutException
+from selenium.common.exceptions import TimeoutException, WebDriverException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
@@ -178,14 +178,20 @@ def log_in(driver: WebDriver, base_url: str, username: str, next_path: str = "/"
 
 
 def wait_for_text(driver: WebDriver, css: str, text: str) -> None:
-    """Wait until an element matching ``css`` contains ``text`` (e.g. the flash message after a form post);
-    elements of the page being left may go stale while it is polled."""
+    """Wait until an element matching ``css`` contains ``text`` (e.g. the flash message after a form post).
+
+    The page may be replaced while it is polled (a form post navigating away): the matching elements'
+    texts are read in one script, so no element handle outlives its document between finding and reading
+    it, and a poll that lands mid-navigation (the script or a node lookup refused) is simply retried."""
 
     def _has_text(d: WebDriver) -> bool:
-        return any(text in e.text for e in d.find_elements(By.CSS_SELECTOR, css))
+        texts = d.execute_script(
+            "return Array.from(document.querySelectorAll(arguments[0]), e => e.innerText);", css
+        )
+        return any(text in t for t in texts or ())
 
     try:
-        WebDriverWait(driver, WAIT_S, ignored_exceptions=(StaleElementReferenceException,)).until(_has_text)
+        WebDriverWait(driver, WAIT_S, ignored_exceptions=(WebDriverException,)).until(_has_text)
     except TimeoutException as exc:
         body = driver.find_element(By.TAG_NAME, "body").text[:1500]
         raise AssertionError(f"{text!r} not in {css} on {driver.current_url}:\n{body}") from exc
