@@ -361,3 +361,58 @@ def test_r04_flow_is_judged_against_its_day_before_the_peak(
     )
     if found:
         assert (found[0].start, found[0].end) == window(PEAK_AT, PEAK_AT + 3)
+
+
+# A cause in the stream itself (a storm, a dilution of the whole effluent) lowers every analyser for as
+# long as it lasts. When the concentration comes straight back to its level while the flow is still
+# surging, or while the other pollutant is still collapsed, that cause did not lower the two cycles
+# (measured in bench detect on Tilburg minute data: a cup notch during a storm and one during a real
+# nitrate fall were explained away). When the change ends with the notch, it still explains it.
+QUIET = [100.0 + 5.0 * (i % 3) for i in range(36)]
+NO3 = [10.0 + 0.2 * (i % 4) for i in range(36)]
+
+
+def _changed(base: list[float], factor: float, last: int) -> list[float]:
+    """``base`` times ``factor`` from the cycle after the peak through cycle ``last``."""
+    return [v * factor if PEAK_AT < i <= last else v for i, v in enumerate(base)]
+
+
+@pytest.mark.parametrize("minute", [False, True], ids=["hour", "minute"])
+@pytest.mark.parametrize(
+    ("other", "values", "expect"),
+    [
+        ("w00000", _changed(QUIET, 20.0, PEAK_AT + 6), 1),  # still surging when the values come back
+        ("w00000", _changed(QUIET, 20.0, PEAK_AT + 2), 0),  # the surge ends with the low cycles
+        ("w21007", _changed(NO3, 0.1, PEAK_AT + 6), 1),  # still collapsed when the values come back
+        ("w21007", _changed(NO3, 0.1, PEAK_AT + 2), 0),  # both come back together
+    ],
+    ids=["storm-outlasts-notch", "storm-ends-with-notch", "other-stays-low", "other-recovers-too"],
+)
+def test_r04_a_stream_change_explains_a_notch_only_if_it_ends_with_it(
+    minute: bool, other: str, values: list[float], expect: int
+) -> None:
+    kw = {"step": MINUTE, "kind": "minute"} if minute else {}
+    context = PointContext(
+        mn=MN,
+        point_type=PointType.WATER,
+        factors={"w21003": FactorSpec(limit=5), "w21007": FactorSpec(limit=15)},
+    )
+    nh4 = cup(LEVEL)
+    found = check_case(
+        "R04",
+        {
+            "id": f"notch with {other} changed",
+            "frame": frame(
+                series("w21003", held(nh4) if minute else nh4, **kw),  # type: ignore[arg-type]
+                series(other, held(values) if minute else values, **kw),  # type: ignore[arg-type]
+            ),
+            "context": context,
+            "expect": expect,
+            "variant": "collapse",
+        },
+    )
+    if found:
+        assert (found[0].start, found[0].end) == window(PEAK_AT, PEAK_AT + 3)
+        (change,) = found[0].evidence["stream_change_not_recovered"]
+        assert change["factor"] == other
+        assert "仍未恢复" in found[0].explanation_zh
