@@ -393,6 +393,14 @@ def _sticky_history() -> list[float | None]:
 STICKY_PROFILE = build_profile(frame(series("w21003", _sticky_history(), start=T0 - 720 * HOUR)), NH3)
 
 
+# the same analyser with a limit of 4 mg/L: its history (1.6-2.4, up to 2.77 when stuck) comes within
+# 60-70 % of the limit, so a frozen value may hide something (with the limit of 5 it never reached half
+# of it: see test_r01_lone_run_of_a_factor_never_near_its_limit_is_a_clue)
+NH3_TIGHT = PointContext(
+    mn="MN0001", point_type=PointType.WATER, factors={"w21003": FactorSpec(limit=4, range_high=20)}
+)
+
+
 @pytest.mark.parametrize(
     ("profile", "hours", "severity", "text"),
     [
@@ -419,11 +427,44 @@ def test_r01_lone_run_judged_on_the_points_own_stuck_history(
         {
             "id": f"NH3-N held {hours} h",
             "frame": frame(series("w21003", values)),
-            "context": with_profile(NH3, profile),
+            "context": with_profile(NH3_TIGHT, profile),
             "expect": 1,
             "variant": "identical",
             "severity": severity,
             "windows": [(T0 + 40 * HOUR, T0 + (40 + hours) * HOUR)],
+        },
+    )
+    assert text in found[0].explanation_zh
+
+
+@pytest.mark.parametrize("minute", [False, True], ids=["hour", "minute"])
+@pytest.mark.parametrize(
+    ("limit", "severity", "text"),
+    [(5.0, "low", "从未接近限值"), (4.0, "medium", "从未出现过")],
+    ids=["history-under-half-the-limit", "history-near-the-limit"],
+)
+def test_r01_lone_run_of_a_factor_never_near_its_limit_is_a_clue(
+    minute: bool, limit: float, severity: str, text: str
+) -> None:
+    # a history that never stuck (1.6-2.4 mg/L) keeps a lone 30 h run medium, unless that history never
+    # came within half of the limit (2.4 of 5): nothing near the limit to hide, a probe stuck or fouled
+    per = 60 if minute else 1
+    values = [v for v in _nh3(120, False) for _ in range(per)]
+    values[40 * per : 70 * per] = [2.13] * (30 * per)
+    kw = {"step": MINUTE, "kind": "minute"} if minute else {}
+    context = PointContext(
+        mn="MN0001", point_type=PointType.WATER, factors={"w21003": FactorSpec(limit=limit, range_high=20)}
+    )
+    found = check_case(
+        "R01",
+        {
+            "id": f"NH3-N held 30 h, limit {limit}",
+            "frame": frame(series("w21003", values, **kw)),  # type: ignore[arg-type]
+            "context": with_profile(context, STEADY_PROFILE),
+            "expect": 1,
+            "variant": "identical",
+            "severity": severity,
+            "windows": [(T0 + 40 * HOUR, T0 + 70 * HOUR)],
         },
     )
     assert text in found[0].explanation_zh

@@ -366,9 +366,27 @@ def test_overlapping_findings_of_one_rule_count_once_separate_ones_add_up() -> N
     [w] = point_day_warnings([medium, other_medium], [ctx("A")])
     assert w.score == pytest.approx(1 - (1 - 0.35) * (1 - 0.28), abs=1e-4)
     # overlapping findings of different rules stay independent evidence
-    other = finding("A", "R20_flat_while_working", Severity.LOW, 0.63, hours=6)
+    other = finding("A", "R05_dilution", Severity.LOW, 0.63, hours=6)
     [w] = point_day_warnings([run, other], [ctx("A")])
     assert w.score == pytest.approx(1 - (1 - 0.28) * (1 - 0.4 * 0.63), abs=1e-4)
+
+
+def test_clues_of_two_rules_reporting_one_symptom_count_once() -> None:
+    # R20's flat run beside a moving working condition is R01's held run: as clues, one observation
+    run = finding("A", "R01_constant_value", Severity.LOW, 0.7, hours=6, kind="identical")
+    flat = finding("A", "R20_flat_while_working", Severity.LOW, 0.5, hours=6)
+    [w] = point_day_warnings([run, flat], [ctx("A")])
+    assert w.score == pytest.approx(0.4 * 0.7)
+    assert w.colour is Colour.GREEN
+    # on another factor they are two observations
+    other_factor = dataclasses.replace(flat, factors=("w21003",))
+    [w] = point_day_warnings([run, other_factor], [ctx("A")])
+    assert w.score == pytest.approx(1 - (1 - 0.28) * (1 - 0.2), abs=1e-4)
+    assert w.colour is Colour.YELLOW
+    # a medium R20 (the condition moved a lot) is more than a clue and still adds up
+    strong = dataclasses.replace(flat, severity=Severity.MEDIUM)
+    [w] = point_day_warnings([run, strong], [ctx("A")])
+    assert w.score == pytest.approx(1 - (1 - 0.28) * (1 - 0.7 * 0.5), abs=1e-4)
 
 
 def test_statistical_clues_pool_across_their_rules() -> None:

@@ -111,6 +111,21 @@ def short_code(rule: str) -> str:
     return rule.split("_", 1)[0]
 
 
+SAME_SYMPTOM: dict[str, str] = {"R20": "R01"}
+"""Short rule code -> the rule whose symptom it reports too. R20 (flat while the working condition
+varies) is R01's run of held values read beside the production meter: as clues (low: the rule cannot
+tell the run from an instrument stuck), the two are one observation and count once (``scoring``);
+measured in bench detect, a real nitrate probe stuck for 20 h made a low R01 and a low R20 that added
+up to yellow on their own. Medium and high findings are left as they are (the working condition moving
+is then part of the evidence)."""
+
+
+def symptom_of(rule: str) -> str:
+    """The short code of the rule whose symptom ``rule`` reports (itself unless in ``SAME_SYMPTOM``)."""
+    code = short_code(rule)
+    return SAME_SYMPTOM.get(code, code)
+
+
 def family_of(rule: str, overrides: dict[str, str] | None = None) -> Family:
     """The finding's evidence family (configuration may re-assign a rule, by full or short code)."""
     code = short_code(rule)

@@ -38,7 +38,7 @@ import polars as pl
 from ecosentinel.detection import messages
 from ecosentinel.detection.config import ScoringConfig, ScreeningConfig
 from ecosentinel.detection.context import PointContext
-from ecosentinel.detection.evidence import Family, family_of, is_standalone, short_code
+from ecosentinel.detection.evidence import Family, family_of, is_standalone, short_code, symptom_of
 from ecosentinel.detection.findings import Finding, Severity
 from ecosentinel.readings import CST
 
@@ -320,13 +320,16 @@ def _independent(items: list[tuple[Finding, float]], families: dict[str, str] | 
     The statistical family's clues (R12 bunching, R13 digits) pool across its rules: both test the
     distribution of the same month of values, so one quirk of that distribution (coarse output steps
     near the limit) is one clue however many of its tests notice it (measured with the Beijing limits
-    at 0.6 x: a low R12 and a low R13 on CO made 23 clean point-days yellow together)."""
+    at 0.6 x: a low R12 and a low R13 on CO made 23 clean point-days yellow together). Nor do the clues
+    of two rules reporting one symptom (``evidence.SAME_SYMPTOM``: R20's flat run is R01's) on the same
+    factors."""
     out: list[float] = []
     statistical_clues: list[float] = []
+    symptom_clues: dict[tuple[str, tuple[str, ...]], float] = {}
     groups: dict[tuple[str, tuple[str, ...]], list[tuple[Finding, float]]] = defaultdict(list)
     for f, w in items:
         groups[(f.rule, tuple(sorted(f.factors)))].append((f, w))
-    for (rule, _), group in groups.items():
+    for (rule, factors), group in groups.items():
         group.sort(key=lambda fw: fw[0].start)
         episodes: list[tuple[float, bool]] = []  # (heaviest weight, only low findings)
         end, best, low = None, 0.0, True
@@ -343,7 +346,9 @@ def _independent(items: list[tuple[Finding, float]], families: dict[str, str] | 
         if clues and family_of(rule, families) is Family.STATISTICAL:
             statistical_clues.append(max(clues))
         elif clues:
-            out.append(max(clues))
+            key = (symptom_of(rule), factors)
+            symptom_clues[key] = max(symptom_clues.get(key, 0.0), *clues)
+    out.extend(symptom_clues.values())
     if statistical_clues:
         out.append(max(statistical_clues))
     return out

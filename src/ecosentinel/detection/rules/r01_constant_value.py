@@ -14,7 +14,7 @@ from ecosentinel.detection.context import PointType
 from ecosentinel.detection.findings import Finding, Severity, iso, num
 from ecosentinel.detection.messages import calibration_text, kind_name
 from ecosentinel.detection.profile import CalibratedLevel, PointProfile, State, quantum_of
-from ecosentinel.detection.rules._common import fmt, held_share, identical_runs, measured_only
+from ecosentinel.detection.rules._common import fmt, held_share, identical_runs, measured_only, pct
 from ecosentinel.readings import CST, DataKind, Source
 
 
@@ -66,6 +66,13 @@ class ConstantValueParams(RuleParams):
     On a point whose history shows no stuck stretch (level at the floor) it stays medium/high.
     Measured in bench detect: stuck stretches of 50-185 h on a real effluent analyser and a flow meter
     repeating one value for 148 h made 13.8 % and 7.5 % of clean point-days yellow."""
+    motive_fraction: float = 0.5
+    """[P] a lone run of a factor whose clean history (the profile's maximum) never reached this share of
+    its emission limit serves no falsifier either: nothing near the limit was there to hide, so the run
+    is a clue (an instrument stuck or a probe fouled; the bureau still sees it, low). Measured in bench
+    detect: a real Tilburg nitrate probe (limit 15 mg/L, its month's maximum 5.6) held 0.62 mg/L for 20 h
+    and 1.19 for 15 h while NH4 moved, the only clean yellow days left on that background. A frozen
+    factor that does approach its limit, or two factors frozen together, stay evidence."""
     window_history_days: float = 7.0
     """[P] a point without a profile is judged on the rest of the screening window instead, when it
     holds at least this many days of valid values of the factor (measured in bench detect: a Tilburg
@@ -249,9 +256,10 @@ class ConstantValueRule(FactorRule[ConstantValueParams]):
             if shared:
                 severity = Severity.HIGH if ratio >= 3 else Severity.MEDIUM
                 alone = ""
-            elif (above := _above_interest(s.code, value, data)) is not None:
+            elif (above := _no_interest(s.code, value, data, p)) is not None:
                 # a lone value held above the limit or above everything the point reported before
-                # serves no falsifier (it reports more, not less): an instrument stuck or saturated
+                # serves no falsifier (it reports more, not less): an instrument stuck or saturated;
+                # nor does one of a factor that never came near its limit (nothing to hide)
                 severity = Severity.LOW
                 alone = above
             elif calibrated is not None and calibrated.level <= calibrated.floor:
@@ -537,18 +545,30 @@ def _kind_zh(kind: DataKind) -> str:
     return kind_name(kind.value)
 
 
-def _above_interest(code: str, value: float, data: PointData) -> str | None:
-    """The reason a lone held value is against the discharger's interest, or None.
+def _no_interest(code: str, value: float, data: PointData, p: ConstantValueParams) -> str | None:
+    """The reason a lone held value serves no falsifier, or None.
 
-    Falsification holds a value that reports less (below the limit, at a usual level). A value held at
-    or above the emission limit, or above the highest value of the point's clean history, reports more:
-    an analyser or flow meter stuck high or saturated (measured in bench detect: a Tilburg inflow meter
-    held 23,703 m3/h, above its history's maximum of 20,029, for 148 h during a storm period).
+    Falsification holds a value that reports less (below the limit, at a usual level) where the real
+    values would come near the limit. A value held at or above the emission limit, or above the highest
+    value of the point's clean history, reports more: an analyser or flow meter stuck high or saturated
+    (measured in bench detect: a Tilburg inflow meter held 23,703 m3/h, above its history's maximum of
+    20,029, for 148 h during a storm period). A factor whose clean history never reached
+    ``motive_fraction`` of its limit has nothing near the limit to hide.
     """
     spec = data.context.factor(code)
-    if spec.limit is not None and spec.limit > 0 and spec.limit_low is None and value >= spec.limit:
-        return messages.R01_ABOVE_LIMIT.format(limit=fmt(spec.limit))
+    upper = spec.limit if spec.limit is not None and spec.limit > 0 and spec.limit_low is None else None
+    if upper is not None and value >= upper:
+        return messages.R01_ABOVE_LIMIT.format(limit=fmt(upper))
     fp = data.profile.factor(code) if data.profile else None
     if fp is not None and fp.maximum is not None and value > fp.maximum:
         return messages.R01_ABOVE_HISTORY.format(maximum=fmt(fp.maximum))
+    if (
+        upper is not None
+        and fp is not None
+        and fp.maximum is not None
+        and fp.maximum < p.motive_fraction * upper
+    ):
+        return messages.R01_FAR_BELOW_LIMIT.format(
+            maximum=fmt(fp.maximum), limit=fmt(upper), share=pct(fp.maximum / upper)
+        )
     return None
