@@ -236,6 +236,41 @@ def test_r02_unknown_operation_judged_on_the_points_history(
         assert "自身历史中从未出现" in found[0].explanation_zh
 
 
+# The same analyser whose history holds exact zero runs (a plant stopping without flagging F) but never
+# a negative value: six hours of zeros stay a clue, but six hours with negative values among them are new
+# behaviour for it (medium); one negative value is not enough, nor is a history that held negatives.
+NEGATIVE_DRIFT = [-0.02 if i % 72 == 9 else v for i, v in enumerate(STOPS)]
+DRIFTING = build_profile(frame(series("w21003", NEGATIVE_DRIFT, start=T0 - HIST * HOUR)), NH3)
+
+
+@pytest.mark.parametrize("minute", [False, True], ids=["hour", "minute"])
+@pytest.mark.parametrize(
+    ("profile", "negatives", "severity"),
+    [(OFTEN_ZERO, [21, 23, 24], "medium"), (OFTEN_ZERO, [23], "low"), (DRIFTING, [21, 23, 24], "low")],
+    ids=["never-negative", "one-negative", "history-negative"],
+)
+def test_r02_negative_values_new_to_a_point_with_zero_runs(
+    minute: bool, profile: PointProfile, negatives: list[int], severity: str
+) -> None:
+    assert profile.factor("w21003") is not None
+    hourly = replaced(NH3_WINDOW, negatives, -0.03)
+    per = 60 if minute else 1
+    kw = {"step": MINUTE, "kind": "minute"} if minute else {}
+    found = check_case(
+        "R02",
+        {
+            "id": "six zero hours with negatives",
+            "frame": frame(series("w21003", [v for v in hourly for _ in range(per)], **kw)),  # type: ignore[arg-type]
+            "context": with_profile(NH3, profile),
+            "expect": 1,
+            "severity": severity,
+            "windows": [(T0 + 20 * HOUR, T0 + 26 * HOUR)],
+        },
+    )
+    if severity == "medium":
+        assert "从未出现负值" in found[0].explanation_zh
+
+
 @pytest.mark.parametrize("minute", [False, True], ids=["hour", "minute"])
 @pytest.mark.parametrize(("hours", "severity"), [(2, "medium"), (3, "medium"), (4, "high")])
 def test_r02_with_power_on_high_from_twice_the_level(minute: bool, hours: int, severity: str) -> None:

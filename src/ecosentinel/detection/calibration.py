@@ -127,6 +127,7 @@ def factor_profile(s: Series) -> FactorProfile:
             cycle = float(med) * step_h
     median = values.median()
     top = values.max()
+    bottom = values.min()
     return FactorProfile(
         code=s.code,
         kind=s.kind.value,
@@ -137,6 +138,7 @@ def factor_profile(s: Series) -> FactorProfile:
         n_valid=s.n_valid,
         median=float(median) if isinstance(median, int | float) else None,
         maximum=float(top) if isinstance(top, int | float) else None,
+        minimum=float(bottom) if isinstance(bottom, int | float) else None,
     )
 
 

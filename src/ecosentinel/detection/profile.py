@@ -59,6 +59,9 @@ class FactorProfile:
     median: float | None
     maximum: float | None = None
     """The highest valid value of the history (R01: a value stuck above it serves no falsifier)."""
+    minimum: float | None = None
+    """The lowest valid value of the history (R02: negative values from an instrument that never
+    reported one are new behaviour, whatever its zero runs)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,6 +6,7 @@ import datetime as dt
 
 import polars as pl
 
+from ecosentinel.detection import messages
 from ecosentinel.detection.base import FactorRule, PointData, Series, true_runs
 from ecosentinel.detection.calibration import budget_level
 from ecosentinel.detection.config import RuleParams, ScreeningConfig
@@ -42,6 +43,15 @@ class ZeroNegativeParams(RuleParams):
     'unlike this point' and medium instead of low. An analyser that never reads zero in a month does
     not start reading zero for hours while the plant runs; one whose history holds such runs (a plant
     that stops without flagging F) stays a clue."""
+    min_negative_hours: int = 2
+    """[P] ... unless at least this many clock hours of the run hold a negative value (hours, so that it
+    means the same for minute and hourly data) and the history never held one
+    (profile minimum >= 0): a meter or analyser whose month shows exact zeros (pump pauses, a plant
+    nitrifying to nothing) but never a negative value has not read below zero before, and a one-way
+    flow meter or a concentration below zero has no physical meaning (measured in bench detect: the
+    real Tilburg inflow, Danish inflow and Chinese effluent series hold exact zeros and no negative
+    value at all; injected zero/negative runs on the Tilburg 2022 flow stayed clues beside its 5-hour
+    zero runs)."""
 
 
 class ZeroNegativeRule(FactorRule[ZeroNegativeParams]):
@@ -148,6 +158,8 @@ class ZeroNegativeRule(FactorRule[ZeroNegativeParams]):
                     + calibration_text(calibrated, "小时", params.min_hours).rstrip("。")
                     + "）"
                 )
+            elif (negatives := _new_negatives(rows, series.code, data, params)) is not None:
+                severity, operating = Severity.MEDIUM, negatives
             else:
                 severity, operating = Severity.LOW, "数据未标记停运（F）"
             vmin = float(rows["value"].min())  # type: ignore[arg-type]
@@ -179,3 +191,14 @@ class ZeroNegativeRule(FactorRule[ZeroNegativeParams]):
                 )
             )
         return out
+
+
+def _new_negatives(rows: pl.DataFrame, code: str, data: PointData, p: ZeroNegativeParams) -> str | None:
+    """Why the run's negative values are unlike the point (the history never held one), or None."""
+    fp = data.profile.factor(code) if data.profile else None
+    if fp is None or fp.minimum is None or fp.minimum < 0:
+        return None
+    hours = rows.filter(pl.col("value") < 0)["time"].dt.truncate("1h").n_unique()
+    if hours < p.min_negative_hours:
+        return None
+    return messages.R02_NEW_NEGATIVES.format(hours=hours, minimum=fmt(fp.minimum))
