@@ -227,3 +227,42 @@ def test_r12_ceiling_counts_a_holding_analysers_results(values: list[float | Non
     if found:
         assert found[0].evidence["window_count"] <= 3 * 24 // 4 + 1  # results, not hours
         assert found[0].start >= T0 + PILE_H[0] * HOUR - dt.timedelta(days=1)
+
+
+# A weak pile: three CST days with 11 of their 24 hours clipped under the limit, the day before with 5 of
+# them, the day after with 1. The three-day windows that take in the day before fall under the 0.4 share,
+# but that day alone is in band about nine times as often as the point's days before it (binomial tail
+# about 2e-4): it joins the pile. One hour in band the day after (tail about 0.4) does not.
+PILE_HOURS = {1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21}
+EDGE_HOURS = {2, 6, 10, 14, 20}
+
+
+def _weak_pile() -> list[float | None]:
+    values = list(HOURLY) + list(HOURLY[:24])
+    rng = random.Random(9)
+    for day, hours in ((9, EDGE_HOURS), (10, PILE_HOURS), (11, PILE_HOURS), (12, PILE_HOURS), (13, {4})):
+        for h in hours:
+            values[CST_MIDNIGHT + day * 24 + h] = round(rng.uniform(0.93, 0.995) * LIMIT, 2)
+    return values
+
+
+@pytest.mark.parametrize("minute", [False, True], ids=["hour", "minute"])
+def test_r12_ceiling_takes_in_an_edge_day_that_is_in_band_on_its_own(minute: bool) -> None:
+    hourly = _weak_pile()
+    per = 60 if minute else 1
+    kw = {"step": MINUTE, "kind": "minute"} if minute else {}
+    found = check_case(
+        "R12",
+        {
+            "id": "weak pile with an edge day",
+            "frame": frame(series("a21026", [v for v in hourly for _ in range(per)], **kw)),  # type: ignore[arg-type]
+            "context": GAS,
+            "expect": 1,
+            "variant": "ceiling",
+            "severity": "medium",
+        },
+    )
+    first = CST_MIDNIGHT + 9 * 24 + min(EDGE_HOURS)
+    last = CST_MIDNIGHT + 12 * 24 + max(PILE_HOURS)
+    assert (found[0].start, found[0].end) == (T0 + first * HOUR, T0 + (last + 1) * HOUR)
+    assert found[0].evidence["edge_days_joined"] == 1

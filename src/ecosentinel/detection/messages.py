@@ -704,6 +704,7 @@ RULE_PARAM_NAMES = {
     "ceiling_min_share": "压线最低占比",
     "ceiling_min_ratio": "压线占比相对历史倍数",
     "ceiling_max_p": "压线显著性概率上限",
+    "ceiling_day_max_p": "压线相邻单日并入的显著性概率上限",
     "ceiling_max_above": "压线窗口超标占比上限",
     "ceiling_min_pre_hours": "压线历史最少小时数",
     "min_span_units": "数值跨度最少分辨率步数",
