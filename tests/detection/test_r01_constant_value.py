@@ -501,24 +501,28 @@ def test_r01_lone_value_held_high_serves_no_falsifier(minute: bool, held: float,
 
 @pytest.mark.parametrize("minute", [False, True], ids=["hour", "minute"])
 @pytest.mark.parametrize(
-    ("days", "cycle", "severity", "text"),
+    ("days", "cycle", "sticky", "severity", "text"),
     [
-        (14, 1, "medium", "本次筛查时段内其余"),  # a continuous instrument, two weeks: unlike itself
-        (5, 1, "low", "此项仅作提示"),  # too short a window to say how it behaves
-        (14, 4, "low", "此项仅作提示"),  # an analyser holding each result: the window cannot tell
+        (14, 1, False, "medium", "本次筛查时段内其余"),  # a continuous instrument, two weeks: unlike itself
+        (5, 1, False, "low", "此项仅作提示"),  # too short a window to say how it behaves
+        (14, 4, False, "medium", "本次筛查时段内其余"),  # holds each result 4 rows, never longer
+        (14, 4, True, "low", "此项仅作提示"),  # ... but repeats one for 5 cycles elsewhere: sticky
     ],
-    ids=["continuous-two-weeks", "five-days", "holding-analyser"],
+    ids=["continuous-two-weeks", "five-days", "holding-analyser", "sticky-holding-analyser"],
 )
 def test_r01_lone_run_without_history_judged_on_the_rest_of_the_window(
-    minute: bool, days: int, cycle: int, severity: str, text: str
+    minute: bool, days: int, cycle: int, sticky: bool, severity: str, text: str
 ) -> None:
     # no profile yet (a new point): a lone 30 h run is judged on the rest of the window when that holds
-    # a week or more of an instrument that never repeats a value; otherwise it stays a clue
+    # a week or more of an instrument that never repeats a value, or of an analyser that never repeats
+    # a result beyond 3 of its cycles (judged on max(floor, 6 cycles)); otherwise it stays a clue
     per = 60 if minute else 1
     n = days * 24 * per
     base = _nh3(n, False)
     values = [base[(i // cycle) * cycle] for i in range(n)]
     values[40 * per : 70 * per] = [2.13] * (30 * per)
+    if sticky:
+        values[200 * per : 200 * per + 5 * cycle] = [1.77] * (5 * cycle)
     kw = {"step": MINUTE, "kind": "minute"} if minute else {}
     if minute and severity == "medium":
         severity = "high"
@@ -538,7 +542,8 @@ def test_r01_lone_run_without_history_judged_on_the_rest_of_the_window(
     other = found[0].evidence["window_longest_other_hours"]
     assert (other is not None) == (severity != "low")
     if other is not None:
-        # judged on the calibration floor (24 values: 24 h of hours, 4 h of minutes), as a history
-        # without stuck stretches would be; 30 h is then 7.5 x the minute level (high)
+        # judged on the calibration floor (24 values: 24 h of hours, 4 h of minutes; six 4-row cycles
+        # are no more), as a history without stuck stretches would be; 30 h is then 7.5 x the minute
+        # level (high)
         assert found[0].evidence["threshold_hours"] == (4.0 if minute else 24.0)
         assert "以本次筛查时段内该仪器自身的数据判定" in found[0].explanation_zh

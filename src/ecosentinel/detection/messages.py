@@ -723,6 +723,7 @@ RULE_PARAM_NAMES = {
     "motive_fraction": "单因子恒值需历史最大值达到限值的比例",
     "window_history_days": "无历史标定时以筛查时段自身判定所需的最少天数",
     "window_max_held_share": "无历史标定时按连续仪器判定的重复值占比上限",
+    "window_max_run_cycles": "无历史标定时保持型分析仪其余数据最长重复周期数上限",
     "stand_out": "标记期间数值突出倍数",
     "own_change_share": "标记期间数值变化频率占比",
     "skip_om_check_without_records": "无运维记录时跳过核对",

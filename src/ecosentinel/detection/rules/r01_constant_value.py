@@ -83,6 +83,14 @@ class ConstantValueParams(RuleParams):
     the previous one (measured in bench detect: a real effluent NH3-N analyser whose window showed no
     run over 23 h stuck for 71 h; its history holds 50-185 h runs, and it repeats a third of its
     values)."""
+    window_max_run_cycles: float = 3.0
+    """[P] ... or an analyser that holds each result for its measuring cycle (the window's median run
+    of equal values, longer than one reporting step) whose longest other run in the window is at most
+    this many cycles: it never repeated a result more than that, so a run of ``min_identical_cycles``
+    cycles or more is unlike it (judged on max(floor, that many cycles)). Measured in bench detect:
+    Tilburg's NH4 analyser holding each 60-minute result showed no run over 2 cycles in its first
+    two weeks, and an injected 8-hour freeze there stayed a clue without a profile; the real effluent
+    analyser above repeats results for 23 h in its window (11 of its 2-hour cycles) and keeps the clue."""
     clue_score: float = 0.7
     """[P] the score of an unshared run judged low: weight 0.4 x 0.7 = 0.28 stays under yellow (0.3)
     alone; with another rule's finding on the day it adds up."""
@@ -247,7 +255,7 @@ class ConstantValueRule(FactorRule[ConstantValueParams]):
                 # no history: the rest of the window may stand in for it (a continuous instrument that
                 # never sticks there is judged on the calibration floor, as a history like it would be)
                 window_other = self._window_longest(s, p, runs, start, end, floor, step_h)
-                hours_level = floor if window_other is not None else default_level
+                hours_level = window_other[2] if window_other is not None else default_level
             threshold = dt.timedelta(hours=hours_level)
             if duration < threshold:
                 continue
@@ -330,23 +338,63 @@ class ConstantValueRule(FactorRule[ConstantValueParams]):
         end: dt.datetime,
         floor: float,
         step_h: float,
-    ) -> tuple[int, float] | None:
-        """For a point without a profile: (days, hours) when the window outside [start, end) holds at
-        least ``window_history_days`` days of valid values whose longest identical run (hours) plus one
-        reporting step stays under the calibration floor, i.e. the window itself shows an instrument
-        that does not stick (as a profile whose level is the floor would); None otherwise."""
+    ) -> tuple[int, float, float] | None:
+        """For a point without a profile: (days, hours, level hours) when the window outside
+        [start, end) holds at least ``window_history_days`` days of valid values of an instrument that
+        does not stick there (as a profile whose level is the floor would show), else None:
+
+        * a continuous instrument (at most ``window_max_held_share`` repeated values) whose longest
+          identical run plus one reporting step stays under the floor: judged on the floor;
+        * an analyser holding each result for its cycle (median run of equal values) whose longest other
+          run is at most ``window_max_run_cycles`` cycles: judged on max(floor, min_identical_cycles
+          cycles), as its calibration would be.
+
+        Coarse steps (a median run of one step) and sticky analysers need their history."""
         outside = s.valid.filter((pl.col("time") < start) | (pl.col("time") >= end))
         days = outside["time"].dt.convert_time_zone(CST.key).dt.date().n_unique()
         if outside.height * step_h < 24 * p.window_history_days:
             return None
         if held_share(outside["value"]) > p.window_max_held_share:
-            return None  # an analyser that repeats values at all (held cycles, coarse steps): a window
-            # cannot show how long it may stick; that needs its history
+            return self._window_held(s, p, start, end, days, floor, step_h)
         other = [(b - a).total_seconds() / 3600 for a, b, _, _ in runs if b <= start or a >= end]
         longest = max(other, default=0.0)
         if longest + step_h > floor:
             return None
-        return days, round(longest, 2)
+        return days, round(longest, 2), floor
+
+    def _window_held(
+        self,
+        s: Series,
+        p: ConstantValueParams,
+        start: dt.datetime,
+        end: dt.datetime,
+        days: int,
+        floor: float,
+        step_h: float,
+    ) -> tuple[int, float, float] | None:
+        """``_window_longest`` for an analyser that holds its results: runs of equal values in
+        consecutive grid rows outside [start, end) (a missing row or the judged run ends one)."""
+        f = s.frame.select("time", "value").with_columns(
+            (pl.col("time").is_between(start, end, closed="left") | pl.col("value").is_null()).alias("cut")
+        )
+        runs = (
+            f.with_columns(pl.struct("value", "cut").rle_id().alias("run"))
+            .filter(~pl.col("cut"))
+            .group_by("run")
+            .agg(pl.len().alias("n"))["n"]
+        )
+        if runs.len() == 0:
+            return None
+        cycle_rows = runs.median()
+        longest_rows = runs.max()
+        if not isinstance(cycle_rows, int | float) or not isinstance(longest_rows, int | float):
+            return None
+        if cycle_rows <= 1:
+            return None  # coarse steps, not a measuring cycle
+        cycle, longest = cycle_rows * step_h, longest_rows * step_h
+        if longest > p.window_max_run_cycles * cycle:
+            return None  # it repeats results for longer in its window: a sticky analyser
+        return days, round(longest, 2), max(floor, p.min_identical_cycles * cycle)
 
     def _identical_cycles(self, s: Series, p: ConstantValueParams, data: PointData) -> list[Finding]:
         runs = identical_runs(s.frame, p.min_identical_cycles)
