@@ -108,6 +108,25 @@ def test_post_exceedance_drop_is_one_cycle_over_then_near_zero_cycles() -> None:
     assert np.all(v[a + 60 : b] < 0.5 * limit)
 
 
+@pytest.mark.parametrize("seed", range(5))
+def test_replay_copies_a_day_that_holds_data(seed: int) -> None:
+    from ecosentinel.bench.detect_inject import replay
+
+    tr = load_background("tilburg-wwtp", DATA).tracks[0].slice(0, 20 * 24, "r")
+    code = tr.target
+    assert code is not None
+    # the analyser missed every day before the window but one (four days back): the copy comes from it
+    i0 = 10 * 24
+    for lag in (1, 2, 3, 5, 6, 7):
+        tr.values[code][i0 - lag * 24 : i0 - lag * 24 + 24] = np.nan
+    source = tr.values[code][i0 - 4 * 24 : i0 - 3 * 24].copy()
+    assert np.isfinite(source).all()
+    codes, a, b = replay(tr, i0, 1.0, np.random.default_rng(seed))
+    assert (a, b) == (i0, i0 + 24)
+    assert code in codes
+    assert np.array_equal(tr.values[code][a:b], source)
+
+
 def test_treatment_off_cuts_tilburg_aeration_power_and_leaves_the_data_alone() -> None:
     from ecosentinel.bench.detect_inject import treatment_off, why_not
 

@@ -12,7 +12,8 @@ What each scenario does (severity s: low 0.5, default 1.0, high 1.5):
 * ``constant_value``: every pollutant (and O2) frozen at its first value for 24 h (8 h on minute data,
   while load keeps varying); at s < 0.75 a band of 0.4 %·(1 − s) of the range instead.
 * ``zero_negative``: 6 h of zeros (30 % small negatives) while operating; the main factor only at s < 0.75.
-* ``replay``: one CST day copied from 1 to 7 days earlier (every channel, flags too, not the load);
+* ``replay``: one CST day copied from 1 to 7 days earlier (every channel, flags too, not the load; a
+  source day with the main channel present on ≥ 80 % of its steps where there is one);
   0.5 %·(1 − s)… jitter below s = 1.
 * ``bunching``: 5 days (3 on minute data) lifted so the median sits at (0.8 + 0.12 s)·limit and every
   value that would pass 0.93·limit is reported at 0.93–0.995·limit (clipping just under the limit).
@@ -171,7 +172,18 @@ def zero_negative(tr: Track, i0: int, sev: float, rng: np.random.Generator) -> t
 def replay(tr: Track, i0: int, sev: float, rng: np.random.Generator) -> tuple[list[str], int, int]:
     day = 24 * tr.per_hour
     i1 = min(tr.n, i0 + day)
-    back = day * int(rng.integers(1, min(7, i0 // day) + 1))
+    # the source day must hold data: copying a day the analyser missed onto a measured one makes an
+    # outage, not a replay (seen in bench detect on a Beijing station: all four factors blank on the
+    # copied day, labelled replay). The lag is drawn as before (the shared generator's stream, and so
+    # every later injection, stays the same); an unusable one gives way to the nearest usable lag.
+    drawn = int(rng.integers(1, min(7, i0 // day) + 1))
+    code0 = tr.target or next(iter(tr.values))
+    lags = range(1, min(7, i0 // day) + 1)
+    present = {
+        lag: float(np.isfinite(tr.values[code0][i0 - lag * day : i1 - lag * day]).mean()) for lag in lags
+    }
+    usable = [lag for lag in lags if present[lag] >= 0.8] or [lag for lag in lags if present[lag] >= 0.5]
+    back = day * min(usable or [drawn], key=lambda lag: (abs(lag - drawn), lag))
     jitter = 0.0 if sev >= 1 else 0.01 * (1 - sev)
     codes = list(tr.values)
     for code in codes:
