@@ -266,3 +266,4 @@ def test_r12_ceiling_takes_in_an_edge_day_that_is_in_band_on_its_own(minute: boo
     last = CST_MIDNIGHT + 12 * 24 + max(PILE_HOURS)
     assert (found[0].start, found[0].end) == (T0 + first * HOUR, T0 + (last + 1) * HOUR)
     assert found[0].evidence["edge_days_joined"] == 1
+    assert "前后相邻的1天单日也显著密集贴限" in found[0].explanation_zh

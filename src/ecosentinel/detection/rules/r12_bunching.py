@@ -250,6 +250,7 @@ class BunchingRule(FactorRule[BunchingParams]):
             while b < len(days) - 1 and days[b + 1] == days[b] + one_day and pile_day(b + 1, best["p0"]):
                 b += 1
             first, last = days[a], days[b]
+            joined = (g[0][0] - a) + (b - g[-1][0] - p.ceiling_days + 1)
             span = f.filter(pl.col("day").is_between(first, last))
             band_rows = span.filter(pl.col("in_band"))
             step = dt.timedelta(hours=1)
@@ -278,7 +279,7 @@ class BunchingRule(FactorRule[BunchingParams]):
                     "max_above": p.ceiling_max_above,
                     "day_max_p": p.ceiling_day_max_p,
                 },
-                "edge_days_joined": (g[0][0] - a) + (b - g[-1][0] - p.ceiling_days + 1),
+                "edge_days_joined": joined,
                 "comparison": "share in [0.9L, L) over ceiling_days vs the point's own pre-window share "
                 "(binomial tail), with almost nothing above L",
             }
@@ -311,6 +312,11 @@ class BunchingRule(FactorRule[BunchingParams]):
                     above=best["above"],
                     vmax=fmt(vmax),
                     tail=f"{best['tail']:.1e}",
+                    edges=(
+                        messages.R12_EDGE_DAYS.format(n=joined, max_p=fmt(p.ceiling_day_max_p))
+                        if joined
+                        else ""
+                    ),
                 )
             )
         return out
