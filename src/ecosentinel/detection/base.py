@@ -224,7 +224,8 @@ class PointData:
         return [c for c in self.codes if factor_role(c, self.context) in wanted]
 
     def rows(self, code: str, kind: DataKind) -> pl.DataFrame | None:
-        """The point's rows of one factor and data kind, every source, as received (not prepared)."""
+        """The point's rows of one factor and data kind, every source, as received (not prepared), sorted
+        by source, then time (slices of the frame sorted by code, kind, source, time)."""
         return self._parts.get((code, kind.value))
 
     def kinds_of(self, code: str) -> set[str]:
