@@ -10,9 +10,32 @@ import polars as pl
 
 from ecosentinel.detection.base import PointData, Series, true_runs
 from ecosentinel.detection.context import FLOW_CODES, WC_PRODUCTION
-from ecosentinel.readings import DataKind
+from ecosentinel.readings import CST, DataKind
 
 WC_KINDS = (DataKind.MINUTE, DataKind.HOUR, DataKind.RTD)
+
+CST_FIXED_FROM = dt.datetime(1991, 9, 14, 17, tzinfo=dt.UTC)
+"""Asia/Shanghai has kept UTC+8 without summer time since its last one ended, 1991-09-15 02:00 local
+(17:00 UTC the day before)."""
+CST_OFFSET = dt.timedelta(hours=8)
+
+
+def cst_wall(times: pl.Series) -> pl.Series:
+    """The China Standard Time wall clock of aware UTC times, without a zone: the dates, years and months
+    of ``times.dt.convert_time_zone(CST.key)``.
+
+    Times from ``CST_FIXED_FROM`` on are UTC + 8 hours, computed as such: the time-zone conversion looks
+    every value up in the zone's table (1.7 ms per month of minute values, the addition 0.15 ms; R03
+    and R13 ask for it per series). Earlier times, or times not in UTC, take the conversion."""
+    dtype = times.dtype
+    earliest = times.min()
+    if (
+        isinstance(dtype, pl.Datetime)
+        and dtype.time_zone == "UTC"
+        and (earliest is None or (isinstance(earliest, dt.datetime) and earliest >= CST_FIXED_FROM))
+    ):
+        return times.dt.replace_time_zone(None) + CST_OFFSET
+    return times.dt.convert_time_zone(CST.key).dt.replace_time_zone(None)
 
 
 def fmt(x: float | None) -> str:

@@ -10,8 +10,8 @@ from ecosentinel.detection import messages
 from ecosentinel.detection.base import FactorRule, PointData, Series
 from ecosentinel.detection.config import RuleParams
 from ecosentinel.detection.findings import Finding, Severity, iso
-from ecosentinel.detection.rules._common import fmt, pct
-from ecosentinel.readings import CST, DataKind
+from ecosentinel.detection.rules._common import cst_wall, fmt, pct
+from ecosentinel.readings import DataKind
 
 
 class OverRangeParams(RuleParams):
@@ -50,9 +50,8 @@ class OverRangeRule(FactorRule[OverRangeParams]):
     def detect(self, series: Series, params: OverRangeParams, data: PointData) -> list[Finding]:
         spec = data.context.factor(series.code)
         step = series.step or dt.timedelta(0)
-        f = series.frame.filter(pl.col("value").is_not_null()).with_columns(
-            pl.col("time").dt.convert_time_zone(CST.key).dt.date().alias("day")
-        )
+        f = series.valid
+        f = f.with_columns(cst_wall(f["time"]).dt.date().alias("day"))
         if f.height == 0:
             return []
         out: list[Finding] = []
