@@ -228,6 +228,15 @@ def held_share(values: pl.Series) -> float:
     v = values.drop_nulls()
     if v.len() < 2:
         return 0.0
+    if v.dtype.is_float() or v.dtype.is_integer():
+        # numpy on the values (zero-copy): the same differences and share as polars' diff() == 0, in a
+        # fifth of the time (R01 asks for it once per identical run of a minute series: 0.3 CPU-s of
+        # R01 on bench city, 32 points x 30 days). The difference, not a == b, so that inf - inf (NaN)
+        # is not a hold, as in polars.
+        a = v.to_numpy()
+        with np.errstate(all="ignore"):  # inf - inf and overflow, silently, as in polars
+            held = np.count_nonzero((a[1:] - a[:-1]) == 0)
+        return float(held) / (a.size - 1)
     share = (v.diff().drop_nulls() == 0).mean()
     return float(share) if isinstance(share, int | float) else 0.0
 
