@@ -16,6 +16,7 @@ The base classes do what every rule needs, so a rule writes only its core:
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import logging
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Sequence
@@ -166,6 +167,32 @@ def split_contiguous(frame: pl.DataFrame, keys: Sequence[str]) -> dict[tuple[Any
     return {head: frame.slice(a, b - a) for head, a, b in zip(heads, starts, ends, strict=True)}
 
 
+_SERIES_KEYS = ("code", "kind", "source")
+
+
+def _series_sorted(frame: pl.DataFrame) -> bool:
+    """Whether ``frame`` is in the order ``sort("code", "kind", "source", "time")`` gives it, with no
+    two rows tied on those keys (so the sort could not reorder anything): no nulls in them, each
+    (code, kind, source) one run of rows, the runs in increasing key order, times strictly increasing
+    within a run."""
+    if frame.height < 2:
+        return True
+    if any(frame[c].null_count() for c in (*_SERIES_KEYS, "time")):
+        return False
+    marks = frame.select(
+        pl.any_horizontal(*(pl.col(k) != pl.col(k).shift(1) for k in _SERIES_KEYS))
+        .fill_null(True)
+        .alias("start"),
+        (pl.col("time") > pl.col("time").shift(1)).alias("later"),
+    )
+    start = marks["start"]
+    if not bool((start | marks["later"]).all()):
+        return False
+    heads = frame.select(_SERIES_KEYS)[start.arg_true()].rows()
+    # Python compares str by code point, the order polars sorts UTF-8 strings in
+    return all(a < b for a, b in itertools.pairwise(heads))
+
+
 def _epoch_us(t: dt.datetime) -> int:
     """Microseconds since the Unix epoch of an aware datetime (polars' ``dt.epoch("us")``)."""
     return (t - _EPOCH) // dt.timedelta(microseconds=1)
@@ -179,7 +206,9 @@ class PointData:
 
     def __init__(self, frame: pl.DataFrame, context: PointContext) -> None:
         self.context = context
-        self.frame = frame.sort("code", "kind", "source", "time")
+        # a store read is sorted already (by mn, code, kind, source, time): checking is cheaper than
+        # sorting again (measured on a minute month of one point, 343,000 rows: 13 -> 1.5 CPU-ms)
+        self.frame = frame if _series_sorted(frame) else frame.sort("code", "kind", "source", "time")
         self._cache: dict[tuple[str, str, str], Series | None] = {}
         self._sources: dict[tuple[str, str], str | None] = {}
         self._lists: dict[tuple[str, str, str], tuple[list[dt.datetime], list[float]]] = {}
