@@ -435,9 +435,15 @@ def _windows(
     if max_distance is not None and _none_within(x0, y0, m, w, p.min_coverage * w, max_distance):
         return empty.astype(bool), empty, empty, empty
 
+    prefix = np.zeros(x.size + 1)
+
     def wsum(a: np.ndarray[Any, Any]) -> np.ndarray[Any, Any]:
-        c = np.concatenate(([0.0], np.cumsum(a)))
-        return c[w:] - c[:-w]
+        # the cumulative sums into one reused buffer after its leading 0: the same sequential sums as
+        # concatenating [0] and np.cumsum(a), without a new array and a copy per sum (measured on a
+        # minute month: 370 -> 130 us per sum, eight sums per lag that passes the prefilter)
+        np.cumsum(a, out=prefix[1:])
+        sums: np.ndarray[Any, Any] = prefix[w:] - prefix[:-w]
+        return sums
 
     # Window sums by cumulative sums (windows end at each row).
     cnt = wsum(m.astype(float))
