@@ -2,11 +2,14 @@
 
 import math
 import random
+from typing import Any
 
+import numpy as np
 import pytest
 
 from ecosentinel.detection import FactorSpec, PointContext, PointType
 from ecosentinel.detection.calibration import build_profile, with_profile
+from ecosentinel.detection.rules.r17_replay import ReplayParams, _none_within, _windows
 from tests.detection.helpers import HOUR, MINUTE, MN, T0, Case, check_case, frame, replaced, run_case, series
 
 GAS = PointContext(mn=MN, point_type=PointType.GAS, factors={"a21026": FactorSpec(limit=35)})
@@ -308,3 +311,57 @@ def test_r17_identical_copy_of_a_held_analysers_day(minute: bool) -> None:
     )
     floor = frame(series("w21003", FLOOR))
     assert check_case("R17", {"id": "floor", "frame": floor, "context": WATER, "expect": 0}) == []
+
+
+def _exact_within(x: np.ndarray[Any, Any], y: np.ndarray[Any, Any], w: int, max_distance: float) -> bool:
+    """Whether ``_windows`` without its prefilter finds a covered window within ``max_distance``."""
+    _, dist, _, cnt = _windows(None, w, 0.0, ReplayParams(), (x, y))
+    if dist.size == 0:
+        return False
+    with np.errstate(invalid="ignore"):
+        return bool(((cnt >= ReplayParams().min_coverage * w) & (dist <= max_distance)).any())
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_r17_prefilter_never_rules_out_a_window_the_exact_sums_keep(seed: int) -> None:
+    """``_none_within`` may only skip the window sums when they would find nothing: random series whose
+    lagged copies sit around the distance level (noise scaled to land just under or over it), with
+    gaps, a level near zero or of either sign, and the uncovered first lag days."""
+    rng = np.random.default_rng(seed)
+    w = int(rng.choice([96, 240, 1440]))
+    n = w * int(rng.integers(2, 9))
+    level = float(rng.choice([0.0, 0.05, 1.0, -30.0, 50.0, 1e6]))
+    x = level + rng.normal(0, 1 + abs(level) * 0.05, n)
+    lag = w * int(rng.integers(1, 3)) if n > 2 * w else w
+    y = np.full(n, np.nan)
+    y[lag:] = x[: n - lag]
+    # a copied stretch with noise around the level's share
+    copy = slice(int(rng.integers(lag, n - w // 2)), None)
+    jitter = float(rng.choice([0.0, 0.005, 0.015, 0.02, 0.025, 0.05]))
+    x[copy] = y[copy] * (1 + jitter * rng.normal(0, 1, x[copy].size))
+    x[rng.random(n) < float(rng.choice([0.0, 0.05, 0.3]))] = np.nan
+    m = np.isfinite(x) & np.isfinite(y)
+    x0, y0 = np.where(m, x, 0.0), np.where(m, y, 0.0)
+    for max_distance in (0.002, 0.01, 0.02, 0.05, 0.5):
+        if _none_within(x0, y0, m, w, ReplayParams().min_coverage * w, max_distance):
+            assert not _exact_within(x, y, w, max_distance)
+        # the prefilter's answer never changes what _windows returns
+        kept = _windows(None, w, 0.0, ReplayParams(), (x, y), max_distance)
+        if kept[1].size:
+            full = _windows(None, w, 0.0, ReplayParams(), (x, y))
+            for a, b in zip(kept, full, strict=True):
+                np.testing.assert_array_equal(a, b)
+
+
+def test_r17_prefilter_rules_out_days_that_are_far_apart() -> None:
+    """The prefilter is worth its pass: a month of noisy minute data against itself a day earlier is
+    ruled out without the window sums."""
+    rng = np.random.default_rng(3)
+    n, w = 30 * 1440, 1440
+    x = 50 + rng.normal(0, 3, n)
+    y = np.full(n, np.nan)
+    y[w:] = x[:-w]
+    m = np.isfinite(x) & np.isfinite(y)
+    x0, y0 = np.where(m, x, 0.0), np.where(m, y, 0.0)
+    assert _none_within(x0, y0, m, w, ReplayParams().min_coverage * w, 0.02)
+    assert not _exact_within(x, y, w, 0.02)

@@ -1,9 +1,15 @@
 """Table-driven tests of R20 (flat value while the working condition varies), minute and hour data."""
 
+import datetime as dt
+import random
+
 import polars as pl
 import pytest
 
 from ecosentinel.detection import FactorSpec, PointContext, PointType
+from ecosentinel.detection.base import Series
+from ecosentinel.detection.rules.r20_flat_while_working import _runs_numpy, _runs_polars
+from ecosentinel.readings import DataKind
 from tests.detection.helpers import HOUR, MINUTE, MN, T0, Case, check_case, frame, series
 
 GAS = PointContext(mn=MN, point_type=PointType.GAS, factors={"a21002": FactorSpec(limit=200)})
@@ -137,3 +143,26 @@ def test_r20(case: Case) -> None:
     found = check_case("R20", case)
     if "windows" in case:
         assert "工况" in found[0].explanation_zh
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_r20_runs_by_index_equal_the_group_by(seed: int) -> None:
+    """``_runs_numpy`` (run boundaries by index) gives the frame of ``_runs_polars`` (the group-by)."""
+    rng = random.Random(seed)
+    n = rng.choice([0, 1, 2, 50, 500])
+    values = [rng.choice([None, 0.0, -0.0, 1.0, 1.0, 2.5, float("inf")]) for _ in range(n)]
+    times = [T0 + dt.timedelta(minutes=i) for i in range(n)]
+    frame = pl.DataFrame(
+        {
+            "time": pl.Series(times, dtype=pl.Datetime("us", "UTC")),
+            "value": pl.Series(values, dtype=pl.Float64),
+        }
+    )
+    s = Series("w01018", DataKind.MINUTE, "platform", frame, dt.timedelta(minutes=1))
+    found = _runs_numpy(s)
+    assert found is not None
+    assert found.equals(_runs_polars(s))
+    with_nan = Series(
+        "w01018", DataKind.MINUTE, "platform", frame.with_columns(pl.lit(float("nan")).alias("value")), None
+    )
+    assert n == 0 or _runs_numpy(with_nan) is None  # NaN: the group-by decides

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 
 import pytest
 import sqlalchemy as sa
@@ -10,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from ecosentinel.database import session_factory
 from ecosentinel.registry.service import import_registry
+from ecosentinel.screening import executor
 from ecosentinel.screening.contextload import load_contexts
 from ecosentinel.screening.executor import (
     MAX_CHUNK_POINTS,
@@ -108,3 +110,41 @@ def test_findings_are_the_same_whatever_the_chunk_budget(
     assert single == whole
     assert len(single_progress) == len(mns)
     assert whole_progress == [len(mns)]
+
+
+def test_worker_allocator_env_is_set_while_a_pool_starts_and_restored(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv(executor.JEMALLOC_CONF, "dirty_decay_ms:500,muzzy_decay_ms:1000")
+    monkeypatch.delenv("MALLOC_MMAP_THRESHOLD_", raising=False)
+    monkeypatch.setenv("MALLOC_TRIM_THRESHOLD_", "12345")  # the user's: kept
+    with executor.worker_allocator_env():
+        assert os.environ[executor.JEMALLOC_CONF] == (
+            f"dirty_decay_ms:500,muzzy_decay_ms:1000,{executor.WORKER_JEMALLOC}"
+        )
+        assert os.environ["MALLOC_MMAP_THRESHOLD_"] == executor.WORKER_GLIBC_ENV["MALLOC_MMAP_THRESHOLD_"]
+        assert os.environ["MALLOC_TRIM_THRESHOLD_"] == "12345"
+    assert os.environ[executor.JEMALLOC_CONF] == "dirty_decay_ms:500,muzzy_decay_ms:1000"
+    assert "MALLOC_MMAP_THRESHOLD_" not in os.environ
+    assert os.environ["MALLOC_TRIM_THRESHOLD_"] == "12345"
+
+
+@pytest.mark.parametrize(
+    ("current", "expected"),
+    [
+        (None, "dirty_decay_ms:30000,muzzy_decay_ms:30000"),
+        (
+            "dirty_decay_ms:500,muzzy_decay_ms:1000",
+            "dirty_decay_ms:500,muzzy_decay_ms:1000,dirty_decay_ms:30000,muzzy_decay_ms:30000",
+        ),
+        (  # polars' transparent huge pages: kept, the decay appended
+            "dirty_decay_ms:500,muzzy_decay_ms:1000,thp:always,metadata_thp:always",
+            "dirty_decay_ms:500,muzzy_decay_ms:1000,thp:always,metadata_thp:always,"
+            "dirty_decay_ms:30000,muzzy_decay_ms:30000",
+        ),
+        ("dirty_decay_ms:500,muzzy_decay_ms:1000,dirty_decay_ms:0", None),  # the user's decay wins
+        ("narenas:2", None),  # not polars' own setting: left alone
+    ],
+)
+def test_workers_jemalloc_decay_respects_a_users_setting(current: str | None, expected: str | None) -> None:
+    assert executor._jemalloc_conf(current) == expected

@@ -9,10 +9,13 @@ Only sealed partitions are read: the day still open lives in the store alone.
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import math
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
+import numpy as np
 import polars as pl
 import pyarrow as pa
 
@@ -49,6 +52,9 @@ def sort_readings(frame: pl.DataFrame) -> pl.DataFrame:
     with nulls in a key or when the packed key would not fit in 63 bits."""
     if frame.height < 2 or any(frame[c].null_count() for c in _ORDER):
         return frame.sort(_ORDER)
+    ordered = _sort_runs(frame)
+    if ordered is not None:
+        return ordered
     texts = _ORDER[:-1]
     enums = {c: pl.Enum(sorted(frame[c].unique().to_list())) for c in texts}
     epoch = frame["time"].dt.epoch("us")
@@ -63,6 +69,48 @@ def sort_readings(frame: pl.DataFrame) -> pl.DataFrame:
         rank = pl.col(c).cast(enums[c]).to_physical().cast(pl.Int64)
         key = key * len(enums[c].categories) + rank
     return frame.sort(key * span + (pl.col("time").dt.epoch("us") - first))
+
+
+MAX_RUNS_SHARE = 1 / 64
+"""``_sort_runs`` orders runs, not rows, in Python: worth it while runs are long (a day of a series per
+partition file: 1,440 minute rows), not when there are more runs than one per 64 rows."""
+
+
+def _sort_runs(frame: pl.DataFrame) -> pl.DataFrame | None:
+    """``frame`` (no nulls in the keys) sorted by mn, code, kind, source, time when it is a concatenation
+    of runs already in that order: each partition file is written sorted (``archive.build``), so a read
+    of many days is a few hundred runs of one series each, one per day file, its times strictly
+    increasing. The runs are ordered by their first row, a Python sort of a few hundred keys, and copied
+    out one slice after the other (sequential copies instead of a gather that jumps between files:
+    measured on a chunk of 2 points x 30 days of minute data, 686,000 rows in 60 Arrow chunks, 72 ms
+    of CPU for the packed-key sort, 23 ms this way; the archive read was about half sorting).
+
+    The same frame as the sort, not just a sorted one: a series' runs must not overlap (each run's last
+    time before the next run's first), so no two rows tie on all five keys and the order is unique.
+    None (the caller sorts) when runs of a series overlap or tie, or are short."""
+    keys = _ORDER[:-1]
+    # a run starts where a key changes or the time does not increase (the next day file's rows of a
+    # series whose run went on across the file boundary, or a second partition of a day)
+    start = frame.select(
+        pl.any_horizontal(
+            pl.int_range(pl.len()) == 0,
+            *(pl.col(k) != pl.col(k).shift(1) for k in keys),
+            pl.col("time") <= pl.col("time").shift(1),
+        )
+    ).to_series()
+    starts = start.arg_true().to_numpy()
+    if starts.size > max(1.0, frame.height * MAX_RUNS_SHARE):
+        return None
+    ends = np.append(starts[1:], frame.height)
+    heads: list[tuple[Any, ...]] = frame.select(*keys, "time")[starts].rows()
+    lasts = frame["time"].gather(ends - 1).to_list()
+    order = sorted(range(starts.size), key=lambda i: heads[i])
+    for before, after in itertools.pairwise(order):
+        if heads[before][:-1] == heads[after][:-1] and not lasts[before] < heads[after][-1]:
+            return None  # two runs of one series overlap in time: the rows must be sorted one by one
+    if order == list(range(starts.size)):
+        return frame.rechunk()  # one chunk, as a sort returns it
+    return pl.concat([frame.slice(int(starts[i]), int(ends[i] - starts[i])) for i in order], rechunk=True)
 
 
 class ArchiveReader:

@@ -9,11 +9,13 @@ contexts and configuration travel; findings come back). A Spark executor would c
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import logging
 import multiprocessing
+import os
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -50,6 +52,58 @@ data screening usually gets); what the chunks read then replaces the guess."""
 def expected_readings(start: dt.datetime, end: dt.datetime) -> float:
     """Readings one point is expected to have in [start, end) before any was read."""
     return max(0.0, (end - start) / EXPECTED_STEP) * EXPECTED_SERIES_PER_POINT
+
+
+JEMALLOC_CONF = "_RJEM_MALLOC_CONF"
+WORKER_JEMALLOC = "dirty_decay_ms:30000,muzzy_decay_ms:30000"
+WORKER_GLIBC_ENV: dict[str, str] = {
+    "MALLOC_MMAP_THRESHOLD_": str(64 * 2**20),
+    "MALLOC_TRIM_THRESHOLD_": str(256 * 2**20),
+}
+"""The memory allocators of the pool's worker processes keep freed memory for reuse instead of handing it
+back to the kernel at once: polars' jemalloc purges freed pages after 30 s instead of 0.5-1 s (polars'
+own setting); glibc's malloc (numpy) serves blocks up to 64 MiB from its heap instead of fresh mmap()s
+and trims the heap only past 256 MiB free. A rule run allocates and frees many frames and arrays of a
+month of minute values (hundreds of KB each); pages handed back come back as page faults at the next
+allocation. Measured on bench city, 32 points x 30 days, in-process with the variables set: 1.04 million
+minor page faults -> 0.18 million, 2.4 -> 0.7 s of system time, 14.1 -> 12.2 CPU-s; with 2 workers
+15.5 / 15.1 -> 13.9 / 14.0 CPU-s (alternating runs), peak RSS unchanged (largest worker 540-600 MiB
+either way)."""
+
+
+def _jemalloc_conf(current: str | None) -> str | None:
+    """``current`` (polars sets ``_RJEM_MALLOC_CONF`` when imported: its defaults, then any setting the
+    user gave before) with the workers' decay appended (later settings win), unless the user set a decay
+    already; None to leave it as it is."""
+    if current is None:
+        return WORKER_JEMALLOC
+    user = current.split(",")[2:] if current.startswith("dirty_decay_ms:500,muzzy_decay_ms:1000") else []
+    if any("decay_ms" in part for part in user) or not current.startswith("dirty_decay_ms:"):
+        return None
+    return f"{current},{WORKER_JEMALLOC}"
+
+
+@contextlib.contextmanager
+def worker_allocator_env() -> Iterator[None]:
+    """The workers' allocator settings in this process's environment while a pool starts (a variable the
+    user set is kept): both allocators read them when a process starts, and the forkserver the workers
+    fork from inherits the environment when it starts (a forkserver already running from an earlier pool
+    keeps its own; an in-process run, ``workers`` <= 1, keeps the allocator it started with). Restored
+    afterwards."""
+    before = {k: os.environ.get(k) for k in (JEMALLOC_CONF, *WORKER_GLIBC_ENV)}
+    jemalloc = _jemalloc_conf(before[JEMALLOC_CONF])
+    if jemalloc is not None:
+        os.environ[JEMALLOC_CONF] = jemalloc
+    for name, value in WORKER_GLIBC_ENV.items():
+        os.environ.setdefault(name, value)
+    try:
+        yield
+    finally:
+        for name, previous in before.items():
+            if previous is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = previous
 
 
 Progress = Callable[[int, int], None]
@@ -271,7 +325,7 @@ def execute(
         context = multiprocessing.get_context("forkserver")
         context.set_forkserver_preload([__name__])
         result.pooled = True
-        with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+        with worker_allocator_env(), ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
             pending: set[Future[ChunkResult]] = set()
             while chunker or pending:
                 # Bounded queue of submitted chunks keeps the parent's memory flat on long passes; until a

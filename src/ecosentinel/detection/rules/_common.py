@@ -10,9 +10,32 @@ import polars as pl
 
 from ecosentinel.detection.base import PointData, Series, true_runs
 from ecosentinel.detection.context import FLOW_CODES, WC_PRODUCTION
-from ecosentinel.readings import DataKind
+from ecosentinel.readings import CST, DataKind
 
 WC_KINDS = (DataKind.MINUTE, DataKind.HOUR, DataKind.RTD)
+
+CST_FIXED_FROM = dt.datetime(1991, 9, 14, 17, tzinfo=dt.UTC)
+"""Asia/Shanghai has kept UTC+8 without summer time since its last one ended, 1991-09-15 02:00 local
+(17:00 UTC the day before)."""
+CST_OFFSET = dt.timedelta(hours=8)
+
+
+def cst_wall(times: pl.Series) -> pl.Series:
+    """The China Standard Time wall clock of aware UTC times, without a zone: the dates, years and months
+    of ``times.dt.convert_time_zone(CST.key)``.
+
+    Times from ``CST_FIXED_FROM`` on are UTC + 8 hours, computed as such: the time-zone conversion looks
+    every value up in the zone's table (1.7 ms per month of minute values, the addition 0.15 ms; R03
+    and R13 ask for it per series). Earlier times, or times not in UTC, take the conversion."""
+    dtype = times.dtype
+    earliest = times.min()
+    if (
+        isinstance(dtype, pl.Datetime)
+        and dtype.time_zone == "UTC"
+        and (earliest is None or (isinstance(earliest, dt.datetime) and earliest >= CST_FIXED_FROM))
+    ):
+        return times.dt.replace_time_zone(None) + CST_OFFSET
+    return times.dt.convert_time_zone(CST.key).dt.replace_time_zone(None)
 
 
 def fmt(x: float | None) -> str:
@@ -205,6 +228,15 @@ def held_share(values: pl.Series) -> float:
     v = values.drop_nulls()
     if v.len() < 2:
         return 0.0
+    if v.dtype.is_float() or v.dtype.is_integer():
+        # numpy on the values (zero-copy): the same differences and share as polars' diff() == 0, in a
+        # fifth of the time (R01 asks for it once per identical run of a minute series: 0.3 CPU-s of
+        # R01 on bench city, 32 points x 30 days). The difference, not a == b, so that inf - inf (NaN)
+        # is not a hold, as in polars.
+        a = v.to_numpy()
+        with np.errstate(all="ignore"):  # inf - inf and overflow, silently, as in polars
+            held = np.count_nonzero((a[1:] - a[:-1]) == 0)
+        return float(held) / (a.size - 1)
     share = (v.diff().drop_nulls() == 0).mean()
     return float(share) if isinstance(share, int | float) else 0.0
 

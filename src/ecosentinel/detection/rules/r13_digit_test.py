@@ -14,8 +14,8 @@ from ecosentinel.detection.config import RuleParams
 from ecosentinel.detection.findings import Finding, Severity, iso
 from ecosentinel.detection.messages import kind_name
 from ecosentinel.detection.profile import quantum_of
-from ecosentinel.detection.rules._common import fmt, pct
-from ecosentinel.readings import CST, DataKind
+from ecosentinel.detection.rules._common import cst_wall, fmt, pct
+from ecosentinel.readings import DataKind
 
 
 def resolution_of(values: pl.Series, share: float = 0.995) -> float:
@@ -80,13 +80,9 @@ class DigitTestRule(FactorRule[DigitTestParams]):
         if series.kind is DataKind.RTD:
             cycles = data.cycles(series.code)
             series = cycles if cycles is not None else series
-        valid = series.valid.select(
-            "time",
-            "value",
-            (
-                pl.col("time").dt.convert_time_zone(CST.key).dt.year() * 100
-                + pl.col("time").dt.convert_time_zone(CST.key).dt.month()
-            ).alias("month"),
+        wall = cst_wall(series.valid["time"])
+        valid = series.valid.select("time", "value").with_columns(
+            (wall.dt.year() * 100 + wall.dt.month()).alias("month")
         )
         if valid.height == 0:
             return []

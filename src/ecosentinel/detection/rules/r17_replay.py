@@ -432,10 +432,18 @@ def _windows(
     if x.size < w or not m.any():
         return empty.astype(bool), empty, empty, empty
     x0, y0 = np.where(m, x, 0.0), np.where(m, y, 0.0)
+    if max_distance is not None and _none_within(x0, y0, m, w, p.min_coverage * w, max_distance):
+        return empty.astype(bool), empty, empty, empty
+
+    prefix = np.zeros(x.size + 1)
 
     def wsum(a: np.ndarray[Any, Any]) -> np.ndarray[Any, Any]:
-        c = np.concatenate(([0.0], np.cumsum(a)))
-        return c[w:] - c[:-w]
+        # the cumulative sums into one reused buffer after its leading 0: the same sequential sums as
+        # concatenating [0] and np.cumsum(a), without a new array and a copy per sum (measured on a
+        # minute month: 370 -> 130 us per sum, eight sums per lag that passes the prefilter)
+        np.cumsum(a, out=prefix[1:])
+        sums: np.ndarray[Any, Any] = prefix[w:] - prefix[:-w]
+        return sums
 
     # Window sums by cumulative sums (windows end at each row).
     cnt = wsum(m.astype(float))
@@ -460,6 +468,71 @@ def _windows(
             & (corr >= p.min_corr)
         )
     return np.nan_to_num(ok, nan=0.0).astype(bool), dist, corr, cnt
+
+
+PREFILTER_BLOCKS = 24
+"""Blocks per window of ``_none_within`` (an hour each on a day of minute data)."""
+PREFILTER_MIN_WINDOW = 4 * PREFILTER_BLOCKS
+"""Windows shorter than this (hourly data: 24 rows) are cheap enough to compute exactly."""
+_EPS = float(np.finfo(np.float64).eps)
+
+
+def _none_within(
+    x0: np.ndarray[Any, Any],
+    y0: np.ndarray[Any, Any],
+    m: np.ndarray[Any, Any],
+    w: int,
+    covered_at: float,
+    max_distance: float,
+) -> bool:
+    """True only when provably no window of ``w`` rows with at least ``covered_at`` compared rows has an
+    RMS difference over level (``_windows``' ``dist``) within ``max_distance``; False when it cannot tell.
+
+    Why: most lags of most series are nowhere near a copy, and ``_windows`` then computed three window
+    sums over every row (cumulative sums) only to find nothing (measured on bench city, 32 points x 30
+    days of minute data: 1,057 of 1,218 calls, about 1.5 of R17's 2.4 CPU-s). Here the rows are summed
+    in blocks of w / 24 rows (one pass each) and every window is bounded from the blocks it covers:
+    its sum of squared differences from below (the blocks wholly inside it), the absolute sum of its
+    values from above (every block it touches), its compared rows from below (``covered_at`` or the
+    whole blocks' count). dist <= max_distance means S2 x cnt <= max_distance^2 x S1^2, so a window
+    whose bounds already violate that cannot match. The rounding of ``_windows``' cumulative sums
+    (at most about n x eps times the sum of all terms, n rows) is added to the bounds, so the exact
+    computation can never find a window this rules out; a window near the level falls through to it.
+    """
+    n = x0.size
+    if w < PREFILTER_MIN_WINDOW or n < w:
+        return False
+    size = w // PREFILTER_BLOCKS  # rows per block
+    blocks = -(-n // size)
+    heads = np.arange(0, n, size)
+
+    def block_sums(a: np.ndarray[Any, Any]) -> np.ndarray[Any, Any]:
+        # the sums of the blocks, cumulated: prefix[k] = sum of blocks 0 .. k-1
+        prefix = np.zeros(blocks + 1)
+        np.cumsum(np.add.reduceat(a, heads), out=prefix[1:])
+        return prefix
+
+    with np.errstate(over="ignore", invalid="ignore"):
+        d2 = np.square(x0 - y0)
+        p2, p1, pc = block_sums(d2), block_sums(np.abs(x0)), block_sums(m.astype(np.float64))
+        # the windows starting in block j (rows j*size .. j*size + size - 1) wholly cover blocks
+        # j+1 .. j+full-1 and touch no block outside j .. j+touch-1
+        full = w // size
+        touch = -(-(size - 1 + w) // size)
+        j = np.arange((n - w) // size + 1)
+        inner_hi = np.minimum(j + full, blocks)
+        inner_lo = np.minimum(j + 1, inner_hi)
+        s2_low = p2[inner_hi] - p2[inner_lo]
+        cnt_low = np.maximum(pc[inner_hi] - pc[inner_lo], covered_at)
+        outer = np.minimum(j + touch, blocks)
+        s1_high = p1[outer] - p1[j]
+        # rounding of both computations: relative n x eps of the totals, four times over
+        slack = 4.0 * (n + blocks + 2) * _EPS
+        e2, e1 = slack * p2[-1], slack * p1[-1]
+        apart = (s2_low - e2) * cnt_low > (max_distance * max_distance) * (s1_high + e1) ** 2 * (1 + 1e-9)
+        # windows that cannot reach the coverage (the first ``lag`` days, long gaps) are never compared
+        uncovered = pc[outer] - pc[j] < covered_at
+    return bool((apart | uncovered).all())
 
 
 def _load_distance(data: PointData, start: dt.datetime, end: dt.datetime, lag: dt.timedelta) -> float | None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+import numpy as np
 import polars as pl
 
 from ecosentinel.detection.base import FactorRule, PointData, Series
@@ -177,10 +178,17 @@ def _working_condition(data: PointData) -> tuple[Series | None, str | None]:
 
 
 def _runs(series: Series) -> pl.DataFrame:
-    """Runs of exactly equal consecutive valid values: start, end (last row + step), value, n, duration.
+    """Runs of exactly equal consecutive valid values: run (its number), start, end (last row + step),
+    value, n, duration_s.
 
     A missing or segregated (flagged) row ends a run; a run at zero is a stop (R02's business), not kept.
     """
+    found = _runs_numpy(series)
+    return found if found is not None else _runs_polars(series)
+
+
+def _runs_polars(series: Series) -> pl.DataFrame:
+    """``_runs`` by a group-by over the run numbers (the definition; ``_runs_numpy`` is checked on it)."""
     step = series.step or dt.timedelta(0)
     f = series.frame.select("time", "value").with_columns(
         (
@@ -200,6 +208,41 @@ def _runs(series: Series) -> pl.DataFrame:
             (pl.col("time").last() + step).alias("end"),
             pl.col("value").first(),
             pl.len().alias("n"),
+        )
+        .with_columns(((pl.col("end") - pl.col("start")).dt.total_seconds()).alias("duration_s"))
+        .filter(pl.col("value") != 0)
+    )
+
+
+def _runs_numpy(series: Series) -> pl.DataFrame | None:
+    """``_runs`` from run boundaries in numpy: a run's valid rows are consecutive (a missing row ends it),
+    so its first and last rows are found by index, without the group-by (a minute month of a varying
+    factor is about 40,000 runs: 4.0 -> 2.0 CPU-ms per series). None (the group-by runs) for values that
+    are not floats or hold NaN, whose equality numpy and polars might not share."""
+    step = series.step or dt.timedelta(0)
+    value = series.frame["value"]
+    if value.dtype != pl.Float64 or value.is_nan().any():
+        return None
+    missing = value.is_null().to_numpy()
+    values = value.to_numpy()  # NaN where missing: those rows start runs by ``missing`` anyway
+    new = np.ones(missing.size, dtype=bool)  # the first row starts a run
+    with np.errstate(invalid="ignore"):
+        new[1:] = missing[1:] | missing[:-1] | (values[1:] != values[:-1])
+    run = np.cumsum(new, dtype=np.uint32)
+    kept = np.flatnonzero(~missing)
+    first = np.flatnonzero(new[kept])  # positions in ``kept`` where a run starts
+    last = np.append(first[1:], kept.size)[: first.size] - 1  # no run: none
+    heads, tails = kept[first], kept[last]
+    times = series.frame["time"]
+    return (
+        pl.DataFrame(
+            {
+                "run": pl.Series("run", run[heads], dtype=pl.UInt32),
+                "start": times.gather(heads),
+                "end": times.gather(tails) + step,
+                "value": value.gather(heads),
+                "n": pl.Series("n", (last - first + 1).astype(np.uint32), dtype=pl.UInt32),
+            }
         )
         .with_columns(((pl.col("end") - pl.col("start")).dt.total_seconds()).alias("duration_s"))
         .filter(pl.col("value") != 0)
