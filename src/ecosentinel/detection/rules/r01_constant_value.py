@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
+from typing import Any
 
+import numpy as np
 import polars as pl
 
 from ecosentinel.detection import messages
@@ -14,7 +17,7 @@ from ecosentinel.detection.context import PointType
 from ecosentinel.detection.findings import Finding, Severity, iso, num
 from ecosentinel.detection.messages import calibration_text, kind_name
 from ecosentinel.detection.profile import CalibratedLevel, PointProfile, State, quantum_of
-from ecosentinel.detection.rules._common import fmt, held_share, identical_runs, measured_only, pct
+from ecosentinel.detection.rules._common import cst_wall, fmt, identical_runs, measured_only, pct
 from ecosentinel.readings import CST, DataKind, Source
 
 
@@ -245,6 +248,7 @@ class ConstantValueRule(FactorRule[ConstantValueParams]):
         step_h = (s.step or dt.timedelta(hours=1)).total_seconds() / 3600
         floor = _floor_hours(p, step_h)
         out = []
+        window: _Window | None = None
         for start, end, n, value in runs:
             duration = end - start
             if duration < dt.timedelta(hours=min(default_level, floor)):
@@ -254,7 +258,8 @@ class ConstantValueRule(FactorRule[ConstantValueParams]):
             if calibrated is None:
                 # no history: the rest of the window may stand in for it (a continuous instrument that
                 # never sticks there is judged on the calibration floor, as a history like it would be)
-                window_other = self._window_longest(s, p, runs, start, end, floor, step_h)
+                window = window or _Window.of(s)
+                window_other = self._window_longest(window, p, runs, start, end, floor, step_h)
                 hours_level = window_other[2] if window_other is not None else default_level
             threshold = dt.timedelta(hours=hours_level)
             if duration < threshold:
@@ -331,7 +336,7 @@ class ConstantValueRule(FactorRule[ConstantValueParams]):
 
     def _window_longest(
         self,
-        s: Series,
+        w: _Window,
         p: ConstantValueParams,
         runs: list[tuple[dt.datetime, dt.datetime, int, float]],
         start: dt.datetime,
@@ -350,12 +355,12 @@ class ConstantValueRule(FactorRule[ConstantValueParams]):
           cycles), as its calibration would be.
 
         Coarse steps (a median run of one step) and sticky analysers need their history."""
-        outside = s.valid.filter((pl.col("time") < start) | (pl.col("time") >= end))
-        days = outside["time"].dt.convert_time_zone(CST.key).dt.date().n_unique()
-        if outside.height * step_h < 24 * p.window_history_days:
+        ia, ib = w.valid_cut(start, end)
+        if (ia + w.n_valid - ib) * step_h < 24 * p.window_history_days:
             return None
-        if held_share(outside["value"]) > p.window_max_held_share:
-            return self._window_held(s, p, start, end, days, floor, step_h)
+        days = w.days_outside(ia, ib)
+        if w.held_share_outside(ia, ib) > p.window_max_held_share:
+            return self._window_held(w, p, start, end, days, floor, step_h)
         other = [(b - a).total_seconds() / 3600 for a, b, _, _ in runs if b <= start or a >= end]
         longest = max(other, default=0.0)
         if longest + step_h > floor:
@@ -364,7 +369,7 @@ class ConstantValueRule(FactorRule[ConstantValueParams]):
 
     def _window_held(
         self,
-        s: Series,
+        w: _Window,
         p: ConstantValueParams,
         start: dt.datetime,
         end: dt.datetime,
@@ -374,21 +379,10 @@ class ConstantValueRule(FactorRule[ConstantValueParams]):
     ) -> tuple[int, float, float] | None:
         """``_window_longest`` for an analyser that holds its results: runs of equal values in
         consecutive grid rows outside [start, end) (a missing row or the judged run ends one)."""
-        f = s.frame.select("time", "value").with_columns(
-            (pl.col("time").is_between(start, end, closed="left") | pl.col("value").is_null()).alias("cut")
-        )
-        runs = (
-            f.with_columns(pl.struct("value", "cut").rle_id().alias("run"))
-            .filter(~pl.col("cut"))
-            .group_by("run")
-            .agg(pl.len().alias("n"))["n"]
-        )
-        if runs.len() == 0:
+        runs = w.held_runs_outside(start, end)
+        if runs.size == 0:
             return None
-        cycle_rows = runs.median()
-        longest_rows = runs.max()
-        if not isinstance(cycle_rows, int | float) or not isinstance(longest_rows, int | float):
-            return None
+        cycle_rows, longest_rows = float(np.median(runs)), float(runs.max())
         if cycle_rows <= 1:
             return None  # coarse steps, not a measuring cycle
         cycle, longest = cycle_rows * step_h, longest_rows * step_h
@@ -620,3 +614,109 @@ def _no_interest(code: str, value: float, data: PointData, p: ConstantValueParam
             maximum=fmt(fp.maximum), limit=fmt(upper), share=pct(fp.maximum / upper)
         )
     return None
+
+
+@dataclass(frozen=True, slots=True)
+class _Window:
+    """One series of the screening window, read once for R01's window check of every identical run
+    (the rest of the window outside each run): a point without a profile asked for it per run, with a
+    filter, a time-zone conversion and a run-length pass each time (2.4 of 8.4 CPU-s of all rules on
+    bench city, 16 points x 30 days of minute data). Cumulative counts answer the same questions per run
+    in O(1) (days, held share) or O(runs of the series) (held runs)."""
+
+    valid_us: np.ndarray[Any, Any]
+    """Times of the valid values (microseconds since the epoch, sorted)."""
+    day_starts: np.ndarray[Any, Any]
+    """Cumulative count of CST-day changes among the valid values (1 at the first value)."""
+    day: np.ndarray[Any, Any]
+    held_cum: np.ndarray[Any, Any]
+    """``held_cum[i]``: valid values 1..i equal to the previous valid value (by difference, as
+    ``_common.held_share``)."""
+    values: np.ndarray[Any, Any]
+    grid_us: np.ndarray[Any, Any]
+    """Times of every grid row (valid or not)."""
+    seg_start: np.ndarray[Any, Any]
+    seg_end: np.ndarray[Any, Any]
+    """Grid-row runs of one equal valid value (a missing row ends a run): [start, end) row indexes."""
+
+    @property
+    def n_valid(self) -> int:
+        return int(self.valid_us.size)
+
+    @staticmethod
+    def of(s: Series) -> _Window:
+        valid = s.valid
+        values = valid["value"].cast(pl.Float64).to_numpy()
+        day = cst_wall(valid["time"]).dt.date().cast(pl.Int32).to_numpy()
+        changes = np.concatenate(([1], (day[1:] != day[:-1]).astype(np.int64))) if day.size else day
+        with np.errstate(all="ignore"):  # inf - inf is no hold, as in polars' diff() == 0
+            held = (values[1:] - values[:-1]) == 0
+        held_cum = np.concatenate(([0], np.cumsum(held, dtype=np.int64))) if values.size else values
+        grid = s.frame.select("time", "value")
+        ok = grid["value"].is_not_null().to_numpy()
+        gv = grid["value"].cast(pl.Float64).fill_null(0.0).to_numpy()
+        same = np.zeros(gv.size, dtype=bool)
+        same[1:] = ok[1:] & ok[:-1] & (gv[1:] == gv[:-1])
+        starts = np.flatnonzero(ok & ~same)
+        ends = np.empty_like(starts)
+        if starts.size:
+            # each run ends at the next row that is missing or starts a new run
+            stops = np.flatnonzero(~ok | ~same)
+            nxt = np.searchsorted(stops, starts, side="right")
+            ends = np.where(nxt < stops.size, stops[np.minimum(nxt, stops.size - 1)], gv.size)
+        return _Window(
+            valid_us=valid["time"].dt.epoch("us").to_numpy(),
+            day_starts=np.cumsum(changes) if day.size else day,
+            day=day,
+            held_cum=held_cum,
+            values=values,
+            grid_us=grid["time"].dt.epoch("us").to_numpy(),
+            seg_start=starts,
+            seg_end=ends,
+        )
+
+    def valid_cut(self, start: dt.datetime, end: dt.datetime) -> tuple[int, int]:
+        """Valid-value indexes [ia, ib) of the values inside [start, end)."""
+        a, b = _us(start), _us(end)
+        return int(np.searchsorted(self.valid_us, a, "left")), int(np.searchsorted(self.valid_us, b, "left"))
+
+    def days_outside(self, ia: int, ib: int) -> int:
+        """Distinct CST days of the valid values outside [ia, ib)."""
+        n = self.n_valid
+        before = int(self.day_starts[ia - 1]) if ia > 0 else 0
+        after = int(self.day_starts[n - 1] - self.day_starts[ib]) + 1 if ib < n else 0
+        shared = ia > 0 and ib < n and self.day[ia - 1] == self.day[ib]
+        return before + after - int(shared)
+
+    def held_share_outside(self, ia: int, ib: int) -> float:
+        """``_common.held_share`` of the valid values outside [ia, ib), read as one sequence."""
+        n = self.n_valid
+        m = ia + n - ib
+        if m < 2:
+            return 0.0
+        held = int(self.held_cum[ia - 1]) if ia > 0 else 0
+        if ib < n:
+            held += int(self.held_cum[n - 1] - self.held_cum[ib])
+        if ia > 0 and ib < n:
+            with np.errstate(all="ignore"):
+                held += int(self.values[ib] - self.values[ia - 1] == 0)
+        return held / (m - 1)
+
+    def held_runs_outside(self, start: dt.datetime, end: dt.datetime) -> np.ndarray[Any, Any]:
+        """Lengths (rows) of the runs of equal valid values in consecutive grid rows, the rows inside
+        [start, end) cut out (a run across the cut counts as its two pieces)."""
+        ja = int(np.searchsorted(self.grid_us, _us(start), "left"))
+        jb = int(np.searchsorted(self.grid_us, _us(end), "left"))
+        s0, e0 = self.seg_start, self.seg_end
+        left = np.minimum(e0, ja) - s0
+        right = e0 - np.maximum(s0, jb)
+        pieces = np.concatenate((left[(s0 < ja) & (left > 0)], right[(e0 > jb) & (right > 0)]))
+        return pieces
+
+
+def _us(t: dt.datetime) -> int:
+    """Microseconds since the epoch of an aware time."""
+    return int((t - _EPOCH) // dt.timedelta(microseconds=1))
+
+
+_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
