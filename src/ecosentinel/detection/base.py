@@ -193,7 +193,7 @@ def _series_sorted(frame: pl.DataFrame) -> bool:
     return all(a < b for a, b in itertools.pairwise(heads))
 
 
-def _epoch_us(t: dt.datetime) -> int:
+def epoch_us(t: dt.datetime) -> int:
     """Microseconds since the Unix epoch of an aware datetime (polars' ``dt.epoch("us")``)."""
     return (t - _EPOCH) // dt.timedelta(microseconds=1)
 
@@ -260,8 +260,8 @@ class PointData:
         n_known = np.concatenate(([0], np.cumsum(known)))
         n_hit = np.concatenate(([0], np.cumsum(hit)))
         lead = dt.timedelta(minutes=59)
-        lo = np.searchsorted(hours, [_epoch_us(a - lead) for a, _ in spans], side="left")
-        hi = np.searchsorted(hours, [_epoch_us(b) for _, b in spans], side="left")
+        lo = np.searchsorted(hours, [epoch_us(a - lead) for a, _ in spans], side="left")
+        hi = np.searchsorted(hours, [epoch_us(b) for _, b in spans], side="left")
         known_in = n_known[hi] - n_known[lo]
         hit_in = n_hit[hi] - n_hit[lo]
         return [float(h) / float(k) if k > 0 else None for h, k in zip(hit_in, known_in, strict=True)]

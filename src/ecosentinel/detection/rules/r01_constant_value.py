@@ -10,7 +10,7 @@ import numpy as np
 import polars as pl
 
 from ecosentinel.detection import messages
-from ecosentinel.detection.base import FactorRule, PointData, Series, true_runs
+from ecosentinel.detection.base import FactorRule, PointData, Series, epoch_us, true_runs
 from ecosentinel.detection.calibration import budget_level
 from ecosentinel.detection.config import RuleParams, ScreeningConfig
 from ecosentinel.detection.context import PointType
@@ -677,7 +677,7 @@ class _Window:
 
     def valid_cut(self, start: dt.datetime, end: dt.datetime) -> tuple[int, int]:
         """Valid-value indexes [ia, ib) of the values inside [start, end)."""
-        a, b = _us(start), _us(end)
+        a, b = epoch_us(start), epoch_us(end)
         return int(np.searchsorted(self.valid_us, a, "left")), int(np.searchsorted(self.valid_us, b, "left"))
 
     def days_outside(self, ia: int, ib: int) -> int:
@@ -705,18 +705,9 @@ class _Window:
     def held_runs_outside(self, start: dt.datetime, end: dt.datetime) -> np.ndarray[Any, Any]:
         """Lengths (rows) of the runs of equal valid values in consecutive grid rows, the rows inside
         [start, end) cut out (a run across the cut counts as its two pieces)."""
-        ja = int(np.searchsorted(self.grid_us, _us(start), "left"))
-        jb = int(np.searchsorted(self.grid_us, _us(end), "left"))
+        ja = int(np.searchsorted(self.grid_us, epoch_us(start), "left"))
+        jb = int(np.searchsorted(self.grid_us, epoch_us(end), "left"))
         s0, e0 = self.seg_start, self.seg_end
         left = np.minimum(e0, ja) - s0
         right = e0 - np.maximum(s0, jb)
-        pieces = np.concatenate((left[(s0 < ja) & (left > 0)], right[(e0 > jb) & (right > 0)]))
-        return pieces
-
-
-def _us(t: dt.datetime) -> int:
-    """Microseconds since the epoch of an aware time."""
-    return int((t - _EPOCH) // dt.timedelta(microseconds=1))
-
-
-_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+        return np.concatenate((left[(s0 < ja) & (left > 0)], right[(e0 > jb) & (right > 0)]))

@@ -600,9 +600,9 @@ class PostExceedanceDropRule(FactorRule[PostExceedanceDropParams]):
             # flow is compared with its usual level over the day before the peak: the few cycles before
             # it may hold a pump pause, which made the ordinary flow after it look like a storm
             since = t_peak - dt.timedelta(hours=p.flow_baseline_hours) if other in FLOW_CODES else level_start
-            before = v.filter(pl.col("time").is_between(since, t_peak, closed="left"))["value"].median()
-            during = v.filter(pl.col("time").is_between(low_start, low_end, closed="left"))["value"].median()
-            if not isinstance(before, int | float) or not isinstance(during, int | float) or before <= 0:
+            before = _median_over(v, (since, t_peak))
+            during = _median_over(v, (low_start, low_end))
+            if before is None or during is None or before <= 0:
                 continue
             checked.append(other)
             if other in FLOW_CODES:
