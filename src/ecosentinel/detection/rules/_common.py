@@ -223,6 +223,25 @@ HOLDING_SHARE = 0.3
 its measuring cycle (the profile's rule for ``FactorProfile.cycle_hours``)."""
 
 
+def equal_runs(value: pl.Series) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+    """Runs of equal consecutive values of a grid series, a missing (null) row ending a run, found by
+    index: (new, heads, tails), ``new[i]`` when row i starts a run (every missing row does), ``heads`` and
+    ``tails`` the first and last row of each run of values (a run's valid rows are consecutive). None
+    for values that are not floats or hold NaN, whose equality numpy and polars might not share (R20
+    then groups by polars' run numbers; ``PointData`` series hold no NaN: it segregates them)."""
+    if value.dtype != pl.Float64 or value.is_nan().any():
+        return None
+    missing = value.is_null().to_numpy()
+    values = value.to_numpy()  # NaN where missing: those rows start runs by ``missing`` anyway
+    new = np.ones(missing.size, dtype=bool)  # the first row starts a run
+    with np.errstate(invalid="ignore"):
+        new[1:] = missing[1:] | missing[:-1] | (values[1:] != values[:-1])
+    kept = np.flatnonzero(~missing)
+    first = np.flatnonzero(new[kept])  # positions in ``kept`` where a run starts
+    last = np.append(first[1:], kept.size)[: first.size] - 1  # no run: none
+    return new, kept[first], kept[last]
+
+
 def held_share(values: pl.Series) -> float:
     """Share of consecutive valid values equal to the previous one (0 with fewer than two)."""
     v = values.drop_nulls()

@@ -17,7 +17,14 @@ from ecosentinel.detection.context import PointType
 from ecosentinel.detection.findings import Finding, Severity, iso, num
 from ecosentinel.detection.messages import calibration_text, kind_name
 from ecosentinel.detection.profile import CalibratedLevel, PointProfile, State, quantum_of
-from ecosentinel.detection.rules._common import cst_wall, fmt, identical_runs, measured_only, pct
+from ecosentinel.detection.rules._common import (
+    cst_wall,
+    equal_runs,
+    fmt,
+    identical_runs,
+    measured_only,
+    pct,
+)
 from ecosentinel.readings import CST, DataKind, Source
 
 
@@ -653,17 +660,10 @@ class _Window:
             held = (values[1:] - values[:-1]) == 0
         held_cum = np.concatenate(([0], np.cumsum(held, dtype=np.int64))) if values.size else values
         grid = s.frame.select("time", "value")
-        ok = grid["value"].is_not_null().to_numpy()
-        gv = grid["value"].cast(pl.Float64).fill_null(0.0).to_numpy()
-        same = np.zeros(gv.size, dtype=bool)
-        same[1:] = ok[1:] & ok[:-1] & (gv[1:] == gv[:-1])
-        starts = np.flatnonzero(ok & ~same)
-        ends = np.empty_like(starts)
-        if starts.size:
-            # each run ends at the next row that is missing or starts a new run
-            stops = np.flatnonzero(~ok | ~same)
-            nxt = np.searchsorted(stops, starts, side="right")
-            ends = np.where(nxt < stops.size, stops[np.minimum(nxt, stops.size - 1)], gv.size)
+        # PointData segregates NaN already; read as missing here too, so the runs are always found
+        found = equal_runs(grid["value"].cast(pl.Float64).fill_nan(None))
+        assert found is not None
+        _, heads, tails = found
         return _Window(
             valid_us=valid["time"].dt.epoch("us").to_numpy(),
             day_starts=np.cumsum(changes) if day.size else day,
@@ -671,8 +671,8 @@ class _Window:
             held_cum=held_cum,
             values=values,
             grid_us=grid["time"].dt.epoch("us").to_numpy(),
-            seg_start=starts,
-            seg_end=ends,
+            seg_start=heads,
+            seg_end=tails + 1,
         )
 
     def valid_cut(self, start: dt.datetime, end: dt.datetime) -> tuple[int, int]:

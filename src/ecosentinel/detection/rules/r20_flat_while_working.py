@@ -14,7 +14,7 @@ from ecosentinel.detection.context import FLOW_CODES, GAS_FLOW, WATER_FLOW, WC_P
 from ecosentinel.detection.findings import Finding, Severity, iso, num
 from ecosentinel.detection.messages import factor_name, kind_name
 from ecosentinel.detection.profile import quantum_of
-from ecosentinel.detection.rules._common import WC_KINDS, fmt, pct
+from ecosentinel.detection.rules._common import WC_KINDS, equal_runs, fmt, pct
 from ecosentinel.readings import DataKind
 
 
@@ -215,24 +215,16 @@ def _runs_polars(series: Series) -> pl.DataFrame:
 
 
 def _runs_numpy(series: Series) -> pl.DataFrame | None:
-    """``_runs`` from run boundaries in numpy: a run's valid rows are consecutive (a missing row ends it),
-    so its first and last rows are found by index, without the group-by (a minute month of a varying
-    factor is about 40,000 runs: 4.0 -> 2.0 CPU-ms per series). None (the group-by runs) for values that
-    are not floats or hold NaN, whose equality numpy and polars might not share."""
+    """``_runs`` from run boundaries in numpy (``_common.equal_runs``), without the group-by (a minute
+    month of a varying factor is about 40,000 runs: 4.0 -> 2.0 CPU-ms per series). None (the group-by
+    runs) where ``equal_runs`` declines."""
     step = series.step or dt.timedelta(0)
     value = series.frame["value"]
-    if value.dtype != pl.Float64 or value.is_nan().any():
+    found = equal_runs(value)
+    if found is None:
         return None
-    missing = value.is_null().to_numpy()
-    values = value.to_numpy()  # NaN where missing: those rows start runs by ``missing`` anyway
-    new = np.ones(missing.size, dtype=bool)  # the first row starts a run
-    with np.errstate(invalid="ignore"):
-        new[1:] = missing[1:] | missing[:-1] | (values[1:] != values[:-1])
+    new, heads, tails = found
     run = np.cumsum(new, dtype=np.uint32)
-    kept = np.flatnonzero(~missing)
-    first = np.flatnonzero(new[kept])  # positions in ``kept`` where a run starts
-    last = np.append(first[1:], kept.size)[: first.size] - 1  # no run: none
-    heads, tails = kept[first], kept[last]
     times = series.frame["time"]
     return (
         pl.DataFrame(
@@ -241,7 +233,7 @@ def _runs_numpy(series: Series) -> pl.DataFrame | None:
                 "start": times.gather(heads),
                 "end": times.gather(tails) + step,
                 "value": value.gather(heads),
-                "n": pl.Series("n", (last - first + 1).astype(np.uint32), dtype=pl.UInt32),
+                "n": pl.Series("n", (tails - heads + 1).astype(np.uint32), dtype=pl.UInt32),
             }
         )
         .with_columns(((pl.col("end") - pl.col("start")).dt.total_seconds()).alias("duration_s"))
