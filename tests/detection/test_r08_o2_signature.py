@@ -42,11 +42,12 @@ def gas(
     meter: bool = True,
     minute: bool = False,
     o2_flags: dict[int, str] | None = None,
+    nox_flags: dict[int, str] | None = None,
 ) -> pl.DataFrame:
     load, o2, nox, flow = parts
     step, kind = (MINUTE, "minute") if minute else (HOUR, "hour")
     out = [
-        series("a21002", nox, step=step, kind=kind),
+        series("a21002", nox, step=step, kind=kind, flags=nox_flags),
         series("a19001", o2, step=step, kind=kind, flags=o2_flags),
         series("a00000", flow, step=step, kind=kind),
     ]
@@ -73,6 +74,21 @@ def low_load(parts: Plant, a: int, b: int) -> Plant:
         flow[i] = round(load[i] * 30 * 21 / (21 - o2[i]), 0)
     return load, o2, nox, flow
 
+
+def substituted(parts: Plant, a: int, b: int, every: int) -> tuple[Plant, dict[int, str]]:
+    """Inside the run, every ``every``-th row within a quarter of the run from either edge holds a
+    substitute NOx value (flag S) at 2.2 x the measured level (EPA Part 75 substitutes a high percentile
+    for missing hours)."""
+    load, o2, nox, flow = (list(x) for x in parts)
+    reach = (b - a) // 4
+    rows = [i for i in range(a, b) if min(i - a, b - 1 - i) < reach and i % every == 0]
+    for i in rows:
+        nox[i] = round(nox[i] * 2.2, 1)
+    return (load, o2, nox, flow), dict.fromkeys(rows, "S")
+
+
+SUB_H = substituted(diluted(HOURLY, *DIL_H), *DIL_H, every=3)
+SUB_M = substituted(diluted(MINUTES, *DIL_M), *DIL_M, every=3)
 
 CASES: list[Case] = [
     {
@@ -105,6 +121,24 @@ CASES: list[Case] = [
     {
         "id": "catch: minute data, 12-hour O2 dilution without a power meter",
         "frame": gas(diluted(MINUTES, *DIL_M), minute=True, meter=False),
+        "context": GAS,
+        "expect": 1,
+        "variant": "o2_high",
+        "severity": "medium",
+        "windows": [(T0 + DIL_M[0] * MINUTE, T0 + DIL_M[1] * MINUTE)],
+    },
+    {
+        "id": "catch: hourly, substitute NOx hours (flag S, 2.2 x) at both edges are not compared",
+        "frame": gas(SUB_H[0], nox_flags=SUB_H[1]),
+        "context": GAS,
+        "expect": 1,
+        "variant": "o2_high",
+        "severity": "high",
+        "windows": [(T0 + DIL_H[0] * HOUR, T0 + DIL_H[1] * HOUR)],
+    },
+    {
+        "id": "catch: minute data, substitute NOx minutes at both edges, no power meter",
+        "frame": gas(SUB_M[0], minute=True, meter=False, nox_flags=SUB_M[1]),
         "context": GAS,
         "expect": 1,
         "variant": "o2_high",

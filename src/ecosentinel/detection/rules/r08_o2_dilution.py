@@ -13,7 +13,7 @@ from ecosentinel.detection.base import PointData, PointRule, Series, true_runs
 from ecosentinel.detection.config import RuleParams, ScreeningConfig
 from ecosentinel.detection.context import GAS_FLOW, O2_CODE, WC_PRODUCTION, PointType
 from ecosentinel.detection.findings import Finding, Severity, cst_text, iso
-from ecosentinel.detection.rules._common import WC_KINDS, align, fmt, mean_of, pct
+from ecosentinel.detection.rules._common import WC_KINDS, align, fmt, mean_of, measured_only, pct
 from ecosentinel.readings import DataKind
 
 _KINDS = (DataKind.HOUR, DataKind.MINUTE)
@@ -211,9 +211,12 @@ class O2DilutionRule(PointRule[O2DilutionParams]):
         prod = data.series(WC_PRODUCTION, WC_KINDS)
         if prod is not None and prod.n_valid:
             f = align(f, prod, "load", tol)
+        # substitute (S) and over-range (T) values are never evidence: only measured flow and
+        # concentrations are compared (measured on EPA units: a substitute NOx hour at twice the measured
+        # level inside a 6-hour edge block hid a dilution's proportional fall)
         flow = data.series(GAS_FLOW, (o2.kind, *_KINDS))
         if flow is not None and flow.n_valid:
-            f = align(f, flow, "flow", tol)
+            f = align(f, measured_only(flow), "flow", tol)
         f, base, proxy = _o2_excess(f, p)
         if base is None:
             return []
@@ -221,6 +224,7 @@ class O2DilutionRule(PointRule[O2DilutionParams]):
         for code in pollutants:
             s = data.series(code, (o2.kind,))
             if s is not None and s.n_valid:
+                s = measured_only(s)
                 conc.append(code)
                 f = f.join(s.frame.select("time", pl.col("value").alias(code)), on="time", how="left")
         if not conc:
