@@ -201,6 +201,34 @@ def test_r12_ceiling_on_a_short_window_reads_the_points_history(minute: bool, wi
         assert "历史标定数据" in found[0].explanation_zh
 
 
+# A source back from a long outage, with no clean history: the pile comes half a day after the window
+# starts, and the point's own values after the pile are the only baseline there is.
+@pytest.mark.parametrize("minute", [False, True], ids=["hour", "minute"])
+@pytest.mark.parametrize("after_days", [7, 0], ids=["week-after", "nothing-after"])
+def test_r12_ceiling_after_an_outage_reads_the_values_after_the_pile(minute: bool, after_days: int) -> None:
+    per, kw = (60, {"step": MINUTE, "kind": "minute"}) if minute else (1, {})
+    n = SHORT_PRE + (3 + after_days) * 24
+    hours = clipped(honest(n, 4), SHORT_PRE, SHORT_PRE + 3 * 24)
+    values = [v for v in hours for _ in range(per)]
+    start = T0 + (CST_MIDNIGHT - SHORT_PRE) * HOUR  # the pile starts at 00:00 CST
+    found = check_case(
+        "R12",
+        {
+            "id": "after an outage",
+            "frame": frame(series("a21026", values, start=start, **kw)),  # type: ignore[arg-type]
+            "context": GAS,
+            "expect": 1 if after_days else 0,
+            "variant": "ceiling",
+        },
+    )
+    if found:
+        a, b = first_last_in_band(values[: (SHORT_PRE + 3 * 24) * per], per)  # the pile's own hours
+        assert (found[0].start, found[0].end) == (start + a * HOUR, start + (b + 1) * HOUR)
+        assert found[0].evidence["baseline"] == "window before and after"
+        assert found[0].evidence["pre_window_values"] >= after_days * 24
+        assert "该时段之后的数据" in found[0].explanation_zh
+
+
 # An analyser that holds each result for its 4-hour cycle: the ceiling counts its results. Clipped
 # results over three days are a pile; one result stuck just under the limit for the three days is one
 # measurement (R01 reports the stuck analyser), not a pile.

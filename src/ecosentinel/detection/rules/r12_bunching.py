@@ -148,7 +148,8 @@ class BunchingRule(FactorRule[BunchingParams]):
     ) -> list[Finding]:
         """Values piled just under the limit for days, measured against the point's own earlier values:
         those of the window before the pile, or, when the window holds fewer than
-        ``ceiling_min_pre_hours`` of them, those of the point's clean history (profile ``band_share``)."""
+        ``ceiling_min_pre_hours`` of them, those of the point's clean history (profile ``band_share``);
+        when both together are still too few, those of the window after the pile as well."""
         history = data.profile.level("R12", "band_share", s.code) if data.profile else None
         hist_n = history.n if history is not None else 0
         hist_k = round(history.level * history.n) if history is not None else 0
@@ -193,6 +194,15 @@ class BunchingRule(FactorRule[BunchingParams]):
             if pooled:
                 # too little of the window before the pile: the point's clean history stands in for it
                 pre_hours, pre_n, pre_k = pre_hours + hist_n, pre_n + hist_n, pre_k + hist_k
+            after = pre_hours < p.ceiling_min_pre_hours
+            if after:
+                # still too little (a source back from a long outage, no clean history): the point's own
+                # values after the candidate window count too, a baseline from outside the pile (measured
+                # in bench detect: an EPA unit off for the month before and nine days into the window had
+                # a five-day clipped pile no test could reach)
+                pre_hours += cum["hours"][-1] - cum["hours"][j]
+                pre_n += cum["n"][-1] - cum["n"][j]
+                pre_k += cum["k"][-1] - cum["k"][j]
             if pre_hours < p.ceiling_min_pre_hours or hours < 12 * p.ceiling_days or n == 0:
                 continue
             k = cum["k"][j] - cum["k"][i]
@@ -218,6 +228,7 @@ class BunchingRule(FactorRule[BunchingParams]):
                         "tail": tail,
                         "pre_n": pre_n,
                         "pooled": pooled,
+                        "after": after,
                     },
                 )
             )
@@ -269,6 +280,7 @@ class BunchingRule(FactorRule[BunchingParams]):
                 "pre_window_values": best["pre_n"],
                 "pre_window_share": round(best["p0"], 5),
                 "history": history.evidence() if history is not None and best["pooled"] else None,
+                "baseline": "window before and after" if best["after"] else "window before",
                 "above_limit": best["above"],
                 "max_value": vmax,
                 "binomial_tail": float(f"{best['tail']:.3g}"),
@@ -306,7 +318,8 @@ class BunchingRule(FactorRule[BunchingParams]):
                         )
                         if history is not None and best["pooled"]
                         else ""
-                    ),
+                    )
+                    + (messages.R12_WITH_AFTER if best["after"] else ""),
                     pre_pct=pct(best["p0"]),
                     ratio=fmt(round(best["share"] / best["p0"], 1)),
                     above=best["above"],
