@@ -245,3 +245,68 @@ def test_r09_evidence_states_the_association_and_the_history() -> None:
     assert f.start == T0 + 23 * HOUR
     assert f.end == T0 + 27 * HOUR
     assert isinstance(f.start, dt.datetime)
+
+
+# Monitoring cut over each of two humps (the data comes back as the level falls, goes silent again as it
+# rises), 14 days of hours or 10 days of minutes with no other gap: two separate outages, every outage of
+# the month at a high level, a strong association -> each gap medium (yellow). The same gaps with the level
+# staying high between them are one outage (a weak association: low clues); a point that also drops out
+# at low levels keeps them low.
+HUMPS = [38.0, 42.0, None, None, 40.0, 31.0, 41.0, None, None, 39.0]
+"""From hour 0 of the humps: two 2-hour gaps 3 hours apart, flanks 0.76-0.84 x the limit of 50."""
+ONE_EPISODE = [38.0, 42.0, None, None, 40.0, 38.0, 41.0, None, None, 39.0]
+
+
+def _humps(
+    n: int, at: int, humps: list[float | None], per: int, low_gaps: tuple[int, ...] = ()
+) -> list[float | None]:
+    """``n`` hours of the wavy level (``per`` rows an hour) with ``humps`` from hour ``at`` and 2-hour gaps
+    at ordinary levels from each hour in ``low_gaps``."""
+    hours = wavy(n, 30, 6)
+    hours[at : at + len(humps)] = humps
+    for h in low_gaps:
+        hours = replaced(hours, range(h, h + 2), None)
+    return [v for v in hours for _ in range(per)]
+
+
+def _gap_windows(at: int) -> list[tuple[dt.datetime, dt.datetime]]:
+    return [(T0 + (at + 2) * HOUR, T0 + (at + 4) * HOUR), (T0 + (at + 7) * HOUR, T0 + (at + 9) * HOUR)]
+
+
+@pytest.mark.parametrize("minute", [False, True], ids=["hour", "minute"])
+@pytest.mark.parametrize(
+    ("humps", "low_gaps", "severity", "outages"),
+    [(HUMPS, (), "medium", 2), (HUMPS, (150,), "low", 2)],
+    ids=["two-outages", "also-drops-out-low"],
+)
+def test_r09_repeated_outages_at_high_levels(
+    minute: bool, humps: list[float | None], low_gaps: tuple[int, ...], severity: str, outages: int
+) -> None:
+    n, at = (240, 200) if minute else (336, 200)
+    per, kw = (60, {"step": MINUTE, "kind": "minute"}) if minute else (1, {})
+    found = check_case(
+        "R09",
+        {
+            "id": "humps",
+            "frame": frame(series("w01018", _humps(n, at, humps, per, low_gaps), **kw)),  # type: ignore[arg-type]
+            "context": WATER,
+            "expect": 2,
+            "variant": "gap",
+            "severity": severity,
+            "windows": _gap_windows(at),
+        },
+    )
+    assoc = found[0].evidence["association"]
+    assert assoc["outages_after_high"] == outages
+    assert assoc["outages_after_low"] == len(low_gaps)
+    assert assoc["p_value"] <= assoc["alpha_strong"]
+
+
+@pytest.mark.parametrize("minute", [False, True], ids=["hour", "minute"])
+def test_r09_gaps_within_one_high_episode_are_one_outage(minute: bool) -> None:
+    n, at = (240, 200) if minute else (336, 200)
+    per, kw = (60, {"step": MINUTE, "kind": "minute"}) if minute else (1, {})
+    data = frame(series("w01018", _humps(n, at, ONE_EPISODE, per), **kw))  # type: ignore[arg-type]
+    found = [f for f in screen_point(data, WATER, rules=["R09"]) if f.evidence["kind"] == "gap"]
+    assert all(f.severity.value == "low" for f in found)
+    assert all(f.evidence["association"]["outages_after_high"] == 1 for f in found)

@@ -7,6 +7,7 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 import polars as pl
 
 from ecosentinel.detection import messages
@@ -49,7 +50,11 @@ class StrategicGapParams(RuleParams):
     cluster_hours: float = 3.0
     """[P] gaps starting within this many hours of the previous gap's end are one outage: one piece of
     evidence (measured on the Beijing series: one station outage during a pollution episode makes
-    several gaps after high values, which a per-gap count took for an association)."""
+    several gaps after high values, which a per-gap count took for an association). Except a gap at a
+    high level after the values came back below ``bracket_fraction`` x limit since the previous gap:
+    the data returned while the level was low and went silent again as it rose, a second decision to
+    cut (measured on the simulated corpus: monitoring cut over each of two humps 1.5-2 h apart was one
+    outage, and one outage in a month is never an association)."""
     pattern_min_gaps: int = 3
     """[P] a month with at least this many associated gaps is also reported as a pattern (high)."""
     pattern_ratio: float = 3.0
@@ -105,7 +110,7 @@ class StrategicGapRule(FactorRule[StrategicGapParams]):
             # within cluster_hours of each other are one outage: one piece of evidence)
             n_high_eff = float(n_high)
             n_low_eff = float(n_all - n_high)
-            k_high = _clusters(highs, params.cluster_hours)
+            k_high = _clusters(highs, params.cluster_hours, bracket)
             k_low = _clusters([g for g in in_month if g.level < bracket], params.cluster_hours)
             hist_gaps = hist_n = 0.0
             if calibrated is not None:
@@ -167,7 +172,9 @@ class StrategicGapRule(FactorRule[StrategicGapParams]):
         mask = f["value"].is_null() & (f["flag"].is_null() | f["flag"].is_in(list(GAP_FLAGS)))
         lookback = dt.timedelta(hours=params.lookback_hours)
         runs = runs_with_levels(f, mask, series.step, lookback)
-        out = []
+        values = f["value"].to_numpy()  # NaN where missing
+        out: list[_Gap] = []
+        last_row = 0  # the row after the previous counted gap
         for r in runs:
             # the first valid value after the gap, when it comes within the lookback of the gap's end
             # (sorted times: nothing nearer was valid)
@@ -180,7 +187,11 @@ class StrategicGapRule(FactorRule[StrategicGapParams]):
                 continue
             flags = f.slice(r.a, r.rows)["flag"].fill_null("absent").unique().sort().to_list()
             month = r.start.astimezone(CST).strftime("%Y-%m")
-            out.append(_Gap(r, after, level, hours, flags, month))
+            between = values[last_row : r.a]
+            between = between[np.isfinite(between)]
+            trough = float(between.min()) if out and between.size else None
+            out.append(_Gap(r, after, level, hours, flags, month, trough))
+            last_row = r.b + 1
         return out
 
     def calibrate(
@@ -234,8 +245,15 @@ class StrategicGapRule(FactorRule[StrategicGapParams]):
         assert r.before_time is not None
         high = params.exceed_fraction * limit
         strong = g.level >= limit and g.hours >= 3
-        # a gap only bracketed by near-limit values is a clue (low): two on one day add up to yellow
-        severity = Severity.HIGH if strong else (Severity.MEDIUM if r.before >= high else Severity.LOW)
+        # a gap only bracketed by near-limit values is a clue (low), unless the month's association rests
+        # on two or more separate outages and every outage of the month came at a high level (the data
+        # went silent each time the level rose, never otherwise). A point that also drops out at low
+        # levels has another explanation for its gaps (measured on the Beijing series: a PM2.5 station
+        # with 14 outages at high levels and 10 at low ones in a smog month)
+        repeated = assoc["outages_after_high"] >= 2 and assoc["outages_after_low"] == 0
+        severity = (
+            Severity.HIGH if strong else (Severity.MEDIUM if r.before >= high or repeated else Severity.LOW)
+        )
         if not strong_assoc:
             # a weak association: a clue only, unless the gap itself hides a full exceedance (>= limit
             # for >= 3 h), which stays medium (yellow alone, never red alone)
@@ -315,6 +333,8 @@ class _Gap:
     hours: float
     flags: list[str]
     month: str
+    trough: float | None = None
+    """The lowest valid value since the previous gap (None for the window's first gap)."""
 
     def on_record(self, limit: float) -> bool:
         """The exceedance is on record around the gap: the valid values just before and just after it
@@ -324,11 +344,16 @@ class _Gap:
         return before is not None and before >= limit and self.after is not None and self.after >= limit
 
 
-def _clusters(gaps: list[_Gap], hours: float) -> int:
-    """Number of outages: gaps whose start is within ``hours`` of the previous gap's end join it."""
+def _clusters(gaps: list[_Gap], hours: float, bracket: float | None = None) -> int:
+    """Number of outages: gaps whose start is within ``hours`` of the previous gap's end join it, unless
+    (with ``bracket``) the gap is at a high level and the values fell below ``bracket`` since the previous
+    gap (the data came back low and went silent again as the level rose)."""
     count, last_end = 0, None
     for g in sorted(gaps, key=lambda g: g.run.start):
-        if last_end is None or g.run.start - last_end > dt.timedelta(hours=hours):
+        rearmed = (
+            bracket is not None and g.level >= bracket and g.trough is not None and g.trough < bracket
+        )
+        if last_end is None or rearmed or g.run.start - last_end > dt.timedelta(hours=hours):
             count += 1
         last_end = g.run.end if last_end is None else max(last_end, g.run.end)
     return count
