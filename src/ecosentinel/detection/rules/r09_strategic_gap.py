@@ -350,9 +350,7 @@ def _clusters(gaps: list[_Gap], hours: float, bracket: float | None = None) -> i
     gap (the data came back low and went silent again as the level rose)."""
     count, last_end = 0, None
     for g in sorted(gaps, key=lambda g: g.run.start):
-        rearmed = (
-            bracket is not None and g.level >= bracket and g.trough is not None and g.trough < bracket
-        )
+        rearmed = bracket is not None and g.level >= bracket and g.trough is not None and g.trough < bracket
         if last_end is None or rearmed or g.run.start - last_end > dt.timedelta(hours=hours):
             count += 1
         last_end = g.run.end if last_end is None else max(last_end, g.run.end)
