@@ -18,7 +18,7 @@ from ecosentinel.protocol.hj212 import (
     make_packet,
     normalise_code,
 )
-from ecosentinel.readings import CST
+from ecosentinel.readings import CST, DataFlag
 from tests.protocol import samples
 
 # ------------------------------------------------------------------------------------------- literals
@@ -157,6 +157,20 @@ ERROR_CASES = [
         "number",
         100,
         ["w01018-Rtd"],
+    ),
+    (
+        "unknown data flag",
+        samples.reframe(b"ST=32;CN=2051;PW=1;MN=M;CP=&&DataTime=20260101000000;w01018-Avg=1,w01018-Flag=X&&"),
+        "flag",
+        100,
+        ["w01018-Flag", "'X'", "数据标记无效", "N"],
+    ),
+    (
+        "lower-case data flag",
+        samples.reframe(b"ST=32;CN=2051;PW=1;MN=M;CP=&&DataTime=20260101000000;w01018-Avg=1,w01018-Flag=n&&"),
+        "flag",
+        100,
+        ["w01018-Flag", "'n'"],
     ),
     (
         "bad DataTime",
@@ -358,7 +372,10 @@ def _field_values(draw: st.DrawFn) -> FieldValue:
     code = draw(_CODES)
     if draw(st.booleans()):
         return FieldValue(code, draw(_NUMERIC), draw(st.none() | _NUMBER))
-    return FieldValue(code, draw(_TEXTUAL), draw(st.none() | _TEXT))
+    field = draw(_TEXTUAL)
+    if field == "Flag":  # a data flag is one of the HJ 212 letters (anything else is refused)
+        return FieldValue(code, field, draw(st.none() | st.sampled_from([f.value for f in DataFlag])))
+    return FieldValue(code, field, draw(st.none() | _TEXT))
 
 
 @st.composite

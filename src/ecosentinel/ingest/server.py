@@ -182,8 +182,17 @@ class StoreWriter:
             rows = packet_reading_rows([p.packet for p in batch])
             self._store.append_rows(rows, [p.raw for p in batch])
         except Exception:
-            # Nothing is acknowledged: the loggers will re-send (HJ 212 retries unanswered packets).
-            log.exception("store write failed for %d packets; none acknowledged", len(batch))
+            if len(batch) > 1:
+                # one packet the store refuses must not hold back the other loggers' packets of its group
+                # commit: each is tried in a transaction of its own
+                log.exception(
+                    "store write failed for a batch of %d packets; committing them one by one", len(batch)
+                )
+                for item in batch:
+                    self._commit([item], [])
+                return
+            # Nothing is acknowledged: the logger will re-send (HJ 212 retries unanswered packets).
+            log.exception("store write failed for a packet from %s; not acknowledged", batch[0].packet.mn)
             self._loop.call_soon_threadsafe(_release_all, batch)
             return
         self._stats.batches += 1

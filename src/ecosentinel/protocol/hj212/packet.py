@@ -23,7 +23,7 @@ from ecosentinel.protocol.hj212 import messages as msg
 from ecosentinel.protocol.hj212.codes import NUMERIC_FIELDS, QnRtn
 from ecosentinel.protocol.hj212.crc import crc16, crc16_modbus
 from ecosentinel.protocol.hj212.errors import Hj212Error
-from ecosentinel.readings import CST, KIND_BY_CN
+from ecosentinel.readings import CST, KIND_BY_CN, DataFlag
 
 __all__ = [
     "FieldValue",
@@ -46,6 +46,8 @@ Item = tuple[str, str, Value]
 
 _HEX: Final = b"0123456789abcdefABCDEF"
 _DATA_CNS: Final = frozenset(KIND_BY_CN)  # uploads whose values need a DataTime
+_DATA_FLAGS: Final = frozenset(f.value for f in DataFlag)
+"""The data flags (数据标记) a ``<code>-Flag`` may hold: HJ 212-2017 N F M S D C T B, and P (2005)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -307,6 +309,14 @@ def parse_cp(cp: str) -> tuple[dt.datetime | None, tuple[Item, ...], tuple[tuple
                 else:
                     add((code, field, None))
             else:
+                if field == "Flag" and val and val not in _DATA_FLAGS:
+                    # refused here, with the packet: a flag the store cannot hold would otherwise fail the
+                    # whole group commit it lands in, other loggers' packets with it
+                    raise Hj212Error(
+                        msg.BAD_FLAG.format(field=key, value=val, allowed=" ".join(sorted(_DATA_FLAGS))),
+                        reason="flag",
+                        location=key,
+                    )
                 add((code, field, val or None))
         elif key == "DataTime" and data_time is None:
             data_time = parse_datatime(val, "DataTime")
