@@ -11,7 +11,6 @@ import pytest
 from typer.testing import CliRunner
 
 from ecosentinel.bench import spark as bench_spark
-from ecosentinel.bench.report import write_section
 from ecosentinel.cli import app
 from ecosentinel.detection.findings import Finding, Severity
 from ecosentinel.errors import EcoSentinelError
@@ -58,12 +57,25 @@ def test_spark_bench_finds_what_in_process_finds_and_reports_it(
     assert row.row().endswith("| yes |")
     assert "- 2 points x 1 day(s) on `local[2]`: findings identical" in text
 
-    docs = tmp_path / "benchmarks.md"
-    docs.write_text("# Benchmarks\n\n<!-- bench:screen -->\nkept\n<!-- /bench:screen -->\n", encoding="utf-8")
-    write_section(bench_spark.SECTION, text, docs)
+    # the command around it: prints the table header and the verdicts; writes only with --write-docs
+    # (here into tmp_path/docs, the working directory), replacing its own section and keeping the others
+    monkeypatch.setattr(bench_spark, "run", lambda sizes, master: rows)
+    printed = runner.invoke(app, ["bench", "spark", "--sizes", "2x1", "--no-write-docs"])
+    assert printed.exit_code == 0, printed.output
+    assert bench_spark.HEADER[0] in printed.stdout  # the rows themselves are printed by run, as measured
+    assert bench_spark.verdicts(rows)[0] in printed.stdout
+    assert not (tmp_path / "docs").exists()
+    (tmp_path / "docs").mkdir()
+    docs = tmp_path / "docs" / "benchmarks.md"
+    other = "# Benchmarks\n\n<!-- bench:screen -->\nkept\n<!-- /bench:screen -->\n"
+    docs.write_text(other, encoding="utf-8")
+    for _ in range(2):
+        assert runner.invoke(app, ["bench", "spark", "--sizes", "2x1"]).exit_code == 0
     written = docs.read_text(encoding="utf-8")
-    assert "<!-- bench:screen -->\nkept\n<!-- /bench:screen -->" in written
-    assert f"<!-- bench:spark -->\n{text}\n<!-- /bench:spark -->" in written
+    assert written.startswith(other)
+    assert written.count("<!-- bench:spark -->") == written.count("<!-- /bench:spark -->") == 1
+    assert "Command: `ecosentinel bench spark --sizes 2x1 --master local[2]`" in written
+    assert row.row() in written
 
 
 def test_differing_findings_counts_field_and_number_differences() -> None:

@@ -214,6 +214,18 @@ def _met(ratio: float) -> str:
     return "met" if 0 < ratio <= GOAL_RATIO else "**not met**"
 
 
+def verdicts(rows: Sequence[SparkBenchRow]) -> list[str]:
+    """One line per size: findings identical or not, and each ratio against the goal."""
+    return [
+        f"- {r.points} points x {r.days:g} day(s) on `{r.master}`: findings "
+        f"{'identical' if r.identical else f'**not identical** ({r.differing} differ)'} "
+        f"({r.findings} findings, {r.readings:,} readings); cold pass {r.cold_ratio:.2f}x in-process: "
+        f"{_met(r.cold_ratio)}; warm pass {r.warm_ratio:.2f}x: {_met(r.warm_ratio)}; with the session "
+        f"start, a one-off run (start + cold) {r.start_and_cold_ratio:.2f}x: {_met(r.start_and_cold_ratio)}."
+        for r in rows
+    ]
+
+
 def report(
     rows: Sequence[SparkBenchRow],
     command: str,
@@ -227,14 +239,6 @@ def report(
     def loads(values: tuple[float, float, float]) -> str:
         return " / ".join(f"{v:.1f}" for v in values)
 
-    verdicts = [
-        f"- {r.points} points x {r.days:g} day(s) on `{r.master}`: findings "
-        f"{'identical' if r.identical else f'**not identical** ({r.differing} differ)'} "
-        f"({r.findings} findings, {r.readings:,} readings); cold pass {r.cold_ratio:.2f}x in-process: "
-        f"{_met(r.cold_ratio)}; warm pass {r.warm_ratio:.2f}x: {_met(r.warm_ratio)}; with the session "
-        f"start, a one-off run (start + cold) {r.start_and_cold_ratio:.2f}x: {_met(r.start_and_cold_ratio)}."
-        for r in rows
-    ]
     return "\n".join(
         [
             "## Spark executor (local mode) vs in-process screening, same archive",
@@ -243,7 +247,8 @@ def report(
             f"Machine: {machine}; load average (1 / 5 / 15 min) {loads(load_before)} before the run, "
             f"{loads(load_after)} after (the machine is shared: wall-clock figures are upper bounds).  ",
             f"Run: {when:%Y-%m-%d %H:%M %Z}. Data prepared as `bench screen` prepares them (simulated minute "
-            "+ hourly readings, 70 % wastewater / 30 % flue-gas points) with four injected falsifications "
+            f"+ hourly readings, 70 % wastewater / 30 % flue-gas points) with {len(SCENARIOS)} injected "
+            "falsifications "
             f"({', '.join(s.id for s in SCENARIOS)}) so that there are findings to compare, sealed into a "
             "Parquet archive. On the same window and the same contexts (loaded once, `contexts s`, not "
             "compared): in-process screening from the archive (`execute` as `screen --source archive` runs "
@@ -261,7 +266,7 @@ def report(
             f"Goal (issue 10): identical findings, Spark local mode within {GOAL_RATIO:g}x of in-process "
             "on the same data. Measured:",
             "",
-            *verdicts,
+            *verdicts(rows),
         ]
     )
 
@@ -279,6 +284,7 @@ def run(
             rows.append(measure_spark(directory, points, days, master))
         finally:
             shutil.rmtree(directory, ignore_errors=True)
+        typer.echo(f"sealed {points} points x {days:g} days in {rows[-1].build_s:.1f}s", err=True)
         echo(rows[-1].row())
     return rows
 
@@ -296,7 +302,8 @@ def spark_bench_command(
         typer.echo(line)
     rows = run(parsed, master)
     text = report(rows, command, machine_line(), load_before, os.getloadavg(), dt.datetime.now().astimezone())
-    typer.echo(text.rsplit("Measured:", 1)[-1].strip())
+    for line in verdicts(rows):
+        typer.echo(line)
     if write_docs and rows:
         write_section(SECTION, text)
 
