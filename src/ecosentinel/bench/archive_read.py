@@ -19,7 +19,7 @@ import polars as pl
 from ecosentinel.archive.build import build_archive
 from ecosentinel.archive.layout import days_between
 from ecosentinel.archive.reader import ArchiveReader
-from ecosentinel.store.base import open_store
+from ecosentinel.store.base import MeasurementStore, open_store
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,6 +71,13 @@ def archive_root(directory: Path) -> Path:
     return directory / "archive"
 
 
+def seal(store: MeasurementStore, root: Path, start: dt.datetime, end: dt.datetime) -> float:
+    """Seal every day of [start, end) from ``store`` into the archive at ``root``; seconds taken."""
+    t0 = time.perf_counter()
+    build_archive(store, root, days=days_between(start, end), now=end + dt.timedelta(days=2), packets=False)
+    return time.perf_counter() - t0
+
+
 def measure_reads(
     url: str,
     directory: Path,
@@ -84,11 +91,7 @@ def measure_reads(
     root = archive_root(directory)
     store = open_store(url)
     try:
-        t0 = time.perf_counter()
-        build_archive(
-            store, root, days=days_between(start, end), now=end + dt.timedelta(days=2), packets=False
-        )
-        build_s = time.perf_counter() - t0
+        build_s = seal(store, root, start, end)
         reader = ArchiveReader(root)
         n_store, store_s = _best(lambda: store.read_window(start=start, end=end), repeat)
         n_archive, archive_s = _best(lambda: reader.read_window(start=start, end=end), repeat)

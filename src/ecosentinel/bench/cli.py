@@ -9,7 +9,7 @@ from pathlib import Path
 import psutil
 import typer
 
-from ecosentinel.bench import city, decode, detect, hostile, ingest, screen
+from ecosentinel.bench import city, decode, detect, hostile, ingest, screen, spark
 from ecosentinel.bench.report import write_section
 
 bench_app = typer.Typer(no_args_is_help=True)
@@ -17,6 +17,7 @@ detect.register(bench_app)  # bench detect: screening accuracy vs a generic base
 screen.register(bench_app)  # bench screen: screening speed and scaling curve
 hostile.register(bench_app)  # bench hostile: a good logger's acks under floods and swarms
 city.register(bench_app)  # bench city: the city-month generated into the archive and screened
+spark.register(bench_app)  # bench spark: the Spark executor (local mode) against in-process screening
 
 
 INGEST_GOAL = (

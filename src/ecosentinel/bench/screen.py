@@ -25,6 +25,7 @@ import resource
 import shutil
 import tempfile
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -44,7 +45,7 @@ from ecosentinel.registry.service import import_registry
 from ecosentinel.screening.contextload import load_contexts
 from ecosentinel.screening.executor import execute
 from ecosentinel.simulator.build import simulate
-from ecosentinel.simulator.models import SimulationConfig
+from ecosentinel.simulator.models import ScenarioSpec, SimulationConfig
 from ecosentinel.store.base import open_store
 
 GOAL_PER_CORE = 2_000_000
@@ -246,14 +247,17 @@ def parse_sizes(text: str) -> list[tuple[int, float]]:
 
 
 def prepare(
-    directory: Path, points: int, days: float, seed: int = 7
+    directory: Path, points: int, days: float, seed: int = 7, scenarios: Sequence[ScenarioSpec] = ()
 ) -> tuple[str, list[str], dt.datetime, dt.datetime]:
-    """A migrated SQLite database in ``directory`` with the registry and simulated readings of ``points``."""
+    """A migrated SQLite database in ``directory`` with the registry and simulated readings of ``points``
+    (with ``scenarios`` injected, none by default)."""
 
     url = f"sqlite:///{directory / 'bench.db'}"
     upgrade(url)
     gas = points * 3 // 10  # the city's mix is about 60 % wastewater, 40 % air
-    result = simulate(SimulationConfig(seed=seed, days=days, water=points - gas, gas=gas))
+    result = simulate(
+        SimulationConfig(seed=seed, days=days, water=points - gas, gas=gas, scenarios=list(scenarios))
+    )
     engine = create_engine(url)
     try:
         with session_factory(engine)() as session:
