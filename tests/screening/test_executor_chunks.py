@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import os
 
+import polars as pl
 import pytest
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from ecosentinel.database import session_factory
+from ecosentinel.detection.context import STANDARD_CHECK_SCHEMA
 from ecosentinel.registry.service import import_registry
 from ecosentinel.screening import executor
 from ecosentinel.screening.contextload import load_contexts
@@ -86,7 +89,26 @@ def test_findings_are_the_same_whatever_the_chunk_budget(
     end = latest + dt.timedelta(seconds=1)
     mns = sorted(result.station_mns)
     with Session(engine) as session:
-        contexts = load_contexts(session, mns, START, end)
+        contexts = dict(load_contexts(session, mns, START, end))
+    # a failed standard-sample check (Q01: a record, no readings needed) is screened once, with its point
+    checked = mns[1]
+    contexts[checked] = dataclasses.replace(
+        contexts[checked],
+        standard_checks=pl.DataFrame(
+            [
+                {
+                    "mn": checked,
+                    "time": START + dt.timedelta(hours=3),
+                    "factor": "w01018",
+                    "standard_value": 100.0,
+                    "measured_value": 70.0,
+                    "source": "3020",
+                }
+            ],
+            schema=STANDARD_CHECK_SCHEMA,
+            orient="row",
+        ),
+    )
 
     def run(budget: int) -> tuple[list[dict[str, object]], list[int]]:
         done: list[int] = []
@@ -107,6 +129,7 @@ def test_findings_are_the_same_whatever_the_chunk_budget(
     whole, whole_progress = run(10**9)  # every point in one chunk
     single, single_progress = run(1)  # one point per chunk
     assert whole
+    assert [f["mn"] for f in whole if str(f["rule"]).startswith("Q01")] == [checked]
     assert single == whole
     assert len(single_progress) == len(mns)
     assert whole_progress == [len(mns)]

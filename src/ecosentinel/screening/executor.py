@@ -311,7 +311,12 @@ def execute(
         opened = store or open_reader(url)
         try:
             while chunker:
-                chunk = screen_chunk(opened, chunker.next(), start, end, contexts, config)
+                # the chunk's own contexts only: screen_frame screens the records (standard-sample checks)
+                # of every context it is given that has no readings in the frame, so the whole mapping
+                # would screen them again with every chunk
+                part = chunker.next()
+                sub = {mn: contexts[mn] for mn in part if mn in contexts}
+                chunk = screen_chunk(opened, part, start, end, sub, config)
                 chunker.observe(chunk)
                 result.add(chunk)
                 if progress:
