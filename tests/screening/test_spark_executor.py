@@ -74,7 +74,9 @@ def _key(f: Finding) -> tuple[Any, ...]:
     return (f.rule, f.mn, f.factors, f.start, f.end, f.severity)
 
 
-def test_spark_findings_equal_in_process_findings(spark: Any, archived: Archived) -> None:
+@pytest.mark.parametrize("uri", [False, True], ids=["path: tasks read their chunks", "URI: Spark reads"])
+def test_spark_findings_equal_in_process_findings(spark: Any, archived: Archived, uri: bool) -> None:
+    # a path every executor can open: chunk mode; a file:// URI stands for hdfs:// or s3a://: group mode
     from ecosentinel.screening.spark import execute_spark
 
     data = archived.data
@@ -86,7 +88,8 @@ def test_spark_findings_equal_in_process_findings(spark: Any, archived: Archived
     finally:
         engine.dispose()
     local = execute(archived.url, mns, data.start, data.end, contexts)
-    on_spark = execute_spark(archived.root, mns, data.start, data.end, contexts, spark=spark)
+    root = archived.root.as_uri() if uri else archived.root
+    on_spark = execute_spark(root, mns, data.start, data.end, contexts, spark=spark)
     assert local.findings, "the seeded constant-value scenario must produce findings"
     assert [_key(f) for f in on_spark.findings] == [_key(f) for f in local.findings]
     assert [f.to_dict() for f in on_spark.findings] == [f.to_dict() for f in local.findings]

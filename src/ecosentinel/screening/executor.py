@@ -198,7 +198,7 @@ def open_reader(url: str) -> MeasurementStore:
 _worker_stores: dict[str, MeasurementStore] = {}
 
 
-def _worker_chunk(
+def worker_chunk(
     url: str,
     mns: Sequence[str],
     start: dt.datetime,
@@ -206,6 +206,8 @@ def _worker_chunk(
     contexts: Mapping[str, PointContext],
     config: ScreeningConfig | None,
 ) -> ChunkResult:
+    """A chunk screened in a worker process (the pool's, or a Spark task's): the reader of ``url`` is
+    opened once per process and kept."""
     store = _worker_stores.get(url)
     if store is None:
         store = _worker_stores[url] = open_reader(url)
@@ -338,7 +340,7 @@ def execute(
                 while chunker and len(pending) < (workers if chunker.learning else 2 * workers):
                     part = chunker.next()
                     sub = {mn: contexts[mn] for mn in part if mn in contexts}
-                    pending.add(pool.submit(_worker_chunk, url, part, start, end, sub, config))
+                    pending.add(pool.submit(worker_chunk, url, part, start, end, sub, config))
                 done, pending = wait(pending, return_when=FIRST_COMPLETED)
                 for future in done:
                     chunk = future.result()
