@@ -300,6 +300,8 @@ def test_r09_repeated_outages_at_high_levels(
     assert assoc["outages_after_high"] == outages
     assert assoc["outages_after_low"] == len(low_gaps)
     assert assoc["p_value"] <= assoc["alpha_strong"]
+    all_high = "本月2次中断全部发生在浓度达到限值70%以上之后，浓度较低时从未中断。"
+    assert (all_high in found[0].explanation_zh) == (severity == "medium")
 
 
 @pytest.mark.parametrize("minute", [False, True], ids=["hour", "minute"])

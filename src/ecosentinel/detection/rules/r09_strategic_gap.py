@@ -286,7 +286,14 @@ class StrategicGapRule(FactorRule[StrategicGapParams]):
             after=fmt(g.after) if g.after is not None else "无",
             limit=fmt(limit),
             pct=pct(g.level / limit),
-            association=assoc_text,
+            association=assoc_text
+            + (
+                messages.R09_ALL_HIGH.format(
+                    n=assoc["outages_after_high"], bracket=pct(params.bracket_fraction)
+                )
+                if repeated and strong_assoc
+                else ""
+            ),
         )
 
     def _pattern(
