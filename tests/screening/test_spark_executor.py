@@ -4,6 +4,7 @@ skips). One Spark session for the module: the JVM starts once."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import subprocess
@@ -174,3 +175,31 @@ def test_without_java_the_command_says_so_in_one_line(archived: Archived) -> Non
     last = done.stderr.strip().splitlines()[-1]
     assert last.startswith("无法启动 Spark"), done.stderr
     assert "openjdk-17-jre-headless" in last
+
+
+def test_a_later_pass_on_the_same_session_reads_days_sealed_since(spark: Any, tmp_path: Path) -> None:
+    # Spark keeps its Python workers between passes: each pass must open the archive afresh, or a
+    # long-lived session would screen a stale list of sealed partitions (missing days, silently)
+    from ecosentinel.screening.spark import execute_spark
+
+    url = f"sqlite:///{tmp_path / 'ecosentinel.db'}"
+    upgrade(url)
+    engine = create_engine(url)
+    store = open_store(url)
+    try:
+        data = seed(engine, store)
+        mns = sorted(data.enterprise_of)
+        with Session(engine) as session:
+            contexts = load_contexts(session, mns, data.start, data.end)
+        root = tmp_path / "archive"
+        second_day = data.start.date() + dt.timedelta(days=1)  # CST days; until is exclusive
+        assert build_archive(store, root, url=url, until=second_day).partitions > 0
+        early = execute_spark(root, mns, data.start, data.end, contexts, spark=spark)
+        assert build_archive(store, root, url=url).partitions > 0  # the remaining days, sealed now
+        later = execute_spark(root, mns, data.start, data.end, contexts, spark=spark)
+        local = execute(url, mns, data.start, data.end, contexts)
+    finally:
+        store.close()
+        engine.dispose()
+    assert 0 < early.readings < later.readings == local.readings
+    assert [f.to_dict() for f in later.findings] == [f.to_dict() for f in local.findings]
