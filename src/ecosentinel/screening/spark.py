@@ -233,6 +233,15 @@ def execute_spark(
     return result
 
 
+def _broadcast(
+    session: Any, wanted: list[str], contexts: Mapping[str, PointContext], config: ScreeningConfig | None
+) -> Any:
+    """The points' contexts and the configuration, pickled once and broadcast to every worker."""
+    return session.sparkContext.broadcast(
+        pickle.dumps(({mn: contexts[mn] for mn in wanted if mn in contexts}, config))
+    )
+
+
 def _execute_chunks(
     session: Any,
     root: Path,
@@ -248,8 +257,7 @@ def _execute_chunks(
     if not wanted:
         return
     parts = spark_chunks(session, root, wanted, start, end)
-    payload = pickle.dumps(({mn: contexts[mn] for mn in wanted if mn in contexts}, config))
-    broadcast = session.sparkContext.broadcast(payload)
+    broadcast = _broadcast(session, wanted, contexts, config)
     try:
         rows = [(i, json.dumps(part)) for i, part in enumerate(parts)]
         tasks = session.sparkContext.parallelize(rows, len(rows)).toDF(CHUNK_SCHEMA)
@@ -276,8 +284,7 @@ def _execute_groups(
     frame = readings_frame(session, root, wanted, start, end) if wanted else None
     seen: set[str] = set()
     if frame is not None:
-        payload = pickle.dumps(({mn: contexts[mn] for mn in wanted if mn in contexts}, config))
-        broadcast = session.sparkContext.broadcast(payload)
+        broadcast = _broadcast(session, wanted, contexts, config)
         try:
             rows = (
                 frame.groupBy("mn")
