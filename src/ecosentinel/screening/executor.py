@@ -178,11 +178,15 @@ def screen_chunk(
     contexts: Mapping[str, PointContext],
     config: ScreeningConfig | None = None,
 ) -> ChunkResult:
-    """Read ``mns`` over [start, end) from the store and screen them (the unit of work of every executor)."""
+    """Read ``mns`` over [start, end) from the store and screen them (the unit of work of every executor).
+    Only the chunk's own contexts are screened: ``screen_frame`` screens the records (standard-sample
+    checks) of every context it is given that has no readings in the frame, so a wider mapping would
+    screen another chunk's records again with every chunk."""
+    own = {mn: contexts[mn] for mn in mns if mn in contexts}
     cpu0, t0 = time.process_time(), time.perf_counter()
     frame = store.read_window(start=start, end=end, mns=list(mns))
     t1 = time.perf_counter()
-    findings = screen_frame(frame, contexts, config)
+    findings = screen_frame(frame, own, config)
     t2 = time.perf_counter()
     return ChunkResult(list(mns), findings, frame.height, t1 - t0, t2 - t1, time.process_time() - cpu0)
 
@@ -313,12 +317,7 @@ def execute(
         opened = store or open_reader(url)
         try:
             while chunker:
-                # the chunk's own contexts only: screen_frame screens the records (standard-sample checks)
-                # of every context it is given that has no readings in the frame, so the whole mapping
-                # would screen them again with every chunk
-                part = chunker.next()
-                sub = {mn: contexts[mn] for mn in part if mn in contexts}
-                chunk = screen_chunk(opened, part, start, end, sub, config)
+                chunk = screen_chunk(opened, chunker.next(), start, end, contexts, config)
                 chunker.observe(chunk)
                 result.add(chunk)
                 if progress:
@@ -339,7 +338,7 @@ def execute(
                 # chunk has shown the data's density, one chunk per worker.
                 while chunker and len(pending) < (workers if chunker.learning else 2 * workers):
                     part = chunker.next()
-                    sub = {mn: contexts[mn] for mn in part if mn in contexts}
+                    sub = {mn: contexts[mn] for mn in part if mn in contexts}  # only these travel
                     pending.add(pool.submit(worker_chunk, url, part, start, end, sub, config))
                 done, pending = wait(pending, return_when=FIRST_COMPLETED)
                 for future in done:

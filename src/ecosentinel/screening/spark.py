@@ -46,6 +46,7 @@ from ecosentinel.screening.executor import (
     Chunker,
     ExecutionResult,
     Progress,
+    chunks,
     expected_readings,
     read_order,
     screen_frame,
@@ -55,6 +56,9 @@ from ecosentinel.screening.executor import (
 
 DEFAULT_MASTER = "local[2]"
 RESULT_SCHEMA = "mn string, readings long, findings binary"
+_RESULT_ARROW = pa.schema([("mn", pa.string()), ("readings", pa.int64()), ("findings", pa.binary())])
+"""RESULT_SCHEMA as Arrow: one row per point (group mode) or per chunk (chunk mode, ``mn`` holding the
+chunk's points as JSON)."""
 CHUNK_SCHEMA = "chunk long, mns string"
 CHUNKS_PER_CORE = 2
 """Chunk mode cuts the points into at least this many chunks per core Spark offers (a slow chunk then
@@ -127,8 +131,7 @@ def screen_group(
     own = {mn: contexts[mn]} if mn in contexts else {}
     findings = screen_frame(frame, own, config)
     return pa.table(
-        {"mn": [mn], "readings": [frame.height], "findings": [pickle.dumps(findings)]},
-        schema=pa.schema([("mn", pa.string()), ("readings", pa.int64()), ("findings", pa.binary())]),
+        {"mn": [mn], "readings": [frame.height], "findings": [pickle.dumps(findings)]}, schema=_RESULT_ARROW
     )
 
 
@@ -147,14 +150,10 @@ def _chunk_function(
         contexts, config = _state(broadcast, token)
         for batch in batches:
             for text in batch.column("mns").to_pylist():
-                mns = json.loads(text)
-                sub = {mn: contexts[mn] for mn in mns if mn in contexts}
-                chunk = worker_chunk(url, mns, start, end, sub, config)
+                chunk = worker_chunk(url, json.loads(text), start, end, contexts, config)
                 yield pa.RecordBatch.from_pydict(
                     {"mn": [text], "readings": [chunk.readings], "findings": [pickle.dumps(chunk.findings)]},
-                    schema=pa.schema(
-                        [("mn", pa.string()), ("readings", pa.int64()), ("findings", pa.binary())]
-                    ),
+                    schema=_RESULT_ARROW,
                 )
 
     return run
@@ -169,8 +168,7 @@ def spark_chunks(
     ordered = read_order(archive_url(root), mns)
     size = Chunker(ordered, budget=DEFAULT_CHUNK_READINGS, expected=expected_readings(start, end)).size()
     cores = max(1, int(session.sparkContext.defaultParallelism))
-    size = max(1, min(size, -(-len(ordered) // (CHUNKS_PER_CORE * cores))))
-    return [ordered[i : i + size] for i in range(0, len(ordered), size)]
+    return chunks(ordered, min(size, -(-len(ordered) // (CHUNKS_PER_CORE * cores))))
 
 
 def readings_frame(
