@@ -227,3 +227,42 @@ def test_a_load_dip_inside_an_air_leak_does_not_cut_the_episode(minute: bool) ->
         },
     )
     assert found[0].evidence["edge"] == "onset"
+
+
+def ramped(parts: Plant, a: int, b: int, ramp: int, rise: float = 4.5) -> Plant:
+    """Air let in through a damper opened in four notches over ``ramp`` rows and closed over as many: O2
+    (and with it the dilution) climbs to ``rise`` points in the first rows of [a, b) (a fifth of it per
+    notch) and falls back in the last."""
+    load, o2, nox, flow = (list(x) for x in parts)
+    notch = ramp // 4
+    for i in range(a, b):
+        k = min(i - a, b - 1 - i)
+        share = (k // notch + 1) / 5 if k < ramp else 1.0
+        new = o2[i] + rise * share
+        d = (21 - new) / (21 - o2[i])
+        o2[i], nox[i], flow[i] = round(new, 2), round(nox[i] * d, 1), round(flow[i] / d, 0)
+    return load, o2, nox, flow
+
+
+@pytest.mark.parametrize("minute", [False, True], ids=["hour", "minute"])
+def test_the_window_spans_the_o2_ramps_into_and_out_of_the_dilution(minute: bool) -> None:
+    # the first and last ramp rows rise less than the point's 'high' threshold (1 point of O2 here) but
+    # more than half of it: they belong to the episode, and the window reaches them; the evidence keeps
+    # the high-O2 run itself
+    step, (a, b), ramp, base = (MINUTE, DIL_M, 120, MINUTES) if minute else (HOUR, DIL_H, 4, HOURLY)
+    found = check_case(
+        "R08",
+        {
+            "id": "ramped dilution",
+            "frame": gas(ramped(base, a, b, ramp), minute=minute),
+            "context": GAS,
+            "expect": 1,
+            "variant": "o2_high",
+            "severity": "high",
+            "windows": [(T0 + a * step, T0 + b * step)],
+        },
+    )
+    core = found[0].evidence["high_o2_run"]
+    assert core[0] > found[0].evidence["window"][0]
+    assert core[1] < found[0].evidence["window"][1]
+    assert "升降过程" in found[0].explanation_zh

@@ -9,6 +9,7 @@ from typing import Any
 
 import polars as pl
 
+from ecosentinel.detection import messages
 from ecosentinel.detection.base import PointData, PointRule, Series, true_runs
 from ecosentinel.detection.config import RuleParams, ScreeningConfig
 from ecosentinel.detection.context import GAS_FLOW, O2_CODE, WC_PRODUCTION, PointType
@@ -250,6 +251,8 @@ class O2DilutionRule(PointRule[O2DilutionParams]):
             ref = found.outside
             d, dropped = found.d, found.dropped
             o2_during, o2_before = found.o2_in, found.o2_out
+            core = (start, end)
+            start, end = _with_ramps(f, a, b, step, base / 2, dt.timedelta(hours=p.edge_hours))
             flow_ratio, fuel_ratio, load_ratio = found.flow_ratio, found.fuel_ratio, found.load_ratio
             if load_ratio is not None:
                 severity, score = Severity.HIGH, 0.85
@@ -270,6 +273,8 @@ class O2DilutionRule(PointRule[O2DilutionParams]):
             worst = min(dropped, key=lambda c: dropped[c][0])
             evidence: dict[str, Any] = {
                 "window": [iso(start), iso(end)],
+                "high_o2_run": [iso(core[0]), iso(core[1])],
+                "ramp_excess": round(base / 2, 4),
                 "data_kind": o2.kind.value,
                 "o2_during": round(o2_during, 3),
                 "o2_before": round(o2_before, 3),
@@ -311,6 +316,11 @@ class O2DilutionRule(PointRule[O2DilutionParams]):
                     conc_pct=pct(dropped[worst][0]),
                     d_pct=pct(d),
                     zs_pct=pct(dropped[worst][1]),
+                    ramps=(
+                        messages.R08_RAMPS.format(level=fmt(round(base / 2, 2)), proxy=_PROXY_NAMES[proxy])
+                        if (start, end) != core
+                        else ""
+                    ),
                 )
             )
         return out
@@ -321,6 +331,24 @@ _PROXY_NAMES = {
     "fuel_flow": "同等燃料当量流量Q×(21−O2)下",
     "none": "全时段",
 }
+
+
+def _with_ramps(
+    f: pl.DataFrame, a: int, b: int, step: dt.timedelta, level: float, reach: dt.timedelta
+) -> tuple[dt.datetime, dt.datetime]:
+    """The window of the high-O2 run ``a..b`` widened over the O2 ramps into and out of it: the adjoining
+    rows whose O2 still exceeds the point's own O2 at the same condition by more than ``level`` (half the
+    excess that makes a row high), at most ``reach`` on each side. Air let in by opening a damper or a
+    valve ramps O2 up and back down; the ramps are part of the episode but stay under the 'high'
+    threshold (measured in bench detect: a 12-hour dilution on minute data whose last ramp hour fell on
+    the next day, reported as ending an hour early)."""
+    times, o2 = f["time"].to_list(), f["_excess"].to_list()
+    first, last = a, b
+    while first > 0 and times[a] - times[first - 1] <= reach and (o2[first - 1] or 0.0) > level:
+        first -= 1
+    while last + 1 < len(o2) and times[last + 1] - times[b] <= reach and (o2[last + 1] or 0.0) > level:
+        last += 1
+    return times[first], times[last] + step
 
 
 def _o2_excess(f: pl.DataFrame, p: O2DilutionParams) -> tuple[pl.DataFrame, float | None, str]:
