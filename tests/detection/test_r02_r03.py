@@ -271,6 +271,39 @@ def test_r02_negative_values_new_to_a_point_with_zero_runs(
         assert "从未出现负值" in found[0].explanation_zh
 
 
+# A point with no history yet (its first screened month) is judged on the rest of the window: six hours of
+# zeros with negative values among them are new when its other days (at least a week) never went below
+# zero; not when a negative value shows elsewhere in the window, nor when the window is too short to say.
+@pytest.mark.parametrize("minute", [False, True], ids=["hour", "minute"])
+@pytest.mark.parametrize(
+    ("days", "elsewhere", "severity"),
+    [(10, None, "medium"), (10, 200, "low"), (5, None, "low")],
+    ids=["never-negative", "negative-elsewhere", "short-window"],
+)
+def test_r02_negative_values_new_to_the_window_without_history(
+    minute: bool, days: int, elsewhere: int | None, severity: str
+) -> None:
+    hours = days * 24
+    hourly = replaced(replaced(wavy(hours, 1.2, 0.5), range(100, 106), 0.0), [101, 103, 104], -0.03)
+    if elsewhere is not None:
+        hourly = replaced(hourly, [elsewhere], -0.01)
+    per = 60 if minute else 1
+    kw = {"step": MINUTE, "kind": "minute"} if minute else {}
+    found = check_case(
+        "R02",
+        {
+            "id": "six zero hours with negatives, no profile",
+            "frame": frame(series("w21003", [v for v in hourly for _ in range(per)], **kw)),  # type: ignore[arg-type]
+            "context": NH3,
+            "expect": 1,
+            "severity": severity,
+            "windows": [(T0 + 100 * HOUR, T0 + 106 * HOUR)],
+        },
+    )
+    if severity == "medium":
+        assert "天的数据从未出现负值" in found[0].explanation_zh  # CST days the rest touches
+
+
 @pytest.mark.parametrize("minute", [False, True], ids=["hour", "minute"])
 @pytest.mark.parametrize(("hours", "severity"), [(2, "medium"), (3, "medium"), (4, "high")])
 def test_r02_with_power_on_high_from_twice_the_level(minute: bool, hours: int, severity: str) -> None:

@@ -52,6 +52,12 @@ class ZeroNegativeParams(RuleParams):
     real Tilburg inflow, Danish inflow and Chinese effluent series hold exact zeros and no negative
     value at all; injected zero/negative runs on the Tilburg 2022 flow stayed clues beside its 5-hour
     zero runs)."""
+    window_history_days: float = 7.0
+    """[P] a point without a profile is judged on the rest of the screening window instead: its negative
+    values are new when the window's other valid values of the factor span at least this many CST days
+    and none of them is negative (measured in bench detect: a flow meter's first screened month, with no
+    history, read -0.01 to -0.05 for 5 of 6 hours while its 29 other days never went below zero, and
+    stayed a clue)."""
 
 
 class ZeroNegativeRule(FactorRule[ZeroNegativeParams]):
@@ -158,7 +164,7 @@ class ZeroNegativeRule(FactorRule[ZeroNegativeParams]):
                     + calibration_text(calibrated, "小时", params.min_hours).rstrip("。")
                     + "）"
                 )
-            elif (negatives := _new_negatives(rows, series.code, data, params)) is not None:
+            elif (negatives := _new_negatives(rows, series, data, params)) is not None:
                 severity, operating = Severity.MEDIUM, negatives
             else:
                 severity, operating = Severity.LOW, "数据未标记停运（F）"
@@ -193,12 +199,21 @@ class ZeroNegativeRule(FactorRule[ZeroNegativeParams]):
         return out
 
 
-def _new_negatives(rows: pl.DataFrame, code: str, data: PointData, p: ZeroNegativeParams) -> str | None:
-    """Why the run's negative values are unlike the point (the history never held one), or None."""
-    fp = data.profile.factor(code) if data.profile else None
-    if fp is None or fp.minimum is None or fp.minimum < 0:
-        return None
+def _new_negatives(rows: pl.DataFrame, series: Series, data: PointData, p: ZeroNegativeParams) -> str | None:
+    """Why the run's negative values are unlike the point (its history, else the rest of the screening
+    window, never held one), or None."""
     hours = rows.filter(pl.col("value") < 0)["time"].dt.truncate("1h").n_unique()
     if hours < p.min_negative_hours:
         return None
-    return messages.R02_NEW_NEGATIVES.format(hours=hours, minimum=fmt(fp.minimum))
+    fp = data.profile.factor(series.code) if data.profile else None
+    if fp is not None:
+        if fp.minimum is None or fp.minimum < 0:
+            return None
+        return messages.R02_NEW_NEGATIVES.format(hours=hours, minimum=fmt(fp.minimum))
+    first, last = rows["time"][0], rows["time"][-1]
+    rest = series.valid.filter((pl.col("time") < first) | (pl.col("time") > last))
+    days = rest["time"].dt.convert_time_zone(CST.key).dt.date().n_unique()
+    low = rest["value"].min()
+    if days < p.window_history_days or not isinstance(low, int | float) or low < 0:
+        return None
+    return messages.R02_NEW_NEGATIVES_WINDOW.format(hours=hours, days=days, minimum=fmt(float(low)))
