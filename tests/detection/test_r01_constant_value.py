@@ -527,3 +527,30 @@ def test_r01_lone_run_without_history_judged_on_the_rest_of_the_window(
         # level (high)
         assert found[0].evidence["threshold_hours"] == (4.0 if minute else 24.0)
         assert "以本次筛查时段内该仪器自身的数据判定" in found[0].explanation_zh
+
+
+# A frozen flow meter on a point whose operating state is read from that very flow: the frozen value
+# (0.1 x the usual inflow, under the on-level its history gives) must not make the source 'stopped' and
+# excuse the run: a value cannot testify about itself.
+INFLOW_HISTORY = series("w00000", wavy(30 * 24, 1000, 400), start=T0 - 30 * 24 * HOUR)
+INFLOW_PROFILE = build_profile(frame(INFLOW_HISTORY), WATER)
+
+
+@pytest.mark.parametrize("minute", [False, True], ids=["hour", "minute"])
+def test_a_frozen_flow_is_not_excused_by_a_state_read_from_itself(minute: bool) -> None:
+    assert INFLOW_PROFILE.operating.signal == "w00000"
+    assert INFLOW_PROFILE.operating.on_level > 100.0
+    per = 60 if minute else 1
+    hourly = [100.0 if 40 <= i < 70 else v for i, v in enumerate(wavy(120, 1000, 400))]
+    kw = {"step": MINUTE, "kind": "minute"} if minute else {}
+    check_case(
+        "R01",
+        {
+            "id": "flow frozen at 0.1 x its mean for 30 h (its calibrated level: 24 h)",
+            "frame": frame(series("w00000", [v for v in hourly for _ in range(per)], **kw)),  # type: ignore[arg-type]
+            "context": with_profile(WATER, INFLOW_PROFILE),
+            "expect": 1,
+            "variant": "identical",
+            "windows": [(T0 + 40 * HOUR, T0 + 70 * HOUR)],
+        },
+    )
