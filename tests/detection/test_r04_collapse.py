@@ -416,3 +416,33 @@ def test_r04_a_stream_change_explains_a_notch_only_if_it_ends_with_it(
         (change,) = found[0].evidence["stream_change_not_recovered"]
         assert change["factor"] == other
         assert "仍未恢复" in found[0].explanation_zh
+
+
+# a spike from a step in the level: the analyser reads 1.0 for the last hours (its usual level 0.2-0.3
+# before that), one cycle at 8.05, two at 0.19-0.20, then 1.0 again. 'Near zero' for a spike is 15 % of
+# the peak (1.2), above everything the point reads, so the values never pass it again; they are back
+# once a cycle reaches twice the lows (the real effluent analyser this came from, in bench detect).
+USUAL = [0.24, 0.27, 0.23, 0.26, 0.25, 0.28] * 2
+STEP_SPIKE = [*USUAL, *([1.01] * 6), 8.05, 0.19, 0.2, *([1.01] * 15)]
+STEP_STOP = [*USUAL, *([1.01] * 6), 8.05, 0.19, 0.2, *([0.2] * 15)]
+
+
+@pytest.mark.parametrize("minute", [False, True], ids=["hour", "minute"])
+def test_r04_spike_back_at_twice_the_lows(minute: bool) -> None:
+    kw = {"step": MINUTE, "kind": "minute"} if minute else {}
+    found = check_case(
+        "R04",
+        {
+            "id": "spike from a step",
+            "frame": frame(series("w21003", held(STEP_SPIKE) if minute else STEP_SPIKE, **kw)),  # type: ignore[arg-type]
+            "context": WATER,
+            "expect": 1,
+            "variant": "spike",
+            "severity": "medium",
+            "windows": [window(18, 21)],
+        },
+    )
+    assert [c["value"] for c in found[0].evidence["collapsed"]] == pytest.approx([0.19, 0.2])
+    # the values stay at the lows (a stop, or the stream settled there): no finding
+    stop = frame(series("w21003", held(STEP_STOP) if minute else STEP_STOP, **kw))  # type: ignore[arg-type]
+    assert check_case("R04", {"id": "stays low", "frame": stop, "context": WATER, "expect": 0}) == []

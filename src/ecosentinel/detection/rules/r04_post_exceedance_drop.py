@@ -127,6 +127,13 @@ class PostExceedanceDropParams(RuleParams):
     spike_floor_ratio: float = 0.02
     """[P] a calibrated spike ratio below this means the point's own history falls that deep after its
     peaks (analyser spikes): the spike test is off for that point."""
+    spike_back_multiple: float = 2.0
+    """[P] after a spike's low cycles the values count as back once a cycle reaches this multiple of the
+    highest low one (within ``max_collapse_cycles``): 'near zero' for a spike is a share of the peak,
+    which may sit above the point's usual level, so 'back above near zero' would never come (measured
+    in bench detect: an effluent analyser at 1.01 mg/L, one cycle at 8.05, two at 0.19-0.20, then 1.01
+    again, with the usual level 0.2-0.3: the values never passed 0.15 x the peak again and the drop was
+    not reported). A stop stays at its floor and never comes back."""
     min_quanta: float = 2.0
     """'Near zero' (collapse_ratio x level) must span at least this many of the series' own quantisation
     steps: at an analyser's floor (a plant that nitrifies to ~0) 'near zero' says nothing."""
@@ -440,6 +447,8 @@ class PostExceedanceDropRule(FactorRule[PostExceedanceDropParams]):
                 if found[0] and found[1] - t_peak_end >= n * cycle_len:
                     lows, t_prev, j, back = found
                     near_zero, spike = spike_zero, True
+                    rise = p.spike_back_multiple * max(v for _, _, v in lows)
+                    back = next((m for m in range(j, len(cyc)) if cyc[m][2] > min(rise, spike_zero)), None)
             low_time = t_prev - t_peak_end
             if (
                 near_zero < p.min_quanta * quantum
