@@ -663,6 +663,7 @@ RULE_PARAM_NAMES = {
     "collapse_ratio": "骤降近零比例",
     "spike_ratio": "峰值后骤降比例上限",
     "spike_floor_ratio": "峰值后骤降比例校准下限",
+    "spike_back_multiple": "骤降后数值回升判定倍数（相对骤降后最高值）",
     "co_collapse_ratio": "其他因子同步骤降比例",
     "stop_flow_fraction": "停排流量比例",
     "max_collapse_cycles": "骤降最长周期数",
