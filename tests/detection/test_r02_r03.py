@@ -8,7 +8,18 @@ import pytest
 from ecosentinel.detection import FactorSpec, PointContext, PointType
 from ecosentinel.detection.calibration import build_profile, with_profile
 from ecosentinel.detection.profile import PointProfile
-from tests.detection.helpers import HOUR, MINUTE, T0, Case, check_case, frame, replaced, series, wavy
+from tests.detection.helpers import (
+    HOUR,
+    MINUTE,
+    T0,
+    Case,
+    check_case,
+    frame,
+    replaced,
+    run_case,
+    series,
+    wavy,
+)
 
 CTX = PointContext(
     mn="MN0001",
@@ -416,3 +427,78 @@ def test_r02_flow_meter_reading_zero(
         assert found[0].evidence["kind"] == "flow"
         assert found[0].evidence["min"] == -0.02
         assert "流量计" in found[0].explanation_zh
+
+
+# Piles are judged against the point's own days: an analyser reporting whole mg/L on a source held at a
+# set point by its controls repeats one value in [0.8 x limit, limit) on every day. With a history (or,
+# without one, a window) that piles like that every day, the same day is no warning; a day piling far
+# more than the point ever did still is.
+SET_POINT_DAY = [44.0, 45.0, 45.0, 46.0, 45.0, 44.0, 45.0, 46.0, 45.0, 43.0, 45.0, 47.0] * 2  # 45.0: half
+
+
+def _hours_to(per: int, hourly: list[float]) -> list[float]:
+    """Minute data under the hour pattern: the hour's value where it differs from the set-point pattern
+    (a preset), else the pattern cycled minute by minute (a continuous analyser, not one holding its
+    result for the hour)."""
+    if per == 1:
+        return list(hourly)
+    usual = SET_POINT_DAY * (len(hourly) // 24 + 1)
+    return [v if v != usual[h] else SET_POINT_DAY[m % 24] for h, v in enumerate(hourly) for m in range(per)]
+
+
+@pytest.mark.parametrize("minute", [False, True], ids=["hour", "minute"])
+def test_r03_piles_calibrated_on_the_points_own_days(minute: bool) -> None:
+    per = 60 if minute else 1
+    step, kind = (MINUTE, "minute") if minute else (HOUR, "hour")
+    history = _hours_to(per, SET_POINT_DAY * 30)
+    profile = build_profile(
+        frame(series("w01018", history, step=step, kind=kind, start=T0 - len(history) * step)), CTX
+    )
+    level = profile.level("R03", "pile_share", "w01018")
+    assert level is not None
+    assert level.level == pytest.approx(0.55)  # half its values, every day, plus the margin
+    ctx = with_profile(CTX, profile)
+    same = frame(series("w01018", _hours_to(per, SET_POINT_DAY), step=step, kind=kind))
+    assert check_case("R03", {"id": "its usual day", "frame": same, "context": ctx, "expect": 0}) == []
+    preset = replaced(SET_POINT_DAY, range(2, 16), 48.0)  # 14 of the first CST day's 16 hours at 48.0
+    found = check_case(
+        "R03",
+        {
+            "id": "a preset value on 14 of 16 hours",
+            "frame": frame(series("w01018", _hours_to(per, preset), step=step, kind=kind)),  # type: ignore[arg-type]
+            "context": ctx,
+            "expect": 1,
+            "variant": "pile_below_limit",
+            "severity": "medium",
+            "windows": [(T0 + 2 * HOUR, T0 + 16 * HOUR)],
+        },
+    )
+    assert found[0].evidence["calibration"]["statistic"] == "pile_share"
+    assert "该点位自身标定值" in found[0].explanation_zh
+
+
+@pytest.mark.parametrize("minute", [False, True], ids=["hour", "minute"])
+def test_r03_piles_without_history_judged_on_the_window(minute: bool) -> None:
+    per = 60 if minute else 1
+    step, kind = (MINUTE, "minute") if minute else (HOUR, "hour")
+    # ten days that all pile at the set point (T0 is 08:00 CST: 11 CST days, the first and last partial)
+    habit = frame(series("w01018", _hours_to(per, SET_POINT_DAY * 10), step=step, kind=kind))
+    found = run_case("R03", {"frame": habit, "context": CTX})
+    piles = [f for f in found if f.evidence["kind"] == "pile_below_limit"]
+    assert piles
+    assert all(f.severity.value == "low" for f in piles)
+    assert "同样在该区间内同一数值上堆积" in piles[0].explanation_zh
+    # the same pile on one day among ten that do not pile: a warning, as before
+    wavy_days = [round(30.0 + 8.0 * ((i * 7) % 13) / 13 + 0.013 * i, 3) for i in range(24 * 10)]
+    one = replaced(wavy_days, range(24 * 5, 24 * 5 + 24), 45.0)
+    found = check_case(
+        "R03",
+        {
+            "id": "one piled day among ten",
+            "frame": frame(series("w01018", _hours_to(per, one), step=step, kind=kind)),  # type: ignore[arg-type]
+            "context": CTX,
+            "expect": 2,
+            "variant": "pile_below_limit",
+            "severity": "medium",
+        },
+    )

@@ -71,7 +71,7 @@ TEMPLATES: dict[tuple[str, str], str] = {
     "超量程数据应如实标记，未标记的平顶数据提示量程设置或数据被人为截断。",
     ("R03_over_range", "pile_below_limit"): _PREFIX
     + "{factors}当日{count}个{unit}（占{share}%）恰好等于同一数值{value}，该值位于排放限值（{limit}）之下的{low_pct}%～100%区间。"
-    "监测数据在限值下方同一数值上大量堆积，提示数据被人为设置或截顶以规避超标。",
+    "{threshold}监测数据在限值下方同一数值上大量堆积，提示数据被人为设置或截顶以规避超标。",
     ("R03_over_range", "clipped_at_range"): _PREFIX
     + "{factors}有{count}个数据恰好等于量程上限{range_high}（占有效值{share}%）。数据在量程上限处平顶，"
     "说明真实浓度可能超出量程而未被如实记录，或量程设置不当。",
@@ -345,6 +345,7 @@ STATISTIC_NAMES: dict[str, str] = {
     "zero_run_hours": "每日最长零值或负值持续时间",
     "replay_distance": "每日与前1至7天同一时段数据的最小均方根偏差（相对均值）",
     "band_share": "限值下方10%区间内小时值占比",
+    "pile_share": "每日限值下方区间内同一数值所占比例的最大值",
     "flat_run_minutes": "每日生产期间流量最长恒值持续时间",
     "flow_power_ratio": "每日流量与生产用电之比相对前7天基线的最深持续回落比例",
 }
@@ -391,6 +392,10 @@ def around_text(before: str | None, after: str | None) -> str:
 R01_ALONE = "同期本点位其他因子没有同样的恒值，单一仪器卡滞或数采仪重复上一数值也会如此，此项仅作提示（请核查仪器状态）。"
 R01_ALONE_NEVER = (
     "同期本点位其他因子没有同样的恒值，但该点位历史数据中从未出现过如此长的恒值，不符合该仪器自身的表现。"
+)
+R03_PILE_HABIT = (
+    "本次筛查时段内其余{days}天中有{alike}天同样在该区间内同一数值上堆积（仪器按粗步长输出"
+    "或工况稳定于设定值时常见），此项仅作提示。"
 )
 R03_HELD_UNIT = "测量结果（该分析仪每个结果保持一个测量周期，按测量次数计）"
 R17_LOAD_REPEATS = (
@@ -663,6 +668,9 @@ RULE_PARAM_NAMES = {
     "collapse_ratio": "骤降近零比例",
     "spike_ratio": "峰值后骤降比例上限",
     "spike_floor_ratio": "峰值后骤降比例校准下限",
+    "calibrated_pile_margin": "限值下方堆积比例校准余量",
+    "window_pile_days": "无历史标定时判定为该点位常态堆积所需的其余天数比例",
+    "window_min_days": "无历史标定时以筛查时段自身判定所需的最少其余天数",
     "spike_back_multiple": "骤降后数值回升判定倍数（相对骤降后最高值）",
     "co_collapse_ratio": "其他因子同步骤降比例",
     "stop_flow_fraction": "停排流量比例",

@@ -8,8 +8,11 @@ import polars as pl
 
 from ecosentinel.detection import messages
 from ecosentinel.detection.base import FactorRule, PointData, Series
-from ecosentinel.detection.config import RuleParams
+from ecosentinel.detection.calibration import budget_level
+from ecosentinel.detection.config import RuleParams, ScreeningConfig
 from ecosentinel.detection.findings import Finding, Severity, iso
+from ecosentinel.detection.messages import calibration_text
+from ecosentinel.detection.profile import CalibratedLevel, PointProfile
 from ecosentinel.detection.rules._common import cst_wall, fmt, pct
 from ecosentinel.readings import DataKind
 
@@ -29,6 +32,20 @@ class OverRangeParams(RuleParams):
     """[P] share of a day's valid values equal to one value in that band."""
     pile_min_count: int = 4
     """[P] and at least this many of them."""
+    calibrated_pile_margin: float = 0.05
+    """[P] per-point calibration (statistic ``pile_share``: per clean history day, the largest share of
+    its values equal to one value in the band): a day piles when its share exceeds the history's
+    quantile at the budget plus this margin (and ``pile_share`` at least). An analyser that reports in
+    coarse steps (whole mg/m3 on a stack whose limit is a few hundred), or a source held at a set point
+    by its controls, repeats the same few values in the band every day (measured in bench detect: the
+    real EPA NOx series rounded to 1 % of the limit made 15.7 % of clean point-days yellow with piles,
+    21 % at 2 %)."""
+    window_pile_days: float = 0.2
+    """[P] without a history profile, the rest of the screening window stands in for it: when at least
+    this share of its other days (seven at least) pile as much, piling is how this point reports, and
+    the day is a clue (low) instead of a warning."""
+    window_min_days: int = 7
+    """[P] ... the fewest other days in the window for that judgement."""
 
 
 class OverRangeRule(FactorRule[OverRangeParams]):
@@ -125,6 +142,39 @@ class OverRangeRule(FactorRule[OverRangeParams]):
             out.extend(self._piles(series, params, data, f, spec.limit, step))
         return out
 
+    def calibrate(
+        self, data: PointData, config: ScreeningConfig, profile: PointProfile, budget: float
+    ) -> list[CalibratedLevel]:
+        """``pile_share`` per factor with a limit: per clean history day, the largest share of its values
+        (held measurements for a holding analyser) equal to one value in [pile_low_fraction x limit,
+        limit); 0 on days without one."""
+        out = []
+        for code in data.factor_codes(self.roles):
+            p: OverRangeParams = config.params_for(self, data.context, code)
+            s = data.series(code, self.kinds)
+            spec = data.context.factor(code)
+            if s is None or not p.enabled or s.n_valid == 0:
+                continue
+            if spec.limit is None or spec.limit <= 0 or spec.limit_low is not None:
+                continue
+            fp = profile.factor(code)
+            shares = _day_shares(*_piles_per_day(s, _with_day(s.valid), p, spec.limit, _holds(fp)))
+            level = budget_level(
+                "R03",
+                "pile_share",
+                code,
+                list(shares.values()),
+                budget=budget,
+                floor=p.pile_share,
+                default=p.pile_share,
+                margin=p.calibrated_pile_margin,
+                ceiling=None,
+                profile=profile,
+            )
+            if level is not None:
+                out.append(level)
+        return out
+
     def _piles(
         self,
         series: Series,
@@ -134,37 +184,35 @@ class OverRangeRule(FactorRule[OverRangeParams]):
         limit: float,
         step: dt.timedelta,
     ) -> list[Finding]:
-        # an analyser that holds each result for its measuring cycle (profile) reports one measurement
-        # many times: count measurements (runs of a held value), not reports (measured in bench detect: a
-        # real effluent analyser holding 4.22 mg/L for 15 h made a clean day yellow as a 'pile')
         fp = data.profile.factor(series.code) if data.profile else None
-        held = fp is not None and fp.cycle_hours is not None
-        if held:  # the run numbers only count held measurements (the join cost 1-2 ms per minute series)
-            runs = (
-                series.frame.sort("time")
-                .with_columns(pl.col("value").rle_id().alias("run"))
-                .select("time", "run")
-            )
-            f = f.join(runs, on="time", how="left")
-        counted = pl.col("run").n_unique() if held else pl.len()
-        band = f.filter(pl.col("value").is_between(params.pile_low_fraction * limit, limit, closed="left"))
-        totals = dict(f.group_by("day").agg(counted).iter_rows())
-        piles = band.group_by("day", "value").agg(
-            counted.alias("count"), pl.col("time").min().alias("start"), pl.col("time").max().alias("last")
-        )
+        held = _holds(fp)
+        piles, totals = _piles_per_day(series, f, params, limit, held)
+        calibrated = data.profile.level("R03", "pile_share", series.code) if data.profile else None
+        level = calibrated.level if calibrated is not None else params.pile_share
+        shares = _day_shares(piles, totals) if calibrated is None else {}
         out = []
-        for day, value, count, start, last in piles.sort("day", "value").iter_rows():
+        for day, value, count, start, last in piles:
             n = totals[day]
-            if count < params.pile_min_count or count / n < params.pile_share:
+            if count < params.pile_min_count or count / n < level:
                 continue
+            severity, habit, alike = Severity.MEDIUM, "", None
+            others = [x for d, x in shares.items() if d != day]
+            if calibrated is None and len(others) >= params.window_min_days:
+                alike = sum(1 for x in others if x >= params.pile_share)
+                if alike < params.window_pile_days * len(others):
+                    alike = None
+                else:
+                    # piling is how this point reports (coarse steps, a set point): a clue only
+                    severity = Severity.LOW
+                    habit = messages.R03_PILE_HABIT.format(days=len(others), alike=alike)
             out.append(
                 self.finding(
                     data.context,
                     factors=[series.code],
                     start=start,
                     end=last + step,
-                    severity=Severity.MEDIUM,
-                    score=0.45 + 0.4 * min(1.0, count / n),
+                    severity=severity,
+                    score=(0.45 if severity is Severity.MEDIUM else 0.25) + 0.4 * min(1.0, count / n),
                     evidence={
                         "window": [iso(start), iso(last + step)],
                         "day": str(day),
@@ -174,7 +222,9 @@ class OverRangeRule(FactorRule[OverRangeParams]):
                         "share": round(count / n, 4),
                         "limit": limit,
                         "band": [params.pile_low_fraction * limit, limit],
-                        "threshold_share": params.pile_share,
+                        "threshold_share": level,
+                        "calibration": calibrated.evidence() if calibrated is not None else None,
+                        "window_days_alike": None if alike is None else [alike, len(others)],
                         "counted": "measurements (runs of a held value)" if held else "values",
                         "comparison": "share of a day's values equal to one value just under the limit",
                     },
@@ -185,6 +235,51 @@ class OverRangeRule(FactorRule[OverRangeParams]):
                     value=fmt(value),
                     limit=fmt(limit),
                     low_pct=fmt(params.pile_low_fraction * 100),
+                    threshold=calibration_text(calibrated, "", params.pile_share) + habit,
                 )
             )
         return out
+
+
+def _holds(fp: object) -> bool:
+    """An analyser that holds each result for its measuring cycle (profile): count measurements (runs of
+    a held value), not reports (measured in bench detect: a real effluent analyser holding 4.22 mg/L for
+    15 h made a clean day yellow as a 'pile')."""
+    return fp is not None and getattr(fp, "cycle_hours", None) is not None
+
+
+def _with_day(f: pl.DataFrame) -> pl.DataFrame:
+    return f.with_columns(cst_wall(f["time"]).dt.date().alias("day"))
+
+
+def _piles_per_day(
+    series: Series, f: pl.DataFrame, p: OverRangeParams, limit: float, held: bool
+) -> tuple[list[tuple[dt.date, float, int, dt.datetime, dt.datetime]], dict[dt.date, int]]:
+    """Per CST day and value in [pile_low_fraction x limit, limit): (day, value, count, first time, last
+    time), counting held measurements for a holding analyser; and per day its valid count."""
+    if f.height == 0:
+        return [], {}
+    if held:  # the run numbers only count held measurements (the join cost 1-2 ms per minute series)
+        runs = (
+            series.frame.sort("time")
+            .with_columns(pl.col("value").rle_id().alias("run"))
+            .select("time", "run")
+        )
+        f = f.join(runs, on="time", how="left")
+    counted = pl.col("run").n_unique() if held else pl.len()
+    band = f.filter(pl.col("value").is_between(p.pile_low_fraction * limit, limit, closed="left"))
+    totals = dict(f.group_by("day").agg(counted).iter_rows())
+    piles = band.group_by("day", "value").agg(
+        counted.alias("count"), pl.col("time").min().alias("start"), pl.col("time").max().alias("last")
+    )
+    return list(piles.sort("day", "value").iter_rows()), totals
+
+
+def _day_shares(
+    piles: list[tuple[dt.date, float, int, dt.datetime, dt.datetime]], totals: dict[dt.date, int]
+) -> dict[dt.date, float]:
+    """Per day, the largest share of one value in the band (0 on a day without one)."""
+    out = dict.fromkeys(totals, 0.0)
+    for day, _, count, _, _ in piles:
+        out[day] = max(out[day], count / totals[day])
+    return out
