@@ -502,3 +502,37 @@ def test_r03_piles_without_history_judged_on_the_window(minute: bool) -> None:
             "severity": "medium",
         },
     )
+
+
+# Zeros below an analyser's output step: an NH3-N analyser reporting in 0.1 mg/L steps on an effluent
+# that runs at 0.1-0.3 mg/L (median at most three steps) reads 0.0 whenever the value is under 0.05; six
+# zero hours while the flow runs are then a clue (low). The same analyser on an effluent at 1.2 mg/L
+# (twelve steps) reading zero is a warning (medium), as are new negative values.
+@pytest.mark.parametrize("minute", [False, True], ids=["hour", "minute"])
+@pytest.mark.parametrize(
+    ("level", "zero", "severity"),
+    [(0.2, 0.0, "low"), (1.2, 0.0, "medium"), (0.2, -0.1, "low")],
+    ids=["low-level", "clear-level", "low-level-one-negative"],
+)
+def test_r02_zeros_below_the_output_step(minute: bool, level: float, zero: float, severity: str) -> None:
+    hours = 48
+    values = [round(level + 0.1 * ((i * 5) % 3 - 1), 1) for i in range(hours)]
+    values = replaced(replaced(values, range(20, 26), 0.0), [22], zero)
+    per = 60 if minute else 1
+    kw = {"step": MINUTE, "kind": "minute"} if minute else {}
+    found = check_case(
+        "R02",
+        {
+            "id": "six zero hours while the flow runs",
+            "frame": frame(
+                series("w21003", [v for v in values for _ in range(per)], **kw),  # type: ignore[arg-type]
+                series("w00000", [120.0] * (hours * per), **kw),  # type: ignore[arg-type]
+            ),
+            "context": NH3,
+            "expect": 1,
+            "severity": severity,
+            "windows": [(T0 + 20 * HOUR, T0 + 26 * HOUR)],
+        },
+    )
+    if level < 1.0:
+        assert "低于一个输出步长" in found[0].explanation_zh

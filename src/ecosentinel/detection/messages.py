@@ -422,6 +422,10 @@ R02_NEW_NEGATIVES = (
     "数据未标记停运（F；其中{hours}个小时出现负值，而该点位历史数据中从未出现负值，历史最小值为{minimum}，"
     "仪器此前从未读出低于零的数值）"
 )
+R02_BELOW_STEP = (
+    "；但该因子输出步长为{step}，本时段有效值中位数仅{median}（不超过{k}个步长），"
+    "零值可能只是低于一个输出步长的读数，此项仅作提示"
+)
 R02_NEW_NEGATIVES_WINDOW = (
     "数据未标记停运（F；其中{hours}个小时出现负值，该点位尚无历史标定，但本次筛查时段内其余{days}天的数据从未出现负值，"
     "最小值为{minimum}，仪器此前从未读出低于零的数值）"
@@ -739,6 +743,7 @@ RULE_PARAM_NAMES = {
     "min_negative_hours": "判定为新出现负值所需的最少含负值小时数",
     "motive_fraction": "单因子恒值需历史最大值达到限值的比例",
     "window_history_days": "无历史标定时以筛查时段自身判定所需的最少天数",
+    "min_level_steps": "零值作为证据所需的中位数最少输出步长数",
     "window_max_held_share": "无历史标定时按连续仪器判定的重复值占比上限",
     "window_max_run_cycles": "无历史标定时保持型分析仪其余数据最长重复周期数上限",
     "stand_out": "标记期间数值突出倍数",
