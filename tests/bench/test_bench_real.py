@@ -22,6 +22,7 @@ from ecosentinel.bench.detect_backgrounds import (
     UnknownBackgroundError,
     load_background,
     with_limits_scaled,
+    with_output_step,
 )
 from ecosentinel.bench.detect_corpus import PointRun
 from ecosentinel.bench.detect_generic import availability
@@ -333,7 +334,9 @@ def test_limits_scaled_change_only_the_factor_specs() -> None:
 
 def test_untouched_segments_are_screened_again_with_moved_limits() -> None:
     result = run_detect(
-        _options(backgrounds=("cn-effluent",), scenarios=("replay",), limit_scales=(0.6, 1.5))
+        _options(
+            backgrounds=("cn-effluent",), scenarios=("replay",), limit_scales=(0.6, 1.5), output_steps=()
+        )
     )
     sources = {o.source for o in result.scaled}
     assert sources == {"cn-effluent@limits×0.6", "cn-effluent@limits×1.5"}
@@ -345,6 +348,46 @@ def test_untouched_segments_are_screened_again_with_moved_limits() -> None:
     row = next(ln for ln in body.splitlines() if ln.startswith("| cn-effluent | ") and "/" in ln)
     assert row.count("/") == 3  # limits x 1, 0.6 and 1.5
     assert "--limit-scales 0.6,1.5" in body
+
+
+def test_output_step_rounds_pollutants_with_a_limit_and_recomputes_the_converted_value() -> None:
+    bg = load_background("epa-cems", DATA)
+    coarse = with_output_step(bg, 0.1)
+    assert coarse.name == "epa-cems@step0.1"
+    before, after = bg.tracks[0], coarse.tracks[0]
+    limit = before.factors[NOX].limit or 0.0
+    step = 10.0 ** np.floor(np.log10(0.1 * limit))
+    on = np.isfinite(after.values[NOX])
+    assert np.allclose(after.values[NOX][on] / step, np.round(after.values[NOX][on] / step))
+    assert not np.allclose(after.values[NOX][on], before.values[NOX][on])  # it did round
+    assert np.array_equal(after.values[O2_CODE], before.values[O2_CODE], equal_nan=True)  # not a pollutant
+    o2 = np.minimum(after.values[O2_CODE][on], 20.0)
+    expected = after.values[NOX][on] * 15 / (21 - o2)
+    assert np.allclose(after.zs[NOX][on], expected, atol=0.051)  # from the rounded value, to 0.1
+    assert np.isfinite(before.values[NOX]).sum() == on.sum()  # the original is untouched
+
+
+def test_untouched_segments_are_screened_again_at_a_coarse_output_step() -> None:
+    result = run_detect(
+        _options(backgrounds=("cn-effluent",), scenarios=("replay",), limit_scales=(), output_steps=(0.1,))
+    )
+    assert {o.source for o in result.scaled} == {"cn-effluent@step0.1"}
+    clean = [o for o in result.outcomes if not o.labels]
+    assert len(result.scaled) == len(clean)
+    body = report_body(result, quick=False)
+    assert "#### Output step moved" in body
+    row = next(
+        ln
+        for ln in body.splitlines()
+        if ln.startswith("| cn-effluent | ") and "step" not in ln and ln.count("/") == 2
+    )
+    assert row.count("(") == 4  # as recorded and at the step: share and red days each
+    assert "--output-steps 0.1" in body
+
+
+def test_bad_output_steps_are_a_clear_one_line_error() -> None:
+    assert "--output-steps" in _one_line_error("--output-steps", "x")
+    assert "--output-steps" in _one_line_error("--output-steps", "0")
 
 
 def test_bad_limit_scales_are_a_clear_one_line_error() -> None:

@@ -32,6 +32,7 @@ from ecosentinel.bench.detect_backgrounds import (
     UnknownBackgroundError,
     load_background,
     with_limits_scaled,
+    with_output_step,
 )
 from ecosentinel.bench.detect_baseline import robust_z_detection, rules_detection
 from ecosentinel.bench.detect_corpus import SEVERITIES, PointRun, plan, point_runs, run_batch
@@ -107,6 +108,10 @@ class DetectOptions:
     limit_scales: tuple[float, ...] = (0.6, 1.5)
     """Real backgrounds: the untouched segments are screened again with every limit times each of these
     (the rules only): how much the clean-day rate depends on the limit mapping chosen."""
+    output_steps: tuple[float, ...] = (0.1,)
+    """Real backgrounds: the untouched segments are screened again (the rules only) as a low-resolution
+    analyser would report them: every pollutant rounded to the power of ten at or below each of these
+    shares of its limit (``with_output_step``)."""
 
     @classmethod
     def quick(cls, data: Path | None) -> DetectOptions:
@@ -121,6 +126,7 @@ class DetectOptions:
             per_combo=1,
             max_segments=1,
             limit_scales=(0.6,),
+            output_steps=(0.1,),
         )
 
 
@@ -274,6 +280,10 @@ def run_detect(
                 moved = with_limits_scaled(bg, scale)
                 # profiles are rebuilt: calibration reads the limits (exposure, peaks over the limit)
                 for run in clean_runs(moved, options.max_segments, Profiles(enabled=options.profiles)):
+                    result.scaled.append(_outcome(run, rules_only))
+            for share in options.output_steps if rules_only else ():
+                coarse = with_output_step(bg, share)
+                for run in clean_runs(coarse, options.max_segments, Profiles(enabled=options.profiles)):
                     result.scaled.append(_outcome(run, rules_only))
             logger.info("background %s done (%.0f s)", name, time.perf_counter() - t0)
     result.seconds = time.perf_counter() - t0
@@ -486,6 +496,44 @@ def machine_line() -> str:
     return f"{cpu}, {os.cpu_count()} cores, Python {platform.python_version()}"
 
 
+def step_table(result: DetectResult, names: Sequence[str]) -> list[str]:
+    """Clean-day rates of the untouched segments reported at a coarse output step (resolution robustness)."""
+    shares = result.options.output_steps
+    if not result.scaled or not shares:
+        return []
+    moved = clean_rates(result.scaled, "rules")
+    moved_red = red_precision(result.scaled, "rules")
+    base = result.clean("rules", untouched_only=True)
+    base_red = red_precision([o for o in result.outcomes if not o.labels], "rules")
+    lines = [
+        "#### Output step moved: the clean-day rate at a low-resolution analyser's step",
+        "",
+        "The untouched segments are screened again, rules only, with every pollutant that has a limit "
+        "rounded to the power of ten at or below "
+        + ", ".join(f"{k:g}" for k in shares)
+        + " × its limit (NH3-N with a 5 mg/L limit at 0.1 mg/L, nitrate with 15 mg/L at 1 mg/L; the "
+        "O2-converted value recomputed from the rounded one, as a data logger would), each point "
+        "re-profiled on its rounded history (`bench.detect_backgrounds.with_output_step`). Goal as above. "
+        "Cells: yellow or red / clean point-days (share), red point-days in brackets.",
+        "",
+        "| background | as recorded | " + " | ".join(f"step ≤ {k:g} × limit" for k in shares) + " |",
+        "|---|" + "---:|" * (len(shares) + 1),
+    ]
+    for name in names:
+        cells = []
+        for k in [None, *shares]:
+            src = name if k is None else f"{name}@step{k:g}"
+            rate = (base if k is None else moved).get(src)
+            red = (base_red if k is None else moved_red).get(src)
+            if rate is None or not rate.clean_days:
+                cells.append("—")
+                continue
+            share = _pct(rate.flagged / rate.clean_days)
+            cells.append(f"{rate.flagged}/{rate.clean_days} ({share}) ({red.red if red else 0})")
+        lines.append(f"| {name} | " + " | ".join(cells) + " |")
+    return lines
+
+
 def command_line(options: DetectOptions, quick: bool) -> str:
     if quick:
         return "ecosentinel bench detect --quick"
@@ -495,6 +543,7 @@ def command_line(options: DetectOptions, quick: bool) -> str:
         f"--clean-water {options.clean_water} --clean-gas {options.clean_gas}",
         f"--severities {','.join(options.severities)} --per-combo {options.per_combo}",
         f"--limit-scales {','.join(f'{k:g}' for k in options.limit_scales) or 'none'}",
+        f"--output-steps {','.join(f'{k:g}' for k in options.output_steps) or 'none'}",
     ]
     if options.backgrounds != BACKGROUNDS:
         parts.append(f"--backgrounds {','.join(options.backgrounds)}")
@@ -576,6 +625,7 @@ def real_body(result: DetectResult) -> list[str]:
         "",
     ]
     lines += [*scaled_table(result, names), ""]
+    lines += [*step_table(result, names), ""]
     for name in names:
         lines += [
             f"#### {name} (calibration trained on: "
@@ -686,6 +736,11 @@ def register(bench_app: typer.Typer) -> None:
             help="Real backgrounds: also screen the untouched segments with every limit times each of "
             "these (comma list; none to skip).",
         ),
+        output_steps: str = typer.Option(
+            "0.1",
+            help="Real backgrounds: also screen the untouched segments with every pollutant rounded to the "
+            "power of ten at or below each of these shares of its limit (comma list; none to skip).",
+        ),
         write_docs: bool = typer.Option(True, help="Record the results in docs/benchmarks.md."),
     ) -> None:
         """Screening accuracy vs generic baselines on simulated and real data (识别准确率基准)."""
@@ -710,6 +765,15 @@ def register(bench_app: typer.Typer) -> None:
             return
         if any(k <= 0 for k in scales):
             _fail(f"--limit-scales 应为以逗号分隔的正数（如 0.6,1.5）或 none：{limit_scales}")
+        try:
+            steps = tuple(
+                float(x) for x in output_steps.split(",") if x.strip() and x.strip().lower() != "none"
+            )
+        except ValueError:
+            _fail(f"--output-steps 应为以逗号分隔的正数（如 0.1）或 none：{output_steps}")
+            return
+        if any(k <= 0 for k in steps):
+            _fail(f"--output-steps 应为以逗号分隔的正数（如 0.1）或 none：{output_steps}")
         real = None if no_real else Path(data)
         if real is not None and not real.is_dir():
             _fail(f"找不到真实数据目录：{real}（用 --data 指定，或加 --no-real 跳过）")
@@ -733,6 +797,7 @@ def register(bench_app: typer.Typer) -> None:
                 sim=not no_sim,
                 profiles=not no_profiles,
                 limit_scales=scales,
+                output_steps=steps,
             )
         typer.echo(f"seeds: {options.seed} (+ batch index); corpus: {options}")
         try:

@@ -188,6 +188,28 @@ def with_limits_scaled(bg: Background, scale: float) -> Background:
     return dataclasses.replace(bg, name=f"{bg.name}@limits×{scale:g}", tracks=tracks)
 
 
+def with_output_step(bg: Background, share: float) -> Background:
+    """The background as a low-resolution analyser would report it: every pollutant with a limit rounded
+    to the power of ten at or below ``share`` x its limit (NH3-N limit 5 mg/L, share 0.1: 0.1 mg/L
+    steps), the O2-converted value recomputed from the rounded measured value and rounded to 0.1, as a
+    data logger would (a robustness check: issue 17 measured 18.7 % of clean point-days yellow or red on
+    series that kept the coarse steps of a low-resolution analyser). Other channels are shared."""
+    tracks = []
+    for tr in bg.tracks:
+        values, zs = dict(tr.values), dict(tr.zs)
+        for code in tr.pollutants:
+            limit = tr.factors[code].limit
+            if limit is None or limit <= 0:
+                continue
+            step = 10.0 ** math.floor(math.log10(share * limit))
+            values[code] = _quantise(tr.values[code], step)
+            if code in zs and tr.ref_o2 is not None and O2_CODE in tr.values:
+                o2 = np.minimum(tr.values[O2_CODE], 20.0)
+                zs[code] = _quantise(values[code] * (21 - tr.ref_o2) / (21 - o2), 0.1)
+        tracks.append(dataclasses.replace(tr, values=values, zs=zs))
+    return dataclasses.replace(bg, name=f"{bg.name}@step{share:g}", tracks=tracks)
+
+
 def _cst_start(naive_local: dt.datetime) -> dt.datetime:
     """A local wall-clock time placed on the CST clock, as UTC."""
     return naive_local.replace(tzinfo=CST).astimezone(dt.UTC)
