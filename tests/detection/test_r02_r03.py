@@ -516,8 +516,8 @@ def test_r03_piles_without_history_judged_on_the_window(minute: bool) -> None:
 )
 def test_r02_zeros_below_the_output_step(minute: bool, level: float, zero: float, severity: str) -> None:
     hours = 48
-    values = [round(level + 0.1 * ((i * 5) % 3 - 1), 1) for i in range(hours)]
-    values = replaced(replaced(values, range(20, 26), 0.0), [22], zero)
+    base: list[float | None] = [round(level + 0.1 * ((i * 5) % 3 - 1), 1) for i in range(hours)]
+    values = replaced(replaced(base, range(20, 26), 0.0), [22], zero)
     per = 60 if minute else 1
     kw = {"step": MINUTE, "kind": "minute"} if minute else {}
     found = check_case(
