@@ -201,3 +201,36 @@ def test_r05_calibrated_level_and_its_evidence() -> None:
     assert f.evidence["threshold"]["drop_ratio"] == pytest.approx(level.level, abs=1e-4)
     assert f.evidence["calibration"]["statistic"] == "common_drop_ratio"
     assert "该点位自身标定值" in f.explanation_zh
+
+
+# An analyser reporting in whole mg/L on a 2 mg/L baseline: its fall to 1 is one output step, which says
+# nothing of a common fall; COD falling alone is no dilution. The same fall at 0.01 mg/L resolution (a
+# fine baseline of 200 steps) with COD is one.
+@pytest.mark.parametrize("minute", [False, True], ids=["hour", "15-minute"])
+@pytest.mark.parametrize(("nh3_base", "expect"), [(2.0, 0), (2.13, 1)], ids=["whole-mg", "fine"])
+def test_r05_a_factor_a_step_or_two_above_zero_is_not_a_common_fall(
+    minute: bool, nh3_base: float, expect: int
+) -> None:
+    per, step, kind = (4, 15 * MINUTE, "minute") if minute else (1, HOUR, "hour")
+    n = N * per
+    cod = wavy(n, 100, 10)
+    if nh3_base == 2.0:
+        nh3 = [2.0 if (i // per) % 5 else (3.0 if i % 2 else 1.0) for i in range(n)]
+        low = 1.0
+    else:
+        nh3 = [round(nh3_base + 0.07 * ((i * 3) % 5 - 2), 2) for i in range(n)]
+        low = None
+    rows = range(30 * per, 36 * per)
+    cod = scaled(cod, rows, 0.3)
+    nh3 = [(low if low is not None else round(v * 0.3, 2)) if i in rows else v for i, v in enumerate(nh3)]
+    check_case(
+        "R05",
+        {
+            "id": "NH3 at its output step",
+            "frame": water(cod, nh3, wavy(n, 50, 5, 4), step=step, kind=kind),
+            "context": WATER,
+            "expect": expect,
+            "variant": "step",
+            **({"windows": STEP_WINDOW} if expect else {}),
+        },
+    )

@@ -13,7 +13,7 @@ from ecosentinel.detection.config import RuleParams, ScreeningConfig
 from ecosentinel.detection.context import WATER_FLOW, WC_PRODUCTION, EventType, PointType
 from ecosentinel.detection.findings import Finding, Severity, iso
 from ecosentinel.detection.messages import calibration_text
-from ecosentinel.detection.profile import CalibratedLevel, PointProfile, State
+from ecosentinel.detection.profile import CalibratedLevel, PointProfile, State, quantum_of
 from ecosentinel.detection.rules._common import WC_KINDS, fmt, mean_of, pct
 from ecosentinel.readings import CST, DataKind
 
@@ -52,6 +52,12 @@ class DilutionParams(RuleParams):
     """[P] 'ratios kept': every factor's ratio within +/-25% of the factors' median ratio."""
     min_hours: float = 2.0
     """[P] shortest diluted run."""
+    min_base_steps: float = 10.0
+    """[P] a factor's ratio counts at an hour only when its baseline is at least this many of its output
+    steps (the reporting quantum, from the profile or the window): a nitrate analyser reporting whole
+    mg/L on a 2 mg/L baseline falls to half in one step, which says nothing of a common fall (measured on
+    the real Tilburg series rounded to such steps: NH4 and nitrate a step or two above zero made 'common
+    falls' that turned clean point-days yellow)."""
     flow_keep: float = 0.7
     """[P] flow at or above this share of its baseline: not a shutdown (night-shutdown trap)."""
     storm_flow_rise: float = 1.3
@@ -207,6 +213,17 @@ class DilutionRule(PointRule[DilutionParams]):
                 for c in base_cols
             ]
         ).with_columns([(pl.col(c) / pl.col(f"{c}_base")).alias(f"{c}_r") for c in base_cols])
+        steps = {c: _step(data, c) for c in codes}
+        w = w.with_columns(
+            [
+                pl.when(pl.col(f"{c}_base") >= p.min_base_steps * steps[c])
+                .then(pl.col(f"{c}_r"))
+                .otherwise(None)
+                .alias(f"{c}_r")
+                for c in codes
+                if steps[c] > 0
+            ]
+        )
         ratios = [pl.col(f"{c}_r") for c in codes]
         med = pl.concat_list(ratios).list.drop_nulls().list.median()
         present = pl.sum_horizontal([r.is_not_null().cast(pl.Int32) for r in ratios])
@@ -436,6 +453,15 @@ class DilutionRule(PointRule[DilutionParams]):
             event_text=event_text,
             calibration=calibration,
         )
+
+
+def _step(data: PointData, code: str) -> float:
+    """The factor's output step: the profile's quantum, else the window's (0 for unquantised values)."""
+    fp = data.profile.factor(code) if data.profile else None
+    if fp is not None and fp.quantum:
+        return fp.quantum
+    s = data.series(code, _KINDS)
+    return quantum_of(s.valid["value"]) if s is not None else 0.0
 
 
 def _uninformative(level: CalibratedLevel | None, p: DilutionParams) -> bool:
