@@ -536,3 +536,4 @@ def test_r02_zeros_below_the_output_step(minute: bool, level: float, zero: float
     )
     if level < 1.0:
         assert "低于一个输出步长" in found[0].explanation_zh
+        assert found[0].score == pytest.approx(0.1)  # the weakest clue: adds up with no other one

@@ -744,6 +744,7 @@ RULE_PARAM_NAMES = {
     "motive_fraction": "单因子恒值需历史最大值达到限值的比例",
     "window_history_days": "无历史标定时以筛查时段自身判定所需的最少天数",
     "min_base_steps": "因子基线至少应为输出步长的倍数",
+    "below_step_score": "低于输出步长零值的评分",
     "min_level_steps": "零值作为证据所需的中位数最少输出步长数",
     "window_max_held_share": "无历史标定时按连续仪器判定的重复值占比上限",
     "window_max_run_cycles": "无历史标定时保持型分析仪其余数据最长重复周期数上限",

@@ -59,6 +59,9 @@ class ZeroNegativeParams(RuleParams):
     unless its negative values are new for the point. Measured: the real Beijing and Tilburg series
     rounded to a coarse power-of-ten step (SO2 to 10 ug/m3, nitrate to 1 mg/L) read zero for hours
     every night and made 17-37 % of clean point-days yellow."""
+    below_step_score: float = 0.1
+    """[P] the score of such a run (the weakest clue: 0.04 of weight at low severity, which does not
+    make a yellow day with any other single clue)."""
     window_history_days: float = 7.0
     """[P] a point without a profile is judged on the rest of the screening window instead: its negative
     values are new when the window's other valid values of the factor span at least this many CST days
@@ -176,11 +179,12 @@ class ZeroNegativeRule(FactorRule[ZeroNegativeParams]):
                 severity, operating = Severity.MEDIUM, negatives
             else:
                 severity, operating = Severity.LOW, "数据未标记停运（F）"
-            if (
-                below_step is not None
-                and severity is not Severity.LOW
-                and _new_negatives(rows, series, data, params) is None
-            ):
+            under_step = below_step is not None and _new_negatives(rows, series, data, params) is None
+            if under_step and below_step is not None:
+                # a reading below one output step explains the zeros: the weakest clue, which does not
+                # add up with another rule's clue to a yellow day (measured on the real Tilburg minute
+                # series rounded to 0.1 mg/L: such a run beside a low R04 drop made 31 % of clean
+                # point-days yellow)
                 severity = Severity.LOW
                 operating = operating + messages.R02_BELOW_STEP.format(
                     step=fmt(below_step[0]), median=fmt(below_step[1]), k=fmt(params.min_level_steps)
@@ -194,7 +198,9 @@ class ZeroNegativeRule(FactorRule[ZeroNegativeParams]):
                     start=start,
                     end=end,
                     severity=severity,
-                    score={Severity.HIGH: 0.8, Severity.MEDIUM: 0.6, Severity.LOW: 0.35}[severity]
+                    score=params.below_step_score
+                    if under_step
+                    else {Severity.HIGH: 0.8, Severity.MEDIUM: 0.6, Severity.LOW: 0.35}[severity]
                     + 0.2 * min(1.0, hours / 24),
                     evidence={
                         "window": [iso(start), iso(end)],
