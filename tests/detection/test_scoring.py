@@ -378,31 +378,15 @@ def test_clues_of_two_rules_reporting_one_symptom_count_once() -> None:
     [w] = point_day_warnings([run, flat], [ctx("A")])
     assert w.score == pytest.approx(0.4 * 0.7)
     assert w.colour is Colour.GREEN
-    # on another factor too: clues of one symptom pool across the point's factors (two factors held
-    # together make R01 itself medium or high, which adds up)
+    # on another factor they are two observations
     other_factor = dataclasses.replace(flat, factors=("w21003",))
     [w] = point_day_warnings([run, other_factor], [ctx("A")])
-    assert w.score == pytest.approx(0.4 * 0.7)
-    assert w.colour is Colour.GREEN
+    assert w.score == pytest.approx(1 - (1 - 0.28) * (1 - 0.2), abs=1e-4)
+    assert w.colour is Colour.YELLOW
     # a medium R20 (the condition moved a lot) is more than a clue and still adds up
     strong = dataclasses.replace(flat, severity=Severity.MEDIUM)
     [w] = point_day_warnings([run, strong], [ctx("A")])
     assert w.score == pytest.approx(1 - (1 - 0.28) * (1 - 0.7 * 0.5), abs=1e-4)
-
-
-def test_one_rules_clues_on_several_factors_count_once() -> None:
-    # zeros below an analyser's output step on three factors at once: one rule's reading of the point's
-    # natural behaviour, one clue; a medium on one of them still adds up
-    lows = [
-        dataclasses.replace(finding("A", "R02_zero_negative", Severity.LOW, 0.6, hours=4), factors=(code,))
-        for code in ("a21026", "a21004", "a21005")
-    ]
-    [w] = point_day_warnings(lows, [ctx("A")])
-    assert w.score == pytest.approx(0.4 * 0.6)
-    assert w.colour is Colour.GREEN
-    medium = dataclasses.replace(lows[0], severity=Severity.MEDIUM, factors=("a34004",))
-    [w] = point_day_warnings([*lows, medium], [ctx("A")])
-    assert w.score == pytest.approx(1 - (1 - 0.24) * (1 - 0.7 * 0.6), abs=1e-4)
 
 
 def test_statistical_clues_pool_across_their_rules() -> None:

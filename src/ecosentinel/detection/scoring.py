@@ -321,18 +321,15 @@ def _independent(items: list[tuple[Finding, float]], families: dict[str, str] | 
     distribution of the same month of values, so one quirk of that distribution (coarse output steps
     near the limit) is one clue however many of its tests notice it (measured with the Beijing limits
     at 0.6 x: a low R12 and a low R13 on CO made 23 clean point-days yellow together). Nor do the clues
-    of two rules reporting one symptom (``evidence.SAME_SYMPTOM``: R20's flat run is R01's), nor one
-    rule's clues on several factors of the point: one rule's reading of the point's natural behaviour
-    (zeros below an analyser's output step on SO2, NO2 and CO at once) is one clue (measured on the real
-    Beijing series rounded to a power-of-ten step: low R02 zero runs on two to ten factors made 36 % of
-    clean point-days yellow)."""
+    of two rules reporting one symptom (``evidence.SAME_SYMPTOM``: R20's flat run is R01's) on the same
+    factors."""
     out: list[float] = []
     statistical_clues: list[float] = []
-    symptom_clues: dict[str, float] = {}
+    symptom_clues: dict[tuple[str, tuple[str, ...]], float] = {}
     groups: dict[tuple[str, tuple[str, ...]], list[tuple[Finding, float]]] = defaultdict(list)
     for f, w in items:
         groups[(f.rule, tuple(sorted(f.factors)))].append((f, w))
-    for (rule, _factors), group in groups.items():
+    for (rule, factors), group in groups.items():
         group.sort(key=lambda fw: fw[0].start)
         episodes: list[tuple[float, bool]] = []  # (heaviest weight, only low findings)
         end, best, low = None, 0.0, True
@@ -349,7 +346,7 @@ def _independent(items: list[tuple[Finding, float]], families: dict[str, str] | 
         if clues and family_of(rule, families) is Family.STATISTICAL:
             statistical_clues.append(max(clues))
         elif clues:
-            key = symptom_of(rule)
+            key = (symptom_of(rule), factors)
             symptom_clues[key] = max(symptom_clues.get(key, 0.0), *clues)
     out.extend(symptom_clues.values())
     if statistical_clues:
