@@ -290,16 +290,43 @@ def run_detect(
     return result
 
 
-def scaled_table(result: DetectResult, names: Sequence[str]) -> list[str]:
-    """Clean-day rates of the untouched segments with every limit scaled (limit-mapping robustness)."""
-    scales = result.options.limit_scales
-    if not result.scaled or not scales:
-        return []
+def _clean_moved(
+    result: DetectResult, names: Sequence[str], header: list[str], columns: Sequence[tuple[str, str | None]]
+) -> list[str]:
+    """A clean-day table of the untouched segments: one row per background, one column per variant
+    (heading, source suffix; None = as recorded). Cells: yellow or red / clean point-days (share), red
+    point-days in brackets."""
     moved = clean_rates(result.scaled, "rules")
     moved_red = red_precision(result.scaled, "rules")
     base = result.clean("rules", untouched_only=True)
     base_red = red_precision([o for o in result.outcomes if not o.labels], "rules")
     lines = [
+        *header,
+        "",
+        "| background | " + " | ".join(title for title, _ in columns) + " |",
+        "|---|" + "---:|" * len(columns),
+    ]
+    for name in names:
+        cells = []
+        for _, suffix in columns:
+            src = name if suffix is None else f"{name}@{suffix}"
+            rate = (base if suffix is None else moved).get(src)
+            red = (base_red if suffix is None else moved_red).get(src)
+            if rate is None or not rate.clean_days:
+                cells.append("—")
+                continue
+            share = _pct(rate.flagged / rate.clean_days)
+            cells.append(f"{rate.flagged}/{rate.clean_days} ({share}) ({red.red if red else 0})")
+        lines.append(f"| {name} | " + " | ".join(cells) + " |")
+    return lines
+
+
+def scaled_table(result: DetectResult, names: Sequence[str]) -> list[str]:
+    """Clean-day rates of the untouched segments with every limit scaled (limit-mapping robustness)."""
+    scales = result.options.limit_scales
+    if not result.scaled or not scales:
+        return []
+    header = [
         "#### Limits moved: the clean-day rate with every limit scaled",
         "",
         "The limits are a mapping chosen here (an EPA unit's permit is 1.1 × its own p99). The untouched "
@@ -309,23 +336,9 @@ def scaled_table(result: DetectResult, names: Sequence[str]) -> list[str]:
         "re-profiled with the moved limits (`bench.detect_backgrounds.with_limits_scaled`). Goal as above: "
         "≤ 0.5 % of clean point-days yellow or red, and no red on a clean day. Cells: yellow or red / "
         "clean point-days (share), red point-days in brackets.",
-        "",
-        "| background | " + " | ".join(f"limits × {k:g}" for k in [1.0, *scales]) + " |",
-        "|---|" + "---:|" * (len(scales) + 1),
     ]
-    for name in names:
-        cells = []
-        for k in [1.0, *scales]:
-            src = name if k == 1.0 else f"{name}@limits×{k:g}"
-            rate = (base if k == 1.0 else moved).get(src)
-            red = (base_red if k == 1.0 else moved_red).get(src)
-            if rate is None or not rate.clean_days:
-                cells.append("—")
-                continue
-            share = _pct(rate.flagged / rate.clean_days)
-            cells.append(f"{rate.flagged}/{rate.clean_days} ({share}) ({red.red if red else 0})")
-        lines.append(f"| {name} | " + " | ".join(cells) + " |")
-    return lines
+    columns = [("limits × 1", None), *((f"limits × {k:g}", f"limits×{k:g}") for k in scales)]
+    return _clean_moved(result, names, header, columns)
 
 
 def _f(x: float | None, digits: int = 2) -> str:
@@ -501,11 +514,7 @@ def step_table(result: DetectResult, names: Sequence[str]) -> list[str]:
     shares = result.options.output_steps
     if not result.scaled or not shares:
         return []
-    moved = clean_rates(result.scaled, "rules")
-    moved_red = red_precision(result.scaled, "rules")
-    base = result.clean("rules", untouched_only=True)
-    base_red = red_precision([o for o in result.outcomes if not o.labels], "rules")
-    lines = [
+    header = [
         "#### Output step moved: the clean-day rate at a low-resolution analyser's step",
         "",
         "The untouched segments are screened again, rules only, with every pollutant that has a limit "
@@ -515,23 +524,9 @@ def step_table(result: DetectResult, names: Sequence[str]) -> list[str]:
         "O2-converted value recomputed from the rounded one, as a data logger would), each point "
         "re-profiled on its rounded history (`bench.detect_backgrounds.with_output_step`). Goal as above. "
         "Cells: yellow or red / clean point-days (share), red point-days in brackets.",
-        "",
-        "| background | as recorded | " + " | ".join(f"step ≤ {k:g} × limit" for k in shares) + " |",
-        "|---|" + "---:|" * (len(shares) + 1),
     ]
-    for name in names:
-        cells = []
-        for k in [None, *shares]:
-            src = name if k is None else f"{name}@step{k:g}"
-            rate = (base if k is None else moved).get(src)
-            red = (base_red if k is None else moved_red).get(src)
-            if rate is None or not rate.clean_days:
-                cells.append("—")
-                continue
-            share = _pct(rate.flagged / rate.clean_days)
-            cells.append(f"{rate.flagged}/{rate.clean_days} ({share}) ({red.red if red else 0})")
-        lines.append(f"| {name} | " + " | ".join(cells) + " |")
-    return lines
+    columns = [("as recorded", None), *((f"step ≤ {k:g} × limit", f"step{k:g}") for k in shares)]
+    return _clean_moved(result, names, header, columns)
 
 
 def command_line(options: DetectOptions, quick: bool) -> str:
