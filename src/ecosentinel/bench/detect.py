@@ -691,6 +691,17 @@ def report_body(result: DetectResult, quick: bool) -> str:
     return "\n".join(lines)
 
 
+def _positive_list(text: str, option: str, example: str) -> tuple[float, ...]:
+    """A comma list of positive numbers (``none``: empty), or a one-line error naming ``option``."""
+    try:
+        values = tuple(float(x) for x in text.split(",") if x.strip() and x.strip().lower() != "none")
+    except ValueError:
+        values = (-1.0,)
+    if any(k <= 0 for k in values):
+        _fail(f"{option} 应为以逗号分隔的正数（如 {example}）或 none：{text}")
+    return values
+
+
 def _fail(message: str) -> None:
     typer.echo(message, err=True)
     raise typer.Exit(2)
@@ -751,24 +762,8 @@ def register(bench_app: typer.Typer) -> None:
         unknown_bg = [b for b in bgs if b not in BACKGROUNDS]
         if unknown_bg:
             _fail(f"未知的背景数据：{', '.join(unknown_bg)}（可选：{', '.join(BACKGROUNDS)}）")
-        try:
-            scales = tuple(
-                float(x) for x in limit_scales.split(",") if x.strip() and x.strip().lower() != "none"
-            )
-        except ValueError:
-            _fail(f"--limit-scales 应为以逗号分隔的正数（如 0.6,1.5）或 none：{limit_scales}")
-            return
-        if any(k <= 0 for k in scales):
-            _fail(f"--limit-scales 应为以逗号分隔的正数（如 0.6,1.5）或 none：{limit_scales}")
-        try:
-            steps = tuple(
-                float(x) for x in output_steps.split(",") if x.strip() and x.strip().lower() != "none"
-            )
-        except ValueError:
-            _fail(f"--output-steps 应为以逗号分隔的正数（如 0.1）或 none：{output_steps}")
-            return
-        if any(k <= 0 for k in steps):
-            _fail(f"--output-steps 应为以逗号分隔的正数（如 0.1）或 none：{output_steps}")
+        scales = _positive_list(limit_scales, "--limit-scales", "0.6,1.5")
+        steps = _positive_list(output_steps, "--output-steps", "0.1")
         real = None if no_real else Path(data)
         if real is not None and not real.is_dir():
             _fail(f"找不到真实数据目录：{real}（用 --data 指定，或加 --no-real 跳过）")

@@ -10,6 +10,7 @@ import polars as pl
 
 from ecosentinel.detection.base import PointData, Series, true_runs
 from ecosentinel.detection.context import FLOW_CODES, WC_PRODUCTION
+from ecosentinel.detection.profile import quantum_of
 from ecosentinel.readings import CST, DataKind
 
 WC_KINDS = (DataKind.MINUTE, DataKind.HOUR, DataKind.RTD)
@@ -274,3 +275,11 @@ def measurements(frame: pl.DataFrame) -> pl.DataFrame:
     """The rows of a time-sorted ``time``/``value`` frame that start a new value: one row per result of
     an analyser that holds it (a value held for three days is one measurement, not 72)."""
     return frame.filter(pl.col("value").ne_missing(pl.col("value").shift(1)))
+
+
+def output_step(s: Series, data: PointData) -> float:
+    """The factor's output step: the profile's quantum, else the window's (0 for unquantised values)."""
+    fp = data.profile.factor(s.code) if data.profile else None
+    if fp is not None and fp.quantum:
+        return fp.quantum
+    return quantum_of(s.valid["value"])

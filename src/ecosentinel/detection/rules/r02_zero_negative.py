@@ -13,8 +13,8 @@ from ecosentinel.detection.config import RuleParams, ScreeningConfig
 from ecosentinel.detection.context import FLOW_CODES, GAS_FLOW, WATER_FLOW, WC_PRODUCTION
 from ecosentinel.detection.findings import Finding, Severity, iso
 from ecosentinel.detection.messages import calibration_text
-from ecosentinel.detection.profile import CalibratedLevel, PointProfile, quantum_of
-from ecosentinel.detection.rules._common import fmt, operating_state
+from ecosentinel.detection.profile import CalibratedLevel, PointProfile
+from ecosentinel.detection.rules._common import fmt, operating_state, output_step
 from ecosentinel.readings import CST, DataKind
 
 
@@ -159,6 +159,7 @@ class ZeroNegativeRule(FactorRule[ZeroNegativeParams]):
             if known.len() and known.mean() < params.min_operating_share:  # type: ignore[operator]
                 continue  # the process really was stopped
             level_hours = calibrated.level if calibrated is not None else params.min_hours
+            negatives = _new_negatives(rows, series, data, params)
             if basis == "power" and known.len():
                 # high from twice the point's own level (or the rule's constant): two hourly zeros at
                 # the threshold itself stay medium (measured in bench detect: one 2-hour zero on a
@@ -175,12 +176,12 @@ class ZeroNegativeRule(FactorRule[ZeroNegativeParams]):
                     + calibration_text(calibrated, "小时", params.min_hours).rstrip("。")
                     + "）"
                 )
-            elif (negatives := _new_negatives(rows, series, data, params)) is not None:
+            elif negatives is not None:
                 severity, operating = Severity.MEDIUM, negatives
             else:
                 severity, operating = Severity.LOW, "数据未标记停运（F）"
-            under_step = below_step is not None and _new_negatives(rows, series, data, params) is None
-            if under_step and below_step is not None:
+            under_step = below_step is not None and negatives is None
+            if below_step is not None and negatives is None:
                 # a reading below one output step explains the zeros: the weakest clue, which does not
                 # add up with another rule's clue to a yellow day (measured on the real Tilburg minute
                 # series rounded to 0.1 mg/L: such a run beside a low R04 drop made 31 % of clean
@@ -225,8 +226,7 @@ class ZeroNegativeRule(FactorRule[ZeroNegativeParams]):
 def _below_step(series: Series, data: PointData, p: ZeroNegativeParams) -> tuple[float, float] | None:
     """(output step, median) when the factor's median valid value is at most ``min_level_steps`` output
     steps: its zeros are readings below one step. None otherwise (or when the values are unquantised)."""
-    fp = data.profile.factor(series.code) if data.profile else None
-    step = fp.quantum if fp is not None and fp.quantum else quantum_of(series.valid["value"])
+    step = output_step(series, data)
     median = series.valid["value"].median()
     if not step or not isinstance(median, int | float) or median > p.min_level_steps * step:
         return None

@@ -12,7 +12,7 @@ from ecosentinel.detection.calibration import budget_level
 from ecosentinel.detection.config import RuleParams, ScreeningConfig
 from ecosentinel.detection.findings import Finding, Severity, iso
 from ecosentinel.detection.messages import calibration_text
-from ecosentinel.detection.profile import CalibratedLevel, PointProfile
+from ecosentinel.detection.profile import CalibratedLevel, FactorProfile, PointProfile
 from ecosentinel.detection.rules._common import cst_wall, fmt, pct
 from ecosentinel.readings import DataKind
 
@@ -68,7 +68,7 @@ class OverRangeRule(FactorRule[OverRangeParams]):
         spec = data.context.factor(series.code)
         step = series.step or dt.timedelta(0)
         f = series.valid
-        f = f.with_columns(cst_wall(f["time"]).dt.date().alias("day"))
+        f = _with_day(f)
         if f.height == 0:
             return []
         out: list[Finding] = []
@@ -241,14 +241,15 @@ class OverRangeRule(FactorRule[OverRangeParams]):
         return out
 
 
-def _holds(fp: object) -> bool:
+def _holds(fp: FactorProfile | None) -> bool:
     """An analyser that holds each result for its measuring cycle (profile): count measurements (runs of
     a held value), not reports (measured in bench detect: a real effluent analyser holding 4.22 mg/L for
     15 h made a clean day yellow as a 'pile')."""
-    return fp is not None and getattr(fp, "cycle_hours", None) is not None
+    return fp is not None and fp.cycle_hours is not None
 
 
 def _with_day(f: pl.DataFrame) -> pl.DataFrame:
+    """The rows with their CST day (R03 counts per day)."""
     return f.with_columns(cst_wall(f["time"]).dt.date().alias("day"))
 
 

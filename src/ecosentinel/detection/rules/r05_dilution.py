@@ -13,8 +13,8 @@ from ecosentinel.detection.config import RuleParams, ScreeningConfig
 from ecosentinel.detection.context import WATER_FLOW, WC_PRODUCTION, EventType, PointType
 from ecosentinel.detection.findings import Finding, Severity, iso
 from ecosentinel.detection.messages import calibration_text
-from ecosentinel.detection.profile import CalibratedLevel, PointProfile, State, quantum_of
-from ecosentinel.detection.rules._common import WC_KINDS, fmt, mean_of, pct
+from ecosentinel.detection.profile import CalibratedLevel, PointProfile, State
+from ecosentinel.detection.rules._common import WC_KINDS, fmt, mean_of, output_step, pct
 from ecosentinel.readings import CST, DataKind
 
 _EVENTS = frozenset(
@@ -456,12 +456,9 @@ class DilutionRule(PointRule[DilutionParams]):
 
 
 def _step(data: PointData, code: str) -> float:
-    """The factor's output step: the profile's quantum, else the window's (0 for unquantised values)."""
-    fp = data.profile.factor(code) if data.profile else None
-    if fp is not None and fp.quantum:
-        return fp.quantum
+    """The factor's output step (``_common.output_step``; 0 without its series)."""
     s = data.series(code, _KINDS)
-    return quantum_of(s.valid["value"]) if s is not None else 0.0
+    return output_step(s, data) if s is not None else 0.0
 
 
 def _uninformative(level: CalibratedLevel | None, p: DilutionParams) -> bool:
