@@ -20,7 +20,7 @@ import polars as pl
 from ecosentinel.bench.detect_backgrounds import Background, Track
 from ecosentinel.bench.detect_corpus import SEVERITIES, PointRun, cst_days
 from ecosentinel.bench.detect_inject import INJECTORS, NEVER, place, why_not
-from ecosentinel.detection.calibration import build_profile, with_profile
+from ecosentinel.detection.calibration import MIN_HISTORY_DAYS, build_profile, with_profile
 from ecosentinel.detection.context import WC_PRODUCTION, WC_TREATMENT, PointContext
 from ecosentinel.detection.profile import PointProfile
 from ecosentinel.readings import CST, READING_SCHEMA
@@ -163,9 +163,12 @@ PROFILE_DAYS = 30
 
 
 class Profiles:
-    """Each segment's profile from the ``PROFILE_DAYS`` of its own track before it (None for the first
-    segment of a track: a point without history keeps the rules' constants), built once per segment:
-    injected copies of a segment share the clean history before it."""
+    """Each segment's profile from the ``PROFILE_DAYS`` of its own track before it, as the screening
+    service calibrates each month on the 30 days before it; a segment with less than
+    ``MIN_HISTORY_DAYS`` before it (a track's first) is calibrated on the ``PROFILE_DAYS`` after it
+    instead, as the service does for a point's first month (``screening.profiles``), and keeps the rules'
+    constants when neither side is long enough. Built once per segment: injected copies of a segment
+    share the clean history around it."""
 
     def __init__(self, enabled: bool = True) -> None:
         self.enabled = enabled
@@ -177,11 +180,15 @@ class Profiles:
             return context
         key = (seg.track.name, seg.a)
         if key not in self._built:
-            n = PROFILE_DAYS * 24 * seg.track.per_hour
-            a = max(0, seg.a - n)
+            per_day = 24 * seg.track.per_hour
+            n = PROFILE_DAYS * per_day
+            enough = MIN_HISTORY_DAYS * per_day
+            a, b = max(0, seg.a - n), seg.a
+            if b - a < enough:  # calibration needs two weeks at least: the days after the segment
+                a, b = seg.b, min(seg.track.n, seg.b + n)
             profile = None
-            if seg.a - a >= 14 * 24 * seg.track.per_hour:  # calibration needs two weeks at least
-                history = seg.track.slice(a, seg.a, f"{seg.track.name}-history")
+            if b - a >= enough:
+                history = seg.track.slice(a, b, f"{seg.track.name}-history")
                 profile = build_profile(frame_of(history, mn), context_of(history, mn))
             self._built[key] = profile
         profile = self._built[key]

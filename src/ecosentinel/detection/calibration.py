@@ -55,6 +55,10 @@ allowed above the level. With ~17 calibrated statistics per point this keeps the
 the issue-17 goal of 0.5 % clean point-days flagged (most units never reach the level at all)."""
 MIN_HISTORY_UNITS = 14
 """[P] fewer history units than this: no calibrated level (the rule keeps its constant)."""
+MIN_HISTORY_DAYS = 14.0
+"""[P] a period of a point's readings spanning fewer days than this is too short to calibrate on (its
+levels would rest on fewer than MIN_HISTORY_UNITS days): where the days before a window are that short,
+the days after it are used when they are long enough (``history_days``)."""
 HELD_SHARE_FOR_CYCLE = 0.3
 """[P] an analyser 'holds' its value when at least this share of steps repeat the previous value."""
 STARTUP_HOURS = 2.0
@@ -104,6 +108,16 @@ def build_profile(
         for level in rule.calibrate(calibrating, config, profile, budget):
             levels[PointProfile.key(level.rule, level.statistic, level.factor)] = level
     return replace(profile, levels=levels)
+
+
+def history_days(frame: pl.DataFrame) -> float:
+    """Days spanned by a history frame's readings (first to last; 0 when empty)."""
+    if not frame.height:
+        return 0.0
+    t0, t1 = frame["time"].min(), frame["time"].max()
+    if not isinstance(t0, dt.datetime) or not isinstance(t1, dt.datetime):
+        return 0.0
+    return (t1 - t0).total_seconds() / 86400
 
 
 def factor_profile(s: Series) -> FactorProfile:

@@ -134,6 +134,17 @@ class ExecutionResult:
     cpu_s: float = 0.0
     pooled: bool = False  # ran in worker processes (their CPU time is in cpu_s, not in this process)
 
+    def merge(self, other: ExecutionResult) -> None:
+        """Add another pass over the same points (a later month of the window): findings, readings and
+        times add up, the points are counted once."""
+        self.findings = sort_findings([*self.findings, *other.findings])
+        self.points = max(self.points, other.points)
+        self.readings += other.readings
+        self.read_s += other.read_s
+        self.screen_s += other.screen_s
+        self.cpu_s += other.cpu_s
+        self.pooled = self.pooled or other.pooled
+
     def add(self, chunk: ChunkResult) -> None:
         self.findings.extend(chunk.findings)
         self.points += len(chunk.mns)

@@ -6,18 +6,29 @@ Profiles are memoised per point, China-Standard-Time day of the window start and
 the scheduler's incremental passes (every few minutes) reuse the day's profile instead of re-reading weeks
 of history. The memo is a per-process cache of pure results (each worker process builds its own), bounded
 in size.
+
+A long window (an imported half year screened at once) is screened month by month
+(``calibration_slices``), each month calibrated on the 30 days before it, so that only the first month of
+a point's data lacks a history; that month is calibrated on the 30 days after it instead (a retrospective
+screening has them; the two periods never overlap, so the month judged never calibrates itself).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import itertools
 import logging
 import threading
 from collections import OrderedDict
 from collections.abc import Mapping
 
-from ecosentinel.detection.calibration import build_profile, with_profile
+from ecosentinel.detection.calibration import (
+    MIN_HISTORY_DAYS,
+    build_profile,
+    history_days,
+    with_profile,
+)
 from ecosentinel.detection.config import ScreeningConfig
 from ecosentinel.detection.context import PointContext
 from ecosentinel.detection.profile import PointProfile
@@ -29,6 +40,13 @@ logger = logging.getLogger(__name__)
 PROFILE_HISTORY = dt.timedelta(days=30)
 """History read before the window (calibration needs at least 14 days to set a level)."""
 MAX_CACHED = 4096
+SLICE_MIN_DAYS = 15
+"""[P] a window's first or last calendar-month piece shorter than this joins its neighbour: a window of
+up to about six weeks is screened in one piece."""
+SLICE_LEAD = dt.timedelta(days=3)
+"""[P] each month is screened with this much of the neighbouring months' readings on both sides; its
+findings are those that start inside it, so a run across a month boundary is judged whole (up to this
+long past the boundary) and reported once."""
 
 
 class ProfileCache:
@@ -76,22 +94,51 @@ def attach_profiles(
     *,
     history: dt.timedelta = PROFILE_HISTORY,
     cache: ProfileCache | None = None,
+    after: dt.datetime | None = None,
 ) -> dict[str, PointContext]:
     """The contexts with each point's profile from the ``history`` before ``start`` (None when the point
-    has no history there: its rules keep their documented constants)."""
+    has no history there: its rules keep their documented constants).
+
+    With ``after`` (the end of the window judged), a point whose readings before ``start`` span fewer
+    than MIN_HISTORY_DAYS days is calibrated on the ``history`` from ``after`` on when those span enough
+    (a retrospective screening of a point's first month)."""
     cache = cache if cache is not None else CACHE
     day = start.astimezone(CST).date().isoformat()
+    ahead = "" if after is None else after.astimezone(dt.UTC).isoformat()
     config_key = _config_key(config)
+    kinds = [DataKind.MINUTE, DataKind.HOUR]
     out: dict[str, PointContext] = {}
     for mn, context in contexts.items():
-        key = (store_key, mn, day, config_key, str(history.total_seconds()))
+        key = (store_key, mn, day, ahead, config_key, str(history.total_seconds()))
         found, profile = cache.get(key)
         if not found:
-            frame = store.read_window(
-                start=start - history, end=start, mns=[mn], kinds=[DataKind.MINUTE, DataKind.HOUR]
-            )
+            frame = store.read_window(start=start - history, end=start, mns=[mn], kinds=kinds)
+            if after is not None and history_days(frame) < MIN_HISTORY_DAYS:
+                later = store.read_window(start=after, end=after + history, mns=[mn], kinds=kinds)
+                if history_days(later) >= MIN_HISTORY_DAYS:
+                    frame = later
             profile = build_profile(frame, context, config) if frame.height else None
             cache.put(key, profile)
             logger.debug("profile of %s from %d readings: %s", mn, frame.height, profile is not None)
         out[mn] = with_profile(context, profile)
     return out
+
+
+def calibration_slices(start: dt.datetime, end: dt.datetime) -> list[tuple[dt.datetime, dt.datetime]]:
+    """[start, end) cut at China-Standard-Time month starts, a first or last piece shorter than
+    SLICE_MIN_DAYS joined to its neighbour (one piece for a window of a few weeks)."""
+    cuts = [start]
+    local = start.astimezone(CST)
+    month = dt.datetime(local.year, local.month, 1, tzinfo=CST)
+    while True:
+        month = (month + dt.timedelta(days=32)).replace(day=1)
+        if month >= end:
+            break
+        cuts.append(month.astimezone(start.tzinfo or dt.UTC))
+    cuts.append(end)
+    short = dt.timedelta(days=SLICE_MIN_DAYS)
+    if len(cuts) > 2 and cuts[1] - cuts[0] < short:
+        del cuts[1]
+    if len(cuts) > 2 and cuts[-1] - cuts[-2] < short:
+        del cuts[-2]
+    return list(itertools.pairwise(cuts))

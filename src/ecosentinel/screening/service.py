@@ -8,6 +8,7 @@ Plain functions over a Session. The enforcement area builds warnings on top of `
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import json
 import logging
@@ -40,6 +41,7 @@ from ecosentinel.screening import messages as run_messages
 from ecosentinel.screening.adjustments import Adjustment, approved_adjustments
 from ecosentinel.screening.contextload import load_contexts
 from ecosentinel.screening.executor import ExecutionResult, execute, open_reader
+from ecosentinel.screening.executor import Progress as PassProgress
 from ecosentinel.screening.models import (
     EnterpriseDayScore,
     PointDayScore,
@@ -48,7 +50,12 @@ from ecosentinel.screening.models import (
     ScreeningPointState,
     ScreeningRun,
 )
-from ecosentinel.screening.profiles import PROFILE_HISTORY, attach_profiles
+from ecosentinel.screening.profiles import (
+    PROFILE_HISTORY,
+    SLICE_LEAD,
+    attach_profiles,
+    calibration_slices,
+)
 from ecosentinel.store.base import MeasurementStore
 
 logger = logging.getLogger(__name__)
@@ -239,46 +246,43 @@ def run_screening(
                     run.points, run.window_start, run.window_end = len(points), utc(start), utc(end)
                 adjustments = approved_adjustments(session, points)
             config, contexts = apply_adjustments(config, contexts, adjustments)
-            if profile_history is not None:
-                contexts = attach_profiles(
-                    opened, reader_url, contexts, start, config, history=profile_history
-                )
+            slices = calibration_slices(start, end) if profile_history is not None else [(start, end)]
 
-            def progress(done: int, total: int) -> None:
+            def progress(done: int, total: int, k: int = 0) -> None:
+                # a run of several months reports its points over all of them
+                done, total = k * total + done, len(slices) * total
                 if on_progress is not None and total:
                     on_progress(100 * done // total, run_messages.RUN_PROGRESS.format(done=done, total=total))
                 if run_id is not None:
                     with session_scope(factory) as s:
-                        _run(s, run_id).points_done = done
+                        _run(s, run_id).points_done = done // len(slices)
 
-            kwargs: dict[str, Any] = {} if chunk_points is None else {"chunk_points": chunk_points}
-            if executor == "spark":
-                from ecosentinel.screening.spark import execute_spark  # pyspark only where it is used
-
-                assert archive is not None
-                result = execute_spark(
+            result = ExecutionResult()
+            for k, (a, b) in enumerate(slices):
+                judged = contexts
+                if profile_history is not None:
+                    judged = attach_profiles(
+                        opened, reader_url, contexts, a, config, history=profile_history, after=b
+                    )
+                # each month with a few days of its neighbours, keeping the findings that start in it
+                lo, hi = max(start, a - SLICE_LEAD), min(end, b + SLICE_LEAD)
+                part = _execute(
+                    executor,
                     archive,
-                    points,
-                    start,
-                    end,
-                    contexts,
-                    config=config,
-                    master=spark_master,
-                    progress=progress,
-                )
-            else:
-                result = execute(
                     reader_url,
                     points,
-                    start,
-                    end,
-                    contexts,
+                    lo,
+                    hi,
+                    judged,
                     config=config,
                     workers=workers,
                     store=opened if workers <= 1 else None,
-                    progress=progress,
-                    **kwargs,
+                    spark_master=spark_master,
+                    progress=functools.partial(progress, k=k),
+                    chunk_points=chunk_points,
                 )
+                part.findings = [f for f in part.findings if (k == 0 or f.start >= a) and f.start < b]
+                result.merge(part)
             outcome = RunOutcome(run_id, start, end, result, contexts, watermarks=dict(watermarks or {}))
             if run_id is not None:
                 with _save_lock, session_scope(factory) as session:
@@ -322,6 +326,45 @@ def run_screening(
             opened.close()
     outcome.seconds = (dt.datetime.now(dt.UTC) - t0).total_seconds()
     return outcome
+
+
+def _execute(
+    executor: str,
+    archive: str | Path | None,
+    reader_url: str,
+    points: Sequence[str],
+    start: dt.datetime,
+    end: dt.datetime,
+    contexts: Mapping[str, PointContext],
+    *,
+    config: ScreeningConfig | None,
+    workers: int,
+    store: MeasurementStore | None,
+    spark_master: str | None,
+    progress: PassProgress,
+    chunk_points: int | None,
+) -> ExecutionResult:
+    """One pass of the chosen executor over [start, end)."""
+    if executor == "spark":
+        from ecosentinel.screening.spark import execute_spark  # pyspark only where it is used
+
+        assert archive is not None
+        return execute_spark(
+            archive, points, start, end, contexts, config=config, master=spark_master, progress=progress
+        )
+    kwargs: dict[str, Any] = {} if chunk_points is None else {"chunk_points": chunk_points}
+    return execute(
+        reader_url,
+        points,
+        start,
+        end,
+        contexts,
+        config=config,
+        workers=workers,
+        store=store,
+        progress=progress,
+        **kwargs,
+    )
 
 
 def apply_adjustments(
