@@ -238,7 +238,7 @@ def test_r09_evidence_states_the_association_and_the_history() -> None:
     assert assoc["p_value"] <= assoc["alpha_strong"]
     assert assoc["calibration"]["statistic"] == "gap_rate"
     assert assoc["calibration"]["history_units"] == 2160  # valid clock hours
-    assert "历史数据" in f.explanation_zh
+    assert "2160个有效小时中中断0次" in f.explanation_zh  # the calibration period and what it showed
     assert "判定标准≤0.01" in f.explanation_zh
     assert "2024年03月内" in f.explanation_zh
     assert "2160个有效小时中中断0次" in f.explanation_zh

@@ -350,7 +350,7 @@ STATISTIC_NAMES: dict[str, str] = {
     "flow_power_ratio": "每日流量与生产用电之比相对前7天基线的最深持续回落比例",
 }
 CALIBRATED = (
-    "判定阈值{level}{unit}为该点位自身标定值：取自{h0}至{h1}的历史数据（{n}个历史单元），"
+    "判定阈值{level}{unit}为该点位自身标定值：取自该点位{h0}至{h1}的数据（{n}个标定单元），"
     "{statistic}在误报预算{budget}下的分位数为{q}{unit}，物理界限{floor}{unit}{ceiling}，规则默认值{default}{unit}。"
 )
 UNCALIBRATED = "判定阈值为规则默认值{default}{unit}（该点位尚无历史标定）。"

@@ -104,7 +104,8 @@ def attach_profiles(
     (a retrospective screening of a point's first month)."""
     cache = cache if cache is not None else CACHE
     day = start.astimezone(CST).date().isoformat()
-    ahead = "" if after is None else after.astimezone(dt.UTC).isoformat()
+    # by CST day, as the start: the scheduler's passes through a day share one look-ahead read
+    ahead = "" if after is None else after.astimezone(CST).date().isoformat()
     config_key = _config_key(config)
     kinds = [DataKind.MINUTE, DataKind.HOUR]
     out: dict[str, PointContext] = {}

@@ -399,7 +399,7 @@ def _history_text(level: CalibratedLevel | None) -> str:
     if level is None:
         return "本月低浓度时段"
     return (
-        f"本月低浓度时段与该点位{level.history[0][:10]}至{level.history[1][:10]}历史数据"
+        f"本月低浓度时段与该点位{level.history[0][:10]}至{level.history[1][:10]}的数据"
         f"（{level.n}个有效小时中中断{round(level.level * level.n)}次）"
     )
 
