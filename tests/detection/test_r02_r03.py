@@ -434,16 +434,17 @@ def test_r02_flow_meter_reading_zero(
 # without one, a window) that piles like that every day, the same day is no warning; a day piling far
 # more than the point ever did still is.
 SET_POINT_DAY = [44.0, 45.0, 45.0, 46.0, 45.0, 44.0, 45.0, 46.0, 45.0, 43.0, 45.0, 47.0] * 2  # 45.0: half
+TOP_SET_POINT_DAY = [44.0, 45.0, 45.0, 43.0, 45.0, 44.0, 45.0, 42.0, 45.0, 43.0, 45.0, 44.0] * 2  # 45.0: top
 
 
-def _hours_to(per: int, hourly: list[float]) -> list[float]:
+def _hours_to(per: int, hourly: list[float], pattern: list[float] = SET_POINT_DAY) -> list[float]:
     """Minute data under the hour pattern: the hour's value where it differs from the set-point pattern
     (a preset), else the pattern cycled minute by minute (a continuous analyser, not one holding its
     result for the hour)."""
     if per == 1:
         return list(hourly)
-    usual = SET_POINT_DAY * (len(hourly) // 24 + 1)
-    return [v if v != usual[h] else SET_POINT_DAY[m % 24] for h, v in enumerate(hourly) for m in range(per)]
+    usual = pattern * (len(hourly) // 24 + 1)
+    return [v if v != usual[h] else pattern[m % 24] for h, v in enumerate(hourly) for m in range(per)]
 
 
 @pytest.mark.parametrize("minute", [False, True], ids=["hour", "minute"])
@@ -481,8 +482,11 @@ def test_r03_piles_calibrated_on_the_points_own_days(minute: bool) -> None:
 def test_r03_piles_without_history_judged_on_the_window(minute: bool) -> None:
     per = 60 if minute else 1
     step, kind = (MINUTE, "minute") if minute else (HOUR, "hour")
-    # ten days that all pile at the set point (T0 is 08:00 CST: 11 CST days, the first and last partial)
-    habit = frame(series("w01018", _hours_to(per, SET_POINT_DAY * 10), step=step, kind=kind))
+    # ten days that all pile at the set point, the day's top (T0 is 08:00 CST: 11 CST days, the first and
+    # last partial)
+    habit = frame(
+        series("w01018", _hours_to(per, TOP_SET_POINT_DAY * 10, TOP_SET_POINT_DAY), step=step, kind=kind)
+    )
     found = run_case("R03", {"frame": habit, "context": CTX})
     piles = [f for f in found if f.evidence["kind"] == "pile_below_limit"]
     assert piles
@@ -495,13 +499,43 @@ def test_r03_piles_without_history_judged_on_the_window(minute: bool) -> None:
         "R03",
         {
             "id": "one piled day among ten",
-            "frame": frame(series("w01018", _hours_to(per, one), step=step, kind=kind)),  # type: ignore[arg-type]
+            "frame": frame(series("w01018", _hours_to(per, one, TOP_SET_POINT_DAY), step=step, kind=kind)),  # type: ignore[arg-type]
             "context": CTX,
             "expect": 2,
             "variant": "pile_below_limit",
             "severity": "medium",
         },
     )
+
+
+# A pile is the day's top: a value preset or clipped to stay under the limit replaces what would have been
+# above it. The same 12 hours at 45.0 (limit 50) with a quarter of the day higher (46-48, a source near its
+# set point reported in whole mg/L) is no pile; with those hours lower (43-44) it is.
+@pytest.mark.parametrize("minute", [False, True], ids=["hour", "minute"])
+@pytest.mark.parametrize(
+    ("others", "expect"), [([46.0, 47.0, 48.0], 0), ([43.0, 44.0, 43.5], 1)], ids=["higher", "lower"]
+)
+def test_r03_a_pile_is_the_days_top(minute: bool, others: list[float], expect: int) -> None:
+    per = 60 if minute else 1
+    step, kind = (MINUTE, "minute") if minute else (HOUR, "hour")
+    start = T0 + 16 * HOUR  # 00:00 CST: one CST day
+    day = [45.0] * 12 + others * 2 + [42.0, 41.0, 42.5, 41.5, 42.0, 41.0]
+    values = [v for v in day for _ in range(per)]
+    found = check_case(
+        "R03",
+        {
+            "id": f"a pile with the day's other values {'above' if expect == 0 else 'below'} it",
+            "frame": frame(series("w01018", values, step=step, kind=kind, start=start)),
+            "context": CTX,
+            "expect": expect,
+            "variant": "pile_below_limit",
+            "severity": "medium",
+            "windows": [(start, start + 12 * HOUR)] if expect else [],
+        },
+    )
+    if found:
+        assert found[0].evidence["above"] == 0
+        assert "当日仅0个数据高于该值" in found[0].explanation_zh
 
 
 # Zeros below an analyser's output step: an NH3-N analyser reporting in 0.1 mg/L steps on an effluent

@@ -70,8 +70,9 @@ TEMPLATES: dict[tuple[str, str], str] = {
     + "{factors}有{count}个数据达到或超过量程上限（{range_high}，最大值{vmax}），却未按标准标记为T（超测上限）。"
     "超量程数据应如实标记，未标记的平顶数据提示量程设置或数据被人为截断。",
     ("R03_over_range", "pile_below_limit"): _PREFIX
-    + "{factors}当日{count}个{unit}（占{share}%）恰好等于同一数值{value}，该值位于排放限值（{limit}）之下的{low_pct}%～100%区间。"
-    "{threshold}监测数据在限值下方同一数值上大量堆积，提示数据被人为设置或截顶以规避超标。",
+    + "{factors}当日{count}个{unit}（占{share}%）恰好等于同一数值{value}，该值位于排放限值（{limit}）之下的{low_pct}%～100%区间，"
+    "且是当日的顶部（当日仅{above}个数据高于该值）。"
+    "{threshold}监测数据在限值下方同一数值上大量堆积、其上几乎没有数据，提示数据被人为设置或截顶以规避超标。",
     ("R03_over_range", "clipped_at_range"): _PREFIX
     + "{factors}有{count}个数据恰好等于量程上限{range_high}（占有效值{share}%）。数据在量程上限处平顶，"
     "说明真实浓度可能超出量程而未被如实记录，或量程设置不当。",
@@ -667,6 +668,7 @@ RULE_PARAM_NAMES = {
     "clip_min_count": "截顶最少个数",
     "pile_low_fraction": "堆积区间下限比例",
     "pile_min_count": "堆积最少个数",
+    "pile_max_above": "堆积值须为当日顶部：高于堆积值的数据占当日比例上限",
     "collapse_cycles": "骤降周期数",
     "collapse_exceed_fraction": "骤降起点超标比例",
     "collapse_ratio": "骤降近零比例",
