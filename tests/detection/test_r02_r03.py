@@ -247,6 +247,38 @@ def test_r02_unknown_operation_judged_on_the_points_history(
         assert "自身历史中从未出现" in found[0].explanation_zh
 
 
+# With the discharge flow showing the plant running, the same six zero hours are a warning (medium), unless
+# the point's own history holds zero runs as long while it discharged (an effluent nitrifying to below the
+# analyser's step): then a clue (low). Production power keeps them evidence (R02's power tests below).
+@pytest.mark.parametrize("minute", [False, True], ids=["hour", "minute"])
+@pytest.mark.parametrize(
+    ("profile", "severity"),
+    [(None, "medium"), (NEVER_ZERO, "medium"), (OFTEN_ZERO, "low")],
+    ids=["none", "never", "often"],
+)
+def test_r02_with_flow_running_judged_on_the_points_history(
+    minute: bool, profile: PointProfile | None, severity: str
+) -> None:
+    per = 60 if minute else 1
+    step, kind = (MINUTE, "minute") if minute else (HOUR, "hour")
+    flow = series("w00000", [round(40 + 5 * ((i * 7) % 5), 1) for i in range(N * per)], step=step, kind=kind)
+    nh3 = series("w21003", [v for v in NH3_WINDOW for _ in range(per)], step=step, kind=kind)
+    context = NH3 if profile is None else with_profile(NH3, profile)
+    found = check_case(
+        "R02",
+        {
+            "id": "six zero hours while the effluent flows",
+            "frame": frame(nh3, flow),
+            "context": context,
+            "expect": 1,
+            "severity": severity,
+            "windows": [(T0 + 20 * HOUR, T0 + 26 * HOUR)],
+        },
+    )
+    assert found[0].evidence["operating_basis"] == "flow"
+    assert ("排放时也出现过如此长的零值" in found[0].explanation_zh) == (severity == "low")
+
+
 # The same analyser whose history holds exact zero runs (a plant stopping without flagging F) but never
 # a negative value: six hours of zeros stay a clue, but six hours with negative values among them are new
 # behaviour for it (medium); one negative value is not enough, nor is a history that held negatives.
