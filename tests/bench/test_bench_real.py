@@ -28,7 +28,7 @@ from ecosentinel.bench.detect_corpus import PointRun
 from ecosentinel.bench.detect_generic import availability
 from ecosentinel.bench.detect_inject import INJECTORS, NEVER, o2_dilution, place, post_exceedance_drop
 from ecosentinel.bench.detect_metrics import Detection
-from ecosentinel.bench.detect_real import clean_runs, frame_of, injected_runs, segments
+from ecosentinel.bench.detect_real import Profiles, clean_runs, frame_of, injected_runs, segments
 from ecosentinel.cli import app
 from ecosentinel.detection import ScreeningConfig
 from ecosentinel.detection.context import GAS_FLOW, O2_CODE
@@ -319,6 +319,24 @@ def test_injected_runs_are_copies_with_one_label_each() -> None:
     first = runs[0].labels[0].start
     assert first.tzinfo is not None
     assert first.astimezone(dt.UTC).minute == 0
+
+
+def test_a_tracks_first_segment_is_calibrated_on_the_days_after_it() -> None:
+    """As the screening service does for a point's first month: the profile comes from the 30 days after
+    the segment (never the segment itself); later segments keep the 30 days before them."""
+    bg = load_background("epa-cems", DATA)
+    segs = [s for s in segments(bg) if s.track.name == "GA_703-3BLR"][:2]  # a base-load unit
+    profiles = Profiles()
+    first, second = (profiles.context(s, s.track.slice(s.a, s.b, "x"), "MN1").profile for s in segs)
+    assert first is not None
+    assert second is not None
+    seg0_end = segs[0].track.time_at(segs[0].b - 1)
+    seg1_start = segs[1].track.time_at(segs[1].a)
+    assert first.start > seg0_end  # after the segment
+    assert second.end < seg1_start  # before the segment
+    assert first.levels
+    assert second.levels
+    assert Profiles(enabled=False).context(segs[0], segs[0].track, "MN1").profile is None
 
 
 def test_limits_scaled_change_only_the_factor_specs() -> None:
