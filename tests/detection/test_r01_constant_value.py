@@ -382,15 +382,27 @@ def test_r01_identical_run_alone_is_a_clue_shared_is_evidence(
 STEADY_PROFILE = build_profile(frame(series("w21003", _nh3(720, False), start=T0 - 720 * HOUR)), NH3)
 
 
-def _sticky_history() -> list[float | None]:
-    """30 days of the continuous analyser with three honest stuck stretches of 30 h."""
+def _sticky_history(value: float = 2.17) -> list[float | None]:
+    """30 days of the continuous analyser with three honest stuck stretches of 30 h (at a usual level)."""
     values = _nh3(720, False)
     for a in (100, 340, 580):
-        values[a : a + 30] = [2.77] * 30
+        values[a : a + 30] = [value] * 30
     return values
 
 
 STICKY_PROFILE = build_profile(frame(series("w21003", _sticky_history(), start=T0 - 720 * HOUR)), NH3)
+
+
+def test_r01_runs_stuck_at_the_top_of_the_history_do_not_set_its_level() -> None:
+    """A meter stuck high or saturated (held at the history's maximum) serves no falsifier: those runs are
+    no evidence in a window, and they do not raise the level the point's other runs are judged by."""
+    sticky = STICKY_PROFILE.level("R01", "identical_run_hours", "w21003")
+    assert sticky is not None
+    assert sticky.level > sticky.floor
+    saturated = build_profile(frame(series("w21003", _sticky_history(2.77), start=T0 - 720 * HOUR)), NH3)
+    level = saturated.level("R01", "identical_run_hours", "w21003")
+    assert level is not None
+    assert level.level == level.floor
 
 
 # the same analyser with a limit of 4 mg/L: its history (1.6-2.4, up to 2.77 when stuck) comes within

@@ -193,7 +193,12 @@ class ConstantValueRule(FactorRule[ConstantValueParams]):
         """Level of ``identical_run_hours`` per factor: the longest evidence-grade identical run of each
         clean history day, its quantile at the budget (calibration.upper_quantile) plus one measuring
         cycle, between the floor (calibrated_floor_hours, calibrated_floor_values steps,
-        min_identical_cycles cycles: the largest) and calibrated_ceiling_hours."""
+        min_identical_cycles cycles: the largest) and calibrated_ceiling_hours. Runs held at the
+        history's maximum or at or over the limit are left out: a meter stuck high or saturated serves no
+        falsifier and is no evidence in a window (``_no_interest``), so it does not set the level for
+        the runs that are (measured in bench detect: the Tilburg 2022 inflow meter held its full-scale
+        23,703 m3/h for 148 h, which set the month's level at the 168 h ceiling and hid a 24-hour frozen
+        flow in the month before it)."""
         out = []
         for code in data.factor_codes(self.roles):
             p: ConstantValueParams = config.params_for(self, data.context, code)
@@ -207,7 +212,16 @@ class ConstantValueRule(FactorRule[ConstantValueParams]):
             longest: dict[dt.date, float] = {
                 d: 0.0 for d in s.valid["time"].dt.convert_time_zone(CST.key).dt.date().unique().to_list()
             }
-            for start, end, _, _ in self._runs(s, p, data):
+            spec = data.context.factor(code)
+            limit = (
+                spec.limit if spec.limit is not None and spec.limit > 0 and spec.limit_low is None else None
+            )
+            top = fp.maximum
+            for start, end, _, value in self._runs(s, p, data):
+                if (top is not None and value >= top) or (limit is not None and value >= limit):
+                    # held at the top of the history (a meter stuck high or saturated) or over the limit:
+                    # no evidence in a window (_no_interest), and not this instrument's usual holding
+                    continue
                 hours = (end - start).total_seconds() / 3600
                 day, last = _cst_day(start), _cst_day(end - dt.timedelta(microseconds=1))
                 while day <= last:
