@@ -603,3 +603,33 @@ def test_r02_zeros_below_the_output_step(minute: bool, level: float, zero: float
     if level < 1.0:
         assert "低于一个输出步长" in found[0].explanation_zh
         assert found[0].score == pytest.approx(0.1)  # the weakest clue: adds up with no other one
+
+
+# The same analyser on an effluent whose median is clearly above zero (eight steps) but that reads its
+# smallest output, one step (0.1 mg/L), on a sixth of its hours: a zero is the next reading down, a clue
+# (low); without those one-step readings the six zero hours while the flow runs are a warning (medium).
+@pytest.mark.parametrize("minute", [False, True], ids=["hour", "minute"])
+@pytest.mark.parametrize(("dips", "severity"), [(True, "low"), (False, "medium")], ids=["one-step", "never"])
+def test_r02_zeros_of_an_analyser_that_often_reads_one_step(minute: bool, dips: bool, severity: str) -> None:
+    hours = 48
+    base: list[float | None] = [
+        0.1 if dips and i % 6 == 3 else round(0.8 + 0.1 * ((i * 5) % 3 - 1), 1) for i in range(hours)
+    ]
+    values = replaced(base, range(20, 26), 0.0)
+    per = 60 if minute else 1
+    kw = {"step": MINUTE, "kind": "minute"} if minute else {}
+    found = check_case(
+        "R02",
+        {
+            "id": "six zero hours while the flow runs",
+            "frame": frame(
+                series("w21003", [v for v in values for _ in range(per)], **kw),  # type: ignore[arg-type]
+                series("w00000", [120.0] * (hours * per), **kw),  # type: ignore[arg-type]
+            ),
+            "context": NH3,
+            "expect": 1,
+            "severity": severity,
+            "windows": [(T0 + 20 * HOUR, T0 + 26 * HOUR)],
+        },
+    )
+    assert ("仅为一个步长" in found[0].explanation_zh) == dips

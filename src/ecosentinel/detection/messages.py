@@ -428,6 +428,10 @@ R02_BELOW_STEP = (
     "；但该因子输出步长为{step}，本时段有效值中位数仅{median}（不超过{k}个步长），"
     "零值可能只是低于一个输出步长的读数，此项仅作提示"
 )
+R02_ONE_STEP = (
+    "；但该因子输出步长为{step}，本时段{share}%的正值读数仅为一个步长，"
+    "零值可能只是再低一个步长的读数，此项仅作提示"
+)
 R02_NEW_NEGATIVES_WINDOW = (
     "数据未标记停运（F；其中{hours}个小时出现负值，该点位尚无历史标定，但本次筛查时段内其余{days}天的数据从未出现负值，"
     "最小值为{minimum}，仪器此前从未读出低于零的数值）"
@@ -669,6 +673,7 @@ RULE_PARAM_NAMES = {
     "clip_min_count": "截顶最少个数",
     "pile_low_fraction": "堆积区间下限比例",
     "pile_min_count": "堆积最少个数",
+    "one_step_share": "正值读数为一个输出步长的比例达到该值时，零值视为低于步长的读数",
     "pile_max_above": "堆积值须为当日顶部：高于堆积值的数据占当日比例上限",
     "collapse_cycles": "骤降周期数",
     "collapse_exceed_fraction": "骤降起点超标比例",
