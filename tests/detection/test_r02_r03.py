@@ -7,6 +7,7 @@ import pytest
 
 from ecosentinel.detection import FactorSpec, PointContext, PointType
 from ecosentinel.detection.calibration import build_profile, with_profile
+from ecosentinel.detection.findings import Finding
 from ecosentinel.detection.profile import PointProfile
 from tests.detection.helpers import (
     HOUR,
@@ -570,6 +571,27 @@ def test_r03_a_pile_is_the_days_top(minute: bool, others: list[float], expect: i
         assert "当日仅0个数据高于该值" in found[0].explanation_zh
 
 
+def _six_zero_hours_while_flowing(values: list[float | None], minute: bool, severity: str) -> list[Finding]:
+    """Screen 48 hours of an NH3-N analyser (hours 20-25 at zero) beside a running flow; one finding of
+    ``severity`` on those six hours."""
+    per = 60 if minute else 1
+    kw = {"step": MINUTE, "kind": "minute"} if minute else {}
+    return check_case(
+        "R02",
+        {
+            "id": "six zero hours while the flow runs",
+            "frame": frame(
+                series("w21003", [v for v in values for _ in range(per)], **kw),  # type: ignore[arg-type]
+                series("w00000", [120.0] * (len(values) * per), **kw),  # type: ignore[arg-type]
+            ),
+            "context": NH3,
+            "expect": 1,
+            "severity": severity,
+            "windows": [(T0 + 20 * HOUR, T0 + 26 * HOUR)],
+        },
+    )
+
+
 # Zeros below an analyser's output step: an NH3-N analyser reporting in 0.1 mg/L steps on an effluent
 # that runs at 0.1-0.3 mg/L (median at most three steps) reads 0.0 whenever the value is under 0.05; six
 # zero hours while the flow runs are then a clue (low). The same analyser on an effluent at 1.2 mg/L
@@ -584,22 +606,7 @@ def test_r02_zeros_below_the_output_step(minute: bool, level: float, zero: float
     hours = 48
     base: list[float | None] = [round(level + 0.1 * ((i * 5) % 3 - 1), 1) for i in range(hours)]
     values = replaced(replaced(base, range(20, 26), 0.0), [22], zero)
-    per = 60 if minute else 1
-    kw = {"step": MINUTE, "kind": "minute"} if minute else {}
-    found = check_case(
-        "R02",
-        {
-            "id": "six zero hours while the flow runs",
-            "frame": frame(
-                series("w21003", [v for v in values for _ in range(per)], **kw),  # type: ignore[arg-type]
-                series("w00000", [120.0] * (hours * per), **kw),  # type: ignore[arg-type]
-            ),
-            "context": NH3,
-            "expect": 1,
-            "severity": severity,
-            "windows": [(T0 + 20 * HOUR, T0 + 26 * HOUR)],
-        },
-    )
+    found = _six_zero_hours_while_flowing(values, minute, severity)
     if level < 1.0:
         assert "低于一个输出步长" in found[0].explanation_zh
         assert found[0].score == pytest.approx(0.1)  # the weakest clue: adds up with no other one
@@ -615,21 +622,5 @@ def test_r02_zeros_of_an_analyser_that_often_reads_one_step(minute: bool, dips: 
     base: list[float | None] = [
         0.1 if dips and i % 6 == 3 else round(0.8 + 0.1 * ((i * 5) % 3 - 1), 1) for i in range(hours)
     ]
-    values = replaced(base, range(20, 26), 0.0)
-    per = 60 if minute else 1
-    kw = {"step": MINUTE, "kind": "minute"} if minute else {}
-    found = check_case(
-        "R02",
-        {
-            "id": "six zero hours while the flow runs",
-            "frame": frame(
-                series("w21003", [v for v in values for _ in range(per)], **kw),  # type: ignore[arg-type]
-                series("w00000", [120.0] * (hours * per), **kw),  # type: ignore[arg-type]
-            ),
-            "context": NH3,
-            "expect": 1,
-            "severity": severity,
-            "windows": [(T0 + 20 * HOUR, T0 + 26 * HOUR)],
-        },
-    )
+    found = _six_zero_hours_while_flowing(replaced(base, range(20, 26), 0.0), minute, severity)
     assert ("仅为一个步长" in found[0].explanation_zh) == dips
