@@ -13,7 +13,7 @@ from ecosentinel.detection import messages
 from ecosentinel.detection.base import FactorRule, PointData, Series, epoch_us, true_runs
 from ecosentinel.detection.calibration import budget_level
 from ecosentinel.detection.config import RuleParams, ScreeningConfig
-from ecosentinel.detection.context import PointType
+from ecosentinel.detection.context import FactorSpec, PointType
 from ecosentinel.detection.findings import Finding, Severity, iso, num
 from ecosentinel.detection.messages import calibration_text, kind_name
 from ecosentinel.detection.profile import CalibratedLevel, PointProfile, State, quantum_of
@@ -212,11 +212,7 @@ class ConstantValueRule(FactorRule[ConstantValueParams]):
             longest: dict[dt.date, float] = {
                 d: 0.0 for d in s.valid["time"].dt.convert_time_zone(CST.key).dt.date().unique().to_list()
             }
-            spec = data.context.factor(code)
-            limit = (
-                spec.limit if spec.limit is not None and spec.limit > 0 and spec.limit_low is None else None
-            )
-            top = fp.maximum
+            limit, top = _upper_limit(data.context.factor(code)), fp.maximum
             for start, end, _, value in self._runs(s, p, data):
                 if (top is not None and value >= top) or (limit is not None and value >= limit):
                     # held at the top of the history (a meter stuck high or saturated) or over the limit:
@@ -613,6 +609,11 @@ def _kind_zh(kind: DataKind) -> str:
     return kind_name(kind.value)
 
 
+def _upper_limit(spec: FactorSpec) -> float | None:
+    """The factor's emission limit when it is an upper one (None without a limit or for a band, pH 6-9)."""
+    return spec.limit if spec.limit is not None and spec.limit > 0 and spec.limit_low is None else None
+
+
 def _no_interest(code: str, value: float, data: PointData, p: ConstantValueParams) -> str | None:
     """The reason a lone held value serves no falsifier, or None.
 
@@ -623,8 +624,7 @@ def _no_interest(code: str, value: float, data: PointData, p: ConstantValueParam
     20,029, for 148 h during a storm period). A factor whose clean history never reached
     ``motive_fraction`` of its limit has nothing near the limit to hide.
     """
-    spec = data.context.factor(code)
-    upper = spec.limit if spec.limit is not None and spec.limit > 0 and spec.limit_low is None else None
+    upper = _upper_limit(data.context.factor(code))
     if upper is not None and value >= upper:
         return messages.R01_ABOVE_LIMIT.format(limit=fmt(upper))
     fp = data.profile.factor(code) if data.profile else None

@@ -177,8 +177,11 @@ class ZeroNegativeRule(FactorRule[ZeroNegativeParams]):
                 operating = "同期生产设施用电处于运行水平"
             elif basis == "flow" and known.len():
                 severity, operating = Severity.MEDIUM, "同期排放流量大于零"
-                usual = calibrated is not None and (calibrated.quantile or 0.0) > 0
-                if usual and calibrated is not None and end - start <= dt.timedelta(hours=calibrated.level):
+                if (
+                    calibrated is not None
+                    and (calibrated.quantile or 0.0) > 0
+                    and end - start <= dt.timedelta(hours=calibrated.level)
+                ):
                     # a point whose own history holds zero runs this long (an effluent nitrifying to
                     # below the analyser's step) is not zeroed by this one: a clue
                     severity = Severity.LOW
@@ -196,14 +199,14 @@ class ZeroNegativeRule(FactorRule[ZeroNegativeParams]):
                 severity, operating = Severity.MEDIUM, negatives
             else:
                 severity, operating = Severity.LOW, "数据未标记停运（F）"
-            under_step = below_step is not None and negatives is None
-            if below_step is not None and negatives is None:
+            under_step = below_step if negatives is None else None
+            if under_step is not None:
                 # a reading below one output step explains the zeros: the weakest clue, which does not
                 # add up with another rule's clue to a yellow day (measured on the real Tilburg minute
                 # series rounded to 0.1 mg/L: such a run beside a low R04 drop made 31 % of clean
                 # point-days yellow)
                 severity = Severity.LOW
-                operating = operating + below_step
+                operating = operating + under_step
             vmin = float(rows["value"].min())  # type: ignore[arg-type]
             hours = (end - start).total_seconds() / 3600
             out.append(
@@ -214,7 +217,7 @@ class ZeroNegativeRule(FactorRule[ZeroNegativeParams]):
                     end=end,
                     severity=severity,
                     score=params.below_step_score
-                    if under_step
+                    if under_step is not None
                     else {Severity.HIGH: 0.8, Severity.MEDIUM: 0.6, Severity.LOW: 0.35}[severity]
                     + 0.2 * min(1.0, hours / 24),
                     evidence={
