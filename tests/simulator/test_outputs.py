@@ -57,7 +57,15 @@ def test_registry_and_readings_go_through_the_importers(written: tuple[Path, Sim
         ~pl.col("code").str.starts_with("wc_")
     ).write_csv(factors_only)
     imported = read_readings_csv(factors_only, known_mns=mns)
-    assert imported.height == result.readings.filter(~pl.col("code").str.starts_with("wc_")).height
+    original = result.readings.filter(~pl.col("code").str.starts_with("wc_"))
+    assert imported.height == original.height
+    # the flue-gas converted values (and Min/Max/Cou) come through the import too
+    keys = ["mn", "time", "kind", "code", "source"]
+    both = imported.join(original, on=keys, suffix="_sim")
+    assert both.height == original.height
+    assert original["zs"].drop_nulls().len() > 0
+    for c in ("zs", "vmin", "vmax", "cou"):
+        assert both[c].equals(both[f"{c}_sim"], check_names=False), c
 
 
 def test_jsonl_side_records(written: tuple[Path, SimulationResult]) -> None:

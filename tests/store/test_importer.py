@@ -78,6 +78,23 @@ def test_source_column_is_optional(tmp_path: Path) -> None:
     assert frame["source"].to_list() == ["platform"]
 
 
+def test_converted_value_min_max_and_total_columns_are_optional(
+    tmp_path: Path, store: MeasurementStore, registered: set[str]
+) -> None:
+    """zs (the O2-converted value of flue gas), vmin, vmax and cou in any order after the six columns;
+    an empty field is a missing value."""
+    text = (
+        "mn,time,kind,code,value,flag,cou,zs,vmin,vmax\n"
+        f"{MN},2026-01-01T08:00:00,hour,a21002,40,N,,52.5,31,48\n"
+        f"{MN},2026-01-01T08:00:00,hour,a00000,1200,N,4.3e6,,,\n"
+    )
+    assert import_readings(write(tmp_path, text), store=store, known_mns=registered) == (2, 2)
+    got = store.read_window(start=UTC_DAY[0], end=UTC_DAY[1])
+    by_code = {r["code"]: r for r in got.iter_rows(named=True)}
+    assert [by_code["a21002"][c] for c in ("value", "zs", "vmin", "vmax", "cou")] == [40, 52.5, 31, 48, None]
+    assert [by_code["a00000"][c] for c in ("zs", "vmin", "vmax", "cou")] == [None, None, None, 4.3e6]
+
+
 @pytest.mark.parametrize(
     ("row", "column", "text"),
     [
@@ -103,6 +120,20 @@ def test_errors_name_file_line_and_column_and_nothing_is_stored(
     assert info.value.errors[0].location == f"{path}:6:{column}"
     assert text in str(info.value.errors[0])
     assert store.read_window(start=UTC_DAY[0], end=UTC_DAY[1]).height == 0
+
+
+def test_a_bad_converted_value_is_named_at_its_column(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        "mn,time,kind,code,value,flag,zs\n"
+        f"{MN},2026-01-01T08:00:00,hour,a21002,40,N,52.5\n"
+        f"{MN},2026-01-01T09:00:00,hour,a21002,41,N,五十\n",
+    )
+    with pytest.raises(ImportFileError) as info:
+        read_readings_csv(path, known_mns={MN})
+    assert [e.location for e in info.value.errors] == [f"{path}:3:7"]
+    assert "五十" in str(info.value.errors[0])
+    assert "不是数字" in str(info.value.errors[0])
 
 
 def test_header_errors(tmp_path: Path) -> None:

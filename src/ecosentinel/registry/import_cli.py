@@ -17,7 +17,9 @@ import_app = typer.Typer(no_args_is_help=True)
 
 @import_app.command("readings")
 def import_readings_command(
-    file: Annotated[Path, typer.Argument(help="CSV with columns mn,time,kind,code,value,flag[,source].")],
+    file: Annotated[
+        Path, typer.Argument(help="CSV with columns mn,time,kind,code,value,flag[,source,zs,vmin,vmax,cou].")
+    ],
     database_url: DatabaseUrl = None,
     archive: Annotated[
         bool,

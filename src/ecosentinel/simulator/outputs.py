@@ -16,7 +16,7 @@ from ecosentinel.simulator.models import Label, SimulationResult
 
 logger = logging.getLogger(__name__)
 
-CSV_COLUMNS = ("mn", "time", "kind", "code", "value", "flag", "source")
+CSV_COLUMNS = ("mn", "time", "kind", "code", "value", "flag", "source", "zs", "vmin", "vmax", "cou")
 """Columns of readings.csv, as ``ecosentinel import readings`` reads them."""
 
 _ISO_CST = "%Y-%m-%dT%H:%M:%S%:z"
@@ -25,19 +25,15 @@ _ISO_CST = "%Y-%m-%dT%H:%M:%S%:z"
 def write_outputs(result: SimulationResult, directory: Path) -> None:
     """Write readings.csv (+ lossless readings.parquet), registry.yaml and the JSONL files into ``directory``.
 
-    readings.csv has the columns ``mn,time,kind,code,value,flag,source`` with times in ISO 8601 CST;
+    readings.csv has the columns ``mn,time,kind,code,value,flag,source,zs,vmin,vmax,cou`` with times in
+    ISO 8601 CST (zs: the O2-converted value of flue gas, as the stations report it);
     readings.parquet keeps every READING_SCHEMA column (vmin, vmax, cou, zs too), times in UTC.
     """
     directory.mkdir(parents=True, exist_ok=True)
     readings = result.readings
     readings.select(
-        "mn",
-        pl.col("time").dt.convert_time_zone("Asia/Shanghai"),
-        "kind",
-        "code",
-        "value",
-        "flag",
-        "source",
+        pl.col("time").dt.convert_time_zone("Asia/Shanghai") if c == "time" else pl.col(c)
+        for c in CSV_COLUMNS
     ).write_csv(directory / "readings.csv", datetime_format=_ISO_CST)
     readings.write_parquet(directory / "readings.parquet")
     with (directory / "registry.yaml").open("w", encoding="utf-8") as fh:

@@ -1,4 +1,5 @@
-"""Import readings from CSV: ``mn,time,kind,code,value,flag[,source]``; all or nothing.
+"""Import readings from CSV: ``mn,time,kind,code,value,flag[,source][,zs][,vmin][,vmax][,cou]``; all or
+nothing.
 
 The whole file is read with polars (every column as text), validated with vectorised checks, and only
 then stored with one ``append`` (one transaction). Every error names ``file:line:column``; line 1 is
@@ -26,7 +27,10 @@ from ecosentinel.store.timecheck import earliest_allowed, latest_allowed
 logger = logging.getLogger(__name__)
 
 REQUIRED_COLUMNS = ("mn", "time", "kind", "code", "value", "flag")
-OPTIONAL_COLUMNS = ("source",)
+NUMBER_COLUMNS = ("zs", "vmin", "vmax", "cou")
+"""Optional numeric columns, HJ 212's fields: zs the O2-converted value (ZsRtd/ZsAvg, flue gas), vmin and
+vmax the interval's minimum and maximum (Min/Max), cou the interval's total (Cou, e.g. discharged m3)."""
+OPTIONAL_COLUMNS = ("source", *NUMBER_COLUMNS)
 MAX_REPORTED = 50
 
 _TIME_SHAPE = r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})?$"
@@ -113,6 +117,20 @@ def _check_field_counts(text: str, name: str) -> None:
                 break
     if errors:
         raise ImportFileError(errors)
+
+
+def _number(column: str, present: bool) -> pl.Expr:
+    """An optional numeric column as Float64 (null where empty, unparsable or absent)."""
+    if not present:
+        return pl.lit(None, pl.Float64)
+    return pl.col(column).str.strip_chars().cast(pl.Float64, strict=False)
+
+
+def _bad_number(column: str) -> pl.Expr:
+    """A non-empty field of an optional numeric column that is not a finite number."""
+    return (pl.col(column).str.strip_chars().fill_null("") != "") & (
+        pl.col(f"_{column}").is_null() | ~pl.col(f"_{column}").is_finite()
+    )
 
 
 def _shown(value: str, flag: str) -> pl.Expr:
@@ -202,6 +220,7 @@ def read_readings_csv(
         _value=pl.col("value").str.strip_chars().cast(pl.Float64, strict=False),
         _flag=pl.col("flag").str.strip_chars().fill_null(DataFlag.NORMAL.value),
         _source=source_expr.fill_null(Source.PLATFORM.value),
+        **{f"_{c}": _number(c, c in column_no) for c in NUMBER_COLUMNS},
     )
     known = list(known_mns)
     checks: list[tuple[str, pl.Expr, str]] = [
@@ -233,6 +252,7 @@ def read_readings_csv(
             & (pl.col("_value").is_null() | ~pl.col("_value").is_finite()),
             messages.BAD_VALUE,
         ),
+        *((c, _bad_number(c), messages.BAD_VALUE) for c in NUMBER_COLUMNS if c in column_no),
         ("flag", ~pl.col("_flag").is_in(flags), messages.BAD_FLAG),
         ("source", ~pl.col("_source").is_in(sources), messages.BAD_SOURCE),
     ]
@@ -267,10 +287,10 @@ def read_readings_csv(
         pl.col("_time").alias("time"),
         pl.col("_source").alias("source"),
         pl.col("_value").alias("value"),
-        pl.lit(None, pl.Float64).alias("vmin"),
-        pl.lit(None, pl.Float64).alias("vmax"),
-        pl.lit(None, pl.Float64).alias("cou"),
-        pl.lit(None, pl.Float64).alias("zs"),
+        pl.col("_vmin").alias("vmin"),
+        pl.col("_vmax").alias("vmax"),
+        pl.col("_cou").alias("cou"),
+        pl.col("_zs").alias("zs"),
         pl.col("_flag").alias("flag"),
     )
     return frame.cast(READING_SCHEMA)  # type: ignore[arg-type]

@@ -9,7 +9,7 @@ IMPORT_FAILED = "导入失败，未写入任何数据。共 {count} 处错误：
 MORE_ERRORS = "……另有 {count} 处错误未列出"
 
 # Readings CSV validation
-MISSING_COLUMN = "缺少必需的列 {column}（需要 mn,time,kind,code,value,flag[,source]）"
+MISSING_COLUMN = "缺少必需的列 {column}（需要 mn,time,kind,code,value,flag，可选 source,zs,vmin,vmax,cou）"
 UNKNOWN_COLUMN = "未知的列 {column}"
 DUPLICATE_COLUMN = "列 {column} 重复"
 EMPTY_FIELD = "{column} 不能为空"
