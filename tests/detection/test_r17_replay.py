@@ -201,6 +201,44 @@ def test_r17_near_copy_explained_by_a_load_that_repeats_its_day(minute: bool, lo
 
 
 @pytest.mark.parametrize("minute", [False, True], ids=["hour", "minute"])
+@pytest.mark.parametrize("nox_copied", [True, False], ids=["nox-copied-too", "nox-differs"])
+def test_r17_near_copy_of_one_factor_while_another_differs_is_a_clue(minute: bool, nox_copied: bool) -> None:
+    # a steady flue-gas flow repeats its earlier day within 0.5 %: medium when the NOx of that day is a
+    # near copy too (a logger replays every factor), low when the NOx clearly differs (a steady process)
+    per_day, step, kind = (1440, MINUTE, "minute") if minute else (24, HOUR, "hour")
+    base = M if minute else H
+    rows = range(2 * per_day, 3 * per_day) if minute else DAY6
+    flow = copied([None if v is None else v * 1000 for v in base], rows, per_day, jitter=0.005)
+    nox_base = honest(len(base), per_day, 11)
+    nox = copied(nox_base, rows, per_day, jitter=0.005) if nox_copied else nox_base
+    context = PointContext(
+        mn=MN, point_type=PointType.GAS, factors={"a21002": FactorSpec(limit=100), "a00000": FactorSpec()}
+    )
+    found = run_case(
+        "R17",
+        {
+            "id": "near copy of the flow",
+            "frame": frame(
+                series("a00000", flow, step=step, kind=kind), series("a21002", nox, step=step, kind=kind)
+            ),
+            "context": context,
+            "expect": 1,
+        },
+    )
+    flows = [f for f in found if f.factors == ("a00000",)]
+    assert len(flows) == 1
+    assert (flows[0].start, flows[0].end) == (T0 + rows.start * step, T0 + rows.stop * step)
+    assert flows[0].severity.value == ("medium" if nox_copied else "low")
+    other = flows[0].evidence["other_factor_not_copied"]
+    if nox_copied:
+        assert other is None
+    else:
+        assert other["factor"] == "a21002"
+        assert other["rms_over_level"] > 3 * 0.02
+        assert "只有烟气流量[a00000]相似" in flows[0].explanation_zh
+
+
+@pytest.mark.parametrize("minute", [False, True], ids=["hour", "minute"])
 def test_r17_identical_copy_is_contiguous_a_coincident_pair_before_it_stays_out(minute: bool) -> None:
     # day 6 copied from day 4; three steps before day 6 two consecutive values happen to equal their
     # source two days earlier (a 'replicated change'), with a differing value between them and the copy

@@ -51,6 +51,10 @@ class ReplayParams(RuleParams):
     point-days made yellow were such near-identical days) ..."""
     calibrated_floor: float = 0.002
     """[P] ... nor tighter than 0.2 % of the level (a copy with less noise than that is a copy)."""
+    other_not_copied: float = 3.0
+    """[P] a near-identical factor is a clue only (low) when another pollutant or flow of the point, over
+    the same window, differs from its own earlier day by more than this many times the near-identical
+    level: a replay copies every factor, a steady process repeats one (a base-load unit's flue-gas flow)."""
     min_distinct: int = 6
     """[P] and the matching window must hold at least this many distinct values (a day at the
     detection floor, 2, 2, 2, ..., 4, repeats by itself: seen in the real Beijing SO2 series) ..."""
@@ -255,6 +259,12 @@ class ReplayRule(FactorRule[ReplayParams]):
             c, d = float(corr[best]), float(dist[best])
             load = None if identical else _load_distance(data, start, end, lag_td)
             load_repeats = load is not None and load <= max_distance
+            # a logger replaying a day copies every factor it sends: a near-identical factor beside one
+            # that clearly differs from its own earlier day is a steady process, not a copy (measured
+            # through import and screen of six months: base-load EPA units' flue-gas flow, set by a
+            # steady heat input, repeated its day within 1-2 % while their NOx did not, 9 clean days
+            # yellow)
+            other = None if identical else _other_not_copied(data, s, start, end, lag_td, p, max_distance)
             evidence: dict[str, Any] = {
                 "window": [iso(start), iso(end)],
                 "data_kind": s.kind.value,
@@ -266,6 +276,9 @@ class ReplayRule(FactorRule[ReplayParams]):
                 "rms_over_level": None if math.isnan(d) else round(d, 6),
                 "matching_windows": [iso(times[a]), iso(times[b])],
                 "load_rms_over_level": None if load is None else round(load, 6),
+                "other_factor_not_copied": None
+                if other is None
+                else {"factor": other[0], "rms_over_level": round(other[1], 6)},
                 "calibration": calibrated.evidence() if calibrated is not None else None,
                 "threshold": {
                     "min_corr": p.min_corr,
@@ -287,10 +300,13 @@ class ReplayRule(FactorRule[ReplayParams]):
                     # not replay the separate power-monitoring feed.
                     severity=Severity.HIGH
                     if identical
-                    else (Severity.LOW if load_repeats else Severity.MEDIUM),
+                    else (Severity.LOW if load_repeats or other is not None else Severity.MEDIUM),
                     score=0.9
                     if identical
-                    else min(0.6 if load_repeats else 1.0, 0.6 + 0.2 * max(0.0, 1 - d / max_distance)),
+                    else min(
+                        0.6 if load_repeats or other is not None else 1.0,
+                        0.6 + 0.2 * max(0.0, 1 - d / max_distance),
+                    ),
                     evidence=evidence,
                     variant="identical" if identical else "near_identical",
                     kind=kind_name(s.kind.value),
@@ -308,6 +324,16 @@ class ReplayRule(FactorRule[ReplayParams]):
                         + (
                             messages.R17_LOAD_REPEATS.format(load_pct=pct(load))
                             if load is not None and load_repeats
+                            else ""
+                        )
+                        + (
+                            messages.R17_OTHER_NOT_COPIED.format(
+                                other=messages.factor_name(other[0]),
+                                lag=lag,
+                                other_pct=pct(other[1]),
+                                factor=messages.factor_name(s.code),
+                            )
+                            if other is not None
                             else ""
                         )
                         if not identical
@@ -554,6 +580,44 @@ def _load_distance(data: PointData, start: dt.datetime, end: dt.datetime, lag: d
     if level <= 0:
         return None
     return float(np.sqrt(np.mean((x - y) ** 2)) / level)
+
+
+def _other_not_copied(
+    data: PointData,
+    s: Series,
+    start: dt.datetime,
+    end: dt.datetime,
+    lag: dt.timedelta,
+    p: ReplayParams,
+    max_distance: float,
+) -> tuple[str, float] | None:
+    """(code, RMS difference over level) of another pollutant or flow of the point that clearly was not
+    copied over [start, end) from ``lag`` earlier: at least ``min_coverage`` of the window compared and
+    a difference over ``other_not_copied`` x the near-identical level; None when every other factor
+    with data is as close (or there is none)."""
+    worst: tuple[str, float] | None = None
+    for code in data.factor_codes(("pollutant", "flow")):
+        if code == s.code:
+            continue
+        other = data.series(code, (s.kind,))
+        if other is None or other.n_valid == 0 or other.step is None:
+            continue
+        v = other.valid.select("time", "value")
+        now = v.filter(pl.col("time").is_between(start, end, closed="left"))
+        past = v.filter(pl.col("time").is_between(start - lag, end - lag, closed="left")).select(
+            (pl.col("time") + lag).alias("time"), pl.col("value").alias("past")
+        )
+        both = now.join(past, on="time")
+        if both.height < p.min_coverage * ((end - start) / other.step):
+            continue
+        x, y = both["value"].to_numpy(), both["past"].to_numpy()
+        level = float(np.mean(np.abs(x)))
+        if level <= 0:
+            continue
+        d = float(np.sqrt(np.mean((x - y) ** 2)) / level)
+        if d > p.other_not_copied * max_distance and (worst is None or d > worst[1]):
+            worst = (code, d)
+    return worst
 
 
 def _co_copied_bounds(
