@@ -70,6 +70,32 @@ def test_upper_quantile_extrapolates_beyond_the_sample_maximum() -> None:
     assert upper_quantile(days, 0.5) == 1.0  # inside the sample: the order statistic
 
 
+def test_a_unit_standing_alone_does_not_set_the_level() -> None:
+    # a month of daily longest runs of 1-3 h and one 24-hour freeze: the freeze is left out
+    usual = [1.0, 2.0, 2.0, 3.0, 1.0, 2.0, 3.0, 2.0, 1.0, 2.0] * 3
+    clean = upper_quantile(usual, DEFAULT_BUDGET)
+    assert clean < 24.0
+    assert upper_quantile([*usual[:-1], 24.0], DEFAULT_BUDGET) == pytest.approx(
+        upper_quantile(usual[:-1], DEFAULT_BUDGET)
+    )
+    # two falsified days (a freeze across midnight counts on both): the second does not make the first
+    # look plausible
+    assert upper_quantile([*usual[:-2], 24.0, 24.0], DEFAULT_BUDGET) < 24.0
+    # ... and a point whose history is mostly zeros keeps its one-day events out too
+    assert upper_quantile([0.0] * 27 + [24.0, 24.0, 24.0], DEFAULT_BUDGET) == 0.0
+
+
+def test_a_recurring_or_plausible_large_unit_still_sets_the_level() -> None:
+    # the largest unit is within what the others' tail makes plausible: kept (4 h among 1-3 h)
+    usual = [1.0, 2.0, 2.0, 3.0, 1.0, 2.0, 3.0, 2.0, 1.0, 2.0] * 3
+    assert upper_quantile([*usual[:-1], 4.0], DEFAULT_BUDGET) >= 4.0
+    # long holds that recur (a held analyser: a fifth of the days) are the point's normal: kept
+    held = [2.0, 3.0, 2.0, 20.0, 3.0] * 6
+    assert upper_quantile(held, DEFAULT_BUDGET) >= 20.0
+    # more than a tenth of the units alike is never left out as falsified
+    assert upper_quantile([0.0] * 26 + [24.0] * 4, DEFAULT_BUDGET) >= 24.0
+
+
 def test_budget_levels_respect_floor_ceiling_and_default() -> None:
     few = budget_level(
         "R01",

@@ -200,6 +200,14 @@ TAIL_SHARE = 0.2
 MIN_TAIL_UNITS = 5
 
 
+OUTLIER_SHARE = 0.1
+"""[P] at most this share of the history units is left out of a level for standing alone above the others
+(a month with a falsification every ten days holds three)."""
+OUTLIER_P = 0.01
+"""[P] a unit stands alone when the others' exponential tail above their median expects fewer than this
+many units as large among them."""
+
+
 def upper_quantile(values: Sequence[float], budget: float) -> float:
     """The statistic's quantile at 1 - budget: the larger of the empirical order statistic and a
     peaks-over-threshold extrapolation with an exponential tail (threshold u = the 80th percentile,
@@ -207,13 +215,45 @@ def upper_quantile(values: Sequence[float], budget: float) -> float:
 
     A history of 60 days cannot show its 0.998 quantile: its maximum is exceeded in the next 30 days
     about one time in three. The exponential tail (run lengths are geometric; GPD with shape 0) gives a
-    level for the budget that the sample maximum does not."""
-    empirical = _quantile(values, 1.0 - budget)
-    u = _quantile(values, 1.0 - TAIL_SHARE)
-    excess = [x - u for x in values if x > u]
+    level for the budget that the sample maximum does not.
+
+    One unit alone never sets the level: the largest units are left out when they stand alone above the
+    others (``_alone``: the largest group of at most ``OUTLIER_SHARE`` of the units whose smallest does,
+    so that a second falsification does not make the first look plausible). A falsification in the
+    history is such a unit (a 24-hour freeze among runs of a few hours); learnt as the point's normal,
+    it would hide the next one of its kind, and falsifiers repeat (measured through import and screen
+    of six months with a falsification every ten days: every 24-hour freeze on the Danish inflow
+    missed, the level set at 25 h by a freeze or a flat flow in the month before)."""
+    ordered = sorted(values)
+    # the largest group first (a second falsification must not make the first look plausible)
+    for m in range(min(math.ceil(OUTLIER_SHARE * len(ordered)), len(ordered) - MIN_HISTORY_UNITS), 0, -1):
+        if _alone(ordered[:-m], ordered[-m]):
+            return _upper_quantile(ordered[:-m], budget)
+    return _upper_quantile(ordered, budget)
+
+
+def _alone(rest: Sequence[float], x: float) -> bool:
+    """Is ``x`` beyond what the units ``rest`` make plausible: their exponential tail above their median
+    (share over the median x exp(-(x - median) / mean excess)) expects fewer than ``OUTLIER_P`` units
+    as large among as many units; a unit above a history of equal units always is."""
+    median = _quantile(rest, 0.5)
+    if x <= median:
+        return False
+    excess = [v - median for v in rest if v > median]
+    if not excess:
+        return True
+    scale = sum(excess) / len(excess)
+    return len(excess) * math.exp(-(x - median) / scale) < OUTLIER_P
+
+
+def _upper_quantile(ordered: Sequence[float], budget: float) -> float:
+    """``upper_quantile`` of sorted values, every unit counted."""
+    empirical = _quantile(ordered, 1.0 - budget)
+    u = _quantile(ordered, 1.0 - TAIL_SHARE)
+    excess = [x - u for x in ordered if x > u]
     if len(excess) < MIN_TAIL_UNITS:
         return empirical
-    share = len(excess) / len(values)
+    share = len(excess) / len(ordered)
     if budget >= share:
         return empirical
     tail = u + (sum(excess) / len(excess)) * math.log(share / budget)
