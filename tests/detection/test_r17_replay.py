@@ -234,7 +234,7 @@ def test_r17_near_copy_of_one_factor_while_another_differs_is_a_clue(minute: boo
         assert other is None
     else:
         assert other["factor"] == "a21002"
-        assert other["rms_over_level"] > 3 * 0.02
+        assert other["rms_over_level"] > max(0.02, 3 * flows[0].evidence["rms_over_level"])
         assert "只有烟气流量[a00000]相似" in flows[0].explanation_zh
 
 

@@ -5,8 +5,9 @@ analyst does something else: imports months of a point's history (registry YAML 
 documented formats), then runs ``ecosentinel screen`` over all of it and reads the day colours. This
 benchmark does exactly that, end to end, in a fresh data directory:
 
-1. per background, up to ``points`` of its points, ``days`` CST days each (hourly backgrounds; the
-   minute ones with ``--minute``);
+1. per background, up to ``points`` of its points, ``days`` CST days each (six months of the hourly
+   backgrounds, where a series has them; the minute backgrounds' 42 and 49 days), taken where the
+   point's main channel has the most data;
 2. one scenario at default severity every ``spacing`` days from the 8th day on, round robin over the
    scenario types the point can carry (``detect_inject``; placed as ``bench detect`` places them, a week
    of history before each). Falsified days therefore also lie in the history that calibrates the months
@@ -55,7 +56,7 @@ from ecosentinel.simulator.profiles import credit_code
 
 HOURLY = ("epa-cems", "cn-effluent", "tilburg-wwtp", "dk-wwtp-inflow", "beijing-aq")
 MINUTE = ("epa-cems-minute", "tilburg-wwtp-minute")
-DEFAULT_BACKGROUNDS = ",".join(HOURLY)
+DEFAULT_BACKGROUNDS = ",".join(HOURLY + MINUTE)
 HISTORY_DAYS = 7
 """Days of the point's own data before the first injection (``place`` needs a week)."""
 
@@ -112,10 +113,18 @@ def _densest(tr: Track, first: int, n_days: int) -> int:
 
 
 def build_cases(
-    bg: Background, *, points: int, days: int, spacing: int, rng: np.random.Generator, prefix: str
+    bg: Background,
+    *,
+    points: int,
+    days: int,
+    spacing: int,
+    rng: np.random.Generator,
+    prefix: str,
+    with_zs: bool = False,
 ) -> list[Case]:
     """The background's first ``points`` tracks, cut to ``days`` CST days, with injections every ``spacing``
-    days (default severity)."""
+    days (default severity). Without ``with_zs`` the files carry no converted value, so ``zs_mismatch``
+    (which alters only that value) is not injected: it would leave the imported data unchanged."""
     cases = []
     for k, full in enumerate(bg.tracks[:points]):
         per_day = 24 * full.per_hour
@@ -126,7 +135,7 @@ def build_cases(
             continue
         mn = f"{prefix}{k + 1:012d}"
         tr = full.slice(a, a + n_days * per_day, mn)
-        fitting = [s for s in INJECTORS if why_not(tr, s) is None]
+        fitting = [s for s in INJECTORS if why_not(tr, s) is None and (with_zs or s != "zs_mismatch")]
         order = list(rng.permutation(fitting))
         labels: list[Label] = []
         slot = HISTORY_DAYS
@@ -335,7 +344,9 @@ def run(
     cases: list[Case] = []
     for k, name in enumerate(backgrounds):
         bg = load_background(name, data, seed)
-        cases += build_cases(bg, points=points, days=days, spacing=spacing, rng=rng, prefix=f"B{k % 10}")
+        cases += build_cases(
+            bg, points=points, days=days, spacing=spacing, rng=rng, prefix=f"B{k % 10}", with_zs=with_zs
+        )
     work.mkdir(parents=True, exist_ok=True)
     with (work / "registry.yaml").open("w", encoding="utf-8") as fh:
         yaml.safe_dump(registry_of(cases), fh, allow_unicode=True, sort_keys=False)

@@ -53,8 +53,10 @@ class ReplayParams(RuleParams):
     """[P] ... nor tighter than 0.2 % of the level (a copy with less noise than that is a copy)."""
     other_not_copied: float = 3.0
     """[P] a near-identical factor is a clue only (low) when another pollutant or flow of the point, over
-    the same window, differs from its own earlier day by more than this many times the near-identical
-    level: a replay copies every factor, a steady process repeats one (a base-load unit's flue-gas flow)."""
+    the same window, differs from its own earlier day by more than the near-identical level and more than
+    this many times the factor's own difference: a replay copies every factor alike (their differences
+    are the same jitter), a steady process repeats one (a base-load unit's flue-gas flow at 1.5 % while
+    its NOx differs by 4.8 %)."""
     min_distinct: int = 6
     """[P] and the matching window must hold at least this many distinct values (a day at the
     detection floor, 2, 2, 2, ..., 4, repeats by itself: seen in the real Beijing SO2 series) ..."""
@@ -264,7 +266,13 @@ class ReplayRule(FactorRule[ReplayParams]):
             # through import and screen of six months: base-load EPA units' flue-gas flow, set by a
             # steady heat input, repeated its day within 1-2 % while their NOx did not, 9 clean days
             # yellow)
-            other = None if identical else _other_not_copied(data, s, start, end, lag_td, p, max_distance)
+            other = (
+                None
+                if identical
+                else _other_not_copied(
+                    data, s, (start, end, lag_td), p, max(max_distance, p.other_not_copied * d)
+                )
+            )
             evidence: dict[str, Any] = {
                 "window": [iso(start), iso(end)],
                 "data_kind": s.kind.value,
@@ -585,16 +593,15 @@ def _load_distance(data: PointData, start: dt.datetime, end: dt.datetime, lag: d
 def _other_not_copied(
     data: PointData,
     s: Series,
-    start: dt.datetime,
-    end: dt.datetime,
-    lag: dt.timedelta,
+    window: tuple[dt.datetime, dt.datetime, dt.timedelta],
     p: ReplayParams,
-    max_distance: float,
+    beyond: float,
 ) -> tuple[str, float] | None:
     """(code, RMS difference over level) of another pollutant or flow of the point that clearly was not
-    copied over [start, end) from ``lag`` earlier: at least ``min_coverage`` of the window compared and
-    a difference over ``other_not_copied`` x the near-identical level; None when every other factor
-    with data is as close (or there is none)."""
+    copied over [start, end) from ``lag`` earlier (``window``): at least ``min_coverage`` of the window
+    compared and a difference over ``beyond``; None when every other factor with data is as close (or
+    there is none)."""
+    start, end, lag = window
     worst: tuple[str, float] | None = None
     for code in data.factor_codes(("pollutant", "flow")):
         if code == s.code:
@@ -615,7 +622,7 @@ def _other_not_copied(
         if level <= 0:
             continue
         d = float(np.sqrt(np.mean((x - y) ** 2)) / level)
-        if d > p.other_not_copied * max_distance and (worst is None or d > worst[1]):
+        if d > beyond and (worst is None or d > worst[1]):
             worst = (code, d)
     return worst
 
