@@ -197,6 +197,7 @@ def test_r17_near_copy_explained_by_a_load_that_repeats_its_day(minute: bool, lo
         },
     )
     assert ("机组按相同的调度重复运行" in found[0].explanation_zh) is load_repeats
+    assert (found[0].score == ReplayParams().explained_score) is load_repeats
     assert found[0].evidence["load_rms_over_level"] is not None
 
 
@@ -236,6 +237,7 @@ def test_r17_near_copy_of_one_factor_while_another_differs_is_a_clue(minute: boo
         assert other["factor"] == "a21002"
         assert other["rms_over_level"] > max(0.02, 3 * flows[0].evidence["rms_over_level"])
         assert "只有烟气流量[a00000]相似" in flows[0].explanation_zh
+        assert flows[0].score == ReplayParams().explained_score  # a weak clue: explained by the finding
 
 
 @pytest.mark.parametrize("minute", [False, True], ids=["hour", "minute"])

@@ -57,6 +57,11 @@ class ReplayParams(RuleParams):
     this many times the factor's own difference: a replay copies every factor alike (their differences
     are the same jitter), a steady process repeats one (a base-load unit's flue-gas flow at 1.5 % while
     its NOx differs by 4.8 %)."""
+    explained_score: float = 0.3
+    """[P] score of a near copy the finding explains itself (the production load repeats its day as
+    closely, or another factor was not copied): a weak clue (low weight 0.4 x 0.3 = 0.12), which with one
+    other low clue of the day stays under yellow (measured through import and screen: such clues beside a
+    monthly bunching clue made 4 clean EPA point-days yellow)."""
     min_distinct: int = 6
     """[P] and the matching window must hold at least this many distinct values (a day at the
     detection floor, 2, 2, 2, ..., 4, repeats by itself: seen in the real Beijing SO2 series) ..."""
@@ -309,11 +314,14 @@ class ReplayRule(FactorRule[ReplayParams]):
                     severity=Severity.HIGH
                     if identical
                     else (Severity.LOW if load_repeats or other is not None else Severity.MEDIUM),
+                    # a near copy the finding itself explains (the load repeats, or another factor
+                    # was not copied) is a weak clue: with one other clue of the day it stays green
                     score=0.9
                     if identical
-                    else min(
-                        0.6 if load_repeats or other is not None else 1.0,
-                        0.6 + 0.2 * max(0.0, 1 - d / max_distance),
+                    else (
+                        p.explained_score
+                        if load_repeats or other is not None
+                        else 0.6 + 0.2 * max(0.0, 1 - d / max_distance)
                     ),
                     evidence=evidence,
                     variant="identical" if identical else "near_identical",
