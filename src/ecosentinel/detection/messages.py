@@ -769,7 +769,7 @@ RULE_PARAM_NAMES = {
     "calibrated_floor": "校准差异下限",
     "min_distinct": "最少不同数值个数",
     "other_not_copied": "其他因子未复制判定倍数",
-    "explained_score": "可由工况解释的近似复制的评分",
+    "explained_score": "自身已有解释的线索评分",
     "min_bits": "完全相同序列最少信息量（比特）",
     "min_valid_minutes": "有效小时最少分钟数",
     "min_valid_hours": "有效日最少小时数",

@@ -104,6 +104,12 @@ class ConstantValueParams(RuleParams):
     clue_score: float = 0.7
     """[P] the score of an unshared run judged low: weight 0.4 x 0.7 = 0.28 stays under yellow (0.3)
     alone; with another rule's finding on the day it adds up."""
+    explained_score: float = 0.3
+    """[P] the score of a run the finding explains itself as serving no falsifier (held above the limit
+    or the point's maximum, or on a factor that never came near its limit: an instrument to check, not a
+    falsification): weight 0.4 x 0.3 = 0.12, so with one other low clue of the day it stays green
+    (measured through import and screen: a real nitrate sensor stuck at 1.2 mg/L for days, limit 15,
+    beside a monthly bunching clue made four clean Tilburg minute point-days yellow)."""
     shared_overlap: float = 0.5
     """[P] another factor of the point (O2 included) identical over at least this share of the run:
     several analysers do not stick at once, a frozen logger output or a bottle on the sampling line
@@ -287,6 +293,7 @@ class ConstantValueRule(FactorRule[ConstantValueParams]):
             if duration < threshold:
                 continue
             ratio = duration / threshold
+            explained = False
             shared = self._shared_with(s.code, start, end, p, data)
             if shared:
                 severity = Severity.HIGH if ratio >= 3 else Severity.MEDIUM
@@ -297,6 +304,7 @@ class ConstantValueRule(FactorRule[ConstantValueParams]):
                 # nor does one of a factor that never came near its limit (nothing to hide)
                 severity = Severity.LOW
                 alone = above
+                explained = True
             elif calibrated is not None and calibrated.level <= calibrated.floor:
                 # the point's own history shows no stuck stretch (its level is the floor): a first one,
                 # as long as this, is unlike this instrument and stays evidence
@@ -316,7 +324,7 @@ class ConstantValueRule(FactorRule[ConstantValueParams]):
             # a clue stays under yellow on its own (LOW weight 0.4 x score < yellow_at 0.3)
             score = 0.5 + 0.5 * min(1.0, (ratio - 1) / 2)
             if severity is Severity.LOW:
-                score = min(score, p.clue_score)
+                score = min(score, p.explained_score if explained else p.clue_score)
             out.append(
                 self.finding(
                     data.context,
