@@ -36,6 +36,7 @@ import time
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import polars as pl
@@ -233,39 +234,35 @@ def _cli(data_dir: Path, *args: str) -> str:
     return done.stdout
 
 
-def colours(data_dir: Path) -> Stored:
-    """(mn, CST day) -> (colour, rules) as the platform stored them."""
+Stored = dict[tuple[str, dt.date], tuple[str, list[str]]]
+"""(mn, CST day) -> (colour, rules) of the platform's point-day scores."""
+Spans = dict[str, list[tuple[dt.datetime, dt.datetime]]]
+"""mn -> the windows of its stored findings (UTC)."""
+
+
+def _rows(data_dir: Path, sql: str) -> list[tuple[Any, ...]]:
+    """The rows of one query on the data directory's embedded database."""
     engine = sa.create_engine(f"sqlite:///{data_dir / 'ecosentinel.db'}")
     try:
         with engine.connect() as conn:
-            rows = conn.execute(sa.text("SELECT mn, day, colour, rules FROM point_day_score")).all()
+            return [tuple(r) for r in conn.execute(sa.text(sql)).all()]
     finally:
         engine.dispose()
+
+
+def colours(data_dir: Path) -> Stored:
+    """(mn, CST day) -> (colour, rules) as the platform stored them."""
     out: Stored = {}
-    for mn, day, colour, rules in rows:
+    for mn, day, colour, rules in _rows(data_dir, "SELECT mn, day, colour, rules FROM point_day_score"):
         d = day if isinstance(day, dt.date) else dt.date.fromisoformat(str(day))
         out[(str(mn), d)] = (str(colour), list(yaml.safe_load(rules) if isinstance(rules, str) else rules))
     return out
 
 
-Stored = dict[tuple[str, dt.date], tuple[str, list[str]]]
-"""(mn, CST day) -> (colour, rules) of the platform's point-day scores."""
-
-
-Spans = dict[str, list[tuple[dt.datetime, dt.datetime]]]
-"""mn -> the windows of its stored findings (UTC)."""
-
-
 def finding_spans(data_dir: Path) -> Spans:
     """Every stored finding's window, per point."""
-    engine = sa.create_engine(f"sqlite:///{data_dir / 'ecosentinel.db'}")
-    try:
-        with engine.connect() as conn:
-            rows = conn.execute(sa.text('SELECT mn, start, "end" FROM screening_finding')).all()
-    finally:
-        engine.dispose()
     out: Spans = defaultdict(list)
-    for mn, start, end in rows:
+    for mn, start, end in _rows(data_dir, 'SELECT mn, start, "end" FROM screening_finding'):
         out[str(mn)].append((_utc(start), _utc(end)))
     return out
 
