@@ -8,7 +8,12 @@ import pytest
 
 from ecosentinel.detection import FactorSpec, PointContext, PointType
 from ecosentinel.detection.base import Series
-from ecosentinel.detection.rules.r20_flat_while_working import _runs_numpy, _runs_polars
+from ecosentinel.detection.calibration import build_profile, with_profile
+from ecosentinel.detection.rules.r20_flat_while_working import (
+    FlatWhileWorkingParams,
+    _runs_numpy,
+    _runs_polars,
+)
 from ecosentinel.readings import DataKind
 from tests.detection.helpers import HOUR, MINUTE, MN, T0, Case, check_case, frame, series
 
@@ -166,3 +171,44 @@ def test_r20_runs_by_index_equal_the_group_by(seed: int) -> None:
         "w01018", DataKind.MINUTE, "platform", frame.with_columns(pl.lit(float("nan")).alias("value")), None
     )
     assert n == 0 or _runs_numpy(with_nan) is None  # NaN: the group-by decides
+
+
+@pytest.mark.parametrize("minute_data", [False, True], ids=["hour", "minute"])
+@pytest.mark.parametrize(
+    ("limit", "severity", "text"),
+    [(200.0, "high", None), (400.0, "low", "从未接近限值"), (100.0, "low", "不低于排放限值100")],
+    ids=["near-the-limit", "history-under-half-the-limit", "held-over-the-limit"],
+)
+def test_r20_a_held_value_that_serves_no_falsifier_is_a_weak_clue(
+    minute_data: bool, limit: float, severity: str, text: str | None
+) -> None:
+    # the same freeze while the load swings: evidence when the factor came near its limit (NOx 120-135 of
+    # 200), a clue for the instrument when its history never reached half the limit (of 400) or when the
+    # held value is over the limit (of 100): holding it reports more, not less
+    context = PointContext(mn=MN, point_type=PointType.GAS, factors={"a21002": FactorSpec(limit=limit)})
+    history = nox(HOURS, 11)
+    profile = build_profile(frame(series("a21002", history), series("wc_prod_kw", list(HOUR_LOAD))), context)
+    if minute_data:
+        f = frame(minute("a21002", frozen(MIN_NOX, *FREEZE_M)), minute("wc_prod_kw", list(MIN_LOAD)))
+        window = (T0 + FREEZE_M[0] * MINUTE, T0 + FREEZE_M[1] * MINUTE)
+    else:
+        f = frame(series("a21002", frozen(HOUR_NOX, *FREEZE_H)), series("wc_prod_kw", list(HOUR_LOAD)))
+        window = (T0 + FREEZE_H[0] * HOUR, T0 + FREEZE_H[1] * HOUR)
+    found = check_case(
+        "R20",
+        {
+            "id": "freeze",
+            "frame": f,
+            "context": with_profile(context, profile),
+            "expect": 1,
+            "windows": [window],
+        },
+    )
+    if severity == "high":
+        assert found[0].severity.value in ("medium", "high")
+        assert "此项仅作提示" not in found[0].explanation_zh
+    else:
+        assert found[0].severity.value == "low"
+        assert found[0].score == FlatWhileWorkingParams().explained_score
+        assert text is not None
+        assert text in found[0].explanation_zh

@@ -8,8 +8,9 @@ from dataclasses import dataclass
 import numpy as np
 import polars as pl
 
+from ecosentinel.detection import messages
 from ecosentinel.detection.base import PointData, Series, true_runs
-from ecosentinel.detection.context import FLOW_CODES, WC_PRODUCTION
+from ecosentinel.detection.context import FLOW_CODES, WC_PRODUCTION, FactorSpec
 from ecosentinel.detection.profile import quantum_of
 from ecosentinel.readings import CST, DataKind
 
@@ -283,3 +284,37 @@ def output_step(s: Series, data: PointData) -> float:
     if fp is not None and fp.quantum:
         return fp.quantum
     return quantum_of(s.valid["value"])
+
+
+def upper_limit(spec: FactorSpec) -> float | None:
+    """The factor's emission limit when it is an upper one (None without a limit or for a band, pH 6-9)."""
+    return spec.limit if spec.limit is not None and spec.limit > 0 and spec.limit_low is None else None
+
+
+def serves_no_falsifier(code: str, value: float, data: PointData, motive_fraction: float) -> str | None:
+    """Why a value held by one factor serves no falsifier (a sentence for the finding), or None.
+
+    Falsification holds a value that reports less (below the limit, at a usual level) where the real
+    values would come near the limit. A value held at or above the emission limit, or above the highest
+    value of the point's clean history, reports more: an analyser or flow meter stuck high or saturated
+    (measured in bench detect: a Tilburg inflow meter held 23,703 m3/h, above its history's maximum of
+    20,029, for 148 h during a storm period). A factor whose clean history never reached
+    ``motive_fraction`` of its limit has nothing near the limit to hide (R01 and R20 alike: a real
+    nitrate sensor stuck at 1.2 mg/L for days, limit 15).
+    """
+    upper = upper_limit(data.context.factor(code))
+    if upper is not None and value >= upper:
+        return messages.NO_FALSIFIER_ABOVE_LIMIT.format(limit=fmt(upper))
+    fp = data.profile.factor(code) if data.profile else None
+    if fp is not None and fp.maximum is not None and value > fp.maximum:
+        return messages.NO_FALSIFIER_ABOVE_HISTORY.format(maximum=fmt(fp.maximum))
+    if (
+        upper is not None
+        and fp is not None
+        and fp.maximum is not None
+        and fp.maximum < motive_fraction * upper
+    ):
+        return messages.NO_FALSIFIER_FAR_BELOW_LIMIT.format(
+            maximum=fmt(fp.maximum), limit=fmt(upper), share=pct(fp.maximum / upper)
+        )
+    return None

@@ -13,7 +13,7 @@ from ecosentinel.detection import messages
 from ecosentinel.detection.base import FactorRule, PointData, Series, epoch_us, true_runs
 from ecosentinel.detection.calibration import budget_level
 from ecosentinel.detection.config import RuleParams, ScreeningConfig
-from ecosentinel.detection.context import FactorSpec, PointType
+from ecosentinel.detection.context import PointType
 from ecosentinel.detection.findings import Finding, Severity, iso, num
 from ecosentinel.detection.messages import calibration_text, kind_name
 from ecosentinel.detection.profile import CalibratedLevel, PointProfile, State, quantum_of
@@ -23,7 +23,8 @@ from ecosentinel.detection.rules._common import (
     fmt,
     identical_runs,
     measured_only,
-    pct,
+    serves_no_falsifier,
+    upper_limit,
 )
 from ecosentinel.readings import CST, DataKind, Source
 
@@ -201,10 +202,10 @@ class ConstantValueRule(FactorRule[ConstantValueParams]):
         cycle, between the floor (calibrated_floor_hours, calibrated_floor_values steps,
         min_identical_cycles cycles: the largest) and calibrated_ceiling_hours. Runs held at the
         history's maximum or at or over the limit are left out: a meter stuck high or saturated serves no
-        falsifier and is no evidence in a window (``_no_interest``), so it does not set the level for
-        the runs that are (measured in bench detect: the Tilburg 2022 inflow meter held its full-scale
-        23,703 m3/h for 148 h, which set the month's level at the 168 h ceiling and hid a 24-hour frozen
-        flow in the month before it)."""
+        falsifier and is no evidence in a window (``_common.serves_no_falsifier``), so it does not set
+        the level for the runs that are (measured in bench detect: the Tilburg 2022 inflow meter held its
+        full-scale 23,703 m3/h for 148 h, which set the month's level at the 168 h ceiling and hid a
+        24-hour frozen flow in the month before it)."""
         out = []
         for code in data.factor_codes(self.roles):
             p: ConstantValueParams = config.params_for(self, data.context, code)
@@ -218,11 +219,11 @@ class ConstantValueRule(FactorRule[ConstantValueParams]):
             longest: dict[dt.date, float] = {
                 d: 0.0 for d in s.valid["time"].dt.convert_time_zone(CST.key).dt.date().unique().to_list()
             }
-            limit, top = _upper_limit(data.context.factor(code)), fp.maximum
+            limit, top = upper_limit(data.context.factor(code)), fp.maximum
             for start, end, _, value in self._runs(s, p, data):
                 if (top is not None and value >= top) or (limit is not None and value >= limit):
                     # held at the top of the history (a meter stuck high or saturated) or over the limit:
-                    # no evidence in a window (_no_interest), and not this instrument's usual holding
+                    # no evidence in a window (serves_no_falsifier), and not this instrument's usual holding
                     continue
                 hours = (end - start).total_seconds() / 3600
                 day, last = _cst_day(start), _cst_day(end - dt.timedelta(microseconds=1))
@@ -298,12 +299,12 @@ class ConstantValueRule(FactorRule[ConstantValueParams]):
             if shared:
                 severity = Severity.HIGH if ratio >= 3 else Severity.MEDIUM
                 alone = ""
-            elif (above := _no_interest(s.code, value, data, p)) is not None:
+            elif (reason := serves_no_falsifier(s.code, value, data, p.motive_fraction)) is not None:
                 # a lone value held above the limit or above everything the point reported before
                 # serves no falsifier (it reports more, not less): an instrument stuck or saturated;
                 # nor does one of a factor that never came near its limit (nothing to hide)
                 severity = Severity.LOW
-                alone = above
+                alone = messages.R01_UNSHARED + reason
                 explained = True
             elif calibrated is not None and calibrated.level <= calibrated.floor:
                 # the point's own history shows no stuck stretch (its level is the floor): a first one,
@@ -615,39 +616,6 @@ def _median_step(s: Series) -> dt.timedelta | None:
 
 def _kind_zh(kind: DataKind) -> str:
     return kind_name(kind.value)
-
-
-def _upper_limit(spec: FactorSpec) -> float | None:
-    """The factor's emission limit when it is an upper one (None without a limit or for a band, pH 6-9)."""
-    return spec.limit if spec.limit is not None and spec.limit > 0 and spec.limit_low is None else None
-
-
-def _no_interest(code: str, value: float, data: PointData, p: ConstantValueParams) -> str | None:
-    """The reason a lone held value serves no falsifier, or None.
-
-    Falsification holds a value that reports less (below the limit, at a usual level) where the real
-    values would come near the limit. A value held at or above the emission limit, or above the highest
-    value of the point's clean history, reports more: an analyser or flow meter stuck high or saturated
-    (measured in bench detect: a Tilburg inflow meter held 23,703 m3/h, above its history's maximum of
-    20,029, for 148 h during a storm period). A factor whose clean history never reached
-    ``motive_fraction`` of its limit has nothing near the limit to hide.
-    """
-    upper = _upper_limit(data.context.factor(code))
-    if upper is not None and value >= upper:
-        return messages.R01_ABOVE_LIMIT.format(limit=fmt(upper))
-    fp = data.profile.factor(code) if data.profile else None
-    if fp is not None and fp.maximum is not None and value > fp.maximum:
-        return messages.R01_ABOVE_HISTORY.format(maximum=fmt(fp.maximum))
-    if (
-        upper is not None
-        and fp is not None
-        and fp.maximum is not None
-        and fp.maximum < p.motive_fraction * upper
-    ):
-        return messages.R01_FAR_BELOW_LIMIT.format(
-            maximum=fmt(fp.maximum), limit=fmt(upper), share=pct(fp.maximum / upper)
-        )
-    return None
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,13 +8,14 @@ from typing import Any
 import numpy as np
 import polars as pl
 
+from ecosentinel.detection import messages
 from ecosentinel.detection.base import FactorRule, PointData, Series
 from ecosentinel.detection.config import RuleParams
 from ecosentinel.detection.context import FLOW_CODES, GAS_FLOW, WATER_FLOW, WC_PRODUCTION, PointType
 from ecosentinel.detection.findings import Finding, Severity, iso, num
 from ecosentinel.detection.messages import factor_name, kind_name
 from ecosentinel.detection.profile import quantum_of
-from ecosentinel.detection.rules._common import WC_KINDS, equal_runs, fmt, pct
+from ecosentinel.detection.rules._common import WC_KINDS, equal_runs, fmt, pct, serves_no_falsifier
 from ecosentinel.readings import DataKind
 
 
@@ -45,6 +46,11 @@ class FlatWhileWorkingParams(RuleParams):
     min_operating_share: float = 0.9
     """[P] share of the run during which the process is on (condition above 10 % of its 95th percentile):
     a stopped plant may hold a value legitimately."""
+    motive_fraction: float = 0.5
+    """[P] as R01: a held value of a factor whose clean history never reached this share of its limit,
+    or held at or above the limit or the history's maximum, serves no falsifier (``serves_no_falsifier``)."""
+    explained_score: float = 0.3
+    """[P] as R01: such a run is a clue of weight 0.4 x 0.3, which with one other low clue stays green."""
     min_steps_above_zero: float = 10.0
     """[P] as R01: a value fewer than this many reporting steps (the point's own quantum) above zero
     cannot show a load change (an integer-reported SO2 of 3 mg/m3 stays 3 whatever the load: simulated
@@ -113,7 +119,12 @@ class FlatWhileWorkingRule(FactorRule[FlatWhileWorkingParams]):
                 and spread >= params.strong_wc_spread
                 and duration_s >= params.strong_hold_multiple * max(p95, 1.0)
             )
-            if strong:
+            reason = serves_no_falsifier(series.code, value, data, params.motive_fraction)
+            if reason is not None:
+                # held above the limit or the history's maximum, or never near the limit: an instrument
+                # to check, a weak clue (as R01 judges the same run)
+                severity, score = Severity.LOW, params.explained_score
+            elif strong:
                 severity, score = Severity.HIGH, 0.9
             elif wc_code == WC_PRODUCTION or data.context.point_type is PointType.GAS:
                 severity, score = Severity.MEDIUM, 0.6  # power, or flue-gas flow (follows the load)
@@ -163,6 +174,7 @@ class FlatWhileWorkingRule(FactorRule[FlatWhileWorkingParams]):
                     wc_min=fmt(float(w.min())),  # type: ignore[arg-type]
                     wc_max=fmt(float(w.max())),  # type: ignore[arg-type]
                     spread=pct(spread),
+                    no_falsifier="" if reason is None else messages.R20_NO_FALSIFIER + reason,
                 )
             )
         return out
