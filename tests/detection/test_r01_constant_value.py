@@ -569,3 +569,37 @@ def test_a_frozen_flow_is_not_excused_by_a_state_read_from_itself(minute: bool) 
             "windows": [(T0 + 40 * HOUR, T0 + 70 * HOUR)],
         },
     )
+
+
+@pytest.mark.parametrize("minute", [False, True], ids=["hour", "minute"])
+@pytest.mark.parametrize(
+    ("limit", "explained"), [(40.0, False), (100.0, True)], ids=["near-limit", "never-near"]
+)
+def test_r01_narrow_band_of_a_factor_never_near_its_limit_is_a_weak_clue(
+    minute: bool, limit: float, explained: bool
+) -> None:
+    # 80 hours within 2 % of the range: a clue either way; of a factor whose history (up to 38) never
+    # reached half its limit (100) nothing was there to hide: an instrument to check, weight 0.4 x 0.3
+    per = 60 if minute else 1
+    kw = {"step": MINUTE, "kind": "minute"} if minute else {}
+    context = PointContext(
+        mn="MN0001",
+        point_type=PointType.WATER,
+        factors={"w01018": FactorSpec(limit=limit, range_high=500.0)},
+    )
+    history = build_profile(frame(series("w01018", wavy(720, 30, 8), start=T0 - 720 * HOUR)), context)
+    band = [*wavy(40, 30, 8), *[20 + 0.3 * (i % 5) for i in range(80)], *wavy(40, 30, 8)]
+    found = check_case(
+        "R01",
+        {
+            "id": "narrow band",
+            "frame": frame(series("w01018", [v for v in band for _ in range(per)], **kw)),  # type: ignore[arg-type]
+            "context": with_profile(context, history),
+            "expect": 1,
+            "variant": "narrow_band",
+            "severity": "low",
+            "windows": [(T0 + 40 * HOUR, T0 + 120 * HOUR)],
+        },
+    )
+    assert (found[0].score == ConstantValueParams().explained_score) is explained
+    assert ("从未接近限值" in found[0].explanation_zh) is explained

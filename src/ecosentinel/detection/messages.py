@@ -55,7 +55,7 @@ TEMPLATES: dict[tuple[str, str], str] = {
     "实际废水浓度不可能在多个周期内保持不变，提示采样管被插入清水或标液（挂瓶）。",
     ("R01_constant_value", "narrow_band"): _PREFIX
     + "{factors}在{hours}小时内最大值与最小值之差仅为{band}，不超过量程（{span}）的{fraction}%，"
-    "持续时间超过{threshold}小时。《污染源自动监控设施现场监督检查技术指南》将“数据长期在量程2%范围内变化”列为不正常运行情形。",
+    "持续时间超过{threshold}小时。《污染源自动监控设施现场监督检查技术指南》将“数据长期在量程2%范围内变化”列为不正常运行情形。{no_falsifier}",
     ("R01_constant_value", "near_detection_limit"): _PREFIX
     + "{factors}连续{hours}小时的有效值均不高于检出限（{dl}）的{k}倍（最大值{vmax}），超过{threshold}小时的判定阈值。"
     "数据长期在检出限附近波动是技术指南列出的不正常运行情形，提示采样被干扰或监测数据被稀释。",
@@ -442,7 +442,7 @@ NO_FALSIFIER_FAR_BELOW_LIMIT = (
     "该因子历史最大值{maximum}仅为排放限值{limit}的{share}%："
     "其数据从未接近限值，冻结数值并不能帮助规避超标，更像仪器卡滞或探头污堵，此项仅作提示（请核查仪器状态）。"
 )
-R20_NO_FALSIFIER = "但"
+NO_FALSIFIER_BUT = "但"
 R12_EDGE_DAYS = "前后相邻的{n}天单日也显著密集贴限（单日二项检验P≤{max_p}），一并计入该时段。"
 R12_WITH_HISTORY = "（本次筛查时段内此前数据不足，含该点位{h0}至{h1}的历史标定数据）"
 R12_WITH_AFTER = "（该时段之前的有效数据不足，含本点位在该时段之后的数据）"

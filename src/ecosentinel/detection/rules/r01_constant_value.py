@@ -516,6 +516,10 @@ class ConstantValueRule(FactorRule[ConstantValueParams]):
             if _stopped(data, start, end, p):
                 continue
             hours = (end - start).total_seconds() / 3600
+            shared = hours >= 2 * p.band_hours and bool(self._shared_with(s.code, start, end, p, data))
+            # an unshared band that serves no falsifier (over the limit or the history's maximum, or of a
+            # factor never near its limit) is an instrument to check, as an identical run is
+            reason = None if shared else serves_no_falsifier(s.code, hi, data, p.motive_fraction)
             out.append(
                 self.finding(
                     data.context,
@@ -523,10 +527,10 @@ class ConstantValueRule(FactorRule[ConstantValueParams]):
                     start=start,
                     end=end,
                     # a band no other factor shares is a clue, as an unshared identical run is
-                    severity=Severity.MEDIUM
-                    if hours >= 2 * p.band_hours and self._shared_with(s.code, start, end, p, data)
-                    else Severity.LOW,
-                    score=0.4 + 0.3 * min(1.0, hours / p.band_hours - 1),
+                    severity=Severity.MEDIUM if shared else Severity.LOW,
+                    score=p.explained_score
+                    if reason is not None
+                    else 0.4 + 0.3 * min(1.0, hours / p.band_hours - 1),
                     evidence={
                         "window": [iso(start), iso(end)],
                         "data_kind": s.kind.value,
@@ -544,6 +548,7 @@ class ConstantValueRule(FactorRule[ConstantValueParams]):
                     span=fmt(spec.span or 0.0),
                     fraction=fmt(p.band_fraction * 100),
                     threshold=fmt(p.band_hours),
+                    no_falsifier="" if reason is None else messages.NO_FALSIFIER_BUT + reason,
                 )
             )
         return out

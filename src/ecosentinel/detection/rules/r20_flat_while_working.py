@@ -174,7 +174,7 @@ class FlatWhileWorkingRule(FactorRule[FlatWhileWorkingParams]):
                     wc_min=fmt(float(w.min())),  # type: ignore[arg-type]
                     wc_max=fmt(float(w.max())),  # type: ignore[arg-type]
                     spread=pct(spread),
-                    no_falsifier="" if reason is None else messages.R20_NO_FALSIFIER + reason,
+                    no_falsifier="" if reason is None else messages.NO_FALSIFIER_BUT + reason,
                 )
             )
         return out
