@@ -51,12 +51,13 @@ class ReplayParams(RuleParams):
     point-days made yellow were such near-identical days) ..."""
     calibrated_floor: float = 0.002
     """[P] ... nor tighter than 0.2 % of the level (a copy with less noise than that is a copy)."""
-    other_not_copied: float = 3.0
+    other_not_copied: float = 2.0
     """[P] a near-identical factor is a clue only (low) when another pollutant or flow of the point, over
-    the same window, differs from its own earlier day by more than the near-identical level and more than
-    this many times the factor's own difference: a replay copies every factor alike (their differences
-    are the same jitter), a steady process repeats one (a base-load unit's flue-gas flow at 1.5 % while
-    its NOx differs by 4.8 %)."""
+    the same window, differs from its own earlier day by more than the near-identical level and either
+    more than this many times the factor's own difference or with a correlation under ``min_corr``: a
+    replay copies every factor alike (the same relative jitter, correlation near 1), a steady process
+    repeats one (base-load EPA units' flue-gas flow at 1.5-1.8 % while their NOx differed by 3-4.8 %,
+    correlating at 0.89 on one of them)."""
     explained_score: float = 0.3
     """[P] score of a near copy the finding explains itself (the production load repeats its day as
     closely, or another factor was not copied): a weak clue (low weight 0.4 x 0.3 = 0.12), which with one
@@ -275,7 +276,7 @@ class ReplayRule(FactorRule[ReplayParams]):
                 None
                 if identical
                 else _other_not_copied(
-                    data, s, (start, end, lag_td), p, max(max_distance, p.other_not_copied * d)
+                    data, s, (start, end, lag_td), p, max(max_distance, p.other_not_copied * d), max_distance
                 )
             )
             evidence: dict[str, Any] = {
@@ -604,6 +605,7 @@ def _other_not_copied(
     window: tuple[dt.datetime, dt.datetime, dt.timedelta],
     p: ReplayParams,
     beyond: float,
+    level_of_copy: float,
 ) -> tuple[str, float] | None:
     """(code, RMS difference over level) of another pollutant or flow of the point that clearly was not
     copied over [start, end) from ``lag`` earlier (``window``): at least ``min_coverage`` of the window
@@ -630,9 +632,19 @@ def _other_not_copied(
         if level <= 0:
             continue
         d = float(np.sqrt(np.mean((x - y) ** 2)) / level)
-        if d > beyond and (worst is None or d > worst[1]):
+        # not copied: clearly farther from its earlier day than the matched factor, or not even
+        # correlated with it as a copy is (and not near-identical by the level either)
+        uncorrelated = d > level_of_copy and _corr(x, y) < p.min_corr
+        if (d > beyond or uncorrelated) and (worst is None or d > worst[1]):
             worst = (code, d)
     return worst
+
+
+def _corr(x: np.ndarray[Any, Any], y: np.ndarray[Any, Any]) -> float:
+    """Pearson correlation of two equal-length series (0 when either is constant)."""
+    if x.size < 2 or float(np.std(x)) == 0.0 or float(np.std(y)) == 0.0:
+        return 0.0
+    return float(np.corrcoef(x, y)[0, 1])
 
 
 def _co_copied_bounds(
