@@ -2,6 +2,7 @@
 
 import math
 import random
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -201,19 +202,12 @@ def test_r17_near_copy_explained_by_a_load_that_repeats_its_day(minute: bool, lo
     assert found[0].evidence["load_rms_over_level"] is not None
 
 
-@pytest.mark.parametrize("minute", [False, True], ids=["hour", "minute"])
-@pytest.mark.parametrize("nox_copied", [True, False], ids=["nox-copied-too", "nox-differs"])
-def test_r17_near_copy_of_one_factor_while_another_differs_is_a_clue(minute: bool, nox_copied: bool) -> None:
-    # a steady flue-gas flow repeats its earlier day within 0.5 %: medium when the NOx of that day is a
-    # near copy too (a logger replays every factor), low when the NOx clearly differs (a steady process)
-    per_day, step, kind = (1440, MINUTE, "minute") if minute else (24, HOUR, "hour")
-    base = M if minute else H
-    rows = range(2 * per_day, 3 * per_day) if minute else DAY6
-    flow = copied([None if v is None else v * 1000 for v in base], rows, per_day, jitter=0.005)
-    nox_base = honest(len(base), per_day, 11)
-    nox = copied(nox_base, rows, per_day, jitter=0.005) if nox_copied else nox_base
+def _flow_findings(
+    flow: Sequence[float | None], nox: Sequence[float | None], step: Any, kind: str, *, limit: float
+) -> list[Any]:
+    """R17's one finding on the flue-gas flow of a point with that flow and a NOx series."""
     context = PointContext(
-        mn=MN, point_type=PointType.GAS, factors={"a21002": FactorSpec(limit=100), "a00000": FactorSpec()}
+        mn=MN, point_type=PointType.GAS, factors={"a21002": FactorSpec(limit=limit), "a00000": FactorSpec()}
     )
     found = run_case(
         "R17",
@@ -228,6 +222,21 @@ def test_r17_near_copy_of_one_factor_while_another_differs_is_a_clue(minute: boo
     )
     flows = [f for f in found if f.factors == ("a00000",)]
     assert len(flows) == 1
+    return flows
+
+
+@pytest.mark.parametrize("minute", [False, True], ids=["hour", "minute"])
+@pytest.mark.parametrize("nox_copied", [True, False], ids=["nox-copied-too", "nox-differs"])
+def test_r17_near_copy_of_one_factor_while_another_differs_is_a_clue(minute: bool, nox_copied: bool) -> None:
+    # a steady flue-gas flow repeats its earlier day within 0.5 %: medium when the NOx of that day is a
+    # near copy too (a logger replays every factor), low when the NOx clearly differs (a steady process)
+    per_day, step, kind = (1440, MINUTE, "minute") if minute else (24, HOUR, "hour")
+    base = M if minute else H
+    rows = range(2 * per_day, 3 * per_day) if minute else DAY6
+    flow = copied([None if v is None else v * 1000 for v in base], rows, per_day, jitter=0.005)
+    nox_base = honest(len(base), per_day, 11)
+    nox = copied(nox_base, rows, per_day, jitter=0.005) if nox_copied else nox_base
+    flows = _flow_findings(flow, nox, step, kind, limit=100)
     assert (flows[0].start, flows[0].end) == (T0 + rows.start * step, T0 + rows.stop * step)
     assert flows[0].severity.value == ("medium" if nox_copied else "low")
     other = flows[0].evidence["other_factor_not_copied"]
@@ -421,22 +430,7 @@ def test_r17_another_factor_uncorrelated_with_its_earlier_day_was_not_copied(min
     for i in rows:
         flow[i] = flow_base[i - per_day] * (1 + rng.normal(0, 0.015))
     nox = [100.0 + rng.normal(0, 1.8) for _ in range(n)]
-    context = PointContext(
-        mn=MN, point_type=PointType.GAS, factors={"a21002": FactorSpec(limit=200), "a00000": FactorSpec()}
-    )
-    found = run_case(
-        "R17",
-        {
-            "id": "flow near copy, NOx uncorrelated",
-            "frame": frame(
-                series("a00000", flow, step=step, kind=kind), series("a21002", nox, step=step, kind=kind)
-            ),
-            "context": context,
-            "expect": 1,
-        },
-    )
-    flows = [f for f in found if f.factors == ("a00000",)]
-    assert len(flows) == 1
+    flows = _flow_findings(flow, nox, step, kind, limit=200)
     d_flow = flows[0].evidence["rms_over_level"]
     other = flows[0].evidence["other_factor_not_copied"]
     assert other is not None
