@@ -26,6 +26,7 @@ LONG_RUNNING = {
     "bench decode",
     "bench city",
     "bench detect",
+    "bench detect-import",
     "bench hostile",
     "bench ingest",
     "bench screen",
