@@ -585,14 +585,27 @@ def _load_distance(data: PointData, start: dt.datetime, end: dt.datetime, lag: d
     if prod is None or prod.n_valid == 0:
         return None
     hourly = prod.valid.group_by(pl.col("time").dt.truncate("1h")).agg(pl.col("value").mean())
-    now = hourly.filter(pl.col("time").is_between(start, end, closed="left"))
-    past = hourly.filter(pl.col("time").is_between(start - lag, end - lag, closed="left")).select(
+    x, y = _aligned(hourly, start, end, lag)
+    if x.size < 4:
+        return None
+    return _rms_over_level(x, y)
+
+
+def _aligned(
+    values: pl.DataFrame, start: dt.datetime, end: dt.datetime, lag: dt.timedelta
+) -> tuple[np.ndarray[Any, Any], np.ndarray[Any, Any]]:
+    """(values of [start, end), the values at the same times ``lag`` earlier), joined on time: only the
+    times both hold (``values`` has columns time and value)."""
+    now = values.filter(pl.col("time").is_between(start, end, closed="left"))
+    past = values.filter(pl.col("time").is_between(start - lag, end - lag, closed="left")).select(
         (pl.col("time") + lag).alias("time"), pl.col("value").alias("past")
     )
     both = now.join(past, on="time")
-    if both.height < 4:
-        return None
-    x, y = both["value"].to_numpy(), both["past"].to_numpy()
+    return both["value"].to_numpy(), both["past"].to_numpy()
+
+
+def _rms_over_level(x: np.ndarray[Any, Any], y: np.ndarray[Any, Any]) -> float | None:
+    """RMS of x - y over the mean absolute level of x; None at level zero."""
     level = float(np.mean(np.abs(x)))
     if level <= 0:
         return None
@@ -619,19 +632,12 @@ def _other_not_copied(
         other = data.series(code, (s.kind,))
         if other is None or other.n_valid == 0 or other.step is None:
             continue
-        v = other.valid.select("time", "value")
-        now = v.filter(pl.col("time").is_between(start, end, closed="left"))
-        past = v.filter(pl.col("time").is_between(start - lag, end - lag, closed="left")).select(
-            (pl.col("time") + lag).alias("time"), pl.col("value").alias("past")
-        )
-        both = now.join(past, on="time")
-        if both.height < p.min_coverage * ((end - start) / other.step):
+        x, y = _aligned(other.valid.select("time", "value"), start, end, lag)
+        if x.size < p.min_coverage * ((end - start) / other.step):
             continue
-        x, y = both["value"].to_numpy(), both["past"].to_numpy()
-        level = float(np.mean(np.abs(x)))
-        if level <= 0:
+        d = _rms_over_level(x, y)
+        if d is None:
             continue
-        d = float(np.sqrt(np.mean((x - y) ** 2)) / level)
         # not copied: clearly farther from its earlier day than the matched factor, or not even
         # correlated with it as a copy is (and not near-identical by the level either)
         uncorrelated = d > level_of_copy and _corr(x, y) < p.min_corr
