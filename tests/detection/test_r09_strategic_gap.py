@@ -312,3 +312,62 @@ def test_r09_gaps_within_one_high_episode_are_one_outage(minute: bool) -> None:
     found = [f for f in screen_point(data, WATER, rules=["R09"]) if f.evidence["kind"] == "gap"]
     assert all(f.severity.value == "low" for f in found)
     assert all(f.evidence["association"]["outages_after_high"] == 1 for f in found)
+
+
+# The level that separates: each outage's own level is tried as the threshold, the exposure being the
+# month's hours at or above it. A point that usually sits at 3 of its limit of 50 is cut three times in a
+# month as the concentration climbs to 29 (0.58 x the limit: under the 0.7 bracket); a base-load point that
+# runs at 0.76 x its limit all month (every hour over the bracket) is cut three times at 0.95 x. Both
+# are strong associations (the cuts come at levels the month holds for three hours); the same points with
+# their three gaps at ordinary levels are not.
+CUT_AT = (100, 340, 580)
+
+
+def _cuts(base: float, amp: float, flank: list[float | None], per: int) -> list[float | None]:
+    hours = wavy(MONTH, base, amp)
+    for at in CUT_AT:
+        hours[at : at + len(flank)] = flank
+    return [v for v in hours for _ in range(per)]
+
+
+CLIMB = [12.0, 29.0, None, None, 27.0, 10.0]
+"""Low-level point: a climb to 0.58 x the limit, 2 hours silent, 0.54 x, back down."""
+NEAR_LIMIT = [44.0, 47.5, None, None, 46.0, 40.0]
+"""Base-load point: a climb to 0.95 x the limit, 2 hours silent, 0.92 x, back to its level."""
+
+
+@pytest.mark.parametrize("minute", [False, True], ids=["hour", "minute"])
+@pytest.mark.parametrize(
+    ("base", "amp", "flank", "expect", "cut"),
+    [
+        (3.0, 1.0, CLIMB, 3, 29.0),
+        (38.0, 4.0, NEAR_LIMIT, 3, 47.5),
+        (3.0, 1.0, [3.0, 3.2, None, None, 3.1, 2.9], 0, None),
+        (38.0, 4.0, [37.0, 37.5, None, None, 37.2, 38.0], 0, None),
+    ],
+    ids=["low-level-point", "base-load-point", "low-level-ordinary-gaps", "base-load-ordinary-gaps"],
+)
+def test_r09_association_at_the_level_that_separates(
+    minute: bool, base: float, amp: float, flank: list[float | None], expect: int, cut: float | None
+) -> None:
+    per, kw = (60, {"step": MINUTE, "kind": "minute"}) if minute else (1, {})
+    found = check_case(
+        "R09",
+        {
+            "id": "cuts",
+            "frame": frame(series("w01018", _cuts(base, amp, flank, per), **kw)),  # type: ignore[arg-type]
+            "context": WATER,
+            "expect": expect,
+            "variant": "gap",
+            "severity": "medium",
+            "windows": [(T0 + (at + 2) * HOUR, T0 + (at + 4) * HOUR) for at in CUT_AT][:expect],
+        },
+    )
+    for f in found:
+        assert cut is not None
+        assoc = f.evidence["association"]
+        assert assoc["level_threshold"] == cut
+        assert assoc["outages_after_high"] == 3
+        assert assoc["values_high"] == 3  # the month's clock hours at or above the threshold
+        assert assoc["p_value"] <= assoc["alpha_strong"]
+        assert f"浓度达到限值{round(100 * cut / 50)}%以上的小时之后共出现3次数据中断" in f.explanation_zh

@@ -714,6 +714,7 @@ RULE_PARAM_NAMES = {
     "edge_hours": "起止比较时长（小时）",
     "proportion_tolerance": "同比例变化容差",
     "bracket_fraction": "缺失前后数值占限值比例",
+    "scan_fraction": "检验缺失与浓度关联的最低浓度（占限值比例）",
     "alpha_strong": "强显著性水平",
     "cluster_hours": "缺失合并间隔（小时）",
     "pattern_min_gaps": "每月规律性缺失最少次数",
