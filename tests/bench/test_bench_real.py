@@ -7,14 +7,16 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import itertools
 from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
+import polars as pl
 import pytest
 from typer.testing import CliRunner
 
-from ecosentinel.bench.detect import DetectOptions, goal_check, report_body, run_detect
+from ecosentinel.bench.detect import DetectOptions, command_line, goal_check, report_body, run_detect
 from ecosentinel.bench.detect_backgrounds import (
     NH3N,
     NOX,
@@ -319,6 +321,50 @@ def test_injected_runs_are_copies_with_one_label_each() -> None:
     first = runs[0].labels[0].start
     assert first.tzinfo is not None
     assert first.astimezone(dt.UTC).minute == 0
+
+
+@pytest.mark.parametrize("episodes", [1, 3])
+def test_gap_episodes_are_labels_two_days_apart_in_one_segment(episodes: int) -> None:
+    """``--gap-episodes``: a gap segment carries up to that many silenced exceedances, each its own label of
+    the same point, at least two days apart, each with its values blanked; other scenarios keep one."""
+    bg = load_background("epa-cems", DATA)
+    runs = list(
+        injected_runs(
+            bg,
+            seed=5,
+            severities=["default"],
+            scenarios=["gap_during_exceedance", "constant_value"],
+            per_combo=2,
+            gap_episodes=episodes,
+        )
+    )
+    gaps = [r for r in runs if r.labels[0].scenario == "gap_during_exceedance"]
+    assert len(gaps) == 2
+    # up to that many: a peaking unit's segment may run on too few days for all of them
+    assert max(len(r.labels) for r in gaps) == episodes
+    for run in gaps:
+        assert 1 <= len(run.labels) <= episodes
+        assert {lab.mn for lab in run.labels} == {run.context.mn}
+        starts = sorted(lab.start for lab in run.labels)
+        assert all(b - a >= dt.timedelta(days=2) for a, b in itertools.pairwise(starts))
+        for lab in run.labels:
+            inside = run.frame.filter(
+                pl.col("time").is_between(lab.start, lab.end, closed="left")
+                & (pl.col("code") == lab.codes[0])
+                & pl.col("value").is_not_null()
+            )
+            assert inside.height < (lab.end - lab.start) / dt.timedelta(hours=1)  # some hours blanked
+    assert all(len(r.labels) == 1 for r in runs if r.labels[0].scenario == "constant_value")
+
+
+def test_gap_episodes_are_in_the_recorded_command_and_bounded() -> None:
+    assert "--gap-episodes 3" in command_line(DetectOptions(gap_episodes=3), quick=False)
+    assert "--gap-episodes" not in command_line(DetectOptions(), quick=False)
+    result = CliRunner().invoke(
+        app, ["bench", "detect", "--gap-episodes", "9", "--no-sim", "--no-write-docs"]
+    )
+    assert result.exit_code == 2
+    assert "--gap-episodes" in result.output
 
 
 def test_a_tracks_first_segment_is_calibrated_on_the_days_after_it() -> None:

@@ -112,6 +112,9 @@ class DetectOptions:
     """Real backgrounds: the untouched segments are screened again (the rules only) as a low-resolution
     analyser would report them: every pollutant rounded to the power of ten at or below each of these
     shares of its limit (``with_output_step``)."""
+    gap_episodes: int = 1
+    """Real backgrounds: silenced exceedances per ``gap_during_exceedance`` segment (each its own label,
+    two days apart at least): R09 judges gaps by their association with the level over the month."""
 
     @classmethod
     def quick(cls, data: Path | None) -> DetectOptions:
@@ -270,6 +273,7 @@ def run_detect(
                 per_combo=options.per_combo,
                 max_segments=options.max_segments,
                 profiles=profiles,
+                gap_episodes=options.gap_episodes,
             )
             for run in runs:
                 result.outcomes.append(_outcome(run, dets))
@@ -540,6 +544,8 @@ def command_line(options: DetectOptions, quick: bool) -> str:
         f"--limit-scales {','.join(f'{k:g}' for k in options.limit_scales) or 'none'}",
         f"--output-steps {','.join(f'{k:g}' for k in options.output_steps) or 'none'}",
     ]
+    if options.gap_episodes != 1:
+        parts.append(f"--gap-episodes {options.gap_episodes}")
     if options.backgrounds != BACKGROUNDS:
         parts.append(f"--backgrounds {','.join(options.backgrounds)}")
     if not options.sim:
@@ -569,7 +575,14 @@ def real_body(result: DetectResult) -> list[str]:
         f"Data read from `{o.data}` at run time (never copied). Each background's points are cut into "
         "segments; for every scenario type the data can carry and every severity "
         f"({', '.join(f'{k} {SEVERITIES[k]}' for k in o.severities)}), {o.per_combo} segment(s) get one "
-        "injection each (round robin over points and segments); every segment is also screened untouched. "
+        "injection each (round robin over points and segments)"
+        + (
+            f", except gap_during_exceedance: up to {o.gap_episodes} silenced exceedances per segment (as "
+            "many as its operating days can place), two days apart at least, each its own label"
+            if o.gap_episodes != 1
+            else ""
+        )
+        + "; every segment is also screened untouched. "
         "Clean-day rates below are over the untouched segments; red precision is over all red point-days "
         "of the background (injected and untouched segments). Conversions, limits and injections: "
         "module docstrings of `ecosentinel.bench.detect_backgrounds` and `detect_inject`.",
@@ -747,6 +760,13 @@ def register(bench_app: typer.Typer) -> None:
             help="Real backgrounds: also screen the untouched segments with every pollutant rounded to the "
             "power of ten at or below each of these shares of its limit (comma list; none to skip).",
         ),
+        gap_episodes: int = typer.Option(
+            1,
+            min=1,
+            max=5,
+            help="Real backgrounds: silenced exceedances per gap_during_exceedance segment (1-5, each "
+            "its own label).",
+        ),
         write_docs: bool = typer.Option(True, help="Record the results in docs/benchmarks.md."),
     ) -> None:
         """Screening accuracy vs generic baselines on simulated and real data (识别准确率基准)."""
@@ -788,6 +808,7 @@ def register(bench_app: typer.Typer) -> None:
                 profiles=not no_profiles,
                 limit_scales=scales,
                 output_steps=steps,
+                gap_episodes=gap_episodes,
             )
         typer.echo(f"seeds: {options.seed} (+ batch index); corpus: {options}")
         try:

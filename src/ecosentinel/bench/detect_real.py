@@ -236,8 +236,14 @@ def injected_runs(
     per_combo: int,
     max_segments: int | None = None,
     profiles: Profiles | None = None,
+    gap_episodes: int = 1,
 ) -> Iterator[PointRun]:
-    """``per_combo`` runs per applicable (scenario, severity), each one segment with one injection."""
+    """``per_combo`` runs per applicable (scenario, severity), each one segment with one injection.
+
+    ``gap_episodes`` > 1: a ``gap_during_exceedance`` segment carries up to that many silenced
+    exceedances (as many as its operating days can place), at least two days apart, each its own
+    label (a point that cuts its monitoring whenever an exceedance comes, which R09 judges over the
+    month; one episode is the default)."""
     profiles = profiles or Profiles(enabled=False)
     rng = np.random.default_rng(seed)
     segs = segments(bg, max_segments)
@@ -258,10 +264,34 @@ def injected_runs(
                     continue
                 codes, a, b = INJECTORS[sid](tr, i0, SEVERITIES[sev_name], rng)
                 mn = f"{tr.name}-{sid}-{sev_name}-{made}"
-                label = Label(mn, sid, tr.time_at(a), tr.time_at(b), tuple(codes), SEVERITIES[sev_name])
+                labels = [Label(mn, sid, tr.time_at(a), tr.time_at(b), tuple(codes), SEVERITIES[sev_name])]
+                if sid == "gap_during_exceedance":
+                    labels += _more_episodes(tr, sid, mn, sev_name, gap_episodes - 1, labels, rng)
                 made += 1
                 context = profiles.context(seg, tr, mn)
-                yield _run(bg, tr, mn, f"{bg.name}:{sid}@{sev_name}", [label], sev_name, context)
+                yield _run(bg, tr, mn, f"{bg.name}:{sid}@{sev_name}", labels, sev_name, context)
+
+
+EPISODE_APART = dt.timedelta(days=2)
+"""Extra episodes of one segment start at least this far from each other."""
+
+
+def _more_episodes(
+    tr: Track, sid: str, mn: str, sev_name: str, n: int, labels: list[Label], rng: np.random.Generator
+) -> list[Label]:
+    """Up to ``n`` more injections of ``sid`` into ``tr``, each ``EPISODE_APART`` from the others."""
+    out: list[Label] = []
+    for _ in range(max(0, n)):
+        for _try in range(20):
+            i0 = place(tr, sid, rng)
+            apart = i0 is not None and all(
+                abs(tr.time_at(i0) - lab.start) >= EPISODE_APART for lab in labels + out
+            )
+            if i0 is not None and apart:
+                codes, a, b = INJECTORS[sid](tr, i0, SEVERITIES[sev_name], rng)
+                out.append(Label(mn, sid, tr.time_at(a), tr.time_at(b), tuple(codes), SEVERITIES[sev_name]))
+                break
+    return out
 
 
 def clean_runs(
