@@ -624,3 +624,53 @@ def test_r02_zeros_of_an_analyser_that_often_reads_one_step(minute: bool, dips: 
     ]
     found = _six_zero_hours_while_flowing(replaced(base, range(20, 26), 0.0), minute, severity)
     assert ("仅为一个步长" in found[0].explanation_zh) == dips
+
+
+# A sewage plant's inflow meter reads zero for five hours, then carries far more than usual: the pumping
+# station stopped and emptied its wet well afterwards, the volume is on record (a clue). The same zeros
+# followed by the usual flow, or by too little extra to make up for them, stay 'unlike this point'.
+SEWAGE_INFLOW = PointContext(mn="MN0001", point_type=PointType.WATER, factors={"w00000": FactorSpec()})
+FLOWING = build_profile(
+    frame(series("w00000", wavy(HIST, 1100.0, 200.0), start=T0 - HIST * HOUR)), SEWAGE_INFLOW
+)
+
+
+@pytest.mark.parametrize("minute", [False, True], ids=["hour", "minute"])
+@pytest.mark.parametrize(
+    ("before", "after", "severity"),
+    [
+        ([], [3000.0] * 10, "low"),
+        ([], [2000.0] * 2, "medium"),
+        ([], [], "medium"),
+        ([2000.0, 2500.0, 3000.0, 3500.0], [3400.0] * 10, "medium"),
+    ],
+    ids=["caught-up", "too-little-after", "usual-after", "mid-storm"],
+)
+def test_r02_zero_inflow_made_up_afterwards_is_a_clue(
+    minute: bool, before: list[float], after: list[float], severity: str
+) -> None:
+    """Mid-storm: the zeros cut a rising storm flow (3,500 just before), and the flow after them is the
+    storm's, not a catch-up on top of it."""
+    hourly = replaced(wavy(N, 1100.0, 200.0), range(20, 25), 0.0)
+    hourly[20 - len(before) : 20] = before
+    hourly[25 : 25 + len(after)] = after
+    per = 60 if minute else 1
+    step, kind = (MINUTE, "minute") if minute else (HOUR, "hour")
+    flow = series("w00000", [v for v in hourly for _ in range(per)], step=step, kind=kind)
+    found = check_case(
+        "R02",
+        {
+            "id": "five zero hours of a sewage inflow",
+            "frame": frame(flow),
+            "context": with_profile(SEWAGE_INFLOW, FLOWING),
+            "expect": 1,
+            "severity": severity,
+            "windows": [(T0 + 20 * HOUR, T0 + 25 * HOUR)],
+        },
+    )
+    caught = found[0].evidence["caught_up"]
+    assert (caught is not None) == (severity == "low")
+    assert ("被截留的水量随后已计入流量" in found[0].explanation_zh) == (severity == "low")
+    if caught is not None:
+        assert caught["missed_volume"] == pytest.approx(5 * 1100, rel=0.1)  # the usual level x 5 h
+        assert caught["excess_volume"] >= caught["missed_volume"]
