@@ -643,14 +643,16 @@ FLOWING = build_profile(
         ([], [2000.0] * 2, "medium"),
         ([], [], "medium"),
         ([2000.0, 2500.0, 3000.0, 3500.0], [3400.0] * 10, "medium"),
+        ([], [1100.0, 1150.0] + [3300.0] * 8, "medium"),
     ],
-    ids=["caught-up", "too-little-after", "usual-after", "mid-storm"],
+    ids=["caught-up", "too-little-after", "usual-after", "mid-storm", "storm-later"],
 )
 def test_r02_zero_inflow_made_up_afterwards_is_a_clue(
     minute: bool, before: list[float], after: list[float], severity: str
 ) -> None:
     """Mid-storm: the zeros cut a rising storm flow (3,500 just before), and the flow after them is the
-    storm's, not a catch-up on top of it."""
+    storm's, not a catch-up on top of it. Storm later: the usual flow for two hours after the zeros, then
+    a storm: no pump restarted on a full wet well."""
     hourly = replaced(wavy(N, 1100.0, 200.0), range(20, 25), 0.0)
     hourly[20 - len(before) : 20] = before
     hourly[25 : 25 + len(after)] = after

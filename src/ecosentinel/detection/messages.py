@@ -760,6 +760,8 @@ RULE_PARAM_NAMES = {
     "catchup_hours": "零流量后补排的核查时长（小时）",
     "catchup_share": "补排水量占零流量期间应有水量的最低比例",
     "catchup_baseline_hours": "平时流量水平的统计时长（小时）",
+    "catchup_start_hours": "补排须开始的时限（小时）",
+    "catchup_rise": "补排开始时流量相对平时水平的倍数",
     "motive_fraction": "单因子恒值需历史最大值达到限值的比例",
     "window_history_days": "无历史标定时以筛查时段自身判定所需的最少天数",
     "min_base_steps": "因子基线至少应为输出步长的倍数",

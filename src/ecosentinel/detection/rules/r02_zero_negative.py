@@ -85,6 +85,13 @@ class ZeroNegativeParams(RuleParams):
     zero, then 10 hours near 3,000 m3/h against a usual 1,100, made a clean day yellow."""
     catchup_share: float = 1.0
     """[P] the excess volume after the run, as a share of the usual level times the run's duration."""
+    catchup_start_hours: float = 2.0
+    """[P] ... and the catch-up starts at once: within this many hours after the run the flow reaches
+    ``catchup_rise`` x its usual level (pumps restarting on a full wet well). A storm that arrives later
+    is not the held-back water (measured on the Danish inflow: an injected zero run, the usual flow for
+    two hours, then a storm at three times it)."""
+    catchup_rise: float = 1.3
+    """[P] the rise that starts a catch-up, as a multiple of the usual level."""
     catchup_baseline_hours: float = 24.0
     """[P] the usual level: the median positive flow of this many hours before the run, or the last
     positive flow before it when that is higher."""
@@ -289,6 +296,11 @@ def _caught_up(
     )["value"].drop_nulls()
     excess = float(((after - usual).clip(lower_bound=0.0)).sum()) * hours
     if missed <= 0 or excess < p.catchup_share * missed:
+        return None
+    first = f.filter(
+        pl.col("time").is_between(end, end + dt.timedelta(hours=p.catchup_start_hours), closed="left")
+    )["value"].drop_nulls()
+    if first.len() == 0 or float(first.max()) < p.catchup_rise * usual:  # type: ignore[arg-type]
         return None
     return round(excess, 1), round(missed, 1)
 
