@@ -122,11 +122,10 @@ class StrategicGapRule(FactorRule[StrategicGapParams]):
             # resolution), the base rate the outages below it; the smallest tail probability counts,
             # times the number of thresholds tried (Bonferroni)
             cuts = sorted({bracket, *(g.level for g in candidates if g.level < spec.limit)})
-            best: tuple[float, float, float] | None = None
+            best: _Cut | None = None
             for v in cuts:
-                n_high_v = float(month_levels.size - np.searchsorted(month_levels, v, side="left"))
-                n_high_v = max(1.0, n_high_v)
-                n_low_v = float(month_levels.size) - n_high_v
+                n_high_v = max(1, int(month_levels.size - np.searchsorted(month_levels, v, side="left")))
+                n_low_v = int(month_levels.size) - n_high_v
                 above = [g for g in candidates if g.level >= v]
                 k_v = _clusters(above, params.cluster_hours, min(v, bracket))
                 k_low_v = _clusters([g for g in in_month if g.level < v], params.cluster_hours)
@@ -142,16 +141,12 @@ class StrategicGapRule(FactorRule[StrategicGapParams]):
                     p0_v = max(p0_v, k_low_v / n_low_v)
                 p0_v = max(p0_v, window_rate)
                 p_v = _poisson_tail(k_v, n_high_v * p0_v)
-                if best is None or p_v < best[0]:
-                    best = (p_v, v, p0_v)
+                if best is None or p_v < best.p:
+                    best = _Cut(p_v, v, p0_v, above, k_v, k_low_v, n_high_v, n_low_v)
             assert best is not None
-            p_value = min(1.0, best[0] * len(cuts))
-            level_cut, p0 = best[1], best[2]
-            highs = [g for g in candidates if g.level >= level_cut]
-            k_high = _clusters(highs, params.cluster_hours, min(level_cut, bracket))
-            k_low = _clusters([g for g in in_month if g.level < level_cut], params.cluster_hours)
-            n_high = max(1, int(month_levels.size - np.searchsorted(month_levels, level_cut, side="left")))
-            n_low = int(month_levels.size) - n_high
+            p_value = min(1.0, best.p * len(cuts))
+            level_cut, p0, highs = best.level, best.p0, best.highs
+            k_high, k_low, n_high, n_low = best.k_high, best.k_low, best.n_high, best.n_low
             rate_high = k_high / n_high
             r_low = len(in_month) - len(highs)
             if p_value > params.alpha:
@@ -246,7 +241,7 @@ class StrategicGapRule(FactorRule[StrategicGapParams]):
             if s.n_valid == 0:
                 continue
             gaps = self._gaps(s, f, p, data, spec.limit)
-            n = max(1, sum(n_all for _, n_all in _exposure(f, p.bracket_fraction * spec.limit).values()))
+            n = max(1, sum(lv.size for lv in _hour_levels(f).values()))
             rate = _clusters(gaps, p.cluster_hours) / n
             out.append(
                 CalibratedLevel(
@@ -368,6 +363,24 @@ class StrategicGapRule(FactorRule[StrategicGapParams]):
 
 
 @dataclass(frozen=True, slots=True)
+class _Cut:
+    """The association test of one month at one threshold level (R09's scan)."""
+
+    p: float
+    """Poisson tail probability before the Bonferroni factor."""
+    level: float
+    p0: float
+    """Base rate: outages per valid clock hour below the level."""
+    highs: list[_Gap]
+    """The candidate gaps at or above the level."""
+    k_high: int
+    k_low: int
+    n_high: int
+    """Valid clock hours at or above the level (at least 1)."""
+    n_low: int
+
+
+@dataclass(frozen=True, slots=True)
 class _Gap:
     run: Run
     after: float | None
@@ -397,23 +410,6 @@ def _clusters(gaps: list[_Gap], hours: float, bracket: float | None = None) -> i
             count += 1
         last_end = g.run.end if last_end is None else max(last_end, g.run.end)
     return count
-
-
-def _exposure(f: pl.DataFrame, bracket: float) -> dict[str, tuple[int, int]]:
-    """Per CST month: (high hours, valid hours). A clock hour is valid when it holds a valid value and
-    high when one of them is >= bracket: exposure in time, whatever the data resolution."""
-    hours = (
-        f.filter(pl.col("value").is_not_null())
-        .group_by(pl.col("time").dt.truncate("1h").alias("hour"))
-        .agg((pl.col("value").max() >= bracket).alias("high"))
-        .with_columns(pl.col("hour").dt.convert_time_zone(CST.key).dt.strftime("%Y-%m").alias("month"))
-    )
-    return {
-        str(m): (int(h), int(n))
-        for m, h, n in hours.group_by("month")
-        .agg(pl.col("high").sum().alias("h"), pl.len().alias("n"))
-        .iter_rows()
-    }
 
 
 def _hour_levels(f: pl.DataFrame) -> dict[str, np.ndarray]:
