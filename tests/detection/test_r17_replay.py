@@ -1,5 +1,6 @@
 """Table-driven tests of R17 (a day of data copied or replayed from an earlier day)."""
 
+import datetime as dt
 import math
 import random
 from collections.abc import Sequence
@@ -164,14 +165,20 @@ def test_r17_near_identical_level_is_calibrated_on_a_repeating_schedule(per_day:
     assert found[0].evidence["calibration"]["statistic"] == "replay_distance"
 
 
+def _resolution(minute: bool) -> tuple[int, dt.timedelta, str, list[float | None], range]:
+    """(rows a day, step, data kind, the honest series, the rows of its copied day) at minute or hour
+    resolution."""
+    if minute:
+        return 1440, MINUTE, "minute", M, range(2 * 1440, 3 * 1440)
+    return 24, HOUR, "hour", H, DAY6
+
+
 @pytest.mark.parametrize("minute", [False, True], ids=["hour", "minute"])
 @pytest.mark.parametrize("load_repeats", [True, False], ids=["load-repeats", "load-differs"])
 def test_r17_near_copy_explained_by_a_load_that_repeats_its_day(minute: bool, load_repeats: bool) -> None:
     # a near-identical day (0.5 % noise) is medium; when the separately metered production power
     # repeats that earlier day as closely, the unit simply ran the same schedule: a clue (low)
-    per_day, step, kind = (1440, MINUTE, "minute") if minute else (24, HOUR, "hour")
-    base = M if minute else H
-    rows = range(2 * per_day, 3 * per_day) if minute else DAY6
+    per_day, step, kind, base, rows = _resolution(minute)
     values = copied(base, rows, per_day, jitter=0.005)
     rng = random.Random(3)
     power = [
@@ -230,9 +237,7 @@ def _flow_findings(
 def test_r17_near_copy_of_one_factor_while_another_differs_is_a_clue(minute: bool, nox_copied: bool) -> None:
     # a steady flue-gas flow repeats its earlier day within 0.5 %: medium when the NOx of that day is a
     # near copy too (a logger replays every factor), low when the NOx clearly differs (a steady process)
-    per_day, step, kind = (1440, MINUTE, "minute") if minute else (24, HOUR, "hour")
-    base = M if minute else H
-    rows = range(2 * per_day, 3 * per_day) if minute else DAY6
+    per_day, step, kind, base, rows = _resolution(minute)
     flow = copied([None if v is None else v * 1000 for v in base], rows, per_day, jitter=0.005)
     nox_base = honest(len(base), per_day, 11)
     nox = copied(nox_base, rows, per_day, jitter=0.005) if nox_copied else nox_base
@@ -253,9 +258,7 @@ def test_r17_near_copy_of_one_factor_while_another_differs_is_a_clue(minute: boo
 def test_r17_identical_copy_is_contiguous_a_coincident_pair_before_it_stays_out(minute: bool) -> None:
     # day 6 copied from day 4; three steps before day 6 two consecutive values happen to equal their
     # source two days earlier (a 'replicated change'), with a differing value between them and the copy
-    per_day, step, kind = (1440, MINUTE, "minute") if minute else (24, HOUR, "hour")
-    base = M if minute else H
-    rows = range(2 * per_day, 3 * per_day) if minute else DAY6
+    per_day, step, kind, base, rows = _resolution(minute)
     lag = per_day if minute else 48
     values = copied(base, rows, lag)
     a = rows.start - 3
