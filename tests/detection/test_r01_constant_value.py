@@ -450,6 +450,60 @@ def test_r01_lone_run_judged_on_the_points_own_stuck_history(
     assert text in found[0].explanation_zh
 
 
+def _held_daily(days: int, per_hour: int, scale: float) -> list[float | None]:
+    """``days`` of the continuous analyser that repeats one reading every day for 4-14 h x ``scale`` (a
+    coarse output step on a steady source)."""
+    values = _nh3(days * 24 * per_hour, False)
+    for d in range(days):
+        a, n = (d * 24 + 3) * per_hour, int((4 + (d * 5) % 11) * scale * per_hour)
+        values[a : a + n] = [2.13] * n
+    return values
+
+
+@pytest.mark.parametrize("minute", [False, True], ids=["hour", "minute"])
+@pytest.mark.parametrize(
+    ("ratio", "severity", "text"),
+    [(1.2, "low", "每日最长恒值已达"), (2.2, "medium", "倍")],
+    ids=["just-over-the-floor", "twice-the-floor"],
+)
+def test_r01_history_that_repeats_for_hours_under_the_floor_is_a_sticky_instrument(
+    minute: bool, ratio: float, severity: str, text: str
+) -> None:
+    """A history whose longest daily runs reach half the floor (24 h on hourly data, 4 h on minute data)
+    leaves the level at the floor, but this instrument does repeat itself for hours: a lone run just over
+    the floor is a clue, not a first; twice the floor stays evidence."""
+    step, per_hour, floor_h = (MINUTE, 60, 4.0) if minute else (HOUR, 1, 24.0)
+    kw: dict[str, object] = {"step": MINUTE, "kind": "minute"} if minute else {}
+    n = 30 * 24 * per_hour
+    daily = _held_daily(30, per_hour, floor_h / 24)  # runs of 4-14 h a day (0.7-2.3 h on minute data)
+    history = frame(series("w21003", daily, start=T0 - n * step, **kw))  # type: ignore[arg-type]
+    profile = build_profile(history, NH3_TIGHT)
+    level = profile.level("R01", "identical_run_hours", "w21003")
+    assert level is not None
+    assert level.quantile is not None
+    assert level.level == pytest.approx(floor_h)
+    assert 0.5 * floor_h <= level.quantile < floor_h
+    run = int(ratio * floor_h * per_hour)
+    values = _nh3(15 * 24 * per_hour, False)
+    a = 2 * 24 * per_hour
+    values[a : a + run] = [2.21] * run  # a usual level of this analyser (1.6-2.4, limit 4)
+    found = check_case(
+        "R01",
+        {
+            "id": f"NH3-N held {ratio} x the floor",
+            "frame": frame(series("w21003", values, **kw)),  # type: ignore[arg-type]
+            "context": with_profile(NH3_TIGHT, profile),
+            "expect": 1,
+            "variant": "identical",
+            "severity": severity,
+            "windows": [(T0 + a * step, T0 + (a + run) * step)],
+        },
+    )
+    assert text in found[0].explanation_zh
+    if severity == "low":
+        assert found[0].score <= ConstantValueParams().clue_score
+
+
 @pytest.mark.parametrize("minute", [False, True], ids=["hour", "minute"])
 @pytest.mark.parametrize(
     ("held", "limit", "severity", "text"),

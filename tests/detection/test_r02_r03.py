@@ -571,6 +571,48 @@ def test_r03_a_pile_is_the_days_top(minute: bool, others: list[float], expect: i
         assert "当日仅0个数据高于该值" in found[0].explanation_zh
 
 
+SO2_ULTRA_LOW = PointContext(
+    mn="MN0001", point_type=PointType.GAS, factors={"a21026": FactorSpec(limit=35, range_high=100)}
+)
+
+
+# An analyser reporting whole mg/m3 on an ultra-low SO2 limit of 35 has 7 possible readings in the band
+# [28, 35): a steady source reads the same few values all day, one of them its top, so a pile there is a
+# clue only. The same day reported to 0.1 mg/m3 (70 readings in the band) stays a warning.
+@pytest.mark.parametrize("minute", [False, True], ids=["hour", "minute"])
+@pytest.mark.parametrize(
+    ("others", "severity"),
+    [([30.0, 31.0, 32.0, 29.0], "low"), ([30.4, 31.7, 32.2, 29.6], "medium")],
+    ids=["whole-units", "tenths"],
+)
+def test_r03_pile_on_a_coarse_output_step_is_a_clue(minute: bool, others: list[float], severity: str) -> None:
+    per = 60 if minute else 1
+    step, kind = (MINUTE, "minute") if minute else (HOUR, "hour")
+    start = T0 + 16 * HOUR  # 00:00 CST: one CST day
+    day = [33.0] * 12 + others * 3
+    values = [v for v in day for _ in range(per)]
+    found = check_case(
+        "R03",
+        {
+            "id": f"a pile at 33 with the day's other values at {others}",
+            "frame": frame(series("a21026", values, step=step, kind=kind, start=start)),
+            "context": SO2_ULTRA_LOW,
+            "expect": 1,
+            "variant": "pile_below_limit",
+            "severity": severity,
+            "windows": [(start, start + 12 * HOUR)],
+        },
+    )
+    evidence = found[0].evidence
+    assert evidence["output_step"] == (1.0 if severity == "low" else 0.1)
+    if severity == "low":
+        assert evidence["band_readings"] == 7.0
+        assert found[0].score <= 0.2  # weight 0.4 x 0.2: stays green beside another clue
+        assert "只有约7个可能读数" in found[0].explanation_zh
+    else:
+        assert "可能读数" not in found[0].explanation_zh
+
+
 def _six_zero_hours_while_flowing(values: list[float | None], minute: bool, severity: str) -> list[Finding]:
     """Screen 48 hours of an NH3-N analyser (hours 20-25 at zero) beside a running flow; one finding of
     ``severity`` on those six hours."""

@@ -102,6 +102,13 @@ class ConstantValueParams(RuleParams):
     Tilburg's NH4 analyser holding each 60-minute result showed no run over 2 cycles in its first
     two weeks, and an injected 8-hour freeze there stayed a clue without a profile; the real effluent
     analyser above repeats results for 23 h in its window (11 of its 2-hour cycles) and keeps the clue."""
+    sticky_fraction: float = 0.5
+    """[P] a history whose budget quantile of daily longest runs reaches this share of the floor holds
+    long runs of its own even though its level is the floor: the instrument does repeat itself (a
+    coarse output step on a steady source), so a lone run is judged by ``alone_ratio`` as on a sticky
+    instrument, not as a first. Measured in bench detect: US NOx rounded to a 10 mg/m3 step (a
+    low-resolution analyser) held one value 14 h within a month, then 25-29 h; with the floor (24 h)
+    read as "never stuck", those made 8 clean point-days yellow."""
     clue_score: float = 0.7
     """[P] the score of an unshared run judged low: weight 0.4 x 0.7 = 0.28 stays under yellow (0.3)
     alone; with another rule's finding on the day it adds up."""
@@ -306,7 +313,9 @@ class ConstantValueRule(FactorRule[ConstantValueParams]):
                 severity = Severity.LOW
                 alone = messages.R01_UNSHARED + reason
                 explained = True
-            elif calibrated is not None and calibrated.level <= calibrated.floor:
+            elif (
+                calibrated is not None and calibrated.level <= calibrated.floor and not _sticky(calibrated, p)
+            ):
                 # the point's own history shows no stuck stretch (its level is the floor): a first one,
                 # as long as this, is unlike this instrument and stays evidence
                 severity = Severity.HIGH if ratio >= 3 else Severity.MEDIUM
@@ -319,6 +328,9 @@ class ConstantValueRule(FactorRule[ConstantValueParams]):
             elif calibrated is not None and ratio >= p.alone_ratio:
                 severity = Severity.MEDIUM
                 alone = messages.R01_ALONE_LONG.format(ratio=fmt(round(ratio, 1)))
+            elif calibrated is not None and _sticky(calibrated, p):
+                severity = Severity.LOW
+                alone = messages.R01_ALONE_STICKY.format(hours=fmt(round(calibrated.quantile or 0.0, 1)))
             else:
                 severity = Severity.LOW
                 alone = messages.R01_ALONE
@@ -711,3 +723,9 @@ class _Window:
         left = np.minimum(e0, ja) - s0
         right = e0 - np.maximum(s0, jb)
         return np.concatenate((left[(s0 < ja) & (left > 0)], right[(e0 > jb) & (right > 0)]))
+
+
+def _sticky(calibrated: CalibratedLevel, p: ConstantValueParams) -> bool:
+    """The point's history repeats one value for long stretches of its own: its budget quantile of daily
+    longest identical runs reaches ``sticky_fraction`` of the floor."""
+    return calibrated.quantile is not None and calibrated.quantile >= p.sticky_fraction * calibrated.floor

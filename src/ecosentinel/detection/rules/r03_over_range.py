@@ -13,7 +13,7 @@ from ecosentinel.detection.config import RuleParams, ScreeningConfig
 from ecosentinel.detection.findings import Finding, Severity, iso
 from ecosentinel.detection.messages import calibration_text
 from ecosentinel.detection.profile import CalibratedLevel, FactorProfile, PointProfile
-from ecosentinel.detection.rules._common import cst_wall, fmt, pct
+from ecosentinel.detection.rules._common import cst_wall, fmt, output_step, pct
 from ecosentinel.readings import DataKind
 
 
@@ -47,6 +47,16 @@ class OverRangeParams(RuleParams):
     by its controls, repeats the same few values in the band every day (measured in bench detect: the
     real EPA NOx series rounded to 1 % of the limit made 15.7 % of clean point-days yellow with piles,
     21 % at 2 %)."""
+    min_band_values: int = 10
+    """[P] a pile needs a band [pile_low_fraction x limit, limit) holding at least this many possible
+    readings at the factor's output step: with fewer, a steady source reads the same few values all day
+    and one of them is the day's top by arithmetic, so a pile is a clue (low). Measured in bench detect:
+    US NOx rounded to a 10 mg/m3 step on a 350 mg/m3 limit (7 readings in the band) piled 4 of a day's 7
+    measurements on 310-320 on clean days and made them yellow. An integer-output analyser on an
+    ultra-low limit (SO2 35 mg/m3: 7 readings in the band) is the same case."""
+    coarse_score: float = 0.2
+    """[P] the score of such a pile: weight 0.4 x 0.2 = 0.08, so beside R12's monthly bunching clue on the
+    same factor (the same evidence: mass under the limit) the day stays green."""
     window_pile_days: float = 0.2
     """[P] without a history profile, the rest of the screening window stands in for it: when at least
     this share of its other days (seven at least) pile as much, piling is how this point reports, and
@@ -198,6 +208,16 @@ class OverRangeRule(FactorRule[OverRangeParams]):
         calibrated = data.profile.level("R03", "pile_share", series.code) if data.profile else None
         level = calibrated.level if calibrated is not None else params.pile_share
         shares = _day_shares(piles, totals) if calibrated is None else {}
+        quantum = output_step(series, data)
+        band_values = (1 - params.pile_low_fraction) * limit / quantum if quantum else None
+        coarse = ""
+        if band_values is not None and round(band_values, 6) < params.min_band_values:
+            coarse = messages.R03_COARSE_BAND.format(
+                step=fmt(quantum),
+                low=fmt(params.pile_low_fraction * limit),
+                limit=fmt(limit),
+                n=round(band_values),
+            )
         out = []
         for day, value, count, start, last, above, above_share in piles:
             n = totals[day]
@@ -205,7 +225,11 @@ class OverRangeRule(FactorRule[OverRangeParams]):
                 continue
             severity, habit, alike = Severity.MEDIUM, "", None
             others = [x for d, x in shares.items() if d != day]
-            if calibrated is None and len(others) >= params.window_min_days:
+            if coarse:
+                # too few possible readings in the band for one of them to stand out: a clue only
+                severity = Severity.LOW
+                habit = coarse
+            elif calibrated is None and len(others) >= params.window_min_days:
                 alike = sum(1 for x in others if x >= params.pile_share)
                 if alike < params.window_pile_days * len(others):
                     alike = None
@@ -220,7 +244,9 @@ class OverRangeRule(FactorRule[OverRangeParams]):
                     start=start,
                     end=last + step,
                     severity=severity,
-                    score=(0.45 if severity is Severity.MEDIUM else 0.25) + 0.4 * min(1.0, count / n),
+                    score=params.coarse_score
+                    if coarse
+                    else (0.45 if severity is Severity.MEDIUM else 0.25) + 0.4 * min(1.0, count / n),
                     evidence={
                         "window": [iso(start), iso(last + step)],
                         "day": str(day),
@@ -233,6 +259,9 @@ class OverRangeRule(FactorRule[OverRangeParams]):
                         "threshold_share": level,
                         "calibration": calibrated.evidence() if calibrated is not None else None,
                         "window_days_alike": None if alike is None else [alike, len(others)],
+                        "output_step": quantum or None,
+                        "band_readings": None if band_values is None else round(band_values, 1),
+                        "min_band_readings": params.min_band_values,
                         "counted": "measurements (runs of a held value)" if held else "values",
                         "above": above,
                         "max_above_share": params.pile_max_above,
