@@ -450,6 +450,33 @@ def test_r01_lone_run_judged_on_the_points_own_stuck_history(
     assert text in found[0].explanation_zh
 
 
+# 80 hours near the detection limit (DL 4, k x DL = 8) between ordinary COD. Reported to 1 mg/L they read
+# 5-8: a near-DL window. Reported in steps of 10 mg/L the same hours read 0, the only reading under 8 at
+# that step: a zero run (R02's business), not something the near-DL check can tell apart.
+@pytest.mark.parametrize("minute", [False, True], ids=["hour", "minute"])
+@pytest.mark.parametrize("coarse", [False, True], ids=["step-1", "step-10"])
+def test_r01_near_detection_limit_needs_an_output_step_under_the_band(minute: bool, coarse: bool) -> None:
+    ordinary = [round(v / 10) * 10.0 if coarse else float(round(v)) for v in wavy(100, 30, 8) if v is not None]
+    low = [0.0 if coarse else 5.0 + (i % 4) for i in range(80)]
+    values = [*ordinary, *low, *ordinary]
+    per = 60 if minute else 1
+    kw: dict[str, object] = {"step": MINUTE, "kind": "minute"} if minute else {}
+    step = MINUTE if minute else HOUR
+    found = check_case(
+        "R01",
+        {
+            "id": f"80 h near the detection limit, output step {10 if coarse else 1}",
+            "frame": frame(series("w01018", [v for v in values for _ in range(per)], **kw)),  # type: ignore[arg-type]
+            "context": WATER,
+            "params": {"band_fraction": 0.001},
+            "expect": 0 if coarse else 1,
+            "variant": "near_detection_limit",
+            "windows": [] if coarse else [(T0 + 100 * per * step, T0 + 180 * per * step)],
+        },
+    )
+    assert all(f.evidence["kind"] != "near_detection_limit" for f in found) if coarse else found
+
+
 def _held_daily(days: int, per_hour: int, scale: float) -> list[float | None]:
     """``days`` of the continuous analyser that repeats one reading every day for 4-14 h x ``scale`` (a
     coarse output step on a steady source)."""

@@ -23,6 +23,7 @@ from ecosentinel.detection.rules._common import (
     fmt,
     identical_runs,
     measured_only,
+    output_step,
     serves_no_falsifier,
     upper_limit,
 )
@@ -163,7 +164,15 @@ class ConstantValueRule(FactorRule[ConstantValueParams]):
         if spec.detection_limit:
             median = series.valid["value"].median()
             usual = float(median) if isinstance(median, int | float) else 0.0
-            if usual >= params.dl_min_typical_multiple * params.dl_multiple * spec.detection_limit:
+            # with an output step above k x DL the only reading near the detection limit is zero (a
+            # reading below one step): R02's business, and nothing the near-DL check could tell apart
+            # (measured in bench detect: Beijing CO rounded to 1000 ug/m3 with DL 100 read 0 for 73 h of
+            # clean air, a near-DL clue beside R02's zeros that made clean days yellow)
+            coarse = output_step(series, data) > params.dl_multiple * spec.detection_limit
+            if (
+                usual >= params.dl_min_typical_multiple * params.dl_multiple * spec.detection_limit
+                and not coarse
+            ):
                 out.extend(self._near_dl(series, params, data, spec.detection_limit, covered))
         return out
 
