@@ -668,6 +668,23 @@ def test_r02_zeros_of_an_analyser_that_often_reads_one_step(minute: bool, dips: 
     assert ("仅为一个步长" in found[0].explanation_zh) == dips
 
 
+# The same analyser (eight steps, never one step) drifting down to its smallest reading, 0.1 mg/L, just
+# before six zero hours and reading 0.1 again just after them: the zeros are the next reading down (a
+# value under 0.05), a clue. Two steps (0.2) on either side are not: the zeros stay a warning.
+@pytest.mark.parametrize("minute", [False, True], ids=["hour", "minute"])
+@pytest.mark.parametrize(
+    ("around", "severity"), [(0.1, "low"), (0.2, "medium")], ids=["one-step-around", "two-steps-around"]
+)
+def test_r02_zeros_between_one_step_readings(minute: bool, around: float, severity: str) -> None:
+    hours = 48
+    base: list[float | None] = [round(0.8 + 0.1 * ((i * 5) % 3 - 1), 1) for i in range(hours)]
+    values = replaced(replaced(replaced(base, range(20, 26), 0.0), [19, 26], around), [18, 27], 0.4)
+    found = _six_zero_hours_while_flowing(values, minute, severity)
+    assert ("之前的读数为0.1、之后为0.1" in found[0].explanation_zh) == (severity == "low")
+    if severity == "low":
+        assert found[0].score == pytest.approx(0.1)  # the weakest clue
+
+
 # A sewage plant's inflow meter reads zero for five hours, then carries far more than usual: the pumping
 # station stopped and emptied its wet well afterwards, the volume is on record (a clue). The same zeros
 # followed by the usual flow, or by too little extra to make up for them, stay 'unlike this point'.
