@@ -34,6 +34,7 @@ from ecosentinel.bench.detect_real import Profiles, clean_runs, frame_of, inject
 from ecosentinel.cli import app
 from ecosentinel.detection import ScreeningConfig
 from ecosentinel.detection.context import GAS_FLOW, O2_CODE
+from ecosentinel.readings import CST
 
 DATA = Path("/work/shared/data")
 
@@ -109,6 +110,33 @@ def test_post_exceedance_drop_is_one_cycle_over_then_near_zero_cycles() -> None:
     assert np.all(v[a : a + 60] > limit)
     assert len(set(v[a : a + 60])) == 1
     assert np.all(v[a + 60 : b] < 0.5 * limit)
+
+
+@pytest.mark.parametrize(
+    ("background", "track"), [("beijing-aq", 0), ("cn-effluent", 0), ("tilburg-wwtp-minute", 0)]
+)
+def test_bunching_clips_under_the_limit_on_every_day_of_its_label(background: str, track: int) -> None:
+    """Each CST day is lifted on its own median: a day whose real level was lower than the others' is
+    clipped too, not left far under the limit with its label (as one factor for the window did)."""
+    from ecosentinel.bench.detect_inject import bunching
+
+    tr = load_background(background, DATA).tracks[track]
+    code = tr.target
+    assert code is not None
+    limit = tr.factors[code].limit
+    assert limit is not None
+    rng = np.random.default_rng(11)
+    i0 = place(tr, "bunching", rng)
+    assert i0 is not None
+    _, a, b = bunching(tr, i0, 1.0, rng)
+    values = (tr.zs[code] if code in tr.zs else tr.values[code])[a:b]
+    day = (np.arange(a, b) - (24 - tr.start.astimezone(CST).hour) % 24 * tr.per_hour) // (24 * tr.per_hour)
+    for d in np.unique(day):
+        v = values[(day == d) & np.isfinite(values)]
+        if len(v) < 4 * tr.per_hour:
+            continue  # a label edge of a few hours
+        assert np.median(v) >= 0.8 * limit, (d, np.median(v))
+        assert v.max() < limit
 
 
 @pytest.mark.parametrize("seed", range(5))
