@@ -4,6 +4,7 @@ import pytest
 
 from ecosentinel.detection import FactorSpec, PointContext, PointType, screen_point
 from ecosentinel.detection.calibration import build_profile, with_profile
+from ecosentinel.detection.findings import Finding
 from ecosentinel.detection.profile import PointProfile
 from ecosentinel.detection.rules.r01_constant_value import ConstantValueParams
 from tests.detection.helpers import HOUR, MINUTE, T0, Case, check_case, frame, series, wavy
@@ -456,7 +457,9 @@ def test_r01_lone_run_judged_on_the_points_own_stuck_history(
 @pytest.mark.parametrize("minute", [False, True], ids=["hour", "minute"])
 @pytest.mark.parametrize("coarse", [False, True], ids=["step-1", "step-10"])
 def test_r01_near_detection_limit_needs_an_output_step_under_the_band(minute: bool, coarse: bool) -> None:
-    ordinary = [round(v / 10) * 10.0 if coarse else float(round(v)) for v in wavy(100, 30, 8) if v is not None]
+    ordinary = [
+        round(v / 10) * 10.0 if coarse else float(round(v)) for v in wavy(100, 30, 8) if v is not None
+    ]
     low = [0.0 if coarse else 5.0 + (i % 4) for i in range(80)]
     values = [*ordinary, *low, *ordinary]
     per = 60 if minute else 1
@@ -475,6 +478,28 @@ def test_r01_near_detection_limit_needs_an_output_step_under_the_band(minute: bo
         },
     )
     assert all(f.evidence["kind"] != "near_detection_limit" for f in found) if coarse else found
+
+
+def _one_identical_run(
+    values: list[float | None],
+    kw: dict[str, object],
+    context: PointContext,
+    severity: str,
+    window: tuple[dt.timedelta, dt.timedelta],
+) -> list[Finding]:
+    """Screen the NH3-N series with R01: one identical run of ``severity`` on ``window`` (offsets from T0)."""
+    return check_case(
+        "R01",
+        {
+            "id": f"NH3-N held over {window}, {severity}",
+            "frame": frame(series("w21003", values, **kw)),  # type: ignore[arg-type]
+            "context": context,
+            "expect": 1,
+            "variant": "identical",
+            "severity": severity,
+            "windows": [(T0 + window[0], T0 + window[1])],
+        },
+    )
 
 
 def _held_daily(days: int, per_hour: int, scale: float) -> list[float | None]:
@@ -514,17 +539,8 @@ def test_r01_history_that_repeats_for_hours_under_the_floor_is_a_sticky_instrume
     values = _nh3(15 * 24 * per_hour, False)
     a = 2 * 24 * per_hour
     values[a : a + run] = [2.21] * run  # a usual level of this analyser (1.6-2.4, limit 4)
-    found = check_case(
-        "R01",
-        {
-            "id": f"NH3-N held {ratio} x the floor",
-            "frame": frame(series("w21003", values, **kw)),  # type: ignore[arg-type]
-            "context": with_profile(NH3_TIGHT, profile),
-            "expect": 1,
-            "variant": "identical",
-            "severity": severity,
-            "windows": [(T0 + a * step, T0 + (a + run) * step)],
-        },
+    found = _one_identical_run(
+        values, kw, with_profile(NH3_TIGHT, profile), severity, (a * step, (a + run) * step)
     )
     assert text in found[0].explanation_zh
     if severity == "low":
@@ -556,17 +572,8 @@ def test_r01_lone_value_that_serves_no_falsifier_is_a_clue(
     context = PointContext(
         mn="MN0001", point_type=PointType.WATER, factors={"w21003": FactorSpec(limit=limit, range_high=20)}
     )
-    found = check_case(
-        "R01",
-        {
-            "id": f"NH3-N held at {held}, limit {limit}",
-            "frame": frame(series("w21003", values, **kw)),  # type: ignore[arg-type]
-            "context": with_profile(context, STEADY_PROFILE),
-            "expect": 1,
-            "variant": "identical",
-            "severity": severity,
-            "windows": [(T0 + 40 * HOUR, T0 + 70 * HOUR)],
-        },
+    found = _one_identical_run(
+        values, kw, with_profile(context, STEADY_PROFILE), severity, (40 * HOUR, 70 * HOUR)
     )
     assert text in found[0].explanation_zh
     if severity == "low":

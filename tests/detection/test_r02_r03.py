@@ -541,6 +541,30 @@ def test_r03_piles_without_history_judged_on_the_window(minute: bool) -> None:
     )
 
 
+def _one_day_pile(
+    code: str, day: list[float], context: PointContext, minute: bool, expect: int, severity: str
+) -> list[Finding]:
+    """Screen one CST day of hourly values (each held for 60 minutes on minute data) with R03; ``expect``
+    piles of ``severity`` on its first 12 hours."""
+    per = 60 if minute else 1
+    step, kind = (MINUTE, "minute") if minute else (HOUR, "hour")
+    start = T0 + 16 * HOUR  # 00:00 CST: one CST day
+    return check_case(
+        "R03",
+        {
+            "id": f"{code} pile of 12 hours in a day of {sorted(set(day))}",
+            "frame": frame(
+                series(code, [v for v in day for _ in range(per)], step=step, kind=kind, start=start)
+            ),
+            "context": context,
+            "expect": expect,
+            "variant": "pile_below_limit",
+            "severity": severity,
+            "windows": [(start, start + 12 * HOUR)] if expect else [],
+        },
+    )
+
+
 # A pile is the day's top: a value preset or clipped to stay under the limit replaces what would have been
 # above it. The same 12 hours at 45.0 (limit 50) with a quarter of the day higher (46-48, a source near its
 # set point reported in whole mg/L) is no pile; with those hours lower (43-44) it is.
@@ -549,23 +573,8 @@ def test_r03_piles_without_history_judged_on_the_window(minute: bool) -> None:
     ("others", "expect"), [([46.0, 47.0, 48.0], 0), ([43.0, 44.0, 43.5], 1)], ids=["higher", "lower"]
 )
 def test_r03_a_pile_is_the_days_top(minute: bool, others: list[float], expect: int) -> None:
-    per = 60 if minute else 1
-    step, kind = (MINUTE, "minute") if minute else (HOUR, "hour")
-    start = T0 + 16 * HOUR  # 00:00 CST: one CST day
     day = [45.0] * 12 + others * 2 + [42.0, 41.0, 42.5, 41.5, 42.0, 41.0]
-    values = [v for v in day for _ in range(per)]
-    found = check_case(
-        "R03",
-        {
-            "id": f"a pile with the day's other values {'above' if expect == 0 else 'below'} it",
-            "frame": frame(series("w01018", values, step=step, kind=kind, start=start)),
-            "context": CTX,
-            "expect": expect,
-            "variant": "pile_below_limit",
-            "severity": "medium",
-            "windows": [(start, start + 12 * HOUR)] if expect else [],
-        },
-    )
+    found = _one_day_pile("w01018", day, CTX, minute, expect, "medium")
     if found:
         assert found[0].evidence["above"] == 0
         assert "当日仅0个数据高于该值" in found[0].explanation_zh
@@ -586,23 +595,7 @@ SO2_ULTRA_LOW = PointContext(
     ids=["whole-units", "tenths"],
 )
 def test_r03_pile_on_a_coarse_output_step_is_a_clue(minute: bool, others: list[float], severity: str) -> None:
-    per = 60 if minute else 1
-    step, kind = (MINUTE, "minute") if minute else (HOUR, "hour")
-    start = T0 + 16 * HOUR  # 00:00 CST: one CST day
-    day = [33.0] * 12 + others * 3
-    values = [v for v in day for _ in range(per)]
-    found = check_case(
-        "R03",
-        {
-            "id": f"a pile at 33 with the day's other values at {others}",
-            "frame": frame(series("a21026", values, step=step, kind=kind, start=start)),
-            "context": SO2_ULTRA_LOW,
-            "expect": 1,
-            "variant": "pile_below_limit",
-            "severity": severity,
-            "windows": [(start, start + 12 * HOUR)],
-        },
-    )
+    found = _one_day_pile("a21026", [33.0] * 12 + others * 3, SO2_ULTRA_LOW, minute, 1, severity)
     evidence = found[0].evidence
     assert evidence["output_step"] == (1.0 if severity == "low" else 0.1)
     if severity == "low":
