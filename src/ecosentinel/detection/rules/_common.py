@@ -64,6 +64,35 @@ def align(left: pl.DataFrame, right: Series, name: str, tolerance: dt.timedelta)
     return left.sort("time").join_asof(r, on="time", strategy="backward", tolerance=tolerance)
 
 
+def may_align_at_least(times: pl.Series, rows: np.ndarray, right: Series, level: float) -> bool:
+    """False only when provably none of ``times[rows]`` gets, from ``align(..., right, ...)``, a value at
+    or above ``level``; True when one may (or when it cannot tell).
+
+    ``align`` attaches the last valid ``right`` value at or before each time, within a tolerance; the
+    tolerance only removes values, so the last valid value at or before each time (numpy searchsorted on
+    the sorted microseconds) bounds what it can attach. Why: rules that look for rows where a flag or a
+    low value coincides with a high production power aligned every factor's whole series (a sort, an
+    as-of join and a column: four polars calls) to find, nearly always, nothing."""
+    if not rows.any():
+        return False
+    r = right.valid
+    rt, rv = r["time"], r["value"]
+    for t in (times, rt):
+        dtype = t.dtype
+        if not (isinstance(dtype, pl.Datetime) and dtype.time_unit == "us") or t.null_count():
+            return True
+    if times.dtype != rt.dtype or rv.dtype != pl.Float64 or rv.null_count() or r.height == 0:
+        return True
+    values = rv.to_numpy()
+    if np.isnan(values).any():
+        return True  # polars orders NaN above every value: let it compare
+    right_us = rt.to_numpy().view(np.int64)
+    if not bool(np.all(right_us[1:] >= right_us[:-1])):
+        return True
+    at = np.searchsorted(right_us, times.to_numpy().view(np.int64)[rows], side="right") - 1
+    return bool(np.any(values[at[at >= 0]] >= level))
+
+
 def operating_state(
     data: PointData,
     times: pl.DataFrame,

@@ -253,8 +253,11 @@ class PostExceedanceDropRule(FactorRule[PostExceedanceDropParams]):
             return []
         # numbers in numpy, Python objects only for the rare hits: converting a month of minute times
         # and values to lists took half of R04's time on bench city (1.2 of 2.4 CPU-s, 16 points)
-        t_us = valid["time"].dt.epoch("us").to_numpy()
         values = valid["value"].to_numpy()
+        starts = np.flatnonzero(values[:-1] >= p.exceed_fraction * limit)
+        if starts.size == 0:
+            return []  # no value near the limit to drop from: the times and flags are not needed
+        t_us = valid["time"].dt.epoch("us").to_numpy()
         n = values.size
         guard = dt.timedelta(hours=p.calibration_guard_hours)
         guard_us = guard // dt.timedelta(microseconds=1)
@@ -266,7 +269,7 @@ class PostExceedanceDropRule(FactorRule[PostExceedanceDropParams]):
         )
         out: list[Finding] = []
         after_hit = 0
-        for k in np.flatnonzero(values[:-1] >= p.exceed_fraction * limit).tolist():
+        for k in starts.tolist():
             if k < after_hit:
                 continue  # inside the previous drop
             vk = valid["value"][k]
@@ -389,6 +392,11 @@ class PostExceedanceDropRule(FactorRule[PostExceedanceDropParams]):
         """
         cyc = _held_cycles(series)
         if len(cyc) < p.level_cycles + 2:
+            return []
+        # the scan below starts only at a cycle over collapse_exceed_fraction x limit: without one, it
+        # finds nothing, and the quantum and the flagged times (three polars calls) are not needed
+        peak = p.collapse_exceed_fraction * limit
+        if all(v < peak for _, _, v in cyc[p.level_cycles : len(cyc) - 1]):  # (NaN is not below: scanned)
             return []
         quantum = _quantum(series)
         flagged = series.frame.filter(pl.col("flag").is_in(list(SEGREGATED_FLAGS - {"F"})))["time"].to_list()

@@ -95,6 +95,11 @@ class StrategicGapRule(FactorRule[StrategicGapParams]):
             return []
         f = compared_values(series.frame)
         gaps = self._gaps(series, f, params, data, spec.limit)
+        floor = params.scan_fraction * spec.limit
+        # every finding comes from a month with a candidate gap: without one anywhere, the hourly levels
+        # (a group-by and a time-zone conversion of the whole series) are not needed
+        if not any(g.level >= floor and not g.on_record(spec.limit) for g in gaps):
+            return []
         calibrated = data.profile.level("R09", "gap_rate", series.code) if data.profile else None
         bracket = params.bracket_fraction * spec.limit
         levels = _hour_levels(f)
@@ -104,7 +109,6 @@ class StrategicGapRule(FactorRule[StrategicGapParams]):
         all_low_outages = _clusters([g for g in gaps if g.level < bracket], params.cluster_hours)
         window_rate = all_low_outages / all_low_hours if all_low_hours else 0.0
         out: list[Finding] = []
-        floor = params.scan_fraction * spec.limit
         for key in sorted({g.month for g in gaps}):
             in_month = [g for g in gaps if g.month == key]
             # a gap with the exceedance on record on both sides hides nothing (the values just before

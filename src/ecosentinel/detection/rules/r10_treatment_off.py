@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+import numpy as np
 import polars as pl
 
 from ecosentinel.detection import messages
@@ -16,6 +17,7 @@ from ecosentinel.detection.rules._common import (
     WC_KINDS,
     align,
     fmt,
+    may_align_at_least,
     mean_of,
     measured_only,
     power_on_threshold,
@@ -99,6 +101,9 @@ class TreatmentOffRule(PointRule[TreatmentOffParams]):
         q = treat.valid["value"].quantile(0.95)
         off = p.off_fraction * float(q) if q is not None else 0.0
         step = treat.step
+        low = _at_most(treat.frame["value"], off)
+        if low is not None and not may_align_at_least(treat.frame["time"], low, prod, on):
+            return []  # no low treatment power while producing: no run to report
         f = align(treat.frame.select("time", pl.col("value").alias("treat")), prod, "prod", tol)
         f = f.with_columns(((pl.col("prod") >= on) & (pl.col("treat") <= off)).fill_null(False).alias("bad"))
         out = []
@@ -207,6 +212,9 @@ class TreatmentOffRule(PointRule[TreatmentOffParams]):
             s = data.series(code, (DataKind.MINUTE, DataKind.HOUR))
             if s is None:
                 continue
+            stopped = (s.frame["flag"] == "F").fill_null(False).to_numpy()
+            if not may_align_at_least(s.frame["time"], stopped, prod, on):
+                continue  # no row flagged stopped while producing
             f = align(s.frame.select("time", "flag"), prod, "prod", tol)
             f = f.with_columns(
                 ((pl.col("flag") == "F") & (pl.col("prod") >= on)).fill_null(False).alias("bad")
@@ -241,6 +249,18 @@ class TreatmentOffRule(PointRule[TreatmentOffParams]):
                     )
                 )
         return out
+
+
+def _at_most(values: pl.Series, level: float) -> np.ndarray | None:
+    """``(values <= level).fill_null(False)`` as a numpy mask for a Float64 series without NaN (None
+    otherwise: polars orders NaN above every value, numpy does not)."""
+    if values.dtype != pl.Float64:
+        return None
+    v = values.to_numpy()  # nulls as NaN
+    if np.count_nonzero(np.isnan(v)) != values.null_count():
+        return None
+    with np.errstate(invalid="ignore"):
+        return v <= level
 
 
 def _running_evidence(

@@ -94,6 +94,10 @@ class BunchingRule(FactorRule[BunchingParams]):
         if series.kind is not DataKind.HOUR:
             return out
         valid = series.valid.select("time", "value")
+        if _fewer_in_band(valid["value"], limit, params.band, params.min_below):
+            # every month's in-band count is at most the whole window's (``_month`` counts a subset of
+            # these values, with the same arithmetic): no month can reach ``min_below``
+            return out
         if holds_results(series, data):
             # an analyser that holds each result for its measuring cycle is counted in measurements: a
             # value held for days is one result, not a pile (measured on a real effluent analyser stuck
@@ -156,6 +160,9 @@ class BunchingRule(FactorRule[BunchingParams]):
         if hourly.height < p.ceiling_min_pre_hours and hist_n < p.ceiling_min_pre_hours:
             return []
         low = (1 - p.band) * limit
+        if p.ceiling_min_share > 0 and not _any_between(hourly["value"], low, limit):
+            # no value in band anywhere: every window's share is 0, below ``ceiling_min_share``
+            return []
         # an analyser that holds each result for its cycle is counted in results (a value stuck just under
         # the limit for days is one measurement, R01's business, not a pile: measured with a real effluent
         # analyser at 0.6 x its limit); the coverage checks stay in hours
@@ -386,6 +393,25 @@ class BunchingRule(FactorRule[BunchingParams]):
             excess_pct="∞" if math.isinf(excess) else pct(excess),
             z=fmt(round(z, 1)),
         )
+
+
+def _fewer_in_band(values: pl.Series, limit: float, band: float, min_below: int) -> bool:
+    """Whether fewer than ``min_below`` of ``values`` are in [1 - band, 1) x limit, counted as ``_month``
+    counts them (numpy on value / limit), so that the month split can be skipped for a factor that never
+    comes near its limit (False when the values are not a null-free float column: cannot tell)."""
+    if values.dtype != pl.Float64 or values.null_count():
+        return False
+    x = values.to_numpy() / limit
+    return int(((x >= 1 - band) & (x < 1)).sum()) < min_below
+
+
+def _any_between(values: pl.Series, low: float, high: float) -> bool:
+    """``values.is_between(low, high, closed="left").any()`` in numpy for a null-free float column (one
+    polars call less per factor); True (cannot rule it out) otherwise."""
+    if values.dtype != pl.Float64 or values.null_count():
+        return True
+    v = values.to_numpy()
+    return bool(np.any((v >= low) & (v < high)))
 
 
 def _hourly(series: Series) -> pl.DataFrame:

@@ -14,7 +14,7 @@ from ecosentinel.detection.config import RuleParams
 from ecosentinel.detection.findings import Finding, Severity, iso
 from ecosentinel.detection.messages import kind_name
 from ecosentinel.detection.profile import quantum_of
-from ecosentinel.detection.rules._common import cst_wall, fmt, pct
+from ecosentinel.detection.rules._common import CST_FIXED_FROM, CST_OFFSET, cst_wall, fmt, pct
 from ecosentinel.readings import DataKind
 
 
@@ -22,6 +22,34 @@ def resolution_of(values: pl.Series, share: float = 0.995) -> float:
     """Reporting resolution down to 0.0001 (``profile.quantum_of``); share 0.995 = the resolution of
     (almost) every value, share 0.5 = the resolution most values have."""
     return quantum_of(values, share, finest=0.0001)
+
+
+_CST_OFFSET_US = CST_OFFSET // dt.timedelta(microseconds=1)
+
+
+def _cst_months(times: pl.Series) -> np.ndarray:
+    """The China Standard Time month of each time as year x 100 + month (``cst_wall``'s
+    ``dt.year() * 100 + dt.month()``).
+
+    numpy on aware UTC microsecond times from ``CST_FIXED_FROM`` on (UTC + 8 hours, as ``cst_wall``
+    computes them), cast to whole months: the polars path took five expression calls per series
+    (the zone arithmetic, year, month and the two operators). Other times take ``cst_wall``."""
+    dtype = times.dtype
+    earliest = times.min()
+    if (
+        isinstance(dtype, pl.Datetime)
+        and dtype.time_zone == "UTC"
+        and dtype.time_unit == "us"
+        and not times.null_count()
+        and isinstance(earliest, dt.datetime)
+        and earliest >= CST_FIXED_FROM
+    ):
+        us = times.to_numpy().view(np.int64) + _CST_OFFSET_US
+        months = us.view("datetime64[us]").astype("datetime64[M]").view(np.int64)  # since 1970-01
+        out: np.ndarray = (months // 12 + 1970) * 100 + months % 12 + 1
+        return out
+    wall = cst_wall(times)
+    return np.asarray((wall.dt.year() * 100 + wall.dt.month()).to_numpy())
 
 
 class DigitTestParams(RuleParams):
@@ -80,15 +108,12 @@ class DigitTestRule(FactorRule[DigitTestParams]):
         if series.kind is DataKind.RTD:
             cycles = data.cycles(series.code)
             series = cycles if cycles is not None else series
-        wall = cst_wall(series.valid["time"])
-        valid = series.valid.select("time", "value").with_columns(
-            (wall.dt.year() * 100 + wall.dt.month()).alias("month")
-        )
+        valid = series.valid
         if valid.height == 0:
             return []
         # Valid rows are in time order, so a CST month is one contiguous slice: month bounds and parts
         # come from index arithmetic instead of two group-bys per factor.
-        months = valid["month"].to_numpy()
+        months = _cst_months(valid["time"])
         values = valid["value"].to_numpy()
         edges = np.flatnonzero(months[1:] != months[:-1]) + 1
         starts = np.concatenate(([0], edges))

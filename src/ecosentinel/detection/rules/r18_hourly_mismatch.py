@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+import numpy as np
 import polars as pl
 
 from ecosentinel.detection.base import FactorRule, PointData, Series
@@ -73,6 +74,10 @@ class HourlyMismatchRule(FactorRule[HourlyMismatchParams]):
         data: PointData,
     ) -> list[Finding]:
         period = dt.timedelta(hours=1) if every == "1h" else dt.timedelta(days=1)
+        res = max(resolution_of(reported.valid["value"]), resolution_of(parts.valid["value"]))
+        tol_abs = p.resolution_multiple * res
+        if every == "1h" and _hours_agree(reported.valid, parts.valid, min_valid, tol_abs, p.rel_tolerance):
+            return []
         valid = parts.valid.select("time", "value")
         if every == "1d":
             # Daily values are stamped at 00:00 China Standard Time.
@@ -82,11 +87,12 @@ class HourlyMismatchRule(FactorRule[HourlyMismatchParams]):
         means = valid.group_by(key.alias("time")).agg(
             pl.col("value").mean().alias("expected"), pl.len().alias("n_valid")
         )
-        res = max(resolution_of(reported.valid["value"]), resolution_of(parts.valid["value"]))
-        tol_abs = p.resolution_multiple * res
+        # the comparison as one lazy query, collected once: the same steps as an eager chain, without a
+        # polars call each (the group-by stays eager: lazily it cost three times as much)
         joined = (
-            reported.valid.select("time", pl.col("value").alias("reported"))
-            .join(means, on="time", how="inner")
+            reported.valid.lazy()
+            .select("time", pl.col("value").alias("reported"))
+            .join(means.lazy(), on="time", how="inner")
             .filter(pl.col("n_valid") >= min_valid)
             .with_columns((pl.col("reported") - pl.col("expected")).alias("diff"))
             .with_columns(
@@ -94,6 +100,7 @@ class HourlyMismatchRule(FactorRule[HourlyMismatchParams]):
             )
             .filter(pl.col("bad"))
             .sort("time")
+            .collect()
         )
         if joined.height < p.min_periods:
             return []
@@ -176,3 +183,53 @@ class HourlyMismatchRule(FactorRule[HourlyMismatchParams]):
                 else ""
             ),
         )
+
+
+_HOUR_US = 3_600_000_000
+_MARGIN = 1e-9
+"""Relative margin of ``_hours_agree`` for the rounding of its means against polars' (a mean of n
+values differs by about n x 2.2e-16 of the values' magnitude between summation orders)."""
+
+
+def _hours_agree(
+    reported: pl.DataFrame, parts: pl.DataFrame, min_valid: int, tol_abs: float, rel: float
+) -> bool:
+    """True only when provably no compared hour of ``reported`` (valid hourly rows) differs from the mean
+    of its valid minutes ``parts`` by more than the tolerance; False when it cannot tell.
+
+    Why: nearly every hour agrees, and the exact comparison (a polars group-by of the minutes, then a
+    join, two filters, arithmetic and a sort) cost about 0.8 ms per factor, of which almost all is
+    polars' fixed cost per call on a few hundred rows. Here the same test runs in numpy over the sorted
+    minutes (hours are contiguous runs of them), with the threshold lowered by a margin far above the
+    difference between numpy's and polars' rounding of a mean, so that an hour near the threshold
+    falls through to the exact comparison, which alone decides every finding."""
+    rt, pt = reported["time"], parts["time"]
+    for t in (rt, pt):
+        if not (
+            isinstance(t.dtype, pl.Datetime) and t.dtype.time_unit == "us" and t.dtype.time_zone == "UTC"
+        ):
+            return False
+        if t.null_count():
+            return False
+    if reported["value"].dtype != pl.Float64 or parts["value"].dtype != pl.Float64:
+        return False
+    rep, v = reported["value"].to_numpy(), parts["value"].to_numpy()
+    if v.size == 0 or rep.size == 0:
+        return True  # no hour to compare (the join is empty)
+    if not (np.isfinite(rep).all() and np.isfinite(v).all()):
+        return False  # NaN / inf compare differently in polars: let it decide
+    hours = pt.to_numpy().view(np.int64) // _HOUR_US * _HOUR_US  # dt.truncate("1h") in UTC
+    if not bool(np.all(hours[1:] >= hours[:-1])):
+        return False
+    starts = np.flatnonzero(np.concatenate(([True], hours[1:] != hours[:-1])))
+    keys = hours[starts]
+    counts = np.diff(np.append(starts, hours.size))
+    mean = np.add.reduceat(v, starts) / counts
+    mean_abs = np.add.reduceat(np.abs(v), starts) / counts
+    times = rt.to_numpy().view(np.int64)
+    at = np.minimum(np.searchsorted(keys, times), keys.size - 1)
+    hit = (keys[at] == times) & (counts[at] >= min_valid)
+    rep, g = rep[hit], at[hit]
+    limit = tol_abs + rel * np.abs(mean[g])
+    margin = _MARGIN * (np.abs(rep) + mean_abs[g] + tol_abs) + 1e-300
+    return not bool(np.any(np.abs(rep - mean[g]) > limit - margin))

@@ -84,6 +84,8 @@ class FlatWhileWorkingRule(FactorRule[FlatWhileWorkingParams]):
         wc, wc_code = _working_condition(data)
         if wc is None or wc_code is None or series.step is None:
             return []
+        if _no_long_run(series, params):
+            return []
         runs = _runs(series)
         if runs.height < params.min_runs:
             return []
@@ -224,6 +226,41 @@ def _runs_polars(series: Series) -> pl.DataFrame:
         .with_columns(((pl.col("end") - pl.col("start")).dt.total_seconds()).alias("duration_s"))
         .filter(pl.col("value") != 0)
     )
+
+
+def _no_long_run(series: Series, p: FlatWhileWorkingParams) -> bool:
+    """True only when provably no run of ``_runs`` is long (``detect``'s threshold) or there are fewer
+    than ``min_runs`` runs: ``detect`` would find nothing. False when it cannot tell.
+
+    Why: on almost every series no run is long, and building the frame of every run (about 10,000 on a
+    week of minutes) to take its quantiles cost most of the rule. Here the runs' durations come from
+    ``equal_runs`` in numpy (whole seconds, as ``dt.total_seconds`` truncates them), and the threshold is
+    bounded from below by order statistics that the polars quantiles cannot undercut: the 95th
+    percentile ('nearest') and the median ('linear') are at least the sorted durations at the floor of
+    their positions. A series whose longest run is below that bound has no long run."""
+    if p.hold_multiple < 0 or p.min_cycles < 0:
+        return False
+    value = series.frame["value"]
+    found = equal_runs(value)
+    if found is None:
+        return False
+    times = series.frame["time"]
+    dtype = times.dtype
+    if not (isinstance(dtype, pl.Datetime) and dtype.time_unit == "us") or times.null_count():
+        return False
+    _, heads, tails = found
+    kept = value.to_numpy()[heads] != 0  # the runs ``_runs`` keeps: not at zero
+    heads, tails = heads[kept], tails[kept]
+    n = heads.size
+    if n < p.min_runs:
+        return True
+    us = times.to_numpy().view(np.int64)
+    step_us = (series.step or dt.timedelta(0)) // dt.timedelta(microseconds=1)
+    durations = np.sort((us[tails] + step_us - us[heads]) // 1_000_000)
+    p95_low = float(durations[int(np.floor(0.95 * (n - 1)))])
+    median_low = float(durations[(n - 1) // 2])
+    low = max(p.hold_multiple * p95_low, p.min_cycles * median_low, p.min_hours * 3600.0)
+    return float(durations[-1]) < low
 
 
 def _runs_numpy(series: Series) -> pl.DataFrame | None:
