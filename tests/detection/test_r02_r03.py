@@ -348,6 +348,36 @@ def test_r02_negative_values_new_to_the_window_without_history(
         assert "天的数据从未出现负值" in found[0].explanation_zh  # CST days the rest touches
 
 
+# The same point with six hours of plain zeros (no negative value): unlike it when its other days (a week
+# or more) never read zero; a clue when a zero shows elsewhere in the window, or the window is too short.
+@pytest.mark.parametrize("minute", [False, True], ids=["hour", "minute"])
+@pytest.mark.parametrize(
+    ("days", "elsewhere", "severity"),
+    [(10, None, "medium"), (10, 200, "low"), (5, None, "low")],
+    ids=["never-zero", "zero-elsewhere", "short-window"],
+)
+def test_r02_first_zeros_of_the_window_without_history(
+    minute: bool, days: int, elsewhere: int | None, severity: str
+) -> None:
+    hourly = replaced(wavy(days * 24, 1.2, 0.5), range(100, 106), 0.0)
+    if elsewhere is not None:
+        hourly = replaced(hourly, [elsewhere], 0.0)
+    per = 60 if minute else 1
+    kw = {"step": MINUTE, "kind": "minute"} if minute else {}
+    found = check_case(
+        "R02",
+        {
+            "id": "six zero hours, no profile",
+            "frame": frame(series("w21003", [v for v in hourly for _ in range(per)], **kw)),  # type: ignore[arg-type]
+            "context": NH3,
+            "expect": 1,
+            "severity": severity,
+            "windows": [(T0 + 100 * HOUR, T0 + 106 * HOUR)],
+        },
+    )
+    assert ("天的数据从未出现零值或负值" in found[0].explanation_zh) == (severity == "medium")
+
+
 @pytest.mark.parametrize("minute", [False, True], ids=["hour", "minute"])
 @pytest.mark.parametrize(("hours", "severity"), [(2, "medium"), (3, "medium"), (4, "high")])
 def test_r02_with_power_on_high_from_twice_the_level(minute: bool, hours: int, severity: str) -> None:

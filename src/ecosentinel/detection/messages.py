@@ -446,6 +446,10 @@ R02_ONE_STEP_AROUND = (
     "；但该因子输出步长为{step}，零值之前的读数为{before}、之后为{after}（均仅一个步长），"
     "零值只是再低一个步长的读数，此项仅作提示"
 )
+R02_FIRST_ZEROS_WINDOW = (
+    "数据未标记停运（F），该点位尚无历史标定，但本次筛查时段内其余{days}天的数据从未出现零值或负值，"
+    "最小值为{minimum}，如此长的零值不符合该仪器自身的表现"
+)
 R02_NEW_NEGATIVES_WINDOW = (
     "数据未标记停运（F；其中{hours}个小时出现负值，该点位尚无历史标定，但本次筛查时段内其余{days}天的数据从未出现负值，"
     "最小值为{minimum}，仪器此前从未读出低于零的数值）"
@@ -778,6 +782,7 @@ RULE_PARAM_NAMES = {
     "coarse_score": "粗步长堆积的评分",
     "min_band_values": "限值下方区间至少应容纳的读数个数（按输出步长）",
     "sticky_fraction": "历史恒值达到校准下限的比例（视为易卡滞仪器）",
+    "window_ratio": "以筛查时段代替历史判定零值时所需的持续时长倍数",
     "window_history_days": "无历史标定时以筛查时段自身判定所需的最少天数",
     "min_base_steps": "因子基线至少应为输出步长的倍数",
     "below_step_score": "低于输出步长零值的评分",

@@ -71,11 +71,18 @@ class ZeroNegativeParams(RuleParams):
     """[P] the score of such a run (the weakest clue: 0.04 of weight at low severity, which does not
     make a yellow day with any other single clue)."""
     window_history_days: float = 7.0
-    """[P] a point without a profile is judged on the rest of the screening window instead: its negative
-    values are new when the window's other valid values of the factor span at least this many CST days
-    and none of them is negative (measured in bench detect: a flow meter's first screened month, with no
-    history, read -0.01 to -0.05 for 5 of 6 hours while its 29 other days never went below zero, and
-    stayed a clue)."""
+    """[P] a point without a profile (or whose history was too short for a level) is judged on the rest
+    of the screening window instead: a zero run is unlike it when the window's other valid values of the
+    factor span at least this many CST days and none of them is zero or negative; its negative values
+    are new when none of them is negative (measured in bench detect: a flow meter's first screened
+    month, with no history, read -0.01 to -0.05 for 5 of 6 hours while its 29 other days never went
+    below zero, and stayed a clue)."""
+
+    window_ratio: float = 2.0
+    """[P] ... and for zeros judged on the window (no level from a history) the run must last at least
+    this multiple of ``min_hours``: a window is thinner evidence than a month of history, and a run at
+    the rule's constant itself is what an analyser does now and then (measured in bench detect: a real
+    effluent NH3-N analyser with too short a history for a level read zero for 2 h on a clean day)."""
 
     catchup_hours: float = 12.0
     """[P] a flow that read zero and then, within this many hours, carried at least the volume it missed
@@ -217,6 +224,12 @@ class ZeroNegativeRule(FactorRule[ZeroNegativeParams]):
                 )
             elif negatives is not None:
                 severity, operating = Severity.MEDIUM, negatives
+            elif (
+                calibrated is None
+                and end - start >= dt.timedelta(hours=params.window_ratio * params.min_hours)
+                and (first := _first_zeros(rows, series, params)) is not None
+            ):
+                severity, operating = Severity.MEDIUM, first
             else:
                 severity, operating = Severity.LOW, "数据未标记停运（F）"
             caught_up = (
@@ -336,6 +349,22 @@ def _between_one_steps(f: pl.DataFrame, a: int, b: int, step: float) -> str | No
     if before is None or after is None or not (0 < before <= 1.5 * step and 0 < after <= 1.5 * step):
         return None
     return messages.R02_ONE_STEP_AROUND.format(step=fmt(step), before=fmt(before), after=fmt(after))
+
+
+def _first_zeros(rows: pl.DataFrame, series: Series, p: ZeroNegativeParams) -> str | None:
+    """Why a zero run of a point with no calibrated level is unlike it (the Chinese clause), or None: the
+    rest of the screening window holds at least ``window_history_days`` CST days of valid values of the
+    factor and none of them is zero or negative, so the window stands in for the missing history, as it
+    does for new negatives and for R01's identical runs (measured in bench detect: an effluent NH3-N
+    analyser whose history had too few valid days for a level read 0.42, six hours of zeros, 0.46, and
+    stayed a clue)."""
+    first, last = rows["time"][0], rows["time"][-1]
+    rest = series.valid.filter((pl.col("time") < first) | (pl.col("time") > last))
+    days = rest["time"].dt.convert_time_zone(CST.key).dt.date().n_unique()
+    low = rest["value"].min()
+    if days < p.window_history_days or not isinstance(low, int | float) or low <= p.max_value:
+        return None
+    return messages.R02_FIRST_ZEROS_WINDOW.format(days=days, minimum=fmt(float(low)))
 
 
 def _new_negatives(rows: pl.DataFrame, series: Series, data: PointData, p: ZeroNegativeParams) -> str | None:
