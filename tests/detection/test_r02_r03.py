@@ -316,58 +316,30 @@ def test_r02_negative_values_new_to_a_point_with_zero_runs(
 
 
 # A point with no history yet (its first screened month) is judged on the rest of the window: six hours of
-# zeros with negative values among them are new when its other days (at least a week) never went below
-# zero; not when a negative value shows elsewhere in the window, nor when the window is too short to say.
+# zeros are unlike it when its other days (at least a week) never read zero; with negative values among
+# them, those are new when its other days never went below zero. Not when such a value shows elsewhere in
+# the window, nor when the window is too short to say.
 @pytest.mark.parametrize("minute", [False, True], ids=["hour", "minute"])
+@pytest.mark.parametrize("negatives", [True, False], ids=["with-negatives", "zeros-only"])
 @pytest.mark.parametrize(
     ("days", "elsewhere", "severity"),
     [(10, None, "medium"), (10, 200, "low"), (5, None, "low")],
-    ids=["never-negative", "negative-elsewhere", "short-window"],
+    ids=["never", "elsewhere", "short-window"],
 )
-def test_r02_negative_values_new_to_the_window_without_history(
-    minute: bool, days: int, elsewhere: int | None, severity: str
-) -> None:
-    hours = days * 24
-    hourly = replaced(replaced(wavy(hours, 1.2, 0.5), range(100, 106), 0.0), [101, 103, 104], -0.03)
-    if elsewhere is not None:
-        hourly = replaced(hourly, [elsewhere], -0.01)
-    per = 60 if minute else 1
-    kw = {"step": MINUTE, "kind": "minute"} if minute else {}
-    found = check_case(
-        "R02",
-        {
-            "id": "six zero hours with negatives, no profile",
-            "frame": frame(series("w21003", [v for v in hourly for _ in range(per)], **kw)),  # type: ignore[arg-type]
-            "context": NH3,
-            "expect": 1,
-            "severity": severity,
-            "windows": [(T0 + 100 * HOUR, T0 + 106 * HOUR)],
-        },
-    )
-    if severity == "medium":
-        assert "天的数据从未出现负值" in found[0].explanation_zh  # CST days the rest touches
-
-
-# The same point with six hours of plain zeros (no negative value): unlike it when its other days (a week
-# or more) never read zero; a clue when a zero shows elsewhere in the window, or the window is too short.
-@pytest.mark.parametrize("minute", [False, True], ids=["hour", "minute"])
-@pytest.mark.parametrize(
-    ("days", "elsewhere", "severity"),
-    [(10, None, "medium"), (10, 200, "low"), (5, None, "low")],
-    ids=["never-zero", "zero-elsewhere", "short-window"],
-)
-def test_r02_first_zeros_of_the_window_without_history(
-    minute: bool, days: int, elsewhere: int | None, severity: str
+def test_r02_zero_run_judged_on_the_window_without_history(
+    minute: bool, negatives: bool, days: int, elsewhere: int | None, severity: str
 ) -> None:
     hourly = replaced(wavy(days * 24, 1.2, 0.5), range(100, 106), 0.0)
+    if negatives:
+        hourly = replaced(hourly, [101, 103, 104], -0.03)
     if elsewhere is not None:
-        hourly = replaced(hourly, [elsewhere], 0.0)
+        hourly = replaced(hourly, [elsewhere], -0.01 if negatives else 0.0)
     per = 60 if minute else 1
     kw = {"step": MINUTE, "kind": "minute"} if minute else {}
     found = check_case(
         "R02",
         {
-            "id": "six zero hours, no profile",
+            "id": f"six zero hours{' with negatives' if negatives else ''}, no profile",
             "frame": frame(series("w21003", [v for v in hourly for _ in range(per)], **kw)),  # type: ignore[arg-type]
             "context": NH3,
             "expect": 1,
@@ -375,7 +347,9 @@ def test_r02_first_zeros_of_the_window_without_history(
             "windows": [(T0 + 100 * HOUR, T0 + 106 * HOUR)],
         },
     )
-    assert ("天的数据从未出现零值或负值" in found[0].explanation_zh) == (severity == "medium")
+    # CST days the rest touches
+    text = "天的数据从未出现负值" if negatives else "天的数据从未出现零值或负值"
+    assert (text in found[0].explanation_zh) == (severity == "medium")
 
 
 @pytest.mark.parametrize("minute", [False, True], ids=["hour", "minute"])
