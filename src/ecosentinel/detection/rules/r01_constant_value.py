@@ -288,6 +288,7 @@ class ConstantValueRule(FactorRule[ConstantValueParams]):
     def _identical(self, s: Series, p: ConstantValueParams, data: PointData) -> list[Finding]:
         calibrated = data.profile.level("R01", "identical_run_hours", s.code) if data.profile else None
         default_level = calibrated.level if calibrated is not None else p.min_identical_hours
+        sticky = calibrated is not None and _sticky(calibrated, p)
         resolution = quantum_of(s.frame["value"])
         runs = self._runs(s, p, data)
         step_h = (s.step or dt.timedelta(hours=1)).total_seconds() / 3600
@@ -322,9 +323,7 @@ class ConstantValueRule(FactorRule[ConstantValueParams]):
                 severity = Severity.LOW
                 alone = messages.R01_UNSHARED + reason
                 explained = True
-            elif (
-                calibrated is not None and calibrated.level <= calibrated.floor and not _sticky(calibrated, p)
-            ):
+            elif calibrated is not None and calibrated.level <= calibrated.floor and not sticky:
                 # the point's own history shows no stuck stretch (its level is the floor): a first one,
                 # as long as this, is unlike this instrument and stays evidence
                 severity = Severity.HIGH if ratio >= 3 else Severity.MEDIUM
@@ -337,7 +336,7 @@ class ConstantValueRule(FactorRule[ConstantValueParams]):
             elif calibrated is not None and ratio >= p.alone_ratio:
                 severity = Severity.MEDIUM
                 alone = messages.R01_ALONE_LONG.format(ratio=fmt(round(ratio, 1)))
-            elif calibrated is not None and _sticky(calibrated, p):
+            elif calibrated is not None and sticky:
                 severity = Severity.LOW
                 alone = messages.R01_ALONE_STICKY.format(hours=fmt(round(calibrated.quantile or 0.0, 1)))
             else:

@@ -181,8 +181,8 @@ class ZeroNegativeRule(FactorRule[ZeroNegativeParams]):
             return []  # R11 judges flow against the production power meter
         step = series.step or dt.timedelta(0)
         calibrated = data.profile.level("R02", "zero_run_hours", series.code) if data.profile else None
-        below_step = _below_step(series, data, params)
         out_step = output_step(series, data)
+        below_step = _below_step(series, out_step, params)
         out = []
         for a, b in runs:
             rows = f.slice(a, b - a + 1)
@@ -319,11 +319,10 @@ def _caught_up(
     return round(excess, 1), round(missed, 1)
 
 
-def _below_step(series: Series, data: PointData, p: ZeroNegativeParams) -> str | None:
-    """Why the factor's zeros are readings below one output step (the Chinese clause), or None: its
+def _below_step(series: Series, step: float, p: ZeroNegativeParams) -> str | None:
+    """Why the factor's zeros are readings below one output ``step`` (the Chinese clause), or None: its
     median valid value is at most ``min_level_steps`` steps, or at least ``one_step_share`` of its
     positive values read one step (the next reading down is zero). None for unquantised values."""
-    step = output_step(series, data)
     values = series.valid["value"]
     median = values.median()
     if not step or not isinstance(median, int | float):
@@ -358,13 +357,10 @@ def _first_zeros(rows: pl.DataFrame, series: Series, p: ZeroNegativeParams) -> s
     does for new negatives and for R01's identical runs (measured in bench detect: an effluent NH3-N
     analyser whose history had too few valid days for a level read 0.42, six hours of zeros, 0.46, and
     stayed a clue)."""
-    first, last = rows["time"][0], rows["time"][-1]
-    rest = series.valid.filter((pl.col("time") < first) | (pl.col("time") > last))
-    days = rest["time"].dt.convert_time_zone(CST.key).dt.date().n_unique()
-    low = rest["value"].min()
-    if days < p.window_history_days or not isinstance(low, int | float) or low <= p.max_value:
+    days, low = _rest_of_window(rows, series)
+    if days < p.window_history_days or low is None or low <= p.max_value:
         return None
-    return messages.R02_FIRST_ZEROS_WINDOW.format(days=days, minimum=fmt(float(low)))
+    return messages.R02_FIRST_ZEROS_WINDOW.format(days=days, minimum=fmt(low))
 
 
 def _new_negatives(rows: pl.DataFrame, series: Series, data: PointData, p: ZeroNegativeParams) -> str | None:
@@ -378,10 +374,17 @@ def _new_negatives(rows: pl.DataFrame, series: Series, data: PointData, p: ZeroN
         if fp.minimum is None or fp.minimum < 0:
             return None
         return messages.R02_NEW_NEGATIVES.format(hours=hours, minimum=fmt(fp.minimum))
+    days, low = _rest_of_window(rows, series)
+    if days < p.window_history_days or low is None or low < 0:
+        return None
+    return messages.R02_NEW_NEGATIVES_WINDOW.format(hours=hours, days=days, minimum=fmt(low))
+
+
+def _rest_of_window(rows: pl.DataFrame, series: Series) -> tuple[int, float | None]:
+    """The factor's valid values outside the run ``rows``, standing in for a missing history: how many CST
+    days they touch and their minimum (None without one)."""
     first, last = rows["time"][0], rows["time"][-1]
     rest = series.valid.filter((pl.col("time") < first) | (pl.col("time") > last))
     days = rest["time"].dt.convert_time_zone(CST.key).dt.date().n_unique()
     low = rest["value"].min()
-    if days < p.window_history_days or not isinstance(low, int | float) or low < 0:
-        return None
-    return messages.R02_NEW_NEGATIVES_WINDOW.format(hours=hours, days=days, minimum=fmt(float(low)))
+    return days, float(low) if isinstance(low, int | float) else None
