@@ -34,7 +34,6 @@ from ecosentinel.bench.detect_real import Profiles, clean_runs, frame_of, inject
 from ecosentinel.cli import app
 from ecosentinel.detection import ScreeningConfig
 from ecosentinel.detection.context import GAS_FLOW, O2_CODE
-from ecosentinel.readings import CST
 
 DATA = Path("/work/shared/data")
 
@@ -130,7 +129,7 @@ def test_bunching_clips_under_the_limit_on_every_day_of_its_label(background: st
     assert i0 is not None
     _, a, b = bunching(tr, i0, 1.0, rng)
     values = (tr.zs[code] if code in tr.zs else tr.values[code])[a:b]
-    day = (np.arange(a, b) - (24 - tr.start.astimezone(CST).hour) % 24 * tr.per_hour) // (24 * tr.per_hour)
+    day = (np.arange(a, b) - tr.first_midnight) // (24 * tr.per_hour)
     for d in np.unique(day):
         v = values[(day == d) & np.isfinite(values)]
         if len(v) < 4 * tr.per_hour:

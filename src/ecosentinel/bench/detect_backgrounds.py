@@ -119,6 +119,12 @@ class Track:
         return 60 // self.step_min
 
     @property
+    def first_midnight(self) -> int:
+        """Index of the track's first CST midnight (tracks start on a whole hour): CST days, and the
+        windows placed on them, count from here."""
+        return (24 - self.start.astimezone(CST).hour) % 24 * self.per_hour
+
+    @property
     def pollutants(self) -> list[str]:
         return [c for c in self.values if c not in (O2_CODE, WATER_FLOW, GAS_FLOW)]
 

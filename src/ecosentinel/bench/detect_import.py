@@ -98,10 +98,6 @@ class BackgroundScore:
         return self.clean_flagged / self.clean_days if self.clean_days else 0.0
 
 
-def _first_midnight(tr: Track) -> int:
-    return (24 - tr.start.astimezone(CST).hour) % 24 * tr.per_hour
-
-
 def _densest(tr: Track, first: int, n_days: int) -> int:
     """Start (a CST midnight, in weeks from ``first``) of the ``n_days`` with the most values of the
     point's main channel: a series with long outages (cn-effluent) is taken where it has data."""
@@ -129,7 +125,7 @@ def build_cases(
     cases = []
     for k, full in enumerate(bg.tracks[:points]):
         per_day = 24 * full.per_hour
-        a = _first_midnight(full)
+        a = full.first_midnight
         n_days = min(days, (full.n - a) // per_day)
         a = _densest(full, a, n_days)
         if n_days < HISTORY_DAYS + spacing:

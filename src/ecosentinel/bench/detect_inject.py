@@ -47,7 +47,6 @@ import numpy as np
 
 from ecosentinel.bench.detect_backgrounds import NH3N, NO3N, Track
 from ecosentinel.detection.context import O2_CODE, WC_TREATMENT, PointType
-from ecosentinel.readings import CST
 
 Injector = Callable[[Track, int, float, np.random.Generator], tuple[list[str], int, int]]
 
@@ -207,8 +206,7 @@ def bunching(tr: Track, i0: int, sev: float, rng: np.random.Generator) -> tuple[
     # level was lower far under the limit (a real NO2 day at 0.6 x the limit next to days at 0.9), with
     # nothing clipped on them, yet labelled (measured: Beijing and cn-effluent label days with no value
     # over 0.8 x the limit)
-    first_day = (24 - tr.start.astimezone(CST).hour) % 24 * tr.per_hour
-    day = (np.arange(i0, i1) - first_day) // (24 * tr.per_hour)
+    day = (np.arange(i0, i1) - tr.first_midnight) // (24 * tr.per_hour)
     factor = np.ones(i1 - i0)
     whole = float(np.median(cur[ok])) if ok.any() else limit / 2
     for d in np.unique(day):
@@ -449,7 +447,7 @@ def place(tr: Track, scenario: str, rng: np.random.Generator) -> int | None:
     """
     ph = tr.per_hour
     need = _hours(tr, min(WINDOW_HOURS[scenario], 72 if not _minute(tr) else 24))
-    first_day = (24 - tr.start.astimezone(CST).hour) % 24 * ph
+    first_day = tr.first_midnight
     days = (tr.n - first_day) // (24 * ph)
     lo_day = 7 if days > 10 else max(1, days // 3)
     on = tr.operating()

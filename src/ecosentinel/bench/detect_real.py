@@ -43,7 +43,7 @@ def segments(bg: Background, max_per_track: int | None = None) -> list[Segment]:
     out: list[Segment] = []
     for tr in bg.tracks:
         seg = bg.segment_days * 24 * tr.per_hour
-        first = (24 - tr.start.astimezone(CST).hour) % 24 * tr.per_hour
+        first = tr.first_midnight
         if tr.n - first < seg:
             starts = [first]
             seg = (tr.n - first) // (24 * tr.per_hour) * 24 * tr.per_hour
