@@ -39,7 +39,7 @@ from ecosentinel.detection.context import (
     PointType,
 )
 from ecosentinel.detection.findings import Finding, Severity, cst_text
-from ecosentinel.detection.profile import CalibratedLevel, PointProfile, State, operating_states
+from ecosentinel.detection.profile import CalibratedLevel, PointProfile, State, operating_states, us_view
 from ecosentinel.readings import DataKind, Source
 
 logger = logging.getLogger(__name__)
@@ -121,9 +121,8 @@ def _epoch_us(times: pl.Series) -> np.ndarray:
     """``times.dt.epoch("us")`` as a numpy array, for a time column without nulls (every ``Series``
     time is one). A microsecond column is viewed as its integers, zero-copy: the polars expression cost
     about 50 us per call on a week of minutes, and ``_regular`` asks for it per series."""
-    if isinstance(times.dtype, pl.Datetime) and times.dtype.time_unit == "us" and not times.null_count():
-        return times.to_numpy().view(np.int64)
-    return times.dt.epoch("us").to_numpy()
+    us = us_view(times)
+    return us if us is not None else times.dt.epoch("us").to_numpy()
 
 
 def _missing_grid(epoch: np.ndarray, step_us: int) -> pl.DataFrame:
@@ -163,14 +162,9 @@ def _minute_step(times: pl.Series) -> dt.timedelta | None:
     durations is the float median of their microseconds, truncated to a whole microsecond, which
     ``int(np.median(...))`` reproduces for the positive medians returned (three polars calls per minute
     series before)."""
-    if (
-        isinstance(times.dtype, pl.Datetime)
-        and times.dtype.time_unit == "us"
-        and not times.null_count()
-        and times.len() > 1
-    ):
-        us = np.diff(times.to_numpy().view(np.int64))
-        median_us = float(np.median(us))
+    view = us_view(times)
+    if view is not None and times.len() > 1:
+        median_us = float(np.median(np.diff(view)))
         if not median_us >= 1.0:  # no whole positive microsecond (polars truncates: None below)
             return None
         return dt.timedelta(microseconds=int(median_us))

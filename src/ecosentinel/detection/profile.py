@@ -164,14 +164,31 @@ def share_true(mask: pl.Series) -> float:
 _QUANTA = (1000.0, 100.0, 10.0, 1.0, 0.1, 0.01, 0.001, 0.0001)
 
 
+def us_view(times: pl.Series) -> np.ndarray | None:
+    """The microseconds since the epoch of a null-free microsecond time column, as a zero-copy int64
+    view (None for any other column: the caller takes its polars path). Every ``Series`` time column is
+    one; the rules' numpy shortcuts start from it."""
+    dtype = times.dtype
+    if isinstance(dtype, pl.Datetime) and dtype.time_unit == "us" and not times.null_count():
+        return times.to_numpy().view(np.int64)
+    return None
+
+
+def float_view(values: pl.Series) -> np.ndarray | None:
+    """A null-free Float64 column as a zero-copy numpy array (None for any other column: nulls or
+    another dtype need polars' own semantics)."""
+    if values.dtype == pl.Float64 and not values.null_count():
+        return values.to_numpy()
+    return None
+
+
 def quantum_of(values: pl.Series, share: float = 0.95, finest: float = 0.001) -> float:
     """The reporting quantum (see ``FactorProfile.quantum``): the coarsest power of ten, down to
     ``finest``, of which at least ``share`` of the values are whole multiples; 0 when the values are not
     quantised that finely (unrounded averages: then no resolution guard applies). The one implementation
     every rule uses (R01's runs, R13's digits, R17-R19's rounding tolerances)."""
-    if values.dtype == pl.Float64 and not values.null_count():
-        v = values.to_numpy()  # zero-copy: the usual valid values need neither drop_nulls nor cast
-    else:
+    v = float_view(values)  # zero-copy: the usual valid values need neither drop_nulls nor cast
+    if v is None:
         v = values.drop_nulls().cast(pl.Float64).to_numpy()
     if v.size == 0:
         return 0.0

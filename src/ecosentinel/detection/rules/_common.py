@@ -11,7 +11,7 @@ import polars as pl
 from ecosentinel.detection import messages
 from ecosentinel.detection.base import PointData, Series, true_runs
 from ecosentinel.detection.context import FLOW_CODES, WC_PRODUCTION, FactorSpec
-from ecosentinel.detection.profile import quantum_of
+from ecosentinel.detection.profile import float_view, quantum_of, us_view
 from ecosentinel.readings import CST, DataKind
 
 WC_KINDS = (DataKind.MINUTE, DataKind.HOUR, DataKind.RTD)
@@ -76,20 +76,15 @@ def may_align_at_least(times: pl.Series, rows: np.ndarray, right: Series, level:
     if not rows.any():
         return False
     r = right.valid
-    rt, rv = r["time"], r["value"]
-    for t in (times, rt):
-        dtype = t.dtype
-        if not (isinstance(dtype, pl.Datetime) and dtype.time_unit == "us") or t.null_count():
-            return True
-    if times.dtype != rt.dtype or rv.dtype != pl.Float64 or rv.null_count() or r.height == 0:
+    rt = r["time"]
+    left_us, right_us, values = us_view(times), us_view(rt), float_view(r["value"])
+    if left_us is None or right_us is None or values is None or times.dtype != rt.dtype or r.height == 0:
         return True
-    values = rv.to_numpy()
     if np.isnan(values).any():
         return True  # polars orders NaN above every value: let it compare
-    right_us = rt.to_numpy().view(np.int64)
     if not bool(np.all(right_us[1:] >= right_us[:-1])):
         return True
-    at = np.searchsorted(right_us, times.to_numpy().view(np.int64)[rows], side="right") - 1
+    at = np.searchsorted(right_us, left_us[rows], side="right") - 1
     return bool(np.any(values[at[at >= 0]] >= level))
 
 

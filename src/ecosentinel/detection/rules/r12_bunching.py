@@ -13,7 +13,7 @@ from ecosentinel.detection import messages
 from ecosentinel.detection.base import FactorRule, PointData, Series
 from ecosentinel.detection.config import RuleParams, ScreeningConfig
 from ecosentinel.detection.findings import Finding, Severity, iso
-from ecosentinel.detection.profile import CalibratedLevel, PointProfile
+from ecosentinel.detection.profile import CalibratedLevel, PointProfile, float_view
 from ecosentinel.detection.rules._common import compared_values, fmt, holds_results, measurements, pct
 from ecosentinel.readings import CST, DataKind
 
@@ -399,18 +399,19 @@ def _fewer_in_band(values: pl.Series, limit: float, band: float, min_below: int)
     """Whether fewer than ``min_below`` of ``values`` are in [1 - band, 1) x limit, counted as ``_month``
     counts them (numpy on value / limit), so that the month split can be skipped for a factor that never
     comes near its limit (False when the values are not a null-free float column: cannot tell)."""
-    if values.dtype != pl.Float64 or values.null_count():
+    v = float_view(values)
+    if v is None:
         return False
-    x = values.to_numpy() / limit
+    x = v / limit
     return int(((x >= 1 - band) & (x < 1)).sum()) < min_below
 
 
 def _any_between(values: pl.Series, low: float, high: float) -> bool:
     """``values.is_between(low, high, closed="left").any()`` in numpy for a null-free float column (one
     polars call less per factor); True (cannot rule it out) otherwise."""
-    if values.dtype != pl.Float64 or values.null_count():
+    v = float_view(values)
+    if v is None:
         return True
-    v = values.to_numpy()
     return bool(np.any((v >= low) & (v < high)))
 
 

@@ -13,7 +13,7 @@ from ecosentinel.detection.base import FactorRule, PointData, Series
 from ecosentinel.detection.config import RuleParams
 from ecosentinel.detection.findings import Finding, Severity, iso
 from ecosentinel.detection.messages import kind_name
-from ecosentinel.detection.profile import quantum_of
+from ecosentinel.detection.profile import quantum_of, us_view
 from ecosentinel.detection.rules._common import CST_FIXED_FROM, CST_OFFSET, cst_wall, fmt, pct
 from ecosentinel.readings import DataKind
 
@@ -34,17 +34,15 @@ def _cst_months(times: pl.Series) -> np.ndarray:
     numpy on aware UTC microsecond times from ``CST_FIXED_FROM`` on (UTC + 8 hours, as ``cst_wall``
     computes them), cast to whole months: the polars path took five expression calls per series
     (the zone arithmetic, year, month and the two operators). Other times take ``cst_wall``."""
-    dtype = times.dtype
+    view = us_view(times)
     earliest = times.min()
     if (
-        isinstance(dtype, pl.Datetime)
-        and dtype.time_zone == "UTC"
-        and dtype.time_unit == "us"
-        and not times.null_count()
+        view is not None
+        and getattr(times.dtype, "time_zone", None) == "UTC"
         and isinstance(earliest, dt.datetime)
         and earliest >= CST_FIXED_FROM
     ):
-        us = times.to_numpy().view(np.int64) + _CST_OFFSET_US
+        us = view + _CST_OFFSET_US
         months = us.view("datetime64[us]").astype("datetime64[M]").view(np.int64)  # since 1970-01
         out: np.ndarray = (months // 12 + 1970) * 100 + months % 12 + 1
         return out

@@ -18,7 +18,7 @@ from ecosentinel.detection.config import RuleParams, ScreeningConfig
 from ecosentinel.detection.context import WC_PRODUCTION
 from ecosentinel.detection.findings import Finding, Severity, cst_text, iso
 from ecosentinel.detection.messages import calibration_text, kind_name
-from ecosentinel.detection.profile import CalibratedLevel, PointProfile
+from ecosentinel.detection.profile import CalibratedLevel, PointProfile, us_view
 from ecosentinel.detection.rules._common import WC_KINDS, fmt, pct
 from ecosentinel.detection.rules.r13_digit_test import resolution_of
 from ecosentinel.readings import CST, DataKind
@@ -396,10 +396,9 @@ def _regular(base: pl.DataFrame, step: dt.timedelta | None) -> bool:
     ):
         return False
     times = base["time"]
-    dtype = times.dtype
-    if isinstance(dtype, pl.Datetime) and dtype.time_unit == "us" and not times.null_count():
+    us = us_view(times)
+    if us is not None:
         # numpy on the microseconds (zero-copy) instead of three polars calls per series
-        us = times.to_numpy().view(np.int64)
         return bool(np.all(np.diff(us) == step // dt.timedelta(microseconds=1)))
     return bool((times.diff().drop_nulls() == step).all())
 

@@ -14,7 +14,7 @@ from ecosentinel.detection.config import RuleParams
 from ecosentinel.detection.context import FLOW_CODES, GAS_FLOW, WATER_FLOW, WC_PRODUCTION, PointType
 from ecosentinel.detection.findings import Finding, Severity, iso, num
 from ecosentinel.detection.messages import factor_name, kind_name
-from ecosentinel.detection.profile import quantum_of
+from ecosentinel.detection.profile import quantum_of, us_view
 from ecosentinel.detection.rules._common import WC_KINDS, equal_runs, fmt, pct, serves_no_falsifier
 from ecosentinel.readings import DataKind
 
@@ -244,9 +244,8 @@ def _no_long_run(series: Series, p: FlatWhileWorkingParams) -> bool:
     found = equal_runs(value)
     if found is None:
         return False
-    times = series.frame["time"]
-    dtype = times.dtype
-    if not (isinstance(dtype, pl.Datetime) and dtype.time_unit == "us") or times.null_count():
+    us = us_view(series.frame["time"])
+    if us is None:
         return False
     _, heads, tails = found
     kept = value.to_numpy()[heads] != 0  # the runs ``_runs`` keeps: not at zero
@@ -254,7 +253,6 @@ def _no_long_run(series: Series, p: FlatWhileWorkingParams) -> bool:
     n = heads.size
     if n < p.min_runs:
         return True
-    us = times.to_numpy().view(np.int64)
     step_us = (series.step or dt.timedelta(0)) // dt.timedelta(microseconds=1)
     durations = np.sort((us[tails] + step_us - us[heads]) // 1_000_000)
     p95_low = float(durations[int(np.floor(0.95 * (n - 1)))])
