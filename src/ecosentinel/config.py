@@ -40,6 +40,12 @@ class IngestSettings(BaseModel):
     reuse_port: bool = False  # SO_REUSEPORT: several receiver processes share the port (--processes N)
     batch_max_packets: int = 2000  # group commit: at most this many packets per durable write
     batch_max_delay_ms: float = 5.0  # and at most this long waiting for more
+    # Journal mode (docs/ingest.md): acknowledge after an fsync'd append to a packet journal; a loader process
+    # stores the packets behind. Off: acknowledge after the store's own commit.
+    journal: bool = False
+    journal_dir: Path | None = None  # None: data_dir / "journal"
+    journal_max_backlog_mb: float = 1024.0  # the loader this far behind: every connection stops reading
+    journal_loader_nice: int = 10  # the loader yields the CPU to the receivers during a burst
 
 
 class DataTimeSettings(BaseModel):
@@ -169,6 +175,10 @@ class Settings(BaseSettings):
     def audit_anchor_path(self) -> Path:
         """Where the audit chain's anchors are appended (outside the database)."""
         return self.data_dir / "audit-anchors.jsonl"
+
+    @property
+    def effective_journal_dir(self) -> Path:
+        return self.ingest.journal_dir if self.ingest.journal_dir is not None else self.data_dir / "journal"
 
     @property
     def effective_archive_dir(self) -> Path:

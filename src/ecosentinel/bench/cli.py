@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import tempfile
 from pathlib import Path
 
@@ -88,6 +89,10 @@ def ingest_command(
     processes: str = typer.Option(
         "1", help="Receiver processes on one port (SO_REUSEPORT); a list such as 1,2 runs each in turn."
     ),
+    modes: str = typer.Option(
+        "store,journal",
+        help="Acknowledge after the store's commit (store), after the journal's fsync (journal), or both.",
+    ),
     postgres_url: str = typer.Option(
         None, envvar="ECOSENTINEL_TEST_DATABASE_URL", help="PostgreSQL URL for the postgresql backend."
     ),
@@ -101,29 +106,30 @@ def ingest_command(
         raise typer.BadParameter("--processes: a number or a list such as 1,2") from exc
     if not counts or min(counts) < 1:
         raise typer.BadParameter("--processes: at least 1")
+    mode_list = [m.strip() for m in modes.split(",") if m.strip()]
+    if not mode_list or set(mode_list) - {"store", "journal"}:
+        raise typer.BadParameter("--modes: store, journal or store,journal")
     load = psutil.getloadavg()[0]
     results = []
-    for name in backends:
-        for count in counts:
-            if name == "sqlite":
-                tmp = tempfile.mkdtemp(prefix="ecosentinel-bench-")
-                url = f"sqlite:///{Path(tmp) / 'bench.db'}"
-            else:
-                if not postgres_url:
-                    raise typer.BadParameter(
-                        "set ECOSENTINEL_TEST_DATABASE_URL or --postgres-url for postgresql"
-                    )
-                url = postgres_url
-            result = ingest.run_ingest_bench(
-                database_url=url,
-                backend=name,
-                connections=connections,
-                packets_per_conn=packets_per_conn,
-                window=window,
-                processes=count,
-            )
-            typer.echo(result.row())
-            results.append(result)
+    for name, mode, count in itertools.product(backends, mode_list, counts):
+        if name == "sqlite":
+            tmp = tempfile.mkdtemp(prefix="ecosentinel-bench-")
+            url = f"sqlite:///{Path(tmp) / 'bench.db'}"
+        else:
+            if not postgres_url:
+                raise typer.BadParameter("set ECOSENTINEL_TEST_DATABASE_URL or --postgres-url for postgresql")
+            url = postgres_url
+        result = ingest.run_ingest_bench(
+            database_url=url,
+            backend=name,
+            connections=connections,
+            packets_per_conn=packets_per_conn,
+            window=window,
+            processes=count,
+            journal=mode == "journal",
+        )
+        typer.echo(result.row())
+        results.append(result)
     if write_docs:
         body = "\n".join(
             [

@@ -26,12 +26,16 @@ from pathlib import Path
 from typing import Any
 
 import psutil
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
 
 from ecosentinel.database import create_engine, upgrade
+from ecosentinel.ingest.journal import loader_pid
 from ecosentinel.protocol.hj212 import build_data_packet
 from ecosentinel.readings import CST
 from ecosentinel.registry.service import import_registry
 from ecosentinel.store.base import open_store
+from ecosentinel.store.tables import ms_reading
 
 FACTORS_8 = ("w01018", "w21003", "w21011", "w21001", "w01001", "w00000", "w01010", "w01014")
 
@@ -39,6 +43,7 @@ FACTORS_8 = ("w01018", "w21003", "w21011", "w21001", "w01001", "w00000", "w01010
 @dataclass
 class IngestBenchResult:
     backend: str
+    mode: str  # "store": acknowledged after the store's commit; "journal": after the journal's fsync
     processes: int
     connections: int
     packets: int
@@ -48,9 +53,13 @@ class IngestBenchResult:
     p99_ms: float
     peak_rss_mb: float
     stored_readings: int
-    receiver_cpu_s: float  # user + system CPU of every receiver process during the run
+    receiver_cpu_s: float  # user + system CPU of every receiver process during the run (not the loader)
     client_cpu_s: float  # the load generator's (this process)
     receiver_wait_s: float  # run-queue time of the receiver processes' threads: runnable, no CPU free
+    stored_s: float  # from the first packet until every reading was in the store (journal: the loader's lag)
+    loader_cpu_s: (
+        float  # journal mode: the loader process's CPU while packets were acknowledged (0 otherwise)
+    )
 
     @property
     def per_receiver_cpu_s(self) -> float:
@@ -58,9 +67,11 @@ class IngestBenchResult:
 
     def row(self) -> str:
         return (
-            f"| {self.backend} | {self.processes} | {self.connections} | {self.packets:,} | "
+            f"| {self.backend} | {self.mode} | {self.processes} | {self.connections} | {self.packets:,} | "
             f"{self.packets_per_s:,.0f} | {self.p50_ms:.1f} | {self.p99_ms:.1f} | "
+            f"{self.stored_s:.2f} | {self.packets / self.stored_s:,.0f} | "
             f"{self.receiver_cpu_s / self.seconds:.2f} | {self.per_receiver_cpu_s:,.0f} | "
+            f"{self.loader_cpu_s / self.seconds:.2f} | "
             f"{self.receiver_wait_s / self.seconds:.2f} | {self.client_cpu_s / self.seconds:.2f} | "
             f"{self.peak_rss_mb:.0f} | {self.stored_readings:,} |"
         )
@@ -192,16 +203,21 @@ class _Run:
     receiver_cpu_s: float
     client_cpu_s: float
     receiver_wait_s: float
+    loader_cpu_s: float
 
 
-async def _drive(host: str, port: int, per_conn: list[list[bytes]], window: int, pid: int) -> _Run:
+async def _drive(
+    host: str, port: int, per_conn: list[list[bytes]], window: int, pid: int, loader: int | None
+) -> _Run:
     latencies: list[float] = []
     peak = [0.0]
     stop = asyncio.Event()
-    receiver = _receiver_processes(pid)
+    processes = _receiver_processes(pid)
+    receiver = [p for p in processes if p.pid != loader]
+    loaders = [p for p in processes if p.pid == loader]
     me = psutil.Process()
     sampler = asyncio.get_running_loop().run_in_executor(None, _sample_rss, pid, stop, peak)
-    cpu0, client0 = _cpu_seconds(receiver), _cpu_seconds([me])
+    cpu0, client0, loader0 = _cpu_seconds(receiver), _cpu_seconds([me]), _cpu_seconds(loaders)
     wait0 = sum(run_queue_wait(p.pid) for p in receiver)
     t0 = time.perf_counter()
     try:
@@ -209,13 +225,13 @@ async def _drive(host: str, port: int, per_conn: list[list[bytes]], window: int,
             *(_logger(host, port, p, window, latencies, i) for i, p in enumerate(per_conn))
         )
         elapsed = time.perf_counter() - t0
-        cpu1, client1 = _cpu_seconds(receiver), _cpu_seconds([me])
+        cpu1, client1, loader1 = _cpu_seconds(receiver), _cpu_seconds([me]), _cpu_seconds(loaders)
         wait1 = sum(run_queue_wait(p.pid) for p in receiver)
     finally:
         stop.set()  # else the sampler thread keeps the loop from closing when a logger fails
         await sampler
     assert sum(results) == sum(len(p) for p in per_conn)
-    return _Run(elapsed, latencies, peak[0], cpu1 - cpu0, client1 - client0, wait1 - wait0)
+    return _Run(elapsed, latencies, peak[0], cpu1 - cpu0, client1 - client0, wait1 - wait0, loader1 - loader0)
 
 
 def _run_loop(run: Coroutine[Any, Any, _Run]) -> _Run:
@@ -228,11 +244,12 @@ def _run_loop(run: Coroutine[Any, Any, _Run]) -> _Run:
 
 
 def _start_receiver(
-    database_url: str, data_dir: Path, processes: int = 1
+    database_url: str, data_dir: Path, processes: int = 1, journal: bool = False
 ) -> tuple[subprocess.Popen[str], int]:
     env = dict(os.environ, ECOSENTINEL_DATA_DIR=str(data_dir), ECOSENTINEL_DATABASE_URL=database_url)
+    mode = "--journal" if journal else "--no-journal"
     proc = subprocess.Popen(
-        [sys.executable, "-m", "ecosentinel", "ingest", "--port", "0", "--processes", str(processes)],
+        [sys.executable, "-m", "ecosentinel", "ingest", "--port", "0", "--processes", str(processes), mode],
         env=env,
         stdout=subprocess.PIPE,
         text=True,
@@ -252,6 +269,7 @@ def run_ingest_bench(
     packets_per_conn: int,
     window: int,
     processes: int = 1,
+    journal: bool = False,
 ) -> IngestBenchResult:
     """Run one benchmark against a fresh schema at ``database_url``."""
     from sqlalchemy.orm import Session
@@ -267,14 +285,16 @@ def run_ingest_bench(
     slot = int(time.time()) // 60 * 7919 % (300 * 1440)
     start = now - dt.timedelta(days=360) + dt.timedelta(minutes=slot)
     per_conn = [make_packets(i, packets_per_conn, start) for i in range(connections)]
+    total = connections * packets_per_conn
     with tempfile.TemporaryDirectory() as tmp:
-        proc, port = _start_receiver(database_url, Path(tmp), processes)
+        proc, port = _start_receiver(database_url, Path(tmp), processes, journal)
         try:
-            run = _run_loop(_drive("127.0.0.1", port, per_conn, window, proc.pid))
+            loader = _loader_pid(Path(tmp) / "journal") if journal else None
+            run = _run_loop(_drive("127.0.0.1", port, per_conn, window, proc.pid, loader))
+            lag = _wait_stored(engine, start, packets_per_conn, total * len(FACTORS_8))
         finally:
             proc.terminate()
             proc.wait(timeout=120)
-    total = connections * packets_per_conn
     store = open_store(database_url)
     stored = store.read_window(
         start=start.astimezone(dt.UTC),
@@ -285,6 +305,7 @@ def run_ingest_bench(
     qs = statistics.quantiles(run.latencies, n=100)
     return IngestBenchResult(
         backend=backend,
+        mode="journal" if journal else "store",
         processes=processes,
         connections=connections,
         packets=total,
@@ -297,7 +318,40 @@ def run_ingest_bench(
         receiver_cpu_s=run.receiver_cpu_s,
         client_cpu_s=run.client_cpu_s,
         receiver_wait_s=run.receiver_wait_s,
+        stored_s=run.seconds + lag,
+        loader_cpu_s=run.loader_cpu_s,
     )
+
+
+def _loader_pid(root: Path, timeout_s: float = 30.0) -> int:
+    """The journal loader's pid (it writes it into its lock file once it runs)."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        pid = loader_pid(root)
+        if pid is not None:
+            return pid
+        time.sleep(0.05)
+    raise RuntimeError("the journal loader did not start")
+
+
+def _wait_stored(
+    engine: Engine, start: dt.datetime, minutes: int, expected: int, timeout_s: float = 600
+) -> float:
+    """Seconds from now until the store holds ``expected`` readings of the run (the journal loader's lag;
+    about 0 when packets are acknowledged after the store's commit). Counted in SQL, every 0.2 s."""
+    first = int(start.timestamp())
+    query = (
+        sa.select(sa.func.count())
+        .select_from(ms_reading)
+        .where(ms_reading.c.t >= first, ms_reading.c.t < first + minutes * 60)
+    )
+    t0 = time.perf_counter()
+    while time.perf_counter() - t0 < timeout_s:
+        with engine.connect() as conn:
+            if int(conn.execute(query).scalar_one()) >= expected:
+                return time.perf_counter() - t0
+        time.sleep(0.2)
+    raise RuntimeError(f"the store did not hold the run's {expected:,} readings within {timeout_s:.0f} s")
 
 
 def machine_line() -> str:

@@ -37,6 +37,7 @@ from typing import cast
 from ecosentinel.config import DataTimeSettings, IngestSettings
 from ecosentinel.ingest import messages
 from ecosentinel.ingest.auth import QN_RTN_MN_WRONG, AuthCache
+from ecosentinel.ingest.journal import JournalAppender, encode_record
 from ecosentinel.ingest.limits import AddressBook, RejectSampler
 from ecosentinel.protocol.hj212 import (
     FrameError,
@@ -65,6 +66,7 @@ FEED_BYTES = 4096  # bytes handed to the framer at a time, so a flood is cut off
 GARBAGE_FRAMES = 16  # skipped bytes (including the rest of each bad frame) charged as one bad frame
 MAX_SPLIT_MESSAGES = 8  # incomplete split messages held per connection
 CLOSE_GRACE_S = 5.0  # a closing connection whose peer does not read its last answer is aborted after this
+BACKLOG_CHECK_S = 1.0  # journal mode: how often the writer looks at how much the loader has left
 
 
 @dataclass
@@ -82,6 +84,7 @@ class IngestStats:
     rejected_logged: int = 0  # rejections sampled into the rejected-packet log
     rejected_log_dropped: int = 0  # sampled rows not logged because the writer's queue was full
     queue_full: int = 0  # times every connection paused because max_queued_packets awaited the store
+    journal_full: int = 0  # journal mode: times every connection paused because the loader was too far behind
     rejected_by_reason: Counter[str] = field(default_factory=Counter)
     batches: int = 0
     last_packet_at: dt.datetime | None = None
@@ -98,7 +101,11 @@ class _Pending:
 class StoreWriter:
     """The single writer: takes packets from connections, commits them in groups, then acknowledges.
 
-    Runs the blocking store calls in its own thread so the event loop keeps serving sockets.
+    Runs the blocking store calls in its own thread so the event loop keeps serving sockets. With a
+    ``journal`` (journal mode, ingest.journal), a group is appended to the journal and fdatasync'd instead of
+    committed to the store, and the journal loader stores it behind (ingest.journal); ``on_backlog`` is then
+    told, from this thread, when the journal's unloaded bytes cross ``journal_max_backlog_mb`` (and when they
+    are back under half of it).
     """
 
     def __init__(
@@ -108,13 +115,21 @@ class StoreWriter:
         settings: IngestSettings,
         stats: IngestStats,
         after_commit: AfterCommit | None = None,
+        journal: JournalAppender | None = None,
+        on_backlog: Callable[[bool], None] | None = None,
     ) -> None:
         self._after_commit = after_commit
+        self._journal = journal
+        self._on_backlog = on_backlog
+        self._backlog_full = False
+        self._backlog_checked = 0.0
         self._store = store
         self._loop = loop
         self._settings = settings
         self._stats = stats
-        self._queue: queue.SimpleQueue[_Pending | RejectedPacket | None] = queue.SimpleQueue()
+        # accepted packets arrive as lists (one per turn of the event loop: one wake-up of this thread per
+        # turn, not per packet); rejected-packet rows one by one
+        self._queue: queue.SimpleQueue[list[_Pending] | RejectedPacket | None] = queue.SimpleQueue()
         self._thread = threading.Thread(target=self._run, name="ecosentinel-store-writer", daemon=True)
         self._stopped = threading.Event()
         self._rejected_waiting = 0  # rejected-log rows in the queue (both threads change it: under the lock)
@@ -123,9 +138,9 @@ class StoreWriter:
     def start(self) -> None:
         self._thread.start()
 
-    def submit(self, item: _Pending) -> None:
-        """Queue an accepted packet (the server bounds how many wait: ``IngestServer.queued``)."""
-        self._queue.put(item)
+    def submit(self, items: list[_Pending]) -> None:
+        """Queue accepted packets (the server bounds how many wait: ``IngestServer.queued``)."""
+        self._queue.put(items)
 
     def submit_rejected(self, item: RejectedPacket) -> bool:
         """Queue a rejected-packet log row; False (dropped) when ``max_queued_rejected`` already wait."""
@@ -140,6 +155,8 @@ class StoreWriter:
         """Finish what is queued, then stop (blocking)."""
         self._queue.put(None)
         self._thread.join()
+        if self._journal is not None:
+            self._journal.close()
 
     def _run(self) -> None:
         max_packets = self._settings.batch_max_packets
@@ -151,7 +168,10 @@ class StoreWriter:
                 break
             batch: list[_Pending] = []
             rejected: list[RejectedPacket] = []
-            (batch if isinstance(first, _Pending) else rejected).append(first)  # type: ignore[arg-type]
+            if isinstance(first, list):
+                batch.extend(first)
+            else:
+                rejected.append(first)
             deadline = time.monotonic() + max_delay
             while len(batch) < max_packets:
                 timeout = deadline - time.monotonic()
@@ -162,8 +182,8 @@ class StoreWriter:
                 if item is None:
                     running = False
                     break
-                if isinstance(item, _Pending):
-                    batch.append(item)
+                if isinstance(item, list):
+                    batch.extend(item)
                 else:
                     rejected.append(item)
             self._commit(batch, rejected)
@@ -177,6 +197,9 @@ class StoreWriter:
             except Exception:
                 log.exception("could not log %d rejected packets", len(rejected))
         if not batch:
+            return
+        if self._journal is not None:
+            self._append_journal(batch)
             return
         try:
             rows = packet_reading_rows([p.packet for p in batch])
@@ -202,6 +225,31 @@ class StoreWriter:
                 self._after_commit(rows)
             except Exception:
                 log.exception("after-commit hook failed (the batch is stored and acknowledged)")
+
+    def _append_journal(self, batch: list[_Pending]) -> None:
+        assert self._journal is not None
+        try:
+            self._journal.append(
+                [
+                    encode_record(int(p.raw.received_at.timestamp() * 1_000_000), p.raw.peer, p.raw.raw)
+                    for p in batch
+                ]
+            )
+        except Exception:  # a full or failing disk: nothing is acknowledged, the loggers re-send
+            log.exception("journal append failed for %d packets; not acknowledged", len(batch))
+            self._loop.call_soon_threadsafe(_release_all, batch)
+            return
+        self._stats.batches += 1
+        self._loop.call_soon_threadsafe(_acknowledge_all, batch)
+        now = time.monotonic()
+        if self._on_backlog is not None and now - self._backlog_checked >= BACKLOG_CHECK_S:
+            self._backlog_checked = now
+            limit = self._settings.journal_max_backlog_mb * 2**20
+            backlog = self._journal.backlog_bytes()
+            full = backlog >= limit if not self._backlog_full else backlog > limit / 2
+            if full != self._backlog_full:
+                self._backlog_full = full
+                self._on_backlog(full)
 
 
 def _acknowledge_all(batch: list[_Pending]) -> None:
@@ -449,7 +497,7 @@ class HJ212Connection(asyncio.Protocol):
         """Read while fewer than max_pending packets await the store, the writer's queue is not full and the
         peer reads its answers."""
         limit = self._settings.max_pending_per_connection
-        held = self._write_paused or self.server.queue_full
+        held = self._write_paused or self.server.queue_full or self.server.journal_full
         pause = held or self._pending >= (limit // 2 if self._paused else limit)
         if pause == self._paused or self._transport is None or self._closing:
             return
@@ -500,8 +548,10 @@ class IngestServer:
         data_time: DataTimeSettings | None = None,
         clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
         after_commit: AfterCommit | None = None,
+        journal: JournalAppender | None = None,
     ) -> None:
         self.after_commit = after_commit
+        self.journal = journal  # journal mode: acknowledged after the journal append (ingest.journal)
         self.settings = settings
         self.store = store
         self.auth = auth
@@ -518,8 +568,13 @@ class IngestServer:
         self._server: asyncio.Server | None = None
         self._sweeper: asyncio.Task[None] | None = None
         self.writer: StoreWriter
+        self._loop: asyncio.AbstractEventLoop
+        self._outbox: list[_Pending] = []  # accepted this turn of the event loop, handed over at its end
         self.queued = 0  # accepted packets handed to the writer and not yet acknowledged or released
         self.queue_full = False  # every connection stops reading until ``queued`` is down to half the bound
+        self.journal_full = (
+            False  # journal mode: the loader is this far behind; every connection stops reading
+        )
 
     @property
     def port(self) -> int:
@@ -528,8 +583,16 @@ class IngestServer:
         return int(sock.getsockname()[1])
 
     async def start(self) -> None:
-        loop = asyncio.get_running_loop()
-        self.writer = StoreWriter(self.store, loop, self.settings, self.stats, self.after_commit)
+        loop = self._loop = asyncio.get_running_loop()
+        self.writer = StoreWriter(
+            self.store,
+            loop,
+            self.settings,
+            self.stats,
+            self.after_commit,
+            journal=self.journal,
+            on_backlog=self._journal_backlog,
+        )
         self.writer.start()
         factory: Callable[[], HJ212Connection] = lambda: HJ212Connection(self)  # noqa: E731
         # a modest backlog: asyncio accepts up to this many connections per loop iteration
@@ -552,13 +615,21 @@ class IngestServer:
 
     # the writer's bounded queue -----------------------------------------------------------------------------
     def enqueue(self, item: _Pending) -> None:
-        """Hand an accepted packet to the writer; at the bound every connection stops reading."""
+        """Hand an accepted packet to the writer (with the others of this turn of the event loop, at its end);
+        at the bound every connection stops reading."""
         self.queued += 1
-        self.writer.submit(item)
+        if not self._outbox:
+            self._loop.call_soon(self._flush_outbox)
+        self._outbox.append(item)
         if not self.queue_full and self.queued >= self.settings.max_queued_packets:
             self.queue_full = True
             self.stats.queue_full += 1
             self._update_all()
+
+    def _flush_outbox(self) -> None:
+        if self._outbox:
+            items, self._outbox = self._outbox, []
+            self.writer.submit(items)
 
     def dequeued(self, count: int) -> None:
         """``count`` packets left the writer (acknowledged or released); at half the bound reading resumes."""
@@ -566,6 +637,19 @@ class IngestServer:
         if self.queue_full and self.queued <= self.settings.max_queued_packets // 2:
             self.queue_full = False
             self._update_all()
+
+    def _journal_backlog(self, full: bool) -> None:
+        """From the writer thread: the journal loader is (no longer) too far behind."""
+        self._loop.call_soon_threadsafe(self._set_journal_full, full)
+
+    def _set_journal_full(self, full: bool) -> None:
+        if full:
+            self.stats.journal_full += 1
+            log.warning(
+                "journal loader behind by %.0f MB: connections paused", self.settings.journal_max_backlog_mb
+            )
+        self.journal_full = full
+        self._update_all()
 
     def _update_all(self) -> None:
         for conn in list(self.connections):
@@ -629,6 +713,7 @@ class IngestServer:
             for conn in list(self.connections):
                 conn.close()
             await self._server.wait_closed()
+        self._flush_outbox()
         await asyncio.to_thread(self.writer.stop)
 
     async def _sweep(self) -> None:

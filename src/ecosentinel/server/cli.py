@@ -25,9 +25,17 @@ def ingest_command(
     processes: int = typer.Option(
         1, min=1, help="Receiver processes sharing the port (SO_REUSEPORT); 1 = in this process."
     ),
+    journal: bool = typer.Option(
+        None,
+        "--journal/--no-journal",
+        help="Acknowledge after an fsync'd append to the packet journal; a loader process stores behind "
+        "(default from settings: off; docs/ingest.md).",
+    ),
 ) -> None:
     """Run the HJ 212 receiver alone (HJ 212 数据接收服务)."""
     settings = get_settings()
+    if journal is not None:
+        settings.ingest.journal = journal
     if host is not None:
         settings.ingest.host = host
     if port is not None:
@@ -50,9 +58,17 @@ def serve_command(
         help="HJ 212 receiver processes of their own, sharing the port (SO_REUSEPORT); 0 = in the web "
         "app's process.",
     ),
+    journal: bool = typer.Option(
+        None,
+        "--journal/--no-journal",
+        help="Acknowledge after an fsync'd append to the packet journal; a loader process stores behind "
+        "(default from settings: off; docs/ingest.md).",
+    ),
 ) -> None:
     """Run the platform: web app, API (OpenAPI at /openapi.json) and HJ 212 receiver (启动平台)."""
     settings = get_settings()
+    if journal is not None:
+        settings.ingest.journal = journal
     if host is not None:
         settings.web.host = host
     if port is not None:

@@ -50,6 +50,7 @@ _COUNTERS = (
     "rejected_logged",
     "rejected_log_dropped",
     "queue_full",
+    "journal_full",
     "batches",
 )
 """Cumulative counters: a restarted process starts again at 0, so the pool keeps what the dead one had."""
@@ -93,7 +94,7 @@ async def _serve(settings: Settings, index: int, processes: int, pipe: Connectio
     settings.interop.backfill_max_per_minute = max(1, -(-rate // processes))
     stop = asyncio.Event()
     asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)
-    async with running_ingest(settings, migrate=False, primary=index == 0) as server:
+    async with running_ingest(settings, migrate=False, primary=index == 0, index=index) as server:
         freeze_startup_heap()
         pipe.send(("ready", server.port))
         while not stop.is_set():

@@ -19,11 +19,13 @@ from ecosentinel.config import Settings
 from ecosentinel.database import create_engine, session_factory, upgrade
 from ecosentinel.ingest import messages
 from ecosentinel.ingest.auth import AuthCache
+from ecosentinel.ingest.journal import JournalAppender
 from ecosentinel.ingest.server import IngestServer
 from ecosentinel.interop.runtime import InteropRuntime
 from ecosentinel.jobs import JobRunner
 from ecosentinel.registry.service import load_point_auth
 from ecosentinel.server.app import IngestView, create_app
+from ecosentinel.server.journal_loader import LoaderProcess
 from ecosentinel.server.receivers import ReceiverPool
 from ecosentinel.server.scheduler import start_scheduler
 from ecosentinel.store.base import open_store
@@ -55,13 +57,16 @@ def install_event_loop_policy() -> None:
 
 @contextlib.asynccontextmanager
 async def running_ingest(
-    settings: Settings, *, migrate: bool = True, primary: bool = True
+    settings: Settings, *, migrate: bool = True, primary: bool = True, index: int = 0
 ) -> AsyncIterator[IngestServer]:
     """Migrate, open the store, start the HJ 212 receiver; stop it (flushing queued writes) on exit.
 
     ``primary=False`` is a second (third …) receiver process on the same database (docs/ingest.md): it
     receives, stores and answers remote commands like the first, but leaves forwarding and the archiver to
-    the first process (each needs one reader of the store per database).
+    the first process (each needs one reader of the store per database). In journal mode (``ingest.journal``)
+    the receiver journals into ``<journal dir>/r<index>`` and the primary one starts the loader process,
+    which stores the packets and runs the archiver; on exit it stops the loader after its own receiver, and
+    the loader drains the journals first.
     """
     settings.ensure_dirs()
     url = settings.effective_database_url
@@ -70,8 +75,15 @@ async def running_ingest(
     engine = create_engine(url)
     store = open_store(url)
     auth = AuthCache(lambda: load_point_auth(engine))
+    journal = None
+    loader = None
+    if settings.ingest.journal:
+        journal = await asyncio.to_thread(JournalAppender, settings.effective_journal_dir / f"r{index}")
+        if primary:
+            loader = LoaderProcess(settings)
+            loader.start()
     archiver = None
-    if primary and settings.archive_interval_s > 0:  # seals closed days into the archive (docs/archive.md)
+    if primary and journal is None and settings.archive_interval_s > 0:  # seals closed days (docs/archive.md)
         archiver = Archiver(url, settings.effective_archive_dir, interval_s=settings.archive_interval_s)
     server = IngestServer(
         settings=settings.ingest,
@@ -79,6 +91,7 @@ async def running_ingest(
         auth=auth,
         data_time=settings.data_time,
         after_commit=None if archiver is None else archiver.note_rows,
+        journal=journal,
     )
     await server.start()
     interop = InteropRuntime(server, session_factory(engine), store, settings.interop, forwarding=primary)
@@ -92,6 +105,8 @@ async def running_ingest(
         await server.stop()
         if archiver is not None:
             await asyncio.to_thread(archiver.stop)
+        if loader is not None:
+            await asyncio.to_thread(loader.stop)
         store.close()
         engine.dispose()
 
