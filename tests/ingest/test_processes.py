@@ -19,6 +19,7 @@ import psutil
 import pytest
 
 from ecosentinel.protocol.hj212 import decode
+from ecosentinel.server.journal_loader import PROCESS_NAME
 from ecosentinel.store.base import open_store
 from tests.ingest.conftest import FACTORS, MN, T0
 from tests.ingest.test_server import minute_packet
@@ -27,10 +28,11 @@ PROCESSES = 2
 SPAN_MINUTES = 20_000  # each logger's own DataTimes: minutes -c * SPAN .. -c * SPAN + sent (never repeated)
 
 
-def start_pool(url: str, data_dir: Path) -> tuple[subprocess.Popen[str], int]:
+def start_pool(url: str, data_dir: Path, *, journal: bool = False) -> tuple[subprocess.Popen[str], int]:
     env = dict(os.environ, ECOSENTINEL_DATA_DIR=str(data_dir), ECOSENTINEL_DATABASE_URL=url)
+    mode = "--journal" if journal else "--no-journal"
     proc = subprocess.Popen(
-        [sys.executable, "-m", "ecosentinel", "ingest", "--port", "0", "--processes", str(PROCESSES)],
+        [sys.executable, "-m", "ecosentinel", "ingest", "--port", "0", "--processes", str(PROCESSES), mode],
         env=env,
         stdout=subprocess.PIPE,
         text=True,
@@ -54,11 +56,12 @@ def stop_pool(proc: subprocess.Popen[str]) -> None:
 
 
 def receivers(proc: subprocess.Popen[str]) -> list[psutil.Process]:
-    """The receiver processes of the pool (its multiprocessing resource tracker is not one)."""
+    """The receiver processes of the pool (neither its multiprocessing resource tracker nor, in journal mode,
+    its journal loader is one)."""
     return [
         child
         for child in psutil.Process(proc.pid).children()
-        if "resource_tracker" not in " ".join(child.cmdline())
+        if "resource_tracker" not in " ".join(child.cmdline()) and child.name() != PROCESS_NAME.decode()
     ]
 
 
@@ -126,10 +129,11 @@ async def _open_loggers(port: int, count: int) -> list[tuple[asyncio.StreamReade
 
 
 @pytest.mark.timeout(240)
+@pytest.mark.parametrize("journal", [False, True], ids=["store", "journal"])
 async def test_two_processes_share_the_port_and_store_every_acknowledged_packet_once(
-    registered_url: str, tmp_path: Path
+    registered_url: str, tmp_path: Path, journal: bool
 ) -> None:
-    proc, port = start_pool(registered_url, tmp_path)
+    proc, port = start_pool(registered_url, tmp_path, journal=journal)
     try:
         assert len(receivers(proc)) == PROCESSES
         # 24 idle connections first: the kernel spreads them over both listening sockets
@@ -186,10 +190,11 @@ async def _keep_sending(index: int, port: int, stop: asyncio.Event, acked: set[i
 
 
 @pytest.mark.timeout(240)
+@pytest.mark.parametrize("journal", [False, True], ids=["store", "journal"])
 async def test_kill_9_of_one_receiver_process_loses_nothing_it_acknowledged(
-    registered_url: str, tmp_path: Path
+    registered_url: str, tmp_path: Path, journal: bool
 ) -> None:
-    proc, port = start_pool(registered_url, tmp_path)
+    proc, port = start_pool(registered_url, tmp_path, journal=journal)
     stop = asyncio.Event()
     acked: set[int] = set()
     try:

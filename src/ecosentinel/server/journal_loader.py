@@ -1,12 +1,14 @@
 """The journal loader process (journal mode, docs/ingest.md): stores what the receivers journaled.
 
-Started by the first receiver process (``running_ingest`` with ``primary``) when ``ingest.journal`` is on: a
-``spawn``ed interpreter of its own, at a lower priority (``journal_loader_nice``) so that during a burst the
-receivers keep the cores and the loader catches up after. It takes the loader lock (one loader per journal;
-a successor started after a crash waits for it), loads every receiver's journal into the store in large
-transactions and, in this mode, also runs the archiver (it is the process that knows which days changed).
+Started when ``ingest.journal`` is on by the receiver (``running_ingest``) or, with several receiver
+processes, by their pool (``server.receivers``, which restarts it if it dies): a ``spawn``ed interpreter of
+its own, at a lower priority (``journal_loader_nice``) so that during a burst the receivers keep the cores and
+the loader catches up after. It takes the loader lock (one loader per journal; a successor started after a
+crash waits for it), loads every receiver's journal into the store in large transactions and, in this mode,
+also runs the archiver (it is the process that knows which days changed).
 
-Stopping: ``SIGTERM`` (the receiver stopping in order) drains: the loader goes on until no receiver holds its
+Stopping: a stop message on its pipe (sent after the receivers stopped; a message, not a signal, so that it
+waits until the loader has started) or ``SIGTERM`` drains: the loader goes on until no receiver holds its
 journal any more and nothing is left, so an orderly stop leaves every acknowledged packet in the store. If the
 process that started it dies, its pipe breaks and the loader stops after the pass it is in; what is left
 waits in the journal for the next loader.
@@ -15,6 +17,7 @@ waits in the journal for the next loader.
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import logging
 import multiprocessing
 import os
@@ -32,6 +35,17 @@ log = logging.getLogger(__name__)
 
 STOP_TIMEOUT_S = 120.0  # a loader still draining after this is killed (what it left stays journaled)
 DRAIN_TIMEOUT_S = 90.0
+STOP = "stop"
+READY = "ready"
+START_TIMEOUT_S = 120.0
+PROCESS_NAME = b"journal-loader"  # what ps, top and psutil's name() show for the loader (Linux)
+
+
+def _name_process() -> None:
+    """Name the process (Linux prctl PR_SET_NAME) so operators and tools can tell it from the receivers."""
+    with contextlib.suppress(OSError, AttributeError):
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(15, ctypes.c_char_p(PROCESS_NAME), 0, 0, 0)
 
 
 def loader_main(settings: Settings, pipe: Connection) -> None:
@@ -40,16 +54,20 @@ def loader_main(settings: Settings, pipe: Connection) -> None:
         level=logging.INFO, format="%(asctime)s %(levelname)s journal-loader %(name)s: %(message)s"
     )
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the receiver decides when the loader stops
+    _name_process()
     with contextlib.suppress(OSError):
         os.nice(settings.ingest.journal_loader_nice)
     stop = threading.Event()
     orphaned = threading.Event()
     signal.signal(signal.SIGTERM, lambda signum, frame: stop.set())
+    pipe.send(READY)  # named and handling its signals (it may still wait for an older loader's lock)
 
     def watch_parent() -> None:
-        with contextlib.suppress(EOFError, OSError):
-            pipe.recv()  # the parent never sends: this returns when its end closes (it exited or died)
-        orphaned.set()
+        try:
+            while pipe.recv() != STOP:
+                pass
+        except (EOFError, OSError):  # the parent's end closed without asking: it died
+            orphaned.set()
         stop.set()
 
     threading.Thread(target=watch_parent, name="loader-parent-watch", daemon=True).start()
@@ -87,6 +105,8 @@ class LoaderProcess:
         self._pipe: Connection | None = None
 
     def start(self) -> None:
+        if self._pipe is not None:  # a restart: the last one's end of the pipe
+            self._pipe.close()
         ctx = multiprocessing.get_context("spawn")
         parent_end, child_end = ctx.Pipe(duplex=True)
         process = ctx.Process(
@@ -98,14 +118,21 @@ class LoaderProcess:
         process.start()
         child_end.close()
         self._process, self._pipe = process, parent_end
+        try:
+            ready = parent_end.poll(START_TIMEOUT_S) and parent_end.recv() == READY
+        except (EOFError, OSError):  # it died starting
+            ready = False
+        if not ready:
+            raise RuntimeError(f"the journal loader did not start within {START_TIMEOUT_S:.0f} s")
 
     def stop(self) -> None:
-        """SIGTERM: the loader drains what the receivers journaled, then exits (blocking)."""
+        """Ask the loader to stop: it drains what the receivers journaled, then exits (blocking)."""
         process = self._process
         if process is None:
             return
-        if process.is_alive():
-            process.terminate()
+        if self._pipe is not None:
+            with contextlib.suppress(OSError):  # it is gone already
+                self._pipe.send(STOP)
         process.join(STOP_TIMEOUT_S)
         if process.is_alive():
             log.warning(
@@ -121,3 +148,11 @@ class LoaderProcess:
     @property
     def pid(self) -> int | None:
         return None if self._process is None else self._process.pid
+
+    @property
+    def alive(self) -> bool:
+        return self._process is not None and self._process.is_alive()
+
+    @property
+    def exitcode(self) -> int | None:
+        return None if self._process is None else self._process.exitcode

@@ -31,6 +31,7 @@ from typing import Any
 from ecosentinel.config import Settings
 from ecosentinel.database import upgrade
 from ecosentinel.ingest.server import IngestServer, IngestStats
+from ecosentinel.server.journal_loader import LoaderProcess
 
 log = logging.getLogger(__name__)
 
@@ -94,7 +95,9 @@ async def _serve(settings: Settings, index: int, processes: int, pipe: Connectio
     settings.interop.backfill_max_per_minute = max(1, -(-rate // processes))
     stop = asyncio.Event()
     asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)
-    async with running_ingest(settings, migrate=False, primary=index == 0, index=index) as server:
+    async with running_ingest(
+        settings, migrate=False, primary=index == 0, index=index, pooled=True
+    ) as server:
         freeze_startup_heap()
         pipe.send(("ready", server.port))
         while not stop.is_set():
@@ -144,6 +147,7 @@ class ReceiverPool:
         self._supervisor: threading.Thread | None = None
         self._reservation: socket.socket | None = None
         self._child_settings = settings
+        self._loader: LoaderProcess | None = None  # journal mode: the one loader, supervised like a receiver
 
     # lifecycle --------------------------------------------------------------------------------------------
     def start(self) -> int:
@@ -155,6 +159,9 @@ class ReceiverPool:
         self._child_settings = self.settings.model_copy(deep=True)
         self._child_settings.ingest.port = self.port  # the one reserved, also when asked for any (0)
         try:
+            if self.settings.ingest.journal:
+                self._loader = LoaderProcess(self._child_settings)
+                self._loader.start()
             self._slots = [self._spawn(i) for i in range(self.processes)]
             for slot in self._slots:
                 self._wait_ready(slot)
@@ -181,6 +188,8 @@ class ReceiverPool:
                 slot.process.join()
         if self._supervisor is not None:
             self._supervisor.join()
+        if self._loader is not None:  # after every receiver: it drains what they journaled
+            self._loader.stop()
         if self._reservation is not None:
             self._reservation.close()
             self._reservation = None
@@ -257,6 +266,9 @@ class ReceiverPool:
                 slot_of = by_pipe.get(ready) if isinstance(ready, Connection) else None
                 if slot_of is not None:
                     self._read_reports(slot_of)
+            if self._loader is not None and not self._loader.alive and not self._stopping.is_set():
+                log.warning("journal loader exited with code %s; restarting", self._loader.exitcode)
+                self._loader.start()
             for slot in list(self._slots):
                 if slot.process.is_alive() or self._stopping.is_set():
                     continue

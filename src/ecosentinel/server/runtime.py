@@ -57,16 +57,16 @@ def install_event_loop_policy() -> None:
 
 @contextlib.asynccontextmanager
 async def running_ingest(
-    settings: Settings, *, migrate: bool = True, primary: bool = True, index: int = 0
+    settings: Settings, *, migrate: bool = True, primary: bool = True, index: int = 0, pooled: bool = False
 ) -> AsyncIterator[IngestServer]:
     """Migrate, open the store, start the HJ 212 receiver; stop it (flushing queued writes) on exit.
 
     ``primary=False`` is a second (third …) receiver process on the same database (docs/ingest.md): it
     receives, stores and answers remote commands like the first, but leaves forwarding and the archiver to
     the first process (each needs one reader of the store per database). In journal mode (``ingest.journal``)
-    the receiver journals into ``<journal dir>/r<index>`` and the primary one starts the loader process,
-    which stores the packets and runs the archiver; on exit it stops the loader after its own receiver, and
-    the loader drains the journals first.
+    the receiver journals into ``<journal dir>/r<index>``; the loader process, which stores the packets and
+    runs the archiver, is started here unless the receiver is one of a pool (``pooled``: the pool runs it),
+    and stopped after the receiver, draining the journal first.
     """
     settings.ensure_dirs()
     url = settings.effective_database_url
@@ -79,7 +79,7 @@ async def running_ingest(
     loader = None
     if settings.ingest.journal:
         journal = await asyncio.to_thread(JournalAppender, settings.effective_journal_dir / f"r{index}")
-        if primary:
+        if not pooled:
             loader = LoaderProcess(settings)
             loader.start()
     archiver = None
@@ -115,13 +115,18 @@ def _exit_on_sigterm(signum: int, frame: object) -> None:
     raise SystemExit(0)
 
 
-async def wait_for_shutdown_signal() -> None:
-    """Return on SIGINT or SIGTERM."""
+def shutdown_signal() -> asyncio.Event:
+    """An event set on SIGINT or SIGTERM (handled from now on)."""
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    await stop.wait()
+    return stop
+
+
+async def wait_for_shutdown_signal() -> None:
+    """Return on SIGINT or SIGTERM."""
+    await shutdown_signal().wait()
 
 
 async def run_platform(
@@ -180,15 +185,17 @@ async def run_ingest_forever(settings: Settings, *, ready_message: bool = True, 
         pool = ReceiverPool(settings, processes)
         port = await asyncio.to_thread(pool.start)
         try:
+            stopping = shutdown_signal()
             if ready_message:
                 print(f"ecosentinel-ingest ready port={port}", flush=True)
-            await wait_for_shutdown_signal()
+            await stopping.wait()
         finally:
             await asyncio.to_thread(pool.stop)
         return
     async with running_ingest(settings) as server:
         freeze_startup_heap()
+        stopping = shutdown_signal()  # before the ready line: a SIGTERM right after it must stop in order
         if ready_message:
             # A line scripts (and the kill -9 test) wait for; keep its shape stable.
             print(f"ecosentinel-ingest ready port={server.port}", flush=True)
-        await wait_for_shutdown_signal()
+        await stopping.wait()
