@@ -194,3 +194,47 @@ async def test_receiver_acknowledges_after_the_journal_and_the_loader_stores_beh
     stop.set()  # an orderly stop: drain what the (gone) receiver journaled, then return
     JournalLoader(root, ingest_store).run(stop, drain_timeout_s=30)
     assert _counts(registered_url) == (20 * len(FACTORS), 20)
+
+
+async def test_connections_pause_while_the_loader_is_too_far_behind(
+    registered_url: str, ingest_store: MeasurementStore, tmp_path: Path
+) -> None:
+    root = tmp_path / "journal"
+    engine = create_engine(registered_url)
+    # short deadlines make the receiver's sweep (which looks at the backlog) run every 0.1 s; the connection
+    # held by the receiver for longer than the idle timeout is not idle (it is not closed)
+    settings = IngestSettings(
+        port=0, journal=True, journal_max_backlog_mb=4000 / 2**20, frame_timeout_s=0.4, idle_timeout_s=0.5
+    )
+    server = IngestServer(
+        settings=settings,
+        store=ingest_store,
+        auth=AuthCache(lambda: load_point_auth(engine)),
+        journal=JournalAppender(root / "r0"),
+    )
+    await server.start()
+    loader = JournalLoader(root, ingest_store)
+    try:
+        reader, writer = await asyncio.open_connection("127.0.0.1", server.port)
+        for m in range(10):  # about 650 bytes a packet: over the 4,000-byte bound after 7
+            writer.write(minute_packet(m))
+            await writer.drain()
+            await reader.readuntil(b"\r\n")
+        async with asyncio.timeout(5):
+            while not server.journal_full:  # noqa: ASYNC110 - set by the receiver's periodic sweep
+                await asyncio.sleep(0.05)
+        writer.write(minute_packet(10))
+        await writer.drain()
+        with pytest.raises(TimeoutError):  # not read, so not answered, while the loader is behind
+            async with asyncio.timeout(1.0):
+                await reader.readuntil(b"\r\n")
+        assert loader.load_available() == 10
+        async with asyncio.timeout(5):  # the loader caught up: the packet is read and answered
+            assert b"CN=9014" in await reader.readuntil(b"\r\n")
+        writer.close()
+    finally:
+        await server.stop()
+        engine.dispose()
+    assert server.stats.journal_full == 1
+    assert loader.load_available() == 1
+    assert _counts(registered_url) == (11 * len(FACTORS), 11)

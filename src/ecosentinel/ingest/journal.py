@@ -140,12 +140,16 @@ def _try_lock(path: Path) -> int | None:
 
 
 def backlog_bytes(directory: Path) -> int:
-    """Bytes of the segments still in a writer's directory (loaded ones are deleted once closed)."""
+    """Bytes of a writer's journal the loader has not stored yet (as far as its progress file says)."""
+    segments = _segments(directory)  # before the progress: a segment deleted meanwhile was loaded
+    done_seq, done_offset = _read_progress(directory)
     total = 0
-    for _, path in _segments(directory):
+    for seq, path in segments:
+        if seq < done_seq:
+            continue
         with contextlib.suppress(FileNotFoundError):
-            total += path.stat().st_size
-    return total
+            total += path.stat().st_size - (done_offset if seq == done_seq else 0)
+    return max(0, total)
 
 
 class JournalAppender:

@@ -66,7 +66,6 @@ FEED_BYTES = 4096  # bytes handed to the framer at a time, so a flood is cut off
 GARBAGE_FRAMES = 16  # skipped bytes (including the rest of each bad frame) charged as one bad frame
 MAX_SPLIT_MESSAGES = 8  # incomplete split messages held per connection
 CLOSE_GRACE_S = 5.0  # a closing connection whose peer does not read its last answer is aborted after this
-BACKLOG_CHECK_S = 1.0  # journal mode: how often the writer looks at how much the loader has left
 
 
 @dataclass
@@ -103,9 +102,7 @@ class StoreWriter:
 
     Runs the blocking store calls in its own thread so the event loop keeps serving sockets. With a
     ``journal`` (journal mode, ingest.journal), a group is appended to the journal and fdatasync'd instead of
-    committed to the store, and the journal loader stores it behind (ingest.journal); ``on_backlog`` is then
-    told, from this thread, when the journal's unloaded bytes cross ``journal_max_backlog_mb`` (and when they
-    are back under half of it).
+    committed to the store, and the journal loader stores it behind.
     """
 
     def __init__(
@@ -116,13 +113,9 @@ class StoreWriter:
         stats: IngestStats,
         after_commit: AfterCommit | None = None,
         journal: JournalAppender | None = None,
-        on_backlog: Callable[[bool], None] | None = None,
     ) -> None:
         self._after_commit = after_commit
         self._journal = journal
-        self._on_backlog = on_backlog
-        self._backlog_full = False
-        self._backlog_checked = 0.0
         self._store = store
         self._loop = loop
         self._settings = settings
@@ -241,15 +234,6 @@ class StoreWriter:
             return
         self._stats.batches += 1
         self._loop.call_soon_threadsafe(_acknowledge_all, batch)
-        now = time.monotonic()
-        if self._on_backlog is not None and now - self._backlog_checked >= BACKLOG_CHECK_S:
-            self._backlog_checked = now
-            limit = self._settings.journal_max_backlog_mb * 2**20
-            backlog = self._journal.backlog_bytes()
-            full = backlog >= limit if not self._backlog_full else backlog > limit / 2
-            if full != self._backlog_full:
-                self._backlog_full = full
-                self._on_backlog(full)
 
 
 def _acknowledge_all(batch: list[_Pending]) -> None:
@@ -591,7 +575,6 @@ class IngestServer:
             self.stats,
             self.after_commit,
             journal=self.journal,
-            on_backlog=self._journal_backlog,
         )
         self.writer.start()
         factory: Callable[[], HJ212Connection] = lambda: HJ212Connection(self)  # noqa: E731
@@ -638,16 +621,19 @@ class IngestServer:
             self.queue_full = False
             self._update_all()
 
-    def _journal_backlog(self, full: bool) -> None:
-        """From the writer thread: the journal loader is (no longer) too far behind."""
-        self._loop.call_soon_threadsafe(self._set_journal_full, full)
-
-    def _set_journal_full(self, full: bool) -> None:
+    async def _check_journal_backlog(self) -> None:
+        """Journal mode: every connection stops reading while the loader has ``journal_max_backlog_mb`` of
+        this receiver's journal left to store, and reads again once it is down to half of that."""
+        if self.journal is None:
+            return
+        backlog = await asyncio.to_thread(self.journal.backlog_bytes)
+        limit = self.settings.journal_max_backlog_mb * 2**20
+        full = backlog > limit / 2 if self.journal_full else backlog >= limit
+        if full == self.journal_full:
+            return
         if full:
             self.stats.journal_full += 1
-            log.warning(
-                "journal loader behind by %.0f MB: connections paused", self.settings.journal_max_backlog_mb
-            )
+            log.warning("journal loader %.1f MB behind: connections paused", backlog / 2**20)
         self.journal_full = full
         self._update_all()
 
@@ -729,8 +715,10 @@ class IngestServer:
             for conn in list(self.connections):
                 started = conn.frame_started_at
                 # a connection still owed acknowledgements is waiting for the store, not idle (a slow
-                # commit must not cut it off before its packets are answered)
-                idle = conn.last_frame_at < idle_cutoff and conn.awaiting == 0
+                # commit must not cut it off before its packets are answered); nor is one this receiver
+                # stopped reading (every connection waits for the store or the journal loader)
+                held = self.queue_full or self.journal_full
+                idle = conn.last_frame_at < idle_cutoff and conn.awaiting == 0 and not held
                 if idle or (started is not None and started < frame_cutoff):
                     self.stats.connections_timed_out += 1
                     why = "idle" if idle else "frame not completed in time"
@@ -740,6 +728,7 @@ class IngestServer:
             for (address, reason), count in self.sampler.drain():
                 log.warning("%d more from %s: %s (not logged one by one)", count, address, reason)
             self.addresses.prune()
+            await self._check_journal_backlog()
             if now - last_refresh >= 5.0:
                 last_refresh = now
                 await asyncio.to_thread(self.auth.refresh_if_stale)
