@@ -108,7 +108,8 @@ def locked(layout: Layout) -> Iterator[None]:
             fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
 
 
-def _fsync_dir(path: Path) -> None:
+def fsync_dir(path: Path) -> None:
+    """Make a directory's entries (a file created, renamed or removed in it) durable."""
     fd = os.open(path, os.O_RDONLY)
     try:
         os.fsync(fd)
@@ -124,7 +125,7 @@ def _write_partition(frame: pl.DataFrame, target: Path) -> None:
     with tmp.open("rb") as fh:
         os.fsync(fh.fileno())
     tmp.replace(target)
-    _fsync_dir(target.parent)
+    fsync_dir(target.parent)
 
 
 def packets_frame(packets: Iterable[RawPacket]) -> pl.DataFrame:

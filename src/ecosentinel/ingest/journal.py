@@ -43,6 +43,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from ecosentinel.archive.build import fsync_dir
 from ecosentinel.errors import ConfigError
 from ecosentinel.ingest import messages
 from ecosentinel.protocol.hj212 import Framer, Hj212Error, Packet, Reassembler, packet_reading_rows
@@ -120,14 +121,6 @@ def _segments(directory: Path) -> list[tuple[int, Path]]:
     return sorted(found)
 
 
-def _fsync_dir(directory: Path) -> None:
-    fd = os.open(directory, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
 def _try_lock(path: Path) -> int | None:
     """An exclusive flock on ``path`` (created): its descriptor, or None when another process holds it."""
     fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
@@ -183,7 +176,7 @@ class JournalAppender:
         path = self.directory / f"{self._seq:012d}{SUFFIX}"
         self._fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_APPEND, 0o600)
         self._size = 0
-        _fsync_dir(self.directory)  # the new file's name is durable before anything in it is acknowledged
+        fsync_dir(self.directory)  # the new file's name is durable before anything in it is acknowledged
 
     def append(self, records: Sequence[bytes]) -> None:
         """Append encoded records (:func:`encode_record`) and fdatasync: durable when this returns."""
@@ -395,17 +388,7 @@ class JournalLoader:
                 )
                 continue
             packets.append(packet)
-            raws.append(
-                RawPacket(
-                    received_at=received_at,
-                    peer=record.peer,
-                    mn=packet.mn,
-                    cn=packet.cn,
-                    qn=packet.qn,
-                    data_time=packet.data_time,
-                    raw=record.raw,
-                )
-            )
+            raws.append(RawPacket.of(packet, received_at=received_at, peer=record.peer, raw=record.raw))
         if refused:
             log.error(messages.JOURNAL_UNDECODABLE.format(count=len(refused)))
             self.store.append_rejected(refused)

@@ -416,15 +416,7 @@ class HJ212Connection(asyncio.Protocol):
                     self._write(build_reply(packet, "9011", QnRtn=QnRtn.REJECTED))
                 self._count_bad(bad_time.reason, packet.raw, mn=packet.mn, detail=bad_time.message)
                 return
-        raw = RawPacket(
-            received_at=dt.datetime.now(dt.UTC),
-            peer=self.peer,
-            mn=packet.mn,
-            cn=packet.cn,
-            qn=packet.qn,
-            data_time=packet.data_time,
-            raw=packet.raw,
-        )
+        raw = RawPacket.of(packet, received_at=dt.datetime.now(dt.UTC), peer=self.peer)
         self._pending += 1
         self.update_reading()
         self.server.enqueue(_Pending(packet=packet, raw=raw, conn=self))

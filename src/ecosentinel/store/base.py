@@ -16,6 +16,7 @@ import polars as pl
 import pyarrow as pa
 
 from ecosentinel.errors import ValidationError
+from ecosentinel.protocol.hj212 import Packet
 from ecosentinel.readings import READING_SCHEMA, DataFlag, DataKind, ReadingRow, Source
 
 
@@ -30,6 +31,21 @@ class RawPacket:
     qn: str | None
     data_time: dt.datetime | None  # timezone-aware; None for packets without DataTime
     raw: bytes
+
+    @classmethod
+    def of(
+        cls, packet: Packet, *, received_at: dt.datetime, peer: str, raw: bytes | None = None
+    ) -> RawPacket:
+        """A decoded packet's raw record (``raw``: the bytes as received when not ``packet.raw``)."""
+        return cls(
+            received_at=received_at,
+            peer=peer,
+            mn=packet.mn,
+            cn=packet.cn,
+            qn=packet.qn,
+            data_time=packet.data_time,
+            raw=packet.raw if raw is None else raw,
+        )
 
 
 @dataclass(frozen=True, slots=True)
