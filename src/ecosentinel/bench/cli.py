@@ -61,17 +61,20 @@ def _ingest_verdict(results: list[ingest.IngestBenchResult]) -> str:
     for r in results:
         met = r.packets_per_s >= 20_000 and r.p99_ms < 50 and r.connections >= 500
         lines.append(
-            f"- {r.backend}, {r.processes} process(es): {r.packets_per_s:,.0f} packets/s, "
-            f"p99 {r.p99_ms:.0f} ms — {'met' if met else '**not met**'}."
+            f"- {r.backend}, {r.mode}, {r.processes} process(es): {r.packets_per_s:,.0f} packets/s "
+            f"acknowledged, p99 {r.p99_ms:.0f} ms — {'met' if met else '**not met**'}; every reading stored "
+            f"{r.stored_s:.1f} s after the first packet ({r.packets / r.stored_s:,.0f} packets/s)."
         )
-    for backend in dict.fromkeys(r.backend for r in results):
-        runs = sorted((r for r in results if r.backend == backend), key=lambda r: r.processes)
+    for backend, mode in dict.fromkeys((r.backend, r.mode) for r in results):
+        runs = sorted(
+            (r for r in results if (r.backend, r.mode) == (backend, mode)), key=lambda r: r.processes
+        )
         one = next((r for r in runs if r.processes == 1), None)
         for r in runs:
             if one is None or r is one:
                 continue
             lines.append(
-                f"- {backend}: {r.processes} processes / 1 = "
+                f"- {backend}, {mode}: {r.processes} processes / 1 = "
                 f"{r.packets_per_s / one.packets_per_s:.2f}× packets/s (linear would be {r.processes}×); "
                 f"receiver CPU {r.receiver_cpu_s / r.seconds:.2f} vs "
                 f"{one.receiver_cpu_s / one.seconds:.2f} cores; packets per receiver CPU-second "
@@ -136,21 +139,29 @@ def ingest_command(
                 "## Ingest (HJ 212 over loopback TCP, durable before acknowledgement)",
                 "",
                 f"Command: `ecosentinel bench ingest --backend {backend} --connections {connections} "
-                f"--packets-per-conn {packets_per_conn} --window {window} --processes {processes}`  ",
+                f"--packets-per-conn {packets_per_conn} --window {window} --processes {processes} "
+                f"--modes {modes}`  ",
                 f"Machine: {ingest.machine_line()}; load average before the run {load:.1f} "
                 "(shared machine).  ",
                 f"Run: {dt.datetime.now().astimezone():%Y-%m-%d %H:%M %Z}. The receiver "
-                "(`ecosentinel ingest --processes N`: N receiver processes on one port, SO_REUSEPORT, each "
-                "with its own group-commit writer) and the load generator (one asyncio process on uvloop) "
-                "share the machine's cores. Receiver CPU = CPU-seconds of all receiver processes per "
-                "wall-clock second; waiting = run-queue time of their threads (Linux schedstat) per second, "
+                "(`ecosentinel ingest --processes N [--journal]`: N receiver processes on one port, "
+                "SO_REUSEPORT, each with its own group-commit writer; mode `store` acknowledges after the "
+                "store's commit, mode `journal` after the packet journal's fdatasync, with the journal loader"
+                " process storing behind at nice 10, docs/ingest.md) and the load generator (one asyncio "
+                "process on uvloop) share the machine's cores. Packets/s = acknowledged packets per second "
+                "from the first packet sent to the last answer; all stored = seconds from the first packet "
+                "until every reading was in the store (counted in SQL every 0.2 s), and the packets per "
+                "second that makes. Receiver CPU = CPU-seconds of all receiver processes (not the loader) per"
+                " wall-clock second while packets were acknowledged, loader CPU likewise for the journal "
+                "loader; waiting = run-queue time of the receivers' threads (Linux schedstat) per second, "
                 "runnable but no CPU free; client CPU likewise for the load generator.",
                 "",
-                "| backend | processes | connections | packets | packets/s | p50 ack ms | p99 ack ms "
-                "| receiver CPU (cores) | packets per receiver CPU-s | receiver waiting for a CPU (cores) "
-                "| client CPU (cores) "
+                "| backend | mode | processes | connections | packets | packets/s | p50 ack ms | p99 ack ms "
+                "| all stored s | stored packets/s "
+                "| receiver CPU (cores) | packets per receiver CPU-s | loader CPU (cores) "
+                "| receiver waiting for a CPU (cores) | client CPU (cores) "
                 "| receiver peak RSS MB | readings stored |",
-                "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+                "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
                 *(r.row() for r in results),
                 "",
                 INGEST_GOAL,
