@@ -166,20 +166,31 @@ class StoreWriter:
             else:
                 rejected.append(first)
             deadline = time.monotonic() + max_delay
-            while len(batch) < max_packets:
-                timeout = deadline - time.monotonic()
-                try:
-                    item = self._queue.get(timeout=timeout) if timeout > 0 else self._queue.get_nowait()
-                except queue.Empty:
-                    break
-                if item is None:
-                    running = False
-                    break
-                if isinstance(item, list):
-                    batch.extend(item)
-                else:
-                    rejected.append(item)
+            # What is queued now, then (unless the group is full) one sleep to the deadline and what came
+            # meanwhile: the same group as waking for every arrival, without a thread switch per turn of
+            # the event loop.
+            running = self._drain(batch, rejected, max_packets)
+            if running and len(batch) < max_packets:
+                pause = deadline - time.monotonic()
+                if pause > 0:
+                    time.sleep(pause)
+                running = self._drain(batch, rejected, max_packets)
             self._commit(batch, rejected)
+
+    def _drain(self, batch: list[_Pending], rejected: list[RejectedPacket], max_packets: int) -> bool:
+        """Move what is queued into the group (up to ``max_packets``); False once the stop marker is seen."""
+        while len(batch) < max_packets:
+            try:
+                item = self._queue.get_nowait()
+            except queue.Empty:
+                return True
+            if item is None:
+                return False
+            if isinstance(item, list):
+                batch.extend(item)
+            else:
+                rejected.append(item)
+        return True
 
     def _commit(self, batch: list[_Pending], rejected: list[RejectedPacket]) -> None:
         if rejected:
