@@ -45,7 +45,7 @@ class IngestSettings(BaseModel):
     journal: bool = False
     journal_dir: Path | None = None  # None: data_dir / "journal"
     journal_max_backlog_mb: float = 1024.0  # the loader this far behind: every connection stops reading
-    journal_loader_nice: int = 10  # the loader yields the CPU to the receivers during a burst
+    journal_loader_nice: int = 10  # where SCHED_IDLE is not available: the loader yields the CPU to receivers
 
 
 class DataTimeSettings(BaseModel):
