@@ -143,6 +143,73 @@ CASES: list[Case] = [
 ]
 
 
+def holding_analyser(cycles: int, hold: int, jitter: range, equal: range) -> list[float | None]:
+    """An analyser holding each result for ``hold`` rows (adjacent results differ), whose results
+    ``equal`` repeat the first of them, and whose rows ``jitter`` change every row (a day of minute
+    noise: a replayed day, a narrow band, a data logger briefly interpolating)."""
+    results = [round(30.0 + 0.5 * ((k * 7) % 23), 1) for k in range(cycles)]
+    for k in equal:
+        results[k] = results[equal[0]]
+    values: list[float | None] = [r for r in results for _ in range(hold)]
+    for i in jitter:
+        values[i] = 31.1 + 0.1 * (i % 2)
+    return values
+
+
+# T0 is 08:00 CST: CST days start at row 16 h + k days. Minutes: a 2-hour analyser over 4 days with CST
+# day 2 jittering each minute (1,440 one-minute runs against about 45 holds): the median over all runs is
+# one minute, the median over days two hours (cycle), so six cycles are 12 h.
+DAY2_M = range(16 * 60 + 1440, 16 * 60 + 2 * 1440)
+HOLDS_M = 4 * 1440 // 120
+# Hours: a 4-hour analyser over 12 days with CST days 2-4 jittering each hour (72 runs against 54).
+DAYS24_H = range(16 + 2 * 24, 16 + 5 * 24)
+HOLDS_H = 12 * 24 // 4
+WATER_PROD = PointContext(mn=MN, point_type=PointType.WATER, factors={"w01018": FactorSpec(limit=50)})
+
+CASES += [
+    {
+        "id": "clean: minutes, a 2-h analyser's 4 equal results (8 h) while another day jitters each minute",
+        "frame": frame(
+            minute("w01018", holding_analyser(HOLDS_M, 120, DAY2_M, range(33, 37))),
+            minute("wc_prod_kw", list(load(4 * 1440, 240))),
+        ),
+        "context": WATER_PROD,
+        "expect": 0,
+    },
+    {
+        "id": "catch: minutes, the same analyser frozen for 8 results (16 h) while another day jitters",
+        "frame": frame(
+            minute("w01018", holding_analyser(HOLDS_M, 120, DAY2_M, range(33, 41))),
+            minute("wc_prod_kw", list(load(4 * 1440, 240))),
+        ),
+        "context": WATER_PROD,
+        "expect": 1,
+        "severity": "high",
+        "windows": [(T0 + 33 * 120 * MINUTE, T0 + 41 * 120 * MINUTE)],
+    },
+    {
+        "id": "clean: hours, a 4-h analyser's 4 equal results (16 h) while three other days jitter",
+        "frame": frame(
+            series("w01018", holding_analyser(HOLDS_H, 4, DAYS24_H, range(40, 44))),
+            series("wc_prod_kw", list(load(12 * 24, 12))),
+        ),
+        "context": WATER_PROD,
+        "expect": 0,
+    },
+    {
+        "id": "catch: hours, the same analyser frozen for 7 results (28 h) while three other days jitter",
+        "frame": frame(
+            series("w01018", holding_analyser(HOLDS_H, 4, DAYS24_H, range(40, 47))),
+            series("wc_prod_kw", list(load(12 * 24, 12))),
+        ),
+        "context": WATER_PROD,
+        "expect": 1,
+        "severity": "high",
+        "windows": [(T0 + 40 * 4 * HOUR, T0 + 47 * 4 * HOUR)],
+    },
+]
+
+
 @pytest.mark.parametrize("case", CASES, ids=[c["id"] for c in CASES])
 def test_r20(case: Case) -> None:
     found = check_case("R20", case)

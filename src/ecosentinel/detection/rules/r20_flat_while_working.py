@@ -27,8 +27,11 @@ class FlatWhileWorkingParams(RuleParams):
     """[P] a run is long when it lasts this many times the point's own 95th-percentile run (the longest
     value holds the point's analyser and data path produce honestly)."""
     min_cycles: float = 6.0
-    """[P] and at least this many of the point's measuring cycles (median run; research notes R1: six
-    identical analyser cycles)."""
+    """[P] and at least this many of the point's measuring cycles (research notes R1: six identical
+    analyser cycles). The cycle is the median over the window's CST days of each day's median run
+    (``_cycle_s``): each day counts once, so a day of minute jitter (a replayed day with noise, a
+    narrow band: 800 one-minute runs against twelve 2-hour holds a day) does not make a 2-hour analyser's
+    cycle one minute and its other days' honest repeats of three or four equal results long."""
     min_hours: float = 2.0
     """[P] and at least this long in absolute time (a few minutes of repeats say nothing)."""
     min_wc_spread: float = 0.05
@@ -67,8 +70,9 @@ class FlatWhileWorkingRule(FactorRule[FlatWhileWorkingParams]):
     analyser that holds its value between cycles) and R10 (working-condition meters); issue 17 (8 hours
     of identical NOx minute values while load varies were not found). Per factor, minute data first:
     runs of exactly equal valid values longer than max(hold_multiple x the point's own 95th-percentile
-    run, min_cycles x its own median run, min_hours), during which production power (or, without a
-    meter, the discharge flow) stays on and varies by at least min_wc_spread.
+    run, min_cycles x its own cycle (the median over its days of each day's median run), min_hours),
+    during which production power (or, without a meter, the discharge flow) stays on and varies by at
+    least min_wc_spread.
     """
 
     code = "R20_flat_while_working"
@@ -91,7 +95,7 @@ class FlatWhileWorkingRule(FactorRule[FlatWhileWorkingParams]):
             return []
         durations = runs["duration_s"]
         p95 = float(durations.quantile(0.95) or 0.0)
-        cycle = float(durations.median() or 0.0)  # type: ignore[arg-type]
+        cycle = _cycle_s(runs["start"].dt.epoch("us").to_numpy(), durations.to_numpy())
         threshold_s = max(params.hold_multiple * p95, params.min_cycles * cycle, params.min_hours * 3600.0)
         long = runs.filter(pl.col("duration_s") >= threshold_s)
         if long.height == 0:
@@ -154,8 +158,9 @@ class FlatWhileWorkingRule(FactorRule[FlatWhileWorkingParams]):
                     "min_cycles": params.min_cycles,
                     "min_wc_spread": params.min_wc_spread,
                 },
-                "comparison": "identical run >= max(hold_multiple x own p95 run, min_cycles x own median "
-                "run, min_hours) while (p90 - p10)/median of the working condition >= min_wc_spread",
+                "comparison": "identical run >= max(hold_multiple x own p95 run, min_cycles x own cycle "
+                "(median over CST days of the day's median run), min_hours) while (p90 - p10)/median of "
+                "the working condition >= min_wc_spread",
             }
             out.append(
                 self.finding(
@@ -235,9 +240,10 @@ def _no_long_run(series: Series, p: FlatWhileWorkingParams) -> bool:
     Why: on almost every series no run is long, and building the frame of every run (about 10,000 on a
     week of minutes) to take its quantiles cost most of the rule. Here the runs' durations come from
     ``equal_runs`` in numpy (whole seconds, as ``dt.total_seconds`` truncates them), and the threshold is
-    bounded from below by order statistics that the polars quantiles cannot undercut: the 95th
-    percentile ('nearest') and the median ('linear') are at least the sorted durations at the floor of
-    their positions. A series whose longest run is below that bound has no long run."""
+    bounded from below by an order statistic that the polars quantile cannot undercut (the 95th
+    percentile ('nearest') is at least the sorted duration at the floor of its position) and by the
+    cycle, computed here exactly as ``detect`` does (``_cycle_s`` on the same starts and whole-second
+    durations). A series whose longest run is below that bound has no long run."""
     if p.hold_multiple < 0 or p.min_cycles < 0:
         return False
     value = series.frame["value"]
@@ -254,11 +260,32 @@ def _no_long_run(series: Series, p: FlatWhileWorkingParams) -> bool:
     if n < p.min_runs:
         return True
     step_us = (series.step or dt.timedelta(0)) // dt.timedelta(microseconds=1)
-    durations = np.sort((us[tails] + step_us - us[heads]) // 1_000_000)
+    starts = us[heads]
+    durations = (us[tails] + step_us - starts) // 1_000_000
+    cycle = _cycle_s(starts, durations)
+    durations = np.sort(durations)
     p95_low = float(durations[int(np.floor(0.95 * (n - 1)))])
-    median_low = float(durations[(n - 1) // 2])
-    low = max(p.hold_multiple * p95_low, p.min_cycles * median_low, p.min_hours * 3600.0)
+    low = max(p.hold_multiple * p95_low, p.min_cycles * cycle, p.min_hours * 3600.0)
     return float(durations[-1]) < low
+
+
+_DAY_US = 86_400_000_000
+_CST_US = 8 * 3_600_000_000
+
+
+def _cycle_s(starts_us: np.ndarray, durations_s: np.ndarray) -> float:
+    """The point's measuring cycle in seconds: the median over CST days (of each run's start) of the
+    day's median run duration. Each day counts once: the median over all runs is the median of whichever
+    stretch makes the most runs, and one day of minute jitter makes more runs than two weeks of an
+    analyser holding each result for two hours (simulated: the count median fell from 120 to 1 minute
+    and 6-10 h of three to five equal honest TP results while production varied became yellow)."""
+    if durations_s.size == 0:
+        return 0.0
+    days = (starts_us.astype(np.int64) + _CST_US) // _DAY_US
+    order = np.argsort(days, kind="stable")
+    days, values = days[order], durations_s[order].astype(np.float64)
+    cuts = np.flatnonzero(np.diff(days)) + 1
+    return float(np.median([np.median(part) for part in np.split(values, cuts)]))
 
 
 def _runs_numpy(series: Series) -> pl.DataFrame | None:
