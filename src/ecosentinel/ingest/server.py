@@ -290,7 +290,11 @@ class HJ212Connection(asyncio.Protocol):
     def __init__(self, server: IngestServer) -> None:
         self.server = server
         self._settings = server.settings
-        self._framer = Framer(max_packet_bytes=self._settings.max_packet_bytes)
+        # journal mode answers without the CP items (the loader decodes the packet again to store it): a plain
+        # data CP is checked whole and its items parsed only if something asks for them
+        self._framer = Framer(
+            max_packet_bytes=self._settings.max_packet_bytes, lazy_items=server.journal is not None
+        )
         # a logger sends one split message at a time; a few in parallel is plenty (memory per connection)
         self._reassembler = Reassembler(max_pending=MAX_SPLIT_MESSAGES)
         self._transport: asyncio.Transport | None = None

@@ -41,8 +41,9 @@ class Framer:
     Bytes before a ``##`` are garbage: skipped, counted in ``garbage_bytes``, not reported.
     """
 
-    def __init__(self, max_packet_bytes: int = 4096) -> None:
+    def __init__(self, max_packet_bytes: int = 4096, *, lazy_items: bool = False) -> None:
         self.max_packet_bytes = max_packet_bytes
+        self.lazy_items = lazy_items  # decode(..., lazy_items=True): items parsed on first use
         self.garbage_bytes = 0
         self._buf = b""
 
@@ -129,7 +130,7 @@ class Framer:
                 return buf  # wait for the rest, and for the CRLF so that raw is the frame as sent
             frame = buf[: end + 2] if buf[end : end + 2] == b"\r\n" else buf[:end]
             try:
-                out.append(decode(frame))
+                out.append(decode(frame, lazy_items=self.lazy_items))
             except Hj212Error as err:
                 out.append(FrameError(frame, err))
                 errors += 1

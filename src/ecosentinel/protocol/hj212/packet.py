@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
@@ -72,7 +73,7 @@ class _LazyValues:
         d = obj.__dict__
         values: tuple[FieldValue, ...] | None = d.get("_values")
         if values is None:
-            values = tuple([FieldValue(c, f, v) for c, f, v in d["_items"]])
+            values = tuple([FieldValue(c, f, v) for c, f, v in packet_items(obj)])  # type: ignore[arg-type]
             d["_values"] = values
         return values
 
@@ -122,15 +123,23 @@ class Packet:
 
 def packet_items(packet: Packet) -> tuple[Item, ...]:
     """The CP field items as plain ``(code, field, value)`` tuples (no FieldValue objects are built)."""
-    items: tuple[Item, ...] = packet.__dict__["_items"]
+    d = packet.__dict__
+    items: tuple[Item, ...] | None = d["_items"]
+    if items is None:  # decoded with lazy_items: the CP was checked whole, its items are parsed now
+        items = d["_items"] = parse_cp(packet.cp)[1]
     return items
 
 
 # ---------------------------------------------------------------------------------------------- decoding
 
 
-def decode(frame: bytes) -> Packet:
-    """Decode a whole frame (``##`` … CRC, CRLF optional); raise :class:`Hj212Error` saying what is wrong."""
+def decode(frame: bytes, *, lazy_items: bool = False) -> Packet:
+    """Decode a whole frame (``##`` … CRC, CRLF optional); raise :class:`Hj212Error` saying what is wrong.
+
+    ``lazy_items``: a CP of the plain data-upload form (:func:`_plain_cp`) is checked whole by one regular
+    expression and its items are parsed on first use (the journal-mode receiver answers without them; the
+    loader that stores the packet decodes it again). The packet is refused exactly when it would be without.
+    """
     raw = frame
     if frame[-2:] == b"\r\n":
         frame = frame[:-2]
@@ -169,11 +178,11 @@ def decode(frame: bytes) -> Packet:
             text = body.decode("gb18030")
         except UnicodeDecodeError:
             raise Hj212Error(msg.BAD_ENCODING, reason="encoding") from None
-    return parse_body(text, raw=raw, crc_variant=variant)
+    return parse_body(text, raw=raw, crc_variant=variant, lazy_items=lazy_items)
 
 
-def parse_body(text: str, *, raw: bytes = b"", crc_variant: str = "none") -> Packet:
-    """Parse a data segment (without framing, length or CRC) into a Packet."""
+def parse_body(text: str, *, raw: bytes = b"", crc_variant: str = "none", lazy_items: bool = False) -> Packet:
+    """Parse a data segment (without framing, length or CRC) into a Packet (``lazy_items``: see decode)."""
     i = text.find("CP=&&")
     if i < 0:
         raise Hj212Error(msg.NO_CP, reason="missing_field", location="CP")
@@ -219,7 +228,14 @@ def parse_body(text: str, *, raw: bytes = b"", crc_variant: str = "none") -> Pac
         raise Hj212Error(msg.BAD_PNO.format(pno=pno, pnum=pnum), reason="header", location="PNO")
     version = _version(flag, mn)
     cp = text[i + 5 : cp_end]
-    data_time, items, params = parse_cp(cp)
+    plain = _plain_cp(cp) if lazy_items else None
+    items: tuple[Item, ...] | None
+    params: tuple[tuple[str, str], ...]
+    data_time: dt.datetime | None
+    if plain is not None:
+        data_time, items, params = plain, None, ()
+    else:
+        data_time, items, params = parse_cp(cp)
     if data_time is None and items and cn in _DATA_CNS and pnum is None:  # later sub-packets may omit it
         raise _missing("DataTime", QnRtn.UNKNOWN)
     packet: Packet = object.__new__(Packet)
@@ -323,6 +339,35 @@ def parse_cp(cp: str) -> tuple[dt.datetime | None, tuple[Item, ...], tuple[tuple
         else:
             params.append((key, val))
     return data_time, tuple(items), tuple(params)
+
+
+_NUMBER = r"-?\d{1,15}(?:\.\d{1,15})?"  # 15 digits at most: always a finite float
+_PLAIN_ITEM = (
+    r"[A-Za-z0-9]+-(?:(?:"
+    + "|".join(sorted(NUMERIC_FIELDS, key=len, reverse=True))
+    + rf")={_NUMBER}|Flag=(?:"
+    + "|".join(sorted(_DATA_FLAGS, key=len, reverse=True))
+    + "))"
+)
+_PLAIN_CP = re.compile(rf"(?:DataTime=(\d{{14}})|{_PLAIN_ITEM})(?:[;,]+{_PLAIN_ITEM})*[;,]*")
+
+
+def _plain_cp(cp: str) -> dt.datetime | None:
+    """The DataTime of a CP in the plain data-upload form, checked whole in one regular expression, or
+    None when the CP is not in that form (or has no DataTime): then :func:`parse_cp` reads it item by item.
+
+    The form is a strict subset of what parse_cp accepts, with the same meaning: an optional first
+    ``DataTime`` of 14 digits, then ``<code>-<numeric field>=<decimal of at most 15+15 digits>`` and
+    ``<code>-Flag=<data flag>`` items separated by ``;`` or ``,`` (no other parameters, no quoted text, no
+    empty values). So a CP accepted here would be accepted by parse_cp with this DataTime and no
+    parameters, and its items can wait (tests/protocol: property test against parse_cp)."""
+    match = _PLAIN_CP.fullmatch(cp)
+    if match is None or match[1] is None:
+        return None
+    try:
+        return parse_datatime(match[1], "DataTime")
+    except Hj212Error:
+        return None  # an impossible date: parse_cp says so, with its message
 
 
 def _bad_number(key: str, val: str) -> Hj212Error:
