@@ -80,8 +80,13 @@ class Record:
 def encode_record(received_us: int, peer: str, raw: bytes) -> bytes:
     peer_bytes = peer.encode("utf-8", "replace")[:65535]
     tail = HEADER.pack(len(raw), 0, received_us, len(peer_bytes))[8:]
-    crc = zlib.crc32(raw, zlib.crc32(peer_bytes, zlib.crc32(tail)))
+    crc = _record_crc(tail, peer_bytes, raw)
     return HEADER.pack(len(raw), crc, received_us, len(peer_bytes)) + peer_bytes + raw
+
+
+def _record_crc(tail: bytes | memoryview, peer: bytes | memoryview, raw: bytes | memoryview) -> int:
+    """CRC-32 of a record after its CRC field: the header's tail (time, peer length), the peer, the raw."""
+    return zlib.crc32(raw, zlib.crc32(peer, zlib.crc32(tail)))
 
 
 def decode_records(data: bytes | memoryview) -> tuple[list[Record], int, bool]:
@@ -104,7 +109,7 @@ def decode_records(data: bytes | memoryview) -> tuple[list[Record], int, bool]:
         peer = view[body : body + peer_len]
         raw = view[body + peer_len : end]
         tail = view[pos + 8 : body]
-        if zlib.crc32(raw, zlib.crc32(peer, zlib.crc32(tail))) != crc:
+        if _record_crc(tail, peer, raw) != crc:
             return records, pos, True
         records.append(Record(received_us, bytes(peer).decode("utf-8", "replace"), bytes(raw), end - pos))
         pos = end
@@ -232,7 +237,10 @@ def _writer_active(directory: Path) -> bool:
     return False
 
 
-AfterLoad = Callable[[Sequence[ReadingRow]], None]
+AfterCommit = Callable[[Sequence[ReadingRow]], None]
+"""Called with each committed batch's readings (as rows), by the receiver's writer (after its
+acknowledgements are scheduled) or by the journal loader (e.g. the archiver noting which days changed).
+Must be quick; its errors are logged, never raised into the writer or the loader."""
 
 
 class JournalLoader:
@@ -244,7 +252,7 @@ class JournalLoader:
         store: MeasurementStore,
         *,
         batch_packets: int = 4000,
-        after_commit: AfterLoad | None = None,
+        after_commit: AfterCommit | None = None,
         max_packet_bytes: int = 4096,
     ) -> None:
         self.root = root

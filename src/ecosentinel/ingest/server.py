@@ -30,14 +30,14 @@ import queue
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import cast
 
 from ecosentinel.config import DataTimeSettings, IngestSettings
 from ecosentinel.ingest import messages
 from ecosentinel.ingest.auth import QN_RTN_MN_WRONG, AuthCache
-from ecosentinel.ingest.journal import JournalAppender, encode_record
+from ecosentinel.ingest.journal import AfterCommit, JournalAppender, encode_record
 from ecosentinel.ingest.limits import AddressBook, RejectSampler
 from ecosentinel.protocol.hj212 import (
     FrameError,
@@ -50,16 +50,11 @@ from ecosentinel.protocol.hj212 import (
     error_reply,
     packet_reading_rows,
 )
-from ecosentinel.readings import KIND_BY_CN, ReadingRow
+from ecosentinel.readings import KIND_BY_CN
 from ecosentinel.store.base import MeasurementStore, RawPacket, RejectedPacket
 from ecosentinel.store.timecheck import time_refusal
 
 log = logging.getLogger(__name__)
-
-AfterCommit = Callable[[Sequence[ReadingRow]], None]
-"""Called by the store writer with each committed batch's readings (as rows), after its acknowledgements are
-scheduled (e.g. the archiver noting which days changed). Must be quick; its errors are logged, never
-raised into the writer."""
 
 DATA_CNS = frozenset({"2011", "2051", "2061", "2031"})
 FEED_BYTES = 4096  # bytes handed to the framer at a time, so a flood is cut off after its budget
@@ -563,9 +558,8 @@ class IngestServer:
         self._outbox: list[_Pending] = []  # accepted this turn of the event loop, handed over at its end
         self.queued = 0  # accepted packets handed to the writer and not yet acknowledged or released
         self.queue_full = False  # every connection stops reading until ``queued`` is down to half the bound
-        self.journal_full = (
-            False  # journal mode: the loader is this far behind; every connection stops reading
-        )
+        # journal mode: the loader is journal_max_backlog_mb behind; every connection stops reading
+        self.journal_full = False
 
     @property
     def port(self) -> int:
@@ -719,12 +713,12 @@ class IngestServer:
             now = time.monotonic()
             idle_cutoff = now - settings.idle_timeout_s
             frame_cutoff = now - settings.frame_timeout_s
+            # a connection still owed acknowledgements is waiting for the store, not idle (a slow commit must
+            # not cut it off before its packets are answered); nor is one this receiver stopped reading
+            # (every connection waits for the store or the journal loader)
+            held = self.queue_full or self.journal_full
             for conn in list(self.connections):
                 started = conn.frame_started_at
-                # a connection still owed acknowledgements is waiting for the store, not idle (a slow
-                # commit must not cut it off before its packets are answered); nor is one this receiver
-                # stopped reading (every connection waits for the store or the journal loader)
-                held = self.queue_full or self.journal_full
                 idle = conn.last_frame_at < idle_cutoff and conn.awaiting == 0 and not held
                 if idle or (started is not None and started < frame_cutoff):
                     self.stats.connections_timed_out += 1
