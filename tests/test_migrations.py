@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+import json
 from typing import Any
 
 import sqlalchemy as sa
@@ -186,4 +187,104 @@ def test_downgrades_keep_the_rows_that_refer_to_altered_tables(database_url: str
     check("head")
     with engine.connect() as c:
         assert c.execute(sa.text("SELECT status FROM maintenance_window")).scalar_one() == "approved"
+    engine.dispose()
+
+
+def test_0017_keys_findings_by_their_test_and_carries_the_references(database_url: str) -> None:
+    """Stored findings get the new key (with the rule's test), and so do the warnings' attachments and the
+    evidence extracts that name them; on downgrade two tests of one rule on one start fold back into one
+    row (the one updated last), as the old key allowed."""
+    from ecosentinel.detection.findings import Finding, Severity
+    from ecosentinel.screening.service import fingerprint
+
+    upgrade(database_url, "0016")
+    engine = create_engine(database_url)
+    old = sa.MetaData()
+    old.reflect(engine)
+    t = old.tables
+    start = dt.datetime(2026, 3, 1, 2, tzinfo=dt.UTC)
+
+    def old_key(rule: str, factors: list[str]) -> str:
+        import hashlib
+
+        return hashlib.sha1(f"MN1|{rule}|{start.isoformat()}|{','.join(factors)}".encode()).hexdigest()
+
+    def as_finding(rule: str, factors: list[str], kind: str | None) -> Finding:
+        evidence = {} if kind is None else {"kind": kind}
+        return Finding("MN1", rule, tuple(factors), start, start, Severity.LOW, 0.1, evidence, "x")
+
+    stored = [  # (rule, factors, evidence kind)
+        ("R12_bunching", ["a21004"], "default"),
+        ("R09_strategic_gap", ["a21002"], "pattern"),
+        ("R01_constant_value", ["w01018", "w21003"], None),  # evidence without a kind (older rows)
+    ]
+    with engine.begin() as c:
+        ids = [
+            insert(
+                c,
+                t["screening_finding"],
+                fingerprint=old_key(rule, factors),
+                mn="MN1",
+                rule=rule,
+                start=start,
+                factors=factors,
+                evidence=json.dumps({"kind": kind} if kind else {"window": []}),
+            )
+            for rule, factors, kind in stored
+        ]
+        warning = insert(c, t["enf_warning"], rules=["R12_bunching"])
+        attached = insert(
+            c, t["enf_warning_finding"], warning_id=warning, finding_id=old_key("R12_bunching", ["a21004"])
+        )
+        case = insert(c, t["enf_case"])
+        extract = insert(
+            c, t["enf_data_extract"], case_id=case, finding_id=old_key("R09_strategic_gap", ["a21002"])
+        )
+        other = insert(c, t["enf_data_extract"], case_id=case, finding_id="not-a-finding")
+
+    upgrade(database_url)
+    expected = [fingerprint(as_finding(rule, factors, kind)) for rule, factors, kind in stored]
+    with engine.connect() as c:
+        keys: dict[int, str] = dict(c.execute(sa.text("SELECT id, fingerprint FROM screening_finding")).all())
+        assert [keys[i] for i in ids] == expected
+        assert len(set(expected) | {old_key(r, f) for r, f, _ in stored}) == 6  # every key changed
+        assert (
+            c.execute(
+                sa.text(f"SELECT finding_id FROM enf_warning_finding WHERE id = {attached}")
+            ).scalar_one()
+            == expected[0]
+        )
+        extracts: dict[int, str] = dict(
+            c.execute(sa.text("SELECT id, finding_id FROM enf_data_extract")).all()
+        )
+        assert extracts == {extract: expected[1], other: "not-a-finding"}
+
+    # after the upgrade R12's ceiling test on the same start is a second finding, attached to the warning too
+    ceiling = fingerprint(as_finding("R12_bunching", ["a21004"], "ceiling"))
+    with engine.begin() as c:
+        newer = insert(
+            c,
+            t["screening_finding"],
+            fingerprint=ceiling,
+            mn="MN1",
+            rule="R12_bunching",
+            start=start,
+            factors=["a21004"],
+            evidence=json.dumps({"kind": "ceiling"}),
+            updated_at=dt.datetime(2030, 1, 1, tzinfo=dt.UTC),
+        )
+        insert(c, t["enf_warning_finding"], warning_id=warning, finding_id=ceiling)
+
+    downgrade(database_url, "0016")
+    with engine.connect() as c:
+        keys = dict(c.execute(sa.text("SELECT id, fingerprint FROM screening_finding")).all())
+        assert keys == {newer: old_key("R12_bunching", ["a21004"])} | {
+            i: old_key(r, f) for i, (r, f, _) in zip(ids[1:], stored[1:], strict=True)
+        }
+        attachments = c.execute(
+            sa.text(f"SELECT finding_id FROM enf_warning_finding WHERE warning_id = {warning}")
+        ).all()
+        assert [a for (a,) in attachments] == [old_key("R12_bunching", ["a21004"])]
+        extracts = dict(c.execute(sa.text("SELECT id, finding_id FROM enf_data_extract")).all())
+        assert extracts == {extract: old_key("R09_strategic_gap", ["a21002"]), other: "not-a-finding"}
     engine.dispose()

@@ -226,6 +226,52 @@ def test_fingerprint_ignores_the_end_and_factor_order() -> None:
     )
     c = Finding("MN", "R05_dilution", ("w21003",), t0, t0 + dt.timedelta(hours=5), Severity.LOW, 0.2, {}, "y")
     assert service.fingerprint(a) == service.fingerprint(b) != service.fingerprint(c)
+    # the rule's test is part of the key; a finding whose evidence names no test is the default one
+    d = Finding("MN", "R05_dilution", a.factors, t0, t0, Severity.LOW, 0.2, {"kind": "flow"}, "z")
+    e = Finding("MN", "R05_dilution", a.factors, t0, t0, Severity.LOW, 0.2, {"kind": "default"}, "z")
+    assert service.fingerprint(d) != service.fingerprint(a) == service.fingerprint(e)
+
+
+def test_two_tests_of_one_rule_on_one_start_are_both_stored(
+    engine: sa.Engine, store: MeasurementStore, migrated_url: str
+) -> None:
+    """R12's month test (low) and its ceiling window (medium) open on the same hour over one pile: both are
+    kept, whichever comes last in the pass, and the day takes the medium one (it was green when the low
+    one replaced it)."""
+    from ecosentinel.detection.findings import Finding, Severity
+
+    data = seed(engine, store)
+    factory = session_factory(engine)
+    t0 = data.start + dt.timedelta(hours=30)
+    window = [t0.isoformat(), (t0 + dt.timedelta(hours=72)).isoformat()]
+
+    def bunching(kind: str, severity: Severity) -> Finding:
+        return Finding(
+            data.clean_mn,
+            "R12_bunching",
+            ("w21003",),
+            t0,
+            t0 + dt.timedelta(hours=72),
+            severity,
+            0.6,
+            {"kind": kind, "window": window},
+            f"测试线索 {kind}",
+        )
+
+    ceiling, month = bunching("ceiling", Severity.MEDIUM), bunching("default", Severity.LOW)
+    with factory() as session:
+        contexts = load_contexts(session, [data.clean_mn], data.start, data.end)
+        assert service.save_findings(session, [ceiling, month], contexts, run_id=None) == (2, 0)
+        assert service.save_findings(session, [month, ceiling], contexts, run_id=None) == (0, 0)
+        session.commit()
+    with Session(engine) as session:
+        rows = session.scalars(sa.select(ScreeningFinding).where(ScreeningFinding.mn == data.clean_mn)).all()
+        assert sorted(r.severity for r in rows) == ["low", "medium"]
+        day = t0.astimezone(START.tzinfo).date()
+        score = session.scalars(
+            sa.select(PointDayScore).where(PointDayScore.mn == data.clean_mn, PointDayScore.day == day)
+        ).one()
+        assert score.colour == "yellow"
 
 
 def test_contexts_carry_the_registry_limits_and_side_records(

@@ -1,7 +1,8 @@
 """ORM models of screening: persisted findings, screening runs, per-point watermarks and day scores.
 
-A finding is identified by its ``fingerprint`` (point, rule, start, factor set): re-screening the same
-window updates the stored finding instead of adding a second one. Imported by ``ecosentinel.schema``.
+A finding is identified by its ``fingerprint`` (point, rule, start, factor set, the rule's test):
+re-screening the same window updates the stored finding instead of adding a second one. Imported by
+``ecosentinel.schema``.
 """
 
 from __future__ import annotations
