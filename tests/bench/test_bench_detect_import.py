@@ -18,6 +18,7 @@ from ecosentinel.bench.detect_import import (
     BackgroundScore,
     Case,
     build_cases,
+    label_rows,
     readings_of,
     registry_of,
     report,
@@ -102,6 +103,12 @@ def test_scoring_counts_clean_days_spill_over_and_red_precision() -> None:
     assert (s.labels["constant_value"], s.detected["constant_value"]) == (1, 1)
     assert s.clean_rules == {"R17_replay": 1}
     assert isinstance(s, BackgroundScore)
+    [row] = label_rows([case], stored).to_dicts()
+    assert (row["scenario"], row["found"]) == ("constant_value", True)
+    assert row["days"] == "2024-03-11 red R01_constant_value"
+    missed = label_rows([case], {})  # nothing stored: the label is listed, not found, its day green
+    assert missed["found"].to_list() == [False]
+    assert missed["days"].to_list() == ["2024-03-11 green -"]
 
 
 def test_end_to_end_through_the_cli(tmp_path: Path) -> None:
@@ -118,6 +125,10 @@ def test_end_to_end_through_the_cli(tmp_path: Path) -> None:
     assert sum(score.labels.values()) == 3  # days 7, 17, 27 (a slot needs 10 days)
     assert score.clean_days > 20
     assert set(result.seconds) == {"import registry", "import readings", "screen"}
+    labels = pl.read_csv(tmp_path / "labels.csv")  # every label, found or not, for reading the misses
+    assert labels.height == 3
+    assert labels["found"].sum() == score.detected.total()
+    assert set(labels["scenario"]) == set(score.labels)
     text = report(result)
     assert "| dk-wwtp-inflow | 1 | 40 |" in text
     assert "bench detect-import --backgrounds dk-wwtp-inflow --points 1 --days 40" in text

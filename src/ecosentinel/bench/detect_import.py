@@ -19,7 +19,8 @@ benchmark does exactly that, end to end, in a fresh data directory:
    ``ecosentinel screen --from --to --points`` over its months, as subprocesses with
    ``ECOSENTINEL_DATA_DIR`` set to the new directory;
 5. the colours the platform stored (``point_day_score``, what the UI and the warning list show) scored
-   at point-day level as in ``bench detect`` (``detect_metrics.label_days``).
+   at point-day level as in ``bench detect`` (``detect_metrics.label_days``); ``labels.csv`` in the
+   working directory (``--work``) lists every label, found or not, with its days' colours and rules.
 
 A point-day is positive when a label covers at least an hour of it, clean when no label touches it.
 """
@@ -311,6 +312,43 @@ def score_cases(cases: list[Case], stored: Stored, spans: Spans) -> BackgroundSc
     return s
 
 
+def label_rows(cases: list[Case], stored: Stored) -> pl.DataFrame:
+    """One row per label: where it was injected, whether a positive day of it was yellow or red, and the
+    colours and rules of those days (``labels.csv`` in the working directory, for reading the misses)."""
+    rows: list[dict[str, Any]] = []
+    for c in cases:
+        for lab in c.labels:
+            pos, _ = label_days(lab)
+            days = [(d, *stored.get((c.mn, d), ("green", []))) for d in sorted(pos)]
+            rows.append(
+                {
+                    "background": c.background,
+                    "mn": c.mn,
+                    "series": c.series,
+                    "scenario": lab.scenario,
+                    "start": lab.start.astimezone(CST).isoformat(),
+                    "end": lab.end.astimezone(CST).isoformat(),
+                    "codes": ",".join(lab.codes),
+                    "found": any(colour != "green" for _, colour, _ in days),
+                    "days": "; ".join(f"{d} {colour} {'+'.join(rules) or '-'}" for d, colour, rules in days),
+                }
+            )
+    return pl.DataFrame(
+        rows,
+        schema={
+            "background": pl.Utf8,
+            "mn": pl.Utf8,
+            "series": pl.Utf8,
+            "scenario": pl.Utf8,
+            "start": pl.Utf8,
+            "end": pl.Utf8,
+            "codes": pl.Utf8,
+            "found": pl.Boolean,
+            "days": pl.Utf8,
+        },
+    )
+
+
 @dataclass
 class ImportRun:
     scores: list[BackgroundScore]
@@ -375,6 +413,7 @@ def run(
     seconds["screen"] = time.perf_counter() - t0
     stored, spans = colours(data_dir), finding_spans(data_dir)
     scores = [score_cases(by_bg[name], stored, spans) for name in backgrounds if by_bg.get(name)]
+    label_rows(cases, stored).write_csv(work / "labels.csv")
     command = (
         f"ecosentinel bench detect-import --backgrounds {','.join(backgrounds)} --points {points} "
         f"--days {days} --spacing {spacing} --seed {seed}" + (" --with-zs" if with_zs else "")
@@ -467,4 +506,4 @@ def register(bench_app: typer.Typer) -> None:
             write_section("detect-import", text)
 
 
-__all__ = ["BackgroundScore", "Case", "build_cases", "register", "report", "run"]
+__all__ = ["BackgroundScore", "Case", "build_cases", "label_rows", "register", "report", "run"]
