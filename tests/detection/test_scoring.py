@@ -387,6 +387,18 @@ def test_clues_of_two_rules_reporting_one_symptom_count_once() -> None:
     strong = dataclasses.replace(flat, severity=Severity.MEDIUM)
     [w] = point_day_warnings([run, strong], [ctx("A")])
     assert w.score == pytest.approx(1 - (1 - 0.28) * (1 - 0.7 * 0.5), abs=1e-4)
+    # R17's clue (a day like the day before, explained by a load that repeated too) on a factor R01 finds
+    # in a narrow band is the same regularity seen twice; R20's and R17's clues count once with R01's
+    copy = finding("A", "R17_replay", Severity.LOW, 0.3, hours=6, kind="near_identical")
+    [w] = point_day_warnings([run, copy], [ctx("A")])
+    assert w.score == pytest.approx(0.4 * 0.7)
+    assert w.colour is Colour.GREEN
+    [w] = point_day_warnings([run, flat, copy], [ctx("A")])
+    assert w.score == pytest.approx(0.4 * 0.7)
+    # an exact copy (medium or high) is evidence of its own and still adds up
+    exact = dataclasses.replace(copy, severity=Severity.HIGH, score=0.9)
+    [w] = point_day_warnings([run, exact], [ctx("A")])
+    assert w.score == pytest.approx(1 - (1 - 0.28) * (1 - 0.9), abs=1e-4)
 
 
 def test_statistical_clues_pool_across_their_rules() -> None:

@@ -111,13 +111,19 @@ def short_code(rule: str) -> str:
     return rule.split("_", 1)[0]
 
 
-SAME_SYMPTOM: dict[str, str] = {"R20": "R01"}
+SAME_SYMPTOM: dict[str, str] = {"R20": "R01", "R17": "R01"}
 """Short rule code -> the rule whose symptom it reports too. R20 (flat while the working condition
 varies) is R01's run of held values read beside the production meter: as clues (low: the rule cannot
 tell the run from an instrument stuck), the two are one observation and count once (``scoring``);
 measured in bench detect, a real nitrate probe stuck for 20 h made a low R01 and a low R20 that added
-up to yellow on their own. Medium and high findings are left as they are (the working condition moving
-is then part of the evidence)."""
+up to yellow on their own. R17's clue (a day near its earlier day, which the rule itself explains by a
+production load that repeated its day as closely, or by another factor not copied) is the same
+observation as R01's clue on that factor: the series is more regular than a measured process, seen
+once as a narrow band and once as a day like the day before. Measured through import and screen
+(``bench detect-import`` at seeds 300 and 2024): a base-load EPA unit whose NOx stayed within 10.3
+mg/m3 for 102 h made a low R01 band and a low R17 near copy that added up to two yellow clean days,
+and no label was found by that pair alone. Medium and high findings are left as they are (the working
+condition moving, or an exact copy, is then part of the evidence)."""
 
 
 def symptom_of(rule: str) -> str:
