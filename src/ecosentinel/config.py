@@ -72,6 +72,7 @@ class ScreeningSettings(BaseModel):
     full_interval_s: float = 7200.0  # full pass over every point (the 2-hour patrol)
     lookback_hours: float = 24.0  # incremental passes re-screen this much before a point's new data
     full_window_hours: float = 24.0  # a full pass screens the last this-many hours of data
+    context_hours: float = 192.0  # readings before each window the rules see (a day against the week before)
     workers: int = 1  # 1 = in a background thread; N = a pool of N processes
     config_path: Path | None = None  # screening rule overrides (YAML); None = sourced defaults
 

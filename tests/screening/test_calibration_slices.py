@@ -12,10 +12,11 @@ import sqlalchemy as sa
 
 from ecosentinel.database import session_factory
 from ecosentinel.detection.context import PointContext
+from ecosentinel.detection.findings import Finding
 from ecosentinel.readings import CST, READING_SCHEMA
 from ecosentinel.screening import service
 from ecosentinel.screening.contextload import load_contexts
-from ecosentinel.screening.profiles import ProfileCache, attach_profiles, calibration_slices
+from ecosentinel.screening.profiles import READ_CONTEXT, ProfileCache, attach_profiles, calibration_slices
 from ecosentinel.store.base import MeasurementStore
 
 MN = "999900000000000000000077"
@@ -145,3 +146,63 @@ def test_a_run_across_a_month_boundary_is_reported_once_and_whole(
     assert len(keys) == len(set(keys))
     # the readings are counted once per pass over a month with its lead days
     assert outcome.result.points == 1
+
+
+def test_a_short_window_is_judged_with_the_days_before_it(
+    engine: sa.Engine, store: MeasurementStore, migrated_url: str
+) -> None:
+    """A one-day window (an incremental pass, a user's ``screen --from --to``) sees READ_CONTEXT of
+    readings before it: a day replayed from 6 days earlier is compared with its source, a freeze that
+    began the day before keeps its own start (the key an earlier pass stored it under), and a finding
+    that ended before the window is not reported again."""
+    start = _cst(2024, 2, 1)
+    frame = _hourly(start, 30)
+    day, source = _cst(2024, 2, 20), _cst(2024, 2, 14)
+
+    def within(a: dt.datetime, b: dt.datetime) -> pl.Expr:
+        return pl.col("time").is_between(a.astimezone(dt.UTC), b.astimezone(dt.UTC), closed="left")
+
+    copied = frame.filter(within(source, source + dt.timedelta(days=1))).with_columns(
+        pl.col("time") + (day - source)
+    )
+    frame = pl.concat([frame.filter(~within(day, day + dt.timedelta(days=1))), copied]).sort("code", "time")
+    # COD frozen for 30 hours from the day before the window into it; NH3-N at zero for 6 hours three days
+    # before it
+    freeze = (pl.col("code") == "w01018") & within(_cst(2024, 2, 19), _cst(2024, 2, 20, 6))
+    zeros = (pl.col("code") == "w21003") & within(_cst(2024, 2, 17, 8), _cst(2024, 2, 17, 14))
+    frame = frame.with_columns(
+        pl.when(freeze)
+        .then(pl.lit(31.57))
+        .when(zeros)
+        .then(pl.lit(0.0))
+        .otherwise(pl.col("value"))
+        .alias("value")
+    )
+    store.append(frame)
+    factory = session_factory(engine)
+
+    def screen(context: dt.timedelta) -> list[Finding]:
+        outcome = service.run_screening(
+            factory,
+            migrated_url,
+            start=day,
+            end=day + dt.timedelta(days=1),
+            store=store,
+            save=False,
+            context=context,
+        )
+        return outcome.result.findings
+
+    found = screen(READ_CONTEXT)
+    replays = [f for f in found if f.rule == "R17_replay"]
+    assert replays
+    assert all(f.evidence["lag_days"] == 6 for f in replays)
+    assert all(day <= f.start < day + dt.timedelta(days=1) for f in replays)
+    [frozen] = [f for f in found if f.rule == "R01_constant_value" and f.factors == ("w01018",)]
+    assert frozen.start == _cst(2024, 2, 19)  # its own start, before the window
+    assert all(f.end > day for f in found)  # the zeros of the 17th ended before the window
+    assert not [f for f in found if f.rule == "R02_zero_negative"]
+
+    blind = screen(dt.timedelta(0))  # the window alone: no earlier day to compare with
+    assert not [f for f in blind if f.rule == "R17_replay"]
+    assert all(f.start >= day for f in blind)

@@ -2,7 +2,8 @@
 
 Plain functions over a Session. The enforcement area builds warnings on top of ``list_findings``,
 ``day_scores`` / ``enterprise_day_scores`` and ``latest_run``. Findings are upserted by fingerprint
-(point, rule, start, factor set), so screening the same window twice never duplicates a finding.
+(point, rule, start, factor set, the rule's test), so screening the same window twice never duplicates a
+finding.
 """
 
 from __future__ import annotations
@@ -52,6 +53,7 @@ from ecosentinel.screening.models import (
 )
 from ecosentinel.screening.profiles import (
     PROFILE_HISTORY,
+    READ_CONTEXT,
     SLICE_LEAD,
     attach_profiles,
     calibration_slices,
@@ -206,6 +208,7 @@ def run_screening(
     chunk_points: int | None = None,
     on_progress: Progress | None = None,
     profile_history: dt.timedelta | None = PROFILE_HISTORY,
+    context: dt.timedelta = READ_CONTEXT,
     archive: str | Path | None = None,
     executor: str = "local",
     spark_master: str | None = None,
@@ -217,7 +220,9 @@ def run_screening(
     screened reading) stored. A failure marks the run failed with the error, then re-raises.
 
     Each point is calibrated on its own ``profile_history`` before ``start`` (``screening.profiles``;
-    None screens with the rules' documented constants only).
+    None screens with the rules' documented constants only). The rules also see ``context`` of readings
+    before ``start`` (``READ_CONTEXT``: a day compared with the week before it, a run that began earlier);
+    findings that end before ``start`` are not reported.
 
     With ``archive`` (a directory) the readings (window and calibration history) come from that Parquet
     archive instead of the store (an ``hdfs://``/``s3a://`` archive is read by Spark only);
@@ -247,7 +252,7 @@ def run_screening(
         try:
             points = sorted(set(mns)) if mns is not None else opened.list_points()
             with session_scope(factory) as session:
-                contexts = load_contexts(session, points, start, end)
+                contexts = load_contexts(session, points, start - context, end)
                 if run_id is not None:
                     run = _run(session, run_id)
                     run.points, run.window_start, run.window_end = len(points), utc(start), utc(end)
@@ -271,8 +276,9 @@ def run_screening(
                     judged = attach_profiles(
                         opened, reader_url, contexts, a, config, history=profile_history, after=b
                     )
-                # each month with a few days of its neighbours, keeping the findings that start in it
-                lo, hi = max(start, a - SLICE_LEAD), min(end, b + SLICE_LEAD)
+                # each month with the days before it as context and a few days of the next month, keeping
+                # the findings that start in it (the first: that reach into the window)
+                lo, hi = a - max(context, SLICE_LEAD if k else dt.timedelta(0)), min(end, b + SLICE_LEAD)
                 part = _execute(
                     executor,
                     archive,
@@ -288,7 +294,9 @@ def run_screening(
                     progress=functools.partial(progress, k=k),
                     chunk_points=chunk_points,
                 )
-                part.findings = [f for f in part.findings if (k == 0 or f.start >= a) and f.start < b]
+                part.findings = [
+                    f for f in part.findings if (f.end > start if k == 0 else f.start >= a) and f.start < b
+                ]
                 result.merge(part)
             outcome = RunOutcome(run_id, start, end, result, contexts, watermarks=dict(watermarks or {}))
             if run_id is not None:

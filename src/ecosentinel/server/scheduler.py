@@ -271,6 +271,7 @@ class ScreeningScheduler:
             config=self.config,
             store=self._opened() if self.settings.workers <= 1 else None,
             watermarks=marks,
+            context=dt.timedelta(hours=self.settings.context_hours),
         )
 
 
