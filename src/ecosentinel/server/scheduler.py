@@ -4,7 +4,8 @@ Delivery code: it wires screening to the warnings it feeds.
 
 Every ``interval_s`` the scheduler looks for points whose newest reading is newer than their watermark
 (the newest reading already screened) and re-screens them with ``lookback_hours`` of history before the
-new data, so rules that need context (constant value over hours, post-exceedance drops) see it. Every
+new data; every pass also gives the rules ``context_hours`` of readings before its window (a day compared
+with the week before it, a run that began earlier keeping its start). Every
 ``full_interval_s`` (2 hours: the patrol of seed 004) it screens every point over the last
 ``full_window_hours`` of its own data.
 
