@@ -91,10 +91,15 @@ def _rekey(key: Callable[[Any], str], *, keep_one: bool) -> dict[str, str]:
             changes.append({"row_id": row.id, "new": new})
     for i in range(0, len(duplicates), CHUNK):
         connection.execute(sa.delete(findings).where(findings.c.id.in_(duplicates[i : i + CHUNK])))
-    # two passes through a temporary key: a row's new key may be another row's current one
-    _update(findings, "fingerprint", [{"row_id": c["row_id"], "new": f"~{c['row_id']}"} for c in changes])
-    _update(findings, "fingerprint", changes)
+    _update_unique(findings, "fingerprint", changes)
     return moved
+
+
+def _update_unique(table: sa.TableClause, column: str, changes: list[dict[str, Any]]) -> None:
+    """``_update`` of a column under a unique constraint: in two passes through a temporary value, as a
+    row's new value may be another row's current one."""
+    _update(table, column, [{"row_id": c["row_id"], "new": f"~{c['row_id']}"} for c in changes])
+    _update(table, column, changes)
 
 
 def _update(table: sa.TableClause, column: str, changes: list[dict[str, Any]]) -> None:
@@ -130,8 +135,7 @@ def _references(moved: dict[str, str]) -> None:
         changes.append({"row_id": r.id, "new": pair[1]})
     for i in range(0, len(dropped), CHUNK):
         connection.execute(sa.delete(attached).where(attached.c.id.in_(dropped[i : i + CHUNK])))
-    _update(attached, "finding_id", [{"row_id": c["row_id"], "new": f"~{c['row_id']}"} for c in changes])
-    _update(attached, "finding_id", changes)
+    _update_unique(attached, "finding_id", changes)
     made = connection.execute(sa.select(extracts).where(extracts.c.finding_id.is_not(None))).all()
     _update(
         extracts,
