@@ -12,6 +12,7 @@ import numpy as np
 import polars as pl
 import pytest
 import yaml
+from typer.testing import CliRunner
 
 from ecosentinel.bench.detect_backgrounds import load_background
 from ecosentinel.bench.detect_import import (
@@ -26,6 +27,7 @@ from ecosentinel.bench.detect_import import (
     score_cases,
 )
 from ecosentinel.bench.detect_metrics import label_days
+from ecosentinel.cli import app
 from ecosentinel.registry.yaml_file import load_registry_file
 from ecosentinel.simulator.models import Label
 
@@ -132,3 +134,13 @@ def test_end_to_end_through_the_cli(tmp_path: Path) -> None:
     text = report(result)
     assert "| dk-wwtp-inflow | 1 | 40 |" in text
     assert "bench detect-import --backgrounds dk-wwtp-inflow --points 1 --days 40" in text
+
+
+def test_an_unknown_background_is_refused_in_one_line(tmp_path: Path) -> None:
+    args = ["bench", "detect-import", "--backgrounds", "epa-cems,nope", "--work", str(tmp_path)]
+    result = CliRunner().invoke(app, [*args, "--no-write-docs"])
+    assert result.exit_code == 2
+    lines = [ln for ln in result.output.splitlines() if ln.strip()]
+    assert len(lines) == 1
+    assert "未知的背景数据：nope" in lines[0]
+    assert not (tmp_path / "data").exists()  # refused before anything is imported

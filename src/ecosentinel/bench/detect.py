@@ -720,6 +720,16 @@ def _fail(message: str) -> None:
     raise typer.Exit(2)
 
 
+def parse_backgrounds(text: str) -> tuple[str, ...]:
+    """A ``--backgrounds`` option: comma-separated names (empty: all); an unknown one exits 2 naming it and
+    the names there are."""
+    names = tuple(s.strip() for s in text.split(",") if s.strip()) or BACKGROUNDS
+    unknown = [b for b in names if b not in BACKGROUNDS]
+    if unknown:
+        _fail(f"未知的背景数据：{', '.join(unknown)}（可选：{', '.join(BACKGROUNDS)}）")
+    return names
+
+
 def register(bench_app: typer.Typer) -> None:
     """Add this benchmark's command to ``ecosentinel bench``."""
 
@@ -778,10 +788,7 @@ def register(bench_app: typer.Typer) -> None:
         unknown = [s for s in chosen if s not in SCENARIO_IDS]
         if unknown:
             _fail(f"未知的造假场景：{', '.join(unknown)}")
-        bgs = tuple(s.strip() for s in backgrounds.split(",") if s.strip()) or BACKGROUNDS
-        unknown_bg = [b for b in bgs if b not in BACKGROUNDS]
-        if unknown_bg:
-            _fail(f"未知的背景数据：{', '.join(unknown_bg)}（可选：{', '.join(BACKGROUNDS)}）")
+        bgs = parse_backgrounds(backgrounds)
         scales = _positive_list(limit_scales, "--limit-scales", "0.6,1.5")
         steps = _positive_list(output_steps, "--output-steps", "0.1")
         real = None if no_real else Path(data)

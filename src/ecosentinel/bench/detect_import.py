@@ -45,7 +45,7 @@ import sqlalchemy as sa
 import typer
 import yaml
 
-from ecosentinel.bench.detect import DEFAULT_DATA
+from ecosentinel.bench.detect import DEFAULT_DATA, parse_backgrounds
 from ecosentinel.bench.detect_backgrounds import Background, Track, load_background
 from ecosentinel.bench.detect_inject import INJECTORS, place, why_not
 from ecosentinel.bench.detect_metrics import label_days
@@ -484,7 +484,7 @@ def register(bench_app: typer.Typer) -> None:
         write_docs: bool = typer.Option(True, help="Write the section of docs/benchmarks.md."),
     ) -> None:
         """Accuracy through import and screen, as a user runs them (导入并筛查的准确率)."""
-        names = [b.strip() for b in backgrounds.split(",") if b.strip()]
+        names = list(parse_backgrounds(backgrounds))
         folder = Path(data)
         if not folder.is_dir():
             typer.echo(f"错误：数据目录 {data} 不存在", err=True)
