@@ -11,7 +11,8 @@ from sqlalchemy.orm import Session
 from ecosentinel.config import ScreeningSettings
 from ecosentinel.database import session_factory
 from ecosentinel.screening.models import ScreeningPointState, ScreeningRun
-from ecosentinel.server.scheduler import ScreeningScheduler, group_windows
+from ecosentinel.screening.schedule import group_windows
+from ecosentinel.server.scheduler import ScreeningScheduler
 from ecosentinel.store.base import MeasurementStore
 from tests.screening.test_run_service import seed
 

@@ -9,11 +9,9 @@ with the week before it, a run that began earlier keeping its start). Every
 ``full_interval_s`` (2 hours: the patrol of seed 004) it screens every point over the last
 ``full_window_hours`` of its own data.
 
-Windows and watermarks are per point: a point's window ends at its own newest reading (never another
-point's), and readings later than now + the future tolerance of ``DataTimeSettings`` (stored before the
-receiver refused them) are ignored: they never set a window or a watermark; a watermark beyond that
-bound is reset. Points
-whose windows fall in the same hours share one run (bounded to those hours). Work runs in a background
+The passes themselves (due points, per-point windows and watermarks, future-dated readings ignored,
+one run per group of points) are ``screening.schedule.ScheduledPasses``; this module adds the clock
+thread, the warnings and the patrol report. Work runs in a background
 thread (or its process pool), never on the event loop;
 each pass is recorded as a run; a failure is logged and recorded and the scheduler carries on.
 """
@@ -28,7 +26,6 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import sqlalchemy as sa
 from sqlalchemy.orm import Session, sessionmaker
 
 from ecosentinel.audit.service import anchor
@@ -38,40 +35,14 @@ from ecosentinel.detection.config import ScreeningConfig
 from ecosentinel.enforcement.warnings import create_patrol_report, sync_warnings
 from ecosentinel.jobs import JobRunner, Progress
 from ecosentinel.readings import CST
-from ecosentinel.screening.models import ScreeningPointState
-from ecosentinel.screening.service import RunOutcome, latest_times, run_screening, utc, watermarks
-from ecosentinel.store.base import MeasurementStore, open_store
-from ecosentinel.store.timecheck import latest_allowed
+from ecosentinel.screening.schedule import ScheduledPasses
+from ecosentinel.screening.service import RunOutcome
 
 logger = logging.getLogger(__name__)
 
-_SECOND = dt.timedelta(seconds=1)
-_HOUR = dt.timedelta(hours=1)
-_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 
-Window = tuple[dt.datetime, dt.datetime]
-
-
-def _floor_hour(t: dt.datetime) -> dt.datetime:
-    return _EPOCH + (t - _EPOCH) // _HOUR * _HOUR
-
-
-def _ceil_hour(t: dt.datetime) -> dt.datetime:
-    return _EPOCH - (_EPOCH - t) // _HOUR * _HOUR
-
-
-def group_windows(windows: dict[str, Window], cap: dt.datetime) -> list[tuple[Window, list[str]]]:
-    """Points grouped by their window widened to whole hours (the end never beyond ``cap``): one run per
-    group, each covering every member's own window and nothing of another point's hours."""
-    groups: dict[Window, list[str]] = {}
-    for mn, (start, end) in sorted(windows.items()):
-        key = (_floor_hour(start), min(_ceil_hour(end), cap))
-        groups.setdefault(key, []).append(mn)
-    return sorted(groups.items())
-
-
-class ScreeningScheduler:
-    """Runs screening passes in a background thread until stopped."""
+class ScreeningScheduler(ScheduledPasses):
+    """Runs the scheduled passes in a background thread until stopped."""
 
     def __init__(
         self,
@@ -85,20 +56,12 @@ class ScreeningScheduler:
         data_time: DataTimeSettings | None = None,
         clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
     ) -> None:
-        self.factory = factory
+        super().__init__(factory, url, settings, config=config, data_time=data_time, clock=clock)
         self.jobs = jobs
         self.anchor_path = anchor_path  # the audit chain is anchored there after every full pass
-        self.data_time = data_time or DataTimeSettings()
-        self.clock = clock
-        self.url = url
-        self.settings = settings
-        self.config = config
-        if config is None and settings.config_path is not None:
-            self.config = ScreeningConfig.from_yaml(settings.config_path)
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._last_full: float | None = None
-        self._store: MeasurementStore | None = None
         self.passes = 0
         self.failures = 0
 
@@ -138,9 +101,7 @@ class ScreeningScheduler:
             if self._thread.is_alive():
                 logger.warning("screening pass still running at shutdown; leaving it to the process exit")
             self._thread = None
-        if self._store is not None:
-            self._store.close()
-            self._store = None
+        self.close()
 
     def _loop(self) -> None:
         """The clock: each pass runs on the app's job runner when there is one (so it shows among the jobs
@@ -162,11 +123,6 @@ class ScreeningScheduler:
         return {"run_id": outcome.run_id, "new_findings": outcome.new_findings}
 
     # -- passes --------------------------------------------------------------------------------------
-
-    def _opened(self) -> MeasurementStore:
-        if self._store is None:
-            self._store = open_store(self.url)
-        return self._store
 
     def tick(self) -> RunOutcome | None:
         """One scheduled step: a full pass when due, else an incremental one. Never raises."""
@@ -202,78 +158,6 @@ class ScreeningScheduler:
             if full and self.anchor_path is not None:
                 anchor(session, self.anchor_path)
         logger.info("warnings synchronised after the %s pass: %s", "full" if full else "incremental", result)
-
-    def _cap(self) -> dt.datetime:
-        """The latest plausible reading time now (later readings never set a window or a watermark)."""
-        return utc(latest_allowed(self.data_time, self.clock()))
-
-    def _latest(self) -> dict[str, dt.datetime]:
-        """Each point's own newest plausible reading (readings beyond the plausible latest time ignored)."""
-        return latest_times(self._opened(), until=self._cap())
-
-    def _marks(self) -> dict[str, dt.datetime]:
-        """Watermarks; one beyond the plausible latest time (set before time sanity existed) is reset."""
-        cap = self._cap()
-        with self.factory() as session:
-            marks = watermarks(session)
-            future = sorted(mn for mn, t in marks.items() if t > cap)
-            if future:
-                logger.warning(
-                    "resetting watermarks in the future of %d points: %s", len(future), future[:10]
-                )
-                session.execute(sa.delete(ScreeningPointState).where(ScreeningPointState.mn.in_(future)))
-                session.commit()
-        return {mn: t for mn, t in marks.items() if t <= cap}
-
-    def full_pass(self) -> list[RunOutcome]:
-        """Every point over the last ``full_window_hours`` of its own data (the 2-hour patrol)."""
-        self._marks()  # resets watermarks in the future
-        latest = self._latest()
-        span = dt.timedelta(hours=self.settings.full_window_hours)
-        windows = {mn: (t + _SECOND - span, t + _SECOND) for mn, t in latest.items()}
-        return self._run_groups("full", windows, latest)
-
-    def incremental_pass(self) -> list[RunOutcome]:
-        """Points with readings newer than their watermark, each re-screened from ``lookback_hours`` before
-        its own watermark to its own newest reading."""
-        latest = self._latest()
-        marks = self._marks()
-        due = {mn: t for mn, t in latest.items() if mn not in marks or t > marks[mn]}
-        lookback = dt.timedelta(hours=self.settings.lookback_hours)
-        windows = {mn: (marks.get(mn, t) - lookback, t + _SECOND) for mn, t in due.items()}
-        return self._run_groups("incremental", windows, due)
-
-    def _run_groups(
-        self, mode: str, windows: dict[str, Window], marks: dict[str, dt.datetime]
-    ) -> list[RunOutcome]:
-        cap = self._cap() + _SECOND
-        return [
-            self._run(mode, mns, start, end, {mn: marks[mn] for mn in mns})
-            for (start, end), mns in group_windows(windows, cap)
-        ]
-
-    def _run(
-        self,
-        mode: str,
-        mns: list[str],
-        start: dt.datetime,
-        end: dt.datetime,
-        marks: dict[str, dt.datetime],
-    ) -> RunOutcome:
-        logger.info("%s screening pass: %d points, %s .. %s", mode, len(mns), start, end)
-        return run_screening(
-            self.factory,
-            self.url,
-            start=start,
-            end=end,
-            mns=mns,
-            workers=self.settings.workers,
-            mode=mode,
-            config=self.config,
-            store=self._opened() if self.settings.workers <= 1 else None,
-            watermarks=marks,
-            context=dt.timedelta(hours=self.settings.context_hours),
-        )
 
 
 def start_scheduler(
