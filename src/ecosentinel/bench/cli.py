@@ -10,12 +10,13 @@ from pathlib import Path
 import psutil
 import typer
 
-from ecosentinel.bench import city, decode, detect, detect_import, hostile, ingest, screen, spark
+from ecosentinel.bench import city, decode, detect, detect_import, detect_live, hostile, ingest, screen, spark
 from ecosentinel.bench.report import write_section
 
 bench_app = typer.Typer(no_args_is_help=True)
 detect.register(bench_app)  # bench detect: screening accuracy vs a generic baseline
 detect_import.register(bench_app)  # bench detect-import: accuracy through import + screen, as a user runs it
+detect_live.register(bench_app)  # bench detect-live: what the live server's passes report, against one screen
 screen.register(bench_app)  # bench screen: screening speed and scaling curve
 hostile.register(bench_app)  # bench hostile: a good logger's acks under floods and swarms
 city.register(bench_app)  # bench city: the city-month generated into the archive and screened
