@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
+import polars as pl
 import pytest
 
 from ecosentinel.detection import FactorSpec, PointContext, PointType
@@ -363,6 +364,63 @@ def test_r17_identical_copy_of_a_held_analysers_day(minute: bool) -> None:
     )
     floor = frame(series("w21003", FLOOR))
     assert check_case("R17", {"id": "floor", "frame": floor, "context": WATER, "expect": 0}) == []
+
+
+def held_days(seed: int, days: int, hold: int = 5) -> list[float | None]:
+    """``days`` of an analyser holding each result for ``hold`` hours (as ``held_month``)."""
+    rng = random.Random(seed)
+    out: list[float | None] = []
+    level = 2.0
+    while len(out) < days * 24:
+        level = min(6.0, max(0.3, level + rng.gauss(0, 0.35)))
+        out += [round(level, 2)] * hold
+    return out[: days * 24]
+
+
+@pytest.mark.parametrize("minute", [False, True], ids=["hour", "minute"])
+def test_r17_a_held_copy_in_a_short_pass_is_weighed_against_the_points_history(minute: bool) -> None:
+    """The server's incremental pass reads 9 days (a day and 8 days of context). In 9 days of a held
+    analyser each value holds a larger share of the few runs, so a copied day of held values looked too
+    probable to be a copy (measured with ``bench detect-live`` on cn-effluent: a day copied from 3 days
+    earlier, red when its month was screened, never found by the live passes). The profile keeps the
+    history's runs; the copy is weighed against them."""
+    values = held_days(1, 40)
+    history, recent = values[: 30 * 24], values[31 * 24 :]  # 30 days of history, then a 9-day pass
+    day8 = range(8 * 24, 9 * 24)
+    recent = copied(recent, day8, 3 * 24)  # the pass's last day copied from 3 days earlier
+    assert len(set(recent[day8.start : day8.stop])) < 6  # under min_distinct: found by its information
+    step, kind, rep = (MINUTE, "minute", 60) if minute else (HOUR, "hour", 1)
+
+    def rows(vals: list[float | None], start: dt.datetime) -> pl.DataFrame:
+        return series("w21003", [v for v in vals for _ in range(rep)], start=start, step=step, kind=kind)
+
+    start = T0 + 31 * 24 * HOUR
+    short = frame(rows(recent, start))
+    # the frame alone: its 9 days' runs make the copied day a few bits too probable
+    assert run_case("R17", {"id": "no history", "frame": short, "context": WATER, "expect": 0}) == []
+    profile = build_profile(frame(rows(history, T0)), WATER)
+    fp = profile.factor("w21003")
+    assert fp is not None
+    assert fp.run_values  # the history's runs, kept
+    assert sum(n for _, n in fp.run_values) >= 90
+    found = check_case(
+        "R17",
+        {
+            "id": "weighed against the history",
+            "frame": short,
+            "context": with_profile(WATER, profile),
+            "expect": 1,
+            "variant": "identical",
+            "severity": "high",
+        },
+    )
+    assert start + 8 * 24 * HOUR <= found[0].start < found[0].end <= start + 9 * 24 * HOUR
+    assert found[0].end - found[0].start >= 12 * HOUR
+    # the same history does not make an uncopied pass a copy
+    honest_pass = frame(rows(values[31 * 24 :], start))
+    assert (
+        run_case("R17", {"id": "honest", "frame": honest_pass, "context": with_profile(WATER, profile)}) == []
+    )
 
 
 def _exact_within(x: np.ndarray[Any, Any], y: np.ndarray[Any, Any], w: int, max_distance: float) -> bool:

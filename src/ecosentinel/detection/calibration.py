@@ -39,12 +39,14 @@ from ecosentinel.detection.context import (
 )
 from ecosentinel.detection.findings import iso
 from ecosentinel.detection.profile import (
+    MAX_RUN_VALUES,
     NO_OPERATING_MODEL,
     CalibratedLevel,
     FactorProfile,
     OperatingModel,
     PointProfile,
     quantum_of,
+    run_counts,
     share_true,
 )
 from ecosentinel.readings import READING_SCHEMA, DataKind
@@ -142,6 +144,11 @@ def factor_profile(s: Series) -> FactorProfile:
     median = values.median()
     top = values.max()
     bottom = values.min()
+    run_values: tuple[tuple[float, int], ...] = ()
+    if held >= HELD_SHARE_FOR_CYCLE:
+        counts = run_counts(values.cast(pl.Float64).to_numpy())
+        if len(counts) <= MAX_RUN_VALUES:
+            run_values = tuple(sorted(counts.items()))
     return FactorProfile(
         code=s.code,
         kind=s.kind.value,
@@ -153,6 +160,7 @@ def factor_profile(s: Series) -> FactorProfile:
         median=float(median) if isinstance(median, int | float) else None,
         maximum=float(top) if isinstance(top, int | float) else None,
         minimum=float(bottom) if isinstance(bottom, int | float) else None,
+        run_values=run_values,
     )
 
 

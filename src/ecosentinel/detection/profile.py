@@ -62,6 +62,12 @@ class FactorProfile:
     minimum: float | None = None
     """The lowest valid value of the history (R02: negative values from an instrument that never
     reported one are new behaviour, whatever its zero runs)."""
+    run_values: tuple[tuple[float, int], ...] = ()
+    """For an analyser that holds its result (``held_share`` >= 0.3) with at most ``MAX_RUN_VALUES``
+    distinct held values: (value, number of the history's runs holding it), so that R17 weighs how
+    improbable a copied sequence of held values is against the point's own weeks of history, not against
+    whatever few days a screening pass reads (the server's incremental pass reads 9 days: each value then
+    seemed common and a copied day of held values too probable to be a copy). Empty otherwise."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,6 +159,26 @@ class PointProfile:
 
     def factor(self, code: str) -> FactorProfile | None:
         return self.factors.get(code)
+
+
+MAX_RUN_VALUES = 2000
+"""The most distinct held values a profile keeps (``FactorProfile.run_values``): a held analyser reports a
+few hundred results a month; a continuous one has as many values as steps and needs no run statistics."""
+
+
+def run_heads(values: np.ndarray) -> np.ndarray:
+    """The value of each run (consecutive equal values: one held result) of the finite values."""
+    v: np.ndarray = values[np.isfinite(values)]
+    if v.size == 0:
+        return v
+    heads: np.ndarray = v[np.concatenate(([True], v[1:] != v[:-1]))]
+    return heads
+
+
+def run_counts(values: np.ndarray) -> dict[float, int]:
+    """Per value, the number of runs holding it."""
+    uniq, counts = np.unique(run_heads(values), return_counts=True)
+    return {float(u): int(c) for u, c in zip(uniq, counts, strict=True)}
 
 
 def share_true(mask: pl.Series) -> float:

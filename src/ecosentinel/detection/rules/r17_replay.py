@@ -5,7 +5,8 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import math
-from collections.abc import Callable
+from collections import Counter
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import numpy as np
@@ -18,7 +19,7 @@ from ecosentinel.detection.config import RuleParams, ScreeningConfig
 from ecosentinel.detection.context import WC_PRODUCTION
 from ecosentinel.detection.findings import Finding, Severity, cst_text, iso
 from ecosentinel.detection.messages import calibration_text, kind_name
-from ecosentinel.detection.profile import CalibratedLevel, PointProfile, us_view
+from ecosentinel.detection.profile import CalibratedLevel, PointProfile, run_counts, run_heads, us_view
 from ecosentinel.detection.rules._common import WC_KINDS, fmt, pct
 from ecosentinel.detection.rules.r13_digit_test import resolution_of
 from ecosentinel.readings import CST, DataKind
@@ -68,11 +69,12 @@ class ReplayParams(RuleParams):
     detection floor, 2, 2, 2, ..., 4, repeats by itself: seen in the real Beijing SO2 series) ..."""
     min_bits: float = 24.0
     """[P] ... unless the copy is identical and its sequence of held values is improbable by chance:
-    the sum over the window's runs of -log2(the share of the screened series' runs holding that value)
-    is at least this (one chance in 1.7e7 for the values alone; the change times matching too are not
-    counted). An analyser that holds each result for hours copies a day in a few runs (cn-effluent:
-    1.97, 2.14, 2.28, 2.44, 2.49 mg/L over 24 hours, identical five days later: 27 bits, each value
-    held by 2-3 % of the month's runs); a detection-floor day (2, 2, ..., 4, 2) is a few bits."""
+    the sum over the window's runs of -log2(the share of runs holding that value, counted over the
+    screened series and the point's calibration history, ``FactorProfile.run_values``) is at least
+    this (one chance in 1.7e7 for the values alone; the change times matching too are not counted).
+    An analyser that holds each result for hours copies a day in a few runs (cn-effluent: 1.97, 2.14,
+    2.28, 2.44, 2.49 mg/L over 24 hours, identical five days later: 27 bits, each value held by 2-3 %
+    of the month's runs); a detection-floor day (2, 2, ..., 4, 2) is a few bits."""
 
 
 class ReplayRule(FactorRule[ReplayParams]):
@@ -153,7 +155,9 @@ class ReplayRule(FactorRule[ReplayParams]):
         out: list[Finding] = []
         taken: list[tuple[dt.datetime, dt.datetime]] = []
         # run_shares of the series, computed on first use (only held, few-valued copies need it)
-        sh = functools.cache(lambda: run_shares(_floats(series.frame["value"])))
+        fp = data.profile.factor(series.code) if data.profile else None
+        history = fp.run_values if fp is not None else ()
+        sh = functools.cache(lambda: run_shares(_floats(series.frame["value"]), history))
         for lag, times, x, y in _lagged_xy(series, params):
             for found in self._matches(series, times, (x, y), w, lag, min_std, params, data, sh, calibrated):
                 if any(found.start < e and s < found.end for s, e in taken):
@@ -359,26 +363,20 @@ class ReplayRule(FactorRule[ReplayParams]):
         return out
 
 
-def _run_heads(values: np.ndarray[Any, Any]) -> np.ndarray[Any, Any]:
-    """The value of each run (consecutive equal values: one held result) of the finite values."""
-    v: np.ndarray[Any, Any] = values[np.isfinite(values)]
-    if v.size == 0:
-        return v
-    heads: np.ndarray[Any, Any] = v[np.concatenate(([True], v[1:] != v[:-1]))]
-    return heads
-
-
-def run_shares(values: np.ndarray[Any, Any]) -> dict[float, float]:
-    """Per value, the share of the series' runs holding it."""
-    heads = _run_heads(values)
-    uniq, counts = np.unique(heads, return_counts=True)
-    return {float(u): float(c) / heads.size for u, c in zip(uniq, counts, strict=True)}
+def run_shares(values: np.ndarray[Any, Any], history: Iterable[tuple[float, int]] = ()) -> dict[float, float]:
+    """Per value, the share of the runs holding it: the series' runs and, when given, the point's history
+    runs (``FactorProfile.run_values``; the history and a pass's context may share days, which then
+    count twice: a small reweighting, not a bias towards copies)."""
+    counts = Counter(run_counts(values))
+    counts.update(dict(history))
+    total = sum(counts.values())
+    return {u: c / total for u, c in counts.items()} if total else {}
 
 
 def run_bits(window: np.ndarray[Any, Any], shares: dict[float, float]) -> float:
     """Information of a window's sequence of runs: sum of -log2(share) over its runs (a value the
     series never held counts as one run in the series)."""
-    heads = _run_heads(window)
+    heads = run_heads(window)
     if heads.size == 0 or not shares:
         return 0.0
     floor = min(shares.values())
