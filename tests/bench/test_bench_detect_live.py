@@ -13,7 +13,7 @@ import pytest
 import sqlalchemy as sa
 from typer.testing import CliRunner
 
-from ecosentinel.bench.detect_live import report, run
+from ecosentinel.bench.detect_live import _next_time, report, run
 from ecosentinel.cli import app
 from ecosentinel.screening.service import latest_times, utc
 from ecosentinel.store.base import open_store
@@ -74,3 +74,16 @@ def test_bad_options_are_refused_in_one_line(tmp_path: Path) -> None:
     assert len(lines) == 1
     assert "--step-hours" in lines[0]
     assert not any(tmp_path.iterdir())  # refused before anything is imported
+
+
+def test_the_clock_skips_the_months_no_point_sends_data() -> None:
+    utc = dt.UTC
+    spans = [
+        (dt.datetime(2021, 5, 1, tzinfo=utc), dt.datetime(2021, 6, 20, tzinfo=utc)),
+        (dt.datetime(2022, 1, 1, tzinfo=utc), dt.datetime(2022, 3, 31, tzinfo=utc)),
+    ]
+    last = spans[-1][1]
+    inside = dt.datetime(2021, 6, 1, 5, tzinfo=utc)
+    assert _next_time(inside, spans, last) == inside
+    assert _next_time(dt.datetime(2021, 6, 21, tzinfo=utc), spans, last) == spans[1][0]  # the gap skipped
+    assert _next_time(dt.datetime(2022, 4, 2, tzinfo=utc), spans, last) == last  # never past the last reading

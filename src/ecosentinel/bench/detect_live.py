@@ -111,6 +111,7 @@ def replay(
     clock = [first + warm_up]
     passes = ScheduledPasses(session_factory(engine), url, settings, clock=lambda: clock[0])
     positive = [(i, mn, label_days(lab)[0]) for i, (mn, _, lab) in enumerate(_labels(cases))]
+    spans = sorted((c.track.start, c.track.time_at(c.track.n)) for c in cases)
     alerts: Alerts = {}
     n = 0
     last_full: dt.datetime | None = None
@@ -129,11 +130,23 @@ def replay(
                     alerts[i] = now
             if now >= last:
                 break
-            clock[0] = min(now + step, last)
+            clock[0] = _next_time(now + step, spans, last)
     finally:
         passes.close()
         engine.dispose()
     return n, alerts
+
+
+def _next_time(
+    t: dt.datetime, spans: list[tuple[dt.datetime, dt.datetime]], last: dt.datetime
+) -> dt.datetime:
+    """The clock's next time: ``t``, or, when no point sends data then (a background's tracks months
+    apart: Tilburg 2021 and 2022), the next track's start. Idle time would only repeat full passes over
+    the last day of points that fell silent, which changes nothing."""
+    if t >= last or any(a <= t <= b for a, b in spans):
+        return min(t, last)
+    later = [a for a, _ in spans if a > t]
+    return min(later[0], last) if later else last
 
 
 def _screen_batch(data_dir: Path, cases: list[Case]) -> None:
