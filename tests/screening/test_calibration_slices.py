@@ -203,6 +203,40 @@ def test_a_short_window_is_judged_with_the_days_before_it(
     assert all(f.end > day for f in found)  # the zeros of the 17th ended before the window
     assert not [f for f in found if f.rule == "R02_zero_negative"]
 
-    blind = screen(dt.timedelta(0))  # the window alone: no earlier day to compare with
-    assert not [f for f in blind if f.rule == "R17_replay"]
-    assert all(f.start >= day for f in blind)
+    # with no context the window is still read from the start of its month: the copy's source is in it
+    month_only = screen(dt.timedelta(0))
+    assert [f for f in month_only if f.rule == "R17_replay"]
+
+
+def test_passes_through_a_month_keep_one_key_per_finding_and_one_calibration(
+    engine: sa.Engine, store: MeasurementStore, migrated_url: str
+) -> None:
+    """The server's passes, one day each through a month: a value stuck for 12 days keeps its own start
+    at every pass, so it is one stored finding, not one per pass (a pass read only 8 days before its
+    window, so from the 9th day on the run started at the read's edge: a new key at every pass,
+    measured with ``bench detect-live``); and every pass of the month is calibrated on the history
+    before the month, never on the stuck days it judges."""
+    frame = _hourly(_cst(2024, 1, 1), 60)
+    freeze = (pl.col("code") == "w01018") & pl.col("time").is_between(
+        _cst(2024, 2, 3).astimezone(dt.UTC), _cst(2024, 2, 15).astimezone(dt.UTC), closed="left"
+    )
+    store.append(
+        frame.with_columns(pl.when(freeze).then(pl.lit(31.57)).otherwise(pl.col("value")).alias("value"))
+    )
+    factory = session_factory(engine)
+    starts, histories = set(), set()
+    for d in range(6, 15):  # passes on Feb 6 .. Feb 14, each over one day
+        day = _cst(2024, 2, d)
+        outcome = service.run_screening(
+            factory, migrated_url, start=day, end=day + dt.timedelta(days=1), store=store, save=False
+        )
+        [frozen] = [
+            f for f in outcome.result.findings if f.rule == "R01_constant_value" and f.factors == ("w01018",)
+        ]
+        starts.add(frozen.start)
+        calibration = frozen.evidence.get("calibration")
+        assert isinstance(calibration, dict)
+        histories.add(tuple(calibration["history"]))
+    assert starts == {_cst(2024, 2, 3)}  # one key, the run's own start, at every pass
+    [(_, history_end)] = histories  # one calibration for the month's passes ...
+    assert dt.datetime.fromisoformat(history_end) <= _cst(2024, 2, 1)  # ... on the days before the month

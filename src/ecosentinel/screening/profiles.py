@@ -135,6 +135,33 @@ def attach_profiles(
     return out
 
 
+def month_start(t: dt.datetime) -> dt.datetime:
+    """The China-Standard-Time month start at or before ``t`` (in ``t``'s zone, UTC when naive)."""
+    local = t.astimezone(CST)
+    return dt.datetime(local.year, local.month, 1, tzinfo=CST).astimezone(t.tzinfo or dt.UTC)
+
+
+def first_read(start: dt.datetime, context: dt.timedelta) -> dt.datetime:
+    """Where a window's read begins: the start of the CST month in which its ``context`` begins, so that
+    every month the rules judge per month (R09's association, R12's month test, R13's digits) is read
+    from its start, and a run is read from its start when it began in that month.
+
+    Measured with ``bench detect-live``: the server's passes read only ``context`` before their window,
+    so each pass judged a different 9-day piece of the month and reported it under a new start, one
+    finding per pass (an EPA unit: 227 low R12 month-test findings over two months where one screen of
+    the months had 12), and a value stuck for longer than the context got a new finding at every pass."""
+    return month_start(start - context)
+
+
+def calibration_anchor(start: dt.datetime) -> dt.datetime:
+    """Where a window's calibration history ends: the start of its CST month. Passes through one month
+    share one profile, calibrated on the month before (the history never holds the month being judged:
+    measured with ``bench detect-live``, a flow meter stuck for six days was in the 30 days before the
+    server's pass, so its stuck value became the history's maximum and the clue that the value was
+    implausibly high for a falsifier was lost; that flow was yellow for nine clean days)."""
+    return month_start(start)
+
+
 def calibration_slices(start: dt.datetime, end: dt.datetime) -> list[tuple[dt.datetime, dt.datetime]]:
     """[start, end) cut at China-Standard-Time month starts, a first or last piece shorter than
     SLICE_MIN_DAYS joined to its neighbour (one piece for a window of a few weeks)."""

@@ -56,7 +56,9 @@ from ecosentinel.screening.profiles import (
     READ_CONTEXT,
     SLICE_LEAD,
     attach_profiles,
+    calibration_anchor,
     calibration_slices,
+    first_read,
 )
 from ecosentinel.store.base import MeasurementStore
 
@@ -219,10 +221,12 @@ def run_screening(
     findings are upserted, point/enterprise-day scores recomputed and ``watermarks`` (point -> newest
     screened reading) stored. A failure marks the run failed with the error, then re-raises.
 
-    Each point is calibrated on its own ``profile_history`` before ``start`` (``screening.profiles``;
-    None screens with the rules' documented constants only). The rules also see ``context`` of readings
-    before ``start`` (``READ_CONTEXT``: a day compared with the week before it, a run that began earlier);
-    findings that end before ``start`` are not reported.
+    Each point is calibrated on its own ``profile_history`` before the CST month of ``start``
+    (``screening.profiles``; later months of a long window on the history before each month; None
+    screens with the rules' documented constants only). The rules also see ``context`` of readings before
+    ``start`` (``READ_CONTEXT``: a day compared with the week before it, a run that began earlier), read
+    from the start of the CST month in which that context begins (``first_read``: every month judged per
+    month is read whole up to the window's end); findings that end before ``start`` are not reported.
 
     With ``archive`` (a directory) the readings (window and calibration history) come from that Parquet
     archive instead of the store (an ``hdfs://``/``s3a://`` archive is read by Spark only);
@@ -252,7 +256,7 @@ def run_screening(
         try:
             points = sorted(set(mns)) if mns is not None else opened.list_points()
             with session_scope(factory) as session:
-                contexts = load_contexts(session, points, start - context, end)
+                contexts = load_contexts(session, points, first_read(start, context), end)
                 if run_id is not None:
                     run = _run(session, run_id)
                     run.points, run.window_start, run.window_end = len(points), utc(start), utc(end)
@@ -273,12 +277,16 @@ def run_screening(
             for k, (a, b) in enumerate(slices):
                 judged = contexts
                 if profile_history is not None:
+                    # calibrated on the history before the month (the first piece: before its month)
+                    anchor = calibration_anchor(a) if k == 0 else a
                     judged = attach_profiles(
-                        opened, reader_url, contexts, a, config, history=profile_history, after=b
+                        opened, reader_url, contexts, anchor, config, history=profile_history, after=b
                     )
                 # each month with the days before it as context and a few days of the next month, keeping
-                # the findings that start in it (the first: that reach into the window)
-                lo, hi = a - max(context, SLICE_LEAD if k else dt.timedelta(0)), min(end, b + SLICE_LEAD)
+                # the findings that start in it (the first: that reach into the window, read from the start
+                # of the month in which its context begins)
+                lo = a - max(context, SLICE_LEAD) if k else first_read(a, context)
+                hi = min(end, b + SLICE_LEAD)
                 part = _execute(
                     executor,
                     archive,
