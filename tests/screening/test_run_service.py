@@ -274,6 +274,46 @@ def test_two_tests_of_one_rule_on_one_start_are_both_stored(
         assert score.colour == "yellow"
 
 
+def test_a_near_copy_followed_by_later_passes_is_one_stored_finding(
+    engine: sa.Engine, store: MeasurementStore, migrated_url: str
+) -> None:
+    """R17 reports a near copy on its best-matching window, which moved as each server pass saw another
+    hour of the copied day. Its evidence names the first matching window as ``key_start``: the passes
+    upsert one row, which follows the window, and a day the window has left is scored again."""
+    from ecosentinel.detection.findings import Finding, Severity
+
+    data = seed(engine, store)
+    factory = session_factory(engine)
+    first = data.start + dt.timedelta(hours=2)
+
+    def near_copy(shift: int) -> Finding:
+        a = first + dt.timedelta(hours=shift)
+        evidence = {"kind": "near_identical", "key_start": first.isoformat()}
+        return Finding(
+            data.clean_mn, "R17_replay", ("w21003",), a, a + dt.timedelta(hours=24), Severity.MEDIUM, 0.7,
+            evidence, f"测试线索 {shift}",
+        )  # fmt: skip
+
+    assert service.fingerprint(near_copy(0)) == service.fingerprint(near_copy(20))
+    with factory() as session:
+        contexts = load_contexts(session, [data.clean_mn], data.start, data.end)
+        assert service.save_findings(session, [near_copy(0)], contexts, run_id=None) == (1, 0)
+        assert service.save_findings(session, [near_copy(6)], contexts, run_id=None) == (0, 1)
+        assert service.save_findings(session, [near_copy(26)], contexts, run_id=None) == (0, 1)
+        session.commit()
+    with Session(engine) as session:
+        [row] = session.scalars(sa.select(ScreeningFinding).where(ScreeningFinding.mn == data.clean_mn)).all()
+        assert service.utc(row.start) == first + dt.timedelta(hours=26)  # the row follows the window
+        assert row.explanation_zh == "测试线索 26"
+        days = {
+            s.day: s.colour
+            for s in session.scalars(sa.select(PointDayScore).where(PointDayScore.mn == data.clean_mn))
+        }
+    left = first.astimezone(START.tzinfo).date()  # the first window's day, no longer covered
+    assert left not in days
+    assert days  # the days the window covers now are scored
+
+
 def test_contexts_carry_the_registry_limits_and_side_records(
     engine: sa.Engine, store: MeasurementStore
 ) -> None:

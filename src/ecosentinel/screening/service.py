@@ -82,10 +82,14 @@ def fingerprint(finding: Finding) -> str:
     month test and its ceiling window over the same pile, R09's gap and the pattern placed on that gap):
     keyed without the test, the one saved last replaced the other, and a medium ceiling pile was stored as
     the month test's low clue (measured with ``bench detect-import``: 5 of 21 NO2 piles on Beijing green).
-    Migration 0017 re-keys stored findings with this formula."""
+    Migration 0017 re-keys stored findings with this formula. A finding whose reported window can move as
+    data arrives (R17's near copy: its best-matching window) names a stable ``key_start`` in its evidence,
+    which replaces the start in the key; the stored row then follows the window (``save_findings``)."""
     kind = finding.evidence.get("kind", "default")
     factors = ",".join(sorted(finding.factors))
-    key = f"{finding.mn}|{finding.rule}|{utc(finding.start).isoformat()}|{factors}|{kind}"
+    key_start = finding.evidence.get("key_start")
+    start = utc(dt.datetime.fromisoformat(key_start)) if isinstance(key_start, str) else utc(finding.start)
+    key = f"{finding.mn}|{finding.rule}|{start.isoformat()}|{factors}|{kind}"
     return hashlib.sha1(key.encode()).hexdigest()
 
 
@@ -524,6 +528,7 @@ def save_findings(
         ):
             existing[found.fingerprint] = found
     new = updated = 0
+    moved: set[tuple[str, dt.date]] = set()
     for key, f in by_print.items():
         evidence = json.dumps(f.evidence, ensure_ascii=False, sort_keys=True, default=str)
         row = existing.get(key)
@@ -553,7 +558,8 @@ def save_findings(
             new += 1
             continue
         changed = (
-            utc(row.end) != utc(f.end)
+            utc(row.start) != utc(f.start)
+            or utc(row.end) != utc(f.end)
             or row.severity != f.severity.value
             or abs(row.score - f.score) > 1e-12
             or row.evidence != evidence
@@ -561,6 +567,9 @@ def save_findings(
         )
         row.run_id = run_id
         if changed:
+            # days the row covered before and no longer does are scored again
+            moved |= {(row.mn, d) for d in _cst_days(utc(row.start), utc(row.end))}
+            row.start = utc(f.start)
             row.end = utc(f.end)
             row.severity = f.severity.value
             row.severity_rank = SEVERITY_RANK[f.severity.value]
@@ -571,8 +580,15 @@ def save_findings(
             updated += 1
     session.flush()
     touched = {(w.mn, w.day) for w in point_day_warnings(by_print.values(), contexts, config)}
-    recompute_day_scores(session, touched, contexts, run_id=run_id, config=config)
+    recompute_day_scores(session, touched | moved, contexts, run_id=run_id, config=config)
     return new, updated
+
+
+def _cst_days(start: dt.datetime, end: dt.datetime) -> list[dt.date]:
+    """The CST days [start, end) touches."""
+    first = start.astimezone(CST).date()
+    last = (end - dt.timedelta(microseconds=1)).astimezone(CST).date() if end > start else first
+    return [first + dt.timedelta(days=k) for k in range((last - first).days + 1)]
 
 
 def _day_bounds(day: dt.date) -> tuple[dt.datetime, dt.datetime]:

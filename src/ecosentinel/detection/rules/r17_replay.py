@@ -291,6 +291,10 @@ class ReplayRule(FactorRule[ReplayParams]):
                 "corr": None if math.isnan(c) else round(c, 6),
                 "rms_over_level": None if math.isnan(d) else round(d, 6),
                 "matching_windows": [iso(times[a]), iso(times[b])],
+                # the key a near copy is stored under: its first matching window, which more data never
+                # moves (``screening.service.fingerprint``); the best window moved with each pass's new
+                # hour of data (measured with ``bench detect-live``: six findings for one EPA day)
+                **({} if identical else {"key_start": iso(times[a])}),
                 "load_rms_over_level": None if load is None else round(load, 6),
                 "other_factor_not_copied": None
                 if other is None
