@@ -27,6 +27,7 @@ LONG_RUNNING = {
     "bench city",
     "bench detect",
     "bench detect-import",
+    "bench detect-live",
     "bench hostile",
     "bench ingest",
     "bench screen",
