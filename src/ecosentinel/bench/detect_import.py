@@ -231,6 +231,24 @@ def _cli(data_dir: Path, *args: str) -> str:
     return done.stdout
 
 
+def screen_months(data_dir: Path, cases: list[Case]) -> None:
+    """``ecosentinel screen`` once over the cases' months (first to last reading), their points only."""
+    first = min(c.track.start for c in cases)
+    last = max(c.track.time_at(c.track.n) for c in cases)
+    _cli(
+        data_dir,
+        "screen",
+        "--from",
+        first.astimezone(CST).strftime("%Y-%m-%dT%H:%M:%S"),
+        "--to",
+        last.astimezone(CST).strftime("%Y-%m-%dT%H:%M:%S"),
+        "--points",
+        ",".join(c.mn for c in cases),
+        "--format",
+        "jsonl",
+    )
+
+
 Stored = dict[tuple[str, dt.date], tuple[str, list[str]]]
 """(mn, CST day) -> (colour, rules) of the platform's point-day scores."""
 Spans = dict[str, list[tuple[dt.datetime, dt.datetime]]]
@@ -396,20 +414,7 @@ def run(
         by_bg[c.background].append(c)
     t0 = time.perf_counter()
     for group in by_bg.values():  # each background over its own months, as a bureau screens its period
-        first = min(c.track.start for c in group)
-        last = max(c.track.time_at(c.track.n) for c in group)
-        _cli(
-            data_dir,
-            "screen",
-            "--from",
-            first.astimezone(CST).strftime("%Y-%m-%dT%H:%M:%S"),
-            "--to",
-            last.astimezone(CST).strftime("%Y-%m-%dT%H:%M:%S"),
-            "--points",
-            ",".join(c.mn for c in group),
-            "--format",
-            "jsonl",
-        )
+        screen_months(data_dir, group)
     seconds["screen"] = time.perf_counter() - t0
     stored, spans = colours(data_dir), finding_spans(data_dir)
     scores = [score_cases(by_bg[name], stored, spans) for name in backgrounds if by_bg.get(name)]
@@ -506,4 +511,13 @@ def register(bench_app: typer.Typer) -> None:
             write_section("detect-import", text)
 
 
-__all__ = ["BackgroundScore", "Case", "build_cases", "label_rows", "register", "report", "run"]
+__all__ = [
+    "BackgroundScore",
+    "Case",
+    "build_cases",
+    "label_rows",
+    "register",
+    "report",
+    "run",
+    "screen_months",
+]

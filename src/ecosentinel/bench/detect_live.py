@@ -59,12 +59,12 @@ from ecosentinel.bench.detect_import import (
     readings_of,
     registry_of,
     score_cases,
+    screen_months,
 )
 from ecosentinel.bench.detect_metrics import label_days
 from ecosentinel.bench.report import write_section
 from ecosentinel.config import ScreeningSettings
 from ecosentinel.database import create_engine, session_factory
-from ecosentinel.readings import CST
 from ecosentinel.screening.schedule import ScheduledPasses
 from ecosentinel.simulator.models import Label
 
@@ -149,23 +149,6 @@ def _next_time(
     return min(later[0], last) if later else last
 
 
-def _screen_batch(data_dir: Path, cases: list[Case]) -> None:
-    first = min(c.track.start for c in cases)
-    last = max(c.track.time_at(c.track.n) for c in cases)
-    _cli(
-        data_dir,
-        "screen",
-        "--from",
-        first.astimezone(CST).strftime("%Y-%m-%dT%H:%M:%S"),
-        "--to",
-        last.astimezone(CST).strftime("%Y-%m-%dT%H:%M:%S"),
-        "--points",
-        ",".join(c.mn for c in cases),
-        "--format",
-        "jsonl",
-    )
-
-
 def run_background(
     work: Path,
     name: str,
@@ -192,7 +175,7 @@ def run_background(
     seconds["import"] = time.perf_counter() - t0
     shutil.copytree(live_dir, batch_dir)
     t0 = time.perf_counter()
-    _screen_batch(batch_dir, cases)
+    screen_months(batch_dir, cases)
     seconds["screen"] = time.perf_counter() - t0
     t0 = time.perf_counter()
     n, alerts = replay(live_dir, cases, step=step, full_every=full_every, warm_up=warm_up, settings=settings)
