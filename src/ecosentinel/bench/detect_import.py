@@ -473,6 +473,15 @@ def report(result: ImportRun) -> str:
     return "\n".join(lines) + "\n"
 
 
+def data_folder(data: str) -> Path:
+    """The ``--data`` folder of the real series; a missing one exits 2 in one line."""
+    folder = Path(data)
+    if not folder.is_dir():
+        typer.echo(f"错误：数据目录 {data} 不存在", err=True)
+        raise typer.Exit(2)
+    return folder
+
+
 def register(bench_app: typer.Typer) -> None:
     """Add ``bench detect-import`` to ``ecosentinel bench``."""
 
@@ -490,10 +499,7 @@ def register(bench_app: typer.Typer) -> None:
     ) -> None:
         """Accuracy through import and screen, as a user runs them (导入并筛查的准确率)."""
         names = list(parse_backgrounds(backgrounds))
-        folder = Path(data)
-        if not folder.is_dir():
-            typer.echo(f"错误：数据目录 {data} 不存在", err=True)
-            raise typer.Exit(2)
+        folder = data_folder(data)
         with tempfile.TemporaryDirectory(prefix="detect-import-") as tmp:
             result = run(
                 folder,
@@ -515,6 +521,7 @@ __all__ = [
     "BackgroundScore",
     "Case",
     "build_cases",
+    "data_folder",
     "label_rows",
     "register",
     "report",

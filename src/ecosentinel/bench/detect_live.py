@@ -55,6 +55,7 @@ from ecosentinel.bench.detect_import import (
     _cli,
     build_cases,
     colours,
+    data_folder,
     finding_spans,
     readings_of,
     registry_of,
@@ -322,10 +323,7 @@ def register(bench_app: typer.Typer) -> None:
     ) -> None:
         """What the live server's passes report, against one retrospective screen (实时筛查的准确率)."""
         names = list(parse_backgrounds(backgrounds))
-        folder = Path(data)
-        if not folder.is_dir():
-            typer.echo(f"错误：数据目录 {data} 不存在", err=True)
-            raise typer.Exit(2)
+        folder = data_folder(data)
         if step_hours <= 0 or full_hours <= 0 or warm_up_days < 0 or workers < 1:
             typer.echo(
                 "错误：--step-hours、--full-hours 与 --workers 须为正数，--warm-up-days 不能为负", err=True

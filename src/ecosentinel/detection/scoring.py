@@ -235,12 +235,16 @@ def _plain_basis(colour: Colour, by_family: Mapping[str, list[tuple[Finding, flo
     return Basis.ATTENTION
 
 
+def cst_days(start: dt.datetime, end: dt.datetime) -> list[dt.date]:
+    """The China-Standard-Time days that [start, end) touches (the start's day when end <= start)."""
+    first = start.astimezone(CST).date()
+    last = (end - dt.timedelta(microseconds=1) if end > start else end).astimezone(CST).date()
+    return [first + dt.timedelta(days=i) for i in range((last - first).days + 1)]
+
+
 def _days(f: Finding) -> list[dt.date]:
-    first = f.start.astimezone(CST).date()
-    end = f.end - dt.timedelta(microseconds=1) if f.end > f.start else f.end
-    last = end.astimezone(CST).date()
-    n = (last - first).days + 1
-    return [last - dt.timedelta(days=i) for i in range(min(n, MAX_DAYS_PER_FINDING))][::-1]
+    """The days a finding is scored on: the last MAX_DAYS_PER_FINDING of those it touches."""
+    return cst_days(f.start, f.end)[-MAX_DAYS_PER_FINDING:]
 
 
 def _combine(weights: Iterable[float]) -> float:

@@ -166,8 +166,7 @@ def calibration_slices(start: dt.datetime, end: dt.datetime) -> list[tuple[dt.da
     """[start, end) cut at China-Standard-Time month starts, a first or last piece shorter than
     SLICE_MIN_DAYS joined to its neighbour (one piece for a window of a few weeks)."""
     cuts = [start]
-    local = start.astimezone(CST)
-    month = dt.datetime(local.year, local.month, 1, tzinfo=CST)
+    month = month_start(start).astimezone(CST)
     while True:
         month = (month + dt.timedelta(days=32)).replace(day=1)
         if month >= end:

@@ -33,7 +33,7 @@ from ecosentinel.detection.catalogue import rule_class
 from ecosentinel.detection.config import ScreeningConfig
 from ecosentinel.detection.context import PointContext
 from ecosentinel.detection.findings import Finding, Severity
-from ecosentinel.detection.scoring import enterprise_colour, point_day_warnings
+from ecosentinel.detection.scoring import cst_days, enterprise_colour, point_day_warnings
 from ecosentinel.errors import NotFoundError, ValidationError
 from ecosentinel.jobs import JobRunner, Progress
 from ecosentinel.readings import CST
@@ -567,8 +567,9 @@ def save_findings(
         )
         row.run_id = run_id
         if changed:
-            # days the row covered before and no longer does are scored again
-            moved |= {(row.mn, d) for d in _cst_days(utc(row.start), utc(row.end))}
+            if (utc(row.start), utc(row.end)) != (utc(f.start), utc(f.end)):
+                # days the row covered before and may no longer cover are scored again
+                moved |= {(row.mn, d) for d in cst_days(utc(row.start), utc(row.end))}
             row.start = utc(f.start)
             row.end = utc(f.end)
             row.severity = f.severity.value
@@ -582,13 +583,6 @@ def save_findings(
     touched = {(w.mn, w.day) for w in point_day_warnings(by_print.values(), contexts, config)}
     recompute_day_scores(session, touched | moved, contexts, run_id=run_id, config=config)
     return new, updated
-
-
-def _cst_days(start: dt.datetime, end: dt.datetime) -> list[dt.date]:
-    """The CST days [start, end) touches."""
-    first = start.astimezone(CST).date()
-    last = (end - dt.timedelta(microseconds=1)).astimezone(CST).date() if end > start else first
-    return [first + dt.timedelta(days=k) for k in range((last - first).days + 1)]
 
 
 def _day_bounds(day: dt.date) -> tuple[dt.datetime, dt.datetime]:
